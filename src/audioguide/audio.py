@@ -1,0 +1,188 @@
+"""Clips + cues + silences -> one chapter WAV (streamed), then loudness-normalised MP3 via ffmpeg."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import wave
+from array import array
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from audioguide.exceptions import AudioError
+from audioguide.tts.base import RATE
+
+FFMPEG_INSTALL = "install it with: apt-get install ffmpeg (or run script/bootstrap)"
+# MP3 at speech bitrates low-passes the treble that the loudness meter weights up: aim this much higher.
+ENCODER_LOSS_DB = 0.6
+LIMIT = 0.79  # sample-peak ceiling before MP3 (−2 dBFS): leaves room for the encoder's overshoot
+
+
+def ffmpeg_exe(name: str = "ffmpeg") -> str:
+    exe = shutil.which(name)
+    if not exe:
+        raise AudioError(f"{name} not found.", cause="ffmpeg is not installed", fix=FFMPEG_INSTALL)
+    return exe
+
+
+# --- earcons: generated, not downloaded ---------------------------------------------------------
+
+def _tone(freqs: list[float], note_ms: int, gap_ms: int, amp: float) -> array:
+    out = array("h")
+    n = int(RATE * note_ms / 1000)
+    for f in freqs:
+        for i in range(n):
+            env = min(1.0, i / (0.01 * RATE), (n - i) / (0.04 * RATE))  # 10 ms attack, 40 ms release
+            s = math.sin(2 * math.pi * f * i / RATE) + 0.3 * math.sin(4 * math.pi * f * i / RATE)
+            out.append(int(amp * 32767 * env * s / 1.3))
+        out.extend([0] * int(RATE * gap_ms / 1000))
+    return out
+
+
+@lru_cache(maxsize=None)
+def earcon(kind: str) -> bytes:
+    """'chapter': a rising three-note chime; 'page': a lighter two-note tick; 'end': a falling pair."""
+    if kind == "chapter":
+        return _tone([523.25, 659.25, 783.99], 140, 20, 0.5).tobytes()
+    if kind == "page":
+        return _tone([783.99, 1046.5], 70, 10, 0.3).tobytes()
+    if kind == "end":
+        return _tone([659.25, 523.25], 120, 20, 0.35).tobytes()
+    raise ValueError(kind)
+
+
+def silence(ms: int) -> bytes:
+    return bytes(2 * int(RATE * ms / 1000))
+
+
+# --- assembly ------------------------------------------------------------------------------------
+
+@dataclass
+class Timed:
+    """A span of the assembled audio, in seconds."""
+
+    start: float
+    end: float
+    text: str = ""
+
+
+@dataclass
+class PageTiming:
+    page_id: str
+    title: str
+    start: float
+    end: float
+    cues: list[Timed] = field(default_factory=list)
+
+
+class WavWriter:
+    """Appends PCM to a WAV file and keeps the running time; never holds more than one clip in memory."""
+
+    def __init__(self, path: Path):
+        self.w = wave.open(str(path), "wb")
+        self.w.setnchannels(1)
+        self.w.setsampwidth(2)
+        self.w.setframerate(RATE)
+        self.frames = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / RATE
+
+    def add(self, pcm: bytes) -> None:
+        self.w.writeframesraw(pcm)
+        self.frames += len(pcm) // 2
+
+    def add_clip(self, clip: Path) -> None:
+        with wave.open(str(clip)) as r:
+            if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
+                raise AudioError(f"clip {clip.name} is not mono 16-bit {RATE} Hz",
+                                 cause="a speech engine returned audio in another format",
+                                 fix="clear the clip cache (audioguide build --clean)")
+            self.add(_trim(r.readframes(r.getnframes())))
+
+    def close(self) -> None:
+        self.w.close()
+
+
+def _trim(pcm: bytes, threshold: int = 200) -> bytes:
+    """Drop the engine's own leading/trailing silence so our pauses are the ones heard."""
+    a = array("h", pcm)
+    n = len(a)
+    start = 0
+    while start < n and abs(a[start]) < threshold:
+        start += 1
+    end = n
+    while end > start and abs(a[end - 1]) < threshold:
+        end -= 1
+    pad = int(RATE * 0.02)
+    return a[max(0, start - pad):min(n, end + pad)].tobytes()
+
+
+# --- loudness and encoding -------------------------------------------------------------------------
+
+def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AudioError(f"ffmpeg failed while {what}: {proc.stderr.strip()[-400:]}",
+                         cause="a broken input file or an ffmpeg build without libmp3lame",
+                         fix="check `ffmpeg -encoders | grep mp3`; reinstall with apt-get install ffmpeg")
+    return proc
+
+
+def _chain(gain: float, settings) -> str:
+    return f"volume={gain:.2f}dB,aresample={settings.sample_rate},alimiter=limit={LIMIT}:attack=2:release=40:level=0"
+
+
+def measure_loudness(path: Path, true_peak: bool = False, pre: str = "") -> tuple[float, float | None]:
+    """Integrated loudness (LUFS) and, when asked, true peak (dBTP), by ffmpeg's EBU R128 meter."""
+    af = (pre + "," if pre else "") + "ebur128=framelog=verbose" + (":peak=true" if true_peak else "")
+    proc = _run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-af", af, "-f", "null", "-"],
+                f"measuring {path.name}")
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    lufs = float(i.group(1)) if i and i.group(1) != "-inf" else -70.0
+    tp = float(peak.group(1)) if peak and peak.group(1) != "-inf" else None
+    return lufs, tp
+
+
+def encode_mp3(wav: Path, mp3: Path, settings) -> None:
+    """Normalise to the loudness target, limit peaks, resample and encode CBR mono MP3, bit-exactly."""
+    lufs, _ = measure_loudness(wav)
+    if lufs <= -70:
+        gain = 0.0
+    else:
+        target = settings.loudness_lufs + ENCODER_LOSS_DB
+        gain = max(-30.0, min(30.0, target - lufs))
+        # The limiter takes some loudness away; measure through it once and make that up.
+        for _ in range(2):
+            limited, _ = measure_loudness(wav, pre=_chain(gain, settings))
+            gain = max(-30.0, min(30.0, gain + target - limited))
+    af = _chain(gain, settings)
+    _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-af", af,
+          "-ac", "1", "-ar", str(settings.sample_rate), "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k",
+          "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-id3v2_version", "0",
+          "-write_xing", "1", "-f", "mp3", str(mp3)], f"encoding {mp3.name}")
+
+
+def concat_mp3(parts: list[Path], out: Path) -> None:
+    """Join MP3s of identical format without re-encoding (the whole-guide file)."""
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in parts))
+    try:
+        _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+              "-c", "copy", "-fflags", "+bitexact", "-map_metadata", "-1", "-id3v2_version", "0",
+              "-write_xing", "1", "-f", "mp3", str(out)], f"joining into {out.name}")
+    finally:
+        listing.unlink(missing_ok=True)
+
+
+def probe_duration(path: Path) -> float:
+    proc = _run([ffmpeg_exe("ffprobe"), "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+                f"reading {path.name}")
+    return float(json.loads(proc.stdout)["format"]["duration"])

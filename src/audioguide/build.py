@@ -1,0 +1,322 @@
+"""load -> narrate -> synthesise -> assemble -> encode + tag -> publish; each stage one named call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mutagen.mp3 import MP3
+from tqdm import tqdm
+
+from audioguide import __version__
+from audioguide.audio import LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe, silence
+from audioguide.config import DEFAULT_BASE_URL, BuildSettings
+from audioguide.exceptions import AudioguideError, EngineError
+from audioguide.files import atomic_path, sweep_temp_files, write_bytes, write_text
+from audioguide.guide import Chapter, Guide, load_guide
+from audioguide.lock import OutputLock
+from audioguide.narration.script import PageScript, ScriptWriter
+from audioguide.publishers import publisher_classes
+from audioguide.publishers.cover import make_cover
+from audioguide.publishers.mp3 import tag_chapter, tag_whole
+from audioguide.tts import get_engine
+from audioguide.tts.cache import ClipCache, clip_key
+
+log = logging.getLogger(__name__)
+STATE_FILE = ".build-state.json"
+FORMAT = 1
+# Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
+ASSEMBLY_VERSION = 3
+CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
+
+
+@dataclass
+class BuildResult:
+    guide: Guide
+    settings: BuildSettings
+    out_dir: Path
+    manifest: dict = field(default_factory=dict)
+    synthesized: int = 0
+    encoded: int = 0
+    files: list[Path] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _progress(settings: BuildSettings, total: int, desc: str):
+    return tqdm(total=total, desc=desc, unit="clip" if desc.startswith("Synth") else "file", leave=False,
+                disable=not (settings.progress and sys.stderr.isatty()))
+
+
+def _parallel(settings: BuildSettings, fn, items: list, desc: str) -> list:
+    """Run fn over items on `jobs` workers (the work is in espeak-ng/ffmpeg subprocesses, so threads suffice)."""
+    results = []
+    with _progress(settings, len(items), desc) as bar, ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+        for r in pool.map(fn, items):
+            results.append(r)
+            bar.update(1)
+    return results
+
+
+def choose_engine(settings: BuildSettings):
+    engine = get_engine(settings.engine, settings)
+    try:
+        engine.check()
+    except EngineError as exc:
+        if not settings.fallback or settings.fallback == settings.engine:
+            raise
+        log.warning("%s Falling back to %s, as asked with --fallback.", exc.message, settings.fallback)
+        engine = get_engine(settings.fallback, settings)
+        engine.check()
+    if engine.online:
+        log.warning("The %s engine sends the guide's text to a third party over the internet.", engine.name)
+    return engine
+
+
+class Builder:
+    def __init__(self, guide: Guide, settings: BuildSettings):
+        self.guide = guide
+        self.settings = settings
+        self.out = Path(settings.out_dir or Path("output") / guide.id)
+        self.engine = choose_engine(settings)
+        self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
+        self.result = BuildResult(guide, settings, self.out)
+
+    # -- stages --------------------------------------------------------------------------------
+    def narrate(self) -> dict[str, list[PageScript]]:
+        writer = ScriptWriter(self.guide)
+        return {ch.id: writer.chapter(ch) for ch in self.guide.chapters}
+
+    def synthesize(self, scripts: dict[str, list[PageScript]]) -> dict[str, str]:
+        """Make every clip missing from the cache; returns text -> clip key."""
+        keys: dict[str, str] = {}
+        for pages in scripts.values():
+            for page in pages:
+                for seg in page.segments:
+                    if seg.text not in keys:
+                        keys[seg.text] = clip_key(self.engine, seg.text)
+        todo = [(t, k) for t, k in keys.items() if not self.cache.has(k)]
+
+        def make(item):
+            text, key = item
+            try:
+                self.cache.make(self.engine, text, key)
+            except AudioguideError as exc:
+                where = next((f"{p.chapter.id}/{p.page.id}" for ps in scripts.values() for p in ps
+                              if any(s.text == text for s in p.segments)), "?")
+                exc.message = f"Page {where}: {exc.message}"
+                raise
+
+        _parallel(self.settings, make, todo, "Synthèse")
+        self.result.synthesized = len(todo)
+        log.info("Synthesised %d clips (%d from cache).", len(todo), len(keys) - len(todo))
+        return keys
+
+    def chapter_key(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover_sha: str) -> str:
+        g = self.guide
+        return _hash({
+            "v": ASSEMBLY_VERSION, "limit": LIMIT, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
+                                                             self.settings.sample_rate],
+            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms] for s in p.segments] for p in pages],
+            "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
+                     chapter.title, chapter.part.title if chapter.part else None,
+                     chapter.part.number if chapter.part else None, len(g.parts), cover_sha],
+        })
+
+    def assemble(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], wav: Path) -> list[dict]:
+        """Lay out one chapter: chapter chime, pages with page ticks, pauses; return page/cue timings."""
+        w = WavWriter(wav)
+        timings = []
+        try:
+            w.add(earcon("chapter"))
+            w.add(silence(CHAPTER_LEAD_MS))
+            for i, page in enumerate(pages):
+                start = 0.0 if i == 0 else w.seconds
+                if i:
+                    w.add(earcon("page"))
+                    w.add(silence(PAGE_LEAD_MS))
+                cues = []
+                for seg in page.segments:
+                    if seg.kind == "cue":
+                        w.add(silence(END_LEAD_MS))
+                        w.add(earcon("end"))
+                        w.add(silence(END_LEAD_MS))
+                    t0 = w.seconds
+                    w.add_clip(self.cache.path(keys[seg.text]))
+                    cues.append({"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text})
+                    w.add(silence(seg.pause_ms))
+                if i == len(pages) - 1:
+                    w.add(silence(TAIL_MS))
+                timings.append({"id": page.page.id, "title": page.page.title, "start": round(start, 3),
+                                "end": round(w.seconds, 3), "cues": cues})
+        finally:
+            w.close()
+        return timings
+
+    def chapter_audio(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
+                      cover_sha: str, state: dict) -> dict:
+        mp3 = self.out / "audio" / f"{chapter.slug}.mp3"
+        key = self.chapter_key(chapter, pages, keys, cover_sha)
+        old = state.get("chapters", {}).get(chapter.id)
+        if old and old["key"] == key and mp3.exists() and old.get("sha256") == _sha256(mp3):
+            return old
+        work = Path(self.settings.cache_dir) / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work) as tmpdir:
+            wav = Path(tmpdir) / "chapter.wav"
+            timings = self.assemble(chapter, pages, keys, wav)
+            transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
+            with atomic_path(mp3) as tmp:
+                encode_mp3(wav, tmp, self.settings)
+                spans = [type("P", (), {"title": t["title"], "start": t["start"], "end": t["end"]}) for t in timings]
+                tag_chapter(tmp, self.guide, chapter, spans, transcript, cover, len(self.guide.chapters))
+        self.result.encoded += 1
+        return {"key": key, "sha256": _sha256(mp3), "pages": timings}
+
+    def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
+        path = self.out / f"{self.guide.id}-complet.mp3"
+        key = _hash([entries[c.id]["key"] for c in chapters])
+        old = state.get("whole")
+        if old and old["key"] == key and path.exists() and old.get("sha256") == _sha256(path):
+            return old
+        parts = [self.out / "audio" / f"{c.slug}.mp3" for c in chapters]
+        spans, t = [], 0.0
+        for c, p in zip(chapters, parts):
+            d = _stream_seconds(p)
+            spans.append((c, t, t + d))
+            t += d
+        with atomic_path(path) as tmp:
+            concat_mp3(parts, tmp)
+            tag_whole(tmp, self.guide, spans, cover)
+        self.result.encoded += 1
+        return {"key": key, "sha256": _sha256(path),
+                "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e in spans]}
+
+    def manifest(self, entries: dict[str, dict], whole: dict) -> dict:
+        g = self.guide
+        chapters = []
+        for ch in g.chapters:
+            e = entries[ch.id]
+            mp3 = self.out / "audio" / f"{ch.slug}.mp3"
+            chapters.append({
+                "id": ch.id, "number": ch.number, "title": ch.title, "description": ch.description,
+                "part": {"id": ch.part.id, "number": ch.part.number, "title": ch.part.title} if ch.part else None,
+                "mp3": f"audio/{ch.slug}.mp3", "bytes": mp3.stat().st_size,
+                "duration": round(MP3(mp3).info.length, 3), "sha256": e["sha256"],
+                "transcript": {"txt": f"transcripts/{ch.slug}.txt", "vtt": f"transcripts/{ch.slug}.vtt",
+                               "srt": f"transcripts/{ch.slug}.srt"},
+                "chapters_json": f"chapters/{ch.slug}.json",
+                "pages": e["pages"],
+            })
+        wpath = self.out / f"{g.id}-complet.mp3"
+        return {
+            "format": FORMAT, "generator": f"audioguide {__version__}",
+            "guide": {"id": g.id, "title": g.title, "subtitle": g.subtitle, "publisher": g.publisher,
+                      "author": g.author, "language": g.language, "description": g.description, "source": g.source,
+                      "rights": g.rights, "version": g.version, "date": g.date.isoformat(), "link": g.link,
+                      "email": g.email, "base_url": self.base_url,
+                      "parts": [{"id": p.id, "number": p.number, "title": p.title,
+                                 "chapters": [c.id for c in p.chapters]} for p in g.parts]},
+            "engine": {"name": self.engine.name, **{k: v for k, v in self.engine.identity().items()
+                                                     if k != "engine"}},
+            "audio": {"format": "mp3", "channels": 1, "sample_rate": self.settings.sample_rate,
+                      "bitrate_kbps": self.settings.bitrate_kbps, "loudness_lufs": self.settings.loudness_lufs,
+                      "true_peak_dbtp": self.settings.true_peak_db},
+            "cover": "cover.jpg",
+            "chapters": chapters,
+            "whole": {"mp3": wpath.name, "bytes": wpath.stat().st_size, "duration": round(MP3(wpath).info.length, 3),
+                      "sha256": whole["sha256"], "chapters": whole["chapters"]},
+        }
+
+    @property
+    def base_url(self) -> str:
+        url = self.settings.base_url or self.guide.base_url or DEFAULT_BASE_URL
+        return url if url.endswith("/") else url + "/"
+
+    def run(self) -> BuildResult:
+        ffmpeg_exe()
+        ffmpeg_exe("ffprobe")
+        if self.base_url == DEFAULT_BASE_URL:
+            log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
+                        "to publish it.", DEFAULT_BASE_URL)
+        with OutputLock(self.out):
+            sweep_temp_files(self.out)
+            state = {} if self.settings.clean else _read_state(self.out)
+            scripts = self.narrate()
+            keys = self.synthesize(scripts)
+            cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
+            cover_path = self.out / "cover.jpg"
+            if not cover_path.exists() or cover_path.read_bytes() != cover:
+                write_bytes(cover_path, cover)
+            cover_sha = hashlib.sha256(cover).hexdigest()
+            chapters = self.guide.chapters
+            done = _parallel(self.settings, lambda ch: self.chapter_audio(ch, scripts[ch.id], keys, cover, cover_sha,
+                                                                          state), chapters, "Encodage")
+            entries = {ch.id: e for ch, e in zip(chapters, done)}
+            whole = self.whole_audio(chapters, entries, cover, state)
+            self.result.manifest = self.manifest(entries, whole)
+            for name, cls in publisher_classes().items():
+                self.result.files += cls().publish(self.result)
+            _remove_stale(self.out, self.result.manifest)
+            # The manifest goes last: whoever reads it finds every file it names already in place.
+            write_text(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
+                                                         ensure_ascii=False, indent=1))
+            _write_json(self.out / "manifest.json", self.result.manifest)
+        return self.result
+
+
+def _stream_seconds(mp3: Path) -> float:
+    """Time this file occupies once its frames are joined to others: every frame, delay and padding included."""
+    info = MP3(mp3).info
+    frames = getattr(info, "_frames", None)
+    if frames is None:  # mutagen keeps the Xing frame count privately; fall back to the gapless length
+        return info.length
+    return frames * 1152 / info.sample_rate
+
+
+def _write_json(path: Path, data: dict) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    if not path.exists() or path.read_text("utf-8") != text:
+        write_text(path, text)
+
+
+def _read_state(out: Path) -> dict:
+    try:
+        return json.loads((out / STATE_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remove_stale(out: Path, manifest: dict) -> None:
+    keep = {c["mp3"] for c in manifest["chapters"]}
+    keep |= {v for c in manifest["chapters"] for v in c["transcript"].values()}
+    keep |= {c["chapters_json"] for c in manifest["chapters"]}
+    for sub in ("audio", "transcripts", "chapters"):
+        folder = out / sub
+        if folder.is_dir():
+            for f in folder.iterdir():
+                if f.is_file() and f"{sub}/{f.name}" not in keep:
+                    f.unlink()
+
+
+def build(guide_path: str | Path, settings: BuildSettings | None = None) -> BuildResult:
+    settings = settings or BuildSettings()
+    settings.validate()
+    guide = load_guide(guide_path)
+    return Builder(guide, settings).run()

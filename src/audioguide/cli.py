@@ -1,0 +1,149 @@
+"""Command-line verbs. Each parses options and calls one library function; its docstring is its --help."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from audioguide.config import BuildSettings
+from audioguide.exceptions import AudioguideError
+
+log = logging.getLogger("audioguide")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AudioguideError as exc:
+            click.echo(f"Erreur / Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Finished files were kept; run the same command again to resume.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More messages (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(package_name="audioguide")
+def cli(verbose: int, quiet: bool) -> None:
+    """audioguide: turn a written patient-information guide into an accessible French audio guide."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+
+
+@cli.command()
+@click.argument("guide", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [output/<guide-id>].")
+@click.option("--engine", default="espeak", show_default=True, help="Speech engine (see `audioguide engines`).")
+@click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
+@click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
+@click.option("--pitch", type=int, default=BuildSettings.pitch, show_default=True, help="Pitch, 0-99.")
+@click.option("--fallback", help="Engine to use if the chosen one cannot run (e.g. gtts offline -> espeak).")
+@click.option("--base-url", help="Public URL of the output folder, for the podcast feed.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Clip cache folder.")
+@click.option("--jobs", "-j", type=int, help="Parallel workers [number of cores].")
+@click.option("--clean", is_flag=True, help="Ignore the clip cache and previous outputs; rebuild everything.")
+@click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
+              help="Engine setting, e.g. -o tld=fr (gTTS), -o speaker=0 -o length_scale=1.1 (Piper).")
+def build(guide: Path, out_dir, engine, voice, rate, pitch, fallback, base_url, cache_dir, jobs, clean,
+          engine_options) -> None:
+    """Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest."""
+    from audioguide.build import build as run_build
+
+    settings = BuildSettings(engine=engine, voice=voice, rate=rate, pitch=pitch, fallback=fallback,
+                             out_dir=out_dir, clean=clean, base_url=base_url,
+                             engine_options=_options(engine_options))
+    if cache_dir:
+        settings.cache_dir = cache_dir
+    if jobs:
+        settings.jobs = jobs
+    result = run_build(guide, settings)
+    m = result.manifest
+    total = sum(c["duration"] for c in m["chapters"])
+    click.echo(f"{len(m['chapters'])} chapters, {total / 60:.1f} min, in {result.out_dir} "
+               f"({result.synthesized} clips synthesised, {result.encoded} files encoded).")
+
+
+def _options(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise AudioguideError(f"Engine option {pair!r} is not KEY=VALUE.", fix="write e.g. -o tld=fr")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@cli.command()
+@click.argument("guide", type=click.Path(path_type=Path))
+def check(guide: Path) -> None:
+    """Validate a guide and report every problem with its file, line and field."""
+    from audioguide.guide import load_guide
+
+    g = load_guide(guide)
+    pages = sum(len(c.pages) for c in g.chapters)
+    click.echo(f"OK: {g.title!r}: {len(g.parts)} parts, {len(g.chapters)} chapters, {pages} pages.")
+
+
+@cli.command()
+@click.argument("source", default="-")
+@click.option("--page", help="Page to narrate: PAGE-ID or CHAPTER-ID/PAGE-ID (with a GUIDE source).")
+@click.option("--chapter", help="Narrate a whole chapter (with a GUIDE source).")
+def narrate(source: str, page: str | None, chapter: str | None) -> None:
+    """Print the spoken form: of French text on stdin (`-`), or of a guide page or chapter."""
+    from audioguide.narration import normalize
+
+    if source == "-":
+        for line in sys.stdin.read().splitlines():
+            click.echo(normalize(line) if line.strip() else "")
+        return
+    from audioguide.guide import load_guide
+    from audioguide.narration.script import ScriptWriter
+
+    g = load_guide(source)
+    writer = ScriptWriter(g)
+    if page:
+        try:
+            ch, pg = g.find_page(page)
+        except KeyError:
+            raise AudioguideError(f"No page {page!r} in {source}.", fix="use CHAPTER-ID/PAGE-ID; list them with "
+                                  "`audioguide narrate GUIDE --chapter ID`") from None
+        scripts = [writer.page(ch, pg, ch.pages.index(pg) + 1)]
+    else:
+        chapters = g.chapters
+        if chapter:
+            try:
+                chapters = [g.chapter(chapter)]
+            except KeyError:
+                ids = ", ".join(c.id for c in g.chapters)
+                raise AudioguideError(f"No chapter {chapter!r}.", fix=f"chapters: {ids}") from None
+        scripts = [s for c in chapters for s in writer.chapter(c)]
+    for s in scripts:
+        click.echo(f"# {s.chapter.id}/{s.page.id}")
+        click.echo(s.transcript + "\n")
+
+
+@cli.command()
+def engines() -> None:
+    """List speech engines, whether each can run here, and how to fix it if not."""
+    from audioguide.tts import engine_classes
+
+    for name, cls in engine_classes().items():
+        ok, why = cls.probe()
+        flag = "yes" if ok else "no "
+        online = " [online: sends text to a third party]" if cls.online else ""
+        click.echo(f"{name:8} {flag}  {cls.description}{online}")
+        click.echo(f"{'':8}      {why}")
+
+
+def main() -> None:
+    cli(prog_name="audioguide")
+
+
+if __name__ == "__main__":
+    main()

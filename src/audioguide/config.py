@@ -1,0 +1,88 @@
+"""Build settings: typed, defaulted, each field documented in one line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from audioguide.exceptions import ConfigError
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("AUDIOGUIDE_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    if os.environ.get("AUDIOGUIDE_CACHE"):
+        return Path(base)
+    return Path(base or Path.home() / ".cache") / "audioguide"
+
+
+@dataclass
+class BuildSettings:
+    """Everything that shapes a build besides the guide itself."""
+
+    engine: str = "espeak"
+    """Speech engine name (see `audioguide engines`)."""
+    voice: str | None = None
+    """Engine voice: espeak-ng voice name, or a Piper .onnx path. None means the engine's French default."""
+    rate: int = 145
+    """Speaking rate in words per minute; slower than espeak's 175 for listeners new to synthetic speech."""
+    pitch: int = 50
+    """Pitch, 0 to 99 (espeak-ng scale)."""
+    fallback: str | None = None
+    """Engine to use when an online engine cannot be reached, only if the user asks for it."""
+    out_dir: Path | None = None
+    """Output folder; None means output/<guide-id>/."""
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    """Clip cache, kept across builds; keyed by engine, voice, settings and text."""
+    clean: bool = False
+    """Ignore the clip cache and rebuild everything."""
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Parallel synthesis/encoding workers."""
+    base_url: str | None = None
+    """Public URL the output folder is served from (for the podcast feed)."""
+    loudness_lufs: float = -16.0
+    """Integrated loudness target for every published MP3 (podcast norm)."""
+    true_peak_db: float = -1.0
+    """Ceiling for true peak, measured on the encoded MP3."""
+    bitrate_kbps: int = 64
+    """MP3 bitrate: 64 kbit/s CBR mono is transparent for synthetic speech and seeks exactly."""
+    sample_rate: int = 44100
+    """MP3 sample rate (Apple Podcasts asks for 44.1 kHz or more)."""
+    engine_options: dict = field(default_factory=dict)
+    """Extra engine settings (gTTS tld, Piper speaker and scales…)."""
+    progress: bool = True
+    """Show a progress bar when stderr is a terminal."""
+
+    def validate(self) -> None:
+        problems = []
+        if not 80 <= self.rate <= 450:
+            problems.append(f"rate {self.rate} is outside 80–450 words per minute")
+        if not 0 <= self.pitch <= 99:
+            problems.append(f"pitch {self.pitch} is outside 0–99")
+        if self.jobs < 1:
+            problems.append(f"jobs {self.jobs} must be at least 1")
+        if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
+            problems.append(f"bitrate {self.bitrate_kbps} kbit/s is not a standard MP3 speech bitrate")
+        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
+            problems.append(f"base URL {self.base_url!r} must start with http:// or https://")
+        if problems:
+            raise ConfigError(
+                "Invalid build settings: " + "; ".join(problems) + ".",
+                fix="correct the option on the command line (see `audioguide build --help`).",
+            )
+
+    @classmethod
+    def field_docs(cls) -> dict[str, str]:
+        """Field name -> one-line doc, read from the source so --help and docs never drift."""
+        import ast
+        import inspect
+
+        tree = ast.parse(inspect.getsource(cls))
+        docs: dict[str, str] = {}
+        body = tree.body[0].body
+        for a, b in zip(body, body[1:]):
+            if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
+                docs[a.target.id] = b.value.value
+        return {f.name: docs.get(f.name, "") for f in fields(cls)}

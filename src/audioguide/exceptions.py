@@ -1,0 +1,90 @@
+"""One exception tree. The CLI turns every AudioguideError into a message and an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AudioguideError(Exception):
+    """Base of every error a user may see. Carries a probable cause and a fix."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, cause: str | None = None, fix: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.fix = fix
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.cause:
+            parts.append(f"Probable cause: {self.cause}")
+        if self.fix:
+            parts.append(f"Fix: {self.fix}")
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a guide source, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        if self.fix:
+            text += f"\n    Fix: {self.fix}"
+        return text
+
+
+class GuideError(AudioguideError):
+    """The guide source is invalid. Holds every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"The guide has {n} problem{'s' if n > 1 else ''}:"
+        super().__init__("\n".join([head] + [f"  {p}" for p in self.problems]))
+
+
+class ConfigError(AudioguideError):
+    """A build setting (engine, voice, rate, base URL…) is invalid."""
+
+    exit_code = 2
+
+
+class EngineError(AudioguideError):
+    """A speech engine is missing, misconfigured or failed."""
+
+    exit_code = 3
+
+
+class AudioError(AudioguideError):
+    """ffmpeg is missing or failed while assembling or encoding audio."""
+
+    exit_code = 4
+
+
+class PublishError(AudioguideError):
+    """Writing an output (file, tag, feed) failed."""
+
+    exit_code = 5
+
+
+class LockError(AudioguideError):
+    """Another build is writing the same output folder."""
+
+    exit_code = 6

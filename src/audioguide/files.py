@@ -1,0 +1,71 @@
+"""Safe file writing: temp file in the same folder, fsync, rename. A reader never sees half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from audioguide.exceptions import PublishError
+
+
+def _explain(exc: OSError, path: Path) -> PublishError:
+    if exc.errno == errno.ENOSPC:
+        return PublishError(f"Cannot write {path}: the disk is full.", cause="no space left on the device",
+                            fix="free some space (or choose another --out folder) and build again; "
+                                "finished files were kept")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PublishError(f"Cannot write {path}: permission denied or read-only folder.",
+                            cause=exc.strerror, fix="choose a writable --out folder, or fix its permissions")
+    return PublishError(f"Cannot write {path}: {exc.strerror}.", cause=exc.strerror)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path, suffix: str | None = None):
+    """Yield a temporary path next to `path`; on success it replaces `path` atomically."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
+                                   dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise _explain(exc, path) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise _explain(exc, path) from None
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def sweep_temp_files(folder: Path) -> int:
+    """Remove temp files a killed build left behind (names start with '.' and hold a random part)."""
+    n = 0
+    if folder.exists():
+        for p in folder.rglob(".*.*"):
+            if p.is_file() and p.name.count(".") >= 2 and not p.name.startswith(".build"):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+                    n += 1
+    return n

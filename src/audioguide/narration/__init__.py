@@ -1,0 +1,5 @@
+"""Narration: guide pages -> speakable French scripts."""
+
+from audioguide.narration.pipeline import Normalizer, normalize
+
+__all__ = ["Normalizer", "normalize"]

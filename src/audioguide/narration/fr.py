@@ -1,0 +1,510 @@
+"""French normalisation steps: each is a small pure `str -> str` function (gTTS-style pre-processors).
+
+They run in the order of STEPS. Data tables live in narration/data/. Each step only rewrites what it
+recognises, so an unknown construction degrades to plain reading, never to a spoken symbol.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from audioguide.narration import tables
+from audioguide.narration.lexicon import say_acronym, sayable, spell
+from audioguide.narration.numbers import (
+    ROMAN_RE, cardinal, decimal, digits_to_int, ordinal, phone_pairs, roman_to_int, short_number,
+)
+
+L = "A-Za-zÀ-ÖØ-öø-ÿŒœÆæ"  # letters, for boundaries that \b gets wrong around digits
+UP = "A-ZÀ-ÖØ-ÞŒÆ"
+GROUPED = r"\d{1,3}(?:[ .]\d{3})+(?![\d])"  # 10 000, 1.500.000
+INT = rf"(?:{GROUPED}|\d+)"
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre"]
+
+
+def _sub(pattern: str, repl, text: str, flags: int = 0) -> str:
+    return re.sub(pattern, repl, text, flags=flags)
+
+
+def _num(s: str, feminine: bool = False) -> str:
+    return cardinal(digits_to_int(s), feminine)
+
+
+def _is_plural(int_part: str, frac: str | None) -> bool:
+    value = digits_to_int(int_part) + (float("0." + frac) if frac else 0)
+    return value >= 2
+
+
+# --- 1. characters -----------------------------------------------------------------------------
+
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def unicode_cleanup(text: str) -> str:
+    """Canonical characters: NFKC (ligatures, superscripts, full-width), no invisible or control marks."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("’", "'").replace("‘", "'").replace("´", "'").replace("ʼ", "'")
+    text = text.replace("−", "-").replace("‐", "-").replace("‑", "-")
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn") else c
+                   for c in text)
+    text = re.sub(r"\.\s\.\s\.", "...", text)
+    text = re.sub(r"\s+[–—]\s+", ", ", text)  # spaced dashes are pauses
+    return text.replace("–", "-").replace("—", ", ")
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown emphasis, links and list bullets become plain text."""
+    text = _sub(r"\[([^\]]*)\]\(([^)]*)\)", lambda m: m.group(1) or m.group(2), text)
+    text = _sub(r"<((?:https?://|mailto:)[^>\s]+)>", r"\1", text)
+    text = _sub(r"\*\*(.+?)\*\*", r"\1", text)
+    text = _sub(r"__(.+?)__", r"\1", text)
+    text = _sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = _sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
+    text = _sub(r"`([^`]*)`", r"\1", text)
+    text = _sub(r"(?m)^\s*#{1,6}\s+", "", text)
+    text = _sub(r"(?m)^\s*(?:[-*•]|>(?!\s*\d)|\d+[.)])\s+", "", text)
+    return text
+
+
+def strip_decorations(text: str) -> str:
+    """Emoji, arrows and dingbats are decoration: arrows become a pause, the rest disappears."""
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if 0x2190 <= cp <= 0x21FF or ch in "➤➔➜➝➞➡▶▷►◀◁◄":
+            out.append(", ")
+        elif (0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
+              or 0x25A0 <= cp <= 0x25FF or 0xFE00 <= cp <= 0xFE0F or 0x2700 <= cp <= 0x27BF
+              or unicodedata.category(ch) in ("So", "Sk") and ch not in "°©®"):
+            out.append(" ")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    return text.replace("©", " copyright ").replace("®", " ")
+
+
+# --- 2. addresses --------------------------------------------------------------------------------
+
+TLDS = ("fr|com|org|net|eu|gouv|info|io|be|ch|ca|de|uk|int|edu|re|lu|mc|tv|app|health|sante|bzh|paris|"
+        "gp|mq|gf|yt|nc|pf")
+_SPELL_TLD = {"fr", "eu", "io", "be", "ch", "ca", "de", "uk", "re", "lu", "mc", "tv", "gp", "mq", "gf", "yt",
+              "nc", "pf"}
+_DOMAIN = rf"(?:[\w-]+\.)+(?:{TLDS})(?![\w-])"
+_URL = re.compile(rf"(?:https?://|www\.)[^\s<>\"«»)]+|(?<![\w@.-]){_DOMAIN}(?:/[^\s<>\"«»)]*)?", re.I)
+_EMAIL = re.compile(rf"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{{2,}}")
+
+
+def _say_label(label: str) -> str:
+    if label.lower() in _SPELL_TLD:
+        return " ".join(label.lower())
+    return label.replace("-", " tiret ")
+
+
+def say_host(host: str) -> str:
+    """'www.ameli.fr' -> 'ameli point f r'."""
+    host = host.strip(".")
+    if host.lower().startswith("www."):
+        host = host[4:]
+    labels = host.split(".")
+    return " point ".join(_say_label(x) if i == len(labels) - 1 else x.replace("-", " tiret ")
+                          for i, x in enumerate(labels))
+
+
+def urls_and_emails(text: str) -> str:
+    """E-mails and web addresses are said as a person would: 'contact arobase exemple point f r'."""
+    def email(m: re.Match) -> str:
+        local, _, host = m.group(0).partition("@")
+        local = local.replace(".", " point ").replace("_", " tiret bas ").replace("-", " tiret ")
+        return f"{local} arobase {say_host(host)}"
+
+    text = _EMAIL.sub(email, text)
+
+    def url(m: re.Match) -> str:
+        raw = m.group(0).rstrip(".,;:!?")
+        tail = m.group(0)[len(raw):]
+        has_scheme = bool(re.match(r"https?://", raw, re.I))
+        rest = re.sub(r"^(?:https?://)", "", raw, flags=re.I)
+        host, _, path = rest.partition("/")
+        if not re.search(rf"\.(?:[A-Za-z]{{2,}})$", host):
+            return m.group(0)
+        spoken = say_host(host)
+        before = text[max(0, m.start() - 25):m.start()].lower()
+        if (has_scheme or path.strip("/")) and not re.search(r"\b(?:site|sur|adresse|portail|page)\b", before):
+            spoken = "le site " + spoken
+        return spoken + tail
+
+    return _URL.sub(url, text)
+
+
+# --- 3. abbreviations ------------------------------------------------------------------------
+
+def abbreviations(text: str) -> str:
+    """M., Mme, Dr, etc., ex :, n°, p. 12, Tél. become words."""
+    text = _sub(r"\b[nN]\s?°\s?(?=\d)", "numéro ", text)
+    text = _sub(r"\b[nN]°", "numéro", text)
+    text = _sub(r"\b[nN]os?\.?\s(?=\d)", "numéro ", text)
+    text = _sub(r"\b(?:[eE]x|[pP]\.\s?ex)\s?[.:]\s?", "par exemple, ", text)
+    text = _sub(r"\bpp\.\s?(?=\d)", "pages ", text)
+    text = _sub(r"\bp\.\s?(?=\d)", "page ", text)
+    text = _sub(r"\bM\.\s(?=[A-ZÀ-Ý])", "monsieur ", text)
+    for abbr, spoken in tables.abbreviations().items():
+        if abbr.endswith("."):
+            # At the very end, the abbreviation's period also ends the sentence.
+            text = re.sub(rf"(?<![\w.-]){re.escape(abbr)}(?=\s|$|[,;:!?)])",
+                          lambda m, s=spoken: s + ("." if not m.string[m.end():].strip() else ""), text)
+        else:
+            text = re.sub(rf"(?<![\w.-]){re.escape(abbr)}(?![\w'-])", spoken, text)
+    return text
+
+
+# --- 4. phone numbers ------------------------------------------------------------------------
+
+_PHONE_CUE = re.compile(r"(?:t[ée]l[ée]phone|t[ée]l\b|appel|appelez|appeler|composez|composer|num[ée]ro|joindre|"
+                        r"contacte[rz]?|ligne|standard|urgence|samu)", re.I)
+
+
+def phone_numbers(text: str) -> str:
+    """French numbers in pairs; +33 as 'plus trente-trois'; short service numbers like 3422 in pairs."""
+    def intl(m: re.Match) -> str:
+        digits = re.sub(r"\D", "", m.group(2))
+        return f"plus {cardinal(int(m.group(1)))}, {cardinal(int(digits[0]))}, {phone_pairs(digits[1:])}"
+
+    text = _sub(r"\+\s?(33|32|41|352|377|262|590|596|594)\s?(?:\(0\)\s?)?([1-9](?:[\s.-]?\d{2}){4})(?!\d)", intl,
+                text)
+    text = _sub(r"(?<![\d+])0[1-9](?:[\s.-]?\d{2}){4}(?![\d])",
+                lambda m: phone_pairs(re.sub(r"\D", "", m.group(0))), text)
+
+    def short(m: re.Match) -> str:
+        before = text[max(0, m.start() - 40):m.start()]
+        after = text[m.end():m.end() + 30].lower()
+        if re.match(r"\s*\)?\s*,?\s*\(?(?:non surtax|gratuit|num[ée]ro vert|service gratuit|prix d'un appel)", after):
+            return short_number(m.group(1))
+        # "3422 €", "3000 mg", "1050 patients" are quantities, whatever the context.
+        if re.match(r"\s*(?:€|%|euros?\b|(?!non\b|ou\b|et\b|de\b|du\b|au\b|en\b|pour\b)[a-zA-Zµ°/]+)", after):
+            return m.group(0)
+        return short_number(m.group(1)) if _PHONE_CUE.search(before) else m.group(0)
+
+    return _sub(r"(?<![\d,.])\b(3\d{3}|10\d{2})\b(?![\d,.]\d)", short, text)
+
+
+# --- 5. dates and times ------------------------------------------------------------------------
+
+def _date(day: int, month: int, year: str | None) -> str | None:
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return None
+    words = f"{ordinal(1) if day == 1 else cardinal(day)} {MONTHS[month - 1]}"
+    if year:
+        y = int(year)
+        if len(year) == 2:
+            y += 2000 if y < 50 else 1900
+        words += f" {cardinal(y)}"
+    return words
+
+
+def dates(text: str) -> str:
+    """06/05/2025, 2025-05-06 and 1er janvier are said as dates; years as years."""
+    def dmy(m: re.Match) -> str:
+        return _date(int(m.group(1)), int(m.group(2)), m.group(3)) or m.group(0)
+
+    text = _sub(r"\b(\d{4})-(\d{2})-(\d{2})\b",
+                lambda m: _date(int(m.group(3)), int(m.group(2)), m.group(1)) or m.group(0), text)
+    text = _sub(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?![\d/])", dmy, text)
+    text = _sub(r"(?<![\d/.])(\d{2})/(\d{2})(?![\d/])", lambda m: _date(int(m.group(1)), int(m.group(2)), None)
+                or m.group(0), text)
+    month_re = "|".join(MONTHS)
+    text = _sub(rf"\b1(?:er)?\s+({month_re})\b", r"premier \1", text, re.I)
+    return text
+
+
+def _time(h: str, mins: str | None) -> str | None:
+    hour, minute = int(h), int(mins or 0)
+    if hour > 24 or minute > 59:
+        return None
+    words = "minuit" if hour == 0 and not mins else f"{cardinal(hour, True)} heure{'s' if hour >= 2 else ''}"
+    if minute:
+        words += f" {cardinal(minute, True)}"
+    return words
+
+
+def times(text: str) -> str:
+    """14h30, 9h, 12h-12h45, 24h/24 and 7j/7 are said as times and durations."""
+    text = _sub(r"\b(\d{1,2})\s?h\s?/\s?(\d{1,2})\b",
+                lambda m: f"{cardinal(int(m.group(1)), True)} heures sur {cardinal(int(m.group(2)))}", text)
+    text = _sub(r"\b(\d)\s?j\s?/\s?(\d)\b",
+                lambda m: f"{cardinal(int(m.group(1)))} jours sur {cardinal(int(m.group(2)))}", text)
+    t = r"\d{1,2}\s?[hH](?:\s?\d{2})?"
+
+    def span(m: re.Match) -> str:
+        before = text[max(0, m.start() - 7):m.start()].lower()
+        lead = "" if re.search(r"\b(?:de|entre|des|dès)\s*$", before) else "de "
+        return f"{lead}{m.group(1)} à {m.group(2)}"
+
+    text = _sub(rf"(?<![\w])({t})\s?[-–]\s?({t})(?![\w])", span, text)
+    text = _sub(r"(?<![\w,])(\d{1,2})\s?[hH]\s?(\d{2})(?![\d])",
+                lambda m: _time(m.group(1), m.group(2)) or m.group(0), text)
+    text = _sub(r"(?<![\w,])(\d{1,2})\s?[hH](?![\w])", lambda m: _time(m.group(1), None) or m.group(0), text)
+    text = _sub(r"(?<![\d:])\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:)", lambda m: _time(m.group(1), m.group(2)), text)
+    return text
+
+
+# --- 6. money, percentages, fractions, comparisons -------------------------------------------
+
+def comparisons(text: str) -> str:
+    """>100 € -> 'plus de cent euros'; ≥ 18 -> 'supérieur ou égal à dix-huit'."""
+    text = _sub(r"(?<![<>=-])>\s?=\s?(?=\d)|≥\s?", " supérieur ou égal à ", text)
+    text = _sub(r"<\s?=\s?(?=\d)|≤\s?", " inférieur ou égal à ", text)
+    text = _sub(r"(?<![<>=-])>\s?(?=[-+]?\d)", " plus de ", text)
+    text = _sub(r"<\s?(?=[-+]?\d)", " moins de ", text)
+    text = _sub(r"±\s?(?=\d)", " plus ou moins ", text)
+    return text
+
+
+_CURRENCY = {"€": ("euro", "euros"), "EUR": ("euro", "euros"), "euros": ("euro", "euros"),
+             "$": ("dollar", "dollars"), "USD": ("dollar", "dollars"), "£": ("livre", "livres")}
+_SCALE = {"k": "mille", "K": "mille", "M": "millions", "Md": "milliards", "Mds": "milliards", "Mrd": "milliards"}
+
+
+def _amount(int_part: str, cents: str | None, cur: str, scale: str | None = None) -> str:
+    one, many = _CURRENCY[cur]
+    fem = cur == "£"
+    if scale:
+        whole = decimal(int_part, cents) if cents else _num(int_part)
+        unit = _SCALE[scale]
+        if unit != "mille" and not _is_plural(int_part, cents):
+            unit = unit[:-1]
+        return f"{whole} {unit} {'de ' if unit == 'mille' else 'de '}{many}".replace("de e", "d'e")
+    n = digits_to_int(int_part)
+    c = int((cents or "0").ljust(2, "0")[:2])
+    if n == 0 and c:
+        return f"{cardinal(c)} centime{'s' if c >= 2 else ''}"
+    words = _num(int_part, fem)
+    noun = many if n >= 2 else one
+    if re.search(r"(?:millions?|milliards?)$", words):
+        noun = "d'" + many if many[0] in "aeiou" else "de " + many
+    out = f"{words} {noun}"
+    if c:
+        out += f" {cardinal(c)}"
+    return out
+
+
+def money(text: str) -> str:
+    """25 €, 100€, 7,50 €, 2 M€ are said with the currency after the amount, cents after the euros."""
+    cur = r"(€|EUR\b|\$|USD\b|£)"
+    text = _sub(rf"(?<![\d,.])({INT})(?:,(\d+))?\s?(k|K|M|Mds?|Mrd)\s?€",
+                lambda m: _amount(m.group(1), m.group(2), "€", m.group(3)), text)
+    text = _sub(rf"(?<![\d,.])({INT})(?:[,.](\d{{1,2}}))?\s?{cur}",
+                lambda m: _amount(m.group(1), m.group(2), m.group(3)), text)
+    text = _sub(rf"(€|\$|£)\s?({INT})(?:[,.](\d{{1,2}}))?(?![\d])",
+                lambda m: _amount(m.group(2), m.group(3), m.group(1)), text)
+    return text
+
+
+_DENOMINATORS = {2: ("demi", "demis"), 3: ("tiers", "tiers"), 4: ("quart", "quarts")}
+
+
+def percentages_and_fractions(text: str) -> str:
+    """95 %, 2,5 % and 1/3 are said as 'quatre-vingt-quinze pour cent', 'un tiers'."""
+    def pct(m: re.Match) -> str:
+        n = decimal(m.group(1), m.group(2)) if m.group(2) else _num(m.group(1))
+        return f"{n} pour {'mille' if m.group(3) == '‰' else 'cent'}"
+
+    text = _sub(rf"(?<![\d,.])({INT})(?:[,.](\d+))?\s?(%|‰)", pct, text)
+
+    def frac(m: re.Match) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        if b == 0:
+            return f"{cardinal(a)} sur zéro"
+        if b in _DENOMINATORS:
+            one, many = _DENOMINATORS[b]
+            return f"{cardinal(a)} {one if a < 2 else many}"
+        if 5 <= b <= 10 or b in (100, 1000):
+            name = ordinal(b)
+            return f"{cardinal(a)} {name}{'s' if a >= 2 else ''}"
+        return f"{cardinal(a)} sur {cardinal(b)}"
+
+    return _sub(r"(?<![\d/.,])(\d{1,4})\s?/\s?(\d{1,4})(?![\d/])", frac, text)
+
+
+# --- 7. units, ordinals, ranges, numbers ------------------------------------------------------
+
+def _unit_re():
+    keys = sorted(tables.units(), key=len, reverse=True)
+    return re.compile(rf"(?<![\w,.])(-?{INT})(?:[,.](\d+))?\s?({'|'.join(map(re.escape, keys))})(?![\w/²³])")
+
+
+_UNITS_RE = None
+
+
+def units(text: str) -> str:
+    """5 mg -> 'cinq milligrammes'; 1,5 L -> 'un virgule cinq litre' (plural from 2, as in French)."""
+    global _UNITS_RE
+    if _UNITS_RE is None:
+        _UNITS_RE = _unit_re()
+
+    def unit(m: re.Match) -> str:
+        int_part, frac, sym = m.group(1), m.group(2), m.group(3)
+        one, many, gender = tables.units()[sym]
+        neg = int_part.startswith("-")
+        int_part = int_part.lstrip("-")
+        fem = gender == "f"
+        n = decimal(int_part, frac) if frac else _num(int_part, fem)
+        return f"{'moins ' if neg else ''}{n} {many if _is_plural(int_part, frac) else one}"
+
+    return _UNITS_RE.sub(unit, text)
+
+
+_ROMAN_ORD_NEXT = "siècles?|millénaires?|arrondissement|République|régiment|congrès|édition|dynastie|plan"
+
+
+def ordinals(text: str) -> str:
+    """1er, 1re, 2e, 3ème, XXIe and 'type II' become ordinal or cardinal words."""
+    text = _sub(r"\b(\d+)\s?(?:er|ER)\b", lambda m: ordinal(int(m.group(1))), text)
+    text = _sub(r"\b(\d+)\s?(?:re|ère|ere|ière|ieme)\b", lambda m: ordinal(int(m.group(1)), True), text)
+    text = _sub(r"\b(\d+)\s?(?:e|è|ème|eme|ième|ᵉ)\b", lambda m: ordinal(int(m.group(1))), text)
+    text = _sub(r"\b2\s?(?:nd)\b", "second", text)
+    text = _sub(r"\b2\s?(?:nde)\b", "seconde", text)
+    text = _sub(rf"\b({ROMAN_RE})(?:er)\b", lambda m: ordinal(roman_to_int(m.group(1))), text)
+    text = _sub(rf"\b({ROMAN_RE})(?:re|ère)\b", lambda m: ordinal(roman_to_int(m.group(1)), True), text)
+    text = _sub(rf"\b({ROMAN_RE})(?:e|ème|è)\b(?=\s+(?:{_ROMAN_ORD_NEXT}))|\b([IVXLCDM]{{2,}})(?:e|ème|è)\b",
+                lambda m: ordinal(roman_to_int(m.group(1) or m.group(2))), text)
+    context = (r"type|siècle|chapitre|titre|tome|phase|stade|grade|classe|niveau|acte|partie|annexe|article|"
+               r"volume|livre|leçon|Louis|Henri|Charles|François|Napoléon|Jean-Paul|Benoît|Pie|Grégoire|Élisabeth|"
+               r"Elizabeth|Paul|Jean|Philippe")
+    text = _sub(rf"\b((?i:{context}))\s+({ROMAN_RE})\b(?![\w'])",
+                lambda m: f"{m.group(1)} {cardinal(roman_to_int(m.group(2)))}", text)
+    return text
+
+
+def ranges(text: str) -> str:
+    """5-10 and 2020-2022 become '5 à 10'; Covid-19 becomes 'Covid 19'."""
+    text = _sub(r"(?<![\d,.])(\d+)\s?[-–]\s?(\d+)(?![\d,.]\d)", r"\1 à \2", text)
+    text = _sub(rf"(?<=[{L}])-(?=\d)", " ", text)
+    return text
+
+
+def numbers(text: str) -> str:
+    """Remaining numbers: decimals with 'virgule', grouped thousands, and 'une' before feminine nouns."""
+    text = _sub(rf"(?<=[{L}])(?=\d)|(?<=\d)(?=[{L}])", " ", text)
+    text = _sub(r"(?<![\w\d])-\s?(?=\d)", "moins ", text)
+    fem = tables.feminine_nouns()
+
+    def next_is_feminine(end: int) -> bool:
+        m = re.match(rf"\s+([{L}'-]+)", text[end:])
+        return bool(m and m.group(1).lower() in fem)
+
+    def dec(m: re.Match) -> str:
+        return decimal(m.group(1), m.group(2))
+
+    text = _sub(rf"(?<![\d,.])({INT}),(\d+)(?![\d])", dec, text)
+    text = _sub(r"(?<![\d,.])(\d+)\.(\d{1,2})(?![\d.])", dec, text)
+    text = re.sub(rf"(?<![\d])({GROUPED}|\d+)", lambda m: _num(m.group(1), next_is_feminine(m.end())), text)
+    return text
+
+
+# --- 8. acronyms and words -------------------------------------------------------------------
+
+# Short words that are also acronyms (CE, PA…) are plain words inside an all-caps heading.
+_HEADING_WORDS = {"CE", "DE", "LA", "LE", "LES", "DES", "DU", "UN", "UNE", "ET", "OU", "EN", "À", "AU", "AUX", "SUR",
+                  "POUR", "PAR", "DANS", "AVEC", "SE", "SA", "SON", "SES", "MON", "MA", "MES", "QUI", "QUE", "EST",
+                  "NE", "PAS", "IL", "ELLE", "ON", "NOUS", "VOUS", "Y", "L", "D", "C", "QU", "PLUS", "TOUS", "ME"}
+_CAPS_WORD = rf"[{UP}][{UP}&]*[{UP}](?:-[{UP}]+)*"
+
+
+def make_lexicon_step(lexicon: dict[str, str]):
+    """A step that says every acronym and listed word the way the lexicon (default + guide) says."""
+    caps_run = re.compile(rf"(?<![{L}])(?:{_CAPS_WORD}|[{UP}])(?:[\s'’,:-]+(?:{_CAPS_WORD}|[{UP}]))+(?![{L}])")
+    keys = sorted(lexicon, key=len, reverse=True)
+    lex_re = re.compile(rf"(?<![\w.-])({'|'.join(map(re.escape, keys))})(?![\w-])") if keys else None
+    caps_re = re.compile(rf"(?<![\w.-])({_CAPS_WORD})(?![\w-])")
+
+    def lower_run(m: re.Match) -> str:
+        words = re.findall(_CAPS_WORD, m.group(0))
+        if not any(len(w) >= 4 and w not in lexicon and sayable(w) for w in words):
+            return m.group(0)
+        out = re.sub(_CAPS_WORD + "|[" + UP + "]", lambda w: w.group(0) if w.group(0) in lexicon
+                     and w.group(0) not in _HEADING_WORDS else w.group(0).lower(), m.group(0))
+        before = m.string[:m.start()].rstrip()
+        if not before or before[-1] in ".!?:":
+            out = out[:1].upper() + out[1:]
+        return out
+
+    def step(text: str) -> str:
+        text = caps_run.sub(lower_run, text)
+        if lex_re:
+            text = lex_re.sub(lambda m: say_acronym(m.group(1), lexicon), text)
+        return caps_re.sub(lambda m: say_acronym(m.group(1), lexicon) if "-" not in m.group(1)
+                           else "-".join(say_acronym(p, lexicon) for p in m.group(1).split("-")), text)
+
+    step.__name__ = "lexicon"
+    return step
+
+
+# --- 9. symbols and punctuation ------------------------------------------------------------------
+
+FORBIDDEN = set("€%/@#*•<>≥≤°«»_|")
+
+
+def symbols(text: str) -> str:
+    """Symbols left over become words (& -> 'et') or pauses; quotes disappear."""
+    text = _sub(r"\bet\s?/\s?ou\b", "et ou", text)
+    for sym, spoken in tables.symbols().items():
+        if sym in text:
+            text = text.replace(sym, spoken)
+    return text
+
+
+def punctuation(text: str) -> str:
+    """Parentheses become commas (a pause); spaces and stray punctuation are tidied."""
+    text = _sub(r"\s*\(\s*", ", ", text)
+    text = _sub(r"\s*\)\s*(?=[.,;:!?])", "", text)
+    text = _sub(r"\s*\)\s*", ", ", text)
+    text = text.replace("\n", " ")
+    text = _sub(r"\s+", " ", text)
+    text = _sub(r"\s+([,.;)])", r"\1", text)
+    text = _sub(r",(?:\s*,)+", ",", text)
+    text = _sub(r"([.!?:;]),", r"\1", text)
+    text = _sub(r",\s*([.!?:;])", r"\1", text)
+    text = _sub(r"(?<!\.)\.\.(?!\.)", ".", text)
+    text = _sub(r"\s+([?!:;])", r" \1", text)
+    text = _sub(r"^[\s,;.:]+", "", text)
+    return _sub(r"[\s,;]+$", "", text)
+
+
+def final_guard(text: str) -> str:
+    """Whatever slipped through: no digit and no symbol is ever left for the engine to read out."""
+    out = []
+    for ch in text:
+        if ch in FORBIDDEN:
+            out.append(" ")
+        elif ch.isdigit() or ch.isnumeric():
+            value = unicodedata.numeric(ch, None)
+            out.append(f" {cardinal(int(value))} " if value is not None and float(value).is_integer() else " ")
+        else:
+            out.append(ch)
+    return _sub(r"\s+", " ", "".join(out)).strip()
+
+
+STEPS = [
+    unicode_cleanup,
+    strip_markdown,
+    strip_decorations,
+    urls_and_emails,
+    abbreviations,
+    phone_numbers,
+    dates,
+    times,
+    comparisons,
+    money,
+    percentages_and_fractions,
+    units,
+    ordinals,
+    ranges,
+    numbers,
+    # lexicon step is inserted here by the pipeline
+    symbols,
+    punctuation,
+    final_guard,
+]
+LEXICON_AT = STEPS.index(symbols)

@@ -1,0 +1,109 @@
+"""ID3v2.3 tags, cover art and CHAP/CTOC chapter frames, written with mutagen.
+
+mutagen sorts frames by size when saving (quodlibet/mutagen#506), and ffprobe lists CHAP frames in
+file order, so chapters came out shuffled. _OrderedID3 writes CTOC first and CHAPs by start time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mutagen.id3 import (
+    APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TCOP, TDRC, TIT2, TIT3, TLAN, TPE1, TPE2, TPOS, TPUB, TRCK, TXXX, USLT,
+    WOAS, CTOCFlags,
+)
+from mutagen.id3._tags import save_frame
+
+NO_OFFSET = 0xFFFFFFFF
+
+
+class _OrderedID3(ID3):
+    def _write(self, config):
+        frames = list(self.values())
+
+        def key(f):
+            if f.FrameID == "CTOC":
+                return (1, 0 if f.flags & CTOCFlags.TOP_LEVEL else 1, f.element_id)
+            if f.FrameID == "CHAP":
+                return (2, f.start_time, f.element_id)
+            if f.FrameID == "APIC":
+                return (3, 0, "")
+            return (0, 0, f.HashKey)
+
+        return bytearray().join(save_frame(f, config=config) for f in sorted(frames, key=key))
+
+
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+def _common(tags: ID3, guide, cover: bytes, title: str, description: str) -> None:
+    tags.add(TIT2(encoding=3, text=[title]))
+    tags.add(TALB(encoding=3, text=[guide.title]))
+    tags.add(TPE1(encoding=3, text=[guide.publisher]))
+    tags.add(TPE2(encoding=3, text=[guide.publisher]))
+    tags.add(TPUB(encoding=3, text=[guide.publisher]))
+    tags.add(TCON(encoding=3, text=["Speech"]))
+    tags.add(TLAN(encoding=3, text=["fre"]))
+    tags.add(TDRC(encoding=3, text=[str(guide.date.year)]))
+    if guide.rights:
+        tags.add(TCOP(encoding=3, text=[guide.rights]))
+    if guide.link:
+        tags.add(WOAS(url=guide.link))
+    tags.add(COMM(encoding=3, lang="fre", desc="", text=[description]))
+    tags.add(TXXX(encoding=3, desc="AUDIOGUIDE_GUIDE_ID", text=[guide.id]))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Couverture", data=cover))
+
+
+def tag_chapter(path: Path, guide, chapter, pages, transcript: str, cover: bytes, total: int) -> None:
+    """One chapter file: every page is a CHAP, listed by an ordered top-level CTOC."""
+    tags = _OrderedID3()
+    description = f"{chapter.title}. Pages : " + " ; ".join(p.title for p in chapter.pages) + "."
+    _common(tags, guide, cover, f"{chapter.number:02d}. {chapter.title}", description)
+    tags.add(TRCK(encoding=3, text=[f"{chapter.number}/{total}"]))
+    if chapter.part is not None:
+        tags.add(TIT3(encoding=3, text=[f"Chapitre {chapter.part.number} : {chapter.part.title}"]))
+        tags.add(TPOS(encoding=3, text=[f"{chapter.part.number}/{len(guide.parts)}"]))
+    tags.add(TXXX(encoding=3, desc="AUDIOGUIDE_CHAPTER_ID", text=[chapter.id]))
+    tags.add(USLT(encoding=3, lang="fre", desc="Transcription", text=transcript))
+    ids = []
+    for i, p in enumerate(pages, 1):
+        eid = f"p{i:03d}"
+        ids.append(eid)
+        tags.add(CHAP(element_id=eid, start_time=_ms(p.start), end_time=_ms(p.end), start_offset=NO_OFFSET,
+                      end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=[p.title])]))
+    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                  sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
+    tags.save(str(path), v2_version=3, padding=lambda info: 0)
+
+
+def tag_whole(path: Path, guide, spans: list[tuple], cover: bytes) -> None:
+    """The whole-guide file: CHAP per chapter; the CTOC nests parts, each listing its chapters.
+
+    spans: (chapter, start_s, end_s) in guide order.
+    """
+    tags = _OrderedID3()
+    _common(tags, guide, cover, f"{guide.title} (guide complet)", guide.description)
+    tags.add(TRCK(encoding=3, text=["1/1"]))
+    top: list[str] = []
+    by_part: dict[str, list[str]] = {}
+    for ch, start, end in spans:
+        eid = f"c{ch.number:03d}"
+        tags.add(CHAP(element_id=eid, start_time=_ms(start), end_time=_ms(end), start_offset=NO_OFFSET,
+                      end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=[ch.title])]))
+        if ch.part is None:
+            top.append(eid)
+        else:
+            pid = f"part-{ch.part.number:02d}"
+            if pid not in by_part:
+                by_part[pid] = []
+                top.append(pid)
+            by_part[pid].append(eid)
+    for part in guide.parts:
+        pid = f"part-{part.number:02d}"
+        if pid in by_part:
+            tags.add(CTOC(element_id=pid, flags=CTOCFlags.ORDERED, child_element_ids=by_part[pid],
+                          sub_frames=[TIT2(encoding=3, text=[f"Chapitre {part.number} : {part.title}"])]))
+    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=top,
+                  sub_frames=[TIT2(encoding=3, text=[guide.title])]))
+    tags.save(str(path), v2_version=3, padding=lambda info: 0)

@@ -1,0 +1,298 @@
+"""In/out pairs for every French normalisation category, plus property tests over any text."""
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audioguide.narration import Normalizer, normalize
+from audioguide.narration import fr, tables
+
+CASES = {
+    "numbers": [
+        ("2", "deux"),
+        ("200 patients", "deux cents patients"),
+        ("250 patients", "deux cent cinquante patients"),
+        ("21 jours", "vingt et un jours"),
+        ("80 ans", "quatre-vingts ans"),
+        ("81 ans", "quatre-vingt-un ans"),
+        ("91", "quatre-vingt-onze"),
+        ("71", "soixante et onze"),
+        ("100", "cent"),
+        ("1000", "mille"),
+        ("10 000 personnes", "dix mille personnes"),
+        ("1 500 000 habitants", "un million cinq cent mille habitants"),
+        ("10.000 euros versés", "dix mille euros versés"),
+        ("1,26", "un virgule vingt-six"),
+        ("0,5", "zéro virgule cinq"),
+        ("3,05", "trois virgule zéro cinq"),
+        ("de 5 à 10 jours", "de cinq à dix jours"),
+        ("5-10 ans", "cinq à dix ans"),
+        ("1 fois par jour", "une fois par jour"),
+        ("21 personnes", "vingt et une personnes"),
+        ("1 semaine", "une semaine"),
+        ("1 an", "un an"),
+        ("31 séances", "trente et une séances"),
+        ("-5", "moins cinq"),
+        ("entre 2020-2022", "entre deux mille vingt à deux mille vingt-deux"),
+        ("4 actes par an", "quatre actes par an"),
+        ("H1N1", "H un N un"),
+        ("la 5G", "la cinq G"),
+    ],
+    "ordinals": [
+        ("1er", "premier"),
+        ("1re", "première"),
+        ("1ère", "première"),
+        ("2e", "deuxième"),
+        ("2ème", "deuxième"),
+        ("3ème étage", "troisième étage"),
+        ("21e", "vingt et unième"),
+        ("XXIe siècle", "vingt et unième siècle"),
+        ("XIXe siècle", "dix-neuvième siècle"),
+        ("diabète de type II", "diabète de type deux"),
+        ("diabète de type 1", "diabète de type un"),
+        ("Louis XIV", "Louis quatorze"),
+        ("François Ier", "François premier"),
+        ("la 2nde fois", "la seconde fois"),
+        ("stade IV", "stade quatre"),
+    ],
+    "dates": [
+        ("06/05/2025", "six mai deux mille vingt-cinq"),
+        ("01/01/2024", "premier janvier deux mille vingt-quatre"),
+        ("1er janvier 2024", "premier janvier deux mille vingt-quatre"),
+        ("le 12 septembre 2023", "le douze septembre deux mille vingt-trois"),
+        ("mars 2022", "mars deux mille vingt-deux"),
+        ("depuis 2016", "depuis deux mille seize"),
+        ("en 1998", "en mille neuf cent quatre-vingt-dix-huit"),
+        ("2024-03-31", "trente et un mars deux mille vingt-quatre"),
+        ("le 15/08", "le quinze août"),
+        ("31.12.2023", "trente et un décembre deux mille vingt-trois"),
+    ],
+    "times": [
+        ("14h30", "quatorze heures trente"),
+        ("9h", "neuf heures"),
+        ("à 9 h", "à neuf heures"),
+        ("12h-12h45", "de douze heures à douze heures quarante-cinq"),
+        ("9h-18h", "de neuf heures à dix-huit heures"),
+        ("de 9h à 18h", "de neuf heures à dix-huit heures"),
+        ("24h/24", "vingt-quatre heures sur vingt-quatre"),
+        ("7j/7", "sept jours sur sept"),
+        ("1h", "une heure"),
+        ("21h", "vingt et une heures"),
+        ("12h00", "douze heures"),
+        ("8h05", "huit heures cinq"),
+        ("à 14:30", "à quatorze heures trente"),
+        ("HORAIRE : 12h-12h45", "Horaire : de douze heures à douze heures quarante-cinq"),
+    ],
+    "money": [
+        ("25 €", "vingt-cinq euros"),
+        ("100€", "cent euros"),
+        ("7,50 €", "sept euros cinquante"),
+        ("1 €", "un euro"),
+        ("0,50 €", "cinquante centimes"),
+        (">100€", "plus de cent euros"),
+        ("(>100€)", "plus de cent euros"),
+        ("2 000 000 €", "deux millions d'euros"),
+        ("3 M€", "trois millions d'euros"),
+        ("1,5 M€", "un virgule cinq million d'euros"),
+        ("€25", "vingt-cinq euros"),
+        ("10 EUR", "dix euros"),
+        ("1 000 €", "mille euros"),
+    ],
+    "percent": [
+        ("95 %", "quatre-vingt-quinze pour cent"),
+        ("70%", "soixante-dix pour cent"),
+        ("2,5 %", "deux virgule cinq pour cent"),
+        ("100 %", "cent pour cent"),
+        ("1/3", "un tiers"),
+        ("2/3", "deux tiers"),
+        ("1/2", "un demi"),
+        ("3/4", "trois quarts"),
+        ("1/5", "un cinquième"),
+        ("3/10", "trois dixièmes"),
+        ("5 ‰", "cinq pour mille"),
+    ],
+    "units": [
+        ("5 mg", "cinq milligrammes"),
+        ("1 mg", "un milligramme"),
+        ("500mg", "cinq cents milligrammes"),
+        ("2 g", "deux grammes"),
+        ("70 kg", "soixante-dix kilogrammes"),
+        ("250 mL", "deux cent cinquante millilitres"),
+        ("5 ml", "cinq millilitres"),
+        ("1,5 L", "un virgule cinq litre"),
+        ("2 L", "deux litres"),
+        ("1 g/L", "un gramme par litre"),
+        ("1,26 g/L", "un virgule vingt-six gramme par litre"),
+        ("38,5 °C", "trente-huit virgule cinq degrés Celsius"),
+        ("37°C", "trente-sept degrés Celsius"),
+        ("30 min", "trente minutes"),
+        ("1 min", "une minute"),
+        ("2 h", "deux heures"),
+        ("10 km", "dix kilomètres"),
+        ("15 cm", "quinze centimètres"),
+        ("120 mmHg", "cent vingt millimètres de mercure"),
+        ("25 kg/m²", "vingt-cinq kilogrammes par mètre carré"),
+        ("1000 UI", "mille unités internationales"),
+        ("5 mmol/L", "cinq millimoles par litre"),
+        ("60 bpm", "soixante battements par minute"),
+        ("2 Go", "deux gigaoctets"),
+    ],
+    "comparisons": [
+        ("≥ 18 ans", "supérieur ou égal à dix-huit ans"),
+        ("≤ 5", "inférieur ou égal à cinq"),
+        ("> 140", "plus de cent quarante"),
+        ("< 3 ans", "moins de trois ans"),
+        ("± 2", "plus ou moins deux"),
+        ("IMC ≥ 30", "I.M.C. supérieur ou égal à trente"),
+    ],
+    "phones": [
+        ("01 23 45 67 89", "zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf"),
+        ("01.23.45.67.89", "zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf"),
+        ("0123456789", "zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf"),
+        ("+33 1 23 45 67 89",
+         "plus trente-trois, un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf"),
+        ("+33 6 12 34 56 78", "plus trente-trois, six, douze, trente-quatre, cinquante-six, soixante-dix-huit"),
+        ("appelez le 15", "appelez le quinze"),
+        ("par téléphone (3422 non surtaxé)", "par téléphone, trente-quatre vingt-deux non surtaxé"),
+        ("composez le 3919.", "composez le trente-neuf dix-neuf."),
+        ("le 3237 (service gratuit)", "le trente-deux trente-sept, service gratuit"),
+        ("le 112", "le cent douze"),
+        ("Tél. : 05 56 00 00 00", "téléphone : zéro cinq, cinquante-six, zéro zéro, zéro zéro, zéro zéro"),
+    ],
+    "abbreviations": [
+        ("M. Dupont", "monsieur Dupont"),
+        ("Mme Durand", "madame Durand"),
+        ("Dr Martin", "docteur Martin"),
+        ("Pr Lefèvre", "professeur Lefèvre"),
+        ("tension, pouls, etc.", "tension, pouls, et cetera."),
+        ("ex : la tension", "par exemple, la tension"),
+        ("env. 10 personnes", "environ dix personnes"),
+        ("n° 5", "numéro cinq"),
+        ("le n°3", "le numéro trois"),
+        ("p. 12", "page douze"),
+        ("art. 3", "article trois"),
+        ("Tél. 15", "téléphone quinze"),
+        ("cf. la notice", "voir la notice"),
+        ("un RDV", "un rendez-vous"),
+        ("c.-à-d. demain", "c'est-à-dire demain"),
+        ("Mlle Petit", "mademoiselle Petit"),
+    ],
+    "acronyms": [
+        ("le DMP", "le D.M.P."),
+        ("le RGPD", "le R.G.P.D."),
+        ("la HAS", "la H.A.S."),
+        ("un AVC", "un A.V.C."),
+        ("l'IMC", "l'I.M.C."),
+        ("l'ARS", "l'A.R.S."),
+        ("la CPAM", "la C.P.A.M."),
+        ("le SAMU", "le Samu"),
+        ("un EHPAD", "un Éhpade"),
+        ("le SAS", "le Sas"),
+        ("la CNIL", "la Cnil"),
+        ("le SNDS", "le S.N.D.S."),
+        ("un SMS", "un S.M.S."),
+        ("le XYZ", "le X.Y.Z."),
+        ("le BGTKL", "le B.G.T.K.L."),
+        ("l'UNICEF", "l'Unicef"),
+        ("COMMENT LIRE CE MINI-GUIDE ?", "Comment lire ce mini-guide ?"),
+        ("DOSSIER MÉDICAL PARTAGÉ DMP", "Dossier médical partagé D.M.P."),
+    ],
+    "urls": [
+        ("ameli.fr", "ameli point f r"),
+        ("www.ameli.fr", "ameli point f r"),
+        ("sur https://www.ameli.fr/assure/remboursements", "sur ameli point f r"),
+        ("voir https://www.sante.fr/", "voir le site sante point f r"),
+        ("Santé.fr", "Santé point f r"),
+        ("monespacesante.fr", "monespacesante point f r"),
+        ("contact@exemple.fr", "contact arobase exemple point f r"),
+        ("jean.dupont@france-assos-sante.org", "jean point dupont arobase france tiret assos tiret sante point org"),
+        ("www.service-public.gouv.fr", "service tiret public point gouv point f r"),
+        ("<https://www.has-sante.fr>", "le site has tiret sante point f r"),
+        ("[le site](https://www.ameli.fr)", "le site"),
+        ("info@ars.sante.fr", "info arobase ars point sante point f r"),
+    ],
+    "typography": [
+        ("**gras**", "gras"),
+        ("*italique*", "italique"),
+        ("__souligné__", "souligné"),
+        ("« Activer »", "Activer"),
+        ("l’application", "l'application"),
+        ("• un point", "un point"),
+        ("- un tiret", "un tiret"),
+        ("➤ trouver", "trouver"),
+        ("Bravo 👍 !", "Bravo !"),
+        ("photos/vidéos", "photos ou vidéos"),
+        ("et/ou", "et ou"),
+        ("santé & bien-être", "santé et bien-être"),
+        ("(soins, recherche)", "soins, recherche"),
+        ("a | b", "a, b"),
+        ("mot_clé", "mot clé"),
+        ("Suivant ▶", "Suivant"),
+        ("“guillemets”", "guillemets"),
+        ("texte\u200bcaché", "textecaché"),
+        ("Fake news / Infox", "Fake news ou Infox"),
+        ("Covid-19", "Covid dix-neuf"),
+    ],
+}
+
+ALL = [(cat, src, want) for cat, pairs in CASES.items() for src, want in pairs]
+
+
+@pytest.mark.parametrize("category,src,want", ALL, ids=[f"{c}:{s}" for c, s, _ in ALL])
+def test_normalize(category, src, want):
+    assert normalize(src) == want
+
+
+def test_case_count():
+    assert len(ALL) > 150
+
+
+def test_guide_lexicon_overrides_and_adds():
+    say = Normalizer({"Ségur": "Ségure", "DMP": "Dossier Médical Partagé"})
+    assert say("le Ségur de la santé") == "le Ségure de la santé"
+    assert say("le DMP") == "le Dossier Médical Partagé"
+
+
+FORBIDDEN = set("€%/@#*•<>≥≤°«»_|")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_never_raises_no_digits_no_symbols(text):
+    out = normalize(text)
+    assert not any(ch.isdigit() for ch in out), out
+    assert not FORBIDDEN & set(out), out
+
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyzàâçéèêëîïôûùüÿœ"
+_TABLE_WORDS = {k.lower().rstrip(".") for k in tables.abbreviations()} | {k.lower() for k in tables.units()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=12), min_size=1, max_size=12))
+def test_plain_words_pass_through(words):
+    words = [w for w in words if w not in _TABLE_WORDS]
+    text = " ".join(words)
+    assert normalize(text) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(categories=["Nd", "P", "S", "Zs"]), max_size=60))
+def test_symbols_and_digits_only(text):
+    out = normalize(text)
+    assert not any(ch.isdigit() for ch in out)
+    assert not FORBIDDEN & set(out)
+
+
+def test_every_step_is_pure_str_to_str():
+    for step in fr.STEPS:
+        assert step("") == ""
+        assert isinstance(step("Le 1er mai, 25 € à 14h30."), str)
+
+
+def test_numbers_use_words_not_digits_in_long_text():
+    out = normalize("Le 06/05/2025 à 14h30, 3 patients sur 10 (30 %) ont payé 25 € pour 2 mg.")
+    assert not re.search(r"\d", out)
+    assert "quatorze heures trente" in out and "trente pour cent" in out and "vingt-cinq euros" in out
