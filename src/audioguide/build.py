@@ -291,7 +291,7 @@ def _stream_seconds(mp3: Path) -> float:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     if not path.exists() or path.read_text("utf-8") != text:
         write_text(path, text)
 

@@ -28,6 +28,12 @@ CALLOUTS = {
     "important": "Important",
 }
 BLOCK_KINDS = ["p", "list", "heading", "link", *CALLOUTS]
+# Words people type for a block kind, in French or English: used for "did you mean …?".
+BLOCK_ALIASES = {"paragraph": "p", "paragraphe": "p", "paragraf": "p", "para": "p", "text": "p", "texte": "p",
+                 "liste": "list", "items": "list", "bullets": "list", "puces": "list", "titre": "heading",
+                 "title": "heading", "intertitre": "heading", "lien": "link", "url": "link",
+                 "warning": "attention", "avertissement": "attention", "note": "a-noter", "tip": "bon-a-savoir",
+                 "example": "exemple"}
 
 
 @dataclass
@@ -241,7 +247,8 @@ def _blocks(ck: _Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
         (kind, value), = item.items()
         kpath, kmark = _join(ipath, kind), item.value_marks.get(kind, imark)
         if kind not in BLOCK_KINDS:
-            close = difflib.get_close_matches(kind, BLOCK_KINDS, n=1, cutoff=0.5)
+            close = [BLOCK_ALIASES[kind.lower()]] if kind.lower() in BLOCK_ALIASES else \
+                difflib.get_close_matches(kind, BLOCK_KINDS, n=1, cutoff=0.5)
             ck.add(item.key_marks.get(kind, imark), kpath, f"unknown block kind '{kind}'",
                    f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(BLOCK_KINDS)}")
         elif kind in ("p", "heading"):
