@@ -129,6 +129,27 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
 
 
 @cli.command()
+@click.argument("folder", default="output", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port on 127.0.0.1.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(folder: Path, port: int, host: str) -> None:
+    """Serve an output folder over HTTP (with Range requests) to try the feed, the kiosk and the audio."""
+    from audioguide.serve import make_server
+
+    try:
+        server = make_server(folder, host, port)
+    except OSError as exc:
+        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.",
+                              fix="choose another --port") from None
+    logging.getLogger("audioguide").setLevel(logging.INFO)
+    click.echo(f"Serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+@cli.command()
 def engines() -> None:
     """List speech engines, whether each can run here, and how to fix it if not."""
     from audioguide.tts import engine_classes

@@ -1,0 +1,151 @@
+"""The podcast feed, read by real parsers (feedparser, podcastparser) and a real client (gPodder's gpo)."""
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+from lxml import etree
+from mutagen.mp3 import MP3
+
+from audioguide.build import build
+from audioguide.publishers.podcast import PODCAST, podcast_guid
+from audioguide.serve import make_server
+
+from conftest import needs_tools, settings_for
+
+pytestmark = [needs_tools]
+BASE = "http://127.0.0.1:{port}/mini/"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Build the fixture guide for a base URL, then serve its parent folder on a free port."""
+    from conftest import DATA
+
+    tmp = tmp_path_factory.mktemp("podcast")
+    (tmp / "site").mkdir()
+    server = make_server(tmp / "site", port=0)
+    port = server.server_address[1]
+    s = settings_for(tmp, base_url=BASE.format(port=port))
+    s.out_dir = tmp / "site" / "mini"
+    result = build(DATA / "mini", s)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield result, port, tmp
+    server.shutdown()
+    server.server_close()
+
+
+def test_feedparser_reads_every_episode(served):
+    result, port, _ = served
+    m, out = result.manifest, result.out_dir
+    d = feedparser.parse(str(out / "feed.xml"))
+    assert not d.bozo, d.bozo_exception
+    assert d.feed.language == "fr-FR" and d.feed.title == "Guide d'essai & <test>"
+    assert d.feed.itunes_explicit is False or d.feed.get("itunes_explicit") in (False, "false", None)
+    assert len(d.entries) == len(m["chapters"])
+    for e, c in zip(d.entries, m["chapters"]):
+        assert e.title == c["title"]
+        enc = e.enclosures[0]
+        assert enc.href == BASE.format(port=port) + c["mp3"]
+        assert int(enc.length) == (out / c["mp3"]).stat().st_size
+        assert abs(int(e.itunes_duration) - MP3(out / c["mp3"]).info.length) <= 1
+        assert e.podcast_transcript["type"] == "text/vtt"
+        assert e.podcast_transcript["url"].endswith(c["transcript"]["vtt"])
+        assert e.podcast_chapters["url"].endswith(c["chapters_json"])
+        chapters = json.loads((out / c["chapters_json"]).read_text())["chapters"]
+        assert [x["title"] for x in chapters] == [p["title"] for p in c["pages"]]
+        assert (out / c["transcript"]["vtt"]).read_text().startswith("WEBVTT")
+
+
+def test_podcastparser_reads_every_episode(served):
+    result, port, _ = served
+    m, out = result.manifest, result.out_dir
+    with open(out / "feed.xml", "rb") as fh:
+        p = podcastparser.parse(BASE.format(port=port) + "feed.xml", fh)
+    eps = sorted(p["episodes"], key=lambda e: e["number"] if "number" in e else e["guid"])
+    assert {e["guid"] for e in eps} == {f"urn:audioguide:mini:{c['id']}" for c in m["chapters"]}
+    for c in m["chapters"]:
+        e = next(x for x in eps if x["guid"].endswith(c["id"]))
+        assert e["enclosures"][0]["file_size"] == (out / c["mp3"]).stat().st_size
+        assert e["enclosures"][0]["mime_type"] == "audio/mpeg"
+        assert abs(e["total_time"] - MP3(out / c["mp3"]).info.length) <= 1
+
+
+def test_channel_tags(served):
+    result, port, _ = served
+    root = etree.parse(str(result.out_dir / "feed.xml")).getroot()
+    ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": PODCAST}
+    ch = root.find("channel")
+    assert ch.find("itunes:category", ns).get("text") == "Health & Fitness"
+    assert ch.find("itunes:explicit", ns).text == "false"
+    assert ch.find("itunes:type", ns).text == "serial"
+    assert ch.find("itunes:image", ns).get("href").endswith("cover.jpg")
+    guid = ch.find("podcast:guid", ns).text
+    assert guid == podcast_guid(BASE.format(port=port) + "feed.xml")
+    assert ch.find("podcast:locked", ns).text == "no" and ch.find("podcast:medium", ns).text == "podcast"
+    items = ch.findall("item")
+    assert [i.find("itunes:episode", ns).text for i in items] == ["1", "2"]
+    assert items[1].find("itunes:season", ns).text == "1"
+
+
+def test_podcast_guid_matches_spec_example():
+    # Example from the Podcasting 2.0 namespace documentation.
+    assert podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+
+
+def test_rebuild_keeps_guids_and_feed_bytes(served):
+    result, port, tmp = served
+    before = (result.out_dir / "feed.xml").read_bytes()
+    from conftest import DATA
+
+    s = settings_for(tmp, base_url=BASE.format(port=port))
+    s.out_dir = result.out_dir
+    again = build(DATA / "mini", s)
+    assert (again.out_dir / "feed.xml").read_bytes() == before
+
+
+def test_serve_mime_and_range(served):
+    result, port, _ = served
+    c = result.manifest["chapters"][0]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/mini/" + c["mp3"], headers={"Range": "bytes=100-199"})
+    r = conn.getresponse()
+    body = r.read()
+    assert r.status == 206 and r.getheader("Content-Type") == "audio/mpeg"
+    assert r.getheader("Content-Range") == f"bytes 100-199/{c['bytes']}"
+    assert body == (result.out_dir / c["mp3"]).read_bytes()[100:200]
+    conn.request("GET", "/mini/feed.xml")
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 200 and r.getheader("Content-Type").startswith("application/rss+xml")
+    conn.request("GET", "/mini/" + c["transcript"]["vtt"])
+    r = conn.getresponse()
+    r.read()
+    assert r.getheader("Content-Type").startswith("text/vtt")
+
+
+@pytest.mark.skipif(not shutil.which("gpo"), reason="gPodder is installed by script/bootstrap --test")
+def test_gpodder_subscribes_and_downloads_every_episode(served):
+    result, port, tmp = served
+    env = dict(os.environ, GPODDER_HOME=str(tmp / "gpodder"), GPODDER_DOWNLOAD_DIR=str(tmp / "downloads"))
+    url = BASE.format(port=port) + "feed.xml"
+
+    def gpo(*args):
+        return subprocess.run(["gpo", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    gpo("subscribe", url)
+    listed = gpo("list")
+    assert url in listed.stdout, listed.stdout + listed.stderr  # gpo subscribe exits 0 even on a 404
+    for c in result.manifest["chapters"]:
+        gpo("download", url, f"urn:audioguide:mini:{c['id']}")
+    got = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "downloads").rglob("*.mp3")}
+    assert got == {c["sha256"] for c in result.manifest["chapters"]}
