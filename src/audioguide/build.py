@@ -15,7 +15,7 @@ from mutagen.mp3 import MP3
 from tqdm import tqdm
 
 from audioguide import __version__
-from audioguide.audio import LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe, silence
+from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe, silence
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import atomic_path, sweep_temp_files, write_bytes, write_text
@@ -131,7 +131,7 @@ class Builder:
     def chapter_key(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover_sha: str) -> str:
         g = self.guide
         return _hash({
-            "v": ASSEMBLY_VERSION, "limit": LIMIT, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
+            "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
             "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms] for s in p.segments] for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
