@@ -184,8 +184,7 @@ class Builder:
             transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
             with atomic_path(mp3) as tmp:
                 encode_mp3(wav, tmp, self.settings)
-                spans = [type("P", (), {"title": t["title"], "start": t["start"], "end": t["end"]}) for t in timings]
-                tag_chapter(tmp, self.guide, chapter, spans, transcript, cover, len(self.guide.chapters))
+                tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
         self.result.encoded += 1
         return {"key": key, "sha256": _sha256(mp3), "pages": timings}
 
@@ -198,7 +197,7 @@ class Builder:
         parts = [self.out / "audio" / f"{c.slug}.mp3" for c in chapters]
         spans, t = [], 0.0
         for c, p in zip(chapters, parts):
-            d = _stream_seconds(p)
+            d = MP3(p).info.length
             spans.append((c, t, t + d))
             t += d
         with atomic_path(path) as tmp:
@@ -279,15 +278,6 @@ class Builder:
                                                          ensure_ascii=False, indent=1))
             _write_json(self.out / "manifest.json", self.result.manifest)
         return self.result
-
-
-def _stream_seconds(mp3: Path) -> float:
-    """Time this file occupies once its frames are joined to others: every frame, delay and padding included."""
-    info = MP3(mp3).info
-    frames = getattr(info, "_frames", None)
-    if frames is None:  # mutagen keeps the Xing frame count privately; fall back to the gapless length
-        return info.length
-    return frames * 1152 / info.sample_rate
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -12,10 +12,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("AUDIOGUIDE_CACHE") or os.environ.get("XDG_CACHE_HOME")
     if os.environ.get("AUDIOGUIDE_CACHE"):
-        return Path(base)
-    return Path(base or Path.home() / ".cache") / "audioguide"
+        return Path(os.environ["AUDIOGUIDE_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "audioguide"
 
 
 @dataclass

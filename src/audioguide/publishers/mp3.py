@@ -56,7 +56,7 @@ def _common(tags: ID3, guide, cover: bytes, title: str, description: str) -> Non
 
 
 def tag_chapter(path: Path, guide, chapter, pages, transcript: str, cover: bytes, total: int) -> None:
-    """One chapter file: every page is a CHAP, listed by an ordered top-level CTOC."""
+    """One chapter file: every page (a timing dict: title, start, end) is a CHAP, under an ordered CTOC."""
     tags = _OrderedID3()
     description = f"{chapter.title}. Pages : " + " ; ".join(p.title for p in chapter.pages) + "."
     _common(tags, guide, cover, f"{chapter.number:02d}. {chapter.title}", description)
@@ -70,8 +70,8 @@ def tag_chapter(path: Path, guide, chapter, pages, transcript: str, cover: bytes
     for i, p in enumerate(pages, 1):
         eid = f"p{i:03d}"
         ids.append(eid)
-        tags.add(CHAP(element_id=eid, start_time=_ms(p.start), end_time=_ms(p.end), start_offset=NO_OFFSET,
-                      end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=[p.title])]))
+        tags.add(CHAP(element_id=eid, start_time=_ms(p["start"]), end_time=_ms(p["end"]), start_offset=NO_OFFSET,
+                      end_offset=NO_OFFSET, sub_frames=[TIT2(encoding=3, text=[p["title"]])]))
     tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
                   sub_frames=[TIT2(encoding=3, text=[chapter.title])]))
     tags.save(str(path), v2_version=3, padding=lambda info: 0)
