@@ -118,7 +118,7 @@ def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_gu
     first = build(mini_guide, s)
     before = {p: p.read_bytes() for p in first.out_dir.rglob("*") if p.is_file()}
     again = build(mini_guide, settings_for(tmp_path))
-    assert again.synthesized == 0 and again.encoded == 0
+    assert again.synthesized == 0 and again.encoded == 0 and again.phone_encoded == 0
     assert {p: p.read_bytes() for p in again.out_dir.rglob("*") if p.is_file()} == before
 
     g = mini_guide / "guide.yaml"
@@ -126,8 +126,12 @@ def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_gu
     edited = build(mini_guide, settings_for(tmp_path))
     assert edited.synthesized == 1
     assert edited.encoded == 2  # the introduction chapter and the whole-guide file
-    dmp = first.out_dir / "audio" / "02-dmp.mp3"
-    assert dmp.read_bytes() == before[dmp]
+    assert edited.phone_encoded == 1  # the introduction's phone pages
+    changed = {p for p in before if p.exists() and p.read_bytes() != before[p]}
+    names = {p.relative_to(first.out_dir).as_posix() for p in changed}
+    assert "audio/02-dmp.mp3" not in names and not any("02-dmp" in n for n in names)
+    assert {n for n in names if n.startswith("phone/sounds/")} == \
+        {f"phone/sounds/01-introduction-p01.{e}" for e in ("sln", "wav", "ulaw", "alaw", "g722")}
 
 
 def test_two_clean_builds_are_byte_identical(tmp_path, mini_guide):

@@ -44,7 +44,9 @@ class BuildResult:
     manifest: dict = field(default_factory=dict)
     synthesized: int = 0
     encoded: int = 0
+    phone_encoded: int = 0
     files: list[Path] = field(default_factory=list)
+    builder: "Builder | None" = None
 
 
 def _sha256(path: Path) -> str:
@@ -96,12 +98,41 @@ class Builder:
         self.out = Path(settings.out_dir or Path("output") / guide.id)
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
-        self.result = BuildResult(guide, settings, self.out)
+        self.result = BuildResult(guide, settings, self.out, builder=self)
+        self.writer = ScriptWriter(guide)
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
-        writer = ScriptWriter(self.guide)
-        return {ch.id: writer.chapter(ch) for ch in self.guide.chapters}
+        return {ch.id: self.writer.chapter(ch) for ch in self.guide.chapters}
+
+    def prompt_clips(self, text: str) -> list[tuple[str, int]]:
+        """Clip keys (made if missing) and pauses for a short prompt, spoken like the guide."""
+        segs = self.writer.prompt(text)
+        out = []
+        for seg in segs:
+            key = clip_key(self.engine, seg.text)
+            self.cache.make(self.engine, seg.text, key)
+            out.append((key, seg.pause_ms))
+        return out
+
+    def render_clips(self, clips: list[tuple[str, int]], wav: Path, lead_ms: int = 150) -> None:
+        w = WavWriter(wav)
+        try:
+            w.add(silence(lead_ms))
+            for key, pause in clips:
+                w.add_clip(self.cache.path(key))
+                w.add(silence(pause))
+        finally:
+            w.close()
+
+    @property
+    def work_dir(self) -> Path:
+        work = Path(self.settings.cache_dir) / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        return work
+
+    def parallel(self, fn, items: list, desc: str) -> list:
+        return _parallel(self.settings, fn, items, desc)
 
     def synthesize(self, scripts: dict[str, list[PageScript]]) -> dict[str, str]:
         """Make every clip missing from the cache; returns text -> clip key."""
@@ -176,9 +207,7 @@ class Builder:
         old = state.get("chapters", {}).get(chapter.id)
         if old and old["key"] == key and mp3.exists() and old.get("sha256") == _sha256(mp3):
             return old
-        work = Path(self.settings.cache_dir) / "work"
-        work.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=work) as tmpdir:
+        with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
             wav = Path(tmpdir) / "chapter.wav"
             timings = self.assemble(chapter, pages, keys, wav)
             transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)

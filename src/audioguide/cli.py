@@ -150,6 +150,35 @@ def serve(folder: Path, port: int, host: str) -> None:
 
 
 @cli.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--keys", help='Keys to press, in order, e.g. "1 2 6 * #"; t = wait without pressing (time-out). '
+                             "Without it, keys are read from the terminal.")
+@click.option("--mute", is_flag=True, help="Print the prompts but do not play them.")
+def phone(source: Path, keys: str | None, mute: bool) -> None:
+    """Try the phone line in a terminal: SOURCE is a built output folder (with sound) or a guide (text only)."""
+    import subprocess
+
+    from audioguide.phone.simulator import Call, live_keys, load_menu, parse_keys, player
+
+    menu, sounds = load_menu(source)
+    cmd = None if mute or sounds is None else player()
+
+    def play(prompt_id: str) -> None:
+        click.echo(f"▶ [{prompt_id}] " + menu.prompts[prompt_id].text.replace("\n", "\n    "))
+        if cmd and (sounds / f"{prompt_id}.wav").exists():
+            subprocess.run([*cmd, str(sounds / f"{prompt_id}.wav")], check=False)
+
+    def scripted(keys: list[str]):
+        for k in keys:
+            click.echo(f"⌨  {k}")
+            yield k
+
+    Call(menu, play).run(scripted(parse_keys(keys)) if keys is not None
+                         else live_keys(lambda s: click.echo(s, nl=False)))
+    click.echo("☎  fin de l'appel")
+
+
+@cli.command()
 def engines() -> None:
     """List speech engines, whether each can run here, and how to fix it if not."""
     from audioguide.tts import engine_classes

@@ -59,6 +59,17 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def update_bytes(path: Path, data: bytes) -> bool:
+    """Write only when the content differs, so a no-change rebuild touches nothing. True if written."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_bytes(path, data)
+    return True
+
+
 def sweep_temp_files(folder: Path) -> int:
     """Remove temp files a killed build left behind (names start with '.' and hold a random part)."""
     n = 0

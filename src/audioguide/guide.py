@@ -72,6 +72,11 @@ class Chapter:
     number: int = 0
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0
+    menu_label: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.menu_label or self.title
 
     @property
     def slug(self) -> str:
@@ -84,6 +89,11 @@ class Part:
     title: str
     chapters: list[Chapter]
     number: int = 0
+    menu_label: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.menu_label or self.title
 
 
 @dataclass
@@ -140,8 +150,10 @@ GUIDE_KEYS = {
     "email": (TEXT, False), "link": (TEXT, False),
     "intro": (MAP, False), "parts": (LIST, True), "lexicon": (MAP, False),
 }
-PART_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "chapters": (LIST, True)}
-CHAPTER_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "description": (TEXT, False), "pages": (LIST, True)}
+# menu_label: how a phone menu names the item after "Pour …" ("la télésanté"); defaults to the title.
+PART_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "chapters": (LIST, True)}
+CHAPTER_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "description": (TEXT, False),
+                "pages": (LIST, True)}
 PAGE_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "blocks": (LIST, False), "narration": (TEXT, False)}
 LINK_KEYS = {"url": (TEXT, True), "label": (TEXT, True)}
 
@@ -322,7 +334,8 @@ def _chapter(ck: _Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter |
                 pages.append(p)
     if cid is None or not isinstance(m.get("title"), str):
         return None
-    return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "")
+    return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "",
+                   menu_label=(m.get("menu_label") or "").strip())
 
 
 def parse_guide(data, file: str, default_id: str) -> Guide:
@@ -375,7 +388,7 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
                     if c:
                         chapters.append(c)
             if pid and isinstance(m.get("title"), str):
-                parts.append(Part(pid, m["title"].strip(), chapters))
+                parts.append(Part(pid, m["title"].strip(), chapters, menu_label=(m.get("menu_label") or "").strip()))
 
     lexicon: dict[str, str] = {}
     if isinstance(top.get("lexicon"), dict):

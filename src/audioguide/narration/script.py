@@ -119,6 +119,10 @@ class ScriptWriter:
             script.segments += self.blocks(page.blocks)
         return script
 
+    def prompt(self, text: str) -> list[Segment]:
+        """A menu prompt or message, narrated like the guide (same normaliser, same sentence pauses)."""
+        return self._para(text)
+
     def end_cue(self, chapter: Chapter) -> Segment:
         chapters = self.guide.chapters
         i = chapters.index(chapter)

@@ -1,0 +1,155 @@
+"""The phone menu model: one tree, from which the simulator, the Asterisk dialplan and VoiceXML are all made.
+
+Keys follow the usual French voice-server convention: 1-9 choose, 0 repeats, * goes back, # goes home.
+While a page plays: 4 previous, 5 again, 6 next (the middle row of the keypad, left to right).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from audioguide.guide import Chapter, Guide
+
+CHOOSE = "123456789"
+REPEAT, BACK, HOME = "0", "*", "#"
+PREV_PAGE, AGAIN, NEXT_PAGE = "4", "5", "6"
+MORE = "9"  # on a menu longer than nine entries, 9 opens the rest
+TIMEOUT = "t"  # in a key script: the caller lets the prompt or page play out without pressing
+MAX_TIMEOUTS = 2  # a menu is replayed this many times without an answer, then the call ends
+MENU_TIMEOUT_S = 6
+
+# Fixed prompts. The page keys are said in the welcome and again on 0 during a page.
+WELCOME = ("Bienvenue. Vous écoutez le guide audio « {title} », de {publisher}. "
+           "Dans chaque menu, tapez le numéro de votre choix. Tapez 0 pour réécouter le menu, "
+           "étoile pour revenir en arrière, et dièse pour revenir au menu principal. "
+           "Pendant l'écoute, tapez 6 pour passer à la partie suivante, 4 pour revenir à la précédente, "
+           "et 5 pour la réécouter.")
+FIXED = {
+    "page-keys": "Tapez 6 pour la partie suivante, 4 pour la précédente, 5 pour la réécouter, "
+                 "étoile pour revenir au menu, dièse pour le menu principal.",
+    "invalid": "Ce choix n'existe pas.",
+    "first-page": "Vous êtes au début du sujet.",
+    "chapter-end": "Fin du sujet.",
+    "goodbye": "Nous n'avons pas entendu de choix. Merci de votre écoute, et au revoir.",
+}
+
+
+@dataclass
+class Item:
+    key: str
+    label: str
+    target: str
+
+
+@dataclass
+class Node:
+    """A menu (items to choose) or a chapter (pages to play in order)."""
+
+    id: str
+    kind: str  # "menu" | "chapter"
+    title: str
+    parent: str | None
+    prompt: str = ""  # prompt id of a menu
+    items: list[Item] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # prompt ids of a chapter's pages, in order
+    chapter: str = ""  # chapter id (for a chapter node)
+
+
+@dataclass
+class Prompt:
+    id: str
+    text: str
+    """What is said, as written; the engines get it through the same French normaliser as the guide."""
+    kind: str = "prompt"  # "prompt" | "page"
+    chapter: str = ""
+    page: str = ""
+
+
+@dataclass
+class PhoneMenu:
+    guide_id: str
+    title: str
+    root: str
+    nodes: dict[str, Node]
+    prompts: dict[str, Prompt]
+
+    def to_json(self) -> str:
+        data = {"format": 1, "guide_id": self.guide_id, "title": self.title, "root": self.root,
+                "keys": {"repeat": REPEAT, "back": BACK, "home": HOME, "previous_page": PREV_PAGE,
+                         "again": AGAIN, "next_page": NEXT_PAGE, "more": MORE, "max_timeouts": MAX_TIMEOUTS},
+                "nodes": [asdict(n) for n in self.nodes.values()],
+                "prompts": [asdict(p) for p in self.prompts.values()]}
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "PhoneMenu":
+        data = json.loads(text)
+        nodes = {}
+        for n in data["nodes"]:
+            n["items"] = [Item(**i) for i in n["items"]]
+            nodes[n["id"]] = Node(**n)
+        prompts = {p["id"]: Prompt(**p) for p in data["prompts"]}
+        return cls(data["guide_id"], data["title"], data["root"], nodes, prompts)
+
+
+def page_prompt_id(chapter: Chapter, index: int) -> str:
+    return f"{chapter.slug}-p{index:02d}"
+
+
+def _lower_first(s: str) -> str:
+    return s[0].lower() + s[1:] if len(s) > 1 and s[0].isupper() and not s[1].isupper() else s
+
+
+def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: list[tuple[str, str]],
+          footer: str, nodes: dict, prompts: dict) -> None:
+    """Add a menu (split into screens of 8 + 'la suite, tapez 9' when it has more than 9 entries)."""
+    screens = [entries] if len(entries) <= len(CHOOSE) else \
+        [entries[i:i + len(CHOOSE) - 1] for i in range(0, len(entries), len(CHOOSE) - 1)]
+    for s, chunk in enumerate(screens):
+        nid = menu_id if s == 0 else f"{menu_id}-{s + 1}"
+        items = [Item(CHOOSE[i], label, target) for i, (label, target) in enumerate(chunk)]
+        lines = [heading if s == 0 else f"{heading}, suite."]
+        lines += [f"Pour {_lower_first(label)}, tapez {it.key}." for it, (label, _) in zip(items, chunk)]
+        if s + 1 < len(screens):
+            items.append(Item(MORE, "la suite du menu", f"{menu_id}-{s + 2}"))
+            lines.append(f"Pour la suite du menu, tapez {MORE}.")
+        lines.append(footer)
+        nodes[nid] = Node(nid, "menu", title, parent if s == 0 else (menu_id if s == 1 else f"{menu_id}-{s}"),
+                          prompt=f"menu-{nid}", items=items)
+        prompts[f"menu-{nid}"] = Prompt(f"menu-{nid}", " ".join(lines))
+
+
+def build_menu(guide: Guide, page_texts: dict[tuple[str, str], str] | None = None) -> PhoneMenu:
+    """Main menu -> parts (and the introduction) -> chapters -> pages. `page_texts` gives each page's
+    narration, keyed by (chapter id, page id); without it pages are named by their titles."""
+    nodes: dict[str, Node] = {}
+    prompts: dict[str, Prompt] = {"welcome": Prompt("welcome", WELCOME.format(title=guide.title,
+                                                                             publisher=guide.publisher))}
+    prompts.update({k: Prompt(k, v) for k, v in FIXED.items()})
+
+    def chapter_node(ch: Chapter, parent: str) -> str:
+        nid = f"chapter-{ch.id}"
+        pages = []
+        for i, page in enumerate(ch.pages, 1):
+            pid = page_prompt_id(ch, i)
+            text = (page_texts or {}).get((ch.id, page.id), f"{ch.title}, partie {i} : {page.title}.")
+            prompts[pid] = Prompt(pid, text, "page", ch.id, page.id)
+            pages.append(pid)
+        nodes[nid] = Node(nid, "chapter", ch.title, parent, pages=pages, chapter=ch.id)
+        return nid
+
+    main_entries: list[tuple[str, str]] = []
+    if guide.intro:
+        main_entries.append((guide.intro.label, chapter_node(guide.intro, "main")))
+    for part in guide.parts:
+        pid = f"part-{part.id}"
+        entries = [(ch.label, chapter_node(ch, pid)) for ch in part.chapters]
+        _menu(pid, part.title, f"Chapitre {part.number} : {part.title}.", "main", entries,
+              "Pour revenir en arrière, tapez étoile. Pour réécouter ce menu, tapez 0.", nodes, prompts)
+        main_entries.append((part.label, pid))
+    _menu("main", guide.title, "Menu principal.", None, main_entries, "Pour réécouter ce menu, tapez 0.",
+          nodes, prompts)
+    # Menus first in the file, main at the top, for people reading the dialplan.
+    order = sorted(nodes, key=lambda n: (nodes[n].kind != "menu", n != "main", list(nodes).index(n)))
+    return PhoneMenu(guide.id, guide.title, "main", {n: nodes[n] for n in order}, prompts)

@@ -1,0 +1,131 @@
+"""Runs the phone menu model the way the dialplan does, one key at a time. Used by `audioguide phone` and tests."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from audioguide.exceptions import AudioguideError
+from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, PREV_PAGE, REPEAT, TIMEOUT, PhoneMenu,
+                                   build_menu)
+
+KEYS = set("0123456789*#") | {TIMEOUT}
+
+
+def parse_keys(text: str) -> list[str]:
+    """'1 2 # 0 t' or '12#0t' -> ['1', '2', '#', '0', 't']."""
+    keys = [c for c in text.lower() if not c.isspace() and c != ","]
+    bad = sorted(set(keys) - KEYS)
+    if bad:
+        raise AudioguideError(f"Unknown key(s) {' '.join(bad)!s} in --keys {text!r}.",
+                              fix="use 0-9, * and #, and t for a time-out (no key pressed), e.g. --keys \"1 2 6 t #\"")
+    return keys
+
+
+class Call:
+    """One simulated call. `play(prompt_id)` is called for every prompt and page heard, in order;
+    `keys()` yields the caller's keys (TIMEOUT for none); the call ends when keys run out or on goodbye."""
+
+    def __init__(self, menu: PhoneMenu, play: Callable[[str], None]):
+        self.menu = menu
+        self.play = play
+        self.heard: list[str] = []
+
+    def _say(self, prompt_id: str) -> None:
+        self.heard.append(prompt_id)
+        self.play(prompt_id)
+
+    def run(self, keys: Iterator[str]) -> list[str]:
+        keys = iter(keys)
+        self._say("welcome")
+        node, page, timeouts = self.menu.root, 0, 0
+        while True:
+            n = self.menu.nodes[node]
+            if n.kind == "menu":
+                self._say(n.prompt)
+                key = next(keys, None)
+                if key is None:
+                    return self.heard
+                if key == TIMEOUT:
+                    timeouts += 1
+                    if timeouts > MAX_TIMEOUTS:
+                        self._say("goodbye")
+                        return self.heard
+                    continue
+                timeouts = 0
+                item = next((i for i in n.items if i.key == key), None)
+                if item:
+                    node, page = item.target, 0
+                elif key == BACK:
+                    node = n.parent or node
+                elif key == HOME:
+                    node = self.menu.root
+                elif key != REPEAT:
+                    self._say("invalid")
+                continue
+            # A chapter: pages play one after the other; a key during a page acts at once.
+            self._say(n.pages[page])
+            key = next(keys, None)
+            if key is None:
+                return self.heard
+            if key in (TIMEOUT, NEXT_PAGE):
+                if page + 1 < len(n.pages):
+                    page += 1
+                else:
+                    self._say("chapter-end")
+                    node, timeouts = n.parent, 0
+            elif key == PREV_PAGE:
+                if page == 0:
+                    self._say("first-page")
+                page = max(0, page - 1)
+            elif key == AGAIN:
+                pass
+            elif key == REPEAT:
+                self._say("page-keys")
+            elif key == BACK:
+                node, timeouts = n.parent, 0
+            elif key == HOME:
+                node, timeouts = self.menu.root, 0
+            else:
+                self._say("invalid")
+
+
+def load_menu(source: Path) -> tuple[PhoneMenu, Path | None]:
+    """An output folder (with phone/menu.json and its sounds) or a guide (text only, nothing to play)."""
+    source = Path(source)
+    for candidate in (source / "phone" / "menu.json", source / "menu.json"):
+        if candidate.is_file():
+            try:
+                return PhoneMenu.from_json(candidate.read_text("utf-8")), candidate.parent / "sounds"
+            except (ValueError, KeyError, TypeError) as exc:
+                raise AudioguideError(f"{candidate} is not a phone menu this version can read ({exc}).",
+                                      fix="build the guide again with `audioguide build`") from None
+    from audioguide.guide import load_guide
+    from audioguide.narration.script import ScriptWriter
+
+    guide = load_guide(source)
+    writer = ScriptWriter(guide)
+    texts = {(ch.id, s.page.id): "\n".join(seg.text for seg in s.segments if seg.kind != "cue")
+             for ch in guide.chapters for s in writer.chapter(ch)}
+    return build_menu(guide, texts), None
+
+
+def player() -> list[str] | None:
+    if shutil.which("ffplay"):
+        return ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"]
+    if shutil.which("aplay"):
+        return ["aplay", "-q"]
+    return None
+
+
+def live_keys(echo: Callable[[str], None]) -> Iterator[str]:
+    """Keys typed at the terminal, one line per wait: Enter alone lets it play on (a time-out), q hangs up."""
+    while True:
+        echo("⌨  touche (1-9 0 * #, Entrée = attendre, q = raccrocher) : ")
+        line = sys.stdin.readline()
+        if not line or line.strip().lower() == "q":
+            return
+        keys = parse_keys(line) or [TIMEOUT]
+        yield from keys

@@ -1,0 +1,156 @@
+"""phone/: the IVR bundle. Menu model, telephony audio for every prompt and page, Asterisk dialplan, VoiceXML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+from audioguide.audio import measure_loudness
+from audioguide.files import update_bytes
+from audioguide.phone.asterisk import context, dialplan, sound_dir
+from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
+from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, page_prompt_id
+from audioguide.phone.voicexml import voicexml
+from audioguide.publishers import Publisher
+
+PHONE_VERSION = 1  # bump when the telephony chain changes in a way the keys below would not see
+STATE = ".build-phone.json"
+END_CUE_CUT_S = 0.4  # the phone returns to its menu after a chapter, so the "À suivre" cue is cut off
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(json.dumps([PHONE_VERSION, FORMATS, *parts], sort_keys=True,
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def page_spans(chapter: dict) -> list[tuple[float, float]]:
+    """Each page's span in the chapter MP3; the last page stops before the chapter's end cue."""
+    spans = [(p["start"], p["end"]) for p in chapter["pages"]]
+    last = chapter["pages"][-1]["cues"]
+    if len(last) > 1:
+        spans[-1] = (spans[-1][0], round(last[-2]["end"] + END_CUE_CUT_S, 3))
+    return spans
+
+
+def page_texts(manifest: dict) -> dict[tuple[str, str], str]:
+    out = {}
+    for ch in manifest["chapters"]:
+        for i, p in enumerate(ch["pages"]):
+            cues = p["cues"][:-1] if i == len(ch["pages"]) - 1 and len(p["cues"]) > 1 else p["cues"]
+            out[(ch["id"], p["id"])] = "\n".join(c["text"] for c in cues)
+    return out
+
+
+class PhonePublisher(Publisher):
+    name = "phone"
+
+    def publish(self, result) -> list:
+        builder, manifest = result.builder, result.manifest
+        folder = result.out_dir / "phone"
+        sounds = folder / "sounds"
+        menu = build_menu(result.guide, page_texts(manifest))
+        try:
+            state = json.loads((folder / STATE).read_text("utf-8"))
+        except (OSError, ValueError):
+            state = {}
+        level = (PHONE_LUFS, result.settings.loudness_lufs)
+
+        def fresh(names: list[str], key: str, old_key: str | None) -> bool:
+            return old_key == key and all((sounds / f"{n}.{e}").exists() for n in names for e in FORMATS)
+
+        jobs, keys = [], {}
+        for pid, prompt in menu.prompts.items():
+            if prompt.kind != "prompt":
+                continue
+            clips = builder.prompt_clips(prompt.text)
+            keys[pid] = _key("prompt", clips, level)
+            if not fresh([pid], keys[pid], state.get(pid)):
+                jobs.append(("prompt", pid, clips))
+        for ch in manifest["chapters"]:
+            chapter = result.guide.chapter(ch["id"])
+            names = [page_prompt_id(chapter, i) for i in range(1, len(ch["pages"]) + 1)]
+            keys[ch["id"]] = _key("chapter", ch["sha256"], page_spans(ch), names, level)
+            if not fresh(names, keys[ch["id"]], state.get(ch["id"])):
+                jobs.append(("chapter", ch, names))
+
+        def make(job):
+            kind, what, extra = job
+            if kind == "chapter":
+                # The chapter MP3 is already at the podcast loudness: a fixed step down reaches the phone level.
+                export(result.out_dir / what["mp3"],
+                       [(sounds / n, s, e) for n, (s, e) in zip(extra, page_spans(what))],
+                       PHONE_LUFS - result.settings.loudness_lufs)
+                return
+            with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
+                wav = Path(tmp) / "prompt.wav"
+                builder.render_clips(extra, wav)
+                lufs, _ = measure_loudness(wav)
+                export(wav, [(sounds / what, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
+                       else 0.0)
+
+        builder.parallel(make, jobs, "Téléphone")
+        result.phone_encoded = len(jobs)
+
+        expected = {f"{n}.{e}" for n in menu.prompts for e in FORMATS}
+        if sounds.is_dir():
+            for f in sounds.iterdir():
+                if f.is_file() and f.name not in expected:
+                    f.unlink()
+        files = {
+            "menu.json": menu.to_json().encode(),
+            "extensions.conf": dialplan(menu).encode(),
+            "guide.vxml": voicexml(menu),
+            "README.md": bundle_readme(menu, manifest).encode(),
+        }
+        for name, data in files.items():
+            update_bytes(folder / name, data)
+        update_bytes(folder / STATE, json.dumps(keys, sort_keys=True, indent=0).encode())
+        return [folder / n for n in files] + sorted(sounds.iterdir())
+
+
+def bundle_readme(menu: PhoneMenu, manifest: dict) -> str:
+    snd, ctx = sound_dir(menu), context(menu)
+    mins = round(sum(c["duration"] for c in manifest["chapters"]) / 60)
+    return f"""# Phone line for « {menu.title} »
+
+This folder is a ready-to-install voice server (IVR) bundle: callers hear the guide ({mins} minutes)
+through a keypad menu. It was generated by audioguide; rebuild the guide rather than editing it.
+
+## Keys callers use
+- 1 to 9: choose in a menu; 0: hear the menu again; `*`: go back; `#`: main menu.
+- While a part plays: 6 next part, 4 previous part, 5 hear it again, 0 the list of keys.
+- If nobody presses a key, a menu is played {MAX_TIMEOUTS + 1} times, then the call ends politely.
+
+## Files
+- `sounds/`: every prompt and page in five formats: `.sln` and `.wav` (8 kHz, 16-bit, mono), `.ulaw`
+  (G.711 μ-law), `.alaw` (G.711 A-law, the usual codec in Europe) and `.g722` (16 kHz wideband).
+  Asterisk picks the one that matches each call's codec, so nothing is transcoded during a call.
+- `extensions.conf`: the dialplan, one context per menu, starting at `[{ctx}]`.
+- `guide.vxml`: the same menu as a VoiceXML 2.1 document, for hosted voice platforms; it plays `sounds/*.wav`.
+- `menu.json`: the menu model both are generated from (`audioguide phone` runs it in a terminal).
+
+## Install on Asterisk (tested layout: Debian's asterisk package)
+1. Copy the sounds where Asterisk looks for French prompts:
+
+       sudo mkdir -p /usr/share/asterisk/sounds/fr/{snd}
+       sudo cp sounds/* /usr/share/asterisk/sounds/fr/{snd}/
+
+   (On a source install the folder is `/var/lib/asterisk/sounds/fr/{snd}`.)
+2. Copy the dialplan and include it from `/etc/asterisk/extensions.conf`:
+
+       sudo cp extensions.conf /etc/asterisk/audioguide-{menu.guide_id}.conf
+       echo '#include "audioguide-{menu.guide_id}.conf"' | sudo tee -a /etc/asterisk/extensions.conf
+
+3. Send calls to it from the context your phone number or SIP trunk arrives in, e.g.:
+
+       exten => 100,1,Goto({ctx},s,1)
+
+4. Reload and call: `sudo asterisk -rx "dialplan reload"`.
+
+## Try it without a phone
+    audioguide phone output/{menu.guide_id} --keys "1 6 4 * #"
+
+prints every prompt as it would be heard (and plays it, unless `--mute`).
+"""
