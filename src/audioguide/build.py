@@ -267,10 +267,24 @@ class Builder:
                       "bitrate_kbps": self.settings.bitrate_kbps, "loudness_lufs": self.settings.loudness_lufs,
                       "true_peak_dbtp": self.settings.true_peak_db},
             "cover": "cover.jpg",
+            **self.publisher_entries(),
             "chapters": chapters,
             "whole": {"mp3": wpath.name, "bytes": wpath.stat().st_size, "duration": round(MP3(wpath).info.length, 3),
                       "sha256": whole["sha256"], "chapters": whole["chapters"]},
         }
+
+    def publisher_entries(self) -> dict:
+        """Where each installed publisher puts its main files, so readers of the manifest can find them."""
+        found = publisher_classes()
+        out = {}
+        if "podcast" in found:
+            out["feed"] = "feed.xml"
+        if "phone" in found:
+            out["phone"] = {"menu": "phone/menu.json", "asterisk": "phone/extensions.conf",
+                            "voicexml": "phone/guide.vxml", "readme": "phone/README.md", "sounds": "phone/sounds/"}
+        if "kiosk" in found:
+            out["kiosk"] = "kiosk/index.html"
+        return out
 
     @property
     def base_url(self) -> str:

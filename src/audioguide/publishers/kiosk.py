@@ -1,0 +1,60 @@
+"""kiosk/index.html: one self-contained page that plays the guide offline, with the phone's menu and keys."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib.resources import files
+
+from audioguide.files import update_bytes
+from audioguide.phone.menu import build_menu
+from audioguide.publishers import Publisher
+from audioguide.publishers.phone import page_texts
+
+
+def json_for_script(data) -> str:
+    """JSON that cannot end its <script> element or open a comment, whatever the guide's text holds."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+def kiosk_data(manifest: dict, menu) -> dict:
+    chapters = []
+    for ch in manifest["chapters"]:
+        node = menu.nodes[f"chapter-{ch['id']}"]
+        chapters.append({
+            "id": ch["id"], "title": ch["title"], "parent": node.parent,
+            "mp3": f"../{ch['mp3']}", "vtt": f"../{ch['transcript']['vtt']}",
+            "pages": [{"id": p["id"], "title": p["title"], "start": p["start"], "end": p["end"],
+                       "cues": [{"start": c["start"], "end": c["end"], "text": c["text"]} for c in p["cues"]]}
+                      for p in ch["pages"]],
+        })
+    menus = {n.id: {"title": n.title if n.id != menu.root else "Menu principal", "parent": n.parent,
+                    "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
+             for n in menu.nodes.values() if n.kind == "menu"}
+    return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
+            "menus": menus, "chapters": chapters}
+
+
+def render(manifest: dict, menu) -> str:
+    g = manifest["guide"]
+    template = files("audioguide.publishers").joinpath("kiosk_assets/index.html").read_text("utf-8")
+    footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
+                                    if g.get("version") else "") if x)
+    # Markup is escaped; the data goes in as JSON and is only ever put on the page with textContent.
+    return (template.replace("{{TITLE}}", html.escape(g["title"]))
+            .replace("{{FOOTER}}", html.escape(footer))
+            .replace("{{DATA}}", json_for_script(kiosk_data(manifest, menu))))
+
+
+class KioskPublisher(Publisher):
+    name = "kiosk"
+
+    def publish(self, result) -> list:
+        menu = build_menu(result.guide, page_texts(result.manifest))
+        path = result.out_dir / "kiosk" / "index.html"
+        update_bytes(path, render(result.manifest, menu).encode("utf-8"))
+        return [path]
