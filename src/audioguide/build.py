@@ -21,6 +21,7 @@ from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import atomic_path, sweep_temp_files, write_bytes, write_text
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
+from audioguide.narration.pipeline import MemoNormalizer
 from audioguide.narration.script import PageScript, ScriptWriter
 from audioguide.publishers import publisher_classes
 from audioguide.publishers.cover import make_cover
@@ -99,7 +100,8 @@ class Builder:
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
         self.result = BuildResult(guide, settings, self.out, builder=self)
-        self.writer = ScriptWriter(guide)
+        self.say = MemoNormalizer(Path(settings.cache_dir), guide.lexicon)
+        self.writer = ScriptWriter(guide, self.say)
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
@@ -205,7 +207,7 @@ class Builder:
         mp3 = self.out / "audio" / f"{chapter.slug}.mp3"
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)
-        if old and old["key"] == key and mp3.exists() and old.get("sha256") == _sha256(mp3):
+        if old and old["key"] == key and "duration" in old and mp3.exists() and old.get("sha256") == _sha256(mp3):
             return old
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
             wav = Path(tmpdir) / "chapter.wav"
@@ -215,25 +217,25 @@ class Builder:
                 encode_mp3(wav, tmp, self.settings)
                 tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
         self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(mp3), "pages": timings}
+        return {"key": key, "sha256": _sha256(mp3), "duration": round(MP3(mp3).info.length, 3), "pages": timings}
 
     def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
         path = self.out / f"{self.guide.id}-complet.mp3"
         key = _hash([entries[c.id]["key"] for c in chapters])
         old = state.get("whole")
-        if old and old["key"] == key and path.exists() and old.get("sha256") == _sha256(path):
+        if old and old["key"] == key and "duration" in old and path.exists() and old.get("sha256") == _sha256(path):
             return old
         parts = [self.out / "audio" / f"{c.slug}.mp3" for c in chapters]
         spans, t = [], 0.0
-        for c, p in zip(chapters, parts):
-            d = MP3(p).info.length
+        for c in chapters:
+            d = entries[c.id]["duration"]
             spans.append((c, t, t + d))
             t += d
         with atomic_path(path) as tmp:
             concat_mp3(parts, tmp)
             tag_whole(tmp, self.guide, spans, cover)
         self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(path),
+        return {"key": key, "sha256": _sha256(path), "duration": round(MP3(path).info.length, 3),
                 "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e in spans]}
 
     def manifest(self, entries: dict[str, dict], whole: dict) -> dict:
@@ -246,7 +248,7 @@ class Builder:
                 "id": ch.id, "number": ch.number, "title": ch.title, "description": ch.description,
                 "part": {"id": ch.part.id, "number": ch.part.number, "title": ch.part.title} if ch.part else None,
                 "mp3": f"audio/{ch.slug}.mp3", "bytes": mp3.stat().st_size,
-                "duration": round(MP3(mp3).info.length, 3), "sha256": e["sha256"],
+                "duration": e["duration"], "sha256": e["sha256"],
                 "transcript": {"txt": f"transcripts/{ch.slug}.txt", "vtt": f"transcripts/{ch.slug}.vtt",
                                "srt": f"transcripts/{ch.slug}.srt"},
                 "chapters_json": f"chapters/{ch.slug}.json",
@@ -269,7 +271,7 @@ class Builder:
             "cover": "cover.jpg",
             **self.publisher_entries(),
             "chapters": chapters,
-            "whole": {"mp3": wpath.name, "bytes": wpath.stat().st_size, "duration": round(MP3(wpath).info.length, 3),
+            "whole": {"mp3": wpath.name, "bytes": wpath.stat().st_size, "duration": whole["duration"],
                       "sha256": whole["sha256"], "chapters": whole["chapters"]},
         }
 
@@ -302,6 +304,7 @@ class Builder:
             state = {} if self.settings.clean else _read_state(self.out)
             scripts = self.narrate()
             keys = self.synthesize(scripts)
+            self.say.save()
             cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
             cover_path = self.out / "cover.jpg"
             if not cover_path.exists() or cover_path.read_bytes() != cover:

@@ -33,3 +33,52 @@ def normalize(text: str, lexicon: dict[str, str] | None = None) -> str:
     if lexicon:
         return Normalizer(lexicon)(text)
     return _default()(text)
+
+
+def rules_fingerprint(lexicon: dict[str, str] | None = None) -> str:
+    """Changes whenever the French steps, their tables or the guide's lexicon change."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    h = hashlib.sha256(json.dumps(lexicon or {}, sort_keys=True, ensure_ascii=False).encode())
+    root = Path(__file__).parent
+    for f in sorted([*root.glob("*.py"), *root.glob("data/*.yaml")]):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:24]
+
+
+class MemoNormalizer:
+    """A Normalizer whose results persist in the cache folder, so a rebuild does not re-run every regex.
+    The memo file is named by the rules' fingerprint: any change to the rules starts a new one."""
+
+    def __init__(self, folder, lexicon: dict[str, str] | None = None):
+        import json
+        from pathlib import Path
+
+        self.lexicon = lexicon
+        self._inner: Normalizer | None = None  # built on first miss: loading the tables is most of a warm run
+        self.path = Path(folder) / f"narration-{rules_fingerprint(lexicon)}.json"
+        try:
+            self.memo: dict[str, str] = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self.memo = {}
+        self.dirty = False
+
+    def __call__(self, text: str) -> str:
+        said = self.memo.get(text)
+        if said is None:
+            if self._inner is None:
+                self._inner = Normalizer(self.lexicon)
+            said = self.memo[text] = self._inner(text)
+            self.dirty = True
+        return said
+
+    def save(self) -> None:
+        import json
+
+        from audioguide.files import write_text
+
+        if self.dirty:
+            write_text(self.path, json.dumps(self.memo, ensure_ascii=False, sort_keys=True))
+            self.dirty = False

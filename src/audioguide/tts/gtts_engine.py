@@ -22,10 +22,10 @@ def chunk_text(text: str, limit: int = MAX_CHARS) -> list[str]:
     chunks: list[str] = []
     for sentence in re.split(r"(?<=[.!?…:;])\s+", text.strip()):
         while len(sentence) > limit:
-            cut = max(sentence.rfind(", ", 0, limit), sentence.rfind(" ", 0, limit))
-            cut = cut if cut > 0 else limit
-            chunks.append(sentence[:cut + 1].strip())
-            sentence = sentence[cut + 1:].strip()
+            cut = max(sentence.rfind(", ", 0, limit - 1) + 1, sentence.rfind(" ", 0, limit))
+            cut = cut if cut > 0 else limit  # one unbroken word longer than a request: cut it
+            chunks.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
         if sentence:
             chunks.append(sentence)
     return chunks
@@ -36,7 +36,8 @@ class GttsEngine(Engine):
     online = True
     description = "Google Translate voice via gTTS; needs internet; sends the text to Google"
     retries = 3
-    backoff = 1.0
+    backoff = 1.0  # seconds before the second attempt; doubles each time
+    timeout = (5.0, 30.0)  # connect, read: a stalled request must not hang the build
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -67,7 +68,7 @@ class GttsEngine(Engine):
         from gtts import gTTS
 
         buf = io.BytesIO()
-        gTTS(chunk, lang="fr", tld=self.tld, lang_check=False).write_to_fp(buf)
+        gTTS(chunk, lang="fr", tld=self.tld, lang_check=False, timeout=self.timeout).write_to_fp(buf)
         return buf.getvalue()
 
     def fetch_with_retry(self, chunk: str) -> bytes:

