@@ -26,7 +26,8 @@ def mini_guide(tmp_path) -> Path:
 
 
 def settings_for(tmp: Path, **kw) -> BuildSettings:
-    s = BuildSettings(out_dir=tmp / "out", cache_dir=tmp / "cache", progress=False, **kw)
+    kw = {"out_dir": tmp / "out", "cache_dir": tmp / "cache", "progress": False, **kw}
+    s = BuildSettings(**kw)
     return s
 
 

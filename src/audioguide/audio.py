@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import re
@@ -14,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import AudioError
+from audioguide.files import explain_os_error
 from audioguide.tts.base import RATE
 
 FFMPEG_INSTALL = "install it with: apt-get install ffmpeg (or run script/bootstrap)"
@@ -128,6 +130,11 @@ def _trim(pcm: bytes, threshold: int = 200) -> bytes:
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
+        # A full or read-only disk is the user's to fix, and must read as such, not as an ffmpeg failure.
+        for code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
+                           (errno.EACCES, "Permission denied")):
+            if text in proc.stderr:
+                raise explain_os_error(OSError(code, text), Path(cmd[-1]).parent)
         raise AudioError(f"ffmpeg failed while {what}: {proc.stderr.strip()[-400:]}",
                          cause="a broken input file or an ffmpeg build without libmp3lame",
                          fix="check `ffmpeg -encoders | grep mp3`; reinstall with apt-get install ffmpeg")

@@ -209,13 +209,17 @@ class Builder:
         old = state.get("chapters", {}).get(chapter.id)
         if old and old["key"] == key and "duration" in old and mp3.exists() and old.get("sha256") == _sha256(mp3):
             return old
-        with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
-            wav = Path(tmpdir) / "chapter.wav"
-            timings = self.assemble(chapter, pages, keys, wav)
-            transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
-            with atomic_path(mp3) as tmp:
-                encode_mp3(wav, tmp, self.settings)
-                tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
+        try:
+            with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
+                wav = Path(tmpdir) / "chapter.wav"
+                timings = self.assemble(chapter, pages, keys, wav)
+                transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
+                with atomic_path(mp3) as tmp:
+                    encode_mp3(wav, tmp, self.settings)
+                    tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
+        except AudioguideError as exc:
+            exc.message = f"Chapter {chapter.id} (audio/{chapter.slug}.mp3): {exc.message}"
+            raise
         self.result.encoded += 1
         return {"key": key, "sha256": _sha256(mp3), "duration": round(MP3(mp3).info.length, 3), "pages": timings}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -21,6 +22,15 @@ class _Group(click.Group):
         except AudioguideError as exc:
             click.echo(f"Erreur / Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # Disk full, read-only or forbidden folders anywhere (cache, temp): the user's to fix, not a bug.
+            if exc.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT):
+                raise
+            from audioguide.files import explain_os_error
+
+            err = explain_os_error(exc, Path(exc.filename or "."))
+            click.echo(f"Erreur / Error: {err}", err=True)
+            ctx.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted. Finished files were kept; run the same command again to resume.", err=True)
             ctx.exit(130)

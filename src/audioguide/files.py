@@ -11,7 +11,7 @@ from pathlib import Path
 from audioguide.exceptions import PublishError
 
 
-def _explain(exc: OSError, path: Path) -> PublishError:
+def explain_os_error(exc: OSError, path: Path) -> PublishError:
     if exc.errno == errno.ENOSPC:
         return PublishError(f"Cannot write {path}: the disk is full.", cause="no space left on the device",
                             fix="free some space (or choose another --out folder) and build again; "
@@ -32,7 +32,7 @@ def atomic_path(path: Path, suffix: str | None = None):
                                    dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise _explain(exc, path) from None
+        raise explain_os_error(exc, path) from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -40,8 +40,12 @@ def atomic_path(path: Path, suffix: str | None = None):
             os.fsync(fh.fileno())
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
-    except OSError as exc:
-        raise _explain(exc, path) from None
+    except Exception as exc:
+        # mutagen wraps the OSError of a full disk in its own error type; unwrap it to explain it.
+        os_error = exc if isinstance(exc, OSError) else next((a for a in exc.args if isinstance(a, OSError)), None)
+        if os_error is None:
+            raise
+        raise explain_os_error(os_error, path) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -52,7 +56,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         try:
             tmp.write_bytes(data)
         except OSError as exc:
-            raise _explain(exc, path) from None
+            raise explain_os_error(exc, path) from None
 
 
 def write_text(path: Path, text: str) -> None:

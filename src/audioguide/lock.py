@@ -29,6 +29,14 @@ class OutputLock:
         self.held = False
 
     def __enter__(self):
+        try:
+            return self._acquire()
+        except OSError as exc:  # a read-only or full disk shows up here first
+            from audioguide.files import explain_os_error
+
+            raise explain_os_error(exc, self.path.parent) from None
+
+    def _acquire(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = f"{os.getpid()} {socket.gethostname()}\n"
         for _ in range(3):
