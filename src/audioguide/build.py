@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
 # Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
-ASSEMBLY_VERSION = 3
+ASSEMBLY_VERSION = 7
 CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
 
 
@@ -203,25 +204,39 @@ class Builder:
         return timings
 
     def chapter_audio(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
-                      cover_sha: str, state: dict) -> dict:
+                      cover_sha: str, state: dict, wav: Path) -> dict:
+        """Encode and tag the chapter MP3 unless it is up to date. When it encodes, the assembled
+        chapter is left in `wav` for the publishers that work from it."""
         mp3 = self.out / "audio" / f"{chapter.slug}.mp3"
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)
-        if old and old["key"] == key and "duration" in old and mp3.exists() and old.get("sha256") == _sha256(mp3):
+        if old and old["key"] == key and "gain_db" in old and mp3.exists() and old.get("sha256") == _sha256(mp3):
             return old
         try:
-            with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
-                wav = Path(tmpdir) / "chapter.wav"
-                timings = self.assemble(chapter, pages, keys, wav)
-                transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
-                with atomic_path(mp3) as tmp:
-                    encode_mp3(wav, tmp, self.settings)
-                    tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
+            timings = self.assemble(chapter, pages, keys, wav)
+            transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
+            with atomic_path(mp3) as tmp:
+                gain = encode_mp3(wav, tmp, self.settings)
+                tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
         except AudioguideError as exc:
             exc.message = f"Chapter {chapter.id} (audio/{chapter.slug}.mp3): {exc.message}"
             raise
         self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(mp3), "duration": round(MP3(mp3).info.length, 3), "pages": timings}
+        return {"key": key, "sha256": _sha256(mp3), "duration": round(MP3(mp3).info.length, 3), "gain_db": gain,
+                "pages": timings}
+
+    def chapter_task(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
+                     cover_sha: str, state: dict, publishers: dict) -> dict:
+        """One worker's job: the chapter MP3, then the publishers' per-chapter work from the same audio."""
+        with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
+            wav = Path(tmpdir) / "chapter.wav"
+            entry = self.chapter_audio(chapter, pages, keys, cover, cover_sha, state, wav)
+            takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
+            if takers and not wav.exists():
+                self.assemble(chapter, pages, keys, wav)  # clips are cached: this is quick
+            for p in takers:
+                p.chapter_ready(self.result, chapter, entry, wav)
+        return entry
 
     def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
         path = self.out / f"{self.guide.id}-complet.mp3"
@@ -307,21 +322,30 @@ class Builder:
             sweep_temp_files(self.out)
             state = {} if self.settings.clean else _read_state(self.out)
             scripts = self.narrate()
+            t0 = time.perf_counter()
             keys = self.synthesize(scripts)
             self.say.save()
+            log.debug("Synthesis: %.1f s.", time.perf_counter() - t0)
             cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
             cover_path = self.out / "cover.jpg"
             if not cover_path.exists() or cover_path.read_bytes() != cover:
                 write_bytes(cover_path, cover)
             cover_sha = hashlib.sha256(cover).hexdigest()
             chapters = self.guide.chapters
-            done = _parallel(self.settings, lambda ch: self.chapter_audio(ch, scripts[ch.id], keys, cover, cover_sha,
-                                                                          state), chapters, "Encodage")
+            publishers = {name: cls() for name, cls in publisher_classes().items()}
+
+            def chapter_task(ch: Chapter) -> dict:
+                return self.chapter_task(ch, scripts[ch.id], keys, cover, cover_sha, state, publishers)
+
+            done = _parallel(self.settings, chapter_task, chapters, "Encodage")
             entries = {ch.id: e for ch, e in zip(chapters, done)}
             whole = self.whole_audio(chapters, entries, cover, state)
+            log.debug("Chapter and whole-guide audio: %.1f s.", time.perf_counter() - t0)
             self.result.manifest = self.manifest(entries, whole)
-            for name, cls in publisher_classes().items():
-                self.result.files += cls().publish(self.result)
+            for name, publisher in publishers.items():
+                t0 = time.perf_counter()
+                self.result.files += publisher.publish(self.result)
+                log.debug("Publisher %s: %.1f s.", name, time.perf_counter() - t0)
             _remove_stale(self.out, self.result.manifest)
             # The manifest goes last: whoever reads it finds every file it names already in place.
             write_text(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,

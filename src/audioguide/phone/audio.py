@@ -37,7 +37,8 @@ def export(src: Path, jobs: list[tuple[Path, float | None, float | None]], gain_
                          + "".join(f"[r{i}_{r}]" for r in rates))
             for r in rates:
                 exts = [e for e, (rate, _) in FORMATS.items() if rate == r]
-                graph.append(f"[r{i}_{r}]{BANDS[r]},aresample={r},alimiter=limit={PEAK}:level=0,"
+                # Resample first: the band filters and the limiter then run at the phone rate, not 44.1 kHz.
+                graph.append(f"[r{i}_{r}]aresample={r},{BANDS[r]},alimiter=limit={PEAK}:level=0,"
                              f"aformat=sample_fmts=s16:channel_layouts=mono,asplit={len(exts)}"
                              + "".join(f"[o{i}_{e}]" for e in exts))
             for ext, (rate, args) in FORMATS.items():

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
 from pathlib import Path
 
-from audioguide.audio import measure_loudness
+from audioguide.audio import ENCODER_LOSS_DB, measure_loudness
 from audioguide.files import update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
@@ -15,7 +16,7 @@ from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, page_prom
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import Publisher
 
-PHONE_VERSION = 1  # bump when the telephony chain changes in a way the keys below would not see
+PHONE_VERSION = 3  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
 END_CUE_CUT_S = 0.4  # the phone returns to its menu after a chapter, so the "À suivre" cue is cut off
 
@@ -26,7 +27,7 @@ def _key(*parts) -> str:
 
 
 def page_spans(chapter: dict) -> list[tuple[float, float]]:
-    """Each page's span in the chapter MP3; the last page stops before the chapter's end cue."""
+    """Each page's span in the chapter audio; the last page stops before the chapter's end cue."""
     spans = [(p["start"], p["end"]) for p in chapter["pages"]]
     last = chapter["pages"][-1]["cues"]
     if len(last) > 1:
@@ -46,52 +47,78 @@ def page_texts(manifest: dict) -> dict[tuple[str, str], str]:
 class PhonePublisher(Publisher):
     name = "phone"
 
+    def __init__(self):
+        self.keys: dict[str, str] = {}  # what the sounds were made from, per chapter id or prompt id
+        self.exported = 0
+        self._state: dict | None = None
+        self._lock = threading.Lock()
+
+    def _old(self, folder: Path) -> dict:
+        with self._lock:
+            if self._state is None:
+                try:
+                    self._state = json.loads((folder / STATE).read_text("utf-8"))
+                except (OSError, ValueError):
+                    self._state = {}
+            return self._state
+
+    @staticmethod
+    def _fresh(sounds: Path, names: list[str], key: str, old_key: str | None) -> bool:
+        return old_key == key and all((sounds / f"{n}.{e}").exists() for n in names for e in FORMATS)
+
+    def _chapter_job(self, result, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
+        names = [page_prompt_id(chapter, i) for i in range(1, len(entry["pages"]) + 1)]
+        spans = page_spans(entry)
+        return names, spans, _key("chapter", entry["key"], entry["gain_db"], spans, names,
+                                  (PHONE_LUFS, result.settings.loudness_lufs))
+
+    def wants_chapter(self, result, chapter, entry: dict) -> bool:
+        names, _, key = self._chapter_job(result, chapter, entry)
+        folder = result.out_dir / "phone"
+        if self._fresh(folder / "sounds", names, key, self._old(folder).get(chapter.id)):
+            self.keys[chapter.id] = key
+            return False
+        return True
+
+    def chapter_ready(self, result, chapter, entry: dict, wav: Path) -> None:
+        """Cut this chapter's pages from its assembled audio, with the MP3's gain moved to the phone level."""
+        names, spans, key = self._chapter_job(result, chapter, entry)
+        gain = entry["gain_db"] + PHONE_LUFS - (result.settings.loudness_lufs + ENCODER_LOSS_DB)
+        export(wav, [(result.out_dir / "phone" / "sounds" / n, s, e) for n, (s, e) in zip(names, spans)], gain)
+        with self._lock:
+            self.exported += 1
+        self.keys[chapter.id] = key
+
     def publish(self, result) -> list:
         builder, manifest = result.builder, result.manifest
         folder = result.out_dir / "phone"
         sounds = folder / "sounds"
         menu = build_menu(result.guide, page_texts(manifest))
-        try:
-            state = json.loads((folder / STATE).read_text("utf-8"))
-        except (OSError, ValueError):
-            state = {}
-        level = (PHONE_LUFS, result.settings.loudness_lufs)
+        old = self._old(folder)
+        missing = [ch["id"] for ch in manifest["chapters"] if ch["id"] not in self.keys]
+        if missing:  # the builder hands every chapter over; this guards against a publisher used alone
+            raise RuntimeError(f"phone publisher: chapters not handed over: {missing}")
 
-        def fresh(names: list[str], key: str, old_key: str | None) -> bool:
-            return old_key == key and all((sounds / f"{n}.{e}").exists() for n in names for e in FORMATS)
-
-        jobs, keys = [], {}
+        jobs = []
         for pid, prompt in menu.prompts.items():
             if prompt.kind != "prompt":
                 continue
             clips = builder.prompt_clips(prompt.text)
-            keys[pid] = _key("prompt", clips, level)
-            if not fresh([pid], keys[pid], state.get(pid)):
-                jobs.append(("prompt", pid, clips))
-        for ch in manifest["chapters"]:
-            chapter = result.guide.chapter(ch["id"])
-            names = [page_prompt_id(chapter, i) for i in range(1, len(ch["pages"]) + 1)]
-            keys[ch["id"]] = _key("chapter", ch["sha256"], page_spans(ch), names, level)
-            if not fresh(names, keys[ch["id"]], state.get(ch["id"])):
-                jobs.append(("chapter", ch, names))
+            self.keys[pid] = _key("prompt", clips, PHONE_LUFS)
+            if not self._fresh(sounds, [pid], self.keys[pid], old.get(pid)):
+                jobs.append((pid, clips))
 
         def make(job):
-            kind, what, extra = job
-            if kind == "chapter":
-                # The chapter MP3 is already at the podcast loudness: a fixed step down reaches the phone level.
-                export(result.out_dir / what["mp3"],
-                       [(sounds / n, s, e) for n, (s, e) in zip(extra, page_spans(what))],
-                       PHONE_LUFS - result.settings.loudness_lufs)
-                return
+            pid, clips = job
             with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
                 wav = Path(tmp) / "prompt.wav"
-                builder.render_clips(extra, wav)
+                builder.render_clips(clips, wav)
                 lufs, _ = measure_loudness(wav)
-                export(wav, [(sounds / what, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
+                export(wav, [(sounds / pid, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
                        else 0.0)
 
         builder.parallel(make, jobs, "Téléphone")
-        result.phone_encoded = len(jobs)
+        result.phone_encoded = self.exported + len(jobs)
 
         expected = {f"{n}.{e}" for n in menu.prompts for e in FORMATS}
         if sounds.is_dir():
@@ -106,7 +133,7 @@ class PhonePublisher(Publisher):
         }
         for name, data in files.items():
             update_bytes(folder / name, data)
-        update_bytes(folder / STATE, json.dumps(keys, sort_keys=True, indent=0).encode())
+        update_bytes(folder / STATE, json.dumps(self.keys, sort_keys=True, indent=0).encode())
         return [folder / n for n in files] + sorted(sounds.iterdir())
 
 
