@@ -6,7 +6,7 @@ Floor: espeak-ng on the guide's whole narration to one WAV, plus one ffmpeg MP3 
 the build's settings (rate, pitch, voice; 64 kbit/s, 44.1 kHz mono). Then, on a fresh cache and output
 folder: a cold build, a no-change rebuild, and a rebuild after editing one page. Peak RSS is the largest
 resident size of the build process and of any one of its children (getrusage), and the largest sum over
-the whole process tree, sampled every 20 ms (psutil).
+the whole process tree, sampled every 50 ms (psutil).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def timed(cmd: list[str], **kw) -> tuple[float, dict]:
             tree_peak = max(tree_peak, sum(p.memory_info().rss for p in procs if p.is_running()))
         except psutil.Error:
             pass
-        time.sleep(0.02)
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
     out, err = proc.communicate()
     if proc.returncode:

@@ -161,42 +161,80 @@ def measure_loudness(path: Path, true_peak: bool = False, pre: str = "") -> tupl
     return lufs, tp
 
 
-def encode_mp3(wav: Path, mp3: Path, settings) -> float:
-    """Normalise to the loudness target, limit peaks, resample and encode CBR mono MP3, bit-exactly.
+def loudness_gain(wav: Path, settings) -> float:
+    """The gain (dB) that brings `wav` to the loudness target through the peak limiter.
 
-    Measuring is cheap next to the MP3 encoder, so the limiter's loss is measured (at the clips' rate)
-    and made up before the one and only encode. Returns the gain applied, in dB."""
+    Measuring is cheap next to the MP3 encoder: the raw loudness is measured, then the loudness through the
+    limiter at that gain, and the limiter's loss is made up."""
     lufs, _ = measure_loudness(wav)
-    gain = 0.0
-    if lufs > -70:
-        target = settings.loudness_lufs + ENCODER_LOSS_DB
-        gain = max(-30.0, min(30.0, target - lufs))
-        limited, _ = measure_loudness(wav, pre=_limit(gain))
-        # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
-        # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.
-        step = min(LIMITER_MAKEUP * (target - limited), 6.0)
-        log.debug("%s: %.1f LUFS through the limiter at %+.2f dB, +%.2f dB more (target %.1f).", mp3.name,
-                  limited, gain, step, target)
-        gain = max(-30.0, min(30.0, gain + step))
-    gain = round(gain, 2)
+    if lufs <= -70:
+        return 0.0
+    target = settings.loudness_lufs + ENCODER_LOSS_DB
+    gain = max(-30.0, min(30.0, target - lufs))
+    limited, _ = measure_loudness(wav, pre=_limit(gain))
+    # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
+    # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.
+    step = min(LIMITER_MAKEUP * (target - limited), 6.0)
+    log.debug("%s: %.1f LUFS through the limiter at %+.2f dB, +%.2f dB more (target %.1f).", wav.name,
+              limited, gain, step, target)
+    return round(max(-30.0, min(30.0, gain + step)), 2)
+
+
+def encode_mp3(wav: Path, mp3: Path, settings, gain: float) -> None:
+    """Apply the gain, limit peaks, resample and encode CBR mono MP3, bit-exactly."""
     af = f"{_limit(gain)},aresample={settings.sample_rate}"
     _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-af", af,
           "-ac", "1", "-ar", str(settings.sample_rate), "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k",
           "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-id3v2_version", "0",
           "-write_xing", "1", "-f", "mp3", str(mp3)], f"encoding {mp3.name}")
-    return gain
 
 
-def concat_mp3(parts: list[Path], out: Path) -> None:
-    """Join MP3s of identical format without re-encoding (the whole-guide file)."""
-    listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p.resolve().as_posix()}'\n" for p in parts))
-    try:
-        _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-              "-c", "copy", "-fflags", "+bitexact", "-map_metadata", "-1", "-id3v2_version", "0",
-              "-write_xing", "1", "-f", "mp3", str(out)], f"joining into {out.name}")
-    finally:
-        listing.unlink(missing_ok=True)
+_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # MPEG-1 Layer III, kbit/s
+_RATES = (44100, 48000, 32000)
+SAMPLES_PER_FRAME = 1152
+
+
+def mp3_frames(data: bytes, name: str) -> tuple[int, int, int, int]:
+    """(start and end offsets of the audio frames, their number, sample rate) of an MPEG-1 Layer III file,
+    past the ID3v2 tag and the Xing/Info header frame."""
+    pos = 0
+    if data[:3] == b"ID3":
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        pos = 10 + size + (10 if data[5] & 0x10 else 0)
+    start, frames, rate = None, 0, 0
+    while pos + 4 <= len(data):
+        h = int.from_bytes(data[pos:pos + 4], "big")
+        if (h >> 21) != 0x7FF or (h >> 19) & 3 != 3 or (h >> 17) & 3 != 1:
+            if data[pos:pos + 3] == b"TAG":  # an ID3v1 tag ends the stream
+                break
+            raise AudioError(f"{name}: not an MPEG-1 Layer III frame at byte {pos}",
+                             cause="the file was changed or damaged after encoding",
+                             fix="build again with --clean")
+        bitrate, rate = _BITRATES[(h >> 12) & 15] * 1000, _RATES[(h >> 10) & 3]
+        length = 144 * bitrate // rate + ((h >> 9) & 1)
+        side = 17 if (h >> 6) & 3 == 3 else 32  # side-information size: mono or stereo
+        if start is None and data[pos + 4 + side:pos + 8 + side] in (b"Xing", b"Info"):
+            pos += length
+            continue
+        if start is None:
+            start = pos
+        frames += 1
+        pos += length
+    return (pos if start is None else start), pos, frames, rate
+
+
+def concat_mp3(parts: list[Path], out: Path) -> list[float]:
+    """Join MP3s of identical format without re-encoding (the whole-guide file): their audio frames, one
+    after the other. Returns each part's duration in the joined stream (priming and padding included,
+    as players of the joined file hear them)."""
+    durations = []
+    with open(out, "wb") as fh:
+        for p in parts:
+            data = p.read_bytes()
+            start, end, frames, rate = mp3_frames(data, p.name)
+            fh.write(data[start:end])
+            durations.append(frames * SAMPLES_PER_FRAME / rate if rate else 0.0)
+    return durations
 
 
 def probe_duration(path: Path) -> float:

@@ -16,7 +16,8 @@ from mutagen.mp3 import MP3
 from tqdm import tqdm
 
 from audioguide import __version__
-from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe, silence
+from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe,
+                             loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import atomic_path, sweep_temp_files, write_bytes, write_text
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
 # Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
-ASSEMBLY_VERSION = 7
+ASSEMBLY_VERSION = 8
 CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
 
 
@@ -108,21 +109,17 @@ class Builder:
     def narrate(self) -> dict[str, list[PageScript]]:
         return {ch.id: self.writer.chapter(ch) for ch in self.guide.chapters}
 
-    def prompt_clips(self, text: str) -> list[tuple[str, int]]:
-        """Clip keys (made if missing) and pauses for a short prompt, spoken like the guide."""
-        segs = self.writer.prompt(text)
-        out = []
-        for seg in segs:
-            key = clip_key(self.engine, seg.text)
-            self.cache.make(self.engine, seg.text, key)
-            out.append((key, seg.pause_ms))
-        return out
+    def prompt_clips(self, text: str) -> list[tuple[str, str, int]]:
+        """(text, clip key, pause) for each sentence of a short prompt, spoken like the guide."""
+        return [(seg.text, clip_key(self.engine, seg.text), seg.pause_ms) for seg in self.writer.prompt(text)]
 
-    def render_clips(self, clips: list[tuple[str, int]], wav: Path, lead_ms: int = 150) -> None:
+    def render_clips(self, clips: list[tuple[str, str, int]], wav: Path, lead_ms: int = 150) -> None:
+        """Synthesise what the cache lacks, then lay the clips out with their pauses."""
         w = WavWriter(wav)
         try:
             w.add(silence(lead_ms))
-            for key, pause in clips:
+            for text, key, pause in clips:
+                self.cache.make(self.engine, text, key)
                 w.add_clip(self.cache.path(key))
                 w.add(silence(pause))
         finally:
@@ -203,39 +200,42 @@ class Builder:
             w.close()
         return timings
 
-    def chapter_audio(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
-                      cover_sha: str, state: dict, wav: Path) -> dict:
-        """Encode and tag the chapter MP3 unless it is up to date. When it encodes, the assembled
-        chapter is left in `wav` for the publishers that work from it."""
+    def chapter_task(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
+                     cover_sha: str, state: dict, publishers: dict) -> dict:
+        """One worker's job: the chapter MP3 unless it is up to date, and the publishers' per-chapter work
+        (the phone pages) from the same assembled audio, run beside the MP3 encoder."""
         mp3 = self.out / "audio" / f"{chapter.slug}.mp3"
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)
-        if old and old["key"] == key and "gain_db" in old and mp3.exists() and old.get("sha256") == _sha256(mp3):
-            return old
-        try:
-            timings = self.assemble(chapter, pages, keys, wav)
-            transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
-            with atomic_path(mp3) as tmp:
-                gain = encode_mp3(wav, tmp, self.settings)
-                tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
-        except AudioguideError as exc:
-            exc.message = f"Chapter {chapter.id} (audio/{chapter.slug}.mp3): {exc.message}"
-            raise
-        self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(mp3), "duration": round(MP3(mp3).info.length, 3), "gain_db": gain,
-                "pages": timings}
-
-    def chapter_task(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
-                     cover_sha: str, state: dict, publishers: dict) -> dict:
-        """One worker's job: the chapter MP3, then the publishers' per-chapter work from the same audio."""
+        fresh = old and old["key"] == key and "gain_db" in old and mp3.exists() and old.get("sha256") == _sha256(mp3)
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
             wav = Path(tmpdir) / "chapter.wav"
-            entry = self.chapter_audio(chapter, pages, keys, cover, cover_sha, state, wav)
-            takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
-            if takers and not wav.exists():
-                self.assemble(chapter, pages, keys, wav)  # clips are cached: this is quick
-            for p in takers:
-                p.chapter_ready(self.result, chapter, entry, wav)
+            try:
+                if fresh:
+                    entry = old
+                    takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
+                    if takers:
+                        self.assemble(chapter, pages, keys, wav)  # clips are cached: this is quick
+                    for p in takers:
+                        p.chapter_ready(self.result, chapter, entry, wav)
+                    return entry
+                timings = self.assemble(chapter, pages, keys, wav)
+                gain = loudness_gain(wav, self.settings)
+                entry = {"key": key, "gain_db": gain, "pages": timings}
+                takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
+                with ThreadPoolExecutor(max_workers=1) as side:
+                    done = [side.submit(p.chapter_ready, self.result, chapter, entry, wav) for p in takers]
+                    transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
+                    with atomic_path(mp3) as tmp:
+                        encode_mp3(wav, tmp, self.settings, gain)
+                        tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
+                    for f in done:
+                        f.result()
+            except AudioguideError as exc:
+                exc.message = f"Chapter {chapter.id} (audio/{chapter.slug}.mp3): {exc.message}"
+                raise
+        self.result.encoded += 1
+        entry.update(sha256=_sha256(mp3), duration=round(MP3(mp3).info.length, 3))
         return entry
 
     def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
@@ -245,13 +245,11 @@ class Builder:
         if old and old["key"] == key and "duration" in old and path.exists() and old.get("sha256") == _sha256(path):
             return old
         parts = [self.out / "audio" / f"{c.slug}.mp3" for c in chapters]
-        spans, t = [], 0.0
-        for c in chapters:
-            d = entries[c.id]["duration"]
-            spans.append((c, t, t + d))
-            t += d
         with atomic_path(path) as tmp:
-            concat_mp3(parts, tmp)
+            spans, t = [], 0.0
+            for c, d in zip(chapters, concat_mp3(parts, tmp)):
+                spans.append((c, t, t + d))
+                t += d
             tag_whole(tmp, self.guide, spans, cover)
         self.result.encoded += 1
         return {"key": key, "sha256": _sha256(path), "duration": round(MP3(path).info.length, 3),
@@ -334,11 +332,18 @@ class Builder:
             chapters = self.guide.chapters
             publishers = {name: cls() for name, cls in publisher_classes().items()}
 
-            def chapter_task(ch: Chapter) -> dict:
-                return self.chapter_task(ch, scripts[ch.id], keys, cover, cover_sha, state, publishers)
+            # Longest chapters first, publishers' small jobs last: the cores finish together (LPT scheduling).
+            # Results do not depend on the order.
+            tasks = sorted(chapters, key=lambda ch: -sum(len(s.text) for p in scripts[ch.id] for s in p.segments))
+            tasks += [job for p in publishers.values() for job in p.parallel_jobs(self.result)]
 
-            done = _parallel(self.settings, chapter_task, chapters, "Encodage")
-            entries = {ch.id: e for ch, e in zip(chapters, done)}
+            def run_task(task):
+                if isinstance(task, Chapter):
+                    return task.id, self.chapter_task(task, scripts[task.id], keys, cover, cover_sha, state,
+                                                      publishers)
+                return None, task()
+
+            entries = {cid: e for cid, e in _parallel(self.settings, run_task, tasks, "Encodage") if cid}
             whole = self.whole_audio(chapters, entries, cover, state)
             log.debug("Chapter and whole-guide audio: %.1f s.", time.perf_counter() - t0)
             self.result.manifest = self.manifest(entries, whole)
@@ -346,6 +351,7 @@ class Builder:
                 t0 = time.perf_counter()
                 self.result.files += publisher.publish(self.result)
                 log.debug("Publisher %s: %.1f s.", name, time.perf_counter() - t0)
+            self.say.save()  # prompts and other late narration join the memo too
             _remove_stale(self.out, self.result.manifest)
             # The manifest goes last: whoever reads it finds every file it names already in place.
             write_text(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from audioguide.narration import fr
 from audioguide.narration.lexicon import merged
 
 
@@ -12,6 +11,8 @@ class Normalizer:
     """Runs the French steps in order, with the lexicon (default + guide) at its place."""
 
     def __init__(self, guide_lexicon: dict[str, str] | None = None):
+        from audioguide.narration import fr  # compiles ~90 patterns: only when something is to be said
+
         self.lexicon = merged(guide_lexicon)
         steps = list(fr.STEPS)
         steps.insert(fr.LEXICON_AT, fr.make_lexicon_step(self.lexicon))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.metadata import entry_points
 
 
@@ -15,14 +16,19 @@ class Publisher:
         return False
 
     def chapter_ready(self, result, chapter, entry: dict, wav) -> None:
-        """Called by the worker that just made (or checked) a chapter's MP3, with the chapter assembled in
-        `wav` before loudness gain (entry: key, sha256, duration, gain_db, pages). Per-chapter work then
-        overlaps the other chapters' encoding instead of waiting for all of them."""
+        """Called while the chapter's MP3 is being encoded, with the chapter assembled in `wav` before loudness
+        gain (entry: key, gain_db, pages). Per-chapter work then runs beside the MP3 encoder and the other
+        chapters instead of waiting for all of them."""
+
+    def parallel_jobs(self, result) -> list:
+        """Independent jobs (callables) to run on the build's workers alongside the chapters."""
+        return []
 
     def publish(self, result) -> list:  # pragma: no cover - interface
         raise NotImplementedError
 
 
+@lru_cache(maxsize=1)
 def publisher_classes() -> dict[str, type[Publisher]]:
     found = {ep.name: ep.load() for ep in entry_points(group="audioguide.publishers")}
     # The feed goes last (before the manifest): everything it points at is already in place.

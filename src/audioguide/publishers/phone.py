@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tempfile
@@ -89,36 +90,43 @@ class PhonePublisher(Publisher):
             self.exported += 1
         self.keys[chapter.id] = key
 
+    def parallel_jobs(self, result) -> list:
+        """One job per menu prompt whose sounds are missing or stale. Prompts depend on the guide only."""
+        builder = result.builder
+        sounds = result.out_dir / "phone" / "sounds"
+        old = self._old(result.out_dir / "phone")
+        jobs = []
+        for pid, prompt in build_menu(result.guide).prompts.items():
+            if prompt.kind != "prompt" or pid in self.keys:
+                continue
+            clips = builder.prompt_clips(prompt.text)
+            self.keys[pid] = _key("prompt", [k for _, k, _ in clips], [p for *_, p in clips], PHONE_LUFS)
+            if not self._fresh(sounds, [pid], self.keys[pid], old.get(pid)):
+                jobs.append(functools.partial(self._make_prompt, builder, sounds, pid, clips))
+        return jobs
+
+    def _make_prompt(self, builder, sounds: Path, pid: str, clips) -> None:
+        with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
+            wav = Path(tmp) / "prompt.wav"
+            builder.render_clips(clips, wav)
+            lufs, _ = measure_loudness(wav)
+            export(wav, [(sounds / pid, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
+                   else 0.0)
+        with self._lock:
+            self.exported += 1
+
     def publish(self, result) -> list:
         builder, manifest = result.builder, result.manifest
         folder = result.out_dir / "phone"
         sounds = folder / "sounds"
         menu = build_menu(result.guide, page_texts(manifest))
-        old = self._old(folder)
         missing = [ch["id"] for ch in manifest["chapters"] if ch["id"] not in self.keys]
         if missing:  # the builder hands every chapter over; this guards against a publisher used alone
             raise RuntimeError(f"phone publisher: chapters not handed over: {missing}")
 
-        jobs = []
-        for pid, prompt in menu.prompts.items():
-            if prompt.kind != "prompt":
-                continue
-            clips = builder.prompt_clips(prompt.text)
-            self.keys[pid] = _key("prompt", clips, PHONE_LUFS)
-            if not self._fresh(sounds, [pid], self.keys[pid], old.get(pid)):
-                jobs.append((pid, clips))
-
-        def make(job):
-            pid, clips = job
-            with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
-                wav = Path(tmp) / "prompt.wav"
-                builder.render_clips(clips, wav)
-                lufs, _ = measure_loudness(wav)
-                export(wav, [(sounds / pid, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
-                       else 0.0)
-
-        builder.parallel(make, jobs, "Téléphone")
-        result.phone_encoded = self.exported + len(jobs)
+        late = self.parallel_jobs(result)  # normally run by the builder with the chapters; none left then
+        builder.parallel(lambda job: job(), late, "Téléphone")
+        result.phone_encoded = self.exported
 
         expected = {f"{n}.{e}" for n in menu.prompts for e in FORMATS}
         if sounds.is_dir():
