@@ -51,27 +51,35 @@ exec {real} "$@"
     script.chmod(0o755)
 
 
-def test_engine_crash_names_the_page_and_keeps_finished_clips(tmp_path, mini_guide, monkeypatch):
+@pytest.fixture
+def crashing(tmp_path, monkeypatch):
+    """crashing(tool, marker): until the test ends, `tool` crashes whenever `marker` is in its input."""
+    def arm(tool: str, marker: str) -> None:
+        wrapper(tmp_path / "bin", tool, marker)
+        monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    return arm
+
+
+def test_engine_crash_names_the_page_and_keeps_finished_clips(tmp_path, mini_guide, crashing):
     g = mini_guide / "guide.yaml"
     g.write_text(g.read_text().replace("Appelez le 15 en cas d'urgence.", "Appelez le 15 zorglub."))
-    wrapper(tmp_path / "bin", "espeak-ng", "zorglub")
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    crashing("espeak-ng", "zorglub")
     s = settings_for(tmp_path, jobs=1)
     with pytest.raises(EngineError) as e:
         build(mini_guide, s)
     assert "dmp/attention" in str(e.value) and "espeak-ng failed" in str(e.value)
     assert not (s.out_dir / "manifest.json").exists()
-    kept = list((s.cache_dir / "clips").rglob("*.wav"))
+    kept = {p: p.stat().st_mtime_ns for p in (s.cache_dir / "clips").rglob("*.wav")}
     assert len(kept) >= 3  # the pages before the crash
     g.write_text(g.read_text().replace("zorglub", "en cas d'urgence"))
-    monkeypatch.setenv("PATH", os.environ["PATH"].split(os.pathsep, 1)[1])
+    (tmp_path / "bin" / "espeak-ng").unlink()
     again = build(mini_guide, settings_for(tmp_path, jobs=1))
-    assert again.synthesized < 12 - len(kept) + 2  # finished clips were not made twice
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept  # kept, and not made again
+    assert 0 < again.synthesized < len(kept)
 
 
-def test_ffmpeg_crash_names_the_chapter_and_publishes_nothing(tmp_path, mini_guide, monkeypatch):
-    wrapper(tmp_path / "bin", "ffmpeg", "02-dmp")
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+def test_ffmpeg_crash_names_the_chapter_and_publishes_nothing(tmp_path, mini_guide, crashing):
+    crashing("ffmpeg", "02-dmp")
     s = settings_for(tmp_path, jobs=1)
     with pytest.raises(AudioError) as e:
         build(mini_guide, s)
@@ -179,3 +187,35 @@ def test_killed_builds_resume_to_the_same_bytes(tmp_path):
         subprocess.run(_cmd(guide, out, cache), check=True, capture_output=True)
         assert tree(out) == reference, f"kill at {moment:.2f}s"
     assert killed >= 8  # the moments really fell inside the builds
+
+
+# --- one build per output folder ---------------------------------------------------------------------
+
+def test_a_running_build_holds_the_folder(tmp_path, mini_guide):
+    import socket
+
+    out = tmp_path / "out"
+    out.mkdir()
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        (out / ".lock").write_text(f"{sleeper.pid} {socket.gethostname()}\n")
+        res = CliRunner().invoke(cli, ["build", str(mini_guide), "--out", str(out), "--cache", str(tmp_path / "c")])
+        assert res.exit_code == 6 and f"Another build (process {sleeper.pid})" in res.output
+        assert "another --out" in res.output and "Traceback" not in res.output
+        assert (out / ".lock").exists() and not (out / "manifest.json").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_stale_lock_is_taken_over(tmp_path, mini_guide, caplog):
+    import socket
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lock").write_text(f"{dead.pid} {socket.gethostname()}\n")
+    result = build(mini_guide, settings_for(tmp_path, out_dir=out, engine="silence"))
+    assert (result.out_dir / "manifest.json").exists() and not (out / ".lock").exists()
+    assert "stale lock" in caplog.text

@@ -81,3 +81,19 @@ def test_long_unpunctuated_page_is_split_for_the_engines(tmp_path):
     body = [s.text for s in page.segments[1:] if s.kind != "cue"]
     assert len(body) > 20 and all(len(t) <= MAX_SEGMENT_CHARS for t in body)
     assert " ".join(body).rstrip(".").split() == words.split()  # nothing lost, nothing doubled
+
+
+def test_a_page_too_long_to_navigate_is_refused_with_its_place(tmp_path):
+    from audioguide.exceptions import GuideError
+    from audioguide.guide import MAX_PAGE_CHARS
+
+    words = "mot " * (MAX_PAGE_CHARS // 4 + 10)
+    (tmp_path / "guide.yaml").write_text(VALID.replace(
+        "Bienvenue dans ce guide d'essai. Il dure moins d'une minute.", words.strip()), "utf-8")
+    try:
+        load_guide(tmp_path / "guide.yaml")
+    except GuideError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("a 20 000-character page was accepted")
+    assert "guide.yaml:15:" in text and "intro.pages[0]" in text and "split it into several pages" in text

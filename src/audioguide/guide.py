@@ -73,10 +73,8 @@ class Chapter:
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0
     menu_label: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.menu_label or self.title
+    label = property(lambda self: self.menu_label or self.title)
+    """How a phone menu names it after "Pour …"."""
 
     @property
     def slug(self) -> str:
@@ -90,10 +88,7 @@ class Part:
     chapters: list[Chapter]
     number: int = 0
     menu_label: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.menu_label or self.title
+    label = Chapter.label
 
 
 @dataclass
