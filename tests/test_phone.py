@@ -304,3 +304,11 @@ def test_simulator_reads_the_built_bundle(mini_build):
     assert from_output == journey(DATA / "mini", "2 1 t t")
     assert from_output == ["welcome", "menu-main", "menu-part-sante", "02-dmp-p01", "02-dmp-p02", "chapter-end",
                            "menu-part-sante"]
+
+
+def test_keys_typed_live_enter_waits_and_q_hangs_up():
+    res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n2\n\nq\n")
+    assert res.exit_code == 0, res.output
+    heard = re.findall(r"▶ \[([^\]]+)\]", res.output)
+    assert heard == ["welcome", "menu-main", "menu-part-telesante", "menu-part-telesante"]
+    assert "touches possibles" in res.output and "fin de l'appel" in res.output

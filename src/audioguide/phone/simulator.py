@@ -127,5 +127,9 @@ def live_keys(echo: Callable[[str], None]) -> Iterator[str]:
         line = sys.stdin.readline()
         if not line or line.strip().lower() == "q":
             return
-        keys = parse_keys(line) or [TIMEOUT]
+        try:
+            keys = parse_keys(line) or [TIMEOUT]
+        except AudioguideError:
+            echo("(touches possibles : 0 à 9, * et #)\n")
+            continue
         yield from keys
