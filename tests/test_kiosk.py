@@ -75,6 +75,8 @@ def test_keys_pick_play_and_move_between_pages(page, kiosk_url, mini_build):
     page.keyboard.press("1")  # its first chapter
     s = wait_playing(page)
     assert s["src"].endswith("/audio/02-dmp.mp3")
+    page.locator("#transcript p.current").wait_for()
+    assert page.evaluate("window.scrollY") == 0  # following the text scrolls its panel, never the page
     t1 = s["t"]
     page.wait_for_timeout(700)
     assert audio_state(page)["t"] > t1 + 0.3  # the position advances
