@@ -248,3 +248,29 @@ def test_engines_lists_each_with_whether_it_can_run():
     for name in ("espeak", "gtts", "piper", "silence"):
         assert any(line.startswith(name) for line in lines), name
     assert "sends text to a third party" in res.output
+
+
+# --- espeak-ng, the default ---------------------------------------------------------------------------
+
+@needs_tools
+def test_espeak_voices_variants_rate_and_pitch(tmp_path):
+    from audioguide.tts.espeak import EspeakEngine
+
+    text = "Bonjour. Ceci est un essai de la voix française, avec une virgule, et une fin."
+
+    def say(name, **kw):
+        e = EspeakEngine(BuildSettings(**kw))
+        e.check()
+        e.synthesize(text, tmp_path / f"{name}.wav")
+        return wav_stats(tmp_path / f"{name}.wav"), e.identity()
+
+    (base, id_base) = say("base")
+    assert base[:2] == (RATE, 1) and base[3] > 0.02
+    slow, _ = say("slow", rate=100)
+    fast, _ = say("fast", rate=220)
+    assert slow[2] > base[2] * 1.2 > fast[2] * 1.2
+    for voice in ("fr-be", "fr+f3"):
+        stats, ident = say(voice.replace("+", "_"), voice=voice)
+        assert stats[3] > 0.02 and ident != id_base
+    high, id_high = say("high", pitch=80)
+    assert id_high != id_base and (tmp_path / "high.wav").read_bytes() != (tmp_path / "base.wav").read_bytes()
