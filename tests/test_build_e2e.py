@@ -12,7 +12,7 @@ from mutagen.mp3 import MP3
 from audioguide.audio import measure_loudness
 from audioguide.build import build
 
-from conftest import DATA, needs_tools, settings_for
+from conftest import needs_tools, settings_for
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 

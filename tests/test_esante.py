@@ -1,7 +1,6 @@
 """The e-santé guide: every topic of the source is present, and no PDF debris reaches the listener."""
 
 import re
-from pathlib import Path
 
 import pytest
 

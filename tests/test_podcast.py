@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import threading
-from pathlib import Path
 
 import feedparser
 import podcastparser

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import math
 import re
@@ -11,7 +10,6 @@ import shutil
 import subprocess
 import wave
 from array import array
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,24 +63,6 @@ def silence(ms: int) -> bytes:
 
 
 # --- assembly ------------------------------------------------------------------------------------
-
-@dataclass
-class Timed:
-    """A span of the assembled audio, in seconds."""
-
-    start: float
-    end: float
-    text: str = ""
-
-
-@dataclass
-class PageTiming:
-    page_id: str
-    title: str
-    start: float
-    end: float
-    cues: list[Timed] = field(default_factory=list)
-
 
 class WavWriter:
     """Appends PCM to a WAV file and keeps the running time; never holds more than one clip in memory."""
@@ -235,9 +215,3 @@ def concat_mp3(parts: list[Path], out: Path) -> list[float]:
             fh.write(data[start:end])
             durations.append(frames * SAMPLES_PER_FRAME / rate if rate else 0.0)
     return durations
-
-
-def probe_duration(path: Path) -> float:
-    proc = _run([ffmpeg_exe("ffprobe"), "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
-                f"reading {path.name}")
-    return float(json.loads(proc.stdout)["format"]["duration"])

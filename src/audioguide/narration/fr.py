@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from audioguide.narration import tables
-from audioguide.narration.lexicon import say_acronym, sayable, spell
+from audioguide.narration.lexicon import say_acronym, sayable
 from audioguide.narration.numbers import (
     ROMAN_RE, cardinal, decimal, digits_to_int, ordinal, phone_pairs, roman_to_int, short_number,
 )
