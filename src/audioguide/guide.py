@@ -73,8 +73,7 @@ class Chapter:
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0
     menu_label: str = ""
-    label = property(lambda self: self.menu_label or self.title)
-    """How a phone menu names it after "Pour …"."""
+    """How a phone menu names it after "Pour …" (default: the title, first letter lowered)."""
 
     @property
     def slug(self) -> str:
@@ -88,7 +87,6 @@ class Part:
     chapters: list[Chapter]
     number: int = 0
     menu_label: str = ""
-    label = Chapter.label
 
 
 @dataclass

@@ -101,18 +101,24 @@ def _lower_first(s: str) -> str:
     return s[0].lower() + s[1:] if len(s) > 1 and s[0].isupper() and not s[1].isupper() else s
 
 
-def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: list[tuple[str, str]],
+def _said(item) -> str:
+    """How a menu names a part or chapter after "Pour …": its menu_label as written, else its title."""
+    return item.menu_label or _lower_first(item.title)
+
+
+def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: list[tuple[str, str, str]],
           footer: str, nodes: dict, prompts: dict) -> None:
-    """Add a menu (split into screens of 8 + 'la suite, tapez 9' when it has more than 9 entries)."""
+    """Add a menu of (title, spoken label, target) entries, split into screens of 8 + 'la suite, tapez 9'
+    when it has more than 9."""
     screens = [entries] if len(entries) <= len(CHOOSE) else \
         [entries[i:i + len(CHOOSE) - 1] for i in range(0, len(entries), len(CHOOSE) - 1)]
     for s, chunk in enumerate(screens):
         nid = menu_id if s == 0 else f"{menu_id}-{s + 1}"
-        items = [Item(CHOOSE[i], label, target) for i, (label, target) in enumerate(chunk)]
+        items = [Item(CHOOSE[i], title, target) for i, (title, _, target) in enumerate(chunk)]
         lines = [heading if s == 0 else f"{heading}, suite."]
-        lines += [f"Pour {_lower_first(label)}, tapez {it.key}." for it, (label, _) in zip(items, chunk)]
+        lines += [f"Pour {spoken}, tapez {it.key}." for it, (_, spoken, _) in zip(items, chunk)]
         if s + 1 < len(screens):
-            items.append(Item(MORE, "la suite du menu", f"{menu_id}-{s + 2}"))
+            items.append(Item(MORE, "Suite du menu", f"{menu_id}-{s + 2}"))
             lines.append(f"Pour la suite du menu, tapez {MORE}.")
         lines.append(footer)
         nodes[nid] = Node(nid, "menu", title, parent if s == 0 else (menu_id if s == 1 else f"{menu_id}-{s}"),
@@ -139,15 +145,15 @@ def build_menu(guide: Guide, page_texts: dict[tuple[str, str], str] | None = Non
         nodes[nid] = Node(nid, "chapter", ch.title, parent, pages=pages, chapter=ch.id)
         return nid
 
-    main_entries: list[tuple[str, str]] = []
+    main_entries: list[tuple[str, str, str]] = []
     if guide.intro:
-        main_entries.append((guide.intro.label, chapter_node(guide.intro, "main")))
+        main_entries.append((guide.intro.title, _said(guide.intro), chapter_node(guide.intro, "main")))
     for part in guide.parts:
         pid = f"part-{part.id}"
-        entries = [(ch.label, chapter_node(ch, pid)) for ch in part.chapters]
+        entries = [(ch.title, _said(ch), chapter_node(ch, pid)) for ch in part.chapters]
         _menu(pid, part.title, f"Chapitre {part.number} : {part.title}.", "main", entries,
               "Pour revenir en arrière, tapez étoile. Pour réécouter ce menu, tapez 0.", nodes, prompts)
-        main_entries.append((part.label, pid))
+        main_entries.append((part.title, _said(part), pid))
     _menu("main", guide.title, "Menu principal.", None, main_entries, "Pour réécouter ce menu, tapez 0.",
           nodes, prompts)
     # Menus first in the file, main at the top, for people reading the dialplan.
