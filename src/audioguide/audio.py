@@ -141,6 +141,11 @@ def measure_loudness(path: Path, true_peak: bool = False, pre: str = "") -> tupl
     return lufs, tp
 
 
+def gain_to(target: float, lufs: float) -> float:
+    """The gain (dB) from a measured loudness to a target, bounded; none for silence."""
+    return 0.0 if lufs <= -70 else max(-30.0, min(30.0, target - lufs))
+
+
 def loudness_gain(wav: Path, settings) -> float:
     """The gain (dB) that brings `wav` to the loudness target through the peak limiter.
 
@@ -150,7 +155,7 @@ def loudness_gain(wav: Path, settings) -> float:
     if lufs <= -70:
         return 0.0
     target = settings.loudness_lufs + ENCODER_LOSS_DB
-    gain = max(-30.0, min(30.0, target - lufs))
+    gain = gain_to(target, lufs)
     limited, _ = measure_loudness(wav, pre=_limit(gain))
     # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
     # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.

@@ -20,7 +20,7 @@ from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, ear
                              loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
-from audioguide.files import atomic_path, sweep_temp_files, write_bytes, write_text
+from audioguide.files import atomic_path, sweep_temp_files, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
 from audioguide.narration.pipeline import MemoNormalizer
@@ -212,13 +212,12 @@ class Builder:
             wav = Path(tmpdir) / "chapter.wav"
             try:
                 if fresh:
-                    entry = old
-                    takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
+                    takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, old)]
                     if takers:
                         self.assemble(chapter, pages, keys, wav)  # clips are cached: this is quick
                     for p in takers:
-                        p.chapter_ready(self.result, chapter, entry, wav)
-                    return entry
+                        p.chapter_ready(self.result, chapter, old, wav)
+                    return old
                 timings = self.assemble(chapter, pages, keys, wav)
                 gain = loudness_gain(wav, self.settings)
                 entry = {"key": key, "gain_db": gain, "pages": timings}
@@ -252,7 +251,7 @@ class Builder:
                 t += d
             tag_whole(tmp, self.guide, spans, cover)
         self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(path), "duration": round(MP3(path).info.length, 3),
+        return {"key": key, "sha256": _sha256(path), "duration": round(t, 3),
                 "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e in spans]}
 
     def manifest(self, entries: dict[str, dict], whole: dict) -> dict:
@@ -326,8 +325,7 @@ class Builder:
             log.debug("Synthesis: %.1f s.", time.perf_counter() - t0)
             cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
             cover_path = self.out / "cover.jpg"
-            if not cover_path.exists() or cover_path.read_bytes() != cover:
-                write_bytes(cover_path, cover)
+            update_bytes(cover_path, cover)
             cover_sha = hashlib.sha256(cover).hexdigest()
             chapters = self.guide.chapters
             publishers = {name: cls() for name, cls in publisher_classes().items()}
@@ -354,16 +352,14 @@ class Builder:
             self.say.save()  # prompts and other late narration join the memo too
             _remove_stale(self.out, self.result.manifest)
             # The manifest goes last: whoever reads it finds every file it names already in place.
-            write_text(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
-                                                         ensure_ascii=False, indent=1))
+            update_bytes(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
+                                                           ensure_ascii=False, indent=1).encode("utf-8"))
             _write_json(self.out / "manifest.json", self.result.manifest)
         return self.result
 
 
 def _write_json(path: Path, data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if not path.exists() or path.read_text("utf-8") != text:
-        write_text(path, text)
+    update_bytes(path, (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def _read_state(out: Path) -> dict:

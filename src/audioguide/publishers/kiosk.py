@@ -9,7 +9,6 @@ from importlib.resources import files
 from audioguide.files import update_bytes
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import Publisher
-from audioguide.publishers.phone import page_texts
 
 
 def json_for_script(data) -> str:
@@ -54,7 +53,7 @@ class KioskPublisher(Publisher):
     name = "kiosk"
 
     def publish(self, result) -> list:
-        menu = build_menu(result.guide, page_texts(result.manifest))
+        menu = build_menu(result.guide)
         path = result.out_dir / "kiosk" / "index.html"
         update_bytes(path, render(result.manifest, menu).encode("utf-8"))
         return [path]

@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from audioguide.audio import ENCODER_LOSS_DB, measure_loudness
+from audioguide.audio import ENCODER_LOSS_DB, gain_to, measure_loudness
 from audioguide.files import update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
@@ -27,22 +27,25 @@ def _key(*parts) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
+def phone_cues(pages: list[dict], i: int) -> list[dict]:
+    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("À suivre…")."""
+    cues = pages[i]["cues"]
+    return cues[:-1] if i == len(pages) - 1 and len(cues) > 1 else cues
+
+
 def page_spans(chapter: dict) -> list[tuple[float, float]]:
-    """Each page's span in the chapter audio; the last page stops before the chapter's end cue."""
-    spans = [(p["start"], p["end"]) for p in chapter["pages"]]
-    last = chapter["pages"][-1]["cues"]
-    if len(last) > 1:
-        spans[-1] = (spans[-1][0], round(last[-2]["end"] + END_CUE_CUT_S, 3))
+    """Each page's span in the chapter audio; the last one ends just after its last phone cue."""
+    pages = chapter["pages"]
+    spans = [(p["start"], p["end"]) for p in pages]
+    last = phone_cues(pages, len(pages) - 1)
+    if len(last) < len(pages[-1]["cues"]):
+        spans[-1] = (spans[-1][0], round(last[-1]["end"] + END_CUE_CUT_S, 3))
     return spans
 
 
 def page_texts(manifest: dict) -> dict[tuple[str, str], str]:
-    out = {}
-    for ch in manifest["chapters"]:
-        for i, p in enumerate(ch["pages"]):
-            cues = p["cues"][:-1] if i == len(ch["pages"]) - 1 and len(p["cues"]) > 1 else p["cues"]
-            out[(ch["id"], p["id"])] = "\n".join(c["text"] for c in cues)
-    return out
+    return {(ch["id"], p["id"]): "\n".join(c["text"] for c in phone_cues(ch["pages"], i))
+            for ch in manifest["chapters"] for i, p in enumerate(ch["pages"])}
 
 
 class PhonePublisher(Publisher):
@@ -109,9 +112,7 @@ class PhonePublisher(Publisher):
         with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
             wav = Path(tmp) / "prompt.wav"
             builder.render_clips(clips, wav)
-            lufs, _ = measure_loudness(wav)
-            export(wav, [(sounds / pid, None, None)], max(-30.0, min(30.0, PHONE_LUFS - lufs)) if lufs > -70
-                   else 0.0)
+            export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, measure_loudness(wav)[0]))
         with self._lock:
             self.exported += 1
 

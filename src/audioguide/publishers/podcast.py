@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from audioguide.files import write_bytes
+from audioguide.files import update_bytes
 from audioguide.publishers import Publisher
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -120,6 +120,5 @@ class PodcastPublisher(Publisher):
     def publish(self, result) -> list:
         data = build_feed(result.manifest, result.manifest["guide"]["base_url"])
         path = result.out_dir / FEED_NAME
-        if not path.exists() or path.read_bytes() != data:
-            write_bytes(path, data)
+        update_bytes(path, data)
         return [path]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from audioguide.files import write_text
+from audioguide.files import update_bytes
 from audioguide.publishers import Publisher
 
 
@@ -59,7 +59,6 @@ class TranscriptsPublisher(Publisher):
             }
             for rel, text in files.items():
                 path = result.out_dir / rel
-                if not path.exists() or path.read_text("utf-8") != text:
-                    write_text(path, text)
+                update_bytes(path, text.encode("utf-8"))
                 written.append(path)
         return written
