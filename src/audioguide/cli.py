@@ -140,21 +140,27 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
 
 @cli.command()
 @click.argument("folder", default="output", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--port", type=int, default=8000, show_default=True, help="TCP port on 127.0.0.1.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port, 0-65535 (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 shows the guide to the network.")
 def serve(folder: Path, port: int, host: str) -> None:
     """Serve an output folder over HTTP (with Range requests) to try the feed, the kiosk and the audio."""
-    from audioguide.serve import make_server
+    from audioguide.serve import entry_points, make_server, public_warning
 
-    try:
-        server = make_server(folder, host, port)
-    except OSError as exc:
-        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.",
-                              fix="choose another --port") from None
+    server = make_server(folder, host, port)
     logging.getLogger("audioguide").setLevel(logging.INFO)
-    click.echo(f"Serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+    if warning := public_warning(server):
+        log.warning(warning)
+    address, bound_port = server.server_address[:2]
+    base = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
+    click.echo(f"Serving {folder} at {base} (Ctrl+C to stop)", err=True)
+    for line in entry_points(folder, base):
+        click.echo(f"  {line}", err=True)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
     finally:
         server.server_close()
 
