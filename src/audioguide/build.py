@@ -395,11 +395,9 @@ def _read_state(out: Path) -> dict:
 
 
 def _homes() -> set[Path]:
+    """The people's home folders (root's and uid 1000 up), not system accounts' (/var/www, /bin…)."""
     homes = {Path.home()}
-    try:
-        homes |= {Path(p.pw_dir) for p in pwd.getpwall() if p.pw_dir}
-    except OSError:
-        pass
+    homes |= {Path(p.pw_dir) for p in pwd.getpwall() if p.pw_dir and (p.pw_uid == 0 or 1000 <= p.pw_uid < 60000)}
     return {h.resolve() for h in homes}
 
 
