@@ -204,7 +204,8 @@ def _cmd(guide: Path, out: Path, cache: Path, *extra: str) -> list[str]:
 def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
     """Backs the README's "byte-identical after a kill" and "never a feed pointing at a file that is not
     there". Over a published build A, builds of an edit B are killed with SIGKILL at moments spread over a whole
-    build. After each kill the feed and manifest name files that are there with the size and sha256 they state.
+    build. While it runs and after each kill, the feed and manifest name files that are there with the size and
+    sha256 they state.
     The next run leaves every file as a clean build of B does, phone bundle included, plus only A's MP3s (kept
     one build for readers of A's feed); one more run removes those, and the folder is the clean build's."""
     guide_b = edited(mini_guide, tmp_path / "b" / "mini")
@@ -221,9 +222,18 @@ def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
         shutil.copytree(published_a, out)  # copy2 keeps mtimes, as a real folder would have them
         return out, _cmd(guide_b, out, tmp_path / f"cache{i}")
 
+    def watch(proc, out: Path, until: float) -> list[str]:
+        """A reader looking at the folder every 50 ms while the build runs, until `until` (monotonic)."""
+        seen = []
+        while time.monotonic() < until and proc.poll() is None:
+            seen += published_problems(out)
+            time.sleep(0.05)
+        return seen
+
     out, cmd = over_a(99)
     t0 = time.monotonic()
-    subprocess.run(cmd, check=True, capture_output=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert watch(proc, out, float("inf")) == [] and proc.wait() == 0
     total = time.monotonic() - t0
     moments = [total * (i + 0.5) / 8 for i in range(8)]
     killed, started = 0, time.monotonic()
@@ -232,7 +242,7 @@ def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
             break  # a slow shared machine: the kills made so far still count
         out, cmd = over_a(i)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(moment)
+        assert watch(proc, out, time.monotonic() + moment) == [], f"before the kill at {moment:.2f}s"
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             killed += 1

@@ -95,7 +95,8 @@ def test_allowed_foreign_files_are_never_removed(tmp_path, mini_guide):
     assert list(out.glob("audio/02-dmp.*.mp3"))  # kept for a reader of the previous feed
     assert run(*args).exit_code == 0
     intact(out)
-    assert list(out.glob("audio/02-dossier.*.mp3")) and not list(out.glob("audio/02-dmp.*.mp3")) and not (out / "transcripts" / "02-dmp.vtt").exists()
+    assert list(out.glob("audio/02-dossier.*.mp3")) and not list(out.glob("audio/02-dmp.*.mp3"))
+    assert not (out / "transcripts" / "02-dmp.vtt").exists()
     assert not (out / "phone" / "sounds" / "02-dmp-p01.wav").exists()
 
 
