@@ -22,7 +22,7 @@ from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.exceptions import AudioError, EngineError
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
-from conftest import DATA, needs_tools, settings_for
+from conftest import needs_tools, settings_for
 
 pytestmark = needs_tools
 

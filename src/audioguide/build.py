@@ -327,6 +327,7 @@ class Builder:
         return url if url.endswith("/") else url + "/"
 
     def run(self) -> BuildResult:
+        check_out_dir(self.out, self.guide.path, self.settings.cache_dir)
         ffmpeg_exe()
         ffmpeg_exe("ffprobe")
         if self.base_url == DEFAULT_BASE_URL:
@@ -453,5 +454,4 @@ def build(guide_path: str | Path, settings: BuildSettings | None = None) -> Buil
     settings = settings or BuildSettings()
     settings.validate()
     guide = load_guide(guide_path)
-    check_out_dir(settings.out_dir or Path("output") / guide.id, guide.path, settings.cache_dir)
     return Builder(guide, settings).run()
