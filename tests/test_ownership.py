@@ -160,3 +160,15 @@ def test_a_users_file_at_a_stale_name_is_kept(tmp_path, mini_guide):
     build(mini_guide, s2)
     build(mini_guide, s2)
     assert mine.read_bytes() == b"ID3 mine"
+
+
+def test_a_journal_line_cut_short_loses_no_later_record(tmp_path):
+    """A kill (or a full disk) in the middle of a journal line, even inside a UTF-8 character."""
+    from audioguide.files import Ownership, write_bytes
+
+    (tmp_path / OWNERSHIP_NAME).write_bytes('{"path": "é.txt", "guide": "mi'.encode()[:-1] + "é".encode()[:1])
+    with Ownership(tmp_path, "mini").active():
+        write_bytes(tmp_path / "a.txt", b"hi")
+    again = Ownership(tmp_path, "mini")
+    assert again.ours("a.txt") and again.entries["a.txt"]["size"] == 2
+    assert again.foreign_files() == ([], {})

@@ -168,8 +168,8 @@ class Ownership:
 
     def _load(self) -> None:
         try:
-            lines = self.file.read_text("utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            lines = self.file.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError:
             return
         for line in lines:
             try:
@@ -249,6 +249,10 @@ class Ownership:
         with self._lock:
             try:
                 if self._fh is None:
+                    with contextlib.suppress(OSError), open(self.file, "rb") as fh:
+                        fh.seek(-1, os.SEEK_END)
+                        if fh.read(1) != b"\n":
+                            line = "\n" + line  # a line cut short must not swallow the next one
                     self._fh = open(self.file, "a", encoding="utf-8")
                 self._fh.write(line)
                 self._fh.flush()  # in the kernel's hands: it survives a SIGKILL of this process
