@@ -82,7 +82,7 @@ def test_build_with_piper_voice(joe, tmp_path, mini_guide):
     r = build(mini_guide, s)
     assert r.manifest["engine"]["name"] == "piper" and r.manifest["engine"]["voice"] == joe.name
     dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                                str(r.out_dir / "audio" / "02-dmp.mp3")], capture_output=True, text=True).stdout)
+                                str(r.out_dir / r.manifest["chapters"][1]["mp3"])], capture_output=True, text=True).stdout)
     assert dur > 5
 
 

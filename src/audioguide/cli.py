@@ -48,7 +48,10 @@ def cli(verbose: int, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("guide", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [output/<guide-id>].")
+@click.option("--out", "out_dir", type=click.Path(), help="Output folder [output/<guide-id>]: new, empty, or made "
+              "by earlier builds of this guide.")
+@click.option("--allow-foreign-files", is_flag=True, help="Build into a folder that also holds other files; they are "
+              "never removed, but files with the names the build writes are replaced.")
 @click.option("--engine", default="espeak", show_default=True, help="Speech engine (see `audioguide engines`).")
 @click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
 @click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
@@ -60,13 +63,14 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--clean", is_flag=True, help="Ignore the clip cache and previous outputs; rebuild everything.")
 @click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="Engine setting, e.g. -o tld=fr (gTTS), -o speaker=0 -o length_scale=1.1 (Piper).")
-def build(guide: Path, out_dir, engine, voice, rate, pitch, fallback, base_url, cache_dir, jobs, clean,
-          engine_options) -> None:
+def build(guide: Path, out_dir, allow_foreign_files, engine, voice, rate, pitch, fallback, base_url, cache_dir, jobs,
+          clean, engine_options) -> None:
     """Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest."""
     from audioguide.build import build as run_build
 
     settings = BuildSettings(engine=engine, voice=voice, rate=rate, pitch=pitch, fallback=fallback,
-                             out_dir=out_dir, clean=clean, base_url=base_url,
+                             out_dir=out_dir if out_dir is None or not out_dir.strip() else Path(out_dir),
+                             allow_foreign_files=allow_foreign_files, clean=clean, base_url=base_url,
                              engine_options=_options(engine_options))
     if cache_dir:
         settings.cache_dir = cache_dir

@@ -32,7 +32,9 @@ class BuildSettings:
     fallback: str | None = None
     """Engine to use when an online engine cannot be reached, only if the user asks for it."""
     out_dir: Path | None = None
-    """Output folder; None means output/<guide-id>/."""
+    """Output folder; None means output/<guide-id>/. It must be new, empty, or made by earlier builds."""
+    allow_foreign_files: bool = False
+    """Build into an output folder that also holds files no build of this guide wrote (never removed)."""
     cache_dir: Path = field(default_factory=default_cache_dir)
     """Clip cache, kept across builds; keyed by engine, voice, settings and text."""
     clean: bool = False
@@ -60,6 +62,8 @@ class BuildSettings:
             problems.append(f"rate {self.rate} is outside 80–450 words per minute")
         if not 0 <= self.pitch <= 99:
             problems.append(f"pitch {self.pitch} is outside 0–99")
+        if self.out_dir is not None and not str(self.out_dir).strip():
+            problems.append("the output folder is empty text (it would mean the current folder)")
         if self.jobs < 1:
             problems.append(f"jobs {self.jobs} must be at least 1")
         if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
