@@ -112,7 +112,7 @@ def _trim(pcm: bytes, threshold: int = 200) -> bytes:
 # --- loudness and encoding -------------------------------------------------------------------------
 
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")  # ffmpeg cuts tags mid-character
     if proc.returncode != 0:
         # A full or read-only disk is the user's to fix, and must read as such, not as an ffmpeg failure.
         for code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
