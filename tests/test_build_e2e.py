@@ -54,13 +54,15 @@ def test_mp3_format(mini_build):
 def test_id3_tags(mini_build):
     m = mini_build.manifest
     tags = ID3(mini_build.out_dir / m["chapters"][1]["mp3"])
-    assert tags["TIT2"].text == ["02. Le DMP"]
+    assert tags.version == (2, 3, 0)
+    assert tags["TIT2"].text == ["Le DMP"]  # no "02.": screen readers would say "zéro deux point"
     assert tags["TALB"].text == ["Guide d'essai & <test>"]
     assert tags["TPE1"].text == ["Association Test"]
     assert tags["TRCK"].text == ["2/2"]
     assert tags["TCON"].text == ["Speech"]
     assert tags["TLAN"].text == ["fre"]
-    assert str(tags["TDRC"].text[0]) == "2024"
+    raw = ID3(mini_build.out_dir / m["chapters"][1]["mp3"], translate=False)  # as stored, not upgraded to v2.4
+    assert raw["TYER"].text == ["2024"] and "TDRC" not in raw  # v2.3 frames only
     assert "Qu'est-ce que c'est ?" in tags["COMM::fre"].text[0]
     apic = tags.getall("APIC")[0]
     assert apic.mime == "image/jpeg" and apic.data[:3] == b"\xff\xd8\xff"
@@ -88,11 +90,18 @@ def test_chapters_in_time_order_with_titles(mini_build):
 
     whole = out / m["whole"]["mp3"]
     wch = ffprobe(whole, "-show_chapters")["chapters"]
-    assert [c["tags"]["title"] for c in wch] == ["Introduction", "Le DMP"]
-    assert float(wch[1]["start_time"]) == pytest.approx(m["chapters"][0]["duration"], abs=0.1)
+    pages = [(c, p) for c in m["chapters"] for p in c["pages"]]
+    assert len(wch) == len(pages)  # one mark per page, not per chapter
+    assert wch[0]["tags"]["title"] == "Introduction : Bienvenue"
+    assert wch[len(m["chapters"][0]["pages"])]["tags"]["title"] == "Le DMP : Qu'est-ce que c'est ?"
+    assert float(wch[len(m["chapters"][0]["pages"])]["start_time"]) == \
+        pytest.approx(m["chapters"][0]["duration"], abs=0.1)
+    starts = [float(c["start_time"]) for c in wch]
+    assert starts == sorted(starts)
     ctocs = {t.element_id: t for t in ID3(whole).getall("CTOC")}
     assert ctocs["toc"].child_element_ids == ["c001", "part-01"]
     assert ctocs["part-01"].child_element_ids == ["c002"]
+    assert ctocs["c002"].child_element_ids == [f"c002p{i:03d}" for i in range(1, len(ch["pages"]) + 1)]
 
 
 def test_loudness_on_encoded_mp3(mini_build):
@@ -102,6 +111,27 @@ def test_loudness_on_encoded_mp3(mini_build):
         lufs, tp = measure_loudness(f, true_peak=True)
         assert -17.0 <= lufs <= -15.0, (f.name, lufs)
         assert tp is not None and tp <= -1.0, (f.name, tp)
+
+
+def test_whole_file_has_an_info_header_and_no_mark_past_the_audio(mini_build):
+    """Without a Xing/Info frame some players cannot seek in, or show the length of, the 53-minute file."""
+    from audioguide.audio import mp3_frames
+
+    m = mini_build.manifest
+    whole = mini_build.out_dir / m["whole"]["mp3"]
+    data = whole.read_bytes()
+    start, end, frames, _ = mp3_frames(data, whole.name)
+    tag_end = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])
+    info = data[tag_end:start]
+    assert info[21:25] == b"Info", "the first frame after the tag must be the Info header"
+    assert int.from_bytes(info[29:33], "big") == frames
+    assert int.from_bytes(info[33:37], "big") == end - tag_end
+    length = MP3(whole).info.length
+    assert length == pytest.approx(sum(c["duration"] for c in m["chapters"]), abs=0.05)
+    marks = ID3(whole).getall("CHAP")
+    assert max(c.end_time for c in marks) <= int(length * 1000)
+    for c in marks:
+        assert c.start_time < c.end_time
 
 
 def test_durations_add_up(mini_build):

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
 # Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
-ASSEMBLY_VERSION = 8
+ASSEMBLY_VERSION = 9
 CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
 # Where builds write; temp files a killed build left are swept here and nowhere else.
 OUTPUT_FOLDERS = ("audio", "transcripts", "chapters", "phone", "phone/sounds", "kiosk")
@@ -263,14 +263,14 @@ class Builder:
         def write(tmp: Path) -> None:
             nonlocal t
             for c, d in zip(chapters, concat_mp3(parts, tmp)):
-                spans.append((c, t, t + d))
+                spans.append((c, t, t + d, entries[c.id]["pages"]))
                 t += d
             tag_whole(tmp, self.guide, spans, cover)
 
         path = write_addressed(self.out, f"{self.guide.id}-complet", write)
         self.result.encoded += 1
         return {"key": key, "mp3": path.name, "sha256": digest(path), "duration": round(t, 3),
-                "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e in spans]}
+                "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e, _ in spans]}
 
     def manifest(self, entries: dict[str, dict], whole: dict) -> dict:
         g = self.guide

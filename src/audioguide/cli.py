@@ -211,6 +211,39 @@ def engines() -> None:
         click.echo(f"{'':8}      {why}")
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Every language, not only French.")
+@click.option("--refresh", is_flag=True, help="Fetch the catalogue again.")
+@click.pass_context
+def voices(ctx, show_all: bool, refresh: bool) -> None:
+    """List the Piper neural voices (French by default) and which are installed."""
+    if ctx.invoked_subcommand:
+        return
+    from audioguide.tts.voices import catalogue, voices_dir
+
+    shown = [v for v in catalogue(refresh).values() if show_all or v.family == "fr"]
+    for v in shown:
+        mark = "installed" if v.installed else ""
+        click.echo(f"{v.name:32} {v.quality:7} {v.speakers:4} speaker{'s' if v.speakers > 1 else ' '}  "
+                   f"{v.size / 1e6:6.0f} MB  {mark}")
+    click.echo(f"{len(shown)} voices; installed ones live in {voices_dir()}. "
+               "Install one with: audioguide voices install NAME")
+
+
+@voices.command("install")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Install from a folder holding NAME.onnx and NAME.onnx.json copied by hand (no network).")
+def voices_install(names: tuple[str, ...], source: Path | None) -> None:
+    """Download a Piper voice by name (e.g. fr_FR-siwis-medium), check it against the catalogue, install it."""
+    from audioguide.tts.voices import install
+
+    for name in names:
+        path = install(name, source)
+        click.echo(f"{name}: installed in {path.parent}. Use it with: audioguide build GUIDE --engine piper "
+                   f"--voice {name}")
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 
