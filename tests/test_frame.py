@@ -209,3 +209,30 @@ def test_words_per_minute_at_each_pace(esante, pace, tmp_path):
     # The pauses are heard as silences (ffmpeg), and a sentence is followed by half a second or more.
     assert ffmpeg_silences(wav) >= 0.9 * sum(s.pause_ms for s in segments[:-1]) / 1000
     assert min(s.pause_ms for s in segments if s.kind != "callout") >= 500
+
+
+def test_feed_names_seasons_after_parts_with_the_level_names():
+    from lxml import etree
+
+    from audioguide.publishers.podcast import build_feed
+
+    levels = {"part": {"noun": "partie", "feminine": True}, "chapter": {"noun": "sujet", "feminine": False},
+              "page": {"noun": "page", "feminine": True}}
+    parts = [{"id": "a", "number": 1, "title": "Télésanté"}, {"id": "b", "number": 2, "title": "Dossier"}]
+
+    def chapter(n, part):
+        return {"id": f"c{n}", "number": n, "title": f"Sujet {n}", "part": part, "mp3": f"audio/{n}.mp3",
+                "bytes": 1, "duration": 1.0, "pages": [{"title": "Début"}, {"title": "Suite"}],
+                "transcript": {"txt": "t.txt", "srt": "t.srt", "vtt": "t.vtt"}, "chapters_json": "c.json"}
+
+    manifest = {"guide": {"id": "g", "title": "G", "description": "D", "publisher": "P", "date": "2024-01-01",
+                          "levels": levels, "parts": parts, "intro": "c1"},
+                "cover": "cover.jpg", "chapters": [chapter(1, None), chapter(2, parts[0]), chapter(3, parts[1])]}
+    ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
+    items = etree.fromstring(build_feed(manifest, "http://x/")).findall("channel/item")
+    assert [i.findtext("itunes:episodeType", namespaces=ns) for i in items] == ["trailer", "full", "full"]
+    season = items[2].find("podcast:season", ns)
+    assert (season.text, season.get("name")) == ("2", "Dossier")
+    assert items[2].findtext("itunes:season", namespaces=ns) == "2"
+    assert items[2].findtext("description") == "Partie 2 : Dossier — Sujet 3. Pages : Début ; Suite."
+    assert items[0].find("itunes:season", ns) is None
