@@ -88,8 +88,9 @@ def test_keys_pick_play_and_move_between_pages(page, kiosk_url, mini_build):
     assert audio_state(page)["page"].startswith("Page 1 sur 2")
     page.keyboard.press(" ")
     page.wait_for_function("() => document.getElementById('audio').paused")
-    page.keyboard.press("*")
-    assert page.locator("#menu-heading").text_content() == "Santé"
+    page.keyboard.press("*")  # back from the chapter to the menu that lists it: the main menu here
+    assert page.locator("#menu-heading").text_content() == "Menu principal"
+    page.keyboard.press("2")
     page.keyboard.press("#")
     assert page.locator("#menu-heading").text_content() == "Menu principal"
     assert not page.errors
