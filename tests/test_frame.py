@@ -35,7 +35,8 @@ def announcements(guide, chapter_id: str) -> list[str]:
 
 def test_full_position_on_a_chapter_first_page_only(esante):
     said = announcements(esante, "mon-espace-sante")
-    assert said[0] == "Partie deux, Dossier patient. Sujet un : Mon espace santé. Page un sur six : qu'est-ce que c'est ?"
+    assert said[0] == ("Partie deux, Dossier patient. Sujet un : Mon espace santé. "
+                       "Page un sur six : qu'est-ce que c'est ?")
     assert said[1].startswith("Page deux : ")
     for text in said[1:]:
         assert "Partie" not in text and "Mon espace santé" not in text and "sur six" not in text
@@ -118,7 +119,8 @@ def test_level_names_are_declared_once_and_used_everywhere(tmp_path):
     menu = build_menu(guide)
     assert menu.prompts["chapter-end"].text == "Fin de la fiche."
     assert menu.prompts["first-page"].text == "Vous êtes au début de la fiche."
-    assert "Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le réécouter" in menu.prompts["page-keys"].text
+    keys = menu.prompts["page-keys"].text
+    assert "Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le réécouter" in keys
     assert "6 pour passer au module suivant, 4 pour revenir au précédent" in menu.prompts["welcome"].text
 
 
@@ -126,6 +128,17 @@ def test_unknown_level_noun_asks_for_its_article(tmp_path):
     with pytest.raises(GuideError) as e:
         load_guide(write_guide(tmp_path, "levels: {chapter: rubriquette}"))
     assert "levels.chapter" in str(e.value) and "with its article" in str(e.value)
+
+
+def test_parts_or_chapters_one_of_them(tmp_path):
+    (tmp_path / "guide.yaml").write_text("title: G\npublisher: P\ndescription: D\ndate: 2024-01-01\n", "utf-8")
+    with pytest.raises(GuideError) as e:
+        load_guide(tmp_path)
+    assert "chapters: the guide has no chapters" in str(e.value) and "two levels" in str(e.value)
+    write_guide(tmp_path, "parts: [{id: p, title: P, chapters: [{id: x, title: X, pages: [{id: y, title: Y}]}]}]")
+    with pytest.raises(GuideError) as e:
+        load_guide(tmp_path)
+    assert "both `parts:` and `chapters:`" in str(e.value)
 
 
 def test_a_one_part_guide_is_heard_like_a_two_level_guide(tmp_path):

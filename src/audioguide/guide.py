@@ -509,7 +509,8 @@ def _parts(ck: _Checker, top: YMap, chapter_ids: dict) -> list[Part]:
     if not isinstance(raw_parts, list):
         return parts
     if not raw_parts:
-        ck.add(top.value_marks.get("parts"), "parts", "the guide has no parts", "add at least one part")
+        ck.add(top.value_marks.get("parts"), "parts", "the guide has no parts",
+               "add at least one part, or list `chapters:` alone for a guide without parts")
     for i, rp in enumerate(raw_parts):
         path, mark = f"parts[{i}]", raw_parts.item_marks[i]
         m = ck.mapping(rp, mark, path, PART_KEYS)
@@ -541,7 +542,7 @@ def _pace(ck: _Checker, top: YMap) -> str | None:
     if pace not in PACES:
         close = difflib.get_close_matches(pace.lower(), list(PACES), n=1, cutoff=0.5)
         ck.add(top.value_marks.get("pace"), "pace", f"unknown pace {pace!r}",
-               (f"did you mean '{close[0]}'? " if close else "") + f"paces: {', '.join(PACES)}")
+               (f"did you mean '{close[0]}'? " if close else "") + f"use one of: {', '.join(PACES)}")
         return None
     return pace
 

@@ -103,8 +103,9 @@ def tag_whole(path: Path, guide, spans: list[tuple], cover: bytes) -> None:
     for part in guide.parts:
         pid = f"part-{part.number:02d}"
         if pid in by_part:
+            name = f"{guide.levels.part.title} {part.number} : {part.title}"
             tags.add(CTOC(element_id=pid, flags=CTOCFlags.ORDERED, child_element_ids=by_part[pid],
-                          sub_frames=[TIT2(encoding=3, text=[f"{guide.levels.part.title} {part.number} : {part.title}"])]))
+                          sub_frames=[TIT2(encoding=3, text=[name])]))
     tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=top,
                   sub_frames=[TIT2(encoding=3, text=[guide.title])]))
     tags.save(str(path), v2_version=3, padding=lambda info: 0)
