@@ -72,6 +72,7 @@ class Chapter:
     number: int = 0
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0
+    """1-based position in its part, or among the top-level chapters of a guide without parts."""
     menu_label: str = ""
     """How a phone menu names it after "Pour …" (default: the title, first letter lowered)."""
 
