@@ -146,7 +146,9 @@ def test_vtt_follows_narration(mini_build):
     assert vtt.startswith("WEBVTT")
     assert "Le D.M.P. est un carnet de santé numérique." in vtt
     txt = (out / ch["transcript"]["txt"]).read_text()
-    assert "Attention :" in txt and "ameli point f r" in txt and "https" not in txt
+    # The page title says "attention"; the callout label is not said a second time.
+    assert "Page deux : attention" in txt and "Attention :" not in txt
+    assert "ameli point f r" in txt and "https" not in txt
 
 
 def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_guide):

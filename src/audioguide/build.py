@@ -109,12 +109,13 @@ class Builder:
     def __init__(self, guide: Guide, settings: BuildSettings):
         self.guide = guide
         self.settings = settings
+        settings.apply_guide(guide)  # the pace (and so the rate) may come from the guide
         self.out = Path(settings.out_dir or Path("output") / guide.id)
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
         self.result = BuildResult(guide, settings, self.out, builder=self)
         self.say = MemoNormalizer(Path(settings.cache_dir), guide.lexicon)
-        self.writer = ScriptWriter(guide, self.say)
+        self.writer = ScriptWriter(guide, self.say, settings.pace)
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
@@ -292,7 +293,8 @@ class Builder:
             "guide": {"id": g.id, "title": g.title, "subtitle": g.subtitle, "publisher": g.publisher,
                       "author": g.author, "language": g.language, "description": g.description, "source": g.source,
                       "rights": g.rights, "version": g.version, "date": g.date.isoformat(), "link": g.link,
-                      "email": g.email, "base_url": self.base_url,
+                      "email": g.email, "base_url": self.base_url, "intro": g.intro.id if g.intro else None,
+                      "levels": {k: {"noun": v.noun, "feminine": v.feminine} for k, v in vars(g.levels).items()},
                       "parts": [{"id": p.id, "number": p.number, "title": p.title,
                                  "chapters": [c.id for c in p.chapters]} for p in g.parts]},
             "engine": {"name": self.engine.name, **{k: v for k, v in self.engine.identity().items()

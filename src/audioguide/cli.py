@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from audioguide.config import BuildSettings
+from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError
 
 log = logging.getLogger("audioguide")
@@ -54,7 +54,9 @@ def cli(verbose: int, quiet: bool) -> None:
               "never removed, but files with the names the build writes are replaced.")
 @click.option("--engine", default="espeak", show_default=True, help="Speech engine (see `audioguide engines`).")
 @click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
-@click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
+@click.option("--pace", type=click.Choice(list(PACES)), help="Speaking pace: rate and pauses [the guide's `pace:`, "
+              "else normal].")
+@click.option("--rate", type=int, help="Words per minute; wins over the pace's rate.")
 @click.option("--pitch", type=int, default=BuildSettings.pitch, show_default=True, help="Pitch, 0-99.")
 @click.option("--fallback", help="Engine to use if the chosen one cannot run (e.g. gtts offline -> espeak).")
 @click.option("--base-url", help="Public URL of the output folder, for the podcast feed.")
@@ -63,12 +65,12 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--clean", is_flag=True, help="Ignore the clip cache and previous outputs; rebuild everything.")
 @click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="Engine setting, e.g. -o tld=fr (gTTS), -o speaker=0 -o length_scale=1.1 (Piper).")
-def build(guide: Path, out_dir, allow_foreign_files, engine, voice, rate, pitch, fallback, base_url, cache_dir, jobs,
-          clean, engine_options) -> None:
+def build(guide: Path, out_dir, allow_foreign_files, engine, voice, pace, rate, pitch, fallback, base_url, cache_dir,
+          jobs, clean, engine_options) -> None:
     """Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest."""
     from audioguide.build import build as run_build
 
-    settings = BuildSettings(engine=engine, voice=voice, rate=rate, pitch=pitch, fallback=fallback,
+    settings = BuildSettings(engine=engine, voice=voice, pace=pace, rate=rate, pitch=pitch, fallback=fallback,
                              out_dir=out_dir if out_dir is None or not out_dir.strip() else Path(out_dir),
                              allow_foreign_files=allow_foreign_files, clean=clean, base_url=base_url,
                              engine_options=_options(engine_options))

@@ -72,6 +72,7 @@ class Chapter:
     number: int = 0
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0
+    """1-based position in its part, or among the top-level chapters of a guide without parts."""
     menu_label: str = ""
     """How a phone menu names it after "Pour …" (default: the title, first letter lowered)."""
 
@@ -87,6 +88,78 @@ class Part:
     chapters: list[Chapter]
     number: int = 0
     menu_label: str = ""
+
+
+# Gender of the level names people usually give; another noun is written with its article ("la fiche").
+NOUN_GENDER = {"partie": "f", "sujet": "m", "page": "f", "chapitre": "m", "section": "f", "fiche": "f",
+               "thème": "m", "module": "m", "leçon": "f", "étape": "f", "rubrique": "f", "question": "f",
+               "volet": "m", "livret": "m", "épisode": "m", "séquence": "f", "séance": "f", "unité": "f",
+               "article": "m", "point": "m", "dossier": "m", "cahier": "m", "carnet": "m", "titre": "m"}
+ARTICLES = {"le": "m", "la": "f", "un": "m", "une": "f"}
+_CONTRACTIONS = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
+
+
+def after(preposition: str, phrase: str) -> str:
+    """'de' or 'à' before a noun phrase, contracted as French requires: de + le sujet -> du sujet,
+    à + les parties -> aux parties; la and l' stay as they are."""
+    first, _, rest = phrase.partition(" ")
+    short = _CONTRACTIONS.get((preposition.lower(), first.lower()))
+    if short:
+        return " ".join(filter(None, (short if preposition[:1].islower() else short.capitalize(), rest)))
+    return f"{preposition} {phrase}"
+
+
+@dataclass(frozen=True)
+class Level:
+    """The name of one level of a guide, with what French grammar needs to put it in a sentence."""
+
+    noun: str
+    feminine: bool
+
+    @property
+    def title(self) -> str:
+        """Capitalised, to start a sentence: "Sujet"."""
+        return self.noun[:1].upper() + self.noun[1:]
+
+    @property
+    def plural(self) -> str:
+        return self.noun if self.noun[-1:] in "sxz" else self.noun + "s"
+
+    @property
+    def _elides(self) -> bool:
+        return self.noun[:1].lower() in "aeiouyhàâéèêëîïôöûüœ"
+
+    @property
+    def article(self) -> str:
+        """"le" or "la", before an adjective ("la suivante") or as a pronoun ("la réécouter")."""
+        return "la" if self.feminine else "le"
+
+    @property
+    def the(self) -> str:
+        """With its definite article: "le sujet", "la page", "l'étape"."""
+        return f"l'{self.noun}" if self._elides else f"{self.article} {self.noun}"
+
+    @property
+    def of_the(self) -> str:
+        """"du sujet", "de la page", "de l'étape"."""
+        return after("de", self.the)
+
+    @property
+    def to_the(self) -> str:
+        """"au sujet", "à la page", "à l'étape"."""
+        return after("à", self.the)
+
+    def agree(self, masculine: str, feminine: str) -> str:
+        return feminine if self.feminine else masculine
+
+
+@dataclass(frozen=True)
+class Levels:
+    """What the guide calls its levels: one name each, used alike by the audio, phone, kiosk and feed."""
+
+    part: Level = Level("partie", True)
+    chapter: Level = Level("sujet", False)
+    page: Level = Level("page", True)
 
 
 @dataclass
@@ -107,12 +180,23 @@ class Guide:
     link: str = ""
     intro: Chapter | None = None
     parts: list[Part] = field(default_factory=list)
+    top_chapters: list[Chapter] = field(default_factory=list)
+    """A two-level guide's chapters (no parts); empty when the guide has parts."""
     lexicon: dict[str, str] = field(default_factory=dict)
+    levels: Levels = field(default_factory=Levels)
+    pace: str | None = None
+    """The guide's `pace:` (lent, normal…); None leaves it to the build settings."""
     path: Path | None = None
 
     @property
     def chapters(self) -> list[Chapter]:
-        return ([self.intro] if self.intro else []) + [c for p in self.parts for c in p.chapters]
+        return ([self.intro] if self.intro else []) + [c for p in self.parts for c in p.chapters] + \
+            self.top_chapters
+
+    @property
+    def named_parts(self) -> list[Part]:
+        """The parts a listener hears about and chooses between: none when there is only one."""
+        return self.parts if len(self.parts) > 1 else []
 
     def chapter(self, chapter_id: str) -> Chapter:
         for c in self.chapters:
@@ -141,8 +225,10 @@ GUIDE_KEYS = {
     "author": (TEXT, False), "language": (TEXT, False), "description": (TEXT, True), "source": (TEXT, False),
     "rights": (TEXT, False), "version": (TEXT, False), "date": (DATE, True), "base_url": (TEXT, False),
     "email": (TEXT, False), "link": (TEXT, False),
-    "intro": (MAP, False), "parts": (LIST, True), "lexicon": (MAP, False),
+    "intro": (MAP, False), "parts": (LIST, False), "chapters": (LIST, False), "lexicon": (MAP, False),
+    "levels": (MAP, False), "pace": (TEXT, False),
 }
+LEVEL_KEYS = {"part": (TEXT, False), "chapter": (TEXT, False), "page": (TEXT, False)}
 # menu_label: how a phone menu names the item after "Pour …" ("la télésanté"); defaults to the title.
 PART_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "chapters": (LIST, True)}
 CHAPTER_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "description": (TEXT, False),
@@ -358,30 +444,13 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
     intro = None
     if isinstance(top.get("intro"), dict):
         intro = _chapter(ck, top["intro"], top.value_marks["intro"], "intro", chapter_ids)
-    parts: list[Part] = []
-    part_ids: dict[str, str] = {}
-    raw_parts = top.get("parts")
-    if isinstance(raw_parts, list):
-        if not raw_parts:
-            ck.add(top.value_marks.get("parts"), "parts", "the guide has no parts", "add at least one part")
-        for i, rp in enumerate(raw_parts):
-            path, mark = f"parts[{i}]", raw_parts.item_marks[i]
-            m = ck.mapping(rp, mark, path, PART_KEYS)
-            if m is None:
-                continue
-            pid = _check_id(ck, m.get("id"), m.value_marks.get("id"), _join(path, "id"), part_ids)
-            chapters = []
-            raw_ch = m.get("chapters")
-            if isinstance(raw_ch, list):
-                if not raw_ch:
-                    ck.add(m.value_marks.get("chapters"), _join(path, "chapters"), "empty part: it has no chapters",
-                           "add at least one chapter, or remove the part")
-                for j, rc in enumerate(raw_ch):
-                    c = _chapter(ck, rc, raw_ch.item_marks[j], f"{path}.chapters[{j}]", chapter_ids)
-                    if c:
-                        chapters.append(c)
-            if pid and isinstance(m.get("title"), str):
-                parts.append(Part(pid, m["title"].strip(), chapters, menu_label=(m.get("menu_label") or "").strip()))
+    parts = _parts(ck, top, chapter_ids)
+    raw_ch = top.get("chapters")
+    top_chapters = [c for j, rc in enumerate(raw_ch) if (c := _chapter(ck, rc, raw_ch.item_marks[j],
+                                                                        f"chapters[{j}]", chapter_ids))] \
+        if isinstance(raw_ch, list) else []
+    levels = _levels(ck, top)
+    pace = _pace(ck, top)
 
     lexicon: dict[str, str] = {}
     if isinstance(top.get("lexicon"), dict):
@@ -407,7 +476,8 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
         author=top.get("author", ""), language=language, source=top.get("source", ""),
         rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=top.get("base_url"),
         email=top.get("email", ""), link=top.get("link", ""),
-        intro=intro, parts=parts, lexicon=lexicon,
+        intro=intro, parts=parts, top_chapters=top_chapters, lexicon=lexicon, levels=levels,
+        pace=pace,
     )
     number = 0
     if intro:
@@ -418,7 +488,86 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
         for ci, ch in enumerate(part.chapters, 1):
             number += 1
             ch.part, ch.number, ch.index_in_part = part, number, ci
+    for ci, ch in enumerate(top_chapters, 1):
+        number += 1
+        ch.number, ch.index_in_part = number, ci
     return guide
+
+
+def _parts(ck: _Checker, top: YMap, chapter_ids: dict) -> list[Part]:
+    """`parts:` (three levels) or top-level `chapters:` (two levels): exactly one of them."""
+    raw_parts = top.get("parts")
+    if raw_parts is not None and top.get("chapters") is not None:
+        ck.add(top.key_marks.get("chapters"), "chapters", "the guide has both `parts:` and `chapters:`",
+               "use `parts:` with chapters inside each part (three levels), or `chapters:` alone (two levels)")
+    elif raw_parts is None and top.get("chapters") is None:
+        ck.add(top.mark, "chapters", "the guide has no chapters",
+               "add a `chapters:` list (two levels), or `parts:` each with its `chapters:` (three levels)")
+    elif top.get("chapters") == []:
+        ck.add(top.value_marks.get("chapters"), "chapters", "the guide has no chapters", "add at least one chapter")
+    parts: list[Part] = []
+    part_ids: dict[str, str] = {}
+    if not isinstance(raw_parts, list):
+        return parts
+    if not raw_parts:
+        ck.add(top.value_marks.get("parts"), "parts", "the guide has no parts",
+               "add at least one part, or list `chapters:` alone for a guide without parts")
+    for i, rp in enumerate(raw_parts):
+        path, mark = f"parts[{i}]", raw_parts.item_marks[i]
+        m = ck.mapping(rp, mark, path, PART_KEYS)
+        if m is None:
+            continue
+        pid = _check_id(ck, m.get("id"), m.value_marks.get("id"), _join(path, "id"), part_ids)
+        chapters = []
+        raw_ch = m.get("chapters")
+        if isinstance(raw_ch, list):
+            if not raw_ch:
+                ck.add(m.value_marks.get("chapters"), _join(path, "chapters"), "empty part: it has no chapters",
+                       "add at least one chapter, or remove the part")
+            for j, rc in enumerate(raw_ch):
+                c = _chapter(ck, rc, raw_ch.item_marks[j], f"{path}.chapters[{j}]", chapter_ids)
+                if c:
+                    chapters.append(c)
+        if pid and isinstance(m.get("title"), str):
+            parts.append(Part(pid, m["title"].strip(), chapters, menu_label=(m.get("menu_label") or "").strip()))
+    return parts
+
+
+def _pace(ck: _Checker, top: YMap) -> str | None:
+    from audioguide.config import PACES
+
+    pace = top.get("pace")
+    if not isinstance(pace, str):
+        return None
+    pace = pace.strip()
+    if pace not in PACES:
+        close = difflib.get_close_matches(pace.lower(), list(PACES), n=1, cutoff=0.5)
+        ck.add(top.value_marks.get("pace"), "pace", f"unknown pace {pace!r}",
+               (f"did you mean '{close[0]}'? " if close else "") + f"use one of: {', '.join(PACES)}")
+        return None
+    return pace
+
+
+def _levels(ck: _Checker, top: YMap) -> Levels:
+    """`levels: {part: partie, chapter: sujet, page: page}`; a noun outside NOUN_GENDER takes its article."""
+    raw = top.get("levels")
+    if raw is None or ck.mapping(raw, top.value_marks.get("levels"), "levels", LEVEL_KEYS) is None:
+        return Levels()
+    found = {}
+    for key in LEVEL_KEYS:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        words = value.strip().split()
+        article = words[0].lower() if len(words) == 2 and words[0].lower() in ARTICLES else None
+        noun = (words[1] if article else value.strip()).lower()
+        gender = ARTICLES[article] if article else NOUN_GENDER.get(noun)
+        if gender is None or len(noun.split()) != 1:
+            ck.add(raw.value_marks.get(key), f"levels.{key}", f"cannot tell how to say {value!r} in a sentence",
+                   f"write one noun with its article, e.g. `{key}: la fiche` or `{key}: le module`")
+            continue
+        found[key] = Level(noun, gender == "f")
+    return Levels(**found)
 
 
 def load_guide(path: str | Path) -> Guide:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
+from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
 
-# Silence after each kind of segment, in milliseconds: long enough to hear structure, short enough
-# not to feel like the player stopped.
-PAUSES = {"announce": 700, "heading": 500, "sentence": 250, "paragraph": 650, "item": 450, "last-item": 650,
-          "callout": 350, "link": 650, "cue": 500}
+# Silence after each kind of segment at the normal pace, in milliseconds: at least half a second between
+# sentences so a listener new to synthetic speech can follow, more between list items and most at the end
+# of a page, short enough not to feel like the player stopped. A pace scales them all.
+PAUSES = {"announce": 800, "heading": 700, "sentence": 500, "paragraph": 850, "item": 700, "last-item": 900,
+          "callout": 400, "link": 850, "cue": 600, "page": 1100}
 MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
 
 
@@ -65,29 +68,47 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def _words(text: str) -> str:
+    """Lowercase letters only, for comparing what two segments say."""
+    return " ".join(re.findall(r"[^\W\d_]+", text.lower()))
+
+
 class ScriptWriter:
     """Writes the narration of every page of a guide; pure text, no audio."""
 
-    def __init__(self, guide: Guide, normalizer: Normalizer | None = None):
+    def __init__(self, guide: Guide, normalizer: Normalizer | None = None, pace: str | None = None):
         self.guide = guide
         self.say = normalizer or Normalizer(guide.lexicon)
+        scale = PACES[pace or guide.pace or DEFAULT_PACE].pause_scale
+        self.pauses = {kind: round(ms * scale) for kind, ms in PAUSES.items()}
 
     def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
         spoken = self.say(raw)
         if not spoken:
             return []
         sentences = split_sentences(_end(spoken))
-        segs = [Segment(s, PAUSES["sentence"]) for s in sentences]
-        segs[-1].pause_ms, segs[-1].kind = PAUSES[last_kind], last_kind
+        segs = [Segment(s, self.pauses["sentence"]) for s in sentences]
+        segs[-1].pause_ms, segs[-1].kind = self.pauses[last_kind], last_kind
         return segs
 
     def announcement(self, chapter: Chapter, page: Page, index: int) -> str:
-        n = len(chapter.pages)
-        where = f"{chapter.title}, partie {index} sur {n} : {_lower_first(page.title)}" if n > 1 \
-            else f"{chapter.title} : {_lower_first(page.title)}" if page.title != chapter.title else chapter.title
-        if index == 1 and chapter.part is not None:
-            return f"Chapitre {chapter.part.number}, {chapter.part.title}. {_end(where, '')}"
-        return where
+        """Where the listener is. A chapter's first page says it all (part, chapter, page count): it is where
+        an episode, a phone choice or a jump lands. The pages after it say only their number and title."""
+        levels, n = self.guide.levels, len(chapter.pages)
+        if index > 1:
+            return f"{levels.page.title} {cardinal(index)} : {_lower_first(page.title)}"
+        where = []
+        if any(chapter.part is p for p in self.guide.named_parts):
+            where.append(_end(f"{levels.part.title} {cardinal(chapter.part.number)}, {chapter.part.title}"))
+        if chapter is self.guide.intro:
+            where.append(_end(chapter.title))
+        else:
+            where.append(_end(f"{levels.chapter.title} {cardinal(chapter.index_in_part)} : {chapter.title}"))
+        if n > 1:
+            where.append(f"{levels.page.title} un sur {cardinal(n)} : {_lower_first(page.title)}")
+        elif page.title != chapter.title:
+            where.append(page.title)
+        return " ".join(where)
 
     def blocks(self, blocks: list[Block]) -> list[Segment]:
         segs: list[Segment] = []
@@ -104,19 +125,28 @@ class ScriptWriter:
                 host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
                 segs += self._para(f"{_end(b.text, '')} : {host}", "link")
             elif b.kind in CALLOUTS:
-                segs.append(Segment(f"{CALLOUTS[b.kind]} :", PAUSES["callout"], "callout"))
+                segs.append(Segment(f"{CALLOUTS[b.kind]} :", self.pauses["callout"], "callout"))
                 segs += self.blocks(b.children)
         return segs
 
     def page(self, chapter: Chapter, page: Page, index: int) -> PageScript:
         script = PageScript(chapter, page, index)
-        script.segments.append(Segment(_end(self.say(self.announcement(chapter, page, index)), ""),
-                                       PAUSES["announce"], "announce"))
+        segs = [Segment(_end(self.say(self.announcement(chapter, page, index)), ""), self.pauses["announce"],
+                        "announce")]
         if page.narration:
             for para in re.split(r"\n\s*\n", page.narration.strip()):
-                script.segments += self._para(para)
+                segs += self._para(para)
         else:
-            script.segments += self.blocks(page.blocks)
+            segs += self.blocks(page.blocks)
+        for seg in segs:
+            # A callout label just said by the page title or a heading ("… : attention." "Attention :")
+            # would be heard twice in a row.
+            if seg.kind == "callout" and script.segments and \
+                    _words(script.segments[-1].text).endswith(_words(seg.text)):
+                continue
+            script.segments.append(seg)
+        last = script.segments[-1]
+        last.pause_ms = max(last.pause_ms, self.pauses["page"])
         return script
 
     def prompt(self, text: str) -> list[Segment]:
@@ -124,14 +154,17 @@ class ScriptWriter:
         return self._para(text)
 
     def end_cue(self, chapter: Chapter) -> Segment:
-        chapters = self.guide.chapters
+        """ "Fin du sujet." then what comes next, or the guide's end. The chapter's own title is not repeated:
+        the listener has just heard it, and the next chapter says its full position (part included) itself."""
+        g = self.guide
+        chapters = g.chapters
         i = chapters.index(chapter)
+        text = "Fin de l'introduction." if chapter is g.intro else f"Fin {g.levels.chapter.of_the}."
         if i + 1 < len(chapters):
-            nxt = chapters[i + 1]
-            text = f"Fin de : {chapter.title}. À suivre : {nxt.title}."
+            text += f" À suivre : {_end(chapters[i + 1].title)}"
         else:
-            text = f"Fin de : {chapter.title}. C'est la fin du guide {self.guide.title}. Merci de votre écoute."
-        return Segment(self.say(text), PAUSES["cue"], "cue")
+            text += f" C'est la fin du guide {_end(g.title)} Merci de votre écoute."
+        return Segment(self.say(text), self.pauses["cue"], "cue")
 
     def chapter(self, chapter: Chapter) -> list[PageScript]:
         pages = [self.page(chapter, p, i) for i, p in enumerate(chapter.pages, 1)]

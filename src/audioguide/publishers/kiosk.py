@@ -35,7 +35,7 @@ def kiosk_data(manifest: dict, menu) -> dict:
                     "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
              for n in menu.nodes.values() if n.kind == "menu"}
     return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
-            "menus": menus, "chapters": chapters}
+            "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"]}
 
 
 def render(manifest: dict, menu) -> str:

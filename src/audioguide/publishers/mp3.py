@@ -64,12 +64,13 @@ def _common(tags: ID3, guide, cover: bytes, title: str, description: str) -> Non
 def tag_chapter(path: Path, guide, chapter, pages, transcript: str, cover: bytes, total: int) -> None:
     """One chapter file: every page (a timing dict: title, start, end) is a CHAP, under an ordered CTOC."""
     tags = _OrderedID3()
-    description = f"{chapter.title}. Pages : " + " ; ".join(p.title for p in chapter.pages) + "."
+    description = f"{chapter.title}. {guide.levels.page.plural.capitalize()} : " + \
+        " ; ".join(p.title for p in chapter.pages) + "."
     # No "01." in the title: screen readers say "zéro un point"; the number is in TRCK.
     _common(tags, guide, cover, chapter.title, description)
     tags.add(TRCK(encoding=3, text=[f"{chapter.number}/{total}"]))
     if chapter.part is not None:
-        tags.add(TIT3(encoding=3, text=[f"Chapitre {chapter.part.number} : {chapter.part.title}"]))
+        tags.add(TIT3(encoding=3, text=[f"{guide.levels.part.title} {chapter.part.number} : {chapter.part.title}"]))
         tags.add(TPOS(encoding=3, text=[f"{chapter.part.number}/{len(guide.parts)}"]))
     tags.add(TXXX(encoding=3, desc="AUDIOGUIDE_CHAPTER_ID", text=[chapter.id]))
     tags.add(USLT(encoding=3, lang="fre", desc="Transcription", text=transcript))
@@ -124,8 +125,9 @@ def tag_whole(path: Path, guide, spans: list[tuple], cover: bytes) -> None:
     for part in guide.parts:
         pid = f"part-{part.number:02d}"
         if pid in by_part:
+            name = f"{guide.levels.part.title} {part.number} : {part.title}"
             tags.add(CTOC(element_id=pid, flags=CTOCFlags.ORDERED, child_element_ids=by_part[pid],
-                          sub_frames=[TIT2(encoding=3, text=[f"Chapitre {part.number} : {part.title}"])]))
+                          sub_frames=[TIT2(encoding=3, text=[name])]))
     tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=top,
                   sub_frames=[TIT2(encoding=3, text=[guide.title])]))
     _save(tags, path)

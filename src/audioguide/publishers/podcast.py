@@ -88,12 +88,17 @@ def build_feed(manifest: dict, base_url: str) -> bytes:
     _el(ch, "podcast:locked", "no")
     _el(ch, "podcast:medium", "podcast")
 
+    levels = g["levels"]
+    named_parts = len(g["parts"]) > 1  # a one-part guide is heard and listed as a two-level guide
+    page_word = levels["page"]["noun"]
+    page_word = page_word if page_word[-1:] in "sxz" else page_word + "s"
     for c in manifest["chapters"]:
         it = _el(ch, "item")
         _el(it, "title", _clean(c["title"]))
         pages = " ; ".join(p["title"] for p in c["pages"])
-        part = f"{c['part']['title']} — " if c["part"] else ""
-        desc = _clean(f"{part}{c['title']}. Pages : {pages}.")
+        part = f"{levels['part']['noun'].capitalize()} {c['part']['number']} : {c['part']['title']} — " \
+            if c["part"] and named_parts else ""
+        desc = _clean(f"{part}{c['title']}. {page_word.capitalize()} : {pages}.")
         _el(it, "description", desc)
         _el(it, "itunes:summary", desc)
         _el(it, "guid", episode_guid(g["id"], c["id"]), isPermaLink="false")
@@ -101,9 +106,11 @@ def build_feed(manifest: dict, base_url: str) -> bytes:
         _el(it, "enclosure", url=url(c["mp3"]), length=c["bytes"], type="audio/mpeg")
         _el(it, "itunes:duration", int(round(c["duration"])))
         _el(it, "itunes:episode", c["number"])
-        if c["part"]:
+        if c["part"] and named_parts:
             _el(it, "itunes:season", c["part"]["number"])
-        _el(it, "itunes:episodeType", "full" if c["part"] else "trailer")
+            _el(it, "podcast:season", c["part"]["number"], name=_clean(c["part"]["title"]))
+        # Only the introduction is a trailer: in a two-level guide the chapters have no part but are episodes.
+        _el(it, "itunes:episodeType", "trailer" if c["id"] == g.get("intro") else "full")
         _el(it, "itunes:explicit", "false")
         _el(it, "itunes:image", href=url(manifest["cover"]))
         _el(it, "podcast:transcript", url=url(c["transcript"]["txt"]), type="text/plain", language="fr")
