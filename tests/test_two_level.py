@@ -50,10 +50,11 @@ def test_frame_text_in_the_built_audio(built):
 
 
 def test_mp3_tags_without_parts(built):
-    whole = ID3(built.out_dir / "two-level-complet.mp3")
+    m = built.manifest
+    whole = ID3(built.out_dir / m["whole"]["mp3"])
     toc = next(f for f in whole.getall("CTOC") if f.element_id == "toc")
     assert toc.child_element_ids == ["c001", "c002", "c003"]
-    tags = ID3(built.out_dir / "audio" / "02-pourquoi.mp3")
+    tags = ID3(built.out_dir / next(c["mp3"] for c in m["chapters"] if c["id"] == "pourquoi"))
     assert "TIT3" not in tags and "TPOS" not in tags
     assert "Étapes : Les risques ; Attention." in tags["COMM::fre"].text[0]
 
