@@ -3,7 +3,7 @@
     python bench/frame_share.py GUIDE OUTPUT-FOLDER [--json FILE]
 
 The frame is what tells the listener where they are rather than the guide's content: the
-announcements, the end cues ("Fin du sujet…, À suivre…"), the earcons, and the silences that belong to
+announcements, the end cues ("Fin du sujet."), the earcons, and the silences that belong to
 them. Durations come from the real audio: each cue's start and end as measured while the chapter was
 laid out (manifest.json), each chapter's MP3 duration, and ffmpeg's silencedetect over the whole-guide
 MP3 for the time actually spoken.

@@ -41,14 +41,17 @@ def test_full_position_on_a_chapter_first_page_only(esante):
     for text in said[1:]:
         assert "Partie" not in text and "Mon espace santé" not in text and "sur six" not in text
     # The chapter number is its place in its part, as the phone menu numbers it ("tapez 3").
-    assert announcements(esante, "teleconsultation")[0].startswith("Partie un, Télésanté. Sujet trois : ")
+    # The part is said where it begins; the chapters after it in the same part do not repeat it.
+    assert announcements(esante, "teleconsultation")[0].startswith("Sujet trois : La téléconsultation. ")
+    assert announcements(esante, "dmp")[0].startswith("Sujet deux : ")
     assert announcements(esante, "introduction")[0].startswith("Introduction. Page un sur ")
 
 
-def test_end_cues_say_fin_du_sujet_and_what_comes_next(esante):
+def test_end_cues_say_fin_du_sujet_and_no_title(esante):
+    """The next chapter announces itself straight after; saying its title here too doubled the frame."""
     w = ScriptWriter(esante)
-    assert w.end_cue(esante.chapter("telemedecine")).text == "Fin du sujet. À suivre : La téléconsultation."
-    assert w.end_cue(esante.intro).text == "Fin de l'introduction. À suivre : De la e-santé à la télésanté."
+    assert w.end_cue(esante.chapter("telemedecine")).text == "Fin du sujet."
+    assert w.end_cue(esante.intro).text == "Fin de l'introduction."
     assert w.end_cue(esante.chapters[-1]).text == \
         "Fin du sujet. C'est la fin du guide Se repérer dans la e-santé. Merci de votre écoute."
     assert "Fin de :" not in " ".join(w.end_cue(c).text for c in esante.chapters)
@@ -115,7 +118,7 @@ def test_level_names_are_declared_once_and_used_everywhere(tmp_path):
     pages = w.chapter(guide.chapter("un"))
     assert pages[0].segments[0].text.startswith("Fiche un : Premier. Module un sur deux : début")
     assert pages[1].segments[0].text.startswith("Module deux : suite")
-    assert pages[-1].segments[-1].text == "Fin de la fiche. À suivre : Second."
+    assert pages[-1].segments[-1].text == "Fin de la fiche."
     menu = build_menu(guide)
     assert menu.prompts["chapter-end"].text == "Fin de la fiche."
     assert menu.prompts["first-page"].text == "Vous êtes au début de la fiche."

@@ -75,9 +75,10 @@ def test_prompts_say_the_keys_and_every_page_has_its_own_prompt():
     assert all(k in menu.prompts["welcome"].text.lower() for k in ("tapez 0", "étoile", "dièse", "tapez 6", "4", "5"))
     guide = load_guide(ESANTE)
     assert sum(1 for p in menu.prompts.values() if p.kind == "page") == sum(len(c.pages) for c in guide.chapters)
-    # Page text is the narration itself, without the podcast's "À suivre" cue.
+    # Page text is the narration itself, without the chapter's end cue (the phone says its own).
     dmp1 = menu.prompts[f"{guide.chapter('dmp').slug}-p01"].text
-    assert dmp1.startswith("Partie deux") and "À suivre" not in dmp1
+    dmp_last = menu.prompts[f"{guide.chapter('dmp').slug}-p{len(guide.chapter('dmp').pages):02d}"].text
+    assert dmp1.startswith("Sujet deux : ") and "Fin du sujet" not in dmp_last
 
 
 def test_long_menus_are_split_with_9_for_more(tmp_path):

@@ -39,9 +39,9 @@ def test_frame_text_in_the_built_audio(built):
     assert pourquoi[0][0] == "Fiche un : Pourquoi se faire vacciner. Étape un sur deux : les risques"
     # The second page: its number and title only; its callout label is not said again after the title.
     assert pourquoi[1][:2] == ["Étape deux : attention", "Le vaccin ne protège qu'après deux semaines."]
-    assert pourquoi[1][-1] == "Fin de la fiche. À suivre : Où se faire vacciner."
+    assert pourquoi[1][-1] == "Fin de la fiche."
     assert cues(m, "ou")[0][0] == "Fiche deux : Où se faire vacciner. Les lieux"
-    assert cues(m, "introduction")[0][-1] == "Fin de l'introduction. À suivre : Pourquoi se faire vacciner."
+    assert cues(m, "introduction")[0][-1] == "Fin de l'introduction."
     text = (built.out_dir / "transcripts" / "02-pourquoi.txt").read_text("utf-8")
     assert "Chapitre" not in text and "Partie" not in text and "Attention :" not in text
     # The guide's pace reached the engine and the pauses.

@@ -92,13 +92,14 @@ class ScriptWriter:
         return segs
 
     def announcement(self, chapter: Chapter, page: Page, index: int) -> str:
-        """Where the listener is. A chapter's first page says it all (part, chapter, page count): it is where
-        an episode, a phone choice or a jump lands. The pages after it say only their number and title."""
+        """Where the listener is. A chapter's first page says the chapter and its page count (it is where an
+        episode, a phone choice or a jump lands), and the part where one begins; the pages after it say only
+        their number and title. Episode tags, the phone menu and the kiosk list carry the part too."""
         levels, n = self.guide.levels, len(chapter.pages)
         if index > 1:
             return f"{levels.page.title} {cardinal(index)} : {_lower_first(page.title)}"
         where = []
-        if any(chapter.part is p for p in self.guide.named_parts):
+        if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
             where.append(_end(f"{levels.part.title} {cardinal(chapter.part.number)}, {chapter.part.title}"))
         if chapter is self.guide.intro:
             where.append(_end(chapter.title))
@@ -154,15 +155,13 @@ class ScriptWriter:
         return self._para(text)
 
     def end_cue(self, chapter: Chapter) -> Segment:
-        """ "Fin du sujet." then what comes next, or the guide's end. The chapter's own title is not repeated:
-        the listener has just heard it, and the next chapter says its full position (part included) itself."""
+        """ "Fin du sujet.", or the guide's end. Neither this chapter's title nor the next one's is said: the
+        listener has just heard the one, and the next chapter announces itself (players list it too)."""
         g = self.guide
         chapters = g.chapters
         i = chapters.index(chapter)
         text = "Fin de l'introduction." if chapter is g.intro else f"Fin {g.levels.chapter.of_the}."
-        if i + 1 < len(chapters):
-            text += f" À suivre : {_end(chapters[i + 1].title)}"
-        else:
+        if i + 1 == len(chapters):
             text += f" C'est la fin du guide {_end(g.title)} Merci de votre écoute."
         return Segment(self.say(text), self.pauses["cue"], "cue")
 

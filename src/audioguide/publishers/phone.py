@@ -19,7 +19,7 @@ from audioguide.publishers import Publisher
 
 PHONE_VERSION = 3  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
-END_CUE_CUT_S = 0.4  # the phone returns to its menu after a chapter, so the "À suivre" cue is cut off
+END_CUE_CUT_S = 0.4  # the phone says its own end of chapter and returns to its menu, so the end cue is cut off
 
 
 def _key(*parts) -> str:
@@ -28,7 +28,7 @@ def _key(*parts) -> str:
 
 
 def phone_cues(pages: list[dict], i: int) -> list[dict]:
-    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("À suivre…")."""
+    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("Fin du sujet")."""
     cues = pages[i]["cues"]
     return cues[:-1] if i == len(pages) - 1 and len(cues) > 1 else cues
 
