@@ -33,3 +33,22 @@ def feminine_nouns() -> frozenset[str]:
 
 def acronyms() -> dict[str, str]:
     return table("acronyms")
+
+
+def pronunciation() -> dict:
+    return table("pronunciation")
+
+
+@lru_cache(maxsize=1)
+def french_words() -> dict[str, str]:
+    """Debian's wfrench word list (lower-case words), keyed without accents: 'sante' -> 'santé'.
+    A key whose words differ only by accents (cote: côte, coté, côté…) maps to itself: nothing is guessed."""
+    import gzip
+    import unicodedata
+
+    raw = resources.files("audioguide.narration").joinpath("data", "words-fr.txt.gz").read_bytes()
+    out: dict[str, str] = {}
+    for word in gzip.decompress(raw).decode("utf-8").split():
+        key = unicodedata.normalize("NFKD", word.replace("œ", "oe").replace("æ", "ae")).encode("ascii", "ignore").decode()
+        out[key] = word if key not in out else key
+    return out
