@@ -209,7 +209,10 @@ def abbreviations(text: str) -> str:
     text = _sub(r"\bpp\.\s?(?=\d)", "pages ", text)
     text = _sub(r"\bp\.\s?(?=\d)", "page ", text)
     text = _sub(r"\bM\.\s(?=[A-ZÀ-Ý])", "monsieur ", text)
-    text = _sub(r"(?<=\d)\s?min\.", " min", text)  # "15 min." is minutes (the units step says it), not "minimum"
+    # "15 min." is minutes, not "minimum"; its dot ends the sentence only before a capital or the end.
+    text = _sub(r"\b(\d+(?:,\d+)?)\s?min\.(?=(\s*$|\s+[A-ZÀ-Ý])?)",
+                lambda m: f"{m.group(1)} minute{'s' if _is_plural(*(m.group(1).split(',') + [None])[:2]) else ''}"
+                + ("." if m.group(2) is not None else ""), text)
     for abbr, spoken in tables.abbreviations().items():
         if abbr.endswith("."):
             # At the very end, the abbreviation's period also ends the sentence.

@@ -151,9 +151,10 @@ def voice_text(text: str, entries: dict[str, str]) -> str:
     return rx.sub(repl, text)
 
 
-# The last dot of a spelled acronym inside a sentence: engines hear "D.M.P. Mon espace" as a sentence
-# end (the voice drops) and "B.P.C.O., insuffisance" as no pause at all (the comma is swallowed).
-_ACRONYM_DOT = re.compile(r"(?<=[A-ZÀ-Ý]\.[A-ZÀ-Ý])\.(?=[,;:]|\s+[\w«(])")
+# The last dot of a spelled acronym inside a sentence: engines hear "le D.M.P. est" as a sentence end
+# (the voice drops) and "B.P.C.O., insuffisance" as no pause at all (the comma is swallowed). Before a
+# capital it is kept: "(AVC). Elle permet" really ends a sentence, and the voice must drop there.
+_ACRONYM_DOT = re.compile(r"(?<=[A-ZÀ-Ý]\.[A-ZÀ-Ý])\.(?=[,;:]|\s+[a-zà-ÿ(«])")
 
 
 class Voice:
