@@ -51,10 +51,22 @@ def test_fixtures_have_no_language_switch(guide):
 
 
 @pytest.mark.parametrize("word", ["algorithme", "rythme", "l'authentification", "webinaire", "Crohn", "mail",
-                                  "wifi", "Wi-Fi", "Bluetooth", "Google", "login", "cloud", "e-mail", "webcam"])
+                                  "wifi", "Wi-Fi", "Bluetooth", "Google", "login", "cloud", "e-mail", "webcam",
+                                  # found by the word-list scan (bench/lexicon_scan.py)
+                                  "arthrose", "l'arythmie", "bruns", "stéthoscope", "euthanasie", "bipède"])
 def test_issue_words_are_said_in_french(word):
     ph = " ".join(heard(f"Le mot {word} ici."))
     assert not switches(ph), ph
+
+
+def test_every_shipped_respelling_is_read_in_french():
+    from audioguide.narration.audit import phonemise
+    from audioguide.narration.lexicon import pronunciations
+
+    said = {w: e["espeak"] for w, e in pronunciations().items() if "espeak" in e}
+    phonemes = phonemise(list(said.values()))
+    foreign = {w: ph for w, ph in zip(said, phonemes) if switches(ph)}
+    assert len(said) > 900 and not foreign, foreign
 
 
 def test_et_cetera_is_said_in_full():

@@ -102,8 +102,10 @@ _ELISION = {"l": "l", "d": "d", "j": "Z", "m": "m", "n": "n", "s": "s", "t": "t"
 
 @lru_cache(maxsize=None)
 def pronunciations() -> dict[str, dict[str, str]]:
-    """Shipped voice-only fixes: word -> {"espeak": what espeak-ng must hear, "say": for any engine}."""
-    return {w: (v if isinstance(v, dict) else {"espeak": v}) for w, v in (tables.pronunciation() or {}).items()}
+    """Shipped voice-only fixes: word -> {"espeak": what espeak-ng must hear, "say": for any engine}.
+    The reviewed table (pronunciation.yaml) wins over the word-list scan (pronunciation-scan.yaml)."""
+    merged_tables = {**(tables.table("pronunciation-scan") or {}), **(tables.pronunciation() or {})}
+    return {w: (v if isinstance(v, dict) else {"espeak": v}) for w, v in merged_tables.items()}
 
 
 def voice_entries(guide_lexicon: dict[str, str] | None, phonemes: bool) -> dict[str, str]:
@@ -124,31 +126,34 @@ def voice_entries(guide_lexicon: dict[str, str] | None, phonemes: bool) -> dict[
     return out
 
 
-@lru_cache(maxsize=16)
-def _voice_re(keys: tuple[str, ...]) -> re.Pattern | None:
-    if not keys:
-        return None
-    alts = "|".join(map(re.escape, sorted(keys, key=len, reverse=True)))
-    return re.compile(rf"(?<![\w-])(?:((?i:qu|[ldjmnstc]))')?({alts})(?![\w-])", re.I)
+_VOICE_WORD = re.compile(r"(?<![\w-])(?:((?i:qu|[ldjmnstc]))')?([^\W\d_]+(?:-[^\W\d_]+)*)")
 
 
 def voice_text(text: str, entries: dict[str, str]) -> str:
     """Narration -> what the engine is given: each listed word replaced by its voice-only form."""
-    rx = _voice_re(tuple(entries))
-    if rx is None:
+    if not entries:
         return text
     lower = {k.lower(): v for k, v in entries.items()}
 
+    def lookup(word: str) -> str | None:
+        return entries.get(word) or lower.get(word.lower())
+
     def repl(m: re.Match) -> str:
         elided, word = m.group(1), m.group(2)
-        said = entries.get(word) or lower[word.lower()]
+        said = lookup(word)
+        if said is None:
+            if "-" not in word:
+                return m.group(0)
+            said = "-".join(lookup(p) or p for p in word.split("-"))  # e-learning inside micro-e-learning…
+            if said == word:
+                return m.group(0)
         if is_phonemes(said):
             return f"[[{_ELISION[elided.lower()]}{said[2:]}" if elided else said
         if word[:1].isupper() and said[:1].islower():
             said = said[:1].upper() + said[1:]
         return f"{elided}'{said}" if elided else said
 
-    return rx.sub(repl, text)
+    return _VOICE_WORD.sub(repl, text)
 
 
 # The last dot of a spelled acronym inside a sentence: engines hear "le D.M.P. est" as a sentence end
