@@ -50,6 +50,9 @@ UNITS = [
     ("pendant 7 j", "pendant sept jours"),
     ("pendant 2 h", "pendant deux heures"),
     ("oui/non", "oui ou non"),
+    ("jour/nuit", "jour ou nuit"),
+    ("en €/mois", "en euros par mois"),
+    ("1,5 g/jour", "un virgule cinq gramme par jour"),
     ("le 12/03", "le douze mars"),
     ("1/3 des gens", "un tiers des gens"),
 ]

@@ -331,7 +331,9 @@ def per_and_times(text: str) -> str:
     # Two units with no number before them: "en mg/kg" -> "en milligrammes par kilogramme".
     text = _sub(rf"(?<![\w/])(?<!\d )({sym})/({sym})(?![\w/])",
                 lambda m: f"{units[m.group(1)][1]} par {units[m.group(2)][0]}", text)
-    text = _sub(rf"(?<=[{L}€%$£])\s?/\s?({per})(?![{L}])", lambda m: f" par {_PER[m.group(1)]}", text)
+    # Only after a quantity ("3 fois", "25 €", "2 séances") or a currency: "jour/nuit" stays "jour ou nuit".
+    text = _sub(rf"((?<![\d,.])\d+(?:[,.]\d+)?\s?(?:[{L}]+|[€%$£])|[€$£]|\beuros?)\s?/\s?({per})(?![{L}])",
+                lambda m: f"{m.group(1)} par {_PER[m.group(2)]}", text)
     return _sub(r"(?<=\d)\s?[xX×]\s?(?=\d)", " fois ", text)
 
 
