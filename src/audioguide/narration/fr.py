@@ -185,7 +185,7 @@ def asides(text: str) -> str:
     """Brackets and quoted titles are heard as such, not as one more item of a list:
     'Dossier Médical Partagé (DMP)' -> 'Dossier Médical Partagé, ou DMP,';
     '(internet, radio, etc.)' -> ', par exemple internet, radio, etc.,';
-    '« Se repérer dans la e-santé »' -> ', Se repérer dans la e-santé,' (a pause either side of the title)."""
+    'lire « Se repérer dans la e-santé » avant' -> 'lire Se repérer dans la e-santé, avant' (the pause ends it)."""
     def bracket(m: re.Match) -> str:
         inner = m.group(1).strip()
         if _ACRONYM_ONLY.fullmatch(inner):
@@ -194,8 +194,14 @@ def asides(text: str) -> str:
             return f", par exemple {inner},"
         return f"({inner})"
 
+    def title(m: re.Match) -> str:
+        inner = m.group(1)
+        # A title of three words or more ends with a pause, so the sentence is heard to resume after it;
+        # a quoted term ("la rubrique « Documents »") is just said.
+        return inner + ("," if len(inner.split()) >= 3 and not re.match(r"\s*[,.;:!?)]", m.string[m.end():]) else "")
+
     text = _sub(r"\(([^()]{1,200})\)", bracket, text)
-    return _sub(r"[«“]\s*([^«»“”]{1,200}?)\s*[»”]", r", \1,", text)
+    return _sub(r"[«“]\s*([^«»“”]{1,200}?)\s*[»”]", title, text)
 
 
 # --- 3. abbreviations ------------------------------------------------------------------------
