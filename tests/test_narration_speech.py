@@ -1,5 +1,7 @@
 """Speech fixes as in/out tables (no engine): addresses, prosody, units, agreement, and the voice-only lexicon."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,6 +130,18 @@ def test_phoneme_and_allow_entries_never_reach_the_written_text():
     assert normalize("Le Truc en Bluetooth et HTML.", lex) == "Le Truc en Bluetooth et HTML."
     assert Voice(lex, phonemes=True)("le Bluetooth") == "le Bluetooth"  # allowed: as written, even for espeak
     assert lexicon_problems(lex) == []
+
+
+def test_half_written_phonemes_are_a_guide_error(tmp_path):
+    from audioguide.exceptions import GuideError
+    from audioguide.guide import load_guide
+
+    guide = tmp_path / "guide.yaml"
+    src = (Path(__file__).parent / "data" / "mini" / "guide.yaml").read_text("utf-8")
+    guide.write_text(src + "lexicon:\n  Truc: \"le [[tRyk\"\n", "utf-8")
+    with pytest.raises(GuideError) as err:
+        load_guide(tmp_path)
+    assert "lexicon.Truc" in str(err.value) and "[[…]]" in str(err.value)
 
 
 @settings(max_examples=150, deadline=None)

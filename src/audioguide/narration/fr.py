@@ -498,8 +498,7 @@ def numbers(text: str) -> str:
 def elide(text: str) -> str:
     """'de un euro' -> 'd'un euro', 'que une fois' -> 'qu'une fois' (numbers said as words elide like words)."""
     text = _sub(r"\b([dD])e (une?)\b", r"\1'\2", text)
-    text = _sub(r"\b([qQ]u)e (une?)\b", r"\1'\2", text)
-    return _sub(r"\b([lL])e (un|onze)\b(?!-)", r"\1e \2", text)
+    return _sub(r"\b([qQ]u)e (une?)\b", r"\1'\2", text)
 
 
 # --- 8. acronyms and words -------------------------------------------------------------------

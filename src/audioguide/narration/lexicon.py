@@ -72,7 +72,10 @@ def merged(guide_lexicon: dict[str, str] | None) -> dict[str, str]:
 
 
 def lexicon_problems(lexicon: dict[str, str]) -> list[tuple[str, str]]:
-    """Entries whose spoken form leads back to themselves through other entries (A -> B -> A)."""
+    """Entries whose spoken form leads back to themselves through other entries (A -> B -> A), and
+    phonemes that are not the whole value (other engines would read the brackets out)."""
+    broken = [(k, f"'{v}': espeak-ng phonemes must be the whole value, as [[…]], and nothing else")
+              for k, v in lexicon.items() if ("[[" in v or "]]" in v) and not is_phonemes(v)]
     words = {k: set(re.findall(r"[\w'-]+", v)) for k, v in lexicon.items()
              if v not in (SPELL, ALLOW) and not is_phonemes(v)}
     problems = []
@@ -89,7 +92,7 @@ def lexicon_problems(lexicon: dict[str, str]) -> list[tuple[str, str]]:
                 if nxt in lexicon and nxt not in seen and nxt != start:
                     seen.add(nxt)
                     stack.append((nxt, path + [nxt]))
-    return problems
+    return broken + problems
 
 
 # --- voice only ------------------------------------------------------------------------------------
