@@ -40,6 +40,7 @@ UNITS = [
     ("3 fois/jour", "trois fois par jour"),
     ("1 fois/jour", "une fois par jour"),
     ("25 €/mois", "vingt-cinq euros par mois"),
+    ("Soit 25 €/mois.", "Soit vingt-cinq euros par mois."),
     ("2 séances/semaine", "deux séances par semaine"),
     ("10 mg/j", "dix milligrammes par jour"),
     ("la dose en mg/kg", "la dose en milligrammes par kilogramme"),

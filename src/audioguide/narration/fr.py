@@ -99,7 +99,7 @@ _EMAIL = re.compile(rf"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{{2,}}")
 # Short words a domain may be made of; any other piece must have three letters or more, so that a name
 # like "ameli" is never cut into scraps ("âme li").
 _DOMAIN_SHORT_WORDS = {"mon", "ma", "mes", "le", "la", "les", "de", "du", "des", "en", "au", "aux", "et", "un",
-                       "une", "sa", "son", "ses", "ton", "ta", "tes", "vos", "nos", "ici", "tous", "mieux"}
+                       "une", "sa", "son", "ses", "ton", "ta", "tes", "vos", "nos"}
 
 
 def _word(piece: str) -> str | None:
@@ -206,6 +206,13 @@ def asides(text: str) -> str:
 
 # --- 3. abbreviations ------------------------------------------------------------------------
 
+def _minutes(m: re.Match) -> str:
+    """'15 min.' is minutes, not "minimum"; its dot ends the sentence only before a capital or the end."""
+    int_part, _, frac = m.group(1).partition(",")
+    unit = "minutes" if _is_plural(int_part, frac or None) else "minute"
+    return f"{m.group(1)} {unit}" + ("." if m.group(2) is not None else "")
+
+
 def abbreviations(text: str) -> str:
     """M., Mme, Dr, etc., ex :, n°, p. 12, Tél. become words."""
     text = _sub(r"\b[nN]\s?°\s?(?=\d)", "numéro ", text)
@@ -215,10 +222,7 @@ def abbreviations(text: str) -> str:
     text = _sub(r"\bpp\.\s?(?=\d)", "pages ", text)
     text = _sub(r"\bp\.\s?(?=\d)", "page ", text)
     text = _sub(r"\bM\.\s(?=[A-ZÀ-Ý])", "monsieur ", text)
-    # "15 min." is minutes, not "minimum"; its dot ends the sentence only before a capital or the end.
-    text = _sub(r"\b(\d+(?:,\d+)?)\s?min\.(?=(\s*$|\s+[A-ZÀ-Ý])?)",
-                lambda m: f"{m.group(1)} minute{'s' if _is_plural(*(m.group(1).split(',') + [None])[:2]) else ''}"
-                + ("." if m.group(2) is not None else ""), text)
+    text = _sub(r"\b(\d+(?:,\d+)?)\s?min\.(?=(\s*$|\s+[A-ZÀ-Ý])?)", _minutes, text)
     for abbr, spoken in tables.abbreviations().items():
         if abbr.endswith("."):
             # At the very end, the abbreviation's period also ends the sentence.
@@ -325,7 +329,7 @@ _PER = {"j": "jour", "jr": "jour", "h": "heure", "min": "minute", "mn": "minute"
         "an": "an", "mois": "mois", "jour": "jour", "semaine": "semaine", "année": "année", "heure": "heure",
         "minute": "minute", "seconde": "seconde", "nuit": "nuit", "repas": "repas", "prise": "prise",
         "personne": "personne", "patient": "patient", "habitant": "habitant", "consultation": "consultation",
-        "séance": "séance", "acte": "acte", "mois.": "mois"}
+        "séance": "séance", "acte": "acte"}
 
 
 def per_and_times(text: str) -> str:
