@@ -25,6 +25,7 @@ from audioguide.exceptions import AudioguideError, ConfigError, EngineError
 from audioguide.files import Ownership, atomic_path, digest, matches, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
+from audioguide.narration.lexicon import Voice
 from audioguide.narration.pipeline import MemoNormalizer
 from audioguide.narration.script import PageScript, ScriptWriter
 from audioguide.publishers import publisher_classes
@@ -116,6 +117,8 @@ class Builder:
         self.result = BuildResult(guide, settings, self.out, builder=self)
         self.say = MemoNormalizer(Path(settings.cache_dir), guide.lexicon)
         self.writer = ScriptWriter(guide, self.say, settings.pace)
+        # What the engine hears: the narration with the lexicon's voice-only fixes (transcripts keep the text).
+        self.voice = Voice(guide.lexicon, getattr(self.engine, "phonemes", False))
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
@@ -123,7 +126,8 @@ class Builder:
 
     def prompt_clips(self, text: str) -> list[tuple[str, str, int]]:
         """(text, clip key, pause) for each sentence of a short prompt, spoken like the guide."""
-        return [(seg.text, clip_key(self.engine, seg.text), seg.pause_ms) for seg in self.writer.prompt(text)]
+        return [(seg.text, clip_key(self.engine, self.voice(seg.text)), seg.pause_ms)
+                for seg in self.writer.prompt(text)]
 
     def render_clips(self, clips: list[tuple[str, str, int]], wav: Path, lead_ms: int = 150) -> None:
         """Synthesise what the cache lacks, then lay the clips out with their pauses."""
@@ -131,7 +135,7 @@ class Builder:
         try:
             w.add(silence(lead_ms))
             for text, key, pause in clips:
-                self.cache.make(self.engine, text, key)
+                self.cache.make(self.engine, self.voice(text), key)
                 w.add_clip(self.cache.path(key))
                 w.add(silence(pause))
         finally:
@@ -153,13 +157,13 @@ class Builder:
             for page in pages:
                 for seg in page.segments:
                     if seg.text not in keys:
-                        keys[seg.text] = clip_key(self.engine, seg.text)
+                        keys[seg.text] = clip_key(self.engine, self.voice(seg.text))
         todo = [(t, k) for t, k in keys.items() if not self.cache.has(k)]
 
         def make(item):
             text, key = item
             try:
-                self.cache.make(self.engine, text, key)
+                self.cache.make(self.engine, self.voice(text), key)
             except AudioguideError as exc:
                 where = next((f"{p.chapter.id}/{p.page.id}" for ps in scripts.values() for p in ps
                               if any(s.text == text for s in p.segments)), "?")

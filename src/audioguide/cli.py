@@ -97,13 +97,27 @@ def _options(pairs) -> dict:
 
 @cli.command()
 @click.argument("guide", type=click.Path(path_type=Path))
-def check(guide: Path) -> None:
-    """Validate a guide and report every problem with its file, line and field."""
+@click.option("--speech", is_flag=True,
+              help="Also audit pronunciation with espeak-ng's phonemiser: words read in another language, "
+                   "acronyms and names missing from the lexicon, lexicon entries used.")
+@click.option("--strict", is_flag=True, help="With --speech: exit with status 1 if the audit finds any problem.")
+def check(guide: Path, speech: bool, strict: bool) -> None:
+    """Validate a guide and report every problem with its file, line and field.
+
+    With --speech, list every word the listener would hear wrongly. A word read in another language on
+    purpose is accepted with `lexicon: {Bluetooth: allow}` in the guide."""
     from audioguide.guide import load_guide
 
     g = load_guide(guide)
     pages = sum(len(c.pages) for c in g.chapters)
     click.echo(f"OK: {g.title!r}: {len(g.parts)} parts, {len(g.chapters)} chapters, {pages} pages.")
+    if speech:
+        from audioguide.narration.audit import audit
+
+        report = audit(g)
+        click.echo("\n".join(report.lines()))
+        if strict and report.problems:
+            raise click.exceptions.Exit(1)
 
 
 @cli.command()

@@ -51,8 +51,10 @@ def _end(text: str, mark: str = ".") -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split spoken text at sentence ends; overlong sentences are cut at commas, then at spaces."""
-    parts = [p.strip() for p in re.split(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])", text) if p.strip()]
+    """Split spoken text at sentence ends; overlong sentences are cut at commas, then at spaces.
+    Never after a spelled acronym: in "Le D.M.P. Mon espace santé…" the dot belongs to the acronym."""
+    parts = [p.strip() for p in re.split(r"(?<![A-ZÀ-Ý]\.[A-ZÀ-Ý]\.)(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])", text)
+             if p.strip()]
     out: list[str] = []
     for p in parts:
         while len(p) > MAX_SEGMENT_CHARS:

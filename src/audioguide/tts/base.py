@@ -18,6 +18,8 @@ class Engine(ABC):
     online = False
     """True when text leaves the machine (privacy: health text goes to a third party)."""
     description = ""
+    phonemes = False
+    """True when the engine reads espeak-ng `[[…]]` phoneme input; others get the written word or a respelling."""
 
     def __init__(self, settings):
         self.settings = settings

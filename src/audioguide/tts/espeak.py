@@ -38,6 +38,7 @@ def french_voices() -> tuple[str, ...]:
 
 class EspeakEngine(Engine):
     name = "espeak"
+    phonemes = True
     description = "espeak-ng, offline (default). French voices fr, fr-fr, fr-be, fr-ch, and variants like fr+f3."
 
     @classmethod
