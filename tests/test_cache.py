@@ -115,6 +115,25 @@ def test_a_damaged_clip_is_made_again_and_the_audio_is_right(clean, tmp_path, ki
     assert clip.read_bytes() == (ref / "cache" / clip.relative_to(cache)).read_bytes()
 
 
+def test_with_every_clip_damaged_the_build_is_byte_identical_to_a_clean_one(clean, tmp_path, caplog):
+    """Page clips and phone prompts alike: every published file, the phone bundle included, is as a clean
+    build makes it."""
+    ref, _ = clean
+    cache = tmp_path / "cache"
+    shutil.copytree(ref / "cache", cache)
+    clips = sorted((cache / "clips").rglob("*.wav"))
+    for i, clip in enumerate(clips):
+        list(DAMAGE.values())[i % len(DAMAGE)](clip)
+    build(DATA / "mini", settings_for(tmp_path))
+    assert caplog.text.count("is damaged") == len(clips)
+
+    def tree(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    assert tree(tmp_path / "out") == tree(ref / "out")
+    assert every_clip_is_whole(cache) == len(clips)
+
+
 def test_a_clip_without_record_is_not_trusted(clean, tmp_path):
     """Clips made before records were kept may be cut short with a header to match: they are made again."""
     ref, key = clean
@@ -206,3 +225,23 @@ def test_records_are_written_with_each_clip(clean):
     clip = c.path(key)
     assert record == {"sha256": hashlib.sha256(clip.read_bytes()).hexdigest(), "size": clip.stat().st_size,
                       "mtime_ns": clip.stat().st_mtime_ns}
+
+
+def test_workers_asking_for_the_same_clip_at_once_make_it_once(tmp_path):
+    """Phone prompts shared by chapters are asked for by several workers at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audioguide.tts.silence import SilenceEngine
+
+    class Counting(SilenceEngine):
+        calls = 0
+
+        def synthesize(self, text, wav):
+            Counting.calls += 1
+            super().synthesize(text, wav)
+
+    engine, cache = Counting(BuildSettings(engine="silence")), ClipCache(tmp_path / "cache")
+    with ThreadPoolExecutor(8) as pool:
+        paths = set(pool.map(lambda _: cache.make(engine, "Pour revenir au menu, tapez étoile."), range(8)))
+    assert Counting.calls == 1 and len(paths) == 1 and cache.has(clip_key(engine, "Pour revenir au menu, "
+                                                                                   "tapez étoile."))

@@ -16,6 +16,7 @@ import logging
 import os
 import struct
 import tempfile
+import threading
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
@@ -80,6 +81,9 @@ class ClipCache:
         self.root = self.folder / "clips"
         self.ignore_existing = ignore_existing
         self._fresh: set[str] = set()
+        self._reported: set[str] = set()
+        self._making: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.wav"
@@ -88,7 +92,7 @@ class ClipCache:
         return self.root / key[:2] / f"{key}.json"
 
     def has(self, key: str) -> bool:
-        """True if the clip is there and whole. A damaged one is removed, so that it is made again."""
+        """True if the clip is there and whole; a damaged one is reported once, and make() replaces it."""
         if self.ignore_existing and key not in self._fresh:
             return False
         clip = self.path(key)
@@ -97,15 +101,16 @@ class ClipCache:
         problem = self.problem(key)
         if problem is None:
             return True
+        if key in self._reported:  # build.synthesize() asks, then make() asks again: say it once
+            return False
+        self._reported.add(key)
         if not self._record(key).exists():
             # Made by a version that kept no record, perhaps cut short by a full disk with a header to match:
             # not trusted, and too common after an upgrade to warn about each one.
             log.debug("Cached clip %s has no record: making it again.", clip)
         else:
             log.warning("Cached clip %s is damaged (%s): making it again.", clip, problem)
-        for p in (clip, self._record(key)):
-            with contextlib.suppress(OSError):  # a read-only cache: make() will explain
-                p.unlink()
+        # Left in place until make() replaces it atomically: a build sharing the cache never finds it missing.
         return False
 
     def problem(self, key: str) -> str | None:
@@ -131,6 +136,12 @@ class ClipCache:
         """Synthesise into the cache unless a whole clip is already there. A clip is renamed into place only
         once it is checked and recorded, so a crash, a kill or a full disk never leaves a bad clip behind."""
         key = key or clip_key(engine, text)
+        with self._guard:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # two workers asking for the same prompt make it once
+            return self._make(engine, text, key)
+
+    def _make(self, engine: Engine, text: str, key: str) -> Path:
         dest = self.path(key)
         if self.has(key):
             return dest
