@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
-from audioguide.lock import OutputLock
 from audioguide.exceptions import LockError
+from audioguide.lock import OutputLock
 from conftest import DATA, needs_tools
 
 pytestmark = needs_tools

@@ -81,7 +81,10 @@ def bound_text(text: str, max_chars: int = MAX_CHARS, max_word: int = MAX_WORD) 
     """Split `text` into pieces of at most `max_chars` characters, cut at a sentence end, else a clause, else a
     word, after breaking every run of more than `max_word` characters without a space (at a dot, hyphen or
     slash when there is one)."""
-    text = re.sub(rf"\S{{{max_word + 1},}}", lambda m: _break_word(m.group(), max_word), text.strip())
+    text = re.sub(rf"\S{{{max_word + 1},}}", lambda m: _break_word(m.group(), max_word), text)
+    if len(text) <= max_chars:
+        return [text]  # as given: the engine hears exactly what it always did
+    text = text.strip()
     pieces = []
     while len(text) > max_chars:
         window = text[:max_chars + 1]
@@ -94,7 +97,7 @@ def bound_text(text: str, max_chars: int = MAX_CHARS, max_word: int = MAX_WORD) 
         cut = cut or max_chars  # unreachable while max_word < max_chars: a window always holds a space
         pieces.append(text[:cut].strip())
         text = text[cut:].strip()
-    return pieces + [text] if text or not pieces else pieces
+    return pieces + [text] if text else pieces
 
 
 def _break_word(word: str, limit: int) -> str:

@@ -24,8 +24,9 @@ from audioguide.files import explain_os_error
 from audioguide.tts.base import RATE, Engine
 
 log = logging.getLogger(__name__)
-MIN_SECONDS = 0.05
-"""Shorter than any spoken word: a clip with less audio than this is broken."""
+MIN_SECONDS = 0.005
+"""Less audio than this is a broken clip. espeak-ng gives 10 ms of silence for a lone "." (older builds accepted
+it); a clip cut down to its header has none."""
 LOW_SPACE = 1 << 20
 """A damaged clip on a disk with less free space than this was cut short by the full disk."""
 
