@@ -7,6 +7,7 @@ the message, and to respect a lock written by an older version that did not use 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -101,7 +102,8 @@ class OutputLock:
     def __exit__(self, *exc):
         if self.fd is not None:
             # Remove the file while still holding the lock, so the next build never inherits this PID.
-            self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder gone read-only: the lock goes with the descriptor
+                self.path.unlink()
             os.close(self.fd)
             self.fd = None
         return False
