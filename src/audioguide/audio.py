@@ -69,30 +69,52 @@ class WavWriter:
     """Appends PCM to a WAV file and keeps the running time; never holds more than one clip in memory."""
 
     def __init__(self, path: Path):
-        self.w = wave.open(str(path), "wb")
+        self.path = Path(path)
+        self.frames = 0
+        try:
+            self.w = wave.open(str(path), "wb")
+        except OSError as exc:
+            raise self._explain(exc) from None
         self.w.setnchannels(1)
         self.w.setsampwidth(2)
         self.w.setframerate(RATE)
-        self.frames = 0
+
+    def _explain(self, exc: OSError):
+        # Assembly happens in a temporary folder under the cache's work/ (Builder.work_dir): a full disk there is
+        # the cache's, to be named as such.
+        cache = next((p.parent for p in self.path.parents if p.name == "work"), self.path.parent)
+        return explain_os_error(exc, cache, what="cache")
 
     @property
     def seconds(self) -> float:
         return self.frames / RATE
 
     def add(self, pcm: bytes) -> None:
-        self.w.writeframesraw(pcm)
+        try:
+            self.w.writeframesraw(pcm)
+        except OSError as exc:
+            raise self._explain(exc) from None
         self.frames += len(pcm) // 2
 
     def add_clip(self, clip: Path) -> None:
-        with wave.open(str(clip)) as r:
-            if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
-                raise AudioError(f"clip {clip.name} is not mono 16-bit {RATE} Hz",
-                                 cause="a speech engine returned audio in another format",
-                                 fix="clear the clip cache (audioguide build --clean)")
-            self.add(_trim(r.readframes(r.getnframes())))
+        try:
+            with wave.open(str(clip)) as r:
+                if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
+                    raise AudioError(f"clip {clip.name} is not mono 16-bit {RATE} Hz",
+                                     cause="a speech engine returned audio in another format",
+                                     fix="clear the clip cache (audioguide build --clean)")
+                pcm = r.readframes(r.getnframes())
+        except (wave.Error, EOFError, OSError) as exc:  # the cache checks clips first: this is a last guard
+            raise AudioError(f"clip {clip} cannot be read ({exc or type(exc).__name__}).",
+                             cause="the clip cache was changed or damaged during the build",
+                             fix="build again (damaged clips are made again), or use --clean") from None
+        self.add(_trim(pcm))
 
     def close(self) -> None:
-        self.w.close()
+        try:
+            self.w.close()
+        except OSError as exc:
+            raise self._explain(exc) from None
 
 
 def _trim(pcm: bytes, threshold: int = 200) -> bytes:

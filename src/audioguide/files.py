@@ -23,7 +23,10 @@ TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfile
 OWNERSHIP_NAME = ".audioguide-files.jsonl"
 
 
-def explain_os_error(exc: OSError, path: Path) -> PublishError:
+def explain_os_error(exc: OSError, path: Path, *, what: str = "output") -> PublishError:
+    """The user's words for a failed write. what="cache": `path` is the clip cache, set by --cache, not --out."""
+    if what == "cache":
+        return _explain_cache_error(exc, path)
     if exc.errno == errno.ENOSPC:
         return PublishError(f"Cannot write {path}: the disk is full.", cause="no space left on the device",
                             fix="free some space (or choose another --out folder) and build again; "
@@ -32,6 +35,22 @@ def explain_os_error(exc: OSError, path: Path) -> PublishError:
         return PublishError(f"Cannot write {path}: permission denied or read-only folder.",
                             cause=exc.strerror, fix="choose a writable --out folder, or fix its permissions")
     return PublishError(f"Cannot write {path}: {exc.strerror}.", cause=exc.strerror)
+
+
+
+def _explain_cache_error(exc: OSError, path: Path) -> PublishError:
+    elsewhere = "--cache DIR or AUDIOGUIDE_CACHE=DIR"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return PublishError(f"Cannot write the clip cache {path}: the disk is full.",
+                            cause="no space left on the device that holds the cache",
+                            fix=f"free some space there, or move the cache to a bigger disk with {elsewhere}, "
+                                "and build again; finished clips were kept")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PublishError(f"Cannot write the clip cache {path}: permission denied or read-only folder.",
+                            cause=exc.strerror, fix=f"choose a writable cache folder with {elsewhere}, "
+                                                    "or fix its permissions")
+    return PublishError(f"Cannot write the clip cache {path}: {exc.strerror}.", cause=exc.strerror,
+                        fix=f"choose another cache folder with {elsewhere}")
 
 
 @contextlib.contextmanager
