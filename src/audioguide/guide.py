@@ -313,10 +313,10 @@ def _blocks(ck: _Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
     for i, item in enumerate(raw):
         ipath, imark = f"{path}[{i}]", raw.item_marks[i] if isinstance(raw, YList) else mark
         if isinstance(item, str):  # a bare string is a paragraph
-            if item.strip():
-                out.append(Block("p", text=item))
-            else:
+            if not item.strip():
                 ck.add(imark, ipath, "empty paragraph", "write the text, or remove the line")
+            elif ck.text_content(item, imark, ipath, "p"):
+                out.append(Block("p", text=item))
             continue
         if not isinstance(item, dict) or len(item) != 1:
             ck.add(imark, ipath, "a block is one `kind: content` line",
@@ -426,16 +426,15 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
     if isinstance(language, str) and not language.lower().startswith("fr"):
         ck.add(top.value_marks.get("language"), "language", f"language {language!r} is not French",
                "audioguide narrates French guides: use fr-FR")
-    base_url = link = None
+    addresses: dict[str, str] = {}
     for key in ("base_url", "link"):
         value = top.get(key)
         if isinstance(value, str) and value.strip():
             try:
-                value = web_address(value.strip(), folder=key == "base_url")
+                addresses[key] = web_address(value.strip(), folder=key == "base_url")
             except ValueError as exc:
                 ck.add(top.value_marks.get(key), key, f"the address {value!r} {exc}",
                        "write the full public address, e.g. https://asso.example/guide/")
-            base_url, link = (value, link) if key == "base_url" else (base_url, value)
     date = top.get("date")
     if isinstance(date, str):
         try:
@@ -500,8 +499,8 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
         id=gid, title=top["title"].strip(), publisher=top["publisher"].strip(),
         description=top["description"].strip(), date=date, subtitle=top.get("subtitle", ""),
         author=top.get("author", ""), language=language, source=top.get("source", ""),
-        rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=base_url,
-        email=top.get("email", ""), link=link or "",
+        rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=addresses.get("base_url"),
+        email=top.get("email", ""), link=addresses.get("link", ""),
         intro=intro, parts=parts, lexicon=lexicon,
     )
     number = 0

@@ -130,7 +130,7 @@ def _refuse_aliases_and_depth(text: str, display: str) -> None:
     file took 57 s and all the memory), so they are refused before anything is built from them.
     """
     loader = _Loader(text)
-    found: list[tuple] = []
+    found: list[yaml.Event] = []
     depth = 0
     try:
         while loader.check_event():
