@@ -120,6 +120,8 @@ CASES = [
          "narration:", "parts[0].chapters[0].pages[0].narration", "too long (20799 characters, limit 20000)"),
     Case("long-title", _sub("title: Guide hostile", "title: " + "Très long titre " * 13), "title: Très",
          "title", "too long (207 characters, limit 200)"),
+    Case("5000-digit-number", _sub("- p: Le DMP est un carnet de santé numérique.", "- p: Code " + "7" * 5000),
+         "- p: Code", "parts[0].chapters[0].pages[0].blocks[0].p", "a number of 5000 digits"),
     Case("deep-nesting", BASE + "lexicon: " + "[" * 40 + "]" * 40 + "\n", "lexicon:", "",
          "nested more than 32 levels"),
     Case("python-tag", _sub("title: Guide hostile", "title: !!python/object/apply:os.system [\"true\"]"),

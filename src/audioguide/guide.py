@@ -29,6 +29,10 @@ TEXT_LIMITS = {"source": 1_000, "rights": 1_000, "base_url": 2_000, "link": 2_00
 # the cover's text layout fails on line/paragraph separators, UTF-8 cannot encode lone surrogates.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef"
                         + "".join(rf"\U{p:04x}fffe\U{p:04x}ffff" for p in range(17)) + "]")
+# A number is read in words ("neuf cent quatre-vingt-dix-neuf novemnonagintilliards…"): past ~600 digits the
+# number speller gives up (and Python refuses to convert 4,300), and nobody can follow 100.
+MAX_NUMBER_DIGITS = 100
+_LONG_NUMBER = re.compile(rf"\d(?:[ .\u00a0\u202f]?\d){{{MAX_NUMBER_DIGITS},}}")
 # ID3 CTOC frames store their number of entries in one byte: a table of contents lists at most 255 items
 # (pages of a chapter; chapters of a part; the intro and parts of the whole-guide file).
 MAX_TOC_ENTRIES = 255
@@ -233,6 +237,12 @@ class _Checker:
             why = "split it into several pages so listeners can navigate it" if name == "narration" else \
                 "shorten it: listeners hear it in full" if limit == MAX_TITLE_CHARS else "shorten it"
             self.add(mark, path, f"too long ({len(v)} characters, limit {limit})", why)
+            return False
+        number = _LONG_NUMBER.search(v) if name not in ("base_url", "link", "url") else None
+        if number:
+            digits = sum(c.isdigit() for c in number.group())
+            self.add(mark, path, f"a number of {digits} digits at character {number.start() + 1}: too long to read "
+                     f"aloud (limit {MAX_NUMBER_DIGITS})", "shorten it, or write what it means in words")
             return False
         return True
 
