@@ -261,3 +261,12 @@ def test_web_address_refuses(url):
 
     with pytest.raises(ValueError):
         web_address(url, folder=True)
+
+
+def test_huge_file_is_refused_before_reading(tmp_path):
+    d = write(tmp_path, GOOD_HEAD + ONE_PAGE)
+    with open(d / "guide.yaml", "ab") as fh:
+        fh.write(b"# " + b"x" * 12_000_000 + b"\n")
+    with pytest.raises(GuideError) as exc:
+        load_guide(d)
+    assert "the file is 12 MB; a guide is at most 10 MB" in str(exc.value)
