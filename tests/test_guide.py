@@ -253,9 +253,10 @@ def test_web_address_normalises(url, normal):
     assert web_address(url, folder=True) == normal
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "https://asso.example/a b/",
-                                 "https://asso.example/a\"b/", "https://asso.example/<x>/", "https://u:p@asso.example/",
-                                 "https://asso.example/?q=1", "https://asso.example/#top", "https://", "//asso.example/"])
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "file:///etc/passwd", "https://asso.example/a b/", "https://asso.example/a\"b/",
+    "https://asso.example/<x>/", "https://u:p@asso.example/", "https://asso.example/?q=1", "https://asso.example/#top",
+    "https://", "//asso.example/"])
 def test_web_address_refuses(url):
     from audioguide.guide import web_address
 
