@@ -312,10 +312,10 @@ def test_keys_typed_live_enter_waits_and_q_hangs_up():
 
 
 def test_a_hostile_title_cannot_reach_the_dialplan(tmp_path):
-    guide = (DATA / "mini" / "guide.yaml").read_text().replace(
-        'title: "Guide d\'essai & <test>"', 'title: "Essai\\nexten => s,1,System(rm -rf /)\\r\\n[autre]"')
-    (tmp_path / "guide.yaml").write_text(guide)
-    text = dialplan(build_menu(load_guide(tmp_path / "guide.yaml")))
+    # check refuses line breaks in a title (test_hostile); the dialplan must still hold on its own.
+    guide = load_guide(DATA / "mini")
+    guide.title = "Essai\nexten => s,1,System(rm -rf /)\r\n[autre]"
+    text = dialplan(build_menu(guide))
     statements = [line for line in text.splitlines() if line and not line.startswith(";")]
     assert not any("System" in line or line == "[autre]" for line in statements)
     parse_dialplan(text)  # every line is one the generator means

@@ -101,8 +101,13 @@ class BuildSettings:
             problems.append(f"jobs {self.jobs} must be at least 1")
         if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
             problems.append(f"bitrate {self.bitrate_kbps} kbit/s is not a standard MP3 speech bitrate")
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            problems.append(f"base URL {self.base_url!r} must start with http:// or https://")
+        if self.base_url is not None:
+            from audioguide.guide import web_address  # the same rule as `base_url:` in a guide
+
+            try:
+                self.base_url = web_address(self.base_url.strip(), folder=True)
+            except ValueError as exc:
+                problems.append(f"base URL {self.base_url!r} {exc}")
         if problems:
             raise ConfigError(
                 "Invalid build settings: " + "; ".join(problems) + ".",

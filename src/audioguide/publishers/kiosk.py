@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from importlib.resources import files
 
 from audioguide.files import update_bytes
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import Publisher
+
+_PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DATA)\}\}")
 
 
 def json_for_script(data) -> str:
@@ -44,9 +47,10 @@ def render(manifest: dict, menu) -> str:
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
                                     if g.get("version") else "") if x)
     # Markup is escaped; the data goes in as JSON and is only ever put on the page with textContent.
-    return (template.replace("{{TITLE}}", html.escape(g["title"]))
-            .replace("{{FOOTER}}", html.escape(footer))
-            .replace("{{DATA}}", json_for_script(kiosk_data(manifest, menu))))
+    values = {"TITLE": html.escape(g["title"]), "FOOTER": html.escape(footer),
+              "DATA": json_for_script(kiosk_data(manifest, menu))}
+    # One pass over the template: a guide text holding "{{DATA}}" is inserted as it is, never substituted again.
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 class KioskPublisher(Publisher):

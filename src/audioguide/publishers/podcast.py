@@ -40,16 +40,18 @@ def episode_guid(guide_id: str, chapter_id: str) -> str:
 def _el(parent, tag: str, value=None, **attrs):
     ns, _, name = tag.rpartition(":")
     e = etree.SubElement(parent, f"{{{NSMAP[ns]}}}{name}" if ns else name)
+    # Every text and attribute is cleaned, not only the ones thought to come from the guide.
     for k, v in attrs.items():
-        e.set(k, str(v))
+        e.set(k, _clean(str(v)))
     if value is not None:
-        e.text = str(value)
+        e.text = _clean(str(value))
     return e
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; they never belong in a feed."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and c not in "\ufffe\uffff")
+    """XML 1.0 cannot carry most control characters, surrogates or U+FFFE/U+FFFF; they never belong in a feed."""
+    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
+                   and c not in "\ufffe\uffff")
 
 
 def build_feed(manifest: dict, base_url: str) -> bytes:
