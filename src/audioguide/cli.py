@@ -207,6 +207,20 @@ def engines() -> None:
         click.echo(f"{'':8}      {why}")
 
 
+# --- authoring: Markdown, conversion, import, schema, hearing one page -----------------------------
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.argument("target", type=click.Path(path_type=Path))
+def convert(source: Path, target: Path) -> None:
+    """Convert a guide between YAML and Markdown (TARGET ending in .md or .yaml); nothing is lost."""
+    from audioguide.sources.convert import convert as run_convert
+
+    fmt = run_convert(source, target)
+    click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 

@@ -113,7 +113,11 @@ def read_text(path: Path, display: str) -> str:
 def load_yaml(path: Path, display: str | None = None):
     """Parse a YAML file into YMap/YList trees; raise GuideError listing every problem."""
     display = display or str(path)
-    text = read_text(path, display)
+    return parse_yaml(read_text(path, display), display)
+
+
+def parse_yaml(text: str, display: str):
+    """Parse YAML text (a file's, or a Markdown guide's front matter) into YMap/YList trees."""
     loader = _Loader(text)
     problems: list[Problem] = []
     try:
