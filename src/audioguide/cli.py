@@ -221,6 +221,22 @@ def convert(source: Path, target: Path) -> None:
     click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
 
 
+
+@cli.command("import")
+@click.argument("document", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the draft [a folder named after the document].")
+def import_(document: Path, out_dir: Path | None) -> None:
+    """Make a Markdown guide draft from a Word (.docx), web page (.html) or PDF file, and say what was guessed."""
+    from audioguide.importers import import_document
+
+    target, report = import_document(document, out_dir)
+    click.echo(f"Wrote {target} (and import-report.txt beside it). What was guessed:")
+    for line in report:
+        click.echo(f"  - {line}")
+    click.echo(f"Next: edit {target}, then `audioguide check {target.parent}` and `audioguide build {target.parent}`.")
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 
