@@ -237,6 +237,17 @@ def import_(document: Path, out_dir: Path | None) -> None:
     click.echo(f"Next: edit {target}, then `audioguide check {target.parent}` and `audioguide build {target.parent}`.")
 
 
+
+@cli.command("schema")
+def schema_() -> None:
+    """Print the JSON Schema of the guide format (for editors that complete and check keys)."""
+    import json
+
+    from audioguide.schema import schema
+
+    click.echo(json.dumps(schema(), ensure_ascii=False, indent=2))
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 
