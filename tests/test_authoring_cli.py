@@ -101,3 +101,42 @@ def test_new_scaffolds_a_guide_that_checks_and_lists(tmp_path):
 def test_new_verbs_have_help(verb):
     r = run(verb, "--help")
     assert r.exit_code == 0 and len(r.output.splitlines()[2]) > 20
+
+
+# --- YAML errors in plain words ------------------------------------------------------------------------
+
+HEAD = "title: T\npublisher: P\ndescription: D\ndate: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters:\n" \
+       "      - id: c\n        title: C\n        pages:\n          - id: p\n            title: P\n            blocks:\n"
+
+
+@pytest.mark.parametrize("body, line, message, fix", [
+    # The issue's case: a quote in the text closes the quoted text too early.
+    ('              - p: "Il a dit "bonjour" hier"\n', 15, "ends too early",
+     """write the line as:                - p: 'Il a dit "bonjour" hier'"""),
+    ("              - p: 'L'accès aux soins'\n", 15, "apostrophe", """- p: "L'accès aux soins\""""),
+    ('              - p: "Le texte\n              - p: suite\n', 15, "never closed", 'closing " at the end'),
+    ("              - p: Attention : appelez le 15\n", 15, "colon followed by a space",
+     "- p: 'Attention : appelez le 15'"),
+    ("              - p: a\n             - p: b\n", 16, "starts with 13 spaces, but the item on line 15 starts "
+     "with 14 spaces", "put 14 spaces before the dash"),
+    ("          - id: q\n            title: Q\n              narration: x\n", 17, "indented more than line 16",
+     "start `narration:` right under `title:`, with 12 spaces"),
+    ("          - id: q\n            title: Q\n            - p: x\n", 17, "comes after `title: Q`",
+     "add the key the list belongs to"),
+    ("          - id: q\n           title: Q\n", 16, "starts with 11 spaces, which matches none",
+     "12 spaces (like `- id: q`)"),
+])
+def test_yaml_errors_say_what_to_change_on_which_line(tmp_path, body, line, message, fix):
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "guide.yaml").write_text(HEAD + body)
+    r = run("check", tmp_path / "g")
+    assert r.exit_code == 2, r.output
+    assert f"guide.yaml:{line}:" in r.output and message in r.output and fix in r.output, r.output
+    if "write the line as:" in fix or "- p: " in fix:  # the suggested line is valid YAML and means the text
+        suggested = r.output.rsplit(":  ", 1)[1].strip()
+        lines = (HEAD + body).split("\n")
+        lines[line - 1] = " " * 14 + suggested
+        fixed = tmp_path / "fixed"
+        fixed.mkdir()
+        (fixed / "guide.yaml").write_text("\n".join(lines))
+        assert run("check", fixed).exit_code == 0

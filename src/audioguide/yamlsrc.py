@@ -131,7 +131,13 @@ def parse_yaml(text: str, display: str):
             fix = "a line inside a mapping needs `key: value`; a long text may need quotes or `>`"
         elif "mapping values are not allowed" in what:
             fix = "a text containing ': ' must be quoted, e.g. p: \"Attention : ...\""
-        raise GuideError([Problem(display, line, col, "", f"YAML syntax error: {what}", fix)]) from None
+        from audioguide.yamlhints import explain
+
+        if (hint := explain(text, exc)) is not None:  # the same error, in plain words, where the source shows why
+            line, col, what, fix = hint.line, hint.column, f"{hint.message} (YAML syntax error: {what})", hint.fix
+        else:
+            what = f"YAML syntax error: {what}"
+        raise GuideError([Problem(display, line, col, "", what, fix)]) from None
     finally:
         loader.dispose()
     if node is None:
