@@ -78,7 +78,8 @@ def test_docx_headings_lists_and_links(tmp_path):
 PAGE = """<!doctype html><html lang="fr"><head><title>Grippe | Site de l'association</title>
 <meta property="article:modified_time" content="2024-10-02T08:00:00+02:00"></head><body>
 <div id="tarteaucitronRoot"><p>Ce site utilise des cookies. Tout accepter</p></div>
-<header><a href="/">Accueil</a><nav><ul><li><a href="/a">Actualités</a></li><li><a href="/b">Contact</a></li></ul></nav></header>
+<header><a href="/">Accueil</a>
+<nav><ul><li><a href="/a">Actualités</a></li><li><a href="/b">Contact</a></li></ul></nav></header>
 <div class="breadcrumb">Accueil &gt; Santé &gt; Grippe</div>
 <main>
   <h1>La grippe saisonnière</h1>

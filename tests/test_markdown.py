@@ -37,7 +37,8 @@ def test_markdown_guide_structure():
     assert [p.id for p in g.parts] == ["comprendre", "se-faire-vacciner"]
     assert g.parts[0].menu_label == "comprendre la grippe"
     ch = g.parts[0].chapters[0]
-    assert (ch.id, ch.title, ch.description) == ("la-grippe", "La grippe, c'est quoi ?", "Ce que la grippe fait au corps.")
+    assert (ch.id, ch.title, ch.description) == ("la-grippe", "La grippe, c'est quoi ?",
+                                                 "Ce que la grippe fait au corps.")
     # Same title twice in a chapter: the second id is numbered, so ids stay stable and unique.
     assert [p.id for p in ch.pages] == ["les-symptomes", "les-symptomes-2"]
     kinds = [(b.kind, b.text or b.items) for b in ch.pages[0].blocks]

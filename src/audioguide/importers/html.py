@@ -41,7 +41,8 @@ def read_html(path: Path) -> Document:
             continue
         words = f"{el.get('class', '')} {el.get('id', '')}"
         if el.tag in DROP_TAGS or el.get("role") in DROP_ROLES or el.get("aria-hidden") == "true" \
-                or el.get("hidden") is not None or (el.tag not in ("main", "article", "body") and _FURNITURE.search(words)):
+                or el.get("hidden") is not None \
+                or (el.tag not in ("main", "article", "body") and _FURNITURE.search(words)):
             el.drop_tree()
             dropped += 1
     main = _main(root)
