@@ -105,7 +105,8 @@ def test_html_main_content_without_menus_footers_and_banners(tmp_path):
         assert furniture not in text, furniture
     g = load_guide(target.parent)
     assert g.title == "La grippe saisonnière" and g.date == dt.date(2024, 10, 2)
-    assert [p.title for c in g.chapters for p in c.pages] == ["Introduction", "Les symptômes", "Se protéger"]
+    # One level of headings under the title: sections are pages of one chapter, not one-page chapters.
+    assert [[p.title for p in c.pages] for c in g.chapters] == [["Introduction", "Les symptômes", "Se protéger"]]
     blocks = [b for c in g.chapters for p in c.pages for b in p.blocks]
     assert [(b.kind, b.text or b.items, b.url) for b in blocks] == [
         ("p", "La grippe est une infection virale très contagieuse.", ""), ("list", ["Fièvre", "Toux"], ""),

@@ -78,6 +78,8 @@ def test_slug_rule_matches_yaml_ids():
     (FRONT + "# P\n\nDu texte.\n\n## C\n### Page\nx\n", 9, "before the first chapter"),
     (FRONT + "# P\n## C\n### Page\n### Autre\nx\n", 9, "empty page"),
     (FRONT + "# P {#Mauvais_ID}\n## C\n### Page\nx\n", 7, "invalid id"),
+    (FRONT + '# P\n## C {menu_label="un \\q"}\n### Page\nx\n', 8, "cannot read"),
+    ("---\ntitle: T\ndepth: 4\n---\n# P\n", 3, "depth must be 2 or 3"),
 ])
 def test_errors_carry_the_md_line(text, line, words):
     found = problems(text)
@@ -124,3 +126,33 @@ def test_convert_refuses_to_overwrite(tmp_path):
     target.write_text("mine")
     r = CliRunner().invoke(cli, ["convert", str(ESANTE / "guide.yaml"), str(target)])
     assert r.exit_code == 2 and "already exists" in r.output and target.read_text() == "mine"
+
+
+def test_damaged_markdown_gives_guide_errors_never_a_crash():
+    """Lines of a real guide cut, doubled, re-indented or prefixed with Markdown marks: always a clean result."""
+    import random
+
+    lines = (MD / "grippe" / "guide.md").read_text().split("\n")
+    marks = ["#", "##", "> ", "- ", "```", "    ", "{#", "**", "[", "---", "> **Attention :**", '{a="\\q"}']
+    rng = random.Random(14)
+    loaded = refused = 0
+    for _ in range(300):
+        damaged = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(damaged))
+            op = rng.randrange(4)
+            if op == 0:
+                damaged[i] = rng.choice(marks) + damaged[i]
+            elif op == 1:
+                damaged[i] = damaged[i][: rng.randrange(len(damaged[i]) + 1)]
+            elif op == 2:
+                damaged.insert(i, damaged[i])
+            else:
+                damaged[i] += rng.choice(marks)
+        try:
+            parse_guide(parse_markdown("\n".join(damaged), "g.md"), "g.md", "g")
+            loaded += 1
+        except GuideError as exc:
+            assert all(p.file == "g.md" and p.message for p in exc.problems)
+            refused += 1
+    assert loaded > 30 and refused > 30  # both outcomes were exercised

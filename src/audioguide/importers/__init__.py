@@ -81,6 +81,8 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     title = title or guide_id.replace("-", " ").capitalize()
     depth = 3 if len(levels) >= 3 else 2
     role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - depth:])}
+    if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
+        role = {levels[0]: "page"}
     names = {"part": "parts (#)", "chapter": "chapters", "page": "pages"}
     if levels:
         report.append("Levels: " + ", ".join(f"heading level {lvl} -> {names[role[lvl]]}" for lvl in role)

@@ -266,7 +266,12 @@ class _Reader:
                     classes.add(a.group(2))
                 else:
                     v = a.group(4)
-                    attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
+                    try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
+                        attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
+                    except json.JSONDecodeError:
+                        self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
+                                     'write a backslash as \\\\ and a quote as \\" inside the quotes')
+                        attrs[a.group(3)] = v.strip('"')
         title = inline_text(self.md.parseInline(content)[0].children).strip() if content else ""
         mark = self.mark(tok)
         if not title:
