@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
-from audioguide.sources.markdown import CALLOUT_LABELS, _fold, slug
+from audioguide.sources.markdown import CALLOUT_LABELS, fold, slug
 
 TODO = "À compléter"
 # Paragraphs people start with a callout label ("Attention : …") become that callout.
@@ -73,7 +73,7 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     # A lone top heading that opens the document is its title, not a part.
     if levels and sum(1 for e in elements if e.kind == "heading" and e.level == levels[0]) == 1 \
             and elements[0].kind == "heading" and elements[0].level == levels[0] and len(levels) > 1 \
-            and (not title or _fold(title) == _fold(elements[0].text)):
+            and (not title or fold(title) == fold(elements[0].text)):
         title = elements[0].text
         elements = elements[1:]
         levels = levels[1:]
@@ -178,7 +178,7 @@ def _block(e: Element, report: list[str]) -> dict:
         return {"heading": e.text}
     m = _CALLOUT_START.match(e.text)
     if m and e.text[m.end():].strip():
-        kind = CALLOUT_LABELS[_fold(m.group(1))]
+        kind = CALLOUT_LABELS[fold(m.group(1))]
         report.append(f"'{clean(e.text)[:40]}…' became a callout ({kind}).")
         return {kind: e.text[m.end():].strip()}
     return {"p": e.text}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
 from audioguide.importers import Document, Element, clean
-from audioguide.sources.markdown import _fold
+from audioguide.sources.markdown import fold
 
 # Interactive PDFs (the e-santé export among them) repeat these buttons on every page.
 NAVIGATION = {"precedent", "suivant", "page precedente", "page suivante", "retour au menu", "retour au sommaire",
@@ -40,8 +40,8 @@ def read_pdf(path: Path) -> Document:
     lines = [ln for page in pages for ln in page]
     if outline:
         notes.append(f"Headings come from the PDF's {len(outline)} bookmarks.")
-        headings = {_fold(t): lvl for t, lvl in outline}
-        level_of = lambda ln: headings.get(_fold(ln["text"]))  # noqa: E731
+        headings = {fold(t): lvl for t, lvl in outline}
+        level_of = lambda ln: headings.get(fold(ln["text"]))  # noqa: E731
     else:
         level_of = _font_levels(lines, notes)
     elements: list[Element] = []
@@ -106,7 +106,7 @@ def _outline(pdf) -> list[tuple[str, int]]:
 def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str]]:
     """Remove page numbers, navigation buttons and lines repeated at the same place on most pages."""
     notes = []
-    key = lambda ln: (re.sub(r"\d+", "#", _fold(ln["text"])), round(ln["top"] / 5))  # noqa: E731
+    key = lambda ln: (re.sub(r"\d+", "#", fold(ln["text"])), round(ln["top"] / 5))  # noqa: E731
     seen = Counter(k for page in pages for k in {key(ln) for ln in page})
     repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) * 0.6)}
     counts = Counter()
@@ -114,7 +114,7 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     for page in pages:
         kept = []
         for ln in page:
-            folded = _fold(ln["text"])
+            folded = fold(ln["text"])
             if _PAGE_NUMBER.match(ln["text"]):
                 counts["page numbers"] += 1
             elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)):

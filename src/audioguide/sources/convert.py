@@ -12,11 +12,10 @@ from pathlib import Path
 import yaml
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.guide import CALLOUTS
 from audioguide.sources import MARKDOWN_SUFFIXES, load_source
 from audioguide.sources.markdown import slug
 
-CALLOUT_LABELS = {"attention": "Attention", "bon-a-savoir": "Bon à savoir", "a-noter": "À noter",
-                  "exemple": "Exemple", "important": "Important"}
 STRUCTURE = ("intro", "parts", "chapters")
 
 
@@ -120,7 +119,7 @@ class _Writer:
             return ["- " + escape(item).replace("\\\n", "\\\n  ") for item in value]
         if kind == "link":
             return [f"[{escape(value['label'])}]({_url(value['url'])})"]
-        label = f"**{CALLOUT_LABELS[kind]} :**"
+        label = f"**{CALLOUTS[kind]} :**"
         children = [{"p": value}] if isinstance(value, str) else list(value)
         lines = [label]
         first = children[0]

@@ -52,7 +52,8 @@ def slug(title: str, fallback: str = "page") -> str:
     return s or fallback
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lowercase ASCII words: how labels and headings are compared, whatever their accents and punctuation."""
     ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z]+", " ", ascii_.lower()).strip()
 
@@ -181,8 +182,6 @@ class _Reader:
         while i < len(tokens):
             i = self.block(tokens, i)
         self.close_page()
-        if self.parts and self.chapters:
-            self.problem(None, "chapters stand before the first part", "put every chapter under a `#` part heading")
         if self.depth == 3:
             self.top["parts"], self.top.value_marks["parts"] = self.parts, self.parts.mark
             self.top.key_marks["parts"] = self.parts.mark
@@ -387,7 +386,7 @@ class _Reader:
             if kids and kids[0].type == "strong_open":
                 close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
                 label = inline_text(kids[1:close])
-                if (kind := CALLOUT_LABELS.get(_fold(label))) is not None:
+                if (kind := CALLOUT_LABELS.get(fold(label))) is not None:
                     rest = kids[close + 1:]
                     if rest and rest[0].type == "text":
                         rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
