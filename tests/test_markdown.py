@@ -86,6 +86,12 @@ def test_errors_carry_the_md_line(text, line, words):
     assert any(p.line == line and words in (p.message + p.field) for p in found), found
 
 
+def test_markdown_and_guide_problems_come_in_one_report():
+    found = problems("---\ntitle: T\n---\n# P\n## C\n### Page\n\n> Juste une citation\n")
+    assert [(p.line, p.field or p.message) for p in found] == [
+        (2, "publisher"), (2, "description"), (2, "date"), (8, "a quote (`>`) that is not a callout")]
+
+
 def test_a_missing_title_is_reported_like_yaml():
     found = problems("---\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n# P\n## C\n### Page\nx\n")
     assert [(p.field, p.message) for p in found] == [("title", "missing required field")]

@@ -149,6 +149,7 @@ class _Reader:
         self.part: YMap | None = None
         self.chapter: YMap | None = None
         self.page: YMap | None = None
+        self.page_problems = 0
         self.part_ids: set[str] = set()
         self.chapter_ids: set[str] = set()
         self.page_ids: dict[int, set[str]] = {}
@@ -189,7 +190,14 @@ class _Reader:
             self.top["chapters"], self.top.value_marks["chapters"] = self.chapters, self.chapters.mark
             self.top.key_marks["chapters"] = self.chapters.mark
         if self.problems:
-            raise GuideError(self.problems)
+            # Report the guide's other problems too (a missing `publisher:`…), so one run shows them all.
+            from audioguide.guide import parse_guide
+
+            try:
+                parse_guide(self.top, self.file, "guide")
+            except GuideError as exc:
+                self.problems += [p for p in exc.problems if p not in self.problems]
+            raise GuideError(sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0)))
         return self.top
 
     # --- structure ----------------------------------------------------------------------------
@@ -289,11 +297,11 @@ class _Reader:
 
     def close_page(self) -> None:
         page, self.page = self.page, None
-        if page is not None and not page["blocks"] and "narration" not in page:
+        # A page whose only text was refused is not reported empty on top of that.
+        if page is not None and not page["blocks"] and "narration" not in page and \
+                len(self.problems) == self.page_problems:
             self.problems.append(Problem(self.file, page.mark[0], page.mark[1], "", f"empty page {page['title']!r}",
                                          "write its text under the heading, or remove the heading"))
-        if page is not None and not page["blocks"]:
-            del page["blocks"]
 
     def open_part(self, tok: Token, inline: Token) -> None:
         self.close_page()
@@ -331,7 +339,7 @@ class _Reader:
         m["blocks"] = _ylist(m.mark)
         m.key_marks["blocks"] = m.value_marks["blocks"] = m.mark
         _add(self.chapter["pages"], m, m.mark)
-        self.page = m
+        self.page, self.page_problems = m, len(self.problems)
 
     # --- text blocks ---------------------------------------------------------------------------
 
