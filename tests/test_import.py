@@ -194,3 +194,48 @@ def test_cli_import_then_check(tmp_path):
     bad.write_text("x")
     r = runner.invoke(cli, ["import", str(bad)])
     assert r.exit_code == 1 and "unknown format .txt" in r.output and "Traceback" not in r.output
+
+
+ESANTE_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "source" / "se-reperer-dans-la-e-sante.txt"
+
+
+@pytest.mark.skipif(not ESANTE_EXPORT.exists(), reason="the e-santé text export lives in the project's shared/ folder")
+def test_esante_export_as_a_pdf_loses_its_navigation_and_keeps_its_text(tmp_path):
+    """The real e-santé export, laid out as a 29-page PDF with a running title and page numbers: the buttons
+    on every page (« Précédent », « Suivant », « retour au menu », « EN SAVOIR PLUS … ») go, the words stay."""
+    import re
+
+    from fpdf import FPDF
+
+    source = ESANTE_EXPORT.read_text()
+    pdf = FPDF()
+    pdf.add_font("dv", "", str(DEJAVU / "DejaVuSans.ttf"))
+    pdf.set_auto_page_break(False)
+    y, n = 300.0, 0
+    for line in source.split("\n"):
+        if y > 270:
+            pdf.add_page()
+            n += 1
+            pdf.set_font("dv", "", 8)
+            pdf.set_xy(10, 5)
+            pdf.cell(0, 4, "Se repérer dans la e-santé — France Assos Santé")
+            pdf.set_xy(100, 288)
+            pdf.cell(0, 4, str(n))
+            y = 15
+        if not line.strip():
+            y += 3
+            continue
+        pdf.set_font("dv", "", 10)
+        pdf.set_xy(15, y)
+        pdf.multi_cell(180, 5, line)
+        y = pdf.get_y() + 1
+    pdf.output(str(tmp_path / "e-sante.pdf"))
+    target, report = import_document(tmp_path / "e-sante.pdf", tmp_path / "out")
+    text = target.read_text()
+    for debris in ("Précédent", "Suivant", "retour au menu", "EN SAVOIR PLUS", "France Assos Santé\n"):
+        assert debris not in text, debris
+    words = lambda t: set(re.findall(r"\w{4,}", t.lower()))  # noqa: E731
+    lost = words(source) - words(text)
+    assert lost <= {"précédent", "suivant", "retour", "menu", "savoir", "plus"}, sorted(lost)
+    assert any("navigation links" in r and "page numbers" in r for r in report)
+    load_guide(target.parent)

@@ -17,6 +17,9 @@ from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.sources.markdown import CALLOUT_LABELS, fold, slug
 
 TODO = "À compléter"
+# A page is what a listener skips at a time: past this many characters (about five minutes of speech) a
+# document without headings is cut, well below the validator's limit.
+SPLIT_AT = 6000
 # Paragraphs people start with a callout label ("Attention : …") become that callout.
 _CALLOUT_START = re.compile(r"^\s*(attention|important|bon à savoir|à noter|a noter|exemple|astuce|conseil)\s*:\s*",
                             re.IGNORECASE)
@@ -99,6 +102,8 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     chapters: list[dict] = []
     chapter = page = None
     counts: Counter = Counter()
+    split: dict[str, int] = {}
+    page_size = 0
 
     def new_chapter(title_: str) -> dict:
         nonlocal chapter, page
@@ -135,8 +140,18 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
         else:
             if page is None:
                 new_page(chapter["title"] if chapter is not None else "Introduction")
+            size = len(e.text) + sum(map(len, e.items))
+            if page["blocks"] and page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
+                base = re.sub(r" \(suite \d+\)$", "", page["title"])
+                split[base] = split.get(base, 1) + 1
+                new_page(f"{base} (suite {split[base]})")
+            page_size = size + (page_size if len(page["blocks"]) else 0)
             page["blocks"].append(_block(e, report))
             counts[e.kind] += 1
+    if split:
+        report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters "
+                      f"({sum(n - 1 for n in split.values())} cuts, pages titled « … (suite N) »): give them "
+                      "headings of their own.")
     _prune(parts, chapters, report)
     from audioguide.guide import GUIDE_KEYS
 

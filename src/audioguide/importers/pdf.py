@@ -117,7 +117,7 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
             folded = fold(ln["text"])
             if _PAGE_NUMBER.match(ln["text"]):
                 counts["page numbers"] += 1
-            elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)):
+            elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)) or _button(folded):
                 counts["navigation links"] += 1
             elif key(ln) in repeated:
                 counts["running headers and footers"] += 1
@@ -127,6 +127,14 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     if counts:
         notes.append("Removed " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
     return out, notes
+
+
+# Buttons that name where they lead: "EN SAVOIR PLUS : SÉCURITÉ", "Retour au menu principal".
+_BUTTONS = ("en savoir plus", "retour au menu", "retour au sommaire", "page suivante", "page precedente")
+
+
+def _button(folded: str) -> bool:
+    return any(folded.startswith(b) and len(folded.split()) <= len(b.split()) + 3 for b in _BUTTONS)
 
 
 def _nav_words(folded: str) -> list[str]:
