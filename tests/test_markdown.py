@@ -87,9 +87,9 @@ def test_errors_carry_the_md_line(text, line, words):
 
 
 def test_markdown_and_guide_problems_come_in_one_report():
-    found = problems("---\ntitle: T\n---\n# P\n## C\n### Page\n\n> Juste une citation\n")
+    found = problems("---\nid: Pas_Un_Id\ntitle: T\n---\n# P\n## C\n### Page\n\n> Juste une citation\n")
     assert [(p.line, p.field or p.message) for p in found] == [
-        (2, "publisher"), (2, "description"), (2, "date"), (8, "a quote (`>`) that is not a callout")]
+        (2, "id"), (9, "a quote (`>`) that is not a callout")]
 
 
 def test_a_missing_title_is_reported_like_yaml():

@@ -187,7 +187,8 @@ class Guide:
     title: str
     publisher: str
     description: str
-    date: dt.date
+    date: dt.date | None
+    """The guide's `date:`, else the day its file last changed (see load_guide): never the build's clock."""
     subtitle: str = ""
     author: str = ""
     language: str = "fr-FR"
@@ -240,9 +241,10 @@ class Guide:
 TEXT, TEXT_LIST, MAP, LIST, DATE, ANY = "text", "list of texts", "mapping", "list", "date", "any"
 
 GUIDE_KEYS = {
-    "id": (TEXT, False), "title": (TEXT, True), "subtitle": (TEXT, False), "publisher": (TEXT, True),
-    "author": (TEXT, False), "language": (TEXT, False), "description": (TEXT, True), "source": (TEXT, False),
-    "rights": (TEXT, False), "version": (TEXT, False), "date": (DATE, True), "base_url": (TEXT, False),
+    # Only the title must be asked; the rest has a default or is derived (README, "Every key").
+    "id": (TEXT, False), "title": (TEXT, True), "subtitle": (TEXT, False), "publisher": (TEXT, False),
+    "author": (TEXT, False), "language": (TEXT, False), "description": (TEXT, False), "source": (TEXT, False),
+    "rights": (TEXT, False), "version": (TEXT, False), "date": (DATE, False), "base_url": (TEXT, False),
     "email": (TEXT, False), "link": (TEXT, False),
     "intro": (MAP, False), "parts": (LIST, False), "chapters": (LIST, False), "lexicon": (MAP, False),
     "levels": (MAP, False), "pace": (TEXT, False),
@@ -574,8 +576,10 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
         raise GuideError(ck.problems)
 
     guide = Guide(
-        id=gid, title=top["title"].strip(), publisher=top["publisher"].strip(),
-        description=top["description"].strip(), date=date, subtitle=top.get("subtitle", ""),
+        id=gid, title=top["title"].strip(), publisher=(top.get("publisher") or "").strip(),
+        description=(top.get("description") or "").strip() or default_description(top["title"].strip(),
+                                                                                   top.get("subtitle", "")),
+        date=date if isinstance(date, dt.date) else None, subtitle=top.get("subtitle", ""),
         author=top.get("author", ""), language=language, source=top.get("source", ""),
         rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=addresses.get("base_url"),
         email=top.get("email", ""), link=addresses.get("link", ""),
@@ -690,4 +694,27 @@ def load_guide(path: str | Path) -> Guide:
     default_id = (file.parent.name if file.name in GUIDE_FILES else file.stem).lower()
     guide = parse_guide(data, str(file), default_id)
     guide.path = file
+    if guide.date is None:
+        guide.date = file_date(file)
     return guide
+
+
+def default_description(title: str, subtitle: str = "") -> str:
+    """What the feed and tags say of a guide that has no `description:`."""
+    return (subtitle.strip().rstrip(".") or title.rstrip(".")) + " : le guide en version audio."
+
+
+def file_date(file: Path) -> dt.date:
+    """The day a guide was last changed: its last commit when it is kept in git, else the file's own date.
+    Both stay the same from one build to the next, so the feed's dates do too."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cs", "--", file.name], cwd=file.parent,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        if out and not subprocess.run(["git", "status", "--porcelain", "--", file.name], cwd=file.parent,
+                                      capture_output=True, text=True, timeout=10).stdout.strip():
+            return dt.date.fromisoformat(out)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc).date()

@@ -93,7 +93,7 @@ NEW_GUIDE = """\
 title: {title}
 publisher: Le nom de votre association
 description: Deux ou trois phrases qui disent de quoi parle ce guide.
-date: {date}
+# date: {date}   (optional: without it, the feed uses the day this file last changed)
 # Words the voice says badly: WORD: how to say it, or `spell` to spell an acronym letter by letter.
 lexicon:
   ARS: spell

@@ -16,7 +16,6 @@ from pathlib import Path
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.sources.markdown import CALLOUT_LABELS, fold, slug
 
-TODO = "À compléter"
 # A page is what a listener skips at a time: past this many characters (about five minutes of speech) a
 # document without headings is cut, well below the validator's limit.
 SPLIT_AT = 6000
@@ -93,11 +92,14 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
                       + f" ({depth} levels).")
     else:
         report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
-    data: dict = {"title": title, "publisher": TODO, "description": TODO,
-                  "date": doc.date or dt.date.today()}
-    report.append(f"Publisher and description are '{TODO}': write them at the top of the draft.")
-    report.append(f"date: {data['date']} " + ("(from the document)" if doc.date else
-                                              "(today: no date was found in the document; change it)"))
+    data: dict = {"title": title}
+    if doc.date:
+        data["date"] = doc.date
+    report.append("publisher: and description: are optional; add them at the top of the draft to name your "
+                  "association in the podcast apps and the MP3 tags.")
+    report.append(f"date: {doc.date} (from the document)" if doc.date else
+                  "No date in the document: none was invented. The feed will use the day the guide file last "
+                  "changed; add `date: YYYY-MM-DD` to fix it.")
     parts: list[dict] = []
     chapters: list[dict] = []
     chapter = page = None

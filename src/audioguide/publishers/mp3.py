@@ -46,9 +46,10 @@ def _save(tags: ID3, path: Path) -> None:
 def _common(tags: ID3, guide, cover: bytes, title: str, description: str) -> None:
     tags.add(TIT2(encoding=3, text=[title]))
     tags.add(TALB(encoding=3, text=[guide.title]))
-    tags.add(TPE1(encoding=3, text=[guide.publisher]))
-    tags.add(TPE2(encoding=3, text=[guide.publisher]))
-    tags.add(TPUB(encoding=3, text=[guide.publisher]))
+    if guide.publisher:  # optional: an empty artist would show as a blank line in players
+        tags.add(TPE1(encoding=3, text=[guide.publisher]))
+        tags.add(TPE2(encoding=3, text=[guide.publisher]))
+        tags.add(TPUB(encoding=3, text=[guide.publisher]))
     tags.add(TCON(encoding=3, text=["Speech"]))
     tags.add(TLAN(encoding=3, text=["fre"]))
     tags.add(TYER(encoding=3, text=[f"{guide.date.year:04d}"]))

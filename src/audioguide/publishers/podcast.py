@@ -77,10 +77,11 @@ def build_feed(manifest: dict, base_url: str) -> bytes:
     _el(img, "title", _clean(g["title"]))
     _el(img, "link", g.get("link") or base_url)
     _el(ch, "itunes:image", href=url(manifest["cover"]))
-    _el(ch, "itunes:author", _clean(g["publisher"]))
+    author = g["publisher"] or g["title"]  # Apple asks for an author; a guide without a publisher is its own
+    _el(ch, "itunes:author", _clean(author))
     _el(ch, "itunes:summary", _clean(title + ". " + g["description"]))
     owner = _el(ch, "itunes:owner")
-    _el(owner, "itunes:name", _clean(g["publisher"]))
+    _el(owner, "itunes:name", _clean(author))
     if g.get("email"):
         _el(owner, "itunes:email", g["email"])
     _el(ch, "itunes:category", text="Health & Fitness")
