@@ -1,8 +1,15 @@
-"""Page -> narration script: where-am-I announcements, paragraphs, lists with pauses, callouts, links, cues."""
+"""Page -> narration script: where-am-I announcements, paragraphs, lists with pauses, callouts, links, cues.
+
+Every segment carries two forms of the same words: `written`, the guide's text as a reader sees it (markup
+stripped, nothing spelled out), and `text`, the spoken form only the engine receives. The written text is cut
+first (sentences, then clauses short enough for a caption), and each piece is narrated on its own, so each
+written piece has exactly one clip and the audio gives its start and end.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
@@ -11,8 +18,14 @@ from audioguide.narration.pipeline import Normalizer
 # Silence after each kind of segment, in milliseconds: long enough to hear structure, short enough
 # not to feel like the player stopped.
 PAUSES = {"announce": 700, "heading": 500, "sentence": 250, "paragraph": 650, "item": 450, "last-item": 650,
-          "callout": 350, "link": 650, "cue": 500}
+          "callout": 350, "link": 650, "cue": 500, "clause": 200}
 MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
+# Caption practice: at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text is one
+# caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
+# grow when said ("3422" -> "trente-quatre vingt-deux"): espeak-ng at 145 words/min says about 15 characters
+# a second, so 85 spoken characters stay under 6 s, short of the 7 s limit.
+CAPTION_WIDTH, CAPTION_LINES = 42, 2
+MAX_SPOKEN_CHARS = 85
 
 
 @dataclass
@@ -20,8 +33,13 @@ class Segment:
     """One stretch of speech followed by a silence; the unit of synthesis, caching and timing."""
 
     text: str
+    """Spoken form: what the engine says."""
     pause_ms: int
     kind: str = "sentence"
+    written: str = ""
+    """Written form of the same words, for every text output (transcripts, tags, kiosk, feed)."""
+    cont: bool = False
+    """The sentence goes on in the next segment (a long sentence cut at a clause for its caption)."""
 
 
 @dataclass
@@ -34,6 +52,23 @@ class PageScript:
     @property
     def transcript(self) -> str:
         return "\n".join(s.text for s in self.segments)
+
+    @property
+    def written(self) -> str:
+        """The page as a reader sees it: one line per sentence."""
+        return join_sentences(self.segments)
+
+
+def join_sentences(segments) -> str:
+    """Written segments (or cue dicts) back into sentences, one per line."""
+    lines, cur = [], ""
+    for s in segments:
+        written, cont = (s["written"], s.get("cont", False)) if isinstance(s, dict) else (s.written, s.cont)
+        cur = f"{cur} {written}" if cur else written
+        if not cont:
+            lines.append(cur)
+            cur = ""
+    return "\n".join(lines + ([cur] if cur else []))
 
 
 def _lower_first(title: str) -> str:
@@ -65,6 +100,76 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+
+
+def display_url(url: str) -> str:
+    """An address as printed: without the scheme, which nobody types ("ameli.fr/assure")."""
+    return re.sub(r"^https?://", "", url.strip(), flags=re.I).rstrip("/")
+
+
+def written_form(text: str) -> str:
+    """The guide's text for readers: markup stripped, typography normalised, nothing spelled out."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({display_url(m.group(2))})" if m.group(1) else
+                        display_url(m.group(2)), text)
+    text = re.sub(r"<((?:https?://|mailto:)[^>\s]+)>", lambda m: display_url(m.group(1)), text)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(?m)^\s*#{1,6}\s+", "", text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """Caption lines: one if it fits, else the most balanced cut at a space (or after a "/" in an address);
+    more than CAPTION_LINES lines only when no cut fits."""
+    if len(text) <= width:
+        return [text]
+    # Never start a line with French spaced punctuation; rather end one on punctuation than on "le" or "de".
+    cuts = [(m.start(), m.end()) for m in re.finditer(r" (?![:;?!»])|(?<=/)(?=\S)", text)]
+    best = None
+    for a, b in cuts:
+        first, second = text[:a].rstrip(), text[b:].lstrip()
+        if first and second and len(first) <= width and len(second) <= width:
+            score = max(len(first), len(second)) - 8 * (first[-1] in ",.;:!?") \
+                + 8 * (first.rsplit(" ", 1)[-1].lower() in _WEAK_ENDS)
+            if best is None or score < best[0]:
+                best = (score, [first, second])
+    if best:
+        return best[1]
+    lines, line = [], ""
+    for word in text.split(" "):
+        while len(word) > width:  # an unbreakable token: cut it, rather than overflow the screen
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
+
+
+def fits_caption(text: str) -> bool:
+    return len(wrap_caption(text)) <= CAPTION_LINES
+
+
+# Where a long sentence may be cut for its captions: after a comma, semicolon or colon, before a parenthesis
+# or a spaced dash. Never inside a number ("10 000", "06 12 34 56 78").
+_CLAUSE_CUT = re.compile(r"(?<=[,;:)])\s+|\s+(?=[(–—])")
+_NUMBERY = re.compile(r"^[\d.,+()]+$")
+_WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
+              "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
+
+
 class ScriptWriter:
     """Writes the narration of every page of a guide; pure text, no audio."""
 
@@ -72,14 +177,77 @@ class ScriptWriter:
         self.guide = guide
         self.say = normalizer or Normalizer(guide.lexicon)
 
-    def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
-        spoken = self.say(raw)
-        if not spoken:
+    def _spoken(self, written: str) -> str:
+        spoken = self.say(written)
+        # A clause cut at a comma keeps it, so the engine's intonation says "more to come".
+        if spoken and written[-1:] in ",;" and spoken[-1:] not in ",;.!?…:":
+            spoken += ","
+        return spoken
+
+    def _fits(self, written: str) -> bool:
+        return fits_caption(written) and len(self.say(written)) <= MAX_SPOKEN_CHARS
+
+    def _pack(self, pieces: list[str], sep: str = " ") -> list[str]:
+        """Join neighbouring pieces while the result is still one caption."""
+        out: list[str] = []
+        for p in pieces:
+            if out and self._fits(out[-1] + sep + p):
+                out[-1] += sep + p
+            else:
+                out.append(p)
+        return out
+
+    def _words(self, clause: str) -> list[str]:
+        """A clause too long for one caption, cut between words (never between the groups of a number)."""
+        words = clause.split(" ")
+        groups: list[str] = []
+        for w in words:
+            if groups and _NUMBERY.match(w) and _NUMBERY.match(groups[-1].rsplit(" ", 1)[-1]):
+                groups[-1] += " " + w
+            else:
+                groups.append(w)
+        chunks = self._pack(groups)
+        # A caption should not end on "au", "de", "et"…: move such words to the start of the next one.
+        for i in range(len(chunks) - 1):
+            head, _, last = chunks[i].rpartition(" ")
+            if head and last.lower() in _WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}"):
+                chunks[i], chunks[i + 1] = head, f"{last} {chunks[i + 1]}"
+        return chunks
+
+    def _pieces(self, sentence: str) -> list[str]:
+        """One written sentence -> caption-sized pieces, cut at clause boundaries, then between words."""
+        if self._fits(sentence):
+            return [sentence]
+        clauses = [c for c in _CLAUSE_CUT.split(sentence) if c]
+        return self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._words(c))])
+
+    def _segments(self, written: str, last_kind: str, mark: str = ".") -> list[Segment]:
+        """Written text -> segments: sentences, each cut into captions, each piece narrated on its own."""
+        written = written_form(written)
+        if not written:
             return []
-        sentences = split_sentences(_end(spoken))
-        segs = [Segment(s, PAUSES["sentence"]) for s in sentences]
+        segs: list[Segment] = []
+        for sentence in split_sentences(written):
+            pieces = self._pieces(sentence)
+            for i, piece in enumerate(pieces):
+                spoken = self._spoken(piece)
+                if spoken:
+                    last = i == len(pieces) - 1
+                    segs.append(Segment(spoken, PAUSES["sentence" if last else "clause"], "sentence", piece,
+                                        cont=not last))
+        if not segs:
+            return []
+        segs[-1].cont = False
+        if mark:
+            segs[-1].text = _end(segs[-1].text, mark)
+        for seg in segs:
+            if last_kind in ("announce", "cue"):
+                seg.kind = last_kind  # every piece of the frame is frame: the phone cuts the whole end cue
         segs[-1].pause_ms, segs[-1].kind = PAUSES[last_kind], last_kind
         return segs
+
+    def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
+        return self._segments(raw, last_kind)
 
     def announcement(self, chapter: Chapter, page: Page, index: int) -> str:
         n = len(chapter.pages)
@@ -95,23 +263,36 @@ class ScriptWriter:
             if b.kind == "p":
                 segs += self._para(b.text)
             elif b.kind == "heading":
-                segs += self._para(_end(b.text), "heading")
+                segs += self._para(b.text, "heading")
             elif b.kind == "list":
                 for i, item in enumerate(b.items):
                     last = i == len(b.items) - 1
                     segs += self._para(item, "last-item" if last else "item")
             elif b.kind == "link":
-                host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
-                segs += self._para(f"{_end(b.text, '')} : {host}", "link")
+                segs += self.link(b)
             elif b.kind in CALLOUTS:
-                segs.append(Segment(f"{CALLOUTS[b.kind]} :", PAUSES["callout"], "callout"))
+                segs.append(Segment(f"{CALLOUTS[b.kind]} :", PAUSES["callout"], "callout", f"{CALLOUTS[b.kind]} :"))
                 segs += self.blocks(b.children)
         return segs
 
+    def link(self, b: Block) -> list[Segment]:
+        """Said as "label : ameli point f r" (the host only); written with its address as printed."""
+        label = written_form(_end(b.text, ""))
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
+        spoken = self.say(f"{label} : {host}")
+        written = f"{label} : {display_url(b.url)}"
+        if fits_caption(written) and len(spoken) <= MAX_SPOKEN_CHARS:
+            return [Segment(_end(spoken), PAUSES["link"], "link", written)]
+        # Too long for one caption: the label, then the address, each its own clip.
+        segs = self._segments(f"{label} :", "sentence", mark="")
+        for seg in segs:
+            seg.pause_ms, seg.cont = PAUSES["clause"], True
+        return segs + [Segment(_end(self.say(host)), PAUSES["link"], "link", display_url(b.url))]
+
     def page(self, chapter: Chapter, page: Page, index: int) -> PageScript:
         script = PageScript(chapter, page, index)
-        script.segments.append(Segment(_end(self.say(self.announcement(chapter, page, index)), ""),
-                                       PAUSES["announce"], "announce"))
+        # The announcement is worded with digits ("partie 1 sur 6"): that is its written form as it stands.
+        script.segments += self._segments(self.announcement(chapter, page, index), "announce", mark="")
         if page.narration:
             for para in re.split(r"\n\s*\n", page.narration.strip()):
                 script.segments += self._para(para)
@@ -123,7 +304,7 @@ class ScriptWriter:
         """A menu prompt or message, narrated like the guide (same normaliser, same sentence pauses)."""
         return self._para(text)
 
-    def end_cue(self, chapter: Chapter) -> Segment:
+    def end_cue(self, chapter: Chapter) -> list[Segment]:
         chapters = self.guide.chapters
         i = chapters.index(chapter)
         if i + 1 < len(chapters):
@@ -131,9 +312,9 @@ class ScriptWriter:
             text = f"Fin de : {chapter.title}. À suivre : {nxt.title}."
         else:
             text = f"Fin de : {chapter.title}. C'est la fin du guide {self.guide.title}. Merci de votre écoute."
-        return Segment(self.say(text), PAUSES["cue"], "cue")
+        return self._segments(text, "cue", mark="")
 
     def chapter(self, chapter: Chapter) -> list[PageScript]:
         pages = [self.page(chapter, p, i) for i, p in enumerate(chapter.pages, 1)]
-        pages[-1].segments.append(self.end_cue(chapter))
+        pages[-1].segments += self.end_cue(chapter)
         return pages
