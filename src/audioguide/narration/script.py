@@ -209,8 +209,10 @@ class ScriptWriter:
         chunks = self._pack(groups)
         # A caption should not end on "au", "de", "et"…: move such words to the start of the next one.
         for i in range(len(chunks) - 1):
-            head, _, last = chunks[i].rpartition(" ")
-            if head and last.lower() in _WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}"):
+            for _ in range(3):  # "… ou le | 01 23 …": both move
+                head, _, last = chunks[i].rpartition(" ")
+                if not (head and last.lower() in _WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}")):
+                    break
                 chunks[i], chunks[i + 1] = head, f"{last} {chunks[i + 1]}"
         return chunks
 
