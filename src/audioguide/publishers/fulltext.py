@@ -139,8 +139,8 @@ def _anchor(*ids: str) -> str:
 
 def guide_html(guide: Guide) -> str:
     esc = html.escape
-    body = [f"<h1>{inline_html(guide.title)}</h1>"]
-    body += [f"<p>{inline_html(x)}</p>" for x in (guide.subtitle, guide.publisher) if x]
+    body = ["<header>", f"<h1>{inline_html(guide.title)}</h1>"]
+    body += [f"<p>{inline_html(x)}</p>" for x in (guide.subtitle, guide.publisher) if x] + ["</header>"]
     toc, sections, part = [], [], None
     for ch in guide.chapters:
         level = 3 if ch.part else 2
