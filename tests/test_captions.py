@@ -44,7 +44,7 @@ def speech_bounds(mp3) -> tuple[list[float], list[float]]:
     """(speech starts, speech ends) in the audio, from ffmpeg's silencedetect."""
     err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(mp3), "-af",
                           "silencedetect=noise=-45dB:d=0.12", "-f", "null", "-"],
-                         capture_output=True, text=True, check=True).stderr
+                         capture_output=True, text=True, errors="replace", check=True).stderr  # tags may be cut mid-character
     ends = [float(x) for x in re.findall(r"silence_start: ([\d.]+)", err)]
     starts = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", err)]
     return starts, ends

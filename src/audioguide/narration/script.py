@@ -26,6 +26,7 @@ MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized 
 # a second, so 85 spoken characters stay under 6 s, short of the 7 s limit.
 CAPTION_WIDTH, CAPTION_LINES = 42, 2
 MAX_SPOKEN_CHARS = 85
+MIN_SPOKEN_CHARS = 18  # about 1.2 s said: a shorter piece ("Concrètement,") joins a neighbour
 
 
 @dataclass
@@ -176,16 +177,23 @@ class ScriptWriter:
     def __init__(self, guide: Guide, normalizer: Normalizer | None = None):
         self.guide = guide
         self.say = normalizer or Normalizer(guide.lexicon)
+        self._memo: dict[str, str] = {}  # cutting a sentence says the same pieces several times
+
+    def _say(self, written: str) -> str:
+        said = self._memo.get(written)
+        if said is None:
+            said = self._memo[written] = self.say(written)
+        return said
 
     def _spoken(self, written: str) -> str:
-        spoken = self.say(written)
+        spoken = self._say(written)
         # A clause cut at a comma keeps it, so the engine's intonation says "more to come".
         if spoken and written[-1:] in ",;" and spoken[-1:] not in ",;.!?…:":
             spoken += ","
         return spoken
 
     def _fits(self, written: str) -> bool:
-        return fits_caption(written) and len(self.say(written)) <= MAX_SPOKEN_CHARS
+        return fits_caption(written) and len(self._say(written)) <= MAX_SPOKEN_CHARS
 
     def _pack(self, pieces: list[str], sep: str = " ") -> list[str]:
         """Join neighbouring pieces while the result is still one caption."""
@@ -206,7 +214,19 @@ class ScriptWriter:
                 groups[-1] += " " + w
             else:
                 groups.append(w)
-        chunks = self._pack(groups)
+        # Longest prefix that fits, found by bisection: saying each candidate is the costly part.
+        chunks: list[str] = []
+        start = 0
+        while start < len(groups):
+            lo, hi = start + 1, len(groups)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if self._fits(" ".join(groups[start:mid])):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            chunks.append(" ".join(groups[start:lo]))
+            start = lo
         # A caption should not end on "au", "de", "et"…: move such words to the start of the next one.
         for i in range(len(chunks) - 1):
             for _ in range(3):  # "… ou le | 01 23 …": both move
@@ -216,12 +236,38 @@ class ScriptWriter:
                 chunks[i], chunks[i + 1] = head, f"{last} {chunks[i + 1]}"
         return chunks
 
+    def _balanced(self, text: str) -> list[str]:
+        """Two pieces of even spoken length, cut between words, at a comma if one is near."""
+        words = text.split(" ")
+        cuts = []
+        for i in range(1, len(words)):
+            a, b = " ".join(words[:i]), " ".join(words[i:])
+            if not (_NUMBERY.match(words[i - 1]) and _NUMBERY.match(words[i])):
+                score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in _WEAK_ENDS)
+                cuts.append((score, i, [a, b]))
+        # Ranked on the written lengths; only the best few are said, to check they fit.
+        for _, _, pair in sorted(cuts)[:4]:
+            if self._fits(pair[0]) and self._fits(pair[1]):
+                return pair
+        return self._words(text)
+
     def _pieces(self, sentence: str) -> list[str]:
         """One written sentence -> caption-sized pieces, cut at clause boundaries, then between words."""
         if self._fits(sentence):
             return [sentence]
         clauses = [c for c in _CLAUSE_CUT.split(sentence) if c]
-        return self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._words(c))])
+        pieces = self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._words(c))])
+        # A piece said in under a second cannot be a caption of its own (1 s minimum): it joins its shorter
+        # neighbour, and when the two no longer fit one caption they are cut again, evenly.
+        i = 0
+        while i < len(pieces) and len(pieces) > 1:
+            if len(self._say(pieces[i])) < MIN_SPOKEN_CHARS:
+                j = i + 1 if i == 0 or i + 1 < len(pieces) and len(pieces[i + 1]) < len(pieces[i - 1]) else i - 1
+                a, b = min(i, j), max(i, j)
+                merged = f"{pieces[a]} {pieces[b]}"
+                pieces[a:b + 1] = [merged] if self._fits(merged) else self._balanced(merged)
+            i += 1
+        return pieces
 
     def _segments(self, written: str, last_kind: str, mark: str = ".") -> list[Segment]:
         """Written text -> segments: sentences, each cut into captions, each piece narrated on its own."""
