@@ -52,7 +52,8 @@ class PageScript:
 
     @property
     def transcript(self) -> str:
-        return "\n".join(s.text for s in self.segments)
+        """The page as said: one line per sentence (and one for the frame)."""
+        return join_sentences(self.segments, spoken=True)
 
     @property
     def written(self) -> str:
@@ -60,11 +61,12 @@ class PageScript:
         return join_sentences(self.segments)
 
 
-def join_sentences(segments) -> str:
-    """Written segments (or cue dicts) back into sentences, one per line."""
+def join_sentences(segments, spoken: bool = False) -> str:
+    """Segments (or cue dicts) back into whole sentences, one per line: written form, or spoken."""
     lines, cur = [], ""
     for s in segments:
-        written, cont = (s["written"], s.get("cont", False)) if isinstance(s, dict) else (s.written, s.cont)
+        key = "text" if spoken else "written"
+        written, cont = (s[key], s.get("cont", False)) if isinstance(s, dict) else (getattr(s, key), s.cont)
         cur = f"{cur} {written}" if cur else written
         if not cont:
             lines.append(cur)
@@ -288,9 +290,9 @@ class ScriptWriter:
         segs[-1].cont = False
         if mark:
             segs[-1].text = _end(segs[-1].text, mark)
-        for seg in segs:
-            if last_kind in ("announce", "cue"):
-                seg.kind = last_kind  # every piece of the frame is frame: the phone cuts the whole end cue
+        if last_kind in ("announce", "cue"):
+            for seg in segs:  # every clip of the frame is frame (the phone cuts the whole end cue), on one line
+                seg.kind, seg.cont = last_kind, seg is not segs[-1]
         segs[-1].pause_ms, segs[-1].kind = PAUSES[last_kind], last_kind
         return segs
 
