@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from mutagen.mp3 import MP3
 
 from audioguide.audio import measure_loudness
 from audioguide.build import build
+from audioguide.files import OWNERSHIP_NAME
 
 from conftest import needs_tools, settings_for
 
@@ -35,7 +37,11 @@ def test_outputs_and_manifest(mini_build):
         assert c["pages"][0]["start"] == 0 and c["pages"][-1]["end"] <= c["duration"] + 0.1
         for rel in c["transcript"].values():
             assert (out / rel).exists()
-    assert json.loads((out / "manifest.json").read_text())["whole"]["mp3"] == "mini-complet.mp3"
+    # MP3 names carry the start of their sha256: a feed or manifest never names a file holding other bytes.
+    whole = json.loads((out / "manifest.json").read_text())["whole"]
+    assert re.fullmatch(r"mini-complet\.[0-9a-f]{12}\.mp3", whole["mp3"])
+    for item in m["chapters"] + [whole]:
+        assert item["mp3"].rsplit(".", 2)[1] == item["sha256"][:12]
 
 
 def test_mp3_format(mini_build):
@@ -48,13 +54,15 @@ def test_mp3_format(mini_build):
 def test_id3_tags(mini_build):
     m = mini_build.manifest
     tags = ID3(mini_build.out_dir / m["chapters"][1]["mp3"])
-    assert tags["TIT2"].text == ["02. Le DMP"]
+    assert tags.version == (2, 3, 0)
+    assert tags["TIT2"].text == ["Le DMP"]  # no "02.": screen readers would say "zéro deux point"
     assert tags["TALB"].text == ["Guide d'essai & <test>"]
     assert tags["TPE1"].text == ["Association Test"]
     assert tags["TRCK"].text == ["2/2"]
     assert tags["TCON"].text == ["Speech"]
     assert tags["TLAN"].text == ["fre"]
-    assert str(tags["TDRC"].text[0]) == "2024"
+    raw = ID3(mini_build.out_dir / m["chapters"][1]["mp3"], translate=False)  # as stored, not upgraded to v2.4
+    assert raw["TYER"].text == ["2024"] and "TDRC" not in raw  # v2.3 frames only
     assert "Qu'est-ce que c'est ?" in tags["COMM::fre"].text[0]
     apic = tags.getall("APIC")[0]
     assert apic.mime == "image/jpeg" and apic.data[:3] == b"\xff\xd8\xff"
@@ -83,11 +91,18 @@ def test_chapters_in_time_order_with_titles(mini_build):
 
     whole = out / m["whole"]["mp3"]
     wch = ffprobe(whole, "-show_chapters")["chapters"]
-    assert [c["tags"]["title"] for c in wch] == ["Introduction", "Le DMP"]
-    assert float(wch[1]["start_time"]) == pytest.approx(m["chapters"][0]["duration"], abs=0.1)
+    pages = [(c, p) for c in m["chapters"] for p in c["pages"]]
+    assert len(wch) == len(pages)  # one mark per page, not per chapter
+    assert wch[0]["tags"]["title"] == "Introduction : Bienvenue"
+    assert wch[len(m["chapters"][0]["pages"])]["tags"]["title"] == "Le DMP : Qu'est-ce que c'est ?"
+    assert float(wch[len(m["chapters"][0]["pages"])]["start_time"]) == \
+        pytest.approx(m["chapters"][0]["duration"], abs=0.1)
+    starts = [float(c["start_time"]) for c in wch]
+    assert starts == sorted(starts)
     ctocs = {t.element_id: t for t in ID3(whole).getall("CTOC")}
     assert ctocs["toc"].child_element_ids == ["c001", "part-01"]
     assert ctocs["part-01"].child_element_ids == ["c002"]
+    assert ctocs["c002"].child_element_ids == [f"c002p{i:03d}" for i in range(1, len(ch["pages"]) + 1)]
 
 
 def test_loudness_on_encoded_mp3(mini_build):
@@ -97,6 +112,27 @@ def test_loudness_on_encoded_mp3(mini_build):
         lufs, tp = measure_loudness(f, true_peak=True)
         assert -17.0 <= lufs <= -15.0, (f.name, lufs)
         assert tp is not None and tp <= -1.0, (f.name, tp)
+
+
+def test_whole_file_has_an_info_header_and_no_mark_past_the_audio(mini_build):
+    """Without a Xing/Info frame some players cannot seek in, or show the length of, the 53-minute file."""
+    from audioguide.audio import mp3_frames
+
+    m = mini_build.manifest
+    whole = mini_build.out_dir / m["whole"]["mp3"]
+    data = whole.read_bytes()
+    start, end, frames, _ = mp3_frames(data, whole.name)
+    tag_end = 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])
+    info = data[tag_end:start]
+    assert info[21:25] == b"Info", "the first frame after the tag must be the Info header"
+    assert int.from_bytes(info[29:33], "big") == frames
+    assert int.from_bytes(info[33:37], "big") == end - tag_end
+    length = MP3(whole).info.length
+    assert length == pytest.approx(sum(c["duration"] for c in m["chapters"]), abs=0.05)
+    marks = ID3(whole).getall("CHAP")
+    assert max(c.end_time for c in marks) <= int(length * 1000)
+    for c in marks:
+        assert c.start_time < c.end_time
 
 
 def test_durations_add_up(mini_build):
@@ -111,7 +147,9 @@ def test_vtt_follows_narration(mini_build):
     assert vtt.startswith("WEBVTT")
     assert "Le DMP est un carnet de santé numérique." in vtt and "D.M.P." not in vtt
     txt = (out / ch["transcript"]["txt"]).read_text()
-    assert "Attention :" in txt and "www.ameli.fr/assure" in txt and "point f r" not in txt
+    # The page title says "attention"; the callout label is not said a second time. Written: digits, addresses.
+    assert "Page 2 : attention" in txt and "Attention :" not in txt
+    assert "www.ameli.fr/assure" in txt and "point f r" not in txt
 
 
 def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_guide):
@@ -130,7 +168,8 @@ def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_gu
     assert edited.phone_encoded == 1  # the introduction's phone pages
     changed = {p for p in before if p.exists() and p.read_bytes() != before[p]}
     names = {p.relative_to(first.out_dir).as_posix() for p in changed}
-    assert "audio/02-dmp.mp3" not in names and not any("02-dmp" in n for n in names)
+    assert not any("02-dmp" in n for n in names)
+    assert len(list(first.out_dir.glob("audio/01-introduction.*.mp3"))) == 2  # the previous one kept for one build
     assert {n for n in names if n.startswith("phone/sounds/")} == \
         {f"phone/sounds/01-introduction-p01.{e}" for e in ("sln", "wav", "ulaw", "alaw", "g722")}
 
@@ -139,8 +178,9 @@ def test_two_clean_builds_are_byte_identical(tmp_path, mini_guide):
     """MP3s, feed, manifest, phone bundle and kiosk: same bytes, whatever the job count."""
     a = build(mini_guide, settings_for(tmp_path / "a", jobs=1))
     b = build(mini_guide, settings_for(tmp_path / "b", jobs=3))
-    files_a = sorted(p.relative_to(a.out_dir) for p in a.out_dir.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(b.out_dir) for p in b.out_dir.rglob("*") if p.is_file())
+    # The ownership record is left out: it holds each file's mtime.
+    files_a = sorted(p.relative_to(a.out_dir) for p in a.out_dir.rglob("*") if p.is_file() and p.name != OWNERSHIP_NAME)
+    files_b = sorted(p.relative_to(b.out_dir) for p in b.out_dir.rglob("*") if p.is_file() and p.name != OWNERSHIP_NAME)
     assert files_a == files_b
     assert {"feed.xml", "manifest.json", "phone/extensions.conf", "phone/sounds/menu-main.ulaw",
             "kiosk/index.html"} <= {p.as_posix() for p in files_a}

@@ -34,7 +34,7 @@ def test_narrate_stdin():
 def test_narrate_page():
     r = run("narrate", str(ESANTE), "--page", "mon-espace-sante/quest-ce-que-cest")
     assert r.returncode == 0
-    assert "Chapitre deux, Dossier patient. Mon espace santé, partie un sur six" in r.stdout
+    assert "Partie deux, Dossier patient. Sujet un : Mon espace santé. Page un sur six" in r.stdout
 
 
 def test_narrate_unknown_page_is_clear():

@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import os
 import shutil
 import subprocess
 import threading
@@ -18,7 +19,7 @@ from audioguide.build import build, choose_engine
 from audioguide.cli import cli
 from audioguide.config import BuildSettings
 from audioguide.exceptions import EngineError
-from audioguide.tts.base import RATE
+from audioguide.tts.base import RATE, bound_text
 from audioguide.tts.gtts_engine import MAX_CHARS, GttsEngine, chunk_text
 from conftest import needs_tools, settings_for
 
@@ -82,7 +83,7 @@ def test_build_with_piper_voice(joe, tmp_path, mini_guide):
     r = build(mini_guide, s)
     assert r.manifest["engine"]["name"] == "piper" and r.manifest["engine"]["voice"] == joe.name
     dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                                str(r.out_dir / "audio" / "02-dmp.mp3")], capture_output=True, text=True).stdout)
+                                str(r.out_dir / r.manifest["chapters"][1]["mp3"])], capture_output=True, text=True).stdout)
     assert dur > 5
 
 
@@ -274,3 +275,100 @@ def test_espeak_voices_variants_rate_and_pitch(tmp_path):
         assert stats[3] > 0.02 and ident != id_base
     high, id_high = say("high", pitch=80)
     assert id_high != id_base and (tmp_path / "high.wav").read_bytes() != (tmp_path / "base.wav").read_bytes()
+
+
+# --- what reaches an engine is bounded, and its failures say which text -------------------------------------
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("Bonjour.", ["Bonjour."]),
+    ("", [""]),
+    ("a" * 41, ["a" * 40 + " a"]),
+    ("Le " + "A.B.C.D.E." * 5 + " fin.", ["Le A.B.C.D.E.A.B.C.D.E.A.B.C.D.E.A.B.C.D.E. A.B.C.D.E. fin."]),
+    ("voir www.exemple.fr/un-chemin-vraiment-tres-long/et-encore", ["voir www.exemple.fr/un-chemin-vraiment-tres- "
+                                                                    "long/et-encore"]),
+])
+def test_bound_text_breaks_over_long_words(text, pieces):
+    assert bound_text(text) == pieces
+
+
+def test_bound_text_cuts_over_long_text_at_sentence_then_clause_then_word_ends():
+    sentences = "Une phrase courte, avec une virgule. " * 60
+    pieces = bound_text(sentences, max_chars=200)
+    assert all(p.endswith("virgule.") and len(p) <= 200 for p in pieces)
+    assert " ".join(pieces).split() == sentences.split()  # nothing lost, nothing added
+    clauses = "une proposition sans point, " * 30
+    assert all(p.endswith(",") for p in bound_text(clauses, max_chars=200)[:-1])
+    words = "mot " * 300
+    assert [len(p) for p in bound_text(words, max_chars=200)] == [199] * 6
+
+
+@needs_tools
+def test_espeak_speaks_a_150_letter_capital_word_and_a_2000_character_sentence(tmp_path, mini_guide):
+    """Both used to crash espeak-ng ("stack smashing") or be blamed on the installation: now the page is built,
+    the word spelled and the sentence spoken whole."""
+    from audioguide.narration.pipeline import normalize
+    from audioguide.tts.espeak import EspeakEngine
+
+    word = "".join(LETTERS[i % 26] for i in range(150))
+    engine = EspeakEngine(BuildSettings())
+    spelled = normalize(f"Le sigle {word} est long.")
+    assert len(max(spelled.split(), key=len)) > 250  # spelled out letter by letter: what crashed espeak-ng
+    engine.speak(spelled, tmp_path / "word.wav")
+    rate, channels, seconds, rms = wav_stats(tmp_path / "word.wav")
+    assert (rate, channels) == (RATE, 1) and seconds > 150 * 0.15 and rms > 0.02  # every letter heard, 0.2 s each
+
+    g = mini_guide / "guide.yaml"
+    long_sentence = ("Votre médecin peut consulter le dossier avec votre accord " * 35).strip() + "."
+    assert len(long_sentence) > 2000
+    g.write_text(g.read_text().replace("Le DMP est un carnet de santé numérique.",
+                                       f"Le sigle {word} est long. {long_sentence}"))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["build", str(mini_guide), "--out", str(out), "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    page = next(p for c in manifest["chapters"] if c["id"] == "dmp" for p in c["pages"])
+    engine.speak(normalize(long_sentence), tmp_path / "sentence.wav")
+    # Both whole on the page: at least as long as the word and the sentence spoken on their own (about 2.5 min).
+    assert page["end"] - page["start"] > 0.95 * (seconds + wav_stats(tmp_path / "sentence.wav")[2]) > 120
+
+
+def _espeak_wrapper(bin_dir: Path, crash_if: str) -> None:
+    """An espeak-ng on PATH that aborts when its input holds `crash_if` ("" = always), else runs the real one."""
+    real = shutil.which("espeak-ng")
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "espeak-ng"
+    script.write_text(f"""#!/bin/sh
+if [ "$1" = "--version" ] || [ "$1" = "--voices=fr" ]; then exec {real} "$@"; fi
+input=$(cat)
+case "$input" in *{crash_if}*) echo "*** stack smashing detected ***: terminated" >&2; kill -ABRT $$;; esac
+printf '%s' "$input" | exec {real} "$@"
+""")
+    script.chmod(0o755)
+
+
+@needs_tools
+def test_an_espeak_crash_names_the_page_and_the_text_not_the_installation(tmp_path, mini_guide, monkeypatch):
+    g = mini_guide / "guide.yaml"
+    g.write_text(g.read_text().replace("Appelez le 15 en cas d'urgence.", "Appelez le 15 zorglub."))
+    _espeak_wrapper(tmp_path / "bin", "zorglub")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    res = CliRunner().invoke(cli, ["build", str(mini_guide), "--out", str(tmp_path / "o"), "--cache",
+                                   str(tmp_path / "c"), "--jobs", "1"])
+    assert res.exit_code == 3 and "Traceback" not in res.output, res.output
+    assert "Page dmp/attention: espeak-ng failed on the text «Appelez le quinze zorglub.»" in res.output
+    assert "SIGABRT" in res.output and "though it speaks other text" in res.output
+    assert "reinstall" not in res.output
+
+
+@needs_tools
+def test_an_espeak_that_speaks_nothing_is_blamed_on_the_installation(tmp_path, mini_guide, monkeypatch):
+    _espeak_wrapper(tmp_path / "bin", "")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    res = CliRunner().invoke(cli, ["build", str(mini_guide), "--out", str(tmp_path / "o"), "--cache",
+                                   str(tmp_path / "c"), "--jobs", "1"])
+    assert res.exit_code == 3 and "Traceback" not in res.output, res.output
+    assert "even on a plain sentence" in res.output and "apt-get install --reinstall espeak-ng" in res.output
+    assert not list((tmp_path / "c" / "clips").rglob("*.wav"))

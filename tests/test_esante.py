@@ -70,7 +70,7 @@ def test_announcement_says_where_the_listener_is(guide):
     w = ScriptWriter(guide)
     segs = w.chapter(guide.chapter("mon-espace-sante"))[0].segments
     first = " ".join(s.text for s in segs if s.kind == "announce")  # one clip per sentence, for the captions
-    assert first == "Chapitre deux, Dossier patient. Mon espace santé, partie un sur six : qu'est-ce que c'est ?"
+    assert first == "Partie deux, Dossier patient. Sujet un : Mon espace santé. Page un sur six : qu'est-ce que c'est ?"
 
 
 def test_every_acronym_of_the_guide_is_in_the_lexicon(guide):

@@ -1,33 +1,41 @@
 """Faults are survived: crashing or missing tools, full and read-only disks, SIGKILL at any moment."""
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from mutagen.mp3 import MP3
 
 from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.exceptions import AudioError, EngineError
-from conftest import DATA, needs_tools, settings_for
+from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
+from conftest import needs_tools, settings_for
 
 pytestmark = needs_tools
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every output file's bytes. The ownership record is left out: it holds the files' mtimes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != OWNERSHIP_NAME}
 
 
 def no_half_files(out: Path) -> None:
     """No temp file is left, and every MP3 present is whole."""
-    leftovers = [p.name for p in out.rglob(".*") if p.is_file() and not p.name.startswith(".build")]
+    leftovers = [p.name for p in out.rglob(f"{TEMP_PREFIX}*")]
     assert leftovers == []
     for mp3 in out.rglob("*.mp3"):
         assert MP3(mp3).info.length > 1, mp3
@@ -150,43 +158,200 @@ def test_unwritable_cache_is_explained(tmp_path, mini_guide):
         assert res.exit_code == 5 and "read-only" in res.output and "Traceback" not in res.output
 
 
+# --- what a reader sees: the feed and the manifest always name the bytes they describe ------------------
+
+def published_problems(out: Path, read=None) -> list[str]:
+    """Every MP3 the manifest or the feed names, against what they state (manifest: bytes and sha256; feed:
+    enclosure length). `read(rel)` gives a file's bytes or None when missing; by default from disk."""
+    read = read or (lambda rel: (out / rel).read_bytes() if (out / rel).is_file() else None)
+    problems = []
+    manifest = read("manifest.json")
+    if manifest is not None:
+        m = json.loads(manifest)
+        for item in m["chapters"] + [m["whole"]]:
+            data = read(item["mp3"])
+            if data is None:
+                problems.append(f"manifest names {item['mp3']}, which is missing")
+            elif len(data) != item["bytes"] or hashlib.sha256(data).hexdigest() != item["sha256"]:
+                problems.append(f"manifest: {item['mp3']} holds other bytes than it states")
+    feed = read("feed.xml")
+    if feed is not None:
+        doc = etree.fromstring(feed)
+        base = doc.find(".//{http://www.w3.org/2005/Atom}link").get("href").rsplit("/", 1)[0] + "/"
+        for enc in doc.iter("enclosure"):
+            rel = urlsplit(enc.get("url")).path[len(urlsplit(base).path):]
+            data = read(rel)
+            if data is None or len(data) != int(enc.get("length")):
+                problems.append(f"feed: enclosure {rel} is {'missing' if data is None else 'of another length'}")
+    return problems
+
+
+def edited(guide: Path, where: Path) -> Path:
+    """A copy of the guide with one sentence changed (the introduction, its phone page and the whole file)."""
+    where.mkdir(parents=True)
+    (where / "guide.yaml").write_text((guide / "guide.yaml").read_text()
+                                      .replace("Il dure moins d'une minute.", "Il est très court, et il se lit vite."))
+    return where
+
+
 # --- SIGKILL at any moment ---------------------------------------------------------------------------
 
-def _cmd(guide: Path, out: Path, cache: Path) -> list[str]:
+def _cmd(guide: Path, out: Path, cache: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "audioguide", "-q", "build", str(guide), "--out", str(out), "--cache", str(cache),
-            "--jobs", "2"]
+            "--jobs", "2", "--engine", "silence", *extra]
 
 
-def test_killed_builds_resume_to_the_same_bytes(tmp_path):
-    """Ten builds killed with SIGKILL at moments spread over a whole build, each then run again to the end:
-    the folder matches a clean build's byte for byte, and nothing in it was ever half-written."""
-    guide = DATA / "mini"
-    t0 = time.monotonic()
-    subprocess.run(_cmd(guide, tmp_path / "clean", tmp_path / "clean-cache"), check=True, capture_output=True)
-    total = time.monotonic() - t0
+def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
+    """Backs the README's "byte-identical after a kill" and "never a feed pointing at a file that is not
+    there". Over a published build A, builds of an edit B are killed with SIGKILL at moments spread over a whole
+    build. While it runs and after each kill, the feed and manifest name files that are there with the size and
+    sha256 they state.
+    The next run leaves every file as a clean build of B does, phone bundle included, plus only A's MP3s (kept
+    one build for readers of A's feed); one more run removes those, and the folder is the clean build's."""
+    guide_b = edited(mini_guide, tmp_path / "b" / "mini")
+    build(mini_guide, settings_for(tmp_path / "a", engine="silence", jobs=2))
+    published_a = tmp_path / "a" / "out"
+    tree_a = tree(published_a)
+    subprocess.run(_cmd(guide_b, tmp_path / "clean", tmp_path / "clean-cache"), check=True, capture_output=True)
     reference = tree(tmp_path / "clean")
     assert "manifest.json" in reference and "phone/menu.json" in reference
-    moments = [total * (i + 0.5) / 10 for i in range(10)]
-    killed = 0
+    assert sum(1 for rel in reference if rel.startswith("phone/sounds/")) >= 50
+
+    def over_a(i: int) -> tuple[Path, list[str]]:
+        out = tmp_path / f"out{i}"
+        shutil.copytree(published_a, out)  # copy2 keeps mtimes, as a real folder would have them
+        return out, _cmd(guide_b, out, tmp_path / f"cache{i}")
+
+    def watch(proc, out: Path, until: float) -> list[str]:
+        """A reader looking at the folder every 50 ms while the build runs, until `until` (monotonic)."""
+        seen = []
+        while time.monotonic() < until and proc.poll() is None:
+            seen += published_problems(out)
+            time.sleep(0.05)
+        return seen
+
+    out, cmd = over_a(99)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert watch(proc, out, float("inf")) == [] and proc.wait() == 0
+    total = time.monotonic() - t0
+    moments = [total * (i + 0.5) / 8 for i in range(8)]
+    killed, started = 0, time.monotonic()
     for i, moment in enumerate(moments):
-        out, cache = tmp_path / f"out{i}", tmp_path / f"cache{i}"
-        proc = subprocess.Popen(_cmd(guide, out, cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        time.sleep(moment)
+        if time.monotonic() - started > 240:
+            break  # a slow shared machine: the kills made so far still count
+        out, cmd = over_a(i)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        assert watch(proc, out, time.monotonic() + moment) == [], f"before the kill at {moment:.2f}s"
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             killed += 1
         proc.wait()
-        if (out / "manifest.json").exists():
-            # A reader may look at any moment: whatever the manifest names is already complete.
-            import json
-
-            m = json.loads((out / "manifest.json").read_text())
-            for c in m["chapters"]:
-                assert (out / c["mp3"]).stat().st_size == c["bytes"]
-        subprocess.run(_cmd(guide, out, cache), check=True, capture_output=True)
+        assert published_problems(out) == [], f"kill at {moment:.2f}s"
+        subprocess.run(cmd, check=True, capture_output=True)
+        assert published_problems(out) == []
+        got = tree(out)
+        assert {rel: got.get(rel) for rel in reference} == reference, f"kill at {moment:.2f}s"
+        extra = set(got) - set(reference)
+        assert all(rel.endswith(".mp3") and got[rel] == tree_a[rel] for rel in extra), extra
+        subprocess.run(cmd, check=True, capture_output=True)
         assert tree(out) == reference, f"kill at {moment:.2f}s"
-    assert killed >= 8  # the moments really fell inside the builds
+        no_half_files(out)
+    assert killed >= 5  # the moments really fell inside the builds
+
+
+def test_damaged_phone_and_audio_files_are_repaired(tmp_path, mini_guide):
+    """Phone sounds were "fresh" when they merely existed: a 0-byte .wav or a garbage .ulaw stayed forever."""
+    r = build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+    out = r.out_dir
+    reference = tree(out)
+    sounds = out / "phone" / "sounds"
+    (sounds / "02-dmp-p01.wav").write_bytes(b"")
+    ulaw = sounds / "welcome.ulaw"
+    ulaw.write_bytes(os.urandom(ulaw.stat().st_size))
+    mp3 = out / r.manifest["chapters"][0]["mp3"]
+    mp3.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 2])
+    again = build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+    assert again.phone_encoded == 2 and again.encoded == 1  # dmp pages, welcome prompt; the intro MP3
+    assert tree(out) == reference
+
+
+def test_another_guides_interrupted_build_is_repaired(tmp_path, mini_guide, monkeypatch):
+    """Guide B built into A's folder (explicitly allowed) is stopped after writing its phone sounds over A's
+    but before its state: the next build of A makes every one of them again, instead of "0 files encoded"."""
+    from audioguide.publishers.podcast import PodcastPublisher
+
+    a = build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+    out = a.out_dir
+    reference = tree(out)
+    other = edited(mini_guide, tmp_path / "other")
+    (other / "guide.yaml").write_text((other / "guide.yaml").read_text().replace("id: mini", "id: autre")
+                                      .replace("Le DMP est un carnet", "Le dossier médical partagé est un carnet"))
+
+    def interrupted(self, result):
+        raise KeyboardInterrupt  # Ctrl+C, or a kill: on disk, every file is whole either way
+
+    with monkeypatch.context() as m:
+        m.setattr(PodcastPublisher, "publish", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build(other, settings_for(tmp_path, engine="silence", jobs=1, allow_foreign_files=True))
+    overwritten = [rel for rel in reference if rel.startswith("phone/sounds/") and tree(out)[rel] != reference[rel]]
+    assert len(overwritten) >= 15  # both chapters' pages
+    assert published_problems(out) == []  # A's feed and manifest still name A's files, all there
+
+    again = build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1, allow_foreign_files=True))
+    assert again.phone_encoded == 2  # both chapters' pages made again
+    got = tree(out)
+    assert {rel: got.get(rel) for rel in reference} == reference
+    recorded = {json.loads(x).get("path"): json.loads(x).get("guide")
+                for x in (out / OWNERSHIP_NAME).read_text().splitlines()}
+    assert all(recorded.get(rel) == "autre" for rel in set(got) - set(reference))  # B's own files: not A's to remove
+
+
+def test_serve_never_shows_a_feed_naming_other_bytes(tmp_path, mini_guide):
+    """Backs "a reader never sees a feed pointing at a file that is not there": while `audioguide serve` serves
+    the folder, a reader fetches the manifest, the feed and every MP3 they name, over and over, during
+    rebuilds that change the audio each time; every file is there with the size and sha256 stated."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import quote
+
+    from audioguide.serve import make_server
+
+    g = mini_guide / "guide.yaml"
+    texts = [g.read_text(), (edited(mini_guide, tmp_path / "b") / "guide.yaml").read_text()]
+    out = build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1)).out_dir
+    server = make_server(out, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    stop, problems, rounds = threading.Event(), [], []
+
+    def read(rel: str) -> bytes | None:
+        try:
+            with urllib.request.urlopen(base + quote(rel), timeout=10) as r:
+                return r.read()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise
+
+    def reader():
+        while not stop.is_set():
+            problems.extend(published_problems(out, read))
+            rounds.append(1)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i in range(6):
+            g.write_text(texts[(i + 1) % 2])
+            build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+    finally:
+        stop.set()
+        t.join(30)
+        server.shutdown()
+        server.server_close()
+    assert problems == [] and len(rounds) >= 6
 
 
 # --- one build per output folder ---------------------------------------------------------------------

@@ -170,3 +170,104 @@ def test_missing_guide_file(tmp_path):
     with pytest.raises(GuideError) as exc:
         load_guide(tmp_path)
     assert "guide file not found" in str(exc.value)
+
+
+# --- hostile input (issue 17 #7, #8, low inputs; issue 18's U+FFFE) --------------------------------------
+
+ONE_PAGE = D("""\
+    parts:
+      - id: a
+        title: A
+        chapters:
+          - id: c
+            title: C
+            pages: [{id: p, title: P, blocks: [p: x]}]
+    """)
+
+
+def test_fffe_is_located_not_a_reader_traceback(tmp_path):
+    ps = problems(tmp_path, GOOD_HEAD + "subtitle: ab\ufffe\n" + ONE_PAGE)
+    assert (ps[0].line, ps[0].column) == (5, 13) and "U+FFFE" in ps[0].message
+
+
+def test_any_yaml_reader_error_is_located():
+    import yaml
+
+    from audioguide.yamlsrc import _yaml_problem
+
+    text = "title: ok\nsubtitle: é\ufffe\n"
+    # libyaml gives a byte offset: the problem is found by the character, not by the offset.
+    p = _yaml_problem(yaml.reader.ReaderError("<str>", 99, 0xFFFE, "utf-8", "control characters are not allowed"),
+                      text, "g.yaml")
+    assert (p.line, p.column) == (2, 12) and "U+FFFE" in p.message and p.fix
+
+
+def test_anchors_and_aliases_are_refused_where_they_are(tmp_path):
+    ps = problems(tmp_path, GOOD_HEAD + "subtitle: &s Sous\nauthor: *s\n" + ONE_PAGE)
+    assert len(ps) == 1 and (ps[0].line, ps[0].column) == (5, 11)
+    assert "anchor &s" in ps[0].message and "(2 anchors and aliases in the file)" in ps[0].message
+
+
+def test_impossible_date_is_located(tmp_path):
+    ps = problems(tmp_path, GOOD_HEAD.replace("2024-01-01", "2023-02-29") + ONE_PAGE)
+    assert (ps[0].field, ps[0].line, ps[0].column) == ("date", 4, 7) and "not a real date" in ps[0].message
+
+
+@pytest.mark.parametrize("n,ok", [(200, True), (201, False)])
+def test_title_limit(tmp_path, n, ok):
+    text = GOOD_HEAD.replace("title: Essai", "title: " + "é" * n) + ONE_PAGE
+    if ok:
+        assert load_guide(write(tmp_path, text)).title == "é" * n
+    else:
+        assert problems(tmp_path, text)[0].message == "too long (201 characters, limit 200)"
+
+
+def test_line_breaks_allowed_in_paragraphs_refused_in_titles(tmp_path):
+    text = GOOD_HEAD.replace("description: Un essai.", 'description: "Un\\nessai."') + ONE_PAGE.replace(
+        "blocks: [p: x]", 'blocks: [p: "ligne\\nsuivante\\tici"]')
+    g = load_guide(write(tmp_path, text))
+    assert g.description == "Un\nessai." and g.chapters[0].pages[0].blocks[0].text == "ligne\nsuivante\tici"
+    ps = problems(tmp_path, text.replace("title: P,", 'title: "P\\nQ",'))
+    assert [p.field for p in ps] == ["parts[0].chapters[0].pages[0].title"] and "line break" in ps[0].message
+
+
+def test_toc_limit_counts_the_intro_with_the_parts(tmp_path):
+    part = "  - {id: p%d, title: P, chapters: [{id: c%d, title: C, pages: [{id: p, title: P, blocks: [p: x]}]}]}\n"
+    parts = "parts:\n" + "".join(part % (i, i) for i in range(255))
+    assert len(load_guide(write(tmp_path, GOOD_HEAD + parts)).parts) == 255
+    intro = "intro: {id: intro, title: I, pages: [{id: p, title: P, blocks: [p: x]}]}\n"
+    ps = problems(tmp_path, GOOD_HEAD + intro + parts)
+    assert ps[0].field == "parts" and "256, limit 255" in ps[0].message
+
+
+@pytest.mark.parametrize("url,normal", [
+    ("https://asso.example/e-sante", "https://asso.example/e-sante/"),
+    ("HTTPS://Asso.Example:8443/guides/santé/", "https://asso.example:8443/guides/sant%C3%A9/"),
+    ("https://santé.example/", "https://xn--sant-epa.example/"),
+    ("http://[::1]:8000/x/", "http://[::1]:8000/x/"),
+    ("https://asso.example/a%20b/", "https://asso.example/a%20b/"),
+])
+def test_web_address_normalises(url, normal):
+    from audioguide.guide import web_address
+
+    assert web_address(url, folder=True) == normal
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "file:///etc/passwd", "https://asso.example/a b/", "https://asso.example/a\"b/",
+    "https://asso.example/<x>/", "https://u:p@asso.example/", "https://asso.example/?q=1", "https://asso.example/#top",
+    "https://", "//asso.example/"])
+def test_web_address_refuses(url):
+    from audioguide.guide import web_address
+
+    with pytest.raises(ValueError):
+        web_address(url, folder=True)
+
+
+def test_huge_file_is_refused_before_reading(tmp_path):
+    d = write(tmp_path, GOOD_HEAD + ONE_PAGE)
+    with open(d / "guide.yaml", "ab") as fh:
+        fh.write(b"# " + b"x" * 12_000_000 + b"\n")
+    with pytest.raises(GuideError) as exc:
+        load_guide(d)
+    assert "the file is 12 MB; a guide is at most 10 MB" in str(exc.value)

@@ -75,9 +75,10 @@ def test_prompts_say_the_keys_and_every_page_has_its_own_prompt():
     assert all(k in menu.prompts["welcome"].text.lower() for k in ("tapez 0", "étoile", "dièse", "tapez 6", "4", "5"))
     guide = load_guide(ESANTE)
     assert sum(1 for p in menu.prompts.values() if p.kind == "page") == sum(len(c.pages) for c in guide.chapters)
-    # Page text is the narration itself, without the podcast's "À suivre" cue.
+    # Page text is the narration itself, without the chapter's end cue (the phone says its own).
     dmp1 = menu.prompts[f"{guide.chapter('dmp').slug}-p01"].text
-    assert dmp1.startswith("Chapitre deux") and "À suivre" not in dmp1
+    dmp_last = menu.prompts[f"{guide.chapter('dmp').slug}-p{len(guide.chapter('dmp').pages):02d}"].text
+    assert dmp1.startswith("Sujet deux : ") and "Fin du sujet" not in dmp_last
 
 
 def test_long_menus_are_split_with_9_for_more(tmp_path):
@@ -93,19 +94,15 @@ title: Long
 publisher: Test
 description: Beaucoup de sujets.
 date: 2024-01-01
-parts:
-  - id: tout
-    title: Tout
-    chapters:{chapters}
+chapters:{chapters.replace(chr(10) + "  ", chr(10))}
 """)
     menu = build_menu(load_guide(tmp_path))
-    first = menu.nodes["part-tout"]
-    assert [i.key for i in first.items] == list("123456789") and first.items[-1].target == "part-tout-2"
-    assert "Pour la suite du menu, tapez 9." in menu.prompts["menu-part-tout"].text
-    assert [i.target for i in menu.nodes["part-tout-2"].items] == ["chapter-c9", "chapter-c10", "chapter-c11"]
-    heard = Call(menu, lambda p: None).run(iter(parse_keys("1 9 3 *")))
-    assert heard == ["welcome", "menu-main", "menu-part-tout", "menu-part-tout-2", "11-c11-p01",
-                     "menu-part-tout"]
+    first = menu.nodes["main"]
+    assert [i.key for i in first.items] == list("123456789") and first.items[-1].target == "main-2"
+    assert "Pour la suite du menu, tapez 9." in menu.prompts["menu-main"].text
+    assert [i.target for i in menu.nodes["main-2"].items] == ["chapter-c9", "chapter-c10", "chapter-c11"]
+    heard = Call(menu, lambda p: None).run(iter(parse_keys("9 3 *")))
+    assert heard == ["welcome", "menu-main", "menu-main-2", "11-c11-p01", "menu-main"]
 
 
 def test_bad_keys_are_refused_with_a_fix():
@@ -300,10 +297,10 @@ def test_dialplan_and_voicexml_reference_only_files_in_the_bundle(mini_build):
 
 
 def test_simulator_reads_the_built_bundle(mini_build):
-    from_output = journey(mini_build.out_dir, "2 1 t t")
-    assert from_output == journey(DATA / "mini", "2 1 t t")
-    assert from_output == ["welcome", "menu-main", "menu-part-sante", "02-dmp-p01", "02-dmp-p02", "chapter-end",
-                           "menu-part-sante"]
+    from_output = journey(mini_build.out_dir, "2 t t")
+    assert from_output == journey(DATA / "mini", "2 t t")
+    # One part: the main menu lists its chapters.
+    assert from_output == ["welcome", "menu-main", "02-dmp-p01", "02-dmp-p02", "chapter-end", "menu-main"]
 
 
 def test_keys_typed_live_enter_waits_and_q_hangs_up():
@@ -315,10 +312,10 @@ def test_keys_typed_live_enter_waits_and_q_hangs_up():
 
 
 def test_a_hostile_title_cannot_reach_the_dialplan(tmp_path):
-    guide = (DATA / "mini" / "guide.yaml").read_text().replace(
-        'title: "Guide d\'essai & <test>"', 'title: "Essai\\nexten => s,1,System(rm -rf /)\\r\\n[autre]"')
-    (tmp_path / "guide.yaml").write_text(guide)
-    text = dialplan(build_menu(load_guide(tmp_path / "guide.yaml")))
+    # check refuses line breaks in a title (test_hostile); the dialplan must still hold on its own.
+    guide = load_guide(DATA / "mini")
+    guide.title = "Essai\nexten => s,1,System(rm -rf /)\r\n[autre]"
+    text = dialplan(build_menu(guide))
     statements = [line for line in text.splitlines() if line and not line.startswith(";")]
     assert not any("System" in line or line == "[autre]" for line in statements)
     parse_dialplan(text)  # every line is one the generator means

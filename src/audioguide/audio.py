@@ -23,6 +23,7 @@ FFMPEG_INSTALL = "install it with: apt-get install ffmpeg (or run script/bootstr
 ENCODER_LOSS_DB = 0.6
 LIMIT = 0.79  # sample-peak ceiling before MP3 (−2 dBFS): leaves room for the encoder's overshoot
 LIMITER_MAKEUP = 2.0
+TRUE_PEAK_MARGIN_DB = 0.1  # our 4x-resampled peak and ebur128's true peak agree within 0.05 dB (e-santé)
 
 
 def ffmpeg_exe(name: str = "ffmpeg") -> str:
@@ -68,30 +69,52 @@ class WavWriter:
     """Appends PCM to a WAV file and keeps the running time; never holds more than one clip in memory."""
 
     def __init__(self, path: Path):
-        self.w = wave.open(str(path), "wb")
+        self.path = Path(path)
+        self.frames = 0
+        try:
+            self.w = wave.open(str(path), "wb")
+        except OSError as exc:
+            raise self._explain(exc) from None
         self.w.setnchannels(1)
         self.w.setsampwidth(2)
         self.w.setframerate(RATE)
-        self.frames = 0
+
+    def _explain(self, exc: OSError):
+        # Assembly happens in a temporary folder under the cache's work/ (Builder.work_dir): a full disk there is
+        # the cache's, to be named as such.
+        cache = next((p.parent for p in self.path.parents if p.name == "work"), self.path.parent)
+        return explain_os_error(exc, cache, what="cache")
 
     @property
     def seconds(self) -> float:
         return self.frames / RATE
 
     def add(self, pcm: bytes) -> None:
-        self.w.writeframesraw(pcm)
+        try:
+            self.w.writeframesraw(pcm)
+        except OSError as exc:
+            raise self._explain(exc) from None
         self.frames += len(pcm) // 2
 
     def add_clip(self, clip: Path) -> None:
-        with wave.open(str(clip)) as r:
-            if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
-                raise AudioError(f"clip {clip.name} is not mono 16-bit {RATE} Hz",
-                                 cause="a speech engine returned audio in another format",
-                                 fix="clear the clip cache (audioguide build --clean)")
-            self.add(_trim(r.readframes(r.getnframes())))
+        try:
+            with wave.open(str(clip)) as r:
+                if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
+                    raise AudioError(f"clip {clip.name} is not mono 16-bit {RATE} Hz",
+                                     cause="a speech engine returned audio in another format",
+                                     fix="clear the clip cache (audioguide build --clean)")
+                pcm = r.readframes(r.getnframes())
+        except (wave.Error, EOFError, OSError) as exc:  # the cache checks clips first: this is a last guard
+            raise AudioError(f"clip {clip} cannot be read ({exc or type(exc).__name__}).",
+                             cause="the clip cache was changed or damaged during the build",
+                             fix="build again (damaged clips are made again), or use --clean") from None
+        self.add(_trim(pcm))
 
     def close(self) -> None:
-        self.w.close()
+        try:
+            self.w.close()
+        except OSError as exc:
+            raise self._explain(exc) from None
 
 
 def _trim(pcm: bytes, threshold: int = 200) -> bytes:
@@ -111,7 +134,7 @@ def _trim(pcm: bytes, threshold: int = 200) -> bytes:
 # --- loudness and encoding -------------------------------------------------------------------------
 
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")  # ffmpeg cuts tags mid-character
     if proc.returncode != 0:
         # A full or read-only disk is the user's to fix, and must read as such, not as an ffmpeg failure.
         for code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
@@ -124,8 +147,8 @@ def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def _limit(gain: float) -> str:
-    return f"volume={gain:.2f}dB,alimiter=limit={LIMIT}:attack=2:release=40:level=0"
+def _limit(gain: float, limit: float = LIMIT) -> str:
+    return f"volume={gain:.2f}dB,alimiter=limit={limit}:attack=2:release=40:level=0"
 
 
 def measure_loudness(path: Path, true_peak: bool = False, pre: str = "") -> tuple[float, float | None]:
@@ -146,7 +169,7 @@ def gain_to(target: float, lufs: float) -> float:
     return 0.0 if lufs <= -70 else max(-30.0, min(30.0, target - lufs))
 
 
-def loudness_gain(wav: Path, settings) -> float:
+def loudness_gain(wav: Path, settings, limit: float = LIMIT) -> float:
     """The gain (dB) that brings `wav` to the loudness target through the peak limiter.
 
     Measuring is cheap next to the MP3 encoder: the raw loudness is measured, then the loudness through the
@@ -156,7 +179,7 @@ def loudness_gain(wav: Path, settings) -> float:
         return 0.0
     target = settings.loudness_lufs + ENCODER_LOSS_DB
     gain = gain_to(target, lufs)
-    limited, _ = measure_loudness(wav, pre=_limit(gain))
+    limited, _ = measure_loudness(wav, pre=_limit(gain, limit))
     # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
     # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.
     step = min(LIMITER_MAKEUP * (target - limited), 6.0)
@@ -165,18 +188,44 @@ def loudness_gain(wav: Path, settings) -> float:
     return round(max(-30.0, min(30.0, gain + step)), 2)
 
 
+def true_peak(path: Path) -> float:
+    """True peak (dBTP) of an audio file: its sample peak at 4x the sample rate, as BS.1770 measures it."""
+    proc = _run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-af",
+                 "aresample=176400,astats=measure_perchannel=none:measure_overall=Peak_level", "-f", "null", "-"],
+                f"measuring the peak of {path.name}")
+    m = re.search(r"Peak level dB:\s*(-?[\d.]+|-inf)", proc.stderr)
+    return float(m.group(1)) if m and m.group(1) != "-inf" else -120.0
+
+
 def encode_mp3(wav: Path, mp3: Path, settings, gain: float) -> None:
-    """Apply the gain, limit peaks, resample and encode CBR mono MP3, bit-exactly."""
-    af = f"{_limit(gain)},aresample={settings.sample_rate}"
-    _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-af", af,
-          "-ac", "1", "-ar", str(settings.sample_rate), "-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k",
-          "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-id3v2_version", "0",
-          "-write_xing", "1", "-f", "mp3", str(mp3)], f"encoding {mp3.name}")
+    """Apply the gain, limit peaks, resample and encode CBR mono MP3, bit-exactly.
+
+    The encoder can overshoot the limiter by 2 dB on a sharp transient (measured: 0.81 in, 0.99 out), so the
+    MP3's true peak is measured and, where it passes the ceiling, the chapter is encoded again with the
+    limiter lowered by the excess and the loudness made up again. The result depends only on the input, so
+    builds stay byte-identical."""
+    limit = LIMIT
+    ceiling = settings.true_peak_db - TRUE_PEAK_MARGIN_DB
+    for _ in range(4):
+        af = f"{_limit(gain, limit)},aresample={settings.sample_rate}"
+        _run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(wav), "-af", af,
+              "-ac", "1", "-ar", str(settings.sample_rate), "-c:a", "libmp3lame", "-b:a",
+              f"{settings.bitrate_kbps}k", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
+              "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(mp3)], f"encoding {mp3.name}")
+        excess = true_peak(mp3) - ceiling
+        if excess <= 0:
+            return
+        log.debug("%s: true peak %.2f dB over the ceiling; encoding again with a lower limiter.", mp3.name, excess)
+        limit = round(limit * 10 ** (-(excess + 0.1) / 20), 4)
+        gain = loudness_gain(wav, settings, limit)
+    raise AudioError(f"{mp3.name}: the true peak stays above {settings.true_peak_db} dBTP after limiting",
+                     cause="an unusually sharp sound in the speech", fix="report this guide to the developers")
 
 
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)  # MPEG-1 Layer III, kbit/s
 _RATES = (44100, 48000, 32000)
 SAMPLES_PER_FRAME = 1152
+_DEFAULT_HEADER = 0xFFFB50C4  # MPEG-1 Layer III, 64 kbit/s, 44.1 kHz, mono
 
 
 def mp3_frames(data: bytes, name: str) -> tuple[int, int, int, int]:
@@ -208,15 +257,43 @@ def mp3_frames(data: bytes, name: str) -> tuple[int, int, int, int]:
     return (pos if start is None else start), pos, frames, rate
 
 
+def _info_frame(first_header: int, frames: int, audio_bytes: int) -> bytes:
+    """A Xing "Info" frame (the CBR flavour) for a joined stream: frame count, byte count and a seek table,
+    so players show the length and seek without scanning. No LAME extension: without its encoder delay and
+    padding, players play every frame, which is the timeline our chapter marks are measured on."""
+    rate = _RATES[(first_header >> 10) & 3]
+    side = 17 if (first_header >> 6) & 3 == 3 else 32
+    need = 4 + side + 4 + 4 + 4 + 4 + 100
+    index = next(i for i in range(1, 15) if 144 * _BITRATES[i] * 1000 // rate >= need
+                 and _BITRATES[i] >= _BITRATES[(first_header >> 12) & 15])
+    header = (first_header & ~(0xF << 12) & ~(1 << 9)) | (index << 12)  # that bitrate, no padding bit
+    length = 144 * _BITRATES[index] * 1000 // rate
+    total = length + audio_bytes
+    toc = bytes(min(255, i * 256 // 100) for i in range(100))  # CBR: byte position grows with time
+    body = (header.to_bytes(4, "big") + bytes(side) + b"Info" + (7).to_bytes(4, "big")  # frames, bytes, TOC
+            + frames.to_bytes(4, "big") + total.to_bytes(4, "big") + toc)
+    return body + bytes(length - len(body))
+
+
 def concat_mp3(parts: list[Path], out: Path) -> list[float]:
-    """Join MP3s of identical format without re-encoding (the whole-guide file): their audio frames, one
-    after the other. Returns each part's duration in the joined stream (priming and padding included,
-    as players of the joined file hear them)."""
+    """Join MP3s of identical format without re-encoding (the whole-guide file): an Info header frame, then
+    their audio frames, one after the other. Returns each part's duration in the joined stream (priming and
+    padding included, as players of the joined file hear them)."""
     durations = []
+    frames_total = audio_bytes = 0
+    header = None
     with open(out, "wb") as fh:
         for p in parts:
             data = p.read_bytes()
             start, end, frames, rate = mp3_frames(data, p.name)
+            if header is None:
+                header = int.from_bytes(data[start:start + 4], "big") if end > start else _DEFAULT_HEADER
+                fh.write(bytes(len(_info_frame(header, 0, 0))))  # the Info frame's place, filled in below
             fh.write(data[start:end])
+            frames_total += frames
+            audio_bytes += end - start
             durations.append(frames * SAMPLES_PER_FRAME / rate if rate else 0.0)
+        if header is not None:
+            fh.seek(0)
+            fh.write(_info_frame(header, frames_total, audio_bytes))
     return durations

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import pwd
 import sys
 import tempfile
 import time
@@ -19,10 +21,11 @@ from audioguide import __version__
 from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe,
                              loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
-from audioguide.exceptions import AudioguideError, EngineError
-from audioguide.files import atomic_path, sweep_temp_files, update_bytes
+from audioguide.exceptions import AudioguideError, ConfigError, EngineError
+from audioguide.files import Ownership, atomic_path, digest, matches, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
+from audioguide.narration.lexicon import Voice
 from audioguide.narration.pipeline import MemoNormalizer
 from audioguide.narration.script import PageScript, ScriptWriter, join_sentences
 from audioguide.publishers import publisher_classes
@@ -35,8 +38,10 @@ log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
 # Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
-ASSEMBLY_VERSION = 9
+ASSEMBLY_VERSION = 10
 CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
+# Where builds write; temp files a killed build left are swept here and nowhere else.
+OUTPUT_FOLDERS = ("audio", "transcripts", "chapters", "phone", "phone/sounds", "kiosk")
 
 
 @dataclass
@@ -52,12 +57,19 @@ class BuildResult:
     builder: "Builder | None" = None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def write_addressed(folder: Path, stem: str, write) -> Path:
+    """Write an MP3 as <stem>.<first 12 hex of its sha256>.mp3. The feed and the manifest name these files,
+    so a name never holds other bytes than the ones they state, and a new build never overwrites a file that
+    a reader of the previous feed is about to fetch."""
+    final: dict[str, Path] = {}
+
+    def name(tmp: Path) -> Path:
+        final["path"] = folder / f"{stem}.{sha256_file(tmp)[:12]}.mp3"
+        return final["path"]
+
+    with atomic_path(folder / f"{stem}.mp3", name_from=name) as tmp:
+        write(tmp)
+    return final["path"]
 
 
 def _hash(obj) -> str:
@@ -98,12 +110,15 @@ class Builder:
     def __init__(self, guide: Guide, settings: BuildSettings):
         self.guide = guide
         self.settings = settings
+        settings.apply_guide(guide)  # the pace (and so the rate) may come from the guide
         self.out = Path(settings.out_dir or Path("output") / guide.id)
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
         self.result = BuildResult(guide, settings, self.out, builder=self)
         self.say = MemoNormalizer(Path(settings.cache_dir), guide.lexicon)
-        self.writer = ScriptWriter(guide, self.say)
+        self.writer = ScriptWriter(guide, self.say, settings.pace)
+        # What the engine hears: the narration with the lexicon's voice-only fixes (transcripts keep the text).
+        self.voice = Voice(guide.lexicon, getattr(self.engine, "phonemes", False))
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
@@ -111,7 +126,8 @@ class Builder:
 
     def prompt_clips(self, text: str) -> list[tuple[str, str, int]]:
         """(text, clip key, pause) for each sentence of a short prompt, spoken like the guide."""
-        return [(seg.text, clip_key(self.engine, seg.text), seg.pause_ms) for seg in self.writer.prompt(text)]
+        return [(seg.text, clip_key(self.engine, self.voice(seg.text)), seg.pause_ms)
+                for seg in self.writer.prompt(text)]
 
     def render_clips(self, clips: list[tuple[str, str, int]], wav: Path, lead_ms: int = 150) -> None:
         """Synthesise what the cache lacks, then lay the clips out with their pauses."""
@@ -119,7 +135,7 @@ class Builder:
         try:
             w.add(silence(lead_ms))
             for text, key, pause in clips:
-                self.cache.make(self.engine, text, key)
+                self.cache.make(self.engine, self.voice(text), key)
                 w.add_clip(self.cache.path(key))
                 w.add(silence(pause))
         finally:
@@ -141,13 +157,13 @@ class Builder:
             for page in pages:
                 for seg in page.segments:
                     if seg.text not in keys:
-                        keys[seg.text] = clip_key(self.engine, seg.text)
+                        keys[seg.text] = clip_key(self.engine, self.voice(seg.text))
         todo = [(t, k) for t, k in keys.items() if not self.cache.has(k)]
 
         def make(item):
             text, key = item
             try:
-                self.cache.make(self.engine, text, key)
+                self.cache.make(self.engine, self.voice(text), key)
             except AudioguideError as exc:
                 where = next((f"{p.chapter.id}/{p.page.id}" for ps in scripts.values() for p in ps
                               if any(s.text == text for s in p.segments)), "?")
@@ -208,10 +224,10 @@ class Builder:
                      cover_sha: str, state: dict, publishers: dict) -> dict:
         """One worker's job: the chapter MP3 unless it is up to date, and the publishers' per-chapter work
         (the phone pages) from the same assembled audio, run beside the MP3 encoder."""
-        mp3 = self.out / "audio" / f"{chapter.slug}.mp3"
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)
-        fresh = old and old["key"] == key and "gain_db" in old and mp3.exists() and old.get("sha256") == _sha256(mp3)
+        fresh = (old and old["key"] == key and "gain_db" in old and isinstance(old.get("mp3"), str)
+                 and matches(self.out / old["mp3"], old.get("sha256", "")))
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmpdir:
             wav = Path(tmpdir) / "chapter.wav"
             try:
@@ -229,58 +245,64 @@ class Builder:
                 with ThreadPoolExecutor(max_workers=1) as side:
                     done = [side.submit(p.chapter_ready, self.result, chapter, entry, wav) for p in takers]
                     transcript = "\n\n".join(join_sentences(t["cues"]) for t in timings)
-                    with atomic_path(mp3) as tmp:
+
+                    def write(tmp: Path) -> None:
                         encode_mp3(wav, tmp, self.settings, gain)
                         tag_chapter(tmp, self.guide, chapter, timings, transcript, cover, len(self.guide.chapters))
+
+                    mp3 = write_addressed(self.out / "audio", chapter.slug, write)
                     for f in done:
                         f.result()
             except AudioguideError as exc:
                 exc.message = f"Chapter {chapter.id} (audio/{chapter.slug}.mp3): {exc.message}"
                 raise
         self.result.encoded += 1
-        entry.update(sha256=_sha256(mp3), duration=round(MP3(mp3).info.length, 3))
+        entry.update(mp3=f"audio/{mp3.name}", sha256=digest(mp3), duration=round(MP3(mp3).info.length, 3))
         return entry
 
     def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
-        path = self.out / f"{self.guide.id}-complet.mp3"
         key = _hash([entries[c.id]["key"] for c in chapters])
         old = state.get("whole")
-        if old and old["key"] == key and "duration" in old and path.exists() and old.get("sha256") == _sha256(path):
+        if (old and old["key"] == key and "duration" in old and isinstance(old.get("mp3"), str)
+                and matches(self.out / old["mp3"], old.get("sha256", ""))):
             return old
-        parts = [self.out / "audio" / f"{c.slug}.mp3" for c in chapters]
-        with atomic_path(path) as tmp:
-            spans, t = [], 0.0
+        parts = [self.out / entries[c.id]["mp3"] for c in chapters]
+        spans, t = [], 0.0
+
+        def write(tmp: Path) -> None:
+            nonlocal t
             for c, d in zip(chapters, concat_mp3(parts, tmp)):
-                spans.append((c, t, t + d))
+                spans.append((c, t, t + d, entries[c.id]["pages"]))
                 t += d
             tag_whole(tmp, self.guide, spans, cover)
+
+        path = write_addressed(self.out, f"{self.guide.id}-complet", write)
         self.result.encoded += 1
-        return {"key": key, "sha256": _sha256(path), "duration": round(t, 3),
-                "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e in spans]}
+        return {"key": key, "mp3": path.name, "sha256": digest(path), "duration": round(t, 3),
+                "chapters": [{"id": c.id, "start": round(s, 3), "end": round(e, 3)} for c, s, e, _ in spans]}
 
     def manifest(self, entries: dict[str, dict], whole: dict) -> dict:
         g = self.guide
         chapters = []
         for ch in g.chapters:
             e = entries[ch.id]
-            mp3 = self.out / "audio" / f"{ch.slug}.mp3"
             chapters.append({
                 "id": ch.id, "number": ch.number, "title": ch.title, "description": ch.description,
                 "part": {"id": ch.part.id, "number": ch.part.number, "title": ch.part.title} if ch.part else None,
-                "mp3": f"audio/{ch.slug}.mp3", "bytes": mp3.stat().st_size,
+                "mp3": e["mp3"], "bytes": (self.out / e["mp3"]).stat().st_size,
                 "duration": e["duration"], "sha256": e["sha256"],
                 "transcript": {"txt": f"transcripts/{ch.slug}.txt", "vtt": f"transcripts/{ch.slug}.vtt",
                                "srt": f"transcripts/{ch.slug}.srt"},
                 "chapters_json": f"chapters/{ch.slug}.json",
                 "pages": e["pages"],
             })
-        wpath = self.out / f"{g.id}-complet.mp3"
         return {
             "format": FORMAT, "generator": f"audioguide {__version__}",
             "guide": {"id": g.id, "title": g.title, "subtitle": g.subtitle, "publisher": g.publisher,
                       "author": g.author, "language": g.language, "description": g.description, "source": g.source,
                       "rights": g.rights, "version": g.version, "date": g.date.isoformat(), "link": g.link,
-                      "email": g.email, "base_url": self.base_url,
+                      "email": g.email, "base_url": self.base_url, "intro": g.intro.id if g.intro else None,
+                      "levels": {k: {"noun": v.noun, "feminine": v.feminine} for k, v in vars(g.levels).items()},
                       "parts": [{"id": p.id, "number": p.number, "title": p.title,
                                  "chapters": [c.id for c in p.chapters]} for p in g.parts]},
             "engine": {"name": self.engine.name, **{k: v for k, v in self.engine.identity().items()
@@ -291,7 +313,8 @@ class Builder:
             "cover": "cover.jpg",
             **self.publisher_entries(),
             "chapters": chapters,
-            "whole": {"mp3": wpath.name, "bytes": wpath.stat().st_size, "duration": whole["duration"],
+            "whole": {"mp3": whole["mp3"], "bytes": (self.out / whole["mp3"]).stat().st_size,
+                      "duration": whole["duration"],
                       "sha256": whole["sha256"], "chapters": whole["chapters"]},
         }
 
@@ -316,51 +339,60 @@ class Builder:
         return url if url.endswith("/") else url + "/"
 
     def run(self) -> BuildResult:
+        check_out_dir(self.out, self.guide.path, self.settings.cache_dir)
         ffmpeg_exe()
         ffmpeg_exe("ffprobe")
         if self.base_url == DEFAULT_BASE_URL:
             log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
                         "to publish it.", DEFAULT_BASE_URL)
         with OutputLock(self.out):
-            sweep_temp_files(self.out)
-            state = {} if self.settings.clean else _read_state(self.out)
-            scripts = self.narrate()
+            owner = Ownership(self.out, self.guide.id)
+            refuse_foreign_files(owner, self.settings.allow_foreign_files)
+            with owner.active():
+                return self._run(owner)
+
+    def _run(self, owner: Ownership) -> BuildResult:
+        owner.sweep_temp_files(OUTPUT_FOLDERS)
+        state = {} if self.settings.clean else _read_state(self.out)
+        scripts = self.narrate()
+        t0 = time.perf_counter()
+        keys = self.synthesize(scripts)
+        self.say.save()
+        log.debug("Synthesis: %.1f s.", time.perf_counter() - t0)
+        cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
+        cover_path = self.out / "cover.jpg"
+        update_bytes(cover_path, cover)
+        cover_sha = hashlib.sha256(cover).hexdigest()
+        chapters = self.guide.chapters
+        publishers = {name: cls() for name, cls in publisher_classes().items()}
+
+        # Longest chapters first, publishers' small jobs last: the cores finish together (LPT scheduling).
+        # Results do not depend on the order.
+        tasks = sorted(chapters, key=lambda ch: -sum(len(s.text) for p in scripts[ch.id] for s in p.segments))
+        tasks += [job for p in publishers.values() for job in p.parallel_jobs(self.result)]
+
+        def run_task(task):
+            if isinstance(task, Chapter):
+                return task.id, self.chapter_task(task, scripts[task.id], keys, cover, cover_sha, state,
+                                                  publishers)
+            return None, task()
+
+        entries = {cid: e for cid, e in _parallel(self.settings, run_task, tasks, "Encodage") if cid}
+        whole = self.whole_audio(chapters, entries, cover, state)
+        log.debug("Chapter and whole-guide audio: %.1f s.", time.perf_counter() - t0)
+        self.result.manifest = self.manifest(entries, whole)
+        for name, publisher in publishers.items():
             t0 = time.perf_counter()
-            keys = self.synthesize(scripts)
-            self.say.save()
-            log.debug("Synthesis: %.1f s.", time.perf_counter() - t0)
-            cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)
-            cover_path = self.out / "cover.jpg"
-            update_bytes(cover_path, cover)
-            cover_sha = hashlib.sha256(cover).hexdigest()
-            chapters = self.guide.chapters
-            publishers = {name: cls() for name, cls in publisher_classes().items()}
-
-            # Longest chapters first, publishers' small jobs last: the cores finish together (LPT scheduling).
-            # Results do not depend on the order.
-            tasks = sorted(chapters, key=lambda ch: -sum(len(s.text) for p in scripts[ch.id] for s in p.segments))
-            tasks += [job for p in publishers.values() for job in p.parallel_jobs(self.result)]
-
-            def run_task(task):
-                if isinstance(task, Chapter):
-                    return task.id, self.chapter_task(task, scripts[task.id], keys, cover, cover_sha, state,
-                                                      publishers)
-                return None, task()
-
-            entries = {cid: e for cid, e in _parallel(self.settings, run_task, tasks, "Encodage") if cid}
-            whole = self.whole_audio(chapters, entries, cover, state)
-            log.debug("Chapter and whole-guide audio: %.1f s.", time.perf_counter() - t0)
-            self.result.manifest = self.manifest(entries, whole)
-            for name, publisher in publishers.items():
-                t0 = time.perf_counter()
-                self.result.files += publisher.publish(self.result)
-                log.debug("Publisher %s: %.1f s.", name, time.perf_counter() - t0)
-            self.say.save()  # prompts and other late narration join the memo too
-            _remove_stale(self.out, self.result.manifest)
-            # The manifest goes last: whoever reads it finds every file it names already in place.
-            update_bytes(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
-                                                           ensure_ascii=False, indent=1).encode("utf-8"))
-            _write_json(self.out / "manifest.json", self.result.manifest)
+            self.result.files += publisher.publish(self.result)
+            log.debug("Publisher %s: %.1f s.", name, time.perf_counter() - t0)
+        self.say.save()  # prompts and other late narration join the memo too
+        # The manifest goes last: whoever reads it finds every file it names already in place.
+        update_bytes(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
+                                                       ensure_ascii=False, indent=1).encode("utf-8"))
+        _write_json(self.out / "manifest.json", self.result.manifest)
+        # Only now, with the new feed and manifest in place, may files they no longer name go.
+        for rel in owner.finish():
+            log.debug("Removed %s (no longer part of the guide).", rel)
         return self.result
 
 
@@ -375,16 +407,59 @@ def _read_state(out: Path) -> dict:
         return {}
 
 
-def _remove_stale(out: Path, manifest: dict) -> None:
-    keep = {c["mp3"] for c in manifest["chapters"]}
-    keep |= {v for c in manifest["chapters"] for v in c["transcript"].values()}
-    keep |= {c["chapters_json"] for c in manifest["chapters"]}
-    for sub in ("audio", "transcripts", "chapters"):
-        folder = out / sub
-        if folder.is_dir():
-            for f in folder.iterdir():
-                if f.is_file() and f"{sub}/{f.name}" not in keep:
-                    f.unlink()
+def _homes() -> set[Path]:
+    """The people's home folders (root's and uid 1000 up), not system accounts' (/var/www, /bin…)."""
+    homes = {Path.home()}
+    homes |= {Path(p.pw_dir) for p in pwd.getpwall() if p.pw_dir and (p.pw_uid == 0 or 1000 <= p.pw_uid < 60000)}
+    return {h.resolve() for h in homes}
+
+
+def check_out_dir(out: Path, guide_file: Path | None, cache_dir: Path) -> None:
+    """Refuse output folders where a build would mix its files with the user's: the root, a home folder,
+    the guide's own folder or one above it, or one holding the clip cache."""
+    target = Path(os.path.abspath(out)).resolve()
+    why = None
+    if target.parent == target:
+        why = "it is the root of the file system"
+    elif target in _homes() or target in Path.home().resolve().parents:
+        why = "it is a home folder"
+    elif guide_file is not None:
+        guide_dir = guide_file.resolve().parent
+        if target == guide_dir or target in guide_dir.parents:
+            why = f"it holds the guide itself ({guide_file})"
+    if why is None:
+        cache = Path(os.path.abspath(cache_dir)).resolve()
+        if cache == target or target in cache.parents:
+            why = f"it holds the clip cache ({cache_dir})"
+    if why:
+        raise ConfigError(f"Output folder {out}: refused, because {why}.",
+                          cause="a build writes audio/, transcripts/, phone/… there and replaces what it wrote "
+                                "before, so it needs a folder of its own",
+                          fix="choose a new or empty folder with --out, e.g. --out output/<guide-id>")
+
+
+def refuse_foreign_files(owner: Ownership, allowed: bool) -> None:
+    """A build needs a folder of its own: one that is new, empty, or holds only what earlier builds of this
+    guide wrote and recorded. With --allow-foreign-files it shares the folder, and still never removes a
+    file it did not write."""
+    unknown, others = owner.foreign_files()
+    if not (unknown or others):
+        return
+    listed = unknown + sorted(others)
+    names = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+    what = "files that no audioguide build of this guide recorded"
+    if others and not unknown:
+        what = f"the build of another guide ({', '.join(sorted(set(others.values())))})"
+    if allowed:
+        log.warning("Output folder %s also holds %s (%s); they are left in place, except where this build "
+                    "writes a file of the same name.", owner.root, what, names)
+        return
+    raise ConfigError(f"Output folder {owner.root} holds {what}: {names}.",
+                      cause="a build replaces and removes the files it wrote there, so it only writes into a "
+                            "folder of its own",
+                      fix="choose a new or empty --out folder; or, if the folder was made by an older audioguide, "
+                          "delete it and build again; or pass --allow-foreign-files to build beside those files "
+                          "(they are never removed, but files with the names the build writes are replaced)")
 
 
 def build(guide_path: str | Path, settings: BuildSettings | None = None) -> BuildResult:

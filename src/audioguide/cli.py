@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from audioguide.config import BuildSettings
+from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError
 
 log = logging.getLogger("audioguide")
@@ -48,10 +48,15 @@ def cli(verbose: int, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("guide", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [output/<guide-id>].")
+@click.option("--out", "out_dir", type=click.Path(), help="Output folder [output/<guide-id>]: new, empty, or made "
+              "by earlier builds of this guide.")
+@click.option("--allow-foreign-files", is_flag=True, help="Build into a folder that also holds other files; they are "
+              "never removed, but files with the names the build writes are replaced.")
 @click.option("--engine", default="espeak", show_default=True, help="Speech engine (see `audioguide engines`).")
 @click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
-@click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
+@click.option("--pace", type=click.Choice(list(PACES)), help="Speaking pace: rate and pauses [the guide's `pace:`, "
+              "else normal].")
+@click.option("--rate", type=int, help="Words per minute; wins over the pace's rate.")
 @click.option("--pitch", type=int, default=BuildSettings.pitch, show_default=True, help="Pitch, 0-99.")
 @click.option("--fallback", help="Engine to use if the chosen one cannot run (e.g. gtts offline -> espeak).")
 @click.option("--base-url", help="Public URL of the output folder, for the podcast feed.")
@@ -60,13 +65,14 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--clean", is_flag=True, help="Ignore the clip cache and previous outputs; rebuild everything.")
 @click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="Engine setting, e.g. -o tld=fr (gTTS), -o speaker=0 -o length_scale=1.1 (Piper).")
-def build(guide: Path, out_dir, engine, voice, rate, pitch, fallback, base_url, cache_dir, jobs, clean,
-          engine_options) -> None:
+def build(guide: Path, out_dir, allow_foreign_files, engine, voice, pace, rate, pitch, fallback, base_url, cache_dir,
+          jobs, clean, engine_options) -> None:
     """Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest."""
     from audioguide.build import build as run_build
 
-    settings = BuildSettings(engine=engine, voice=voice, rate=rate, pitch=pitch, fallback=fallback,
-                             out_dir=out_dir, clean=clean, base_url=base_url,
+    settings = BuildSettings(engine=engine, voice=voice, pace=pace, rate=rate, pitch=pitch, fallback=fallback,
+                             out_dir=out_dir if out_dir is None or not out_dir.strip() else Path(out_dir),
+                             allow_foreign_files=allow_foreign_files, clean=clean, base_url=base_url,
                              engine_options=_options(engine_options))
     if cache_dir:
         settings.cache_dir = cache_dir
@@ -91,13 +97,27 @@ def _options(pairs) -> dict:
 
 @cli.command()
 @click.argument("guide", type=click.Path(path_type=Path))
-def check(guide: Path) -> None:
-    """Validate a guide and report every problem with its file, line and field."""
+@click.option("--speech", is_flag=True,
+              help="Also audit pronunciation with espeak-ng's phonemiser: words read in another language, "
+                   "acronyms and names missing from the lexicon, lexicon entries used.")
+@click.option("--strict", is_flag=True, help="With --speech: exit with status 1 if the audit finds any problem.")
+def check(guide: Path, speech: bool, strict: bool) -> None:
+    """Validate a guide and report every problem with its file, line and field.
+
+    With --speech, list every word the listener would hear wrongly. A word read in another language on
+    purpose is accepted with `lexicon: {Bluetooth: allow}` in the guide."""
     from audioguide.guide import load_guide
 
     g = load_guide(guide)
     pages = sum(len(c.pages) for c in g.chapters)
     click.echo(f"OK: {g.title!r}: {len(g.parts)} parts, {len(g.chapters)} chapters, {pages} pages.")
+    if speech:
+        from audioguide.narration.audit import audit
+
+        report = audit(g)
+        click.echo("\n".join(report.lines()))
+        if strict and report.problems:
+            raise click.exceptions.Exit(1)
 
 
 @cli.command()
@@ -140,21 +160,27 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
 
 @cli.command()
 @click.argument("folder", default="output", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--port", type=int, default=8000, show_default=True, help="TCP port on 127.0.0.1.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port, 0-65535 (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 shows the guide to the network.")
 def serve(folder: Path, port: int, host: str) -> None:
     """Serve an output folder over HTTP (with Range requests) to try the feed, the kiosk and the audio."""
-    from audioguide.serve import make_server
+    from audioguide.serve import entry_points, make_server, public_warning
 
-    try:
-        server = make_server(folder, host, port)
-    except OSError as exc:
-        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.",
-                              fix="choose another --port") from None
+    server = make_server(folder, host, port)
     logging.getLogger("audioguide").setLevel(logging.INFO)
-    click.echo(f"Serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+    if warning := public_warning(server):
+        log.warning(warning)
+    address, bound_port = server.server_address[:2]
+    base = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
+    click.echo(f"Serving {folder} at {base} (Ctrl+C to stop)", err=True)
+    for line in entry_points(folder, base):
+        click.echo(f"  {line}", err=True)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
     finally:
         server.server_close()
 
@@ -199,6 +225,39 @@ def engines() -> None:
         online = " [online: sends text to a third party]" if cls.online else ""
         click.echo(f"{name:8} {flag}  {cls.description}{online}")
         click.echo(f"{'':8}      {why}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Every language, not only French.")
+@click.option("--refresh", is_flag=True, help="Fetch the catalogue again.")
+@click.pass_context
+def voices(ctx, show_all: bool, refresh: bool) -> None:
+    """List the Piper neural voices (French by default) and which are installed."""
+    if ctx.invoked_subcommand:
+        return
+    from audioguide.tts.voices import catalogue, voices_dir
+
+    shown = [v for v in catalogue(refresh).values() if show_all or v.family == "fr"]
+    for v in shown:
+        mark = "installed" if v.installed else ""
+        click.echo(f"{v.name:32} {v.quality:7} {v.speakers:4} speaker{'s' if v.speakers > 1 else ' '}  "
+                   f"{v.size / 1e6:6.0f} MB  {mark}")
+    click.echo(f"{len(shown)} voices; installed ones live in {voices_dir()}. "
+               "Install one with: audioguide voices install NAME")
+
+
+@voices.command("install")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--from", "source", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Install from a folder holding NAME.onnx and NAME.onnx.json copied by hand (no network).")
+def voices_install(names: tuple[str, ...], source: Path | None) -> None:
+    """Download a Piper voice by name (e.g. fr_FR-siwis-medium), check it against the catalogue, install it."""
+    from audioguide.tts.voices import install
+
+    for name in names:
+        path = install(name, source)
+        click.echo(f"{name}: installed in {path.parent}. Use it with: audioguide build GUIDE --engine piper "
+                   f"--voice {name}")
 
 
 def main() -> None:

@@ -1,17 +1,32 @@
-"""Safe file writing: temp file in the same folder, fsync, rename. A reader never sees half a file."""
+"""Safe file writing: temp file in the same folder, fsync, rename. A reader never sees half a file.
+
+Every file a build writes in its output folder is recorded (path, size, mtime_ns, sha256) in the folder's
+ownership record, so a later build removes only files an audioguide build made, and checks a published file
+against the hash recorded when it was written (cheaply: a file whose size and mtime still match is trusted).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import json
 import os
 import tempfile
+import threading
 from pathlib import Path
+from typing import Callable
 
 from audioguide.exceptions import PublishError
 
+TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfiles cannot match by accident
+OWNERSHIP_NAME = ".audioguide-files.jsonl"
 
-def explain_os_error(exc: OSError, path: Path) -> PublishError:
+
+def explain_os_error(exc: OSError, path: Path, *, what: str = "output") -> PublishError:
+    """The user's words for a failed write. what="cache": `path` is the clip cache, set by --cache, not --out."""
+    if what == "cache":
+        return _explain_cache_error(exc, path)
     if exc.errno == errno.ENOSPC:
         return PublishError(f"Cannot write {path}: the disk is full.", cause="no space left on the device",
                             fix="free some space (or choose another --out folder) and build again; "
@@ -22,13 +37,30 @@ def explain_os_error(exc: OSError, path: Path) -> PublishError:
     return PublishError(f"Cannot write {path}: {exc.strerror}.", cause=exc.strerror)
 
 
+
+def _explain_cache_error(exc: OSError, path: Path) -> PublishError:
+    elsewhere = "--cache DIR or AUDIOGUIDE_CACHE=DIR"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return PublishError(f"Cannot write the clip cache {path}: the disk is full.",
+                            cause="no space left on the device that holds the cache",
+                            fix=f"free some space there, or move the cache to a bigger disk with {elsewhere}, "
+                                "and build again; finished clips were kept")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PublishError(f"Cannot write the clip cache {path}: permission denied or read-only folder.",
+                            cause=exc.strerror, fix=f"choose a writable cache folder with {elsewhere}, "
+                                                    "or fix its permissions")
+    return PublishError(f"Cannot write the clip cache {path}: {exc.strerror}.", cause=exc.strerror,
+                        fix=f"choose another cache folder with {elsewhere}")
+
+
 @contextlib.contextmanager
-def atomic_path(path: Path, suffix: str | None = None):
-    """Yield a temporary path next to `path`; on success it replaces `path` atomically."""
+def atomic_path(path: Path, suffix: str | None = None, name_from: Callable[[Path], Path] | None = None):
+    """Yield a temporary path next to `path`; on success it replaces `path` atomically (or the path that
+    `name_from(finished temp file)` returns, for content-addressed names)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp",
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=suffix or path.suffix or ".tmp",
                                    dir=path.parent)
         os.close(fd)
     except OSError as exc:
@@ -39,7 +71,14 @@ def atomic_path(path: Path, suffix: str | None = None):
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, 0o644)
+        if name_from:
+            path = name_from(tmp_path)
+        owner = owner_of(path)
+        if owner:
+            owner.intend(path)  # recorded before the name appears, so a kill right after still leaves it ours
         os.replace(tmp_path, path)
+        if owner:
+            owner.record(path)
     except Exception as exc:
         # mutagen wraps the OSError of a full disk in its own error type; unwrap it to explain it.
         os_error = exc if isinstance(exc, OSError) else next((a for a in exc.args if isinstance(a, OSError)), None)
@@ -67,6 +106,9 @@ def update_bytes(path: Path, data: bytes) -> bool:
     """Write only when the content differs, so a no-change rebuild touches nothing. True if written."""
     try:
         if path.read_bytes() == data:
+            owner = owner_of(path)
+            if owner:
+                owner.keep(path, hashlib.sha256(data).hexdigest())
             return False
     except OSError:
         pass
@@ -74,13 +116,273 @@ def update_bytes(path: Path, data: bytes) -> bool:
     return True
 
 
-def sweep_temp_files(folder: Path) -> int:
-    """Remove temp files a killed build left behind (names start with '.' and hold a random part)."""
-    n = 0
-    if folder.exists():
-        for p in folder.rglob(".*.*"):
-            if p.is_file() and p.name.count(".") >= 2 and not p.name.startswith(".build"):
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def matches(path: Path, sha256: str) -> bool:
+    """Whether `path` holds exactly the content with this hash. Trusts the ownership record while the
+    file's size and mtime are those recorded at write time; otherwise reads the file again."""
+    owner = owner_of(path)
+    if owner:
+        return owner.matches(path, sha256)
+    try:
+        return sha256_file(path) == sha256
+    except OSError:
+        return False
+
+
+def digest(path: Path) -> str:
+    """sha256 of a file, from the ownership record when the file is unchanged since it was recorded."""
+    owner = owner_of(path)
+    return owner.digest(path) if owner else sha256_file(path)
+
+
+# --- ownership ------------------------------------------------------------------------------------------
+
+_owners: dict[Path, "Ownership"] = {}
+_owners_lock = threading.Lock()
+
+
+def _abs(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    with contextlib.suppress(OSError):
+        return path.parent.resolve() / path.name
+    return path
+
+
+def owner_of(path: Path) -> "Ownership | None":
+    """The active ownership record of the output folder that holds `path`, if a build is writing there."""
+    if not _owners:
+        return None
+    path = _abs(path)
+    with _owners_lock:
+        for root, owner in _owners.items():
+            if path.is_relative_to(root) and path != root / OWNERSHIP_NAME:
+                return owner
+    return None
+
+
+class Ownership:
+    """The record of what builds wrote in one output folder: an append-only journal of JSON lines (so a
+    build killed at any moment leaves a true record), compacted when a build finishes.
+
+    Lines: {"path", "guide", "pending": true} before a file is renamed into place; {"path", "guide", "size",
+    "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a finished build."""
+
+    def __init__(self, root: Path, guide_id: str):
+        self.root = Path(root).resolve()
+        self.guide = guide_id
+        self.file = self.root / OWNERSHIP_NAME
+        self.entries: dict[str, dict] = {}
+        self.published: set[str] = set()
+        self.kept: set[str] = set()  # what this build wrote or found up to date: the new generation
+        self._lock = threading.RLock()
+        self._fh = None
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            lines = self.file.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a kill: the file it announced is swept or rebuilt
+            if not isinstance(e, dict):
+                continue
+            if isinstance(e.get("published"), list):
+                self.published = {p for p in e["published"] if isinstance(p, str)}
+            elif isinstance(e.get("path"), str):
+                if e.get("removed"):
+                    self.entries.pop(e["path"], None)
+                else:
+                    self.entries[e["path"]] = e
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        return _abs(path).relative_to(self.root).as_posix()
+
+    def ours(self, rel: str) -> bool:
+        return rel in self.entries and self.entries[rel].get("guide") == self.guide
+
+    def foreign_files(self) -> tuple[list[str], dict[str, str]]:
+        """Files no audioguide build recorded, and files recorded for another guide (path -> guide id)."""
+        from audioguide.lock import LOCK_NAME
+
+        unknown, others = [], {}
+        for dirpath, dirs, names in os.walk(self.root):
+            dirs.sort()
+            for name in sorted(names):
+                rel = (Path(dirpath) / name).relative_to(self.root).as_posix()
+                if rel in (OWNERSHIP_NAME, LOCK_NAME) or name.startswith(TEMP_PREFIX):
+                    continue
+                e = self.entries.get(rel)
+                if e is None:
+                    unknown.append(rel)
+                elif e.get("guide") != self.guide:
+                    others[rel] = str(e.get("guide"))
+        return unknown, others
+
+    def _stat_matches(self, rel: str, st: os.stat_result) -> bool:
+        e = self.entries.get(rel)
+        return bool(e and "sha256" in e and e.get("size") == st.st_size and e.get("mtime_ns") == st.st_mtime_ns)
+
+    def digest(self, path: Path) -> str:
+        rel = self.rel(path)
+        with self._lock:
+            if self._stat_matches(rel, os.stat(path)):
+                return self.entries[rel]["sha256"]
+        return sha256_file(path)
+
+    def matches(self, path: Path, sha256: str) -> bool:
+        rel = self.rel(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        with self._lock:
+            if self._stat_matches(rel, st):
+                ok = self.entries[rel]["sha256"] == sha256
+                if ok:
+                    self.kept.add(rel)
+                return ok
+        try:
+            actual = sha256_file(path)
+        except OSError:
+            return False
+        if actual != sha256:
+            return False
+        self.keep(path, actual)
+        return True
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def _append(self, entry: dict) -> None:
+        line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
+        with self._lock:
+            try:
+                if self._fh is None:
+                    with contextlib.suppress(OSError), open(self.file, "rb") as fh:
+                        fh.seek(-1, os.SEEK_END)
+                        if fh.read(1) != b"\n":
+                            line = "\n" + line  # a line cut short must not swallow the next one
+                    self._fh = open(self.file, "a", encoding="utf-8")
+                self._fh.write(line)
+                self._fh.flush()  # in the kernel's hands: it survives a SIGKILL of this process
+            except OSError as exc:
+                raise explain_os_error(exc, self.file) from None
+
+    def intend(self, path: Path) -> None:
+        rel = self.rel(path)
+        with self._lock:
+            if not self.ours(rel):
+                entry = {"path": rel, "guide": self.guide, "pending": True}
+                self.entries[rel] = entry
+                self._append(entry)
+
+    def record(self, path: Path, sha256: str | None = None) -> None:
+        rel = self.rel(path)
+        st = os.stat(path)
+        sha256 = sha256 or sha256_file(path)
+        entry = {"path": rel, "guide": self.guide, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
+        with self._lock:
+            self.kept.add(rel)
+            if self.entries.get(rel) != entry:
+                self.entries[rel] = entry
+                self._append(entry)
+
+    def keep(self, path: Path, sha256: str) -> None:
+        """A file found already holding what this build would write: it belongs to this build too."""
+        rel = self.rel(path)
+        with self._lock:
+            with contextlib.suppress(OSError):
+                if self.ours(rel) and self._stat_matches(rel, os.stat(path)) \
+                        and self.entries[rel]["sha256"] == sha256:
+                    self.kept.add(rel)
+                    return
+            self.record(path, sha256)
+
+    @contextlib.contextmanager
+    def active(self):
+        """While active, every atomic write under the folder is recorded here."""
+        with _owners_lock:
+            _owners[self.root] = self
+        try:
+            yield self
+        finally:
+            with _owners_lock:
+                _owners.pop(self.root, None)
+            self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
                 with contextlib.suppress(OSError):
-                    p.unlink()
-                    n += 1
-    return n
+                    self._fh.close()
+                self._fh = None
+
+    def sweep_temp_files(self, subfolders=()) -> int:
+        """Remove temp files a killed build left, only in the folders builds write to."""
+        folders = {self.root} | {self.root / f for f in subfolders} | {(self.root / rel).parent for rel in self.entries}
+        n = 0
+        for folder in sorted(folders):
+            with contextlib.suppress(OSError):
+                for p in folder.glob(f"{TEMP_PREFIX}*"):
+                    if p.is_file() and not p.is_symlink():
+                        p.unlink()
+                        n += 1
+        return n
+
+    def finish(self) -> list[str]:
+        """After the new manifest and feed are in place: remove this guide's files that neither this build
+        nor the previous one published (a reader holding the previous feed still finds its files), then
+        compact the record. Returns the removed paths."""
+        removed = []
+        with self._lock:
+            keep = self.kept | self.published
+            for rel in sorted(self.entries):
+                e = self.entries[rel]
+                path = self.root / rel
+                if not path.exists() and not path.is_symlink():
+                    self.entries.pop(rel)
+                    continue
+                if rel in keep or e.get("guide") != self.guide:
+                    continue
+                try:
+                    path.unlink()
+                except OSError as exc:
+                    raise explain_os_error(exc, path) from None
+                self.entries.pop(rel)
+                removed.append(rel)
+            for folder in sorted({(self.root / rel).parent for rel in removed}, key=lambda p: -len(p.parts)):
+                while folder != self.root and folder.is_relative_to(self.root):
+                    try:
+                        folder.rmdir()  # only if empty: a user's file in it keeps it
+                    except OSError:
+                        break
+                    folder = folder.parent
+            self.published = set(self.kept)
+            self.close()
+            lines = [json.dumps({"format": 1, "published": sorted(self.published)}, sort_keys=True)]
+            lines += [json.dumps(self.entries[rel], sort_keys=True, ensure_ascii=False) for rel in sorted(self.entries)]
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            try:
+                if self.file.read_bytes() == data:
+                    return removed
+            except OSError:
+                pass
+            tmp = self.file.with_name(f"{TEMP_PREFIX}{OWNERSHIP_NAME}")
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, self.file)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise explain_os_error(exc, self.file) from None
+        return removed

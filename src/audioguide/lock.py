@@ -1,7 +1,14 @@
-"""One build per output folder. A lock left by a killed build is detected (dead PID) and taken over."""
+"""One build per output folder.
+
+The lock is `fcntl.flock` on the open `.lock` file, held for the whole build: taking it is atomic, and the kernel
+releases it when the process dies, however it dies. The PID written inside is only there to name the holder in
+the message, and to respect a lock written by an older version that did not use flock.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import socket
@@ -18,15 +25,26 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # it exists, under another user
         return True
     return True
+
+
+def _busy(folder: Path, pid: int | None) -> LockError:
+    who = f"Another build (process {pid})" if pid else "Another build"
+    return LockError(f"{who} is writing {folder}.",
+                     cause="two builds were started on the same output folder",
+                     fix="wait for the other build to finish, or use another --out folder")
 
 
 class OutputLock:
     def __init__(self, folder: Path):
         self.path = Path(folder) / LOCK_NAME
-        self.held = False
+        self.fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
 
     def __enter__(self):
         try:
@@ -38,30 +56,71 @@ class OutputLock:
 
     def _acquire(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = f"{os.getpid()} {socket.gethostname()}\n"
-        for _ in range(3):
+        for _ in range(10):
+            fd = _open(self.path)
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    pid_s, _, host = self.path.read_text().partition(" ")
-                    pid = int(pid_s)
-                except (OSError, ValueError):
-                    pid, host = -1, ""
-                if pid > 0 and host.strip() == socket.gethostname() and _alive(pid) and pid != os.getpid():
-                    raise LockError(f"Another build (process {pid}) is writing {self.path.parent}.",
-                                    cause="two builds were started on the same output folder",
-                                    fix="wait for the other build to finish, or use another --out folder")
-                log.warning("Taking over a stale lock left by process %s (no longer running).", pid_s.strip())
-                self.path.unlink(missing_ok=True)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid, _ = _read_owner(fd)
+                os.close(fd)
+                raise _busy(self.path.parent, pid) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            # The holder we waited on may have removed the file before we locked it: then we hold a lock on a
+            # file nobody else will open. Start again on the file now at that path.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
                 continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            self.held = True
+            try:
+                self._claim(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self.fd = fd
             return self
-        raise LockError(f"Could not lock {self.path.parent}.", fix="remove the file " + str(self.path))
+        raise LockError(f"Could not lock {self.path.parent}.", cause="the lock file keeps being replaced",
+                        fix="make sure no other program writes this folder, then build again")
+
+    def _claim(self, fd: int) -> None:
+        pid, host = _read_owner(fd)
+        if pid and pid != os.getpid():
+            if host == socket.gethostname() and _alive(pid):
+                # Written by a build that does not use flock (an older audioguide), and still running.
+                raise _busy(self.path.parent, pid)
+            log.warning("Taking over a stale lock left by process %d (no longer running).", pid)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        except OSError:  # another user's lock file, opened read-only: the flock is ours all the same
+            pass
 
     def __exit__(self, *exc):
-        if self.held:
-            self.path.unlink(missing_ok=True)
+        if self.fd is not None:
+            # Remove the file while still holding the lock, so the next build never inherits this PID.
+            with contextlib.suppress(OSError):  # a folder gone read-only: the lock goes with the descriptor
+                self.path.unlink()
+            os.close(self.fd)
+            self.fd = None
         return False
+
+
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except PermissionError:
+        # Left by another user: flock works on a read-only descriptor too, so the folder stays protected.
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def _read_owner(fd: int) -> tuple[int | None, str]:
+    """(pid, host) written in the lock file, or (None, "") while it is still empty or unreadable."""
+    try:
+        pid_s, _, host = os.pread(fd, 256, 0).decode("utf-8", "replace").partition(" ")
+        return int(pid_s), host.strip()
+    except (OSError, ValueError):
+        return None, ""

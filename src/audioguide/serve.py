@@ -1,15 +1,29 @@
-"""A local preview server for output/: correct MIME types, HTTP Range (apps and browsers seek with it), logs."""
+"""A local preview server for output/: correct MIME types, HTTP Range (apps and browsers seek with it), logs.
+
+It serves only regular, non-hidden files that really lie inside the folder: no listings, no symlinks out,
+no build state or half-written temp files (both start with a dot).
+"""
 
 from __future__ import annotations
 
+import email.utils
+import errno
+import hashlib
+import ipaddress
 import logging
 import mimetypes
 import os
 import re
+import socket
+import stat
+import sys
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from audioguide.exceptions import AudioguideError
 
 log = logging.getLogger(__name__)
 
@@ -20,43 +34,187 @@ TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".srt": "appli
          ".ulaw": "audio/basic", ".alaw": "audio/x-alaw-basic", ".sln": "audio/L16", ".vxml": "application/voicexml+xml",
          ".conf": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8"}
 
+IDLE_TIMEOUT = 10.0
+"""Seconds a connection may stay silent (while sending its request, or not reading ours) before it is dropped."""
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_HUGE = 10**18  # beyond any file; also keeps int() away from Python's 4,300-digit limit
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_hashes: dict[tuple, str] = {}  # stat identity -> sha256, so each file version is read once
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= 18 else _HUGE
+
+
+def _etag(f, st: os.stat_result) -> str:
+    """A strong ETag from the content: a resumed download across a rebuild must not mix two versions."""
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    tag = _hashes.get(key)
+    if tag is None:
+        h = hashlib.sha256()
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+        f.seek(0)
+        tag = f'"{h.hexdigest()[:32]}"'
+        if len(_hashes) > 4096:
+            _hashes.clear()
+        _hashes[key] = tag
+    return tag
+
+
+def _http_date(value: str | None) -> int | None:
+    try:
+        dt = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return int(dt.timestamp()) if dt is not None and dt.tzinfo is not None else None
+
+
+def _etag_list(value: str) -> list[str]:
+    return [t.strip().removeprefix("W/") for t in value.split(",") if t.strip()]
+
 
 class Handler(SimpleHTTPRequestHandler):
     extensions_map = {**mimetypes.types_map, **TYPES}
+    timeout = IDLE_TIMEOUT
 
     def log_message(self, fmt, *args):
-        log.info("%s %s", self.address_string(), fmt % args)
+        # The request line is the client's text: escape control characters so it cannot forge log lines.
+        text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", fmt % args)
+        log.info("%s %s", self.address_string(), text)
+
+    def list_directory(self, path):
+        self._not_found()
+        return None
+
+    def _not_found(self) -> None:
+        # One answer for missing, hidden and outside: a client cannot tell which of them it hit.
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+
+    def _real_path(self, parts: list[str]) -> str | None:
+        """The real path of `parts` if it lies inside the root and no component of it is hidden, else None."""
+        root = os.path.realpath(self.directory)
+        real = os.path.realpath(os.path.join(root, *parts))
+        if os.path.commonpath([root, real]) != root:
+            return None  # a symlink out of the folder
+        inside = os.path.relpath(real, root).split(os.sep) if real != root else []
+        return None if any(p.startswith(".") for p in inside) else real
 
     def send_head(self):
-        path = self.translate_path(self.path)
-        rng = self.headers.get("Range")
-        if not rng or not os.path.isfile(path):
-            return super().send_head()
-        m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
-        size = os.path.getsize(path)
-        if not m or (not m.group(1) and not m.group(2)):
-            self.send_error(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+        url_path = urlsplit(self.path).path
+        try:
+            decoded = unquote(url_path, errors="strict")
+        except UnicodeDecodeError:
+            decoded = None
+        # Not UTF-8, a NUL (open() would raise) or a backslash (a Windows separator): no file here has that name.
+        if decoded is None or "\x00" in decoded or "\\" in decoded:
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
             return None
-        if m.group(1):
-            start = int(m.group(1))
-            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        parts = [p for p in decoded.split("/") if p]
+        # Hidden names cover "." and "..", the build state and the temp files of an atomic write.
+        path = None if any(p.startswith(".") for p in parts) else self._real_path(parts)
+        if path is not None and os.path.isdir(path):
+            if not url_path.endswith("/"):
+                # Relative links in kiosk/index.html need the slash; rebuilt from clean parts, never an open redirect.
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", "/" + "".join(quote(p) + "/" for p in parts))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            path = self._real_path([*parts, "index.html"])
+        try:
+            f = open(path, "rb") if path else None  # noqa: SIM115 - closed by do_GET/do_HEAD
+            st = os.fstat(f.fileno()) if f else None
+        except OSError:
+            f = st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
+            if f:
+                f.close()
+            self._not_found()
+            return None
+        try:
+            return self._send_file(f, path, st)
+        except BaseException:
+            f.close()
+            raise
+
+    def _send_file(self, f, path: str, st: os.stat_result):
+        size, mtime = st.st_size, int(st.st_mtime)
+        etag = _etag(f, st)
+        none_match = self.headers.get("If-None-Match")
+        if none_match is not None:
+            fresh = none_match.strip() == "*" or etag in _etag_list(none_match)
         else:
-            start, end = max(0, size - int(m.group(2))), size - 1
-        if start >= size or start > end:
+            since = _http_date(self.headers.get("If-Modified-Since"))
+            fresh = since is not None and mtime <= since
+        if fresh:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self._validators(etag, mtime)
+            self.end_headers()
+            f.close()
+            return None
+        span = self._range(size, etag, mtime)
+        if span == "unsatisfiable":
             self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
             self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self._validators(etag, mtime)
             self.end_headers()
+            f.close()
             return None
-        f = open(path, "rb")
-        f.seek(start)
-        self.send_response(HTTPStatus.PARTIAL_CONTENT)
+        if span is None:
+            start, end = 0, size - 1
+            self.send_response(HTTPStatus.OK)
+        else:
+            start, end = span
+            self.send_response(HTTPStatus.PARTIAL_CONTENT)
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Content-Length", str(end - start + 1))
-        self.send_header("Accept-Ranges", "bytes")
+        self._validators(etag, mtime)
         self.end_headers()
+        f.seek(start)
         self._remaining = end - start + 1
         return f
+
+    def _validators(self, etag: str, mtime: int) -> None:
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", self.date_time_string(mtime))
+        self.send_header("Accept-Ranges", "bytes")
+        # A preview follows rebuilds: clients may keep a copy but must revalidate it (cheap, with the ETag).
+        self.send_header("Cache-Control", "no-cache")
+
+    def _range(self, size: int, etag: str, mtime: int):
+        """(start, end) for a 206, None for the whole file, or "unsatisfiable" for a 416 (RFC 9110 §14)."""
+        header = self.headers.get("Range")
+        if header is None:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range is not None:
+            if_range = if_range.strip()
+            # An entity tag must match strongly; a date only if it is exactly our Last-Modified.
+            same = if_range == etag if if_range.startswith(('"', "W/")) else _http_date(if_range) == mtime
+            if not same:
+                return None
+        m = _RANGE.fullmatch(header.strip())
+        # Several ranges or a malformed one: the whole file is a valid answer, and every client can use it.
+        if not m or not (m.group(1) or m.group(2)):
+            return None
+        first, last = m.group(1), m.group(2)
+        if first:
+            start = _number(first)
+            end = min(_number(last), size - 1) if last else size - 1
+            if last and _number(last) < start:
+                return None
+        else:
+            suffix = _number(last)
+            if suffix == 0:
+                return "unsatisfiable"
+            start, end = max(0, size - suffix), size - 1
+        if start >= size:
+            return "unsatisfiable"
+        return start, end
 
     def copyfile(self, source, outputfile):
         remaining = getattr(self, "_remaining", None)
@@ -70,11 +228,68 @@ class Handler(SimpleHTTPRequestHandler):
             remaining -= len(chunk)
         self._remaining = None
 
-    def end_headers(self):
-        if not self.headers.get("Range"):
-            self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
+
+class PreviewServer(ThreadingHTTPServer):
+    # A deep accept queue: a burst of connections must not make the kernel drop a new client's SYN
+    # (its retries back off for about a minute).
+    request_queue_size = 1024
+    # Do not wait for idle clients on Ctrl+C.
+    block_on_close = False
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("%s went away: %s", client_address[0], exc)
+        else:
+            log.error("Unexpected error while answering %s", client_address[0], exc_info=True)
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), partial(Handler, directory=str(root)))
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *,
+                idle_timeout: float = IDLE_TIMEOUT) -> ThreadingHTTPServer:
+    """Bind the server (not started). Raises AudioguideError when the address cannot be used."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family = infos[0][0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise AudioguideError(f"Cannot listen on {host!r}: no such address ({exc}).",
+                              fix="give an IP address such as 127.0.0.1 with --host") from None
+    handler = type("Handler", (Handler,), {"timeout": idle_timeout})
+    server_class = type("PreviewServer", (PreviewServer,), {"address_family": family})
+    try:
+        return server_class((host, port), partial(handler, directory=str(root)))
+    except OverflowError:
+        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            fix = "stop the other server, or choose another --port (e.g. --port 8001)"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            fix = "ports below 1024 need administrator rights; choose --port 8000 or above"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            fix = "this computer has no such address; use --host 127.0.0.1"
+        else:
+            fix = "choose another --port or --host"
+        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from None
+
+
+def public_warning(server: ThreadingHTTPServer) -> str | None:
+    """A warning when the server listens on more than this computer (0.0.0.0, ::, or a network address)."""
+    host = server.server_address[0]
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"Listening on {host}: anyone on the local network (or beyond, if this port is reachable) can "
+            "download this health guide and every file in the folder. "
+            "Use --host 127.0.0.1 to keep it on this computer.")
+
+
+def entry_points(root: Path, base_url: str) -> list[str]:
+    """The pages worth opening, since there are no directory listings: each guide's kiosk and feed."""
+    found = []
+    for pattern, what in (("kiosk/index.html", "kiosk"), ("feed.xml", "podcast feed")):
+        for path in sorted([*root.glob(pattern), *root.glob("*/" + pattern)]):
+            rel = path.relative_to(root).as_posix()
+            if not any(p.startswith(".") for p in rel.split("/")):
+                found.append(f"{what}: {base_url}{quote(rel.removesuffix('index.html'))}")
+    return found

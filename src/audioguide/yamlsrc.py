@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -40,9 +41,16 @@ def _convert(loader: _Loader, node, file: str, problems: list[Problem], path: st
     if isinstance(node, yaml.MappingNode):
         out = YMap()
         out.mark, out.key_marks, out.value_marks = _mark(node), {}, {}
-        loader.flatten_mapping(node)
+        try:
+            loader.flatten_mapping(node)  # `<<: {…}` merge keys
+        except yaml.YAMLError as exc:
+            problems.append(replace(_yaml_problem(exc, "", file), field=path))
+            return out
         for knode, vnode in node.value:
-            key = loader.construct_object(knode, deep=True) if isinstance(knode, yaml.ScalarNode) else None
+            before = len(problems)
+            key = _construct(loader, knode, file, problems, path) if isinstance(knode, yaml.ScalarNode) else None
+            if len(problems) > before:
+                continue
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 problems.append(Problem(file, *_mark(knode), path, "a key must be a plain word",
                                         "write keys as simple words followed by a colon, e.g. `title:`"))
@@ -65,7 +73,7 @@ def _convert(loader: _Loader, node, file: str, problems: list[Problem], path: st
             out.item_marks.append(_mark(item))
             out.append(_convert(loader, item, file, problems, f"{path}[{i}]"))
         return out
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node, file, problems, path)
 
 
 def _join(path: str, key: str) -> str:
@@ -73,12 +81,19 @@ def _join(path: str, key: str) -> str:
 
 
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+# Far above any real guide; reading and checking a file this size already takes seconds.
+MAX_FILE_BYTES = 10_000_000
 
 
 def read_text(path: Path, display: str) -> str:
     """Read a source file as strict UTF-8, reporting encoding problems, BOMs and control characters."""
     problems: list[Problem] = []
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise GuideError([Problem(display, None, None, "", f"the file is {size / 1e6:.0f} MB; a guide is at most "
+                                      f"{MAX_FILE_BYTES // 1_000_000} MB (the e-santé guide is 0.07 MB)",
+                                      "check that this is the guide's YAML file; split a huge guide into several")])
         raw = path.read_bytes()
     except OSError as exc:
         raise GuideError([Problem(display, None, None, "", f"cannot read the file ({exc.strerror})",
@@ -101,7 +116,7 @@ def read_text(path: Path, display: str) -> str:
                 problems.append(Problem(display, lineno, col, "", "a tab is used for indentation",
                                         "YAML indents with spaces only: replace the tab by spaces"))
                 break
-            if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
+            if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc" or ch in "\ufffe\uffff":
                 problems.append(Problem(display, lineno, col, "", f"control character U+{ord(ch):04X} in the text",
                                         "delete it; it was probably pasted from a PDF or a word processor"))
                 break
@@ -110,32 +125,104 @@ def read_text(path: Path, display: str) -> str:
     return text
 
 
+# A guide is a few levels deep (parts > chapters > pages > blocks > callout > list); libyaml allows 1,000,
+# which overflows Python's recursion limit when the tree is converted.
+MAX_DEPTH = 32
+
+
+def _refuse_aliases_and_depth(text: str, display: str) -> None:
+    """Read the YAML events (cheap, nothing is built) and refuse anchors, aliases and absurd nesting.
+
+    A guide never needs `&anchor`/`*alias`; nested aliases expand exponentially (a 562-byte "billion laughs"
+    file took 57 s and all the memory), so they are refused before anything is built from them.
+    """
+    loader = _Loader(text)
+    found: list[yaml.Event] = []
+    depth = 0
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None) is not None:
+                found.append(ev)
+            elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
+                                              f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                                              "a guide needs only a few levels: check the indentation")])
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+    if found:
+        ev = found[0]
+        what = f"alias *{ev.anchor}" if isinstance(ev, yaml.AliasEvent) else f"anchor &{ev.anchor}"
+        more = f" ({len(found)} anchors and aliases in the file)" if len(found) > 1 else ""
+        raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
+                                  f"YAML {what}: anchors (&name) and aliases (*name) are not allowed in a guide{more}",
+                                  "write each value out in full where it is used")])
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
+    """Any PyYAML error (reader, scanner, parser, composer, constructor) as a located, plain problem."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml reports a byte offset, pure PyYAML a character offset: find the character itself.
+        at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        col = at - text.rfind("\n", 0, at) if at >= 0 else None
+        return Problem(display, line, col, "", f"character U+{exc.character:04X} is not allowed in YAML"
+                       if isinstance(exc.character, int) else f"unreadable text: {exc.reason}",
+                       "delete it; it was probably pasted from a PDF or a word processor")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    what = ", ".join(x for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x) or str(exc)
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return Problem(display, line, col, "", f"YAML value error: {what}",
+                       "remove the `!tag` or `<<:`: a guide holds only plain texts, lists and mappings")
+    fix = "check the indentation and the colons on this line and the one before"
+    if "could not find expected ':'" in what:
+        fix = "a line inside a mapping needs `key: value`; a long text may need quotes or `>`"
+    elif "mapping values are not allowed" in what:
+        fix = "a text containing ': ' must be quoted, e.g. p: \"Attention : ...\""
+    elif "expected a single document" in what:
+        fix = "a guide is one YAML document: remove the extra `---` line"
+    return Problem(display, line, col, "", f"YAML syntax error: {what}", fix)
+
+
+def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: str):
+    """A scalar's value; a value PyYAML cannot build (2024-02-30, a !tag) is a located problem, not a crash."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        line, col = _mark(node)
+        if isinstance(exc, yaml.YAMLError):
+            problems.append(replace(_yaml_problem(exc, "", file), field=path))
+        elif node.tag == "tag:yaml.org,2002:timestamp":
+            problems.append(Problem(file, line, col, path, f"not a real date: {node.value!r} ({exc})",
+                                    "write an existing date as YYYY-MM-DD, e.g. 2024-02-29"))
+        else:
+            problems.append(Problem(file, line, col, path, f"cannot read the value {node.value!r} ({exc})",
+                                    "put the value in quotes to make it text"))
+        return None
+
+
 def load_yaml(path: Path, display: str | None = None):
     """Parse a YAML file into YMap/YList trees; raise GuideError listing every problem."""
     display = display or str(path)
     text = read_text(path, display)
-    loader = _Loader(text)
     problems: list[Problem] = []
     try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        what = exc.problem or "invalid YAML"
-        fix = "check the indentation and the colons on this line and the one before"
-        if "could not find expected ':'" in what:
-            fix = "a line inside a mapping needs `key: value`; a long text may need quotes or `>`"
-        elif "mapping values are not allowed" in what:
-            fix = "a text containing ': ' must be quoted, e.g. p: \"Attention : ...\""
-        raise GuideError([Problem(display, line, col, "", f"YAML syntax error: {what}", fix)]) from None
-    finally:
-        loader.dispose()
+        _refuse_aliases_and_depth(text, display)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise GuideError([_yaml_problem(exc, text, display)]) from None
     if node is None:
         raise GuideError([Problem(display, 1, 1, "", "the file is empty", "start from guides/e-sante/guide.yaml")])
-    try:
-        data = _convert(loader, node, display, problems, "")
-    except yaml.YAMLError as exc:  # e.g. a bad timestamp
-        raise GuideError([Problem(display, None, None, "", f"YAML value error: {exc}", None)]) from None
+    data = _convert(loader, node, display, problems, "")
     if problems:
         raise GuideError(problems)
     return data

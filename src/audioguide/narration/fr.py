@@ -96,20 +96,58 @@ _URL = re.compile(rf"(?:https?://|www\.)[^\s<>\"«»)]+|(?<![\w@.-]){_DOMAIN}(?:
 _EMAIL = re.compile(rf"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{{2,}}")
 
 
-def _say_label(label: str) -> str:
-    if label.lower() in _SPELL_TLD:
+# Short words a domain may be made of; any other piece must have three letters or more, so that a name
+# like "ameli" is never cut into scraps ("âme li").
+_DOMAIN_SHORT_WORDS = {"mon", "ma", "mes", "le", "la", "les", "de", "du", "des", "en", "au", "aux", "et", "un",
+                       "une", "sa", "son", "ses", "ton", "ta", "tes", "vos", "nos"}
+
+
+def _word(piece: str) -> str | None:
+    """'sante' -> 'santé' when the word list knows it (accents restored), else None."""
+    if len(piece) < 3 and piece not in _DOMAIN_SHORT_WORDS:
+        return None
+    return tables.french_words().get(piece)
+
+
+def segment_label(label: str) -> str:
+    """'monespacesante' -> 'mon espace santé': the fewest dictionary words that make up the label.
+    A label that is not made of words is kept whole ('doctolib', 'ameli')."""
+    low = label.lower()
+    if not low.isascii() or not low.isalpha() or len(low) > 40:
+        return label
+    best: list[list[str] | None] = [[]] + [None] * len(low)
+    for end in range(1, len(low) + 1):
+        for start in range(max(0, end - 16), end):
+            prev = best[start]
+            if prev is None:
+                continue
+            word = _word(low[start:end])
+            if word and (best[end] is None or len(prev) + 1 < len(best[end])):
+                best[end] = prev + [word]
+    return " ".join(best[-1]) if best[-1] else label
+
+
+def _say_piece(piece: str) -> str:
+    acronyms = tables.acronyms()
+    if piece.upper() in acronyms:  # has-sante: the H.A.S., not the English word
+        return say_acronym(piece.upper(), acronyms)
+    return segment_label(piece)
+
+
+def _say_label(label: str, last: bool = False) -> str:
+    if last and label.lower() in _SPELL_TLD:
         return " ".join(label.lower())
-    return label.replace("-", " tiret ")
+    return " tiret ".join(_say_piece(p) for p in label.split("-"))
 
 
 def say_host(host: str) -> str:
-    """'www.ameli.fr' -> 'ameli point f r'."""
+    """'www.monespacesante.fr' -> 'mon espace santé point f r': "www." dropped, words split out of the
+    label with the French word list, accents restored ('sante' -> 'santé')."""
     host = host.strip(".")
     if host.lower().startswith("www."):
         host = host[4:]
     labels = host.split(".")
-    return " point ".join(_say_label(x) if i == len(labels) - 1 else x.replace("-", " tiret ")
-                          for i, x in enumerate(labels))
+    return " point ".join(_say_label(x, i == len(labels) - 1) for i, x in enumerate(labels))
 
 
 def urls_and_emails(text: str) -> str:
@@ -138,7 +176,42 @@ def urls_and_emails(text: str) -> str:
     return _URL.sub(url, text)
 
 
+# --- 2b. asides and titles ------------------------------------------------------------------------
+
+_ACRONYM_ONLY = re.compile(rf"[{UP}][{UP}&]+[{UP}]?s?")
+
+
+def asides(text: str) -> str:
+    """Brackets and quoted titles are heard as such, not as one more item of a list:
+    'Dossier Médical Partagé (DMP)' -> 'Dossier Médical Partagé, ou DMP,';
+    '(internet, radio, etc.)' -> ', par exemple internet, radio, etc.,';
+    'lire « Se repérer dans la e-santé » avant' -> 'lire Se repérer dans la e-santé, avant' (the pause ends it)."""
+    def bracket(m: re.Match) -> str:
+        inner = m.group(1).strip()
+        if _ACRONYM_ONLY.fullmatch(inner):
+            return f", ou {inner},"
+        if re.search(r",.*\betc\.?$", inner) and not re.match(r"(?i)(?:par exemple|ex\b|comme|notamment)", inner):
+            return f", par exemple {inner},"
+        return f"({inner})"
+
+    def title(m: re.Match) -> str:
+        inner = m.group(1)
+        # A title of three words or more ends with a pause, so the sentence is heard to resume after it;
+        # a quoted term ("la rubrique « Documents »") is just said.
+        return inner + ("," if len(inner.split()) >= 3 and not re.match(r"\s*[,.;:!?)]", m.string[m.end():]) else "")
+
+    text = _sub(r"\(([^()]{1,200})\)", bracket, text)
+    return _sub(r"[«“]\s*([^«»“”]{1,200}?)\s*[»”]", title, text)
+
+
 # --- 3. abbreviations ------------------------------------------------------------------------
+
+def _minutes(m: re.Match) -> str:
+    """'15 min.' is minutes, not "minimum"; its dot ends the sentence only before a capital or the end."""
+    int_part, _, frac = m.group(1).partition(",")
+    unit = "minutes" if _is_plural(int_part, frac or None) else "minute"
+    return f"{m.group(1)} {unit}" + ("." if m.group(2) is not None else "")
+
 
 def abbreviations(text: str) -> str:
     """M., Mme, Dr, etc., ex :, n°, p. 12, Tél. become words."""
@@ -149,6 +222,7 @@ def abbreviations(text: str) -> str:
     text = _sub(r"\bpp\.\s?(?=\d)", "pages ", text)
     text = _sub(r"\bp\.\s?(?=\d)", "page ", text)
     text = _sub(r"\bM\.\s(?=[A-ZÀ-Ý])", "monsieur ", text)
+    text = _sub(r"\b(\d+(?:,\d+)?)\s?min\.(?=(\s*$|\s+[A-ZÀ-Ý])?)", _minutes, text)
     for abbr, spoken in tables.abbreviations().items():
         if abbr.endswith("."):
             # At the very end, the abbreviation's period also ends the sentence.
@@ -250,6 +324,28 @@ def times(text: str) -> str:
 
 
 # --- 6. money, percentages, fractions, comparisons -------------------------------------------
+
+_PER = {"j": "jour", "jr": "jour", "h": "heure", "min": "minute", "mn": "minute", "s": "seconde", "sem": "semaine",
+        "an": "an", "mois": "mois", "jour": "jour", "semaine": "semaine", "année": "année", "heure": "heure",
+        "minute": "minute", "seconde": "seconde", "nuit": "nuit", "repas": "repas", "prise": "prise",
+        "personne": "personne", "patient": "patient", "habitant": "habitant", "consultation": "consultation",
+        "séance": "séance", "acte": "acte"}
+
+
+def per_and_times(text: str) -> str:
+    """'3 fois/jour' -> '3 fois par jour', '25 €/mois' -> '25 € par mois', '2 x 250 ml' -> '2 fois 250 ml'.
+    A slash after a unit or currency and before a unit of time or count is "par", never "ou"."""
+    per = "|".join(sorted(map(re.escape, _PER), key=len, reverse=True))
+    units = tables.units()
+    sym = "|".join(sorted((re.escape(u) for u in units if "/" not in u), key=len, reverse=True))
+    # Two units with no number before them: "en mg/kg" -> "en milligrammes par kilogramme".
+    text = _sub(rf"(?<![\w/])(?<!\d )({sym})/({sym})(?![\w/])",
+                lambda m: f"{units[m.group(1)][1]} par {units[m.group(2)][0]}", text)
+    # Only after a quantity ("3 fois", "25 €", "2 séances") or a currency: "jour/nuit" stays "jour ou nuit".
+    text = _sub(rf"((?<![\d,.])\d+(?:[,.]\d+)?\s?(?:[{L}]+|[€%$£])|[€$£]|\beuros?)\s?/\s?({per})(?![{L}])",
+                lambda m: f"{m.group(1)} par {_PER[m.group(2)]}", text)
+    return _sub(r"(?<=\d)\s?[xX×]\s?(?=\d)", " fois ", text)
+
 
 def comparisons(text: str) -> str:
     """>100 € -> 'plus de cent euros'; ≥ 18 -> 'supérieur ou égal à dix-huit'."""
@@ -400,7 +496,13 @@ def numbers(text: str) -> str:
     text = _sub(rf"(?<![\d,.])({INT}),(\d+)(?![\d])", dec, text)
     text = _sub(r"(?<![\d,.])(\d+)\.(\d{1,2})(?![\d.])", dec, text)
     text = re.sub(rf"(?<![\d])({GROUPED}|\d+)", lambda m: _num(m.group(1), next_is_feminine(m.end())), text)
-    return text
+    return elide(text)
+
+
+def elide(text: str) -> str:
+    """'de un euro' -> 'd'un euro', 'que une fois' -> 'qu'une fois' (numbers said as words elide like words)."""
+    text = _sub(r"\b([dD])e (une?)\b", r"\1'\2", text)
+    return _sub(r"\b([qQ]u)e (une?)\b", r"\1'\2", text)
 
 
 # --- 8. acronyms and words -------------------------------------------------------------------
@@ -464,12 +566,25 @@ def punctuation(text: str) -> str:
     text = _sub(r"\s+", " ", text)
     text = _sub(r"\s+([,.;)])", r"\1", text)
     text = _sub(r",(?:\s*,)+", ",", text)
-    text = _sub(r"([.!?:;]),", r"\1", text)
+    text = _sub(rf"(?<![{UP}]\.[{UP}])([.!?:;]),", r"\1", text)  # "B.P.C.O., insuffisance" keeps its pause
+    text = _sub(r"([?!…])\s*\.", r"\1", text)
+    text = _sub(rf"\b((?i:qu|[cdjlmnst]))'\s+(?=[{L}])", r"\1'", text)  # "l' Espace" is "l'Espace", not the letter L
     text = _sub(r",\s*([.!?:;])", r"\1", text)
     text = _sub(r"(?<!\.)\.\.(?!\.)", ".", text)
     text = _sub(r"\s+([?!:;])", r" \1", text)
     text = _sub(r"^[\s,;.:]+", "", text)
-    return _sub(r"[\s,;]+$", "", text)
+    return _sub(r"[\s,;]+$", "", one_colon(text))
+
+
+def one_colon(text: str) -> str:
+    """A sentence keeps its first colon; later ones become commas ('partie cinq : la régulation : le Sas')."""
+    def sentence(m: re.Match) -> str:
+        first = m.group(0).find(" :")
+        if first < 0:
+            return m.group(0)
+        return m.group(0)[:first + 2] + m.group(0)[first + 2:].replace(" :", ",")
+
+    return _sub(r"[^.!?]+[.!?]*", sentence, text)
 
 
 def final_guard(text: str) -> str:
@@ -491,10 +606,12 @@ STEPS = [
     strip_markdown,
     strip_decorations,
     urls_and_emails,
+    asides,
     abbreviations,
     phone_numbers,
     dates,
     times,
+    per_and_times,
     comparisons,
     money,
     percentages_and_fractions,

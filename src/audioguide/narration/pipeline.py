@@ -44,7 +44,7 @@ def rules_fingerprint(lexicon: dict[str, str] | None = None) -> str:
 
     h = hashlib.sha256(json.dumps(lexicon or {}, sort_keys=True, ensure_ascii=False).encode())
     root = Path(__file__).parent
-    for f in sorted([*root.glob("*.py"), *root.glob("data/*.yaml")]):
+    for f in sorted([*root.glob("*.py"), *root.glob("data/*")]):  # data: tables and the word list
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:24]
 

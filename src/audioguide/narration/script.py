@@ -12,13 +12,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
+from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
 
-# Silence after each kind of segment, in milliseconds: long enough to hear structure, short enough
-# not to feel like the player stopped.
-PAUSES = {"announce": 700, "heading": 500, "sentence": 250, "paragraph": 650, "item": 450, "last-item": 650,
-          "callout": 350, "link": 650, "cue": 500, "clause": 200}
+# Silence after each kind of segment at the normal pace, in milliseconds: at least half a second between
+# sentences so a listener new to synthetic speech can follow, more between list items and most at the end
+# of a page, short enough not to feel like the player stopped. A pace scales them all.
+PAUSES = {"announce": 800, "heading": 700, "sentence": 500, "paragraph": 850, "item": 700, "last-item": 900,
+          "callout": 400, "link": 850, "cue": 600, "page": 1100, "clause": 200}
 MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
 # Caption practice: at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text is one
 # caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
@@ -27,6 +30,7 @@ MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized 
 CAPTION_WIDTH, CAPTION_LINES = 42, 2
 MAX_SPOKEN_CHARS = 85
 MIN_SPOKEN_CHARS = 18  # about 1.2 s said: a shorter piece ("Concrètement,") joins a neighbour
+
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Segment:
     """Written form of the same words, for every text output (transcripts, tags, kiosk, feed)."""
     cont: bool = False
     """The sentence goes on in the next segment (a long sentence cut at a clause for its caption)."""
+
 
 
 @dataclass
@@ -74,6 +79,7 @@ def join_sentences(segments, spoken: bool = False) -> str:
     return "\n".join(lines + ([cur] if cur else []))
 
 
+
 def _lower_first(title: str) -> str:
     if len(title) > 1 and title[0].isupper() and not title[1].isupper():
         return title[0].lower() + title[1:]
@@ -86,8 +92,10 @@ def _end(text: str, mark: str = ".") -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split spoken text at sentence ends; overlong sentences are cut at commas, then at spaces."""
-    parts = [p.strip() for p in re.split(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])", text) if p.strip()]
+    """Split spoken text at sentence ends; overlong sentences are cut at commas, then at spaces.
+    Never after a spelled acronym: in "Le D.M.P. Mon espace santé…" the dot belongs to the acronym."""
+    parts = [p.strip() for p in re.split(r"(?<![A-ZÀ-Ý]\.[A-ZÀ-Ý]\.)(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])", text)
+             if p.strip()]
     out: list[str] = []
     for p in parts:
         while len(p) > MAX_SEGMENT_CHARS:
@@ -101,6 +109,11 @@ def split_sentences(text: str) -> list[str]:
         if p:
             out.append(p)
     return out
+
+
+def _words(text: str) -> str:
+    """Lowercase letters only, for comparing what two segments say."""
+    return " ".join(re.findall(r"[^\W\d_]+", text.lower()))
 
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -176,9 +189,11 @@ _WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'
 class ScriptWriter:
     """Writes the narration of every page of a guide; pure text, no audio."""
 
-    def __init__(self, guide: Guide, normalizer: Normalizer | None = None):
+    def __init__(self, guide: Guide, normalizer: Normalizer | None = None, pace: str | None = None):
         self.guide = guide
         self.say = normalizer or Normalizer(guide.lexicon)
+        scale = PACES[pace or guide.pace or DEFAULT_PACE].pause_scale
+        self.pauses = {kind: round(ms * scale) for kind, ms in PAUSES.items()}
         self._memo: dict[str, str] = {}  # cutting a sentence says the same pieces several times
 
     def _say(self, written: str) -> str:
@@ -207,7 +222,7 @@ class ScriptWriter:
                 out.append(p)
         return out
 
-    def _words(self, clause: str) -> list[str]:
+    def _cut_words(self, clause: str) -> list[str]:
         """A clause too long for one caption, cut between words (never between the groups of a number)."""
         words = clause.split(" ")
         groups: list[str] = []
@@ -251,14 +266,14 @@ class ScriptWriter:
         for _, _, pair in sorted(cuts)[:4]:
             if self._fits(pair[0]) and self._fits(pair[1]):
                 return pair
-        return self._words(text)
+        return self._cut_words(text)
 
     def _pieces(self, sentence: str) -> list[str]:
         """One written sentence -> caption-sized pieces, cut at clause boundaries, then between words."""
         if self._fits(sentence):
             return [sentence]
         clauses = [c for c in _CLAUSE_CUT.split(sentence) if c]
-        pieces = self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._words(c))])
+        pieces = self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._cut_words(c))])
         # A piece said in under a second cannot be a caption of its own (1 s minimum): it joins its shorter
         # neighbour, and when the two no longer fit one caption they are cut again, evenly.
         i = 0
@@ -283,29 +298,39 @@ class ScriptWriter:
                 spoken = self._spoken(piece)
                 if spoken:
                     last = i == len(pieces) - 1
-                    segs.append(Segment(spoken, PAUSES["sentence" if last else "clause"], "sentence", piece,
+                    segs.append(Segment(spoken, self.pauses["sentence" if last else "clause"], "sentence", piece,
                                         cont=not last))
         if not segs:
             return []
         segs[-1].cont = False
         if mark:
             segs[-1].text = _end(segs[-1].text, mark)
-        if last_kind in ("announce", "cue"):
-            for seg in segs:  # every clip of the frame is frame (the phone cuts the whole end cue), on one line
-                seg.kind, seg.cont = last_kind, seg is not segs[-1]
-        segs[-1].pause_ms, segs[-1].kind = PAUSES[last_kind], last_kind
+        segs[-1].pause_ms, segs[-1].kind = self.pauses[last_kind], last_kind
         return segs
 
     def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
         return self._segments(raw, last_kind)
 
-    def announcement(self, chapter: Chapter, page: Page, index: int) -> str:
-        n = len(chapter.pages)
-        where = f"{chapter.title}, partie {index} sur {n} : {_lower_first(page.title)}" if n > 1 \
-            else f"{chapter.title} : {_lower_first(page.title)}" if page.title != chapter.title else chapter.title
-        if index == 1 and chapter.part is not None:
-            return f"Chapitre {chapter.part.number}, {chapter.part.title}. {_end(where, '')}"
-        return where
+    def announcement(self, chapter: Chapter, page: Page, index: int, number=cardinal) -> str:
+        """Where the listener is. A chapter's first page says the chapter and its page count (it is where an
+        episode, a phone choice or a jump lands), and the part where one begins; the pages after it say only
+        their number and title. Episode tags, the phone menu and the kiosk list carry the part too.
+        number=str gives its written form, with digits, for the captions and transcripts."""
+        levels, n = self.guide.levels, len(chapter.pages)
+        if index > 1:
+            return f"{levels.page.title} {number(index)} : {_lower_first(page.title)}"
+        where = []
+        if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
+            where.append(_end(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
+        if chapter is self.guide.intro:
+            where.append(_end(chapter.title))
+        else:
+            where.append(_end(f"{levels.chapter.title} {number(chapter.index_in_part)} : {chapter.title}"))
+        if n > 1:
+            where.append(f"{levels.page.title} {number(1)} sur {number(n)} : {_lower_first(page.title)}")
+        elif page.title != chapter.title:
+            where.append(page.title)
+        return " ".join(where)
 
     def blocks(self, blocks: list[Block]) -> list[Segment]:
         segs: list[Segment] = []
@@ -321,7 +346,8 @@ class ScriptWriter:
             elif b.kind == "link":
                 segs += self.link(b)
             elif b.kind in CALLOUTS:
-                segs.append(Segment(f"{CALLOUTS[b.kind]} :", PAUSES["callout"], "callout", f"{CALLOUTS[b.kind]} :"))
+                label = f"{CALLOUTS[b.kind]} :"
+                segs.append(Segment(label, self.pauses["callout"], "callout", label))
                 segs += self.blocks(b.children)
         return segs
 
@@ -332,39 +358,64 @@ class ScriptWriter:
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
         if fits_caption(written) and len(spoken) <= MAX_SPOKEN_CHARS:
-            return [Segment(_end(spoken), PAUSES["link"], "link", written)]
+            return [Segment(_end(spoken), self.pauses["link"], "link", written)]
         # Too long for one caption: the label, then the address, each its own clip.
         segs = self._segments(f"{label} :", "sentence", mark="")
         for seg in segs:
-            seg.pause_ms, seg.cont = PAUSES["clause"], True
-        return segs + [Segment(_end(self.say(host)), PAUSES["link"], "link", display_url(b.url))]
+            seg.pause_ms, seg.cont = self.pauses["clause"], True
+        return segs + [Segment(_end(self.say(host)), self.pauses["link"], "link", display_url(b.url))]
+
+    def _frame(self, spoken: str, written: str, kind: str) -> list[Segment]:
+        """The frame, one clip per sentence so that each is a caption of its own; its written form is a short
+        heading with digits ("Sujet 1 : Mon espace santé.")."""
+        said, shown = split_sentences(spoken), split_sentences(written_form(written))
+        if len(said) != len(shown):  # e.g. "Le D.M.P. Page…" is one spoken sentence: keep the frame whole
+            said, shown = [spoken], [written_form(written)]
+        segs = [Segment(_end(s, ""), self.pauses["sentence"], kind, w, cont=True) for s, w in zip(said, shown)]
+        segs[-1].pause_ms, segs[-1].cont = self.pauses[kind], False
+        return segs
 
     def page(self, chapter: Chapter, page: Page, index: int) -> PageScript:
         script = PageScript(chapter, page, index)
-        # The announcement is worded with digits ("partie 1 sur 6"): that is its written form as it stands.
-        script.segments += self._segments(self.announcement(chapter, page, index), "announce", mark="")
+        segs = self._frame(self.say(self.announcement(chapter, page, index)),
+                           self.announcement(chapter, page, index, number=str), "announce")
         if page.narration:
             for para in re.split(r"\n\s*\n", page.narration.strip()):
-                script.segments += self._para(para)
+                segs += self._para(para)
         else:
-            script.segments += self.blocks(page.blocks)
+            segs += self.blocks(page.blocks)
+        for seg in segs:
+            # A callout label just said by the page title or a heading ("… : attention." "Attention :")
+            # would be heard twice in a row.
+            if seg.kind == "callout" and script.segments and \
+                    _words(script.segments[-1].text).endswith(_words(seg.text)):
+                continue
+            script.segments.append(seg)
+        last = script.segments[-1]
+        last.pause_ms = max(last.pause_ms, self.pauses["page"])
         return script
 
     def prompt(self, text: str) -> list[Segment]:
         """A menu prompt or message, narrated like the guide (same normaliser, same sentence pauses)."""
         return self._para(text)
 
-    def end_cue(self, chapter: Chapter) -> list[Segment]:
-        chapters = self.guide.chapters
+    def end_cue(self, chapter: Chapter) -> Segment:
+        """ "Fin du sujet.", or the guide's end. Neither this chapter's title nor the next one's is said: the
+        listener has just heard the one, and the next chapter announces itself (players list it too)."""
+        text = self._end_text(chapter)
+        return Segment(self.say(text), self.pauses["cue"], "cue", written_form(text))
+
+    def _end_text(self, chapter: Chapter) -> str:
+        g = self.guide
+        chapters = g.chapters
         i = chapters.index(chapter)
-        if i + 1 < len(chapters):
-            nxt = chapters[i + 1]
-            text = f"Fin de : {chapter.title}. À suivre : {nxt.title}."
-        else:
-            text = f"Fin de : {chapter.title}. C'est la fin du guide {self.guide.title}. Merci de votre écoute."
-        return self._segments(text, "cue", mark="")
+        text = "Fin de l'introduction." if chapter is g.intro else f"Fin {g.levels.chapter.of_the}."
+        if i + 1 == len(chapters):
+            text += f" C'est la fin du guide {_end(g.title)} Merci de votre écoute."
+        return text
 
     def chapter(self, chapter: Chapter) -> list[PageScript]:
         pages = [self.page(chapter, p, i) for i, p in enumerate(chapter.pages, 1)]
-        pages[-1].segments += self.end_cue(chapter)
+        text = self._end_text(chapter)  # one clip per sentence, all of kind "cue": the phone cuts them all
+        pages[-1].segments += self._frame(self.say(text), text, "cue")
         return pages

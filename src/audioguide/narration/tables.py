@@ -33,3 +33,38 @@ def feminine_nouns() -> frozenset[str]:
 
 def acronyms() -> dict[str, str]:
     return table("acronyms")
+
+
+def pronunciation() -> dict:
+    return table("pronunciation")
+
+
+def unaccented(word: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", word.replace("œ", "oe").replace("æ", "ae")).encode("ascii", "ignore").decode()
+
+
+def is_french_word(word: str) -> bool:
+    """Is this (any case) in the word list? Accents are compared loosely: capitals often lose them."""
+    return unaccented(word.lower()) in french_words()
+
+
+@lru_cache(maxsize=1)
+def french_words() -> dict[str, str]:
+    """Debian's wfrench word list (its lower-case words, up to 16 letters), keyed without accents: 'sante' -> 'santé'.
+    A key whose words differ only by accents (cote: côte, coté, côté…) maps to itself: nothing is guessed."""
+    out: dict[str, str] = {}
+    for word in _word_list():
+        key = unaccented(word)
+        out[key] = word if key not in out else key
+    return out
+
+
+@lru_cache(maxsize=1)
+def _word_list() -> list[str]:
+    import gzip
+
+    raw = resources.files("audioguide.narration").joinpath("data", "words-fr.txt.gz").read_bytes()
+    return gzip.decompress(raw).decode("utf-8").split()
+

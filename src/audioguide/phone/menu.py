@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from audioguide.guide import Chapter, Guide
+from audioguide.guide import Chapter, Guide, after
+from audioguide.narration.numbers import cardinal
 
 CHOOSE = "123456789"
 REPEAT, BACK, HOME = "0", "*", "#"
@@ -19,20 +20,30 @@ TIMEOUT = "t"  # in a key script: the caller lets the prompt or page play out wi
 MAX_TIMEOUTS = 2  # a menu is replayed this many times without an answer, then the call ends
 MENU_TIMEOUT_S = 6
 
-# Fixed prompts. The page keys are said in the welcome and again on 0 during a page.
+# Fixed prompts, in the guide's own level names (a page may be "la page", "l'étape"…). The page keys are
+# said in the welcome and again on 0 during a page.
 WELCOME = ("Bienvenue. Vous écoutez le guide audio « {title} », de {publisher}. "
            "Dans chaque menu, tapez le numéro de votre choix. Tapez 0 pour réécouter le menu, "
            "étoile pour revenir en arrière, et dièse pour revenir au menu principal. "
-           "Pendant l'écoute, tapez 6 pour passer à la partie suivante, 4 pour revenir à la précédente, "
-           "et 5 pour la réécouter.")
+           "Pendant l'écoute, tapez 6 pour passer {to_page} {next}, 4 pour revenir {to_article} {previous}, "
+           "et 5 pour {pronoun} réécouter.")
 FIXED = {
-    "page-keys": "Tapez 6 pour la partie suivante, 4 pour la précédente, 5 pour la réécouter, "
+    "page-keys": "Tapez 6 pour {the_page} {next}, 4 pour {article} {previous}, 5 pour {pronoun} réécouter, "
                  "étoile pour revenir au menu, dièse pour le menu principal.",
     "invalid": "Ce choix n'existe pas.",
-    "first-page": "Vous êtes au début du sujet.",
-    "chapter-end": "Fin du sujet.",
+    "first-page": "Vous êtes au début {of_chapter}.",
+    "chapter-end": "Fin {of_chapter}.",
     "goodbye": "Nous n'avons pas entendu de choix. Merci de votre écoute, et au revoir.",
 }
+
+
+def _fixed_words(guide: Guide) -> dict[str, str]:
+    page, chapter = guide.levels.page, guide.levels.chapter
+    return {"title": guide.title, "publisher": guide.publisher, "the_page": page.the, "to_page": page.to_the,
+            "article": page.article, "to_article": after("à", page.article),
+            "pronoun": "la" if page.feminine else "le",
+            "next": page.agree("suivant", "suivante"), "previous": page.agree("précédent", "précédente"),
+            "of_chapter": chapter.of_the}
 
 
 @dataclass
@@ -127,19 +138,21 @@ def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: l
 
 
 def build_menu(guide: Guide, page_texts: dict[tuple[str, str], str] | None = None) -> PhoneMenu:
-    """Main menu -> parts (and the introduction) -> chapters -> pages. `page_texts` gives each page's
+    """Main menu -> parts (and the introduction) -> chapters -> pages; without parts, or with only one,
+    the main menu lists the chapters. `page_texts` gives each page's
     narration, keyed by (chapter id, page id); without it pages are named by their titles."""
     nodes: dict[str, Node] = {}
-    prompts: dict[str, Prompt] = {"welcome": Prompt("welcome", WELCOME.format(title=guide.title,
-                                                                             publisher=guide.publisher))}
-    prompts.update({k: Prompt(k, v) for k, v in FIXED.items()})
+    words = _fixed_words(guide)
+    prompts: dict[str, Prompt] = {"welcome": Prompt("welcome", WELCOME.format(**words))}
+    prompts.update({k: Prompt(k, v.format(**words)) for k, v in FIXED.items()})
+    levels = guide.levels
 
     def chapter_node(ch: Chapter, parent: str) -> str:
         nid = f"chapter-{ch.id}"
         pages = []
         for i, page in enumerate(ch.pages, 1):
             pid = page_prompt_id(ch, i)
-            text = (page_texts or {}).get((ch.id, page.id), f"{ch.title}, partie {i} : {page.title}.")
+            text = (page_texts or {}).get((ch.id, page.id), f"{ch.title}, {levels.page.noun} {i} : {page.title}.")
             prompts[pid] = Prompt(pid, text, "page", ch.id, page.id)
             pages.append(pid)
         nodes[nid] = Node(nid, "chapter", ch.title, parent, pages=pages, chapter=ch.id)
@@ -148,12 +161,15 @@ def build_menu(guide: Guide, page_texts: dict[tuple[str, str], str] | None = Non
     main_entries: list[tuple[str, str, str]] = []
     if guide.intro:
         main_entries.append((guide.intro.title, _said(guide.intro), chapter_node(guide.intro, "main")))
-    for part in guide.parts:
+    for part in guide.named_parts:
         pid = f"part-{part.id}"
         entries = [(ch.title, _said(ch), chapter_node(ch, pid)) for ch in part.chapters]
-        _menu(pid, part.title, f"Chapitre {part.number} : {part.title}.", "main", entries,
+        _menu(pid, part.title, f"{levels.part.title} {cardinal(part.number)} : {part.title}.", "main", entries,
               "Pour revenir en arrière, tapez étoile. Pour réécouter ce menu, tapez 0.", nodes, prompts)
         main_entries.append((part.title, _said(part), pid))
+    if not guide.named_parts:  # two levels, or a single part: its chapters are the main menu, not one choice
+        main_entries += [(ch.title, _said(ch), chapter_node(ch, "main")) for ch in guide.chapters
+                         if ch is not guide.intro]
     _menu("main", guide.title, "Menu principal.", None, main_entries, "Pour réécouter ce menu, tapez 0.",
           nodes, prompts)
     # Menus first in the file, main at the top, for people reading the dialplan.

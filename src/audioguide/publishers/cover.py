@@ -33,6 +33,9 @@ def _fit(draw, text: str, bold: bool, max_size: int, width: int, max_lines: int)
 
 def make_cover(title: str, subtitle: str, publisher: str) -> bytes:
     """Yellow on black (contrast 15:1), title as large as fits; JPEG, no alpha, no metadata."""
+    # Pillow refuses multi-line text here and its layout engine fails on U+2029 and some controls:
+    # every run of whitespace or line breaks becomes one space.
+    title, subtitle, publisher = (" ".join(t.split()) for t in (title, subtitle, publisher))
     img = Image.new("RGB", (SIZE, SIZE), (0, 0, 0))
     d = ImageDraw.Draw(img)
     margin = 110

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from importlib.resources import files
 
 from audioguide.files import update_bytes
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import Publisher
 from audioguide.publishers.transcripts import caption_cues
+
+_PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DATA)\}\}")
 
 
 def json_for_script(data) -> str:
@@ -39,7 +42,7 @@ def kiosk_data(manifest: dict, menu) -> dict:
                     "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
              for n in menu.nodes.values() if n.kind == "menu"}
     return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
-            "menus": menus, "chapters": chapters}
+            "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"]}
 
 
 def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
@@ -53,9 +56,10 @@ def render(manifest: dict, menu) -> str:
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
                                     if g.get("version") else "") if x)
     # Markup is escaped; the data goes in as JSON and is only ever put on the page with textContent.
-    return (template.replace("{{TITLE}}", html.escape(g["title"]))
-            .replace("{{FOOTER}}", html.escape(footer))
-            .replace("{{DATA}}", json_for_script(kiosk_data(manifest, menu))))
+    values = {"TITLE": html.escape(g["title"]), "FOOTER": html.escape(footer),
+              "DATA": json_for_script(kiosk_data(manifest, menu))}
+    # One pass over the template: a guide text holding "{{DATA}}" is inserted as it is, never substituted again.
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 class KioskPublisher(Publisher):

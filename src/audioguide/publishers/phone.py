@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from audioguide.audio import ENCODER_LOSS_DB, gain_to, measure_loudness
-from audioguide.files import update_bytes
+from audioguide.files import digest, matches, update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, page_prompt_id
@@ -19,7 +19,7 @@ from audioguide.publishers import Publisher
 
 PHONE_VERSION = 3  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
-END_CUE_CUT_S = 0.4  # the phone returns to its menu after a chapter, so the "À suivre" cue is cut off
+END_CUE_CUT_S = 0.4  # the phone says its own end of chapter and returns to its menu, so the end cue is cut off
 
 
 def _key(*parts) -> str:
@@ -28,7 +28,7 @@ def _key(*parts) -> str:
 
 
 def phone_cues(pages: list[dict], i: int) -> list[dict]:
-    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("À suivre…")."""
+    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("Fin du sujet")."""
     cues = pages[i]["cues"]
     if i != len(pages) - 1 or len(cues) < 2:
         return cues
@@ -57,7 +57,10 @@ class PhonePublisher(Publisher):
     name = "phone"
 
     def __init__(self):
-        self.keys: dict[str, str] = {}  # what the sounds were made from, per chapter id or prompt id
+        # Per chapter id or prompt id: the key of what its sounds were made from, and each sound's sha256 when
+        # written. A sound is up to date only if it still holds those bytes: a 0-byte file, garbage, or another
+        # guide's sound left by a killed build is made again.
+        self.keys: dict[str, dict] = {}
         self.exported = 0
         self._state: dict | None = None
         self._lock = threading.Lock()
@@ -72,8 +75,15 @@ class PhonePublisher(Publisher):
             return self._state
 
     @staticmethod
-    def _fresh(sounds: Path, names: list[str], key: str, old_key: str | None) -> bool:
-        return old_key == key and all((sounds / f"{n}.{e}").exists() for n in names for e in FORMATS)
+    def _fresh(sounds: Path, names: list[str], key: str, old) -> bool:
+        if not isinstance(old, dict) or old.get("key") != key or not isinstance(old.get("sha256"), dict):
+            return False
+        files = [f"{n}.{e}" for n in names for e in FORMATS]
+        return set(old["sha256"]) == set(files) and all(matches(sounds / f, old["sha256"][f]) for f in files)
+
+    @staticmethod
+    def _made(sounds: Path, names: list[str], key: str) -> dict:
+        return {"key": key, "sha256": {f"{n}.{e}": digest(sounds / f"{n}.{e}") for n in names for e in FORMATS}}
 
     def _chapter_job(self, result, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
         names = [page_prompt_id(chapter, i) for i in range(1, len(entry["pages"]) + 1)]
@@ -84,8 +94,9 @@ class PhonePublisher(Publisher):
     def wants_chapter(self, result, chapter, entry: dict) -> bool:
         names, _, key = self._chapter_job(result, chapter, entry)
         folder = result.out_dir / "phone"
-        if self._fresh(folder / "sounds", names, key, self._old(folder).get(chapter.id)):
-            self.keys[chapter.id] = key
+        old = self._old(folder).get(chapter.id)
+        if self._fresh(folder / "sounds", names, key, old):
+            self.keys[chapter.id] = old
             return False
         return True
 
@@ -93,10 +104,11 @@ class PhonePublisher(Publisher):
         """Cut this chapter's pages from its assembled audio, with the MP3's gain moved to the phone level."""
         names, spans, key = self._chapter_job(result, chapter, entry)
         gain = entry["gain_db"] + PHONE_LUFS - (result.settings.loudness_lufs + ENCODER_LOSS_DB)
-        export(wav, [(result.out_dir / "phone" / "sounds" / n, s, e) for n, (s, e) in zip(names, spans)], gain)
+        sounds = result.out_dir / "phone" / "sounds"
+        export(wav, [(sounds / n, s, e) for n, (s, e) in zip(names, spans)], gain)
         with self._lock:
             self.exported += 1
-        self.keys[chapter.id] = key
+        self.keys[chapter.id] = self._made(sounds, names, key)
 
     def parallel_jobs(self, result) -> list:
         """One job per menu prompt whose sounds are missing or stale. Prompts depend on the guide only."""
@@ -108,18 +120,22 @@ class PhonePublisher(Publisher):
             if prompt.kind != "prompt" or pid in self.keys:
                 continue
             clips = builder.prompt_clips(prompt.text)
-            self.keys[pid] = _key("prompt", [k for _, k, _ in clips], [p for *_, p in clips], PHONE_LUFS)
-            if not self._fresh(sounds, [pid], self.keys[pid], old.get(pid)):
-                jobs.append(functools.partial(self._make_prompt, builder, sounds, pid, clips))
+            key = _key("prompt", [k for _, k, _ in clips], [p for *_, p in clips], PHONE_LUFS)
+            if self._fresh(sounds, [pid], key, old.get(pid)):
+                self.keys[pid] = old[pid]
+            else:
+                self.keys[pid] = {"key": key}  # claimed; the job adds the hashes
+                jobs.append(functools.partial(self._make_prompt, builder, sounds, pid, clips, key))
         return jobs
 
-    def _make_prompt(self, builder, sounds: Path, pid: str, clips) -> None:
+    def _make_prompt(self, builder, sounds: Path, pid: str, clips, key: str) -> None:
         with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
             wav = Path(tmp) / "prompt.wav"
             builder.render_clips(clips, wav)
             export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, measure_loudness(wav)[0]))
         with self._lock:
             self.exported += 1
+        self.keys[pid] = self._made(sounds, [pid], key)
 
     def publish(self, result) -> list:
         builder, manifest = result.builder, result.manifest
@@ -134,11 +150,7 @@ class PhonePublisher(Publisher):
         builder.parallel(lambda job: job(), late, "Téléphone")
         result.phone_encoded = self.exported
 
-        expected = {f"{n}.{e}" for n in menu.prompts for e in FORMATS}
-        if sounds.is_dir():
-            for f in sounds.iterdir():
-                if f.is_file() and f.name not in expected:
-                    f.unlink()
+        # Sounds no longer in the menu are removed by the build, after the manifest: only files it recorded.
         files = {
             "menu.json": menu.to_json().encode(),
             "extensions.conf": dialplan(menu).encode(),
@@ -148,7 +160,7 @@ class PhonePublisher(Publisher):
         for name, data in files.items():
             update_bytes(folder / name, data)
         update_bytes(folder / STATE, json.dumps(self.keys, sort_keys=True, indent=0).encode())
-        return [folder / n for n in files] + sorted(sounds.iterdir())
+        return [folder / n for n in files] + sorted(sounds / f"{n}.{e}" for n in menu.prompts for e in FORMATS)
 
 
 def bundle_readme(menu: PhoneMenu, manifest: dict) -> str:

@@ -40,16 +40,18 @@ def episode_guid(guide_id: str, chapter_id: str) -> str:
 def _el(parent, tag: str, value=None, **attrs):
     ns, _, name = tag.rpartition(":")
     e = etree.SubElement(parent, f"{{{NSMAP[ns]}}}{name}" if ns else name)
+    # Every text and attribute is cleaned, not only the ones thought to come from the guide.
     for k, v in attrs.items():
-        e.set(k, str(v))
+        e.set(k, _clean(str(v)))
     if value is not None:
-        e.text = str(value)
+        e.text = _clean(str(value))
     return e
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; they never belong in a feed."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and c not in "\ufffe\uffff")
+    """XML 1.0 cannot carry most control characters, surrogates or U+FFFE/U+FFFF; they never belong in a feed."""
+    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
+                   and c not in "\ufffe\uffff")
 
 
 def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = None) -> bytes:
@@ -89,12 +91,17 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     _el(ch, "podcast:locked", "no")
     _el(ch, "podcast:medium", "podcast")
 
+    levels = g["levels"]
+    named_parts = len(g["parts"]) > 1  # a one-part guide is heard and listed as a two-level guide
+    page_word = levels["page"]["noun"]
+    page_word = page_word if page_word[-1:] in "sxz" else page_word + "s"
     for c in manifest["chapters"]:
         it = _el(ch, "item")
         _el(it, "title", _clean(c["title"]))
         pages = " ; ".join(p["title"] for p in c["pages"])
-        part = f"{c['part']['title']} — " if c["part"] else ""
-        desc = _clean(f"{part}{c['title']}. Pages : {pages}.")
+        part = f"{levels['part']['noun'].capitalize()} {c['part']['number']} : {c['part']['title']} — " \
+            if c["part"] and named_parts else ""
+        desc = _clean(f"{part}{c['title']}. {page_word.capitalize()} : {pages}.")
         _el(it, "description", desc)
         _el(it, "itunes:summary", desc)
         if notes and notes.get(c["id"]):
@@ -105,9 +112,11 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
         _el(it, "enclosure", url=url(c["mp3"]), length=c["bytes"], type="audio/mpeg")
         _el(it, "itunes:duration", int(round(c["duration"])))
         _el(it, "itunes:episode", c["number"])
-        if c["part"]:
+        if c["part"] and named_parts:
             _el(it, "itunes:season", c["part"]["number"])
-        _el(it, "itunes:episodeType", "full" if c["part"] else "trailer")
+            _el(it, "podcast:season", c["part"]["number"], name=_clean(c["part"]["title"]))
+        # Only the introduction is a trailer: in a two-level guide the chapters have no part but are episodes.
+        _el(it, "itunes:episodeType", "trailer" if c["id"] == g.get("intro") else "full")
         _el(it, "itunes:explicit", "false")
         _el(it, "itunes:image", href=url(manifest["cover"]))
         _el(it, "podcast:transcript", url=url(c["transcript"]["txt"]), type="text/plain", language="fr")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import re
 import shutil
 import subprocess
+import wave
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -11,6 +14,11 @@ from audioguide.exceptions import EngineError
 
 RATE = 22050
 """Every engine hands back clips at this rate, so clips from any engine (or a fallback) can be joined."""
+MAX_CHARS = 1000
+"""Longest text one engine call gets. The longest sentence of the e-santé guide is 359 characters."""
+MAX_WORD = 40
+"""Longest unbroken run of characters an engine gets. espeak-ng aborts ("stack smashing") on a run of about 90
+letters to spell (A.B.C.…); the longest word of the e-santé guide is 27 characters."""
 
 
 class Engine(ABC):
@@ -18,6 +26,13 @@ class Engine(ABC):
     online = False
     """True when text leaves the machine (privacy: health text goes to a third party)."""
     description = ""
+    phonemes = False
+    """True when the engine reads espeak-ng `[[…]]` phoneme input; others get the written word or a respelling."""
+
+    max_chars = MAX_CHARS
+    """Longer text is split into several calls (see bound_text)."""
+    max_word = MAX_WORD
+    """Longer runs without a space are broken up (see bound_text)."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -42,6 +57,61 @@ class Engine(ABC):
     def synthesize(self, text: str, wav: Path) -> None:
         """Write `text` as speech to `wav` (mono, 16-bit, RATE Hz)."""
 
+    def speak(self, text: str, wav: Path) -> None:
+        """synthesize() with the text bounded: over-long text goes in several calls, joined with no gap."""
+        pieces = bound_text(text, self.max_chars, self.max_word)
+        if len(pieces) == 1:
+            self.synthesize(pieces[0], wav)
+            return
+        parts = [wav.with_name(f"{wav.name}.{i}.wav") for i in range(len(pieces))]
+        try:
+            for piece, part in zip(pieces, parts):
+                self.synthesize(piece, part)
+            with wave.open(str(wav), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(RATE)
+                for part in parts:
+                    with wave.open(str(part)) as r:
+                        out.writeframes(r.readframes(r.getnframes()))
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
+
+
+def bound_text(text: str, max_chars: int = MAX_CHARS, max_word: int = MAX_WORD) -> list[str]:
+    """Split `text` into pieces of at most `max_chars` characters, cut at a sentence end, else a clause, else a
+    word, after breaking every run of more than `max_word` characters without a space (at a dot, hyphen or
+    slash when there is one)."""
+    text = re.sub(rf"\S{{{max_word + 1},}}", lambda m: _break_word(m.group(), max_word), text)
+    if len(text) <= max_chars:
+        return [text]  # as given: the engine hears exactly what it always did
+    text = text.strip()
+    pieces = []
+    while len(text) > max_chars:
+        window = text[:max_chars + 1]
+        cut = 0
+        for pattern in (r"[.!?…:;]\s", r",\s", r"\s"):
+            ends = [m.end() for m in re.finditer(pattern, window)]
+            if ends and (ends[-1] > max_chars // 3 or pattern == r"\s"):
+                cut = ends[-1]
+                break
+        cut = cut or max_chars  # unreachable while max_word < max_chars: a window always holds a space
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return pieces + [text] if text else pieces
+
+
+def _break_word(word: str, limit: int) -> str:
+    out = []
+    while len(word) > limit:
+        window = word[:limit]
+        cut = max(window.rfind(c) for c in ".-/_") + 1
+        cut = cut if cut > limit // 2 else limit
+        out.append(word[:cut])
+        word = word[cut:]
+    return " ".join(out + [word] if word else out)
+
 
 def to_wav(src: Path, dst: Path) -> None:
     """Convert any audio file ffmpeg reads into the engines' common WAV format."""
@@ -52,4 +122,6 @@ def to_wav(src: Path, dst: Path) -> None:
                            "-sample_fmt", "s16", "-fflags", "+bitexact", "-flags:a", "+bitexact",
                            "-map_metadata", "-1", "-f", "wav", str(dst)], capture_output=True, text=True)
     if proc.returncode != 0:
+        if "No space left on device" in proc.stderr:  # the cache's disk, to be explained as such by the caller
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         raise EngineError(f"ffmpeg could not convert {src.name}: {proc.stderr.strip()[:300]}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import struct
 import subprocess
+import wave
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +41,7 @@ def french_voices() -> tuple[str, ...]:
 
 class EspeakEngine(Engine):
     name = "espeak"
+    phonemes = True
     description = "espeak-ng, offline (default). French voices fr, fr-fr, fr-be, fr-ch, and variants like fr+f3."
 
     @classmethod
@@ -67,23 +71,83 @@ class EspeakEngine(Engine):
         exe = shutil.which("espeak-ng")
         if not exe:
             raise EngineError("espeak-ng not found.", fix=INSTALL)
-        # Text goes through stdin: no argument-length limit, no shell quoting of user text.
-        cmd = [exe, "-v", self.voice, "-s", str(self.settings.rate), "-p", str(self.settings.pitch),
-               "-b", "1", "-w", str(wav), "--stdin"]
+        # Text goes through stdin: no argument-length limit, no shell quoting of user text. Audio comes back on
+        # stdout and is written here: espeak-ng ignores its own write errors, so on a full disk it left a
+        # short clip and exited 0; Python's writes raise instead.
+        cmd = self._command(exe) + ["--stdout", "--stdin"]
         try:
             proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
         except subprocess.TimeoutExpired:
-            raise EngineError("espeak-ng did not finish within 120 s.", cause="a very long or unusual text") from None
-        if proc.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
-            raise EngineError(f"espeak-ng failed (exit {proc.returncode}): {proc.stderr.decode(errors='replace')[:300]}",
-                              cause="a crash of espeak-ng on this text, or a broken installation",
-                              fix="reinstall with: apt-get install --reinstall espeak-ng")
+            raise EngineError(f"espeak-ng did not finish within 120 s on the text {_start(text)}.",
+                              cause="a very long or unusual text",
+                              fix="shorten or rephrase that text in the guide") from None
+        pcm = _pcm(proc.stdout) if proc.returncode == 0 else None
+        if pcm is None:
+            raise self._failure(exe, proc, text)
+        with wave.open(str(wav), "wb") as w:
+            w.setnchannels(pcm[0])
+            w.setsampwidth(2)
+            w.setframerate(pcm[1])
+            w.writeframes(pcm[2])
         _check_rate(wav)
+
+    def _command(self, exe: str) -> list[str]:
+        return [exe, "-v", self.voice, "-s", str(self.settings.rate), "-p", str(self.settings.pitch), "-b", "1"]
+
+    def _failure(self, exe: str, proc: subprocess.CompletedProcess, text: str) -> EngineError:
+        """Tell "crashed on this text" from "does not work here", by trying a plain sentence."""
+        code = proc.returncode
+        how = f"crashed ({signal.Signals(-code).name})" if code < 0 and -code in _SIGNALS else f"exit {code}"
+        stderr = proc.stderr.decode(errors="replace").strip()[:300]
+        detail = f"{how}{': ' + stderr if stderr else ''}"
+        try:
+            ok = subprocess.run(self._command(exe) + ["--stdout", "--stdin"], input="Bonjour.".encode(),
+                                capture_output=True, timeout=30)
+            healthy = ok.returncode == 0 and _pcm(ok.stdout) is not None
+        except subprocess.TimeoutExpired:
+            healthy = False
+        if healthy:
+            return EngineError(f"espeak-ng failed on the text {_start(text)} ({len(text)} characters; {detail}).",
+                               cause="this text makes espeak-ng fail, though it speaks other text: often a "
+                                     "very long word, or a long run of capitals or digits it spells out",
+                               fix="shorten or rephrase that text in the guide (or add a lexicon entry)")
+        return EngineError(f"espeak-ng failed ({detail}), even on a plain sentence.",
+                           cause="a broken espeak-ng installation or voice data",
+                           fix="reinstall with: apt-get install --reinstall espeak-ng espeak-ng-data")
+
+
+_SIGNALS = {s.value for s in signal.Signals}
+
+
+def _start(text: str, n: int = 60) -> str:
+    """The start of a text, quoted, to find it in the guide."""
+    text = " ".join(text.split())
+    return f"«{text[:n]}…»" if len(text) > n else f"«{text}»"
+
+
+def _pcm(data: bytes) -> tuple[int, int, bytes] | None:
+    """(channels, rate, samples) of the 16-bit WAV espeak-ng writes on stdout, or None if it is not one.
+    A pipe cannot be rewound, so its header gives no lengths: the samples are whatever follows `data`."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos = 12
+    fmt = None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if cid == b"fmt " and size >= 16:
+            tag, channels, rate = struct.unpack_from("<HHI", data, pos + 8)
+            bits = struct.unpack_from("<H", data, pos + 22)[0]
+            fmt = (tag, channels, rate, bits)
+        elif cid == b"data":
+            if fmt is None or fmt[0] != 1 or fmt[3] != 16:
+                return None
+            samples = data[pos + 8:]
+            return fmt[1], fmt[2], samples[:len(samples) // 2 * 2]
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def _check_rate(wav: Path) -> None:
-    import wave
-
     with wave.open(str(wav)) as w:
         if w.getframerate() != RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
             from audioguide.tts.base import to_wav

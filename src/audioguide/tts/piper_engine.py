@@ -8,9 +8,10 @@ from pathlib import Path
 
 from audioguide.exceptions import EngineError
 from audioguide.tts.base import RATE, Engine, to_wav
+from audioguide.tts.voices import resolve
 
-VOICES_HELP = ("download a French voice (e.g. fr_FR-siwis-medium.onnx and its .onnx.json) from the Piper voices "
-               "repository, then pass --voice PATH/fr_FR-siwis-medium.onnx")
+VOICES_HELP = ("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
+               "--voice fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)")
 
 
 @lru_cache(maxsize=2)
@@ -22,7 +23,7 @@ def _load(path: str):
 
 class PiperEngine(Engine):
     name = "piper"
-    description = "Piper neural voices, offline; needs --voice PATH.onnx"
+    description = "Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx"
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -30,13 +31,13 @@ class PiperEngine(Engine):
             import piper  # noqa: F401
         except ImportError:
             return False, "piper-tts is not installed. Fix: pip install 'audioguide[piper]'"
-        return True, "installed; needs --voice PATH.onnx (" + VOICES_HELP.split(", then")[0] + ")"
+        return True, "installed; needs --voice NAME or PATH.onnx (" + VOICES_HELP.split(", then")[0] + ")"
 
     @property
     def voice_path(self) -> Path:
         if not self.settings.voice:
             raise EngineError("The piper engine needs a voice file.", fix=VOICES_HELP)
-        return Path(self.settings.voice)
+        return resolve(self.settings.voice)
 
     def check(self) -> None:
         super().check()

@@ -1,0 +1,242 @@
+"""Piper voices by name: the voices catalogue, verified downloads into the user's data folder, name -> file.
+
+The catalogue is Piper's own `voices.json` (rhasspy/piper-voices): for each voice its language, quality,
+speakers, and every file's path, size and MD5. Downloads go to a `.part` file beside the final name, resume
+with an HTTP Range request after a cut, are checked against the catalogue's size and MD5, and only then are
+renamed into place, so a voice file under its final name is always whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import json
+import logging
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from audioguide.exceptions import EngineError
+
+log = logging.getLogger(__name__)
+
+# A fixed release of the catalogue, not `main`: the same name must always fetch the same checked bytes.
+REPOSITORY = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/"
+CATALOGUE = "voices.json"
+ATTEMPTS = 3
+TIMEOUT_S = 30
+CHUNK = 1 << 16
+
+
+def repository() -> str:
+    """Where voices come from; AUDIOGUIDE_VOICES_URL points at a mirror (or a test server)."""
+    url = os.environ.get("AUDIOGUIDE_VOICES_URL") or REPOSITORY
+    return url if url.endswith("/") else url + "/"
+
+
+def voices_dir() -> Path:
+    """The user's voice folder: $AUDIOGUIDE_VOICES_DIR, else $XDG_DATA_HOME/audioguide/voices."""
+    if os.environ.get("AUDIOGUIDE_VOICES_DIR"):
+        return Path(os.environ["AUDIOGUIDE_VOICES_DIR"])
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "audioguide" / "voices"
+
+
+OFFLINE_FIX = ("on a machine with internet access, download the voice's .onnx and .onnx.json files (from the Piper "
+               "voices repository, or run `audioguide voices install NAME` there), copy them here, then run "
+               "`audioguide voices install NAME --from FOLDER`, or pass --voice PATH/NAME.onnx")
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str
+    language: str
+    quality: str
+    speakers: int
+    files: dict  # catalogue path -> {"size_bytes", "md5_digest"}
+
+    @property
+    def family(self) -> str:
+        return self.language.split("_")[0]
+
+    @property
+    def size(self) -> int:
+        return sum(f.get("size_bytes", 0) for f in self.files.values())
+
+    def model_files(self) -> dict[str, dict]:
+        """The two files Piper needs: the model and its config, by local name."""
+        return {Path(p).name: meta for p, meta in self.files.items() if p.endswith((".onnx", ".onnx.json"))}
+
+    def remote(self, local_name: str) -> str:
+        return next(p for p in self.files if Path(p).name == local_name)
+
+    @property
+    def installed(self) -> bool:
+        return (voices_dir() / f"{self.name}.onnx").exists() and (voices_dir() / f"{self.name}.onnx.json").exists()
+
+
+def _voice(name: str, raw: dict) -> Voice:
+    return Voice(name=name, language=raw.get("language", {}).get("code", name.split("-")[0]),
+                 quality=raw.get("quality", ""), speakers=int(raw.get("num_speakers", 1)),
+                 files=raw.get("files", {}))
+
+
+def _open(url: str, headers: dict | None = None):
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=TIMEOUT_S)
+
+
+def _network_error(url: str, exc: Exception) -> EngineError:
+    if isinstance(exc, urllib.error.HTTPError):
+        return EngineError(f"The voices repository answered {exc.code} for {url}.",
+                           cause="the file is not there (a mistyped voice name, or a moved repository)",
+                           fix="check the name with `audioguide voices --all`; " + OFFLINE_FIX)
+    return EngineError(f"Cannot reach the voices repository ({url}).",
+                       cause=f"no network connection ({getattr(exc, 'reason', exc)})", fix=OFFLINE_FIX)
+
+
+def catalogue(refresh: bool = False) -> dict[str, Voice]:
+    """Every voice of the catalogue. It is kept in the voices folder, so listing works offline afterwards."""
+    saved = voices_dir() / CATALOGUE
+    if refresh or not saved.exists():
+        url = repository() + CATALOGUE
+        try:
+            with _open(url) as resp:
+                data = resp.read()
+            json.loads(data)
+        except (urllib.error.URLError, OSError) as exc:
+            if not saved.exists():
+                raise _network_error(url, exc) from None
+            log.warning("Cannot refresh the voices catalogue (%s); using the saved copy.", exc)
+        except ValueError:
+            raise EngineError(f"The voices catalogue at {url} is not valid JSON.",
+                              cause="a proxy or captive portal answered instead of the repository",
+                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from None
+        else:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            tmp = saved.with_name(saved.name + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(saved)
+    try:
+        raw = json.loads(saved.read_text("utf-8"))
+    except (OSError, ValueError):
+        saved.unlink(missing_ok=True)
+        raise EngineError(f"The saved voices catalogue {saved} is damaged.", fix="run `audioguide voices` again")
+    return {name: _voice(name, v) for name, v in sorted(raw.items())}
+
+
+def find(name: str) -> Voice:
+    voices = catalogue()
+    if name not in voices:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(voices), n=3)
+        raise EngineError(f"No Piper voice is called {name!r}.",
+                          cause=f"did you mean {', '.join(close)}?" if close else "not in the voices catalogue",
+                          fix="see `audioguide voices` (French) or `audioguide voices --all`")
+    return voices[name]
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check(path: Path, meta: dict, what: str) -> None:
+    size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
+    if size is not None and path.stat().st_size != size:
+        raise EngineError(f"{what}: {path.stat().st_size} bytes instead of {size}.",
+                          cause="the download was cut short or the file was changed", fix="install the voice again")
+    if md5 and _md5(path) != md5:
+        raise EngineError(f"{what}: its checksum does not match the catalogue.",
+                          cause="the file was damaged in transit or is not the published voice",
+                          fix="install the voice again; if it keeps failing, the mirror serves a wrong file")
+
+
+def _download(url: str, part: Path, size: int | None) -> None:
+    """Fetch url into part, resuming what is already there; retried with back-off."""
+    for attempt in range(1, ATTEMPTS + 1):
+        have = part.stat().st_size if part.exists() else 0
+        if size is not None and have == size:
+            return
+        if size is not None and have > size:
+            part.unlink()
+            have = 0
+        try:
+            with _open(url, {"Range": f"bytes={have}-"} if have else None) as resp:
+                if have and resp.status != 206:  # the server ignored the range: start again
+                    have = 0
+                with open(part, "ab" if have else "wb") as fh:
+                    shutil.copyfileobj(resp, fh, CHUNK)
+            if size is None or part.stat().st_size == size:
+                return
+            log.warning("%s: the connection closed early; resuming (attempt %d of %d).", url, attempt, ATTEMPTS)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416 and have:  # our partial file is wrong for this range: start again
+                part.unlink()
+                continue
+            raise _network_error(url, exc) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if attempt == ATTEMPTS:
+                raise _network_error(url, exc) from None
+            log.warning("%s: %s; retrying (attempt %d of %d).", url, exc, attempt, ATTEMPTS)
+        time.sleep(min(2 ** (attempt - 1), 4) * float(os.environ.get("AUDIOGUIDE_RETRY_SCALE", "1")))
+    raise EngineError(f"Could not download {url} whole after {ATTEMPTS} attempts.",
+                      cause="the connection keeps breaking", fix="run the same command again: it resumes")
+
+
+def install(name: str, source: Path | None = None) -> Path:
+    """Install a voice into the voices folder, from the repository or from a folder of copied files.
+    Returns the .onnx path. Files already installed and matching the catalogue are kept."""
+    try:
+        voice = find(name)
+    except EngineError:
+        if source is None:
+            raise
+        # Copied by hand onto a machine that never had the catalogue: install, but say it is unverified.
+        log.warning("No voices catalogue here: %s is installed from %s without a checksum check.", name, source)
+        voice = Voice(name, name.split("-")[0], "", 1, {f"{name}.onnx": {}, f"{name}.onnx.json": {}})
+    dest = voices_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    for local, meta in voice.model_files().items():
+        final = dest / local
+        if final.exists():
+            with contextlib.suppress(EngineError):
+                _check(final, meta, local)
+                continue
+        part = final.with_name(final.name + ".part")
+        if source is not None:
+            src = Path(source) / local
+            if not src.exists():
+                raise EngineError(f"{src} not found.", fix=f"copy {local} into {source}, or check the folder")
+            shutil.copyfile(src, part)
+        else:
+            _download(repository() + voice.remote(local), part, meta.get("size_bytes"))
+        try:
+            _check(part, meta, local)
+        except EngineError:
+            part.unlink(missing_ok=True)  # a wrong file is never resumed from
+            raise
+        part.replace(final)
+    return dest / f"{name}.onnx"
+
+
+def resolve(voice: str) -> Path:
+    """A --voice value: a path to an .onnx file, or the name of an installed voice."""
+    path = Path(voice).expanduser()
+    if path.suffix == ".onnx" or os.sep in voice or path.exists():
+        return path
+    installed = voices_dir() / f"{voice}.onnx"
+    if installed.exists():
+        return installed
+    raise EngineError(f"The Piper voice {voice!r} is not installed.",
+                      cause=f"no {installed.name} in {installed.parent}",
+                      fix=f"run `audioguide voices install {voice}` (it needs the internet once), or pass "
+                          "--voice PATH/NAME.onnx")

@@ -1,0 +1,321 @@
+"""`audioguide serve` over real HTTP on loopback: only the folder's own visible files, correct ranges and
+validators (a resumed download never mixes two builds), clean answers to bad requests, no stall on idle clients."""
+
+import email.utils
+import http.client
+import logging
+import os
+import socket
+import re
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audioguide.cli import cli
+from audioguide.serve import make_server
+
+SIZE = 1000
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A served folder shaped like output/, plus things that must never be reachable through it."""
+    root = tmp_path / "site"
+    (root / "g" / "audio").mkdir(parents=True)
+    (root / "g" / "kiosk").mkdir()
+    (root / "g" / ".hidden").mkdir()
+    (root / "g" / "kiosk" / "index.html").write_text("<title>kiosque</title>")
+    (root / "g" / "audio" / "a.mp3").write_bytes(os.urandom(SIZE))
+    (root / "g" / "audio" / ".a.mp3.k2j4.mp3").write_bytes(b"half-written")
+    (root / "g" / ".hidden" / "x.txt").write_text("hidden")
+    (root / "g" / "feed.xml").write_text("<rss/>")
+    (root / ".build-state.json").write_text('{"state": 1}')
+    (tmp_path / "secret.txt").write_text("outside secret")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "notes.txt").write_text("outside notes")
+    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "leakdir").symlink_to(tmp_path / "outside")
+    (root / "state.json").symlink_to(root / ".build-state.json")
+    (root / "g" / "latest.mp3").symlink_to(root / "g" / "audio" / "a.mp3")
+    return root
+
+
+def _start(root, **kw):
+    server = make_server(root, port=0, **kw)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def port(site):
+    server = _start(site)
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def get(port, path, headers=None, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def raw(port, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+# --- what may be served ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/leak.txt", "/leakdir/", "/leakdir", "/leakdir/notes.txt"])
+def test_symlinks_out_of_the_folder_are_refused(port, path):
+    status, _, body = get(port, path)
+    assert status == 404
+    assert b"outside" not in body and b"notes.txt" not in body
+
+
+def test_symlink_inside_the_folder_is_served_but_not_to_a_hidden_file(port, site):
+    assert get(port, "/g/latest.mp3")[2] == (site / "g" / "audio" / "a.mp3").read_bytes()
+    status, _, body = get(port, "/state.json")
+    assert status == 404 and b"state" not in body
+
+
+@pytest.mark.parametrize("path", ["/.build-state.json", "/g/.hidden/x.txt", "/g/audio/.a.mp3.k2j4.mp3",
+                                  "/g/%2ehidden/x.txt", "/g/audio/%2e%2e/%2e%2e/.build-state.json"])
+def test_hidden_files_and_dot_segments_are_refused(port, path):
+    status, _, body = get(port, path)
+    assert status == 404
+    assert b"hidden" not in body and b"half-written" not in body and b'"state"' not in body
+
+
+@pytest.mark.parametrize("path", ["/", "/g/", "/g/audio/"])
+def test_no_directory_listing(port, path):
+    status, _, body = get(port, path)
+    assert status == 404
+    assert b"a.mp3" not in body and b"kiosk" not in body and b"feed.xml" not in body
+
+
+def test_kiosk_folder_serves_its_index(port):
+    status, headers, body = get(port, "/g/kiosk/")
+    assert status == 200 and body == b"<title>kiosque</title>"
+    assert headers["content-type"].startswith("text/html")
+    status, headers, _ = get(port, "/g/kiosk?x=1")
+    assert status == 301 and headers["location"] == "/g/kiosk/"
+
+
+@pytest.mark.parametrize("path", ["/manifest.json%00.mp3", "/g/feed.xml%00", "/%ff%fe", "/g%5c..%5csecret.txt"])
+def test_invalid_paths_get_a_clean_400_without_traceback(port, path, capfd, caplog):
+    caplog.set_level(logging.DEBUG, logger="audioguide")
+    status, _, body = get(port, path)
+    assert status == 400 and b"Traceback" not in body
+    assert "Traceback" not in capfd.readouterr().err and "Traceback" not in caplog.text
+    assert get(port, "/g/feed.xml")[0] == 200  # and the server carries on
+
+
+def test_log_lines_cannot_be_forged(port, caplog):
+    caplog.set_level(logging.INFO, logger="audioguide")
+    raw(port, b"GET /\x1b[2J\x1b[31mFAKE\x85 HTTP/1.0\r\n\r\n")
+    assert "\x1b" not in caplog.text and "\\x1b[2J" in caplog.text
+
+
+# --- ranges ----------------------------------------------------------------------------------------------------
+
+HUGE = "9" * 5000  # past Python's 4,300-digit int() limit
+
+
+@pytest.mark.parametrize("rng, start, end", [
+    ("bytes=100-199", 100, 199),
+    ("bytes=900-1999", 900, 999),        # end past the size is clamped
+    ("bytes=0-" + HUGE, 0, 999),
+    ("bytes=500-", 500, 999),            # open-ended
+    ("bytes=999-999", 999, 999),
+    ("bytes=-100", 900, 999),            # suffix: the last 100 bytes
+    ("bytes=-5000", 0, 999),             # suffix longer than the file
+    (" bytes=10-19 ", 10, 19),
+])
+def test_satisfiable_ranges(port, site, rng, start, end):
+    data = (site / "g" / "audio" / "a.mp3").read_bytes()
+    status, headers, body = get(port, "/g/audio/a.mp3", {"Range": rng})
+    assert status == 206
+    assert headers["content-range"] == f"bytes {start}-{end}/{SIZE}"
+    assert headers["content-length"] == str(end - start + 1)
+    assert body == data[start:end + 1]
+    assert headers["content-type"] == "audio/mpeg"
+
+
+@pytest.mark.parametrize("rng", ["bytes=1000-", "bytes=5000-6000", "bytes=-0", f"bytes={HUGE}-"])
+def test_unsatisfiable_ranges_get_416_with_the_size(port, rng):
+    status, headers, body = get(port, "/g/audio/a.mp3", {"Range": rng})
+    assert status == 416 and headers["content-range"] == f"bytes */{SIZE}" and body == b""
+
+
+@pytest.mark.parametrize("rng", ["bytes=0-1,5-9", "bytes=0-1, 900-", "bytes=abc", "bytes=-", "bytes=5-2",
+                                 "items=0-5", "bytes 0-5", ""])
+def test_multiple_or_malformed_ranges_get_the_whole_file(port, site, rng):
+    status, headers, body = get(port, "/g/audio/a.mp3", {"Range": rng})
+    assert status == 200 and "content-range" not in headers
+    assert body == (site / "g" / "audio" / "a.mp3").read_bytes()
+
+
+def test_head_with_a_range_sends_headers_only(port):
+    status, headers, body = get(port, "/g/audio/a.mp3", {"Range": "bytes=-10"}, method="HEAD")
+    assert status == 206 and headers["content-range"] == f"bytes 990-999/{SIZE}" and body == b""
+
+
+# --- validators: resuming and revalidating ---------------------------------------------------------------------
+
+def test_200_and_206_carry_the_same_strong_validators(port):
+    _, full, _ = get(port, "/g/audio/a.mp3")
+    _, part, _ = get(port, "/g/audio/a.mp3", {"Range": "bytes=0-9"})
+    assert full["etag"].startswith('"') and full["etag"] == part["etag"]
+    assert full["last-modified"] == part["last-modified"]
+    assert email.utils.parsedate_to_datetime(full["last-modified"])
+    assert full["accept-ranges"] == "bytes"
+
+
+def _rebuild(path, data):
+    """Replace a file the way a build does (temp file + rename), keeping size and even mtime."""
+    st = path.stat()
+    tmp = path.with_name("." + path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(tmp, path)
+
+
+def test_resumed_download_across_a_rebuild_is_never_a_mix(port, site):
+    mp3 = site / "g" / "audio" / "a.mp3"
+    old = mp3.read_bytes()
+    status, headers, first = get(port, "/g/audio/a.mp3", {"Range": "bytes=0-399"})
+    assert status == 206 and first == old[:400]
+    new = os.urandom(SIZE)
+    _rebuild(mp3, new)
+    status, again, rest = get(port, "/g/audio/a.mp3", {"Range": "bytes=400-", "If-Range": headers["etag"]})
+    # The client's piece is stale: it gets the whole new file, never old[:400] + new[400:].
+    assert status == 200 and rest == new
+    assert again["etag"] != headers["etag"]
+
+
+def test_if_range_that_matches_resumes(port, site):
+    data = (site / "g" / "audio" / "a.mp3").read_bytes()
+    _, headers, _ = get(port, "/g/audio/a.mp3")
+    for validator in (headers["etag"], headers["last-modified"]):
+        status, _, body = get(port, "/g/audio/a.mp3", {"Range": "bytes=400-", "If-Range": validator})
+        assert status == 206 and body == data[400:]
+
+
+@pytest.mark.parametrize("if_range", ['"0123"', 'W/"x"', "Mon, 01 Jan 2001 00:00:00 GMT", "not a date"])
+def test_if_range_that_does_not_match_sends_the_whole_file(port, site, if_range):
+    status, _, body = get(port, "/g/audio/a.mp3", {"Range": "bytes=400-", "If-Range": if_range})
+    assert status == 200 and body == (site / "g" / "audio" / "a.mp3").read_bytes()
+
+
+def test_conditional_requests_get_304(port):
+    _, h, _ = get(port, "/g/audio/a.mp3")
+    etag, modified = h["etag"], h["last-modified"]
+    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", {etag}'}, {"If-None-Match": "*"},
+                    {"If-Modified-Since": modified}):
+        status, got, body = get(port, "/g/audio/a.mp3", headers)
+        assert (status, body) == (304, b"") and got["etag"] == etag, headers
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    for headers in ({"If-None-Match": '"other"'}, {"If-Modified-Since": old},
+                    {"If-None-Match": '"other"', "If-Modified-Since": modified}):  # the ETag test wins
+        assert get(port, "/g/audio/a.mp3", headers)[0] == 200, headers
+
+
+# --- idle clients ----------------------------------------------------------------------------------------------
+
+def test_idle_half_sent_request_is_dropped(site):
+    server = _start(site, idle_timeout=0.5)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as s:
+            s.sendall(b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n")  # never finished
+            t0 = time.monotonic()
+            assert s.recv(100) == b""  # closed by the server, not by our 5 s timeout
+            assert time.monotonic() - t0 < 3
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_flood_of_idle_connections_does_not_block_others(site, tmp_path):
+    # A separate process, as `audioguide serve` runs: in-process, the GIL paces the flood to the server's speed.
+    log_file = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "audioguide", "serve", str(site), "--port", "0"],
+                            stdout=log_file, stderr=subprocess.STDOUT)
+    idle = []
+    try:
+        port = None
+        for _ in range(200):
+            if m := re.search(r"http://127\.0\.0\.1:(\d+)/", Path(log_file.name).read_text()):
+                port = int(m.group(1))
+                break
+            time.sleep(0.05)
+        assert port, Path(log_file.name).read_text()
+        deadline = time.monotonic() + 15
+        for i in range(200):
+            s = socket.create_connection(("127.0.0.1", port), timeout=max(0.1, deadline - time.monotonic()))
+            s.sendall(b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n")  # and never the end of the request
+            idle.append(s)
+            if i % 50 == 49:
+                t0 = time.monotonic()
+                status, _, body = get(port, "/g/feed.xml")
+                assert status == 200 and body == b"<rss/>"
+                assert time.monotonic() - t0 < 2, f"a normal request took {time.monotonic() - t0:.1f} s"
+    finally:
+        for s in idle:
+            s.close()
+        proc.terminate()
+        proc.wait(10)
+        log_file.close()
+
+
+# --- the command -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["99999", "-1", "65536", "http"])
+def test_port_out_of_range_is_a_clear_error(site, value):
+    r = CliRunner().invoke(cli, ["serve", str(site), "--port", value])
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit) and "Traceback" not in r.output
+    assert "--port" in r.output and "Invalid value" in r.output
+
+
+def test_port_in_use_is_a_clear_error(site):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = CliRunner().invoke(cli, ["serve", str(site), "--port", str(busy.getsockname()[1])])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit)
+    assert "already in use" in r.output and "another --port" in r.output
+
+
+@pytest.fixture
+def no_loop(monkeypatch):
+    """Bind for real but never answer: the command's start-up is what is tested, nothing is exposed."""
+    monkeypatch.setattr(socketserver.BaseServer, "serve_forever", lambda self, *a, **k: None)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", ""])
+def test_listening_beyond_loopback_warns(site, no_loop, caplog, host):
+    r = CliRunner().invoke(cli, ["serve", str(site), "--port", "0", "--host", host])
+    assert r.exit_code == 0, r.output
+    assert "local network" in caplog.text and "--host 127.0.0.1" in caplog.text
+
+
+def test_loopback_does_not_warn_and_shows_the_kiosk(site, no_loop, caplog):
+    r = CliRunner().invoke(cli, ["serve", str(site), "--port", "0"])
+    assert r.exit_code == 0, r.output
+    assert "local network" not in caplog.text
+    assert "/g/kiosk/" in r.output and "/g/feed.xml" in r.output

