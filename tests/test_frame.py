@@ -16,7 +16,7 @@ from audioguide.cli import cli
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import ConfigError, GuideError
 from audioguide.guide import Level, Levels, after, load_guide
-from audioguide.narration.script import PAUSES, ScriptWriter
+from audioguide.narration.script import PAUSES, ScriptWriter, join_sentences
 from audioguide.phone.menu import build_menu
 from audioguide.tts.base import RATE
 
@@ -30,7 +30,9 @@ def esante():
 
 
 def announcements(guide, chapter_id: str) -> list[str]:
-    return [p.segments[0].text for p in ScriptWriter(guide).chapter(guide.chapter(chapter_id))]
+    # The frame is one clip per sentence (each its own caption): read it whole.
+    return [join_sentences(p.segments, spoken=True).splitlines()[0]
+            for p in ScriptWriter(guide).chapter(guide.chapter(chapter_id))]
 
 
 def test_full_position_on_a_chapter_first_page_only(esante):
@@ -116,7 +118,7 @@ def test_level_names_are_declared_once_and_used_everywhere(tmp_path):
     assert guide.levels == Levels(chapter=Level("fiche", True), page=Level("module", False))
     w = ScriptWriter(guide)
     pages = w.chapter(guide.chapter("un"))
-    assert pages[0].segments[0].text.startswith("Fiche un : Premier. Module un sur deux : début")
+    assert join_sentences(pages[0].segments, spoken=True).startswith("Fiche un : Premier. Module un sur deux : début")
     assert pages[1].segments[0].text.startswith("Module deux : suite")
     assert pages[-1].segments[-1].text == "Fin de la fiche."
     menu = build_menu(guide)

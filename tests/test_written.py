@@ -102,7 +102,10 @@ def text_outputs(guide, chapters) -> dict[str, str]:
     g = guide
     manifest = {"guide": {"id": g.id, "title": g.title, "subtitle": g.subtitle, "publisher": g.publisher,
                           "description": g.description, "language": g.language, "rights": g.rights,
-                          "version": g.version, "date": g.date.isoformat(), "link": g.link, "email": g.email},
+                          "version": g.version, "date": g.date.isoformat(), "link": g.link, "email": g.email,
+                          "levels": {k: {"noun": v.noun, "feminine": v.feminine} for k, v in
+                                     (("part", g.levels.part), ("chapter", g.levels.chapter), ("page", g.levels.page))},
+                          "parts": [{"id": p.id, "number": p.number, "title": p.title} for p in g.parts]},
                 "cover": "cover.jpg", "generator": "audioguide", "chapters": chapters}
     out = {}
     for ch in chapters:
