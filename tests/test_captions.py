@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from audioguide.guide import load_guide
-from audioguide.narration.script import MAX_SPOKEN_CHARS, ScriptWriter, fits_caption, wrap_caption
+from audioguide.narration.script import ScriptWriter, fits_caption, wrap_caption
 from audioguide.publishers.transcripts import caption_cues
 
 from conftest import ESANTE, needs_tools
@@ -88,7 +88,7 @@ def test_every_esante_piece_fits_one_caption_and_its_time():
     assert len(segs) > 800
     for s in segs:
         assert fits_caption(s.written), s.written
-        assert len(s.text) <= MAX_SPOKEN_CHARS + 1, s.text  # +1: the "." or "," the engine gets at the end
+        assert len(s.text) <= w.max_spoken + 1, s.text  # +1: the "." or "," the engine gets at the end
 
 
 # --- on the real audio ----------------------------------------------------------------------------

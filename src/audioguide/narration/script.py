@@ -26,9 +26,9 @@ MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized 
 # Caption practice: at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text is one
 # caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
 # grow when said ("3422" -> "trente-quatre vingt-deux"): espeak-ng at 145 words/min says about 15 characters
-# a second, so 85 spoken characters stay under 6 s, short of the 7 s limit.
+# a second, so 85 spoken characters stay under 6 s, short of the 7 s limit; a slower pace says fewer.
 CAPTION_WIDTH, CAPTION_LINES = 42, 2
-MAX_SPOKEN_CHARS = 85
+MAX_SPOKEN_CHARS, MAX_SPOKEN_AT_WPM = 85, 145
 MIN_SPOKEN_CHARS = 18  # about 1.2 s said: a shorter piece ("Concrètement,") joins a neighbour
 
 
@@ -195,6 +195,7 @@ class ScriptWriter:
         scale = PACES[pace or guide.pace or DEFAULT_PACE].pause_scale
         self.pauses = {kind: round(ms * scale) for kind, ms in PAUSES.items()}
         self._memo: dict[str, str] = {}  # cutting a sentence says the same pieces several times
+        self.max_spoken = MAX_SPOKEN_CHARS * PACES[pace or guide.pace or DEFAULT_PACE].rate // MAX_SPOKEN_AT_WPM
 
     def _say(self, written: str) -> str:
         said = self._memo.get(written)
@@ -210,7 +211,7 @@ class ScriptWriter:
         return spoken
 
     def _fits(self, written: str) -> bool:
-        return fits_caption(written) and len(self._say(written)) <= MAX_SPOKEN_CHARS
+        return fits_caption(written) and len(self._say(written)) <= self.max_spoken
 
     def _pack(self, pieces: list[str], sep: str = " ") -> list[str]:
         """Join neighbouring pieces while the result is still one caption."""
@@ -357,7 +358,7 @@ class ScriptWriter:
         host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
-        if fits_caption(written) and len(spoken) <= MAX_SPOKEN_CHARS:
+        if fits_caption(written) and len(spoken) <= self.max_spoken:
             return [Segment(_end(spoken), self.pauses["link"], "link", written)]
         # Too long for one caption: the label, then the address, each its own clip.
         segs = self._segments(f"{label} :", "sentence", mark="")
