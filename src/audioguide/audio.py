@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import AudioError
-from audioguide.files import explain_os_error
+from audioguide.files import explain_os_error, nearly_full
 from audioguide.tts.base import RATE
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,12 @@ def encode_mp3(wav: Path, mp3: Path, settings, gain: float) -> None:
               "-ac", "1", "-ar", str(settings.sample_rate), "-c:a", "libmp3lame", "-b:a",
               f"{settings.bitrate_kbps}k", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1",
               "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(mp3)], f"encoding {mp3.name}")
-        excess = true_peak(mp3) - ceiling
+        try:
+            excess = true_peak(mp3) - ceiling
+        except AudioError:
+            if nearly_full(mp3.parent):  # ffmpeg can end a cut MP3 with exit 0 on a full disk
+                raise explain_os_error(OSError(errno.ENOSPC, "No space left on device"), mp3.parent) from None
+            raise
         if excess <= 0:
             return
         log.debug("%s: true peak %.2f dB over the ceiling; encoding again with a lower limiter.", mp3.name, excess)

@@ -260,6 +260,100 @@ def voices_install(names: tuple[str, ...], source: Path | None) -> None:
                    f"--voice {name}")
 
 
+# --- authoring: Markdown, conversion, import, schema, hearing one page -----------------------------
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.argument("target", type=click.Path(path_type=Path))
+def convert(source: Path, target: Path) -> None:
+    """Convert a guide between YAML and Markdown (TARGET ending in .md or .yaml); nothing is lost."""
+    from audioguide.sources.convert import convert as run_convert
+
+    fmt = run_convert(source, target)
+    click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
+
+
+
+@cli.command("import")
+@click.argument("document", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the draft [a folder named after the document].")
+def import_(document: Path, out_dir: Path | None) -> None:
+    """Make a Markdown guide draft from a Word (.docx), web page (.html) or PDF file, and say what was guessed."""
+    from audioguide.importers import import_document
+
+    target, report = import_document(document, out_dir)
+    click.echo(f"Wrote {target} (and import-report.txt beside it). What was guessed:")
+    for line in report:
+        click.echo(f"  - {line}")
+    click.echo(f"Next: edit {target}, then `audioguide check {target.parent}` and `audioguide build {target.parent}`.")
+
+
+
+@cli.command("schema")
+def schema_() -> None:
+    """Print the JSON Schema of the guide format (for editors that complete and check keys)."""
+    import json
+
+    from audioguide.schema import schema
+
+    click.echo(json.dumps(schema(), ensure_ascii=False, indent=2))
+
+
+
+@cli.command()
+@click.argument("guide", type=click.Path(path_type=Path))
+def toc(guide: Path) -> None:
+    """List the guide's parts, chapters and pages with their ids (to use with `listen` and `narrate`)."""
+    from audioguide.guide import load_guide
+    from audioguide.preview import toc_lines
+
+    for line in toc_lines(load_guide(guide)):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("guide", type=click.Path(path_type=Path))
+@click.argument("page")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the audio to this .mp3 or .wav file instead of playing it.")
+@click.option("--engine", default="espeak", show_default=True, help="Speech engine (see `audioguide engines`).")
+@click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
+@click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Clip cache folder.")
+def listen(guide: Path, page: str, out_file: Path | None, engine: str, voice, rate: int, cache_dir) -> None:
+    """Hear one page (PAGE-ID or CHAPTER-ID/PAGE-ID) or a whole chapter (CHAPTER-ID) before building all."""
+    import tempfile
+
+    from audioguide.guide import load_guide
+    from audioguide.preview import play, render
+
+    settings = BuildSettings(engine=engine, voice=voice, rate=rate, progress=False)
+    if cache_dir:
+        settings.cache_dir = cache_dir
+    g = load_guide(guide)
+    if out_file:
+        render(g, page, settings, out_file)
+        click.echo(f"Wrote {out_file}.")
+        return
+    with tempfile.TemporaryDirectory(prefix="audioguide-listen-") as tmp:
+        wav = render(g, page, settings, Path(tmp) / "page.wav")
+        click.echo(f"Playing {page} (Ctrl+C to stop)…", err=True)
+        play(wav)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, dir_okay=True))
+def new(folder: Path) -> None:
+    """Start a guide: write FOLDER/guide.md, a commented example in Markdown to replace with your text."""
+    from audioguide.preview import new_guide
+
+    target = new_guide(folder)
+    click.echo(f"Wrote {target}. Edit it, then: audioguide check {folder} && audioguide listen {folder} "
+               f"pourquoi-ce-guide")
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 

@@ -90,6 +90,19 @@ def atomic_path(path: Path, suffix: str | None = None, name_from: Callable[[Path
             tmp_path.unlink()
 
 
+LOW_SPACE = 1 << 20
+
+
+def nearly_full(folder: Path) -> bool:
+    """Whether a folder's disk has less than 1 MiB free: tools that ignore their own write errors (espeak-ng,
+    ffmpeg at an MP3's trailer) leave a cut file there, which is then to be explained as a full disk."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         try:

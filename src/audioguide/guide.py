@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from audioguide.exceptions import GuideError, Problem
-from audioguide.yamlsrc import YList, YMap, load_yaml
+from audioguide.yamlsrc import YList, YMap
 
 GUIDE_FILE = "guide.yaml"
 ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -678,14 +678,16 @@ def _levels(ck: _Checker, top: YMap) -> Levels:
 
 
 def load_guide(path: str | Path) -> Guide:
-    """Load a guide from its folder (holding guide.yaml) or from the YAML file itself."""
+    """Load a guide from its folder (holding guide.yaml or guide.md) or from the file itself."""
+    from audioguide.sources import GUIDE_FILES, guide_file, load_source
+
     p = Path(path)
-    file = p / GUIDE_FILE if p.is_dir() else p
+    file = guide_file(p) if p.is_dir() else p
     if not file.exists():
-        hint = f"a guide folder must contain {GUIDE_FILE}" if p.is_dir() else "check the path"
+        hint = f"a guide folder must contain {' or '.join(GUIDE_FILES)}" if p.is_dir() else "check the path"
         raise GuideError([Problem(str(file), None, None, "", "guide file not found", hint)])
-    data = load_yaml(file, str(file))
-    default_id = (file.parent.name if file.name == GUIDE_FILE else file.stem).lower()
+    data = load_source(file, str(file))
+    default_id = (file.parent.name if file.name in GUIDE_FILES else file.stem).lower()
     guide = parse_guide(data, str(file), default_id)
     guide.path = file
     return guide

@@ -186,6 +186,12 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
         fix = "a text containing ': ' must be quoted, e.g. p: \"Attention : ...\""
     elif "expected a single document" in what:
         fix = "a guide is one YAML document: remove the extra `---` line"
+    if isinstance(exc, yaml.MarkedYAMLError):
+        from audioguide.yamlhints import explain
+
+        if (hint := explain(text, exc)) is not None:  # the same error, in plain words, where the source shows why
+            return Problem(display, hint.line, hint.column, "", f"{hint.message} (YAML syntax error: {what})",
+                           hint.fix)
     return Problem(display, line, col, "", f"YAML syntax error: {what}", fix)
 
 
@@ -209,7 +215,11 @@ def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: 
 def load_yaml(path: Path, display: str | None = None):
     """Parse a YAML file into YMap/YList trees; raise GuideError listing every problem."""
     display = display or str(path)
-    text = read_text(path, display)
+    return parse_yaml(read_text(path, display), display)
+
+
+def parse_yaml(text: str, display: str):
+    """Parse YAML text (a file's, or a Markdown guide's front matter) into YMap/YList trees."""
     problems: list[Problem] = []
     try:
         _refuse_aliases_and_depth(text, display)

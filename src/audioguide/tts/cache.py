@@ -20,14 +20,13 @@ import threading
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
-from audioguide.files import explain_os_error
+from audioguide.files import explain_os_error, nearly_full
 from audioguide.tts.base import RATE, Engine
 
 log = logging.getLogger(__name__)
 MIN_SECONDS = 0.005
 """Less audio than this is a broken clip. espeak-ng gives 10 ms of silence for a lone "." (older builds accepted
 it); a clip cut down to its header has none."""
-LOW_SPACE = 1 << 20
 """A damaged clip on a disk with less free space than this was cut short by the full disk."""
 
 
@@ -193,8 +192,4 @@ class ClipCache:
 
     @staticmethod
     def _disk_full(path: Path) -> bool:
-        try:
-            st = os.statvfs(path.parent)
-        except OSError:
-            return False
-        return st.f_bavail * st.f_frsize < LOW_SPACE
+        return nearly_full(path.parent)

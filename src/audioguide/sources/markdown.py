@@ -1,0 +1,420 @@
+"""Markdown guides: YAML front matter for the details, headings for the levels, CommonMark for the text.
+
+    ---                                   # details, as in guide.yaml (title, publisher, date, lexicon…)
+    title: Se faire vacciner contre la grippe
+    depth: 2                              # 2: `#` chapter, `##` page; 3 (default with `###`): `#` part too
+    ---
+    # Pourquoi se faire vacciner {#pourquoi menu_label="savoir pourquoi se vacciner"}
+    Une phrase sous le titre d'un chapitre est sa description.
+    ## Les risques                        # a page; its id comes from the title: les-risques
+    Un paragraphe, une liste, un [lien](https://www.ameli.fr/) seul sur sa ligne.
+    > **Attention :** un encadré, écrit comme on l'écrit en Markdown.
+    ### Un intertitre                     # deeper headings are headings inside the page
+    ```narration
+    Texte dit à la place de la page, tel quel.
+    ```
+
+Parsed with markdown-it-py (CommonMark); only the `{…}` after a heading is read by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from audioguide.exceptions import GuideError, Problem
+from audioguide.yamlsrc import YList, YMap, parse_yaml
+
+# Callout labels people write, folded to lowercase ASCII: the block kind they mean.
+CALLOUT_LABELS = {
+    "attention": "attention", "avertissement": "attention", "warning": "attention", "caution": "attention",
+    "bon a savoir": "bon-a-savoir", "astuce": "bon-a-savoir", "conseil": "bon-a-savoir", "tip": "bon-a-savoir",
+    "a noter": "a-noter", "note": "a-noter", "exemple": "exemple", "example": "exemple",
+    "important": "important",
+}
+# GitHub's alert syntax (`> [!NOTE]`) maps onto the same kinds.
+ALERTS = {"NOTE": "a-noter", "TIP": "bon-a-savoir", "IMPORTANT": "important", "WARNING": "attention",
+          "CAUTION": "attention"}
+STRUCTURE_KEYS = ("intro", "parts", "chapters")
+_ATTRS = re.compile(r'(?<!\\)\{((?:[^{}"\\]|"(?:[^"\\]|\\.)*")*)\}\s*$')
+_ATTR = re.compile(r'\s*(?:#([\w-]+)|\.([\w-]+)|(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+))')
+
+
+def slug(title: str, fallback: str = "page") -> str:
+    """The id a title gets when none is written: lowercase ASCII words joined by hyphens."""
+    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:64].strip("-")
+    return s or fallback
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII words: how labels and headings are compared, whatever their accents and punctuation."""
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]+", " ", ascii_.lower()).strip()
+
+
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark")
+    md.normalizeLink = lambda url: url  # keep addresses as written: no percent-encoding of accents
+    md.normalizeLinkText = lambda text: text
+    return md
+
+
+def read_source(path: Path, display: str) -> str:
+    """Strict UTF-8 text; unlike YAML, Markdown may indent with tabs, so only the encoding is checked."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GuideError([Problem(display, None, None, "", f"cannot read the file ({exc.strerror})",
+                                  "check the path and the file's permissions")]) from None
+    try:
+        return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise GuideError([Problem(display, line, None, "", "the file is not valid UTF-8",
+                                  "re-save it as UTF-8 (\"Unicode (UTF-8)\" in the editor's Save as)")]) from None
+
+
+def load_markdown(path: Path, display: str | None = None) -> YMap:
+    """Read a Markdown guide into the raw tree `parse_guide` validates; raise GuideError with .md lines."""
+    display = display or str(path)
+    return parse_markdown(read_source(path, display), display)
+
+
+def parse_markdown(text: str, display: str) -> YMap:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise GuideError([Problem(display, 1, 1, "", "a Markdown guide starts with its details between two `---` "
+                                  "lines", "put at the top:\n      ---\n      title: Le titre du guide\n"
+                                  "      publisher: Votre association\n      ---")])
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise GuideError([Problem(display, 1, 1, "", "the details at the top are opened by `---` but never closed",
+                                  "add a line `---` after the last detail (after `title:`, `date:`…)")])
+    # A blank first line keeps the front matter's line numbers equal to the file's.
+    front = parse_yaml("\n" + "\n".join(lines[1:end]), display) if "\n".join(lines[1:end]).strip() else YMap()
+    if not isinstance(front, YMap):
+        raise GuideError([Problem(display, 2, 1, "", "the details at the top must be `key: value` lines",
+                                  "write e.g. `title: Le titre du guide`")])
+    if not hasattr(front, "key_marks"):
+        front.mark, front.key_marks, front.value_marks = (1, 1), {}, {}
+    body = "\n".join(lines[end + 1:])
+    return _Reader(display, end + 1, front).read(body)
+
+
+def _ymap(mark, *pairs) -> YMap:
+    m = YMap()
+    m.mark, m.key_marks, m.value_marks = mark, {}, {}
+    for key, value, vmark in pairs:
+        m[key], m.key_marks[key], m.value_marks[key] = value, vmark, vmark
+    return m
+
+
+def _ylist(mark) -> YList:
+    y = YList()
+    y.mark, y.item_marks = mark, []
+    return y
+
+
+def _add(y: YList, value, mark) -> None:
+    y.append(value)
+    y.item_marks.append(mark)
+
+
+def inline_text(children: list[Token] | None) -> str:
+    """The words of an inline run: emphasis and link marks dropped, line breaks kept as the text had them."""
+    out = []
+    for t in children or []:
+        if t.type in ("text", "code_inline", "html_inline"):
+            out.append(t.content)
+        elif t.type == "softbreak":
+            out.append(" ")
+        elif t.type == "hardbreak":
+            out.append("\n")
+        elif t.type == "image":
+            out.append(inline_text(t.children))
+    return "".join(out)
+
+
+class _Reader:
+    def __init__(self, file: str, offset: int, front: YMap):
+        self.file, self.offset, self.front = file, offset, front
+        self.problems: list[Problem] = []
+        self.md = parser()
+        self.part: YMap | None = None
+        self.chapter: YMap | None = None
+        self.page: YMap | None = None
+        self.page_problems = 0
+        self.part_ids: set[str] = set()
+        self.chapter_ids: set[str] = set()
+        self.page_ids: dict[int, set[str]] = {}
+
+    def mark(self, tok: Token, col: int = 1) -> tuple[int, int]:
+        return (self.offset + (tok.map[0] if tok.map else 0) + 1, col)
+
+    def problem(self, tok: Token | None, message: str, fix: str | None = None, field: str = "") -> None:
+        line, col = self.mark(tok) if tok is not None else (None, None)
+        self.problems.append(Problem(self.file, line, col, field, message, fix))
+
+    def read(self, body: str) -> YMap:
+        depth = self.front.pop("depth", None)
+        tokens = self.md.parse(body)
+        if depth is None:
+            depth = 3 if any(t.type == "heading_open" and t.tag == "h3" for t in tokens) else 2
+        elif depth not in (2, 3):
+            self.problems.append(Problem(self.file, self.front.value_marks.get("depth", (1, 1))[0], None, "depth",
+                                         f"depth must be 2 or 3, not {depth!r}",
+                                         "2: `#` chapters and `##` pages; 3: `#` parts, `##` chapters, `###` pages"))
+            depth = 3
+        self.depth = depth
+        for key in STRUCTURE_KEYS:
+            if key in self.front:
+                self.problem(None, f"`{key}:` cannot be in the details of a Markdown guide",
+                             "write parts, chapters and pages as headings under the `---` line", key)
+        self.top = self.front
+        self.parts = _ylist((self.offset + 1, 1))
+        self.chapters = _ylist((self.offset + 1, 1))
+        i = 0
+        while i < len(tokens):
+            i = self.block(tokens, i)
+        self.close_page()
+        if self.depth == 3:
+            self.top["parts"], self.top.value_marks["parts"] = self.parts, self.parts.mark
+            self.top.key_marks["parts"] = self.parts.mark
+        else:
+            self.top["chapters"], self.top.value_marks["chapters"] = self.chapters, self.chapters.mark
+            self.top.key_marks["chapters"] = self.chapters.mark
+        if self.problems:
+            # Report the guide's other problems too (a missing `publisher:`…), so one run shows them all.
+            from audioguide.guide import parse_guide
+
+            try:
+                parse_guide(self.top, self.file, "guide")
+            except GuideError as exc:
+                self.problems += [p for p in exc.problems if p not in self.problems]
+            raise GuideError(sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0)))
+        return self.top
+
+    # --- structure ----------------------------------------------------------------------------
+
+    def block(self, tokens: list[Token], i: int) -> int:
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            level = int(tok.tag[1:])
+            role = {1: "part", 2: "chapter", 3: "page"}.get(level + (3 - self.depth), "heading")
+            if role == "heading":
+                self.content(("heading", self.plain(tokens[i + 1]), self.mark(tok)), tok)
+            else:
+                getattr(self, "open_" + role)(tok, tokens[i + 1])
+            return i + 3
+        end = self.closing(tokens, i)
+        if tok.type == "paragraph_open" and self.page is None and self.chapter is not None:
+            desc = self.plain(tokens[i + 1])
+            old = self.chapter.get("description")
+            self.chapter["description"] = f"{old}\n\n{desc}" if old else desc
+            self.chapter.value_marks["description"] = self.mark(tok)
+            self.chapter.key_marks["description"] = self.mark(tok)
+            return end + 1
+        if tok.type == "hr":
+            return i + 1
+        if tok.type == "fence" and tok.info.strip() == "narration":
+            if self.page is None:
+                self.problem(tok, "hand-written narration outside a page", "put the ```narration block under a "
+                             "page heading")
+            else:
+                self.page["narration"] = tok.content[:-1] if tok.content.endswith("\n") else tok.content
+                self.page.value_marks["narration"] = self.page.key_marks["narration"] = self.mark(tok)
+            return i + 1
+        made = self.blocks(tokens[i:end + 1], callout_ok=True)
+        for b in made:
+            self.content(b, tok)
+        return end + 1
+
+    def content(self, made, tok: Token) -> None:
+        if self.page is None:
+            where = "before the first page" if self.chapter is not None else "before the first chapter"
+            self.problem(tok, f"text {where}", f"put it under a page heading (`{'#' * self.depth} Titre`); under "
+                         "a chapter heading, only description paragraphs may come before its first page")
+            return
+        kind, value, mark = made
+        _add(self.page["blocks"], _ymap(mark, (kind, value, mark)), mark)
+
+    def closing(self, tokens: list[Token], i: int) -> int:
+        if tokens[i].nesting != 1:
+            return i
+        level = 0
+        for j in range(i, len(tokens)):
+            level += tokens[j].nesting
+            if level == 0:
+                return j
+        return len(tokens) - 1
+
+    def heading(self, tok: Token, inline: Token, fallback: str, seen: set) -> tuple[YMap, dict]:
+        """Title, id and `{#id .intro key="value"}` attributes of a structure heading."""
+        content, attrs, classes = inline.content, {}, set()
+        if m := _ATTRS.search(content):
+            content = content[: m.start()].rstrip()
+            rest = m.group(1)
+            while rest.strip():
+                a = _ATTR.match(rest)
+                if not a:
+                    self.problem(tok, f"cannot read the heading's `{{{m.group(1)}}}`",
+                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}')
+                    break
+                rest = rest[a.end():]
+                if a.group(1):
+                    attrs["id"] = a.group(1)
+                elif a.group(2):
+                    classes.add(a.group(2))
+                else:
+                    v = a.group(4)
+                    try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
+                        attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
+                    except json.JSONDecodeError:
+                        self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
+                                     'write a backslash as \\\\ and a quote as \\" inside the quotes')
+                        attrs[a.group(3)] = v.strip('"')
+        title = inline_text(self.md.parseInline(content)[0].children).strip() if content else ""
+        mark = self.mark(tok)
+        if not title:
+            self.problem(tok, "a heading without a title", "write the title after the #")
+        if "id" not in attrs:  # the title's slug, numbered if a sibling already has it
+            base = slug(title, fallback)
+            attrs["id"], n = base, 1
+            while attrs["id"] in seen:
+                n += 1
+                attrs["id"] = f"{base[:60]}-{n}"
+        seen.add(attrs["id"])
+        m = _ymap(mark, ("id", attrs.pop("id"), mark), ("title", title, mark))
+        for key, value in attrs.items():
+            m[key], m.key_marks[key], m.value_marks[key] = value, mark, mark
+        return m, {"classes": classes}
+
+    def close_page(self) -> None:
+        page, self.page = self.page, None
+        # A page whose only text was refused is not reported empty on top of that.
+        if page is not None and not page["blocks"] and "narration" not in page and \
+                len(self.problems) == self.page_problems:
+            self.problems.append(Problem(self.file, page.mark[0], page.mark[1], "", f"empty page {page['title']!r}",
+                                         "write its text under the heading, or remove the heading"))
+
+    def open_part(self, tok: Token, inline: Token) -> None:
+        self.close_page()
+        m, _ = self.heading(tok, inline, "partie", self.part_ids)
+        m["chapters"] = _ylist(m.mark)
+        m.key_marks["chapters"] = m.value_marks["chapters"] = m.mark
+        _add(self.parts, m, m.mark)
+        self.part, self.chapter = m, None
+
+    def open_chapter(self, tok: Token, inline: Token) -> None:
+        self.close_page()
+        m, extra = self.heading(tok, inline, "chapitre", self.chapter_ids)
+        m["pages"] = _ylist(m.mark)
+        m.key_marks["pages"] = m.value_marks["pages"] = m.mark
+        intro = "intro" in extra["classes"] or (self.depth == 3 and self.part is None)
+        if intro:
+            if "intro" in self.top:
+                self.problem(tok, "a second introduction", "a guide has one introduction: give this chapter a "
+                             "part heading above it, or remove `.intro`")
+            self.top["intro"], self.top.key_marks["intro"], self.top.value_marks["intro"] = m, m.mark, m.mark
+        elif self.depth == 3:
+            _add(self.part["chapters"], m, m.mark)
+        else:
+            _add(self.chapters, m, m.mark)
+        self.chapter = m
+
+    def open_page(self, tok: Token, inline: Token) -> None:
+        self.close_page()
+        seen = self.page_ids.setdefault(id(self.chapter), set())
+        m, _ = self.heading(tok, inline, "page", seen)
+        if self.chapter is None:
+            self.problem(tok, f"page {m['title']!r} comes before any chapter",
+                         f"add a chapter heading (`{'#' * (self.depth - 1)} Titre`) above it")
+            return
+        m["blocks"] = _ylist(m.mark)
+        m.key_marks["blocks"] = m.value_marks["blocks"] = m.mark
+        _add(self.chapter["pages"], m, m.mark)
+        self.page, self.page_problems = m, len(self.problems)
+
+    # --- text blocks ---------------------------------------------------------------------------
+
+    def plain(self, inline: Token) -> str:
+        return inline_text(inline.children).strip()
+
+    def blocks(self, tokens: list[Token], callout_ok: bool) -> list[tuple]:
+        """Paragraphs, lists, links and callouts as (kind, value, mark) triples."""
+        out: list[tuple] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            end = self.closing(tokens, i)
+            mark = self.mark(tok)
+            if tok.type == "paragraph_open":
+                inline = tokens[i + 1]
+                kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
+                if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
+                        sum(t.type == "link_open" for t in kids) == 1:
+                    out.append(("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
+                                              ("label", inline_text(kids[1:-1]).strip(), mark)), mark))
+                else:
+                    out.append(("p", self.plain(inline), mark))
+            elif tok.type in ("bullet_list_open", "ordered_list_open"):
+                items = _ylist(mark)
+                for j in range(i, end):
+                    if tokens[j].type == "inline":
+                        _add(items, self.plain(tokens[j]), self.mark(tokens[j]))
+                out.append(("list", items, mark))
+            elif tok.type == "blockquote_open":
+                if callout_ok:
+                    out.extend(self.callout(tokens[i + 1:end], tok))
+                else:
+                    self.problem(tok, "a quote inside a callout", "callouts cannot be nested: move it out")
+            elif tok.type == "heading_open":
+                out.append(("heading", self.plain(tokens[i + 1]), mark))
+            elif tok.type in ("fence", "code_block"):
+                self.problem(tok, "a code block in a page", "indented lines and ``` blocks are read as code: remove "
+                             "the indentation; use ```narration for text to be said instead of the page")
+            elif tok.type == "html_block":
+                self.problem(tok, "HTML in a page", "write the text in plain Markdown")
+            elif tok.type not in ("hr",):
+                self.problem(tok, f"unsupported Markdown ({tok.type})", "write paragraphs, lists, links and quotes")
+            i = end + 1
+        return out
+
+    def callout(self, inner: list[Token], quote: Token) -> list[tuple]:
+        mark = self.mark(quote)
+        kind = None
+        if len(inner) > 1 and inner[0].type == "paragraph_open":
+            kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
+            if kids and kids[0].type == "strong_open":
+                close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
+                label = inline_text(kids[1:close])
+                if (kind := CALLOUT_LABELS.get(fold(label))) is not None:
+                    rest = kids[close + 1:]
+                    if rest and rest[0].type == "text":
+                        rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
+                    inner[1].children = rest
+            elif kids and kids[0].type == "text" and (a := re.match(r"\[!(\w+)\]\s*", kids[0].content)) \
+                    and a.group(1).upper() in ALERTS:
+                kind = ALERTS[a.group(1).upper()]
+                inner[1].children = [Token("text", "", 0, content=kids[0].content[a.end():]), *kids[1:]]
+        if kind is None:
+            self.problem(quote, "a quote (`>`) that is not a callout",
+                         "start it with a label in bold, e.g. `> **Attention :** …`; labels: Attention, "
+                         "Bon à savoir, À noter, Exemple, Important")
+            return []
+        children = [b for b in self.blocks(inner, callout_ok=False) if not (b[0] == "p" and not b[1])]
+        if not children:
+            self.problem(quote, "an empty callout", "write its text after the label")
+            return []
+        if len(children) == 1 and children[0][0] == "p":
+            return [(kind, children[0][1], mark)]
+        value = _ylist(mark)
+        for k, v, m in children:
+            _add(value, _ymap(m, (k, v, m)), m)
+        return [(kind, value, mark)]
