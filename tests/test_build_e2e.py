@@ -66,7 +66,8 @@ def test_id3_tags(mini_build):
     assert "Qu'est-ce que c'est ?" in tags["COMM::fre"].text[0]
     apic = tags.getall("APIC")[0]
     assert apic.mime == "image/jpeg" and apic.data[:3] == b"\xff\xd8\xff"
-    assert "D.M.P." in tags.getall("USLT")[0].text
+    uslt = tags.getall("USLT")[0].text  # the written form: readers see "DMP", only the voice says "D.M.P."
+    assert "Le DMP est un carnet de santé numérique." in uslt and "D.M.P." not in uslt
 
 
 def test_cover_is_square_rgb_jpeg(mini_build):
@@ -144,11 +145,11 @@ def test_vtt_follows_narration(mini_build):
     out, ch = mini_build.out_dir, mini_build.manifest["chapters"][1]
     vtt = (out / ch["transcript"]["vtt"]).read_text()
     assert vtt.startswith("WEBVTT")
-    assert "Le D.M.P. est un carnet de santé numérique." in vtt
+    assert "Le DMP est un carnet de santé numérique." in vtt and "D.M.P." not in vtt
     txt = (out / ch["transcript"]["txt"]).read_text()
-    # The page title says "attention"; the callout label is not said a second time.
-    assert "Page deux : attention" in txt and "Attention :" not in txt
-    assert "ameli point f r" in txt and "https" not in txt
+    # The page title says "attention"; the callout label is not said a second time. Written: digits, addresses.
+    assert "Page 2 : attention" in txt and "Attention :" not in txt
+    assert "www.ameli.fr/assure" in txt and "point f r" not in txt
 
 
 def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_guide):

@@ -219,3 +219,58 @@ def _yaml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\u202e", "\\u202E").replace(
         "\u200b", "\\u200B") + '"'
 
+
+
+# --- read-along: the written text, following the audio --------------------------------------------
+
+def highlighted(pg) -> dict | None:
+    return pg.evaluate("""() => { const el = document.querySelector('#transcript p.current');
+        const a = document.getElementById('audio');
+        return el && {text: el.textContent, start: +el.dataset.start, end: +el.dataset.end, t: a.currentTime}; }""")
+
+
+def test_read_along_shows_the_written_sentence_as_it_is_spoken(page, kiosk_url, mini_build):
+    from audioguide.publishers.transcripts import caption_cues
+
+    chapter = mini_build.manifest["chapters"][1]
+    captions = [c["text"] for c in caption_cues(chapter["pages"])]
+    page.goto(kiosk_url)
+    page.keyboard.press("2")
+    page.keyboard.press("1")
+    wait_playing(page)
+    panel = page.locator("#transcript").text_content()
+    assert "Le DMP est un carnet de santé numérique." in panel and "D.M.P." not in panel
+    page.get_by_role("button", name="Plus rapide").click()
+    page.get_by_role("button", name="Plus rapide").click()  # 1.5×: more sentences go by, and it still follows
+    seen = []
+    for _ in range(60):  # about 9 s, 13 s of audio
+        h = highlighted(page)
+        if h:
+            assert h["text"] in captions  # the written form, exactly as in the captions
+            assert h["start"] - 0.3 <= h["t"] <= h["end"] + 0.3  # the sentence being spoken now
+            if not seen or seen[-1] != h["text"]:
+                seen.append(h["text"])
+        page.wait_for_timeout(150)
+    assert len(seen) >= 3, seen
+    assert [captions.index(s) for s in seen] == sorted(captions.index(s) for s in seen)  # in spoken order
+    page.keyboard.press("6")
+    page.wait_for_function("() => document.getElementById('transcript').textContent.includes('www.ameli.fr')")
+    panel = page.locator("#transcript").text_content()
+    # addresses and numbers as written, so they can be copied down
+    assert "www.ameli.fr/assure" in panel and "Appelez le 15 en cas d'urgence." in panel
+    assert "point f r" not in panel and "quinze" not in panel
+    assert not page.errors
+
+
+def test_whole_guide_transcript_page_is_accessible(page, mini_build):
+    import axe_playwright_python
+
+    page.goto((mini_build.out_dir / "transcript.html").as_uri())
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert page.locator("h1").text_content() == mini_build.guide.title
+    assert page.locator("h3#sujet-dmp").text_content() == "Le DMP"
+    assert page.locator("a[href='https://www.ameli.fr/assure']").count() == 1
+    page.add_script_tag(path=str(Path(axe_playwright_python.__file__).with_name("axe.min.js")))
+    r = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    assert r["passes"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in r["violations"]] == []

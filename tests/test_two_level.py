@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from mutagen.id3 import ID3
 
+from audioguide.narration.script import join_sentences
 from audioguide.build import build
 from audioguide.config import PACES
 from audioguide.phone.menu import page_prompt_id
@@ -28,7 +29,7 @@ def built(tmp_path_factory):
 
 def cues(manifest: dict, chapter_id: str) -> list[list[str]]:
     ch = next(c for c in manifest["chapters"] if c["id"] == chapter_id)
-    return [[c["text"] for c in p["cues"]] for p in ch["pages"]]
+    return [join_sentences(p["cues"], spoken=True).splitlines() for p in ch["pages"]]  # a sentence cut in clips, whole
 
 
 def test_frame_text_in_the_built_audio(built):

@@ -27,7 +27,7 @@ from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
 from audioguide.narration.lexicon import Voice
 from audioguide.narration.pipeline import MemoNormalizer
-from audioguide.narration.script import PageScript, ScriptWriter
+from audioguide.narration.script import PageScript, ScriptWriter, join_sentences
 from audioguide.publishers import publisher_classes
 from audioguide.publishers.cover import make_cover
 from audioguide.publishers.mp3 import tag_chapter, tag_whole
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
 # Bump when assembly changes in a way the cache keys would not see (earcons, trimming, layout).
-ASSEMBLY_VERSION = 9
+ASSEMBLY_VERSION = 10
 CHAPTER_LEAD_MS, PAGE_LEAD_MS, END_LEAD_MS, TAIL_MS = 400, 300, 250, 800
 # Where builds write; temp files a killed build left are swept here and nowhere else.
 OUTPUT_FOLDERS = ("audio", "transcripts", "chapters", "phone", "phone/sounds", "kiosk")
@@ -180,7 +180,8 @@ class Builder:
         return _hash({
             "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
-            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms] for s in p.segments] for p in pages],
+            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont] for s in p.segments]
+                         for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
                      chapter.title, chapter.part.title if chapter.part else None,
                      chapter.part.number if chapter.part else None, len(g.parts), cover_sha],
@@ -199,14 +200,17 @@ class Builder:
                     w.add(earcon("page"))
                     w.add(silence(PAGE_LEAD_MS))
                 cues = []
-                for seg in page.segments:
-                    if seg.kind == "cue":
+                for k, seg in enumerate(page.segments):
+                    if seg.kind == "cue" and (k == 0 or page.segments[k - 1].kind != "cue"):  # one chime per end cue
                         w.add(silence(END_LEAD_MS))
                         w.add(earcon("end"))
                         w.add(silence(END_LEAD_MS))
                     t0 = w.seconds
                     w.add_clip(self.cache.path(keys[seg.text]))
-                    cues.append({"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text})
+                    # text: what is said; written: what readers see. Each piece is its own clip, so its start
+                    # and end are where its speech starts and ends in the chapter audio.
+                    cues.append({"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text,
+                                 "written": seg.written, "kind": seg.kind, "cont": seg.cont})
                     w.add(silence(seg.pause_ms))
                 if i == len(pages) - 1:
                     w.add(silence(TAIL_MS))
@@ -240,7 +244,7 @@ class Builder:
                 takers = [p for p in publishers.values() if p.wants_chapter(self.result, chapter, entry)]
                 with ThreadPoolExecutor(max_workers=1) as side:
                     done = [side.submit(p.chapter_ready, self.result, chapter, entry, wav) for p in takers]
-                    transcript = "\n\n".join("\n".join(c["text"] for c in t["cues"]) for t in timings)
+                    transcript = "\n\n".join(join_sentences(t["cues"]) for t in timings)
 
                     def write(tmp: Path) -> None:
                         encode_mp3(wav, tmp, self.settings, gain)
@@ -325,6 +329,8 @@ class Builder:
                             "voicexml": "phone/guide.vxml", "readme": "phone/README.md", "sounds": "phone/sounds/"}
         if "kiosk" in found:
             out["kiosk"] = "kiosk/index.html"
+        if "fulltext" in found:
+            out["transcript"] = {"txt": "transcript.txt", "html": "transcript.html"}
         return out
 
     @property

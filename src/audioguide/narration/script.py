@@ -1,8 +1,15 @@
-"""Page -> narration script: where-am-I announcements, paragraphs, lists with pauses, callouts, links, cues."""
+"""Page -> narration script: where-am-I announcements, paragraphs, lists with pauses, callouts, links, cues.
+
+Every segment carries two forms of the same words: `written`, the guide's text as a reader sees it (markup
+stripped, nothing spelled out), and `text`, the spoken form only the engine receives. The written text is cut
+first (sentences, then clauses short enough for a caption), and each piece is narrated on its own, so each
+written piece has exactly one clip and the audio gives its start and end.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from audioguide.config import DEFAULT_PACE, PACES
@@ -14,8 +21,16 @@ from audioguide.narration.pipeline import Normalizer
 # sentences so a listener new to synthetic speech can follow, more between list items and most at the end
 # of a page, short enough not to feel like the player stopped. A pace scales them all.
 PAUSES = {"announce": 800, "heading": 700, "sentence": 500, "paragraph": 850, "item": 700, "last-item": 900,
-          "callout": 400, "link": 850, "cue": 600, "page": 1100}
+          "callout": 400, "link": 850, "cue": 600, "page": 1100, "clause": 200}
 MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
+# Caption practice: at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text is one
+# caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
+# grow when said ("3422" -> "trente-quatre vingt-deux"): espeak-ng at 145 words/min says about 15 characters
+# a second, so 85 spoken characters stay under 6 s, short of the 7 s limit; a slower pace says fewer.
+CAPTION_WIDTH, CAPTION_LINES = 42, 2
+MAX_SPOKEN_CHARS, MAX_SPOKEN_AT_WPM = 85, 145
+MIN_SPOKEN_CHARS = 18  # about 1.2 s said: a shorter piece ("Concrètement,") joins a neighbour
+
 
 
 @dataclass
@@ -23,8 +38,14 @@ class Segment:
     """One stretch of speech followed by a silence; the unit of synthesis, caching and timing."""
 
     text: str
+    """Spoken form: what the engine says."""
     pause_ms: int
     kind: str = "sentence"
+    written: str = ""
+    """Written form of the same words, for every text output (transcripts, tags, kiosk, feed)."""
+    cont: bool = False
+    """The sentence goes on in the next segment (a long sentence cut at a clause for its caption)."""
+
 
 
 @dataclass
@@ -36,7 +57,27 @@ class PageScript:
 
     @property
     def transcript(self) -> str:
-        return "\n".join(s.text for s in self.segments)
+        """The page as said: one line per sentence (and one for the frame)."""
+        return join_sentences(self.segments, spoken=True)
+
+    @property
+    def written(self) -> str:
+        """The page as a reader sees it: one line per sentence."""
+        return join_sentences(self.segments)
+
+
+def join_sentences(segments, spoken: bool = False) -> str:
+    """Segments (or cue dicts) back into whole sentences, one per line: written form, or spoken."""
+    lines, cur = [], ""
+    for s in segments:
+        key = "text" if spoken else "written"
+        written, cont = (s[key], s.get("cont", False)) if isinstance(s, dict) else (getattr(s, key), s.cont)
+        cur = f"{cur} {written}" if cur else written
+        if not cont:
+            lines.append(cur)
+            cur = ""
+    return "\n".join(lines + ([cur] if cur else []))
+
 
 
 def _lower_first(title: str) -> str:
@@ -75,6 +116,76 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[^\W\d_]+", text.lower()))
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+
+
+def display_url(url: str) -> str:
+    """An address as printed: without the scheme, which nobody types ("ameli.fr/assure")."""
+    return re.sub(r"^https?://", "", url.strip(), flags=re.I).rstrip("/")
+
+
+def written_form(text: str) -> str:
+    """The guide's text for readers: markup stripped, typography normalised, nothing spelled out."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({display_url(m.group(2))})" if m.group(1) else
+                        display_url(m.group(2)), text)
+    text = re.sub(r"<((?:https?://|mailto:)[^>\s]+)>", lambda m: display_url(m.group(1)), text)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(?m)^\s*#{1,6}\s+", "", text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """Caption lines: one if it fits, else the most balanced cut at a space (or after a "/" in an address);
+    more than CAPTION_LINES lines only when no cut fits."""
+    if len(text) <= width:
+        return [text]
+    # Never start a line with French spaced punctuation; rather end one on punctuation than on "le" or "de".
+    cuts = [(m.start(), m.end()) for m in re.finditer(r" (?![:;?!»])|(?<=/)(?=\S)", text)]
+    best = None
+    for a, b in cuts:
+        first, second = text[:a].rstrip(), text[b:].lstrip()
+        if first and second and len(first) <= width and len(second) <= width:
+            score = max(len(first), len(second)) - 8 * (first[-1] in ",.;:!?") \
+                + 8 * (first.rsplit(" ", 1)[-1].lower() in _WEAK_ENDS)
+            if best is None or score < best[0]:
+                best = (score, [first, second])
+    if best:
+        return best[1]
+    lines, line = [], ""
+    for word in text.split(" "):
+        while len(word) > width:  # an unbreakable token: cut it, rather than overflow the screen
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
+
+
+def fits_caption(text: str) -> bool:
+    return len(wrap_caption(text)) <= CAPTION_LINES
+
+
+# Where a long sentence may be cut for its captions: after a comma, semicolon or colon, before a parenthesis
+# or a spaced dash. Never inside a number ("10 000", "06 12 34 56 78").
+_CLAUSE_CUT = re.compile(r"(?<=[,;:)])\s+|\s+(?=[(–—])")
+_NUMBERY = re.compile(r"^[\d.,+()]+$")
+_WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
+              "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
+
+
 class ScriptWriter:
     """Writes the narration of every page of a guide; pure text, no audio."""
 
@@ -83,32 +194,141 @@ class ScriptWriter:
         self.say = normalizer or Normalizer(guide.lexicon)
         scale = PACES[pace or guide.pace or DEFAULT_PACE].pause_scale
         self.pauses = {kind: round(ms * scale) for kind, ms in PAUSES.items()}
+        self._memo: dict[str, str] = {}  # cutting a sentence says the same pieces several times
+        self.max_spoken = MAX_SPOKEN_CHARS * PACES[pace or guide.pace or DEFAULT_PACE].rate // MAX_SPOKEN_AT_WPM
 
-    def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
-        spoken = self.say(raw)
-        if not spoken:
+    def _say(self, written: str) -> str:
+        said = self._memo.get(written)
+        if said is None:
+            said = self._memo[written] = self.say(written)
+        return said
+
+    def _spoken(self, written: str) -> str:
+        spoken = self._say(written)
+        # A clause cut at a comma keeps it, so the engine's intonation says "more to come".
+        if spoken and written[-1:] in ",;" and spoken[-1:] not in ",;.!?…:":
+            spoken += ","
+        return spoken
+
+    def _fits(self, written: str) -> bool:
+        return fits_caption(written) and len(self._say(written)) <= self.max_spoken
+
+    def _pack(self, pieces: list[str], sep: str = " ") -> list[str]:
+        """Join neighbouring pieces while the result is still one caption."""
+        out: list[str] = []
+        for p in pieces:
+            if out and self._fits(out[-1] + sep + p):
+                out[-1] += sep + p
+            else:
+                out.append(p)
+        return out
+
+    def _cut_words(self, clause: str) -> list[str]:
+        """A clause too long for one caption, cut between words (never between the groups of a number)."""
+        words = clause.split(" ")
+        groups: list[str] = []
+        for w in words:
+            if groups and _NUMBERY.match(w) and _NUMBERY.match(groups[-1].rsplit(" ", 1)[-1]):
+                groups[-1] += " " + w
+            else:
+                groups.append(w)
+        # Longest prefix that fits, found by bisection: saying each candidate is the costly part.
+        chunks: list[str] = []
+        start = 0
+        while start < len(groups):
+            lo, hi = start + 1, len(groups)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if self._fits(" ".join(groups[start:mid])):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            chunks.append(" ".join(groups[start:lo]))
+            start = lo
+        # A caption should not end on "au", "de", "et"…: move such words to the start of the next one.
+        for i in range(len(chunks) - 1):
+            for _ in range(3):  # "… ou le | 01 23 …": both move
+                head, _, last = chunks[i].rpartition(" ")
+                if not (head and last.lower() in _WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}")):
+                    break
+                chunks[i], chunks[i + 1] = head, f"{last} {chunks[i + 1]}"
+        return chunks
+
+    def _balanced(self, text: str) -> list[str]:
+        """Two pieces of even spoken length, cut between words, at a comma if one is near."""
+        words = text.split(" ")
+        cuts = []
+        for i in range(1, len(words)):
+            a, b = " ".join(words[:i]), " ".join(words[i:])
+            if not (_NUMBERY.match(words[i - 1]) and _NUMBERY.match(words[i])):
+                score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in _WEAK_ENDS)
+                cuts.append((score, i, [a, b]))
+        # Ranked on the written lengths; only the best few are said, to check they fit.
+        for _, _, pair in sorted(cuts)[:4]:
+            if self._fits(pair[0]) and self._fits(pair[1]):
+                return pair
+        return self._cut_words(text)
+
+    def _pieces(self, sentence: str) -> list[str]:
+        """One written sentence -> caption-sized pieces, cut at clause boundaries, then between words."""
+        if self._fits(sentence):
+            return [sentence]
+        clauses = [c for c in _CLAUSE_CUT.split(sentence) if c]
+        pieces = self._pack([w for c in clauses for w in ([c] if self._fits(c) else self._cut_words(c))])
+        # A piece said in under a second cannot be a caption of its own (1 s minimum): it joins its shorter
+        # neighbour, and when the two no longer fit one caption they are cut again, evenly.
+        i = 0
+        while i < len(pieces) and len(pieces) > 1:
+            if len(self._say(pieces[i])) < MIN_SPOKEN_CHARS:
+                j = i + 1 if i == 0 or i + 1 < len(pieces) and len(pieces[i + 1]) < len(pieces[i - 1]) else i - 1
+                a, b = min(i, j), max(i, j)
+                merged = f"{pieces[a]} {pieces[b]}"
+                pieces[a:b + 1] = [merged] if self._fits(merged) else self._balanced(merged)
+            i += 1
+        return pieces
+
+    def _segments(self, written: str, last_kind: str, mark: str = ".") -> list[Segment]:
+        """Written text -> segments: sentences, each cut into captions, each piece narrated on its own."""
+        written = written_form(written)
+        if not written:
             return []
-        sentences = split_sentences(_end(spoken))
-        segs = [Segment(s, self.pauses["sentence"]) for s in sentences]
+        segs: list[Segment] = []
+        for sentence in split_sentences(written):
+            pieces = self._pieces(sentence)
+            for i, piece in enumerate(pieces):
+                spoken = self._spoken(piece)
+                if spoken:
+                    last = i == len(pieces) - 1
+                    segs.append(Segment(spoken, self.pauses["sentence" if last else "clause"], "sentence", piece,
+                                        cont=not last))
+        if not segs:
+            return []
+        segs[-1].cont = False
+        if mark:
+            segs[-1].text = _end(segs[-1].text, mark)
         segs[-1].pause_ms, segs[-1].kind = self.pauses[last_kind], last_kind
         return segs
 
-    def announcement(self, chapter: Chapter, page: Page, index: int) -> str:
+    def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
+        return self._segments(raw, last_kind)
+
+    def announcement(self, chapter: Chapter, page: Page, index: int, number=cardinal) -> str:
         """Where the listener is. A chapter's first page says the chapter and its page count (it is where an
         episode, a phone choice or a jump lands), and the part where one begins; the pages after it say only
-        their number and title. Episode tags, the phone menu and the kiosk list carry the part too."""
+        their number and title. Episode tags, the phone menu and the kiosk list carry the part too.
+        number=str gives its written form, with digits, for the captions and transcripts."""
         levels, n = self.guide.levels, len(chapter.pages)
         if index > 1:
-            return f"{levels.page.title} {cardinal(index)} : {_lower_first(page.title)}"
+            return f"{levels.page.title} {number(index)} : {_lower_first(page.title)}"
         where = []
         if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
-            where.append(_end(f"{levels.part.title} {cardinal(chapter.part.number)}, {chapter.part.title}"))
+            where.append(_end(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
         if chapter is self.guide.intro:
             where.append(_end(chapter.title))
         else:
-            where.append(_end(f"{levels.chapter.title} {cardinal(chapter.index_in_part)} : {chapter.title}"))
+            where.append(_end(f"{levels.chapter.title} {number(chapter.index_in_part)} : {chapter.title}"))
         if n > 1:
-            where.append(f"{levels.page.title} un sur {cardinal(n)} : {_lower_first(page.title)}")
+            where.append(f"{levels.page.title} {number(1)} sur {number(n)} : {_lower_first(page.title)}")
         elif page.title != chapter.title:
             where.append(page.title)
         return " ".join(where)
@@ -119,23 +339,47 @@ class ScriptWriter:
             if b.kind == "p":
                 segs += self._para(b.text)
             elif b.kind == "heading":
-                segs += self._para(_end(b.text), "heading")
+                segs += self._para(b.text, "heading")
             elif b.kind == "list":
                 for i, item in enumerate(b.items):
                     last = i == len(b.items) - 1
                     segs += self._para(item, "last-item" if last else "item")
             elif b.kind == "link":
-                host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
-                segs += self._para(f"{_end(b.text, '')} : {host}", "link")
+                segs += self.link(b)
             elif b.kind in CALLOUTS:
-                segs.append(Segment(f"{CALLOUTS[b.kind]} :", self.pauses["callout"], "callout"))
+                label = f"{CALLOUTS[b.kind]} :"
+                segs.append(Segment(label, self.pauses["callout"], "callout", label))
                 segs += self.blocks(b.children)
+        return segs
+
+    def link(self, b: Block) -> list[Segment]:
+        """Said as "label : ameli point f r" (the host only); written with its address as printed."""
+        label = written_form(_end(b.text, ""))
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
+        spoken = self.say(f"{label} : {host}")
+        written = f"{label} : {display_url(b.url)}"
+        if fits_caption(written) and len(spoken) <= self.max_spoken:
+            return [Segment(_end(spoken), self.pauses["link"], "link", written)]
+        # Too long for one caption: the label, then the address, each its own clip.
+        segs = self._segments(f"{label} :", "sentence", mark="")
+        for seg in segs:
+            seg.pause_ms, seg.cont = self.pauses["clause"], True
+        return segs + [Segment(_end(self.say(host)), self.pauses["link"], "link", display_url(b.url))]
+
+    def _frame(self, spoken: str, written: str, kind: str) -> list[Segment]:
+        """The frame, one clip per sentence so that each is a caption of its own; its written form is a short
+        heading with digits ("Sujet 1 : Mon espace santé.")."""
+        said, shown = split_sentences(spoken), split_sentences(written_form(written))
+        if len(said) != len(shown):  # e.g. "Le D.M.P. Page…" is one spoken sentence: keep the frame whole
+            said, shown = [spoken], [written_form(written)]
+        segs = [Segment(_end(s, ""), self.pauses["sentence"], kind, w, cont=True) for s, w in zip(said, shown)]
+        segs[-1].pause_ms, segs[-1].cont = self.pauses[kind], False
         return segs
 
     def page(self, chapter: Chapter, page: Page, index: int) -> PageScript:
         script = PageScript(chapter, page, index)
-        segs = [Segment(_end(self.say(self.announcement(chapter, page, index)), ""), self.pauses["announce"],
-                        "announce")]
+        segs = self._frame(self.say(self.announcement(chapter, page, index)),
+                           self.announcement(chapter, page, index, number=str), "announce")
         if page.narration:
             for para in re.split(r"\n\s*\n", page.narration.strip()):
                 segs += self._para(para)
@@ -159,15 +403,20 @@ class ScriptWriter:
     def end_cue(self, chapter: Chapter) -> Segment:
         """ "Fin du sujet.", or the guide's end. Neither this chapter's title nor the next one's is said: the
         listener has just heard the one, and the next chapter announces itself (players list it too)."""
+        text = self._end_text(chapter)
+        return Segment(self.say(text), self.pauses["cue"], "cue", written_form(text))
+
+    def _end_text(self, chapter: Chapter) -> str:
         g = self.guide
         chapters = g.chapters
         i = chapters.index(chapter)
         text = "Fin de l'introduction." if chapter is g.intro else f"Fin {g.levels.chapter.of_the}."
         if i + 1 == len(chapters):
             text += f" C'est la fin du guide {_end(g.title)} Merci de votre écoute."
-        return Segment(self.say(text), self.pauses["cue"], "cue")
+        return text
 
     def chapter(self, chapter: Chapter) -> list[PageScript]:
         pages = [self.page(chapter, p, i) for i, p in enumerate(chapter.pages, 1)]
-        pages[-1].segments.append(self.end_cue(chapter))
+        text = self._end_text(chapter)  # one clip per sentence, all of kind "cue": the phone cuts them all
+        pages[-1].segments += self._frame(self.say(text), text, "cue")
         return pages

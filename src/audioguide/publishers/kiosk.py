@@ -10,6 +10,7 @@ from importlib.resources import files
 from audioguide.files import update_bytes
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import Publisher
+from audioguide.publishers.transcripts import caption_cues
 
 _PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DATA)\}\}")
 
@@ -27,18 +28,26 @@ def kiosk_data(manifest: dict, menu) -> dict:
     chapters = []
     for ch in manifest["chapters"]:
         node = menu.nodes[f"chapter-{ch['id']}"]
+        # The read-along shows the captions: the written text, timed from the audio, the same as the WebVTT
+        # file the page loads when served, so both ways of opening the kiosk show the same sentences.
+        captions = caption_cues(ch["pages"])
         chapters.append({
             "id": ch["id"], "title": ch["title"], "parent": node.parent,
             "mp3": f"../{ch['mp3']}", "vtt": f"../{ch['transcript']['vtt']}",
             "pages": [{"id": p["id"], "title": p["title"], "start": p["start"], "end": p["end"],
-                       "cues": [{"start": c["start"], "end": c["end"], "text": c["text"]} for c in p["cues"]]}
-                      for p in ch["pages"]],
+                       "cues": [c for c in captions if _on_page(c, ch["pages"], i)]}
+                      for i, p in enumerate(ch["pages"])],
         })
     menus = {n.id: {"title": n.title if n.id != menu.root else "Menu principal", "parent": n.parent,
                     "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
              for n in menu.nodes.values() if n.kind == "menu"}
     return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
             "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"]}
+
+
+def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
+    nxt = pages[i + 1]["start"] if i + 1 < len(pages) else float("inf")
+    return (i == 0 or cue["start"] >= pages[i]["start"]) and cue["start"] < nxt
 
 
 def render(manifest: dict, menu) -> str:

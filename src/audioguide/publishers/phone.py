@@ -30,7 +30,12 @@ def _key(*parts) -> str:
 def phone_cues(pages: list[dict], i: int) -> list[dict]:
     """Page i's cues as the phone plays them: the chapter's last page without its end cue ("Fin du sujet")."""
     cues = pages[i]["cues"]
-    return cues[:-1] if i == len(pages) - 1 and len(cues) > 1 else cues
+    if i != len(pages) - 1 or len(cues) < 2:
+        return cues
+    n = len(cues) - 1  # the end cue may be several clips (one per caption sentence), all of kind "cue"
+    while n > 1 and cues[n - 1].get("kind") == "cue":
+        n -= 1
+    return cues[:n]
 
 
 def page_spans(chapter: dict) -> list[tuple[float, float]]:

@@ -54,7 +54,8 @@ def _clean(text: str) -> str:
                    and c not in "\ufffe\uffff")
 
 
-def build_feed(manifest: dict, base_url: str) -> bytes:
+def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = None) -> bytes:
+    """notes: chapter id -> show notes in HTML (the chapter as written, its links clickable)."""
     g = manifest["guide"]
     url = lambda rel: base_url + quote(rel)  # noqa: E731
     feed_url = url(FEED_NAME)
@@ -104,6 +105,9 @@ def build_feed(manifest: dict, base_url: str) -> bytes:
         desc = _clean(f"{part}{c['title']}. {page_word.capitalize()} : {pages}.")
         _el(it, "description", desc)
         _el(it, "itunes:summary", desc)
+        if notes and notes.get(c["id"]):
+            # Escaped text, not CDATA: a guide's text may hold "]]>", which would end a CDATA section early.
+            _el(it, "content:encoded", _clean(notes[c["id"]]))
         _el(it, "guid", episode_guid(g["id"], c["id"]), isPermaLink="false")
         _el(it, "pubDate", format_datetime(date + dt.timedelta(minutes=c["number"])))
         _el(it, "enclosure", url=url(c["mp3"]), length=c["bytes"], type="audio/mpeg")
@@ -128,7 +132,10 @@ class PodcastPublisher(Publisher):
     name = "podcast"
 
     def publish(self, result) -> list:
-        data = build_feed(result.manifest, result.manifest["guide"]["base_url"])
+        from audioguide.publishers.fulltext import chapter_html
+
+        notes = {ch.id: chapter_html(ch) for ch in result.guide.chapters}
+        data = build_feed(result.manifest, result.manifest["guide"]["base_url"], notes)
         path = result.out_dir / FEED_NAME
         update_bytes(path, data)
         return [path]

@@ -1,11 +1,22 @@
-"""Transcripts beside each chapter (plain text, WebVTT, SRT) and JSON chapters (Podcasting 2.0 format)."""
+"""Transcripts beside each chapter (plain text, WebVTT, SRT) and JSON chapters (Podcasting 2.0 format).
+
+They show the written form of the guide, never the spoken one ("DMP", not "D.M.P."; "3422", not
+"trente-quatre vingt-deux"). Captions follow caption practice: at most 2 lines of 42 characters, cues of
+1 to 7 s. Their times are the clips' own: each caption is one or more whole clips, so every cue starts where
+its speech starts in the audio, and ends where it ends (or up to 1 s after its start, never past the next).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from audioguide.files import update_bytes
+from audioguide.narration.script import join_sentences, wrap_caption
 from audioguide.publishers import Publisher
+
+log = logging.getLogger(__name__)
+MIN_CUE_S, MAX_CUE_S = 1.0, 7.0
 
 
 def _ts(seconds: float, sep: str = ".") -> str:
@@ -16,10 +27,52 @@ def _ts(seconds: float, sep: str = ".") -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _written(cue: dict) -> str:
+    return cue.get("written") or cue["text"]
+
+
+def _page_captions(cues: list[dict]) -> list[dict]:
+    """One page's clips -> captions: a clip shorter than 1 s shares its caption with the next (or the one
+    before) when both still fit on two lines and in 7 s."""
+    out: list[dict] = []
+
+    def joinable(a: dict, b: dict) -> bool:
+        return len(wrap_caption(f"{a['text']} {b['text']}")) <= 2 and b["end"] - a["start"] <= MAX_CUE_S
+
+    for c in cues:
+        cur = {"start": c["start"], "end": c["end"], "text": _written(c)}
+        if not cur["text"]:
+            continue
+        if out and out[-1]["end"] - out[-1]["start"] < MIN_CUE_S and joinable(out[-1], cur):
+            out[-1].update(end=cur["end"], text=f"{out[-1]['text']} {cur['text']}")
+        else:
+            out.append(cur)
+    if len(out) > 1 and out[-1]["end"] - out[-1]["start"] < MIN_CUE_S and joinable(out[-2], out[-1]):
+        last = out.pop()
+        out[-1].update(end=last["end"], text=f"{out[-1]['text']} {last['text']}")
+    return out
+
+
+def caption_cues(pages: list[dict]) -> list[dict]:
+    """A chapter's captions, in order: start, end, text (its lines joined by a line break)."""
+    out = [c for p in pages for c in _page_captions(p["cues"])]
+    for i, c in enumerate(out):
+        if c["end"] - c["start"] < MIN_CUE_S:  # stay on screen a little into the pause, never past the next
+            nxt = out[i + 1]["start"] if i + 1 < len(out) else float("inf")
+            c["end"] = round(max(c["end"], min(c["start"] + MIN_CUE_S, nxt)), 3)
+        if c["end"] - c["start"] > MAX_CUE_S:
+            log.warning("Caption %r lasts %.1f s (over 7 s): the voice is slow for this text.", c["text"],
+                        c["end"] - c["start"])
+        c["text"] = "\n".join(wrap_caption(c["text"]))
+    return out
+
+
 def vtt(cues) -> str:
     out = ["WEBVTT", ""]
     for i, c in enumerate(cues, 1):
-        out += [str(i), f"{_ts(c['start'])} --> {_ts(c['end'])}", c["text"], ""]
+        # WebVTT cue text is markup: a guide's "&" or "<" must not open an entity or a tag.
+        text = c["text"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        out += [str(i), f"{_ts(c['start'])} --> {_ts(c['end'])}", text, ""]
     return "\n".join(out)
 
 
@@ -31,9 +84,10 @@ def srt(cues) -> str:
 
 
 def text_transcript(chapter: dict) -> str:
+    """The chapter as written, one sentence a line, a blank line between pages."""
     lines = [chapter["title"], ""]
     for page in chapter["pages"]:
-        lines += [p["text"] for p in page["cues"]] + [""]
+        lines += [join_sentences([{**c, "written": _written(c)} for c in page["cues"]]), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -50,7 +104,7 @@ class TranscriptsPublisher(Publisher):
     def publish(self, result) -> list:
         written = []
         for ch in result.manifest["chapters"]:
-            cues = [c for p in ch["pages"] for c in p["cues"]]
+            cues = caption_cues(ch["pages"])
             files = {
                 ch["transcript"]["txt"]: text_transcript(ch),
                 ch["transcript"]["vtt"]: vtt(cues),
