@@ -70,6 +70,9 @@ CASES = {
         ("2024-03-31", "trente et un mars deux mille vingt-quatre"),
         ("le 15/08", "le quinze août"),
         ("31.12.2023", "trente et un décembre deux mille vingt-trois"),
+        # Two-digit years: up to 49 this century, from 50 the last one.
+        ("31/12/49", "trente et un décembre deux mille quarante-neuf"),
+        ("01/01/50", "premier janvier mille neuf cent cinquante"),
     ],
     "times": [
         ("14h30", "quatorze heures trente"),
@@ -274,6 +277,12 @@ def test_every_step_is_needed_by_some_case(step):
     without = Normalizer()
     without.steps = [s for s in without.steps if s is not step]
     assert any(without(src) != want for _, src, want in ALL), f"no case needs {step.__name__}"
+
+
+@pytest.mark.parametrize("src", ["le 01/13/2024", "le 32/01/2024", "le 00/01/2024", "le 12/00/2024"])
+def test_impossible_dates_are_not_read_as_dates(src):
+    out = normalize(src)
+    assert not any(month in out for month in fr.MONTHS) and not re.search(r"\d", out), out
 
 
 def test_guide_lexicon_overrides_and_adds():
