@@ -1,4 +1,4 @@
-"""Pages and blocks: each mistake a volunteer can make is reported at its line and column, with the field, the
+"""Guide validation, page by page and field by field: each mistake a volunteer can make is reported at its line
 problem and the fix, exactly; and what is valid becomes the blocks the narration reads."""
 
 import pytest
@@ -122,3 +122,68 @@ def test_the_page_length_limit_is_inclusive(tmp_path):
     assert problems(tmp_path, f"            blocks:\n              - p: {'a' * (MAX_PAGE_CHARS + 1)}\n") == [
         f"12:13: {PAGE}: page is very long ({MAX_PAGE_CHARS + 1} characters, limit {MAX_PAGE_CHARS})\n"
         "    Fix: split it into several pages so listeners can navigate it"]
+
+
+# --- the guide, its parts and chapters ------------------------------------------------------------------
+
+H = "title: Essai\npublisher: Asso\ndescription: Un essai.\n"
+PARTS = ("parts:\n  - id: a\n    title: A\n    chapters:\n      - id: c\n        title: C\n"
+         "        pages: [{id: p, title: P, blocks: [p: x]}]\n")
+GUIDE_CASES = {
+    "bad-date": (H + "date: hier\n" + PARTS, ["4:7: date: not a date: 'hier'\n    Fix: write it as 2024-03-31"]),
+    "language": (H + "date: 2024-01-01\nlanguage: en-US\n" + PARTS, [
+        "5:11: language: language 'en-US' is not French\n    Fix: audioguide narrates French guides: use fr-FR"]),
+    "no-parts": (H + "date: 2024-01-01\nparts: []\n", ["5:8: parts: the guide has no parts\n    Fix: add at least one part"]),
+    "empty-part-and-chapter": (
+        H + "date: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters: []\n  - id: b\n    title: B\n"
+        "    chapters:\n      - id: c\n        title: C\n        pages: []\n", [
+            "8:15: parts[0].chapters: empty part: it has no chapters\n    Fix: add at least one chapter, or remove the part",
+            "14:16: parts[1].chapters[0].pages: empty chapter: it has no pages\n"
+            "    Fix: add at least one page, or remove the chapter"]),
+    "types": (H + "date: 2024-01-01\nsubtitle: 4.5\nsource: {a: b}\nparts:\n  - id: a\n    title: 42\n    chapters:\n"
+              "      - id: c\n        title: C\n        description: 12\n        pages: [{id: p, title: P, blocks: [p: x]}]\n", [
+        "5:11: subtitle: wrong type: expected text, found a number\n    Fix: put the value in quotes to make it text",
+        "6:9: source: wrong type: expected text, found a mapping",
+        "9:12: parts[0].title: wrong type: expected text, found a number\n    Fix: put the value in quotes to make it text",
+        "13:22: parts[0].chapters[0].description: wrong type: expected text, found a number\n"
+        "    Fix: put the value in quotes to make it text"]),
+    "bad-id": ("id: Mon/Guide\n" + H + "date: 2024-01-01\n" + PARTS, [
+        "1:5: id: invalid id 'Mon/Guide': must not contain '/', '\\', '..' or NUL: it would escape the output folder"
+        "\n    Fix: use e.g. 'mon-guide'"]),
+    "typo": (H + "date: 2024-01-01\ntitel: X\n" + PARTS, [
+        "5:1: titel: unknown key\n    Fix: did you mean 'title'?"]),
+}
+
+
+def guide_problems(folder, text) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    (folder / "guide.yaml").write_text(text, "utf-8")
+    with pytest.raises(GuideError) as exc:
+        load_guide(folder)
+    return [str(p).replace(str(folder / "guide.yaml") + ":", "") for p in exc.value.problems]
+
+
+@pytest.mark.parametrize("case", GUIDE_CASES)
+def test_each_guide_mistake_is_reported_exactly(tmp_path, case):
+    text, want = GUIDE_CASES[case]
+    assert guide_problems(tmp_path / "essai", text) == want
+
+
+def test_a_folder_name_that_cannot_be_an_id_says_to_add_one(tmp_path):
+    assert guide_problems(tmp_path / "Mon Guide", H + "date: 2024-01-01\n" + PARTS) == [
+        " id: the folder name 'mon guide' is not a valid guide id\n"
+        "    Fix: add an `id:` line with lowercase letters, digits and hyphens"]
+
+
+def test_defaults_and_dates(tmp_path):
+    import datetime
+
+    folder = tmp_path / "essai"
+    folder.mkdir()
+    (folder / "guide.yaml").write_text(H + "date: 2024-01-02 10:30:00\n" + PARTS.replace(
+        "        title: C\n", "        title: C\n        description: Le chapitre.\n"), "utf-8")
+    g = load_guide(folder)
+    assert (g.id, g.language, g.date) == ("essai", "fr-FR", datetime.date(2024, 1, 2))  # a timestamp keeps its day
+    assert g.chapter("c").description == "Le chapitre."
+    (folder / "guide.yaml").write_text(H + "date: 2024-01-01\n" + PARTS, "utf-8")
+    assert load_guide(folder).chapter("c").description == ""
