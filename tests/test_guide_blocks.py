@@ -1,5 +1,5 @@
-"""Guide validation, page by page and field by field: each mistake a volunteer can make is reported at its line
-problem and the fix, exactly; and what is valid becomes the blocks the narration reads."""
+"""Guide validation, field by field: each mistake a volunteer can make is reported at its line and column,
+with the field, the problem and the fix, exactly; and what is valid becomes what the narration reads."""
 
 import pytest
 
