@@ -187,3 +187,46 @@ def test_defaults_and_dates(tmp_path):
     assert g.chapter("c").description == "Le chapitre."
     (folder / "guide.yaml").write_text(H + "date: 2024-01-01\n" + PARTS, "utf-8")
     assert load_guide(folder).chapter("c").description == ""
+
+
+def test_every_guide_field_is_read_and_optional_ones_default_to_empty(tmp_path):
+    folder = tmp_path / "essai"
+    folder.mkdir()
+    full = (H + "date: 2024-01-01\nsubtitle: Sous-titre\nauthor: Autrice\nsource: Source\nrights: CC BY 4.0\n"
+            "version: '2'\nbase_url: https://a.fr/g/\nemail: a@b.fr\nlink: https://a.fr\nlexicon: {ABC: abécé}\n" + PARTS)
+    (folder / "guide.yaml").write_text(full, "utf-8")
+    g = load_guide(folder)
+    assert (g.subtitle, g.author, g.source, g.rights, g.version, g.base_url, g.email, g.link, g.lexicon) == (
+        "Sous-titre", "Autrice", "Source", "CC BY 4.0", "2", "https://a.fr/g/", "a@b.fr", "https://a.fr",
+        {"ABC": "abécé"})
+    (folder / "guide.yaml").write_text(H + "date: 2024-01-01\n" + PARTS, "utf-8")
+    g = load_guide(folder)
+    assert (g.subtitle, g.author, g.source, g.rights, g.version, g.base_url, g.email, g.link, g.lexicon) == (
+        "", "", "", "", "", None, "", "", {})
+
+
+def test_chapters_are_numbered_across_parts(tmp_path):
+    two = PARTS + "  - id: b\n    title: B\n    chapters:\n" + "\n".join(
+        f"      - id: {c}\n        title: {c.upper()}\n        pages: [{{id: p, title: P, blocks: [p: x]}}]"
+        for c in ("d", "e")) + "\n"
+    folder = tmp_path / "essai"
+    folder.mkdir()
+    (folder / "guide.yaml").write_text(H + "date: 2024-01-01\n" + two, "utf-8")
+    g = load_guide(folder)
+    assert [(c.id, c.number, c.part.number) for c in g.chapters] == [("c", 1, 1), ("d", 2, 2), ("e", 3, 2)]
+
+
+def test_lexicon_entries_must_be_spoken_text(tmp_path):
+    assert guide_problems(tmp_path / "essai", H + "date: 2024-01-01\nlexicon:\n  ABC: ''\n  DEF: 3\n" + PARTS) == [
+        '6:8: lexicon.ABC: expected the spoken form as text\n    Fix: e.g. ABC: "abc"',
+        '7:8: lexicon.DEF: expected the spoken form as text\n    Fix: e.g. DEF: "def"']
+
+
+def test_a_missing_guide_says_what_to_check(tmp_path):
+    for path, fix in ((tmp_path / "nope" / "guide.yaml", "check the path"),
+                      (tmp_path, "a guide folder must contain guide.yaml")):
+        with pytest.raises(GuideError) as exc:
+            load_guide(path)
+        (p,) = exc.value.problems
+        want = path if path.name == "guide.yaml" else path / "guide.yaml"
+        assert (p.file, p.line, p.column, p.message, p.fix) == (str(want), None, None, "guide file not found", fix)
