@@ -393,3 +393,14 @@ def test_numbers_use_words_not_digits_in_long_text():
 @pytest.mark.parametrize("src,want", [("3 €/mois", "trois euros par mois"), ("2 k€", "deux mille euros")])
 def test_amounts_per_period_and_thousands(src, want):
     assert normalize(src) == want
+
+
+def test_tables_and_patterns_built_afresh_say_the_same(monkeypatch):
+    """The loaded tables and the compiled unit pattern are cached; built again from scratch (as in a new process)
+    they must give the same speech. Also lets script/mutation reach the code behind the caches."""
+    from audioguide.narration import lexicon, pipeline
+
+    monkeypatch.setattr(fr, "_UNITS_RE", None)
+    for cached in (tables.table, tables.feminine_nouns, lexicon.default_lexicon, pipeline._default):
+        cached.cache_clear()
+    assert [normalize(src) for _, src, _ in ALL] == [want for _, _, want in ALL]
