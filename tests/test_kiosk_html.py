@@ -63,6 +63,7 @@ def test_json_for_script_escapes_what_ends_a_script():
     text = json_for_script({"a": "</script><!-- & \u2028\u2029"})
     assert text == '{"a":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028\\u2029"}'
     assert json.loads(text) == {"a": "</script><!-- & \u2028\u2029"}
+    assert json_for_script({"t": "Santé", "b": 1}) == '{"b":1,"t":"Santé"}'  # readable, stable key order
 
 
 def test_kiosk_data_follows_the_manifest_and_the_phone_menu(hostile_kiosk):
