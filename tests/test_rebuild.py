@@ -86,3 +86,47 @@ def test_an_edit_rebuilds_its_chapter_only(built):
     assert again.encoded == 2  # the DMP chapter and the whole-guide file
     a, b = manifest["chapters"], again.manifest["chapters"]
     assert a[0]["sha256"] == b[0]["sha256"] and a[1]["sha256"] != b[1]["sha256"]
+
+
+@pytest.mark.parametrize("edit", ["publisher", "rights", "date", "link", "subtitle", "loudness", "bitrate"])
+def test_what_the_tags_or_the_sound_depend_on_rebuilds_every_chapter(built, edit):
+    """Each of these changes every chapter file (tags, cover or audio) without changing a word that is said."""
+    guide, s, manifest, out = built
+    g = guide / "guide.yaml"
+    text = g.read_text("utf-8")
+    text = {"publisher": text.replace("publisher: Association Test", "publisher: Autre Asso"),
+            "rights": text.replace("rights: CC BY 4.0", "rights: CC BY-SA 4.0"),
+            "date": text.replace("date: 2024-03-01", "date: 2025-03-01"),
+            "link": text.replace("rights: CC BY 4.0", "rights: CC BY 4.0\nlink: https://asso.example/"),
+            "subtitle": text.replace("subtitle: Un petit guide pour les tests", "subtitle: Un autre sous-titre"),
+            }.get(edit, text)
+    g.write_text(text, "utf-8")
+    if edit == "loudness":
+        s.loudness_lufs = -18.0
+    if edit == "bitrate":
+        s.bitrate_kbps = 96
+    again = build(guide, s)
+    assert again.encoded == 3  # both chapters and the whole-guide file
+    assert [c["sha256"] for c in again.manifest["chapters"]] != [c["sha256"] for c in manifest["chapters"]]
+    assert again.manifest["chapters"][0]["sha256"] != manifest["chapters"][0]["sha256"]
+
+
+def test_a_broken_state_file_means_a_full_rebuild_not_a_crash(built):
+    guide, s, manifest, out = built
+    (out / STATE_FILE).write_text("{not json", "utf-8")
+    again = build(guide, s)
+    assert again.encoded == 3 and again.manifest["chapters"] == manifest["chapters"]
+
+
+def test_files_of_removed_chapters_are_removed(built):
+    guide, s, manifest, out = built
+    (out / "audio" / "99-old.mp3").write_bytes(b"old")
+    (out / "transcripts" / "99-old.vtt").write_text("WEBVTT")
+    (out / "chapters" / "99-old.json").write_text("{}")
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("- id: dmp", "- id: dossier"), "utf-8")
+    again = build(guide, s)
+    names = {f"{sub}/{f.name}" for sub in ("audio", "transcripts", "chapters") for f in (out / sub).iterdir()}
+    want = {c["mp3"] for c in again.manifest["chapters"]} | {c["chapters_json"] for c in again.manifest["chapters"]}
+    want |= {v for c in again.manifest["chapters"] for v in c["transcript"].values()}
+    assert names == want and "audio/02-dossier.mp3" in names and "audio/02-dmp.mp3" not in names
