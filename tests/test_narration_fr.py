@@ -404,3 +404,17 @@ def test_tables_and_patterns_built_afresh_say_the_same(monkeypatch):
     for cached in (tables.table, tables.feminine_nouns, lexicon.default_lexicon, pipeline._default):
         cached.cache_clear()
     assert [normalize(src) for _, src, _ in ALL] == [want for _, _, want in ALL]
+
+
+@pytest.mark.parametrize("src,want", [
+    ("le HAS-DMP", "le H.A.S.-D.M.P."),  # hyphenated acronyms: each part said by its own rule
+    ("Fin. VOUS POUVEZ APPELER LE SAMU", "Fin. Vous pouvez appeler le Samu"),  # a shouted sentence, capitalised
+    ("Fin.  VOUS POUVEZ APPELER", "Fin. Vous pouvez appeler"),
+])
+def test_capitals_and_acronyms(src, want):
+    assert normalize(src) == want
+
+
+def test_the_longest_lexicon_entry_wins():
+    say = Normalizer({"Mon espace": "A", "Mon espace santé": "B"})
+    assert say("Mon espace santé") == "B" and say("Mon espace") == "A"

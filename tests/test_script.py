@@ -77,6 +77,8 @@ def test_split_sentences_at_ends_then_commas_then_spaces():
     assert split_sentences("le 3. mai") == ["le 3. mai"]  # a lowercase word after a dot: same sentence
     exact = "a" * MAX_SEGMENT_CHARS
     assert split_sentences(exact) == [exact]  # the limit itself fits
+    spaced = "a" * 300 + " " + "b" * (MAX_SEGMENT_CHARS - 301)
+    assert split_sentences(spaced) == [spaced]  # even where it could be cut
     clause = "mot " * 60  # 240 characters
     long = clause.strip() + ", " + clause.strip() + ", " + clause.strip()
     parts = split_sentences(long)
@@ -103,6 +105,30 @@ def test_memo_normalizer_keeps_results_across_runs(tmp_path):
     assert MemoNormalizer(tmp_path).memo == {}  # a damaged memo is ignored, not fatal
 
 
+def test_the_memo_file_is_the_same_whatever_the_order(tmp_path):
+    a, b = MemoNormalizer(tmp_path / "a"), MemoNormalizer(tmp_path / "b")
+    for memo, texts in ((a, ["Un.", "Deux."]), (b, ["Deux.", "Un."])):
+        for t in texts:
+            memo(t)
+        memo.save()
+    assert a.path.read_bytes() == b.path.read_bytes()
+    assert rules_fingerprint({"A": "a", "B": "b"}) == rules_fingerprint({"B": "b", "A": "a"})
+
+
+def test_the_fingerprint_covers_the_code_and_the_data_tables(tmp_path, monkeypatch):
+    from audioguide.narration import pipeline
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "fr.py").write_text("x = 1")
+    (tmp_path / "data" / "units.yaml").write_text("mg: [a, b, m]")
+    monkeypatch.setattr(pipeline, "__file__", str(tmp_path / "pipeline.py"))
+    first = rules_fingerprint()
+    (tmp_path / "data" / "units.yaml").write_text("mg: [a, c, m]")
+    second = rules_fingerprint()
+    (tmp_path / "fr.py").write_text("x = 2")
+    assert len({first, second, rules_fingerprint()}) == 3
+
+
 def test_the_memo_is_per_lexicon(tmp_path):
     assert rules_fingerprint({"DMP": "Dossier"}) != rules_fingerprint(None) == rules_fingerprint({})
     assert rules_fingerprint({"DMP": "Dossier"}) == rules_fingerprint({"DMP": "Dossier"})
@@ -122,6 +148,8 @@ def test_the_memo_is_per_lexicon(tmp_path):
                                             ("CD", "this entry loops: CD -> EF -> AB -> CD"),
                                             ("EF", "this entry loops: EF -> AB -> CD -> EF")]),
     ({"AB": "CD EF", "CD": "GH", "EF": "GH", "GH": "fin"}, []),  # two ways to the same word: no loop
+    ({"AB": "CD", "CD": "EF", "EF": "CD"}, [("CD", "this entry loops: CD -> EF -> CD"),  # AB leads into a loop
+                                            ("EF", "this entry loops: EF -> CD -> EF")]),  # but is not in it
 ])
 def test_lexicon_loops_are_found_with_their_path(lexicon, problems):
     assert lexicon_problems(lexicon) == problems
