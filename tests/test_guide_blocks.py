@@ -150,6 +150,13 @@ GUIDE_CASES = {
     "bad-id": ("id: Mon/Guide\n" + H + "date: 2024-01-01\n" + PARTS, [
         "1:5: id: invalid id 'Mon/Guide': must not contain '/', '\\', '..' or NUL: it would escape the output folder"
         "\n    Fix: use e.g. 'mon-guide'"]),
+    "chapter-not-a-mapping": (H + "date: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters: [hello]\n", [
+        "8:16: parts[0].chapters[0]: expected a mapping (key: value lines), found text"]),
+    "lexicon-loop": (H + "date: 2024-01-01\nlexicon: {ABC: XYZ, XYZ: ABC}\n" + PARTS, [
+        "5:11: lexicon.ABC: this entry loops: ABC -> XYZ -> ABC\n"
+        "    Fix: make the spoken form plain words that are not themselves lexicon entries",
+        "5:21: lexicon.XYZ: this entry loops: XYZ -> ABC -> XYZ\n"
+        "    Fix: make the spoken form plain words that are not themselves lexicon entries"]),
     "typo": (H + "date: 2024-01-01\ntitel: X\n" + PARTS, [
         "5:1: titel: unknown key\n    Fix: did you mean 'title'?"]),
 }
