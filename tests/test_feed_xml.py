@@ -5,7 +5,7 @@ import uuid
 
 from lxml import etree
 
-from audioguide.publishers.podcast import PODCAST, build_feed
+from audioguide.publishers.podcast import PODCAST, build_feed, podcast_guid
 
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": PODCAST,
       "atom": "http://www.w3.org/2005/Atom"}
@@ -22,7 +22,7 @@ def chapter(n, cid, title, part, duration, pages):
 MANIFEST = {
     "guide": {"id": "essai", "title": "Guide\x07 test", "subtitle": "Sous-titre", "description": "Un essai.",
               "publisher": "Asso", "date": "2024-03-01", "rights": "CC BY 4.0", "email": "a@asso.example",
-              "link": "https://asso.example/", "language": "fr-FR"},
+              "link": "https://asso.example/", "language": "fr-CH"},
     "cover": "cover.jpg", "generator": "audioguide 9",
     "chapters": [chapter(1, "intro", "Introduction", None, 12.4, ["Bienvenue"]),
                  chapter(2, "dmp", "Le DMP", {"title": "Santé", "number": 1}, 30.6, ["Quoi ?", "Qui ?"])],
@@ -43,7 +43,7 @@ def test_channel():
     assert root.tag == "rss" and root.get("version") == "2.0"
     ch = root.find("channel")
     assert [val(ch, t) for t in ("title", "link", "description", "language", "copyright", "generator")] == [
-        "Guide test", "https://asso.example/", "Un essai.", "fr-FR", "CC BY 4.0", "audioguide 9"]
+        "Guide test", "https://asso.example/", "Un essai.", "fr-CH", "CC BY 4.0", "audioguide 9"]
     assert val(ch, "pubDate") == val(ch, "lastBuildDate") == "Fri, 01 Mar 2024 08:00:00 +0000"
     self_link = ch.find("atom:link", NS)
     assert (self_link.get("href"), self_link.get("rel"), self_link.get("type")) == (
@@ -98,3 +98,9 @@ def test_defaults_and_what_cannot_go_in_xml():
     assert val(ch, "image/link") == BASE
     assert ch.find("item/enclosure").get("url") == BASE + "audio/01%20intro%20%C3%A9.mp3"
     assert build_feed(m, BASE).startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss")
+
+
+def test_podcast_guid_removes_the_scheme_only():
+    ns = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+    assert podcast_guid("https://a.example/f.xml?from=http://b.example/") == str(
+        uuid.uuid5(ns, "a.example/f.xml?from=http://b.example"))
