@@ -130,3 +130,12 @@ def test_files_of_removed_chapters_are_removed(built):
     want = {c["mp3"] for c in again.manifest["chapters"]} | {c["chapters_json"] for c in again.manifest["chapters"]}
     want |= {v for c in again.manifest["chapters"] for v in c["transcript"].values()}
     assert names == want and "audio/02-dossier.mp3" in names and "audio/02-dmp.mp3" not in names
+
+
+def test_an_up_to_date_chapter_still_gives_the_phone_its_missing_pages(built):
+    guide, s, manifest, out = built
+    lost = out / "phone" / "sounds" / "02-dmp-p01.wav"
+    good = lost.read_bytes()
+    lost.unlink()
+    again = build(guide, s)
+    assert again.encoded == 0 and again.phone_encoded == 1 and lost.read_bytes() == good
