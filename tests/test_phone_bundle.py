@@ -89,3 +89,13 @@ def test_the_readme_says_how_to_install_this_guide(first):
     conf = (result.out_dir / "phone" / "extensions.conf").read_text()
     ctx = readme.split("starting at `[", 1)[1].split("]`", 1)[0]
     assert f"[{ctx}]" in conf and f"exten => 100,1,Goto({ctx},s,1)" in readme
+
+
+def test_a_changed_menu_label_re_exports_the_prompts_that_say_it(copy):
+    guide, s, out, result = copy
+    main = out / "phone" / "sounds" / "menu-main.wav"
+    before = main.read_bytes()
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("title: Santé", "title: Santé et droits des patients"), "utf-8")
+    again = build(guide, s)
+    assert again.phone_encoded >= 2 and main.read_bytes() != before  # the main menu says the part's name
