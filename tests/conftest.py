@@ -1,9 +1,28 @@
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
 
 from audioguide.config import BuildSettings
+
+# Hypothesis: the same examples on every run (CI's result must not depend on a seed), no example database;
+# failures found once are pinned with @example in the test. HYPOTHESIS_PROFILE=explore searches at random
+# (and keeps what it finds in .hypothesis/) to find new ones; script/mutation uses the short "mutation" one.
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("default", derandomize=True, database=None, print_blob=True, **_COMMON)
+settings.register_profile("explore", derandomize=False, **_COMMON)
+settings.register_profile("mutation", derandomize=True, database=None, **_COMMON)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """max_examples for a property test: n, or a tenth of it under script/mutation (one run per mutant)."""
+    return max(10, n // 10) if PROFILE == "mutation" else n
+
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

@@ -1,5 +1,7 @@
 """The command line: help for every verb, narrate on stdin, clear errors without tracebacks."""
 
+import os
+import re
 import subprocess
 import sys
 
@@ -11,15 +13,38 @@ from audioguide.cli import cli
 from conftest import DATA, ESANTE
 
 
-def run(*args, input=None):
-    return subprocess.run([sys.executable, "-m", "audioguide", *args], capture_output=True, text=True, input=input)
+def run(*args, input=None, env=None):
+    return subprocess.run([sys.executable, "-m", "audioguide", *args], capture_output=True, text=True, input=input,
+                          env=env)
 
 
-@pytest.mark.parametrize("verb", sorted(cli.commands))
+# What each verb's --help must show: its usage line, its docstring's first words, and every option it takes.
+HELP = {
+    "build": ("build [OPTIONS] GUIDE", "Build the audio guide", ["--out", "--engine", "--voice", "--rate", "--clean",
+                                                                 "--jobs", "--base-url"]),
+    "check": ("check [OPTIONS] GUIDE", "Validate a guide and report every problem", []),
+    "narrate": ("narrate [OPTIONS] [SOURCE]", "Print the spoken form", ["--page", "--chapter"]),
+    "engines": ("engines [OPTIONS]", "List speech engines, whether each can run here", []),
+    "serve": ("serve [OPTIONS] [FOLDER]", "Serve an output folder over HTTP", ["--port"]),
+    "phone": ("phone [OPTIONS] SOURCE", "Try the phone line in a terminal", ["--keys", "--mute"]),
+}
+
+
+def test_every_command_is_listed_in_the_help_table():
+    assert sorted(cli.commands) == sorted(HELP)
+
+
+@pytest.mark.parametrize("verb", sorted(HELP))
 def test_every_command_has_help(verb):
-    r = CliRunner().invoke(cli, [verb, "--help"])
+    usage, summary, options = HELP[verb]
+    r = CliRunner().invoke(cli, [verb, "--help"], prog_name="audioguide")
     assert r.exit_code == 0
-    assert cli.commands[verb].help and len(cli.commands[verb].help) > 20
+    text = " ".join(r.output.split())  # click wraps lines
+    assert text.startswith(f"Usage: audioguide {usage}"), r.output
+    assert summary in text
+    for opt in options:
+        assert re.search(rf"{opt}\b[^\n]*\S", r.output), (opt, r.output)  # listed, with its help text
+    assert summary in " ".join(CliRunner().invoke(cli, ["--help"]).output.split())  # and in the verb list
 
 
 def test_narrate_stdin():
@@ -42,12 +67,32 @@ def test_narrate_unknown_page_is_clear():
     assert r.returncode != 0 and "Traceback" not in r.stderr and "No page 'nope'" in r.stderr
 
 
+def engine_rows(stdout: str) -> dict[str, tuple[str, str]]:
+    """{engine: (yes/no, the line under it)} from `audioguide engines`."""
+    lines = stdout.splitlines()
+    return {m.group(1): (m.group(2), lines[i + 1].strip())
+            for i, line in enumerate(lines) if (m := re.match(r"(\w+) +(yes|no) +\S", line))}
+
+
 def test_engines_lists_each_with_status():
     r = run("engines")
     assert r.returncode == 0
-    for name in ("espeak", "gtts", "piper", "silence"):
-        assert name in r.stdout
-    assert "sends text to a third party" in r.stdout
+    rows = engine_rows(r.stdout)
+    assert sorted(rows) == ["espeak", "gtts", "piper", "silence"]
+    assert rows["espeak"] == ("yes", rows["espeak"][1]) and rows["espeak"][1].startswith("ready (eSpeak NG")
+    assert rows["silence"] == ("yes", "ready")
+    gtts_line = next(line for line in r.stdout.splitlines() if line.startswith("gtts"))
+    assert gtts_line.endswith("[online: sends text to a third party]")
+    assert "third party" not in r.stdout.replace(gtts_line, "")  # only the online engine says so
+
+
+def test_engines_says_no_and_the_fix_when_espeak_is_missing(tmp_path):
+    r = run("engines", env={**os.environ, "PATH": str(tmp_path)})  # a PATH without espeak-ng
+    assert r.returncode == 0
+    rows = engine_rows(r.stdout)
+    assert rows["espeak"] == ("no", "espeak-ng is not installed. Fix: install it with: apt-get install espeak-ng "
+                                    "(or run script/bootstrap)")
+    assert rows["silence"][0] == "yes"
 
 
 def test_unknown_engine_is_clear(tmp_path):
@@ -65,7 +110,12 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
     r = run("build", str(DATA / "mini"), "--engine", "piper", "--voice", str(tmp_path / "x.onnx"),
             "--out", str(tmp_path / "o"))
     assert r.returncode == 3 and "Traceback" not in r.stderr
-    assert "piper" in r.stderr.lower()
+    assert r.stderr.splitlines() == [
+        f"Erreur / Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
+        "Probable cause: wrong path, or the voice was not downloaded",
+        "Fix: download a French voice (e.g. fr_FR-siwis-medium.onnx and its .onnx.json) from the Piper voices "
+        "repository, then pass --voice PATH/fr_FR-siwis-medium.onnx"]
+    assert not (tmp_path / "o").exists()  # nothing was started
 
 
 def test_bad_rate_is_clear(tmp_path):

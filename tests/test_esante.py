@@ -73,7 +73,7 @@ def test_announcement_says_where_the_listener_is(guide):
     assert first == "Partie deux, Dossier patient. Sujet un : Mon espace santé. Page un sur six : qu'est-ce que c'est ?"
 
 
-def test_every_acronym_of_the_guide_is_in_the_lexicon(guide):
+def test_every_acronym_of_the_guide_is_in_the_lexicon(guide, narration):
     text = " ".join(b.text + " " + " ".join(b.items) + " " + " ".join(c.text + " ".join(c.items) for c in b.children)
                     for ch in guide.chapters for p in ch.pages for b in p.blocks)
     text += " " + " ".join(ch.title + " " + p.title for ch in guide.chapters for p in ch.pages)
@@ -82,4 +82,8 @@ def test_every_acronym_of_the_guide_is_in_the_lexicon(guide):
     heading_words = {"VIH"}
     missing = sorted(a for a in acronyms - heading_words if a not in lex)
     assert not missing, missing
-    assert {"DMP", "RGPD", "HAS", "AVC", "IMC", "CPAM", "SAMU", "EHPAD", "SAS", "SNDS", "SPIS"} <= acronyms | {"SPIS"}
+    assert {"DMP", "RGPD", "HAS", "AVC", "IMC", "CPAM", "SAMU", "EHPAD", "SAS", "SNDS", "SPIS"} <= acronyms
+    # ...and the listener hears them as the lexicon says: spelled out, or read as a word.
+    for spelled in ("D.M.P.", "R.G.P.D.", "C.P.A.M.", "S.N.D.S.", "S.P.I.S."):
+        assert spelled in narration, spelled
+    assert "Samu" in narration and "SAMU" not in narration

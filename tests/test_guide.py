@@ -127,7 +127,7 @@ def test_wrong_types_and_empty_page(tmp_path):
     assert any("empty page" in p.message for p in ps)
 
 
-@pytest.mark.parametrize("bad", ["../evil", "/abs", "Intro", "con", "a b", "x" * 80])
+@pytest.mark.parametrize("bad", ["../evil", "/abs", "Intro", "con", "a b", "x" * 80, "b"])
 def test_ids_that_would_escape_or_collide(tmp_path, bad):
     ps = problems(tmp_path, GOOD_HEAD +  D(f"""\
         parts:
@@ -137,8 +137,54 @@ def test_ids_that_would_escape_or_collide(tmp_path, bad):
               - id: c
                 title: C
                 pages: [{{id: p, title: P, blocks: [p: x]}}]
+          - id: b
+            title: B
+            chapters:
+              - id: d
+                title: D
+                pages: [{{id: p, title: P, blocks: [p: x]}}]
         """))
-    assert any(p.field == "parts[0].id" for p in ps)
+    # "b" is a valid id, but the second part has it too: it is reported there, and nothing else is.
+    want = "parts[1].id" if bad == "b" else "parts[0].id"
+    assert [p.field for p in ps] == [want], [str(p) for p in ps]
+
+
+def _two_parts(part2="b", chapter2="d", page2="q") -> str:
+    return GOOD_HEAD + D(f"""\
+        parts:
+          - id: a
+            title: A
+            chapters:
+              - id: c
+                title: C
+                pages:
+                  - {{id: p, title: P, blocks: [p: x]}}
+                  - {{id: {page2}, title: Q, blocks: [p: y]}}
+          - id: {part2}
+            title: B
+            chapters:
+              - id: {chapter2}
+                title: D
+                pages: [{{id: p, title: P, blocks: [p: z]}}]
+        """)
+
+
+@pytest.mark.parametrize("kw,field,first", [
+    # Chapter ids name the MP3s and key the manifest, the build state and the phone nodes: across parts too.
+    ({"chapter2": "c"}, "parts[1].chapters[0].id", "parts[0].chapters[0].id"),
+    ({"page2": "p"}, "parts[0].chapters[0].pages[1].id", "parts[0].chapters[0].pages[0].id"),
+    ({"part2": "a"}, "parts[1].id", "parts[0].id"),
+])
+def test_duplicate_ids_collide_and_are_refused(tmp_path, kw, field, first):
+    ps = problems(tmp_path, _two_parts(**kw))
+    dup = [p for p in ps if "duplicate id" in p.message]
+    assert [p.field for p in dup] == [field], [str(p) for p in ps]
+    assert first in dup[0].message and dup[0].line > 5
+
+
+def test_the_same_page_id_in_two_chapters_is_fine(tmp_path):
+    guide = load_guide(write(tmp_path, _two_parts()))  # page "p" is in chapters c and d: ids are per chapter
+    assert [c.id for c in guide.chapters] == ["c", "d"]
 
 
 def test_lexicon_loop(tmp_path):

@@ -1,13 +1,15 @@
 """In/out pairs for every French normalisation category, plus property tests over any text."""
 
+import copy
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audioguide.narration import Normalizer, normalize
 from audioguide.narration import fr, tables
+from conftest import examples
 
 CASES = {
     "numbers": [
@@ -68,6 +70,9 @@ CASES = {
         ("2024-03-31", "trente et un mars deux mille vingt-quatre"),
         ("le 15/08", "le quinze août"),
         ("31.12.2023", "trente et un décembre deux mille vingt-trois"),
+        # Two-digit years: up to 49 this century, from 50 the last one.
+        ("31/12/49", "trente et un décembre deux mille quarante-neuf"),
+        ("01/01/50", "premier janvier mille neuf cent cinquante"),
     ],
     "times": [
         ("14h30", "quatorze heures trente"),
@@ -99,6 +104,18 @@ CASES = {
         ("€25", "vingt-cinq euros"),
         ("10 EUR", "dix euros"),
         ("1 000 €", "mille euros"),
+        # The plural starts at 2, as French says it: one, zero and 1,50 stay singular.
+        ("2 €", "deux euros"),
+        ("0 €", "zéro euro"),
+        ("1,50 €", "un euro cinquante"),
+        ("2,50 €", "deux euros cinquante"),
+        ("0,01 €", "un centime"),
+        ("0,02 €", "deux centimes"),
+        ("1 M€", "un million d'euros"),
+        ("2 M€", "deux millions d'euros"),
+        ("2 $", "deux dollars"),
+        ("1 £", "une livre"),
+        ("2 £", "deux livres"),
     ],
     "percent": [
         ("95 %", "quatre-vingt-quinze pour cent"),
@@ -245,8 +262,27 @@ def test_normalize(category, src, want):
     assert normalize(src) == want
 
 
-def test_case_count():
-    assert len(ALL) > 150
+def test_the_rules_and_tables_are_all_there():
+    """Counts the code's rules, not this file's cases: a table that fails to load or a step dropped from
+    STEPS shows here."""
+    names = [s.__name__ for s in fr.STEPS]
+    assert names[-1] == "final_guard" and len(names) == len(set(names)) >= 17
+    assert len(tables.abbreviations()) + len(tables.units()) + len(tables.symbols()) + len(tables.acronyms()) > 150
+    assert all(len(v) == 3 and v[2] in ("m", "f") for v in tables.units().values())
+
+
+@pytest.mark.parametrize("step", [s for s in fr.STEPS if s is not fr.final_guard], ids=lambda s: s.__name__)
+def test_every_step_is_needed_by_some_case(step):
+    """Leave one step out: some in/out pair above must then fail. A step no case needs is untested."""
+    without = Normalizer()
+    without.steps = [s for s in without.steps if s is not step]
+    assert any(without(src) != want for _, src, want in ALL), f"no case needs {step.__name__}"
+
+
+@pytest.mark.parametrize("src", ["le 01/13/2024", "le 32/01/2024", "le 00/01/2024", "le 12/00/2024"])
+def test_impossible_dates_are_not_read_as_dates(src):
+    out = normalize(src)
+    assert not any(month in out for month in fr.MONTHS) and not re.search(r"\d", out), out
 
 
 def test_guide_lexicon_overrides_and_adds():
@@ -256,21 +292,53 @@ def test_guide_lexicon_overrides_and_adds():
 
 
 FORBIDDEN = set("€%/@#*•<>≥≤°«»_|")
+UNGUARDED = Normalizer().unguarded  # the steps' own work: the final guard would hide a missed number
+
+# Text made of what the steps must recognise: numbers, amounts, times, dates, units, signs, next to words.
+PIECES = st.one_of(
+    st.integers(0, 10**7).map(str),
+    st.builds("{},{}".format, st.integers(0, 999), st.integers(0, 99)),
+    st.builds("{}h{:02d}".format, st.integers(0, 23), st.integers(0, 59)),
+    st.builds("{:02d}/{:02d}/{}".format, st.integers(1, 28), st.integers(1, 12), st.integers(1900, 2100)),
+    st.sampled_from(["€", "%", "mg", "kg", "km/h", "°C", "h", "min", "ans", "-", "+", "n°", "1er", "2e", "XIV",
+                     "(", ")", ",", ".", ":", "le", "de", "à", "patients", "M€", "€/mois", "x", "/", "±", ">",
+                     "<", "≥", "01 23 45 67 89", "3919", "*", "#", "@", "«", "»", "•"]),
+)
+NUMBER_TEXT = st.lists(st.tuples(PIECES, st.sampled_from([" ", "", " "])), min_size=1, max_size=8).map(
+    lambda pairs: "".join(p + sep for p, sep in pairs))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400))
+@given(NUMBER_TEXT)
+def test_steps_leave_no_digits_no_symbols_before_the_guard(text):
+    out = UNGUARDED(text)
+    assert not any(ch.isdigit() for ch in out), out
+    assert not FORBIDDEN & set(out), out
+    assert normalize(text) == fr.final_guard(out)  # the guard only tidies what the steps already said
+
+
+@settings(max_examples=examples(400))
 @given(st.text(max_size=200))
 def test_never_raises_no_digits_no_symbols(text):
+    assert not any(ch.isdigit() for ch in UNGUARDED(text))
     out = normalize(text)
     assert not any(ch.isdigit() for ch in out), out
     assert not FORBIDDEN & set(out), out
+
+
+def test_without_the_numbers_step_the_property_fails():
+    """The property above can fail: it does when a step is missing."""
+    without = Normalizer()
+    without.steps = [s for s in without.steps if s is not fr.numbers]
+    assert re.search(r"\d", without.unguarded("Il y a 12 patients."))
+    assert not re.search(r"\d", UNGUARDED("Il y a 12 patients."))
 
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyzàâçéèêëîïôûùüÿœ"
 _TABLE_WORDS = {k.lower().rstrip(".") for k in tables.abbreviations()} | {k.lower() for k in tables.units()}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=12), min_size=1, max_size=12))
 def test_plain_words_pass_through(words):
     words = [w for w in words if w not in _TABLE_WORDS]
@@ -278,21 +346,75 @@ def test_plain_words_pass_through(words):
     assert normalize(text) == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(st.text(alphabet=st.characters(categories=["Nd", "P", "S", "Zs"]), max_size=60))
 def test_symbols_and_digits_only(text):
     out = normalize(text)
+    assert not any(ch.isdigit() for ch in UNGUARDED(text))
     assert not any(ch.isdigit() for ch in out)
     assert not FORBIDDEN & set(out)
 
 
+PURITY_SAMPLES = [src for _, src, _ in ALL] + ["", "Le 1er mai, 25 € à 14h30.", "Le DMP du CHU, n° 3 : 2 mg/L."]
+
+
+def _module_state():
+    """Everything in fr's and tables' module namespaces that a step could change as a side effect."""
+    plain = (str, int, float, tuple, list, dict, set, frozenset)
+    state = {k: copy.deepcopy(v) for k, v in vars(fr).items() if isinstance(v, plain) and not k.startswith("__")}
+    state["tables"] = {name: copy.deepcopy(tables.table(name)) for name in ("abbreviations", "units", "symbols",
+                                                                          "acronyms")}
+    return state
+
+
 def test_every_step_is_pure_str_to_str():
-    for step in fr.STEPS:
-        assert step("") == ""
-        assert isinstance(step("Le 1er mai, 25 € à 14h30."), str)
+    """Pure: same text in, same text out, whatever ran before and in which order, and nothing else changes."""
+    steps = [*fr.STEPS, fr.make_lexicon_step({"Ségur": "Ségure"})]
+    first = {(i, s): step(s) for i, step in enumerate(steps) for s in PURITY_SAMPLES}
+    before = _module_state()  # after one pass: compiling a pattern on first use is a cache, not a change
+    assert all(isinstance(out, str) for out in first.values())
+    # Again, backwards: each step after every other one has run on every sample, samples in reverse order.
+    again = {(i, s): steps[i](s) for i in reversed(range(len(steps))) for s in reversed(PURITY_SAMPLES)}
+    assert again == first
+    assert {(i, s): step(s) for i, step in enumerate(steps) for s in PURITY_SAMPLES} == first
+    assert _module_state() == before
+    # The whole pipeline too: the same text gives the same speech however many other texts went before.
+    assert [normalize(s) for s in PURITY_SAMPLES] == [Normalizer()(s) for s in PURITY_SAMPLES]
 
 
 def test_numbers_use_words_not_digits_in_long_text():
     out = normalize("Le 06/05/2025 à 14h30, 3 patients sur 10 (30 %) ont payé 25 € pour 2 mg.")
     assert not re.search(r"\d", out)
     assert "quatorze heures trente" in out and "trente pour cent" in out and "vingt-cinq euros" in out
+
+
+@pytest.mark.xfail(strict=True, reason="bug in narration/fr.py found while writing these tests: a slash after "
+                                       "an amount is read 'ou' ('trois euros ou mois'), and 'k€' gives 'mille d'euros'")
+@pytest.mark.parametrize("src,want", [("3 €/mois", "trois euros par mois"), ("2 k€", "deux mille euros")])
+def test_amounts_per_period_and_thousands(src, want):
+    assert normalize(src) == want
+
+
+def test_tables_and_patterns_built_afresh_say_the_same(monkeypatch):
+    """The loaded tables and the compiled unit pattern are cached; built again from scratch (as in a new process)
+    they must give the same speech. Also lets script/mutation reach the code behind the caches."""
+    from audioguide.narration import lexicon, pipeline
+
+    monkeypatch.setattr(fr, "_UNITS_RE", None)
+    for cached in (tables.table, tables.feminine_nouns, lexicon.default_lexicon, pipeline._default):
+        cached.cache_clear()
+    assert [normalize(src) for _, src, _ in ALL] == [want for _, _, want in ALL]
+
+
+@pytest.mark.parametrize("src,want", [
+    ("le HAS-DMP", "le H.A.S.-D.M.P."),  # hyphenated acronyms: each part said by its own rule
+    ("Fin. VOUS POUVEZ APPELER LE SAMU", "Fin. Vous pouvez appeler le Samu"),  # a shouted sentence, capitalised
+    ("Fin.  VOUS POUVEZ APPELER", "Fin. Vous pouvez appeler"),
+])
+def test_capitals_and_acronyms(src, want):
+    assert normalize(src) == want
+
+
+def test_the_longest_lexicon_entry_wins():
+    say = Normalizer({"Mon espace": "A", "Mon espace santé": "B"})
+    assert say("Mon espace santé") == "B" and say("Mon espace") == "A"

@@ -1,0 +1,52 @@
+"""Loudness: what a listener hears is at the target level, measured by ffmpeg's EBU R128 meter on real speech."""
+
+import subprocess
+
+import pytest
+
+from audioguide.audio import ENCODER_LOSS_DB, encode_mp3, gain_to, loudness_gain, measure_loudness
+from audioguide.config import BuildSettings
+from conftest import needs_tools
+
+pytestmark = [needs_tools]
+WINDOW_LU = 0.5  # tight: without the limiter's make-up gain chapters land ~0.7 LU low, inside a ±1 LU window
+
+
+def test_chapters_and_whole_guide_are_at_the_target_loudness(mini_build):
+    m = mini_build.manifest
+    target = mini_build.settings.loudness_lufs
+    for f in [c["mp3"] for c in m["chapters"]] + [m["whole"]["mp3"]]:
+        lufs, tp = measure_loudness(mini_build.out_dir / f, true_peak=True)
+        assert lufs == pytest.approx(target, abs=WINDOW_LU), (f, lufs)
+        assert tp is not None and tp <= -1.0, (f, tp)
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    """Real espeak-ng speech, loud consonants and all: its peaks make the limiter work."""
+    wav = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "fr", "-w", str(wav),
+                    "Bonjour. Votre dossier médical partagé garde vos ordonnances, vos analyses et vos comptes-rendus. "
+                    "Appelez le quinze en cas d'urgence, de jour comme de nuit."], check=True)
+    return wav
+
+
+def test_the_limiters_loss_is_made_up(speech, tmp_path):
+    s = BuildSettings()
+    raw, _ = measure_loudness(speech)
+    plain = gain_to(s.loudness_lufs + ENCODER_LOSS_DB, raw)
+    gain = loudness_gain(speech, s)
+    assert gain > plain + 0.3  # more than the plain difference: the limiter took some back
+    encode_mp3(speech, tmp_path / "made-up.mp3", s, gain)
+    encode_mp3(speech, tmp_path / "plain.mp3", s, plain)
+    made_up, _ = measure_loudness(tmp_path / "made-up.mp3")
+    without, _ = measure_loudness(tmp_path / "plain.mp3")
+    assert made_up == pytest.approx(s.loudness_lufs, abs=WINDOW_LU)
+    assert without < s.loudness_lufs - WINDOW_LU  # what listeners got without the make-up: too quiet
+
+
+def test_silence_gets_no_gain(tmp_path):
+    wav = tmp_path / "silence.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "2", str(wav)],
+                   check=True)
+    assert loudness_gain(wav, BuildSettings()) == 0.0

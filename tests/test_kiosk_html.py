@@ -1,0 +1,87 @@
+"""The kiosk page's HTML without a browser: fast enough for script/mutation to run per mutant.
+test_kiosk.py drives the same page in chromium."""
+
+import json
+
+import pytest
+from lxml import html as lhtml
+
+from audioguide.build import build
+from audioguide.phone.menu import build_menu
+from audioguide.publishers.kiosk import json_for_script, kiosk_data
+from conftest import needs_tools, settings_for
+
+pytestmark = [needs_tools]
+HOSTILE = "</p><script>window.__pwned=1</script> & \"q\" 'a' <img src=x onerror=alert(1)> <!-- -->"
+
+
+def _yaml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture(scope="module")
+def hostile_kiosk(tmp_path_factory):
+    """A silent build whose title, publisher, rights and a chapter title are hostile markup."""
+    import shutil
+
+    from conftest import DATA
+
+    tmp = tmp_path_factory.mktemp("kiosk-html")
+    shutil.copytree(DATA / "mini", tmp / "mini")
+    g = tmp / "mini" / "guide.yaml"
+    text = g.read_text("utf-8")
+    text = text.replace('title: "Guide d\'essai & <test>"', "title: " + _yaml_str("Titre " + HOSTILE))
+    text = text.replace("publisher: Association Test", "publisher: " + _yaml_str("Asso " + HOSTILE))
+    text = text.replace("rights: CC BY 4.0", "rights: " + _yaml_str("Droits " + HOSTILE))
+    text = text.replace("title: Le DMP", "title: " + _yaml_str("DMP " + HOSTILE))
+    g.write_text(text, "utf-8")
+    result = build(tmp / "mini", settings_for(tmp, engine="silence"))
+    return result, (result.out_dir / "kiosk" / "index.html").read_text("utf-8")
+
+
+def test_footer_and_title_are_text_not_markup(hostile_kiosk):
+    _, page = hostile_kiosk
+    doc = lhtml.fromstring(page)
+    assert doc.xpath("string(//footer)").strip() == f"Asso {HOSTILE} · Droits {HOSTILE} · version 1.0"
+    assert doc.xpath("string(//h1)").strip() == "Titre " + HOSTILE
+    assert doc.xpath("string(//title)").strip().startswith("Titre " + HOSTILE)
+    assert not doc.xpath("//img") and not doc.xpath("//footer/*[not(self::p)]") and len(doc.xpath("//script")) == 2
+    assert "<img" not in page and "-->" not in page.split("<script")[0]
+
+
+def test_data_cannot_close_its_script_element(hostile_kiosk):
+    result, page = hostile_kiosk
+    doc = lhtml.fromstring(page)
+    data = json.loads(doc.get_element_by_id("guide-data").text)
+    assert data == kiosk_data(result.manifest, build_menu(result.guide))
+    assert data["chapters"][1]["title"] == "DMP " + HOSTILE and data["title"] == "Titre " + HOSTILE
+    raw = page.split('id="guide-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+
+
+def test_json_for_script_escapes_what_ends_a_script():
+    text = json_for_script({"a": "</script><!-- & \u2028\u2029"})
+    assert text == '{"a":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028\\u2029"}'
+    assert json.loads(text) == {"a": "</script><!-- & \u2028\u2029"}
+    assert json_for_script({"t": "Santé", "b": 1}) == '{"b":1,"t":"Santé"}'  # readable, stable key order
+
+
+def test_kiosk_data_follows_the_manifest_and_the_phone_menu(hostile_kiosk):
+    result, _ = hostile_kiosk
+    m, menu = result.manifest, build_menu(result.guide)
+    data = kiosk_data(m, menu)
+    assert data["id"] == "mini" and data["root"] == menu.root
+    assert [c["id"] for c in data["chapters"]] == [c["id"] for c in m["chapters"]]
+    for c, mc in zip(data["chapters"], m["chapters"]):
+        assert c["mp3"] == "../" + mc["mp3"] and c["vtt"] == "../" + mc["transcript"]["vtt"]
+        assert c["parent"] == menu.nodes[f"chapter-{mc['id']}"].parent
+        assert [(p["id"], p["start"], p["end"], [q["text"] for q in p["cues"]]) for p in c["pages"]] == \
+            [(p["id"], p["start"], p["end"], [q["text"] for q in p["cues"]]) for p in mc["pages"]]
+    assert data["menus"][menu.root]["title"] == "Menu principal"
+    assert set(data["menus"]) == {n.id for n in menu.nodes.values() if n.kind == "menu"}
+    assert len(data["menus"]) > 1
+    for mid, node in data["menus"].items():
+        assert node["parent"] == menu.nodes[mid].parent
+        assert mid == menu.root or node["title"] == menu.nodes[mid].title
+        assert [(i["key"], i["label"], i["target"]) for i in node["items"]] == \
+            [(i.key, i.label, i.target) for i in menu.nodes[mid].items]

@@ -1,0 +1,101 @@
+"""The phone bundle on disk: what a rebuild re-exports, what it removes, and the install notes. A silent build:
+ffmpeg still cuts, levels and encodes every telephony file."""
+
+import json
+import shutil
+
+import pytest
+
+from audioguide.build import build
+from audioguide.phone.audio import FORMATS
+from audioguide.phone.menu import MAX_TIMEOUTS
+from audioguide.publishers.phone import STATE
+from conftest import DATA, needs_tools, settings_for
+
+pytestmark = [needs_tools]
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("phone-bundle")
+    shutil.copytree(DATA / "mini", tmp / "mini")
+    return tmp, build(tmp / "mini", settings_for(tmp, engine="silence"))
+
+
+@pytest.fixture
+def copy(first, tmp_path):
+    src, result = first
+    for d in ("mini", "out", "cache"):
+        shutil.copytree(src / d, tmp_path / d)
+    return tmp_path / "mini", settings_for(tmp_path, engine="silence"), tmp_path / "out", result
+
+
+def test_every_prompt_and_page_is_exported_once_in_every_format(first):
+    _, result = first
+    phone = result.out_dir / "phone"
+    prompts = json.loads((phone / "menu.json").read_text())["prompts"]
+    names = {f.name for f in (phone / "sounds").iterdir()}
+    assert names == {f"{p['id']}.{e}" for p in prompts for e in FORMATS}
+    said = {p["id"] for p in prompts if p["kind"] == "prompt"}  # menus and messages; pages are cut from chapters
+    assert len(said) > 3 and len(prompts) == len(said) + 3  # and the 3 pages
+    assert set(json.loads((phone / STATE).read_text())) == {"introduction", "dmp"} | said
+    assert result.phone_encoded == 2 + len(said)  # each chapter's pages in one job, each prompt in one
+    assert {phone / n for n in ("menu.json", "extensions.conf", "guide.vxml", "README.md")} <= set(result.files)
+
+
+def test_an_unchanged_rebuild_exports_nothing(copy):
+    guide, s, out, result = copy
+    before = {f.name: f.stat().st_mtime_ns for f in (out / "phone" / "sounds").iterdir()}
+    again = build(guide, s)
+    assert again.phone_encoded == 0
+    assert {f.name: f.stat().st_mtime_ns for f in (out / "phone" / "sounds").iterdir()} == before
+
+
+@pytest.mark.parametrize("lost", ["02-dmp-p02.ulaw", "menu-main.g722"])
+def test_a_missing_sound_is_exported_again(copy, lost):
+    guide, s, out, result = copy
+    f = out / "phone" / "sounds" / lost
+    good = f.read_bytes()
+    f.unlink()
+    again = build(guide, s)
+    assert again.phone_encoded == 1 and f.read_bytes() == good
+
+
+def test_sounds_nobody_plays_are_removed(copy):
+    guide, s, out, result = copy
+    (out / "phone" / "sounds" / "old-prompt.wav").write_bytes(b"RIFF")
+    build(guide, s)
+    assert not (out / "phone" / "sounds" / "old-prompt.wav").exists()
+
+
+def test_an_edited_page_re_exports_its_chapter_only(copy):
+    guide, s, out, result = copy
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    assert build(guide, s).phone_encoded == 1
+
+
+def test_the_readme_says_how_to_install_this_guide(first):
+    _, result = first
+    readme = (result.out_dir / "phone" / "README.md").read_text()
+    minutes = round(sum(c["duration"] for c in result.manifest["chapters"]) / 60)
+    assert readme.startswith("# Phone line for « Guide d'essai & <test> »\n")
+    assert f"callers hear the guide ({minutes} minutes)" in readme
+    assert f"a menu is played {MAX_TIMEOUTS + 1} times, then the call ends politely" in readme
+    assert "sudo cp sounds/* /usr/share/asterisk/sounds/fr/audioguide/mini/" in readme
+    assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme
+    assert "echo '#include \"audioguide-mini.conf\"' | sudo tee -a /etc/asterisk/extensions.conf" in readme
+    assert "audioguide phone output/mini --keys" in readme
+    conf = (result.out_dir / "phone" / "extensions.conf").read_text()
+    ctx = readme.split("starting at `[", 1)[1].split("]`", 1)[0]
+    assert f"[{ctx}]" in conf and f"exten => 100,1,Goto({ctx},s,1)" in readme
+
+
+def test_a_changed_menu_label_re_exports_the_prompts_that_say_it(copy):
+    guide, s, out, result = copy
+    main = out / "phone" / "sounds" / "menu-main.wav"
+    before = main.read_bytes()
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("title: Santé", "title: Santé et droits des patients"), "utf-8")
+    again = build(guide, s)
+    assert again.phone_encoded >= 2 and main.read_bytes() != before  # the main menu says the part's name

@@ -1,0 +1,141 @@
+"""Rebuilds: what is up to date is kept, and only that. Uses the silent engine: the freshness logic is the same
+for every engine, and ffmpeg still encodes and tags real MP3s."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from audioguide.build import STATE_FILE, build
+from conftest import DATA, needs_tools, settings_for
+
+pytestmark = [needs_tools]
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rebuild")
+    shutil.copytree(DATA / "mini", tmp / "mini")
+    return tmp, build(tmp / "mini", settings_for(tmp, engine="silence"))
+
+
+@pytest.fixture
+def built(first_build, tmp_path):
+    """A copy of one finished build (guide, output, cache) for each test to damage and rebuild."""
+    src, first = first_build
+    for d in ("mini", "out", "cache"):
+        shutil.copytree(src / d, tmp_path / d)
+    return tmp_path / "mini", settings_for(tmp_path, engine="silence"), first.manifest, tmp_path / "out"
+
+
+def test_an_unchanged_rebuild_encodes_nothing(built):
+    guide, s, manifest, out = built
+    again = build(guide, s)
+    assert again.encoded == 0 and again.manifest == manifest
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_a_damaged_chapter_mp3_is_encoded_again(built, damage):
+    """A copy interrupted or corrupted on disk, with its state entry intact: the listener must not get it."""
+    guide, s, manifest, out = built
+    ch = manifest["chapters"][1]
+    mp3 = out / ch["mp3"]
+    good = mp3.read_bytes()
+    if damage == "flip":  # same size, same date: only the checksum can tell
+        mid = len(good) // 2
+        mp3.write_bytes(good[:mid] + bytes(b ^ 0xFF for b in good[mid:mid + 64]) + good[mid + 64:])
+    elif damage == "truncate":
+        mp3.write_bytes(good[: len(good) // 2])
+    else:
+        mp3.unlink()
+    again = build(guide, s)
+    assert mp3.read_bytes() == good  # encoded again, bit-exactly
+    assert again.encoded == 1  # that chapter only (the whole-guide file is made from the chapters' keys)
+    assert sha(mp3) == ch["sha256"] == again.manifest["chapters"][1]["sha256"]
+
+
+def test_a_damaged_whole_guide_mp3_is_made_again(built):
+    guide, s, manifest, out = built
+    whole = out / manifest["whole"]["mp3"]
+    good = whole.read_bytes()
+    whole.write_bytes(good[:-100] + b"\0" * 100)
+    again = build(guide, s)
+    assert whole.read_bytes() == good and again.encoded == 1
+
+
+def test_a_state_without_checksum_or_gain_is_not_trusted(built):
+    guide, s, manifest, out = built
+    state_file = out / STATE_FILE
+    state = json.loads(state_file.read_text("utf-8"))
+    del state["chapters"]["introduction"]["sha256"]
+    del state["chapters"]["dmp"]["gain_db"]
+    state_file.write_text(json.dumps(state), "utf-8")
+    assert build(guide, s).encoded == 2
+
+
+def test_an_edit_rebuilds_its_chapter_only(built):
+    guide, s, manifest, out = built
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    again = build(guide, s)
+    assert again.encoded == 2  # the DMP chapter and the whole-guide file
+    a, b = manifest["chapters"], again.manifest["chapters"]
+    assert a[0]["sha256"] == b[0]["sha256"] and a[1]["sha256"] != b[1]["sha256"]
+
+
+@pytest.mark.parametrize("edit", ["publisher", "rights", "date", "link", "subtitle", "loudness", "bitrate"])
+def test_what_the_tags_or_the_sound_depend_on_rebuilds_every_chapter(built, edit):
+    """Each of these changes every chapter file (tags, cover or audio) without changing a word that is said."""
+    guide, s, manifest, out = built
+    g = guide / "guide.yaml"
+    text = g.read_text("utf-8")
+    text = {"publisher": text.replace("publisher: Association Test", "publisher: Autre Asso"),
+            "rights": text.replace("rights: CC BY 4.0", "rights: CC BY-SA 4.0"),
+            "date": text.replace("date: 2024-03-01", "date: 2025-03-01"),
+            "link": text.replace("rights: CC BY 4.0", "rights: CC BY 4.0\nlink: https://asso.example/"),
+            "subtitle": text.replace("subtitle: Un petit guide pour les tests", "subtitle: Un autre sous-titre"),
+            }.get(edit, text)
+    g.write_text(text, "utf-8")
+    if edit == "loudness":
+        s.loudness_lufs = -18.0
+    if edit == "bitrate":
+        s.bitrate_kbps = 96
+    again = build(guide, s)
+    assert again.encoded == 3  # both chapters and the whole-guide file
+    assert [c["sha256"] for c in again.manifest["chapters"]] != [c["sha256"] for c in manifest["chapters"]]
+    assert again.manifest["chapters"][0]["sha256"] != manifest["chapters"][0]["sha256"]
+
+
+def test_a_broken_state_file_means_a_full_rebuild_not_a_crash(built):
+    guide, s, manifest, out = built
+    (out / STATE_FILE).write_text("{not json", "utf-8")
+    again = build(guide, s)
+    assert again.encoded == 3 and again.manifest["chapters"] == manifest["chapters"]
+
+
+def test_files_of_removed_chapters_are_removed(built):
+    guide, s, manifest, out = built
+    (out / "audio" / "99-old.mp3").write_bytes(b"old")
+    (out / "transcripts" / "99-old.vtt").write_text("WEBVTT")
+    (out / "chapters" / "99-old.json").write_text("{}")
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("- id: dmp", "- id: dossier"), "utf-8")
+    again = build(guide, s)
+    names = {f"{sub}/{f.name}" for sub in ("audio", "transcripts", "chapters") for f in (out / sub).iterdir()}
+    want = {c["mp3"] for c in again.manifest["chapters"]} | {c["chapters_json"] for c in again.manifest["chapters"]}
+    want |= {v for c in again.manifest["chapters"] for v in c["transcript"].values()}
+    assert names == want and "audio/02-dossier.mp3" in names and "audio/02-dmp.mp3" not in names
+
+
+def test_an_up_to_date_chapter_still_gives_the_phone_its_missing_pages(built):
+    guide, s, manifest, out = built
+    lost = out / "phone" / "sounds" / "02-dmp-p01.wav"
+    good = lost.read_bytes()
+    lost.unlink()
+    again = build(guide, s)
+    assert again.encoded == 0 and again.phone_encoded == 1 and lost.read_bytes() == good
