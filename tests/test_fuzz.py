@@ -179,12 +179,9 @@ def test_random_bytes(tmp_path, data):
 
 # Known failures, pinned so they stay fixed whatever the seed.
 KNOWN = [
-    # yaml.reader.ReaderError escaped as a traceback (yamlsrc.py caught only MarkedYAMLError). Fixed on the
-    # yamlsrc branch; xfail until that is merged, then it passes (strict=False keeps both states green).
-    pytest.param("title: \ufffe\n", id="U+FFFE", marks=pytest.mark.xfail(
-        strict=False, reason="yaml.reader.ReaderError not caught yet in yamlsrc.py")),
-    pytest.param(VALID.replace("title: Bienvenue", "title: Bien\ufffevenue"), id="U+FFFE-in-valid", marks=pytest.mark.xfail(
-        strict=False, reason="yaml.reader.ReaderError not caught yet in yamlsrc.py")),
+    # yaml.reader.ReaderError escaped as a traceback (yamlsrc.py caught only MarkedYAMLError).
+    pytest.param("title: \ufffe\n", id="U+FFFE"),
+    pytest.param(VALID.replace("title: Bienvenue", "title: Bien\ufffevenue"), id="U+FFFE-in-valid"),
     pytest.param("title: \x00\n", id="NUL"),
     pytest.param("\ufeff" + VALID, id="BOM"),
 ]

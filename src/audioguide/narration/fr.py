@@ -370,7 +370,8 @@ def _amount(int_part: str, cents: str | None, cur: str, scale: str | None = None
         unit = _SCALE[scale]
         if unit != "mille" and not _is_plural(int_part, cents):
             unit = unit[:-1]
-        return f"{whole} {unit} {'de ' if unit == 'mille' else 'de '}{many}".replace("de e", "d'e")
+        # "deux mille euros", but "deux millions d'euros": only the nouns million and milliard take "de".
+        return f"{whole} {unit} {'' if unit == 'mille' else 'de '}{many}".replace("de e", "d'e")
     n = digits_to_int(int_part)
     c = int((cents or "0").ljust(2, "0")[:2])
     if n == 0 and c:
