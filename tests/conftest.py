@@ -1,5 +1,7 @@
+import contextlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,16 @@ def mini_build(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mini-build")
     result = build(DATA / "mini", settings_for(tmp))
     return result
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str):
+    """A small disk of its own (to fill up, or to make read-only); needs root, as CI has."""
+    path.mkdir(parents=True, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                      capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)

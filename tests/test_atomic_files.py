@@ -7,13 +7,13 @@ import stat
 import pytest
 
 from audioguide.exceptions import PublishError
-from audioguide.files import atomic_path, explain_os_error, sweep_temp_files, update_bytes, write_text
+from audioguide.files import TEMP_PREFIX, Ownership, atomic_path, explain_os_error, update_bytes, write_text
 
 
 def test_atomic_path_replaces_only_on_success(tmp_path):
     target = tmp_path / "sub" / "a.mp3"  # the folder is made
     with atomic_path(target) as tmp:
-        assert tmp.parent == target.parent and tmp.name.startswith(".a.mp3.") and tmp.suffix == ".mp3"
+        assert tmp.parent == target.parent and tmp.name.startswith(f"{TEMP_PREFIX}a.mp3.") and tmp.suffix == ".mp3"
         tmp.write_bytes(b"new")
         assert not target.exists()
     assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o644
@@ -81,11 +81,13 @@ def test_a_folder_that_cannot_be_made_is_explained(tmp_path):
 
 def test_sweep_removes_only_left_over_temp_files(tmp_path):
     (tmp_path / "audio").mkdir()
-    left = [tmp_path / ".feed.xml.abc123.xml", tmp_path / "audio" / ".01-a.mp3.k9x.mp3"]
+    left = [tmp_path / f"{TEMP_PREFIX}feed.xml.abc123.xml", tmp_path / "audio" / f"{TEMP_PREFIX}01-a.mp3.k9x.mp3"]
     kept = [tmp_path / ".build-state.json", tmp_path / ".build-phone.json", tmp_path / "feed.xml",
-            tmp_path / ".hidden", tmp_path / "audio" / "01-a.mp3"]
+            tmp_path / ".hidden", tmp_path / ".notes.txt", tmp_path / "audio" / "01-a.mp3",
+            tmp_path / "other" / f"{TEMP_PREFIX}x.mp3.abc.mp3"]  # not a folder builds write to
+    kept[-1].parent.mkdir()
     for f in left + kept:
         f.write_bytes(b"x")
-    assert sweep_temp_files(tmp_path) == 2
+    assert Ownership(tmp_path, "g").sweep_temp_files(["audio"]) == 2
     assert not any(f.exists() for f in left) and all(f.exists() for f in kept)
-    assert sweep_temp_files(tmp_path / "missing") == 0
+    assert Ownership(tmp_path / "missing", "g").sweep_temp_files() == 0

@@ -21,7 +21,7 @@ from audioguide.tts.base import RATE
 from audioguide.files import OWNERSHIP_NAME
 from audioguide.tts.cache import ClipCache, clip_key, clip_problem
 from audioguide.tts.espeak import EspeakEngine
-from conftest import DATA, needs_tools, settings_for
+from conftest import DATA, needs_tools, settings_for, tmpfs
 
 pytestmark = needs_tools
 SENTENCE = "Le D.M.P. est un carnet de santé numérique."  # as narrated, in chapter dmp of the mini guide
@@ -179,16 +179,6 @@ def test_an_untouched_cache_is_not_hashed_again(clean, tmp_path, monkeypatch):
 
 # --- full and read-only cache disks --------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str):
-    path.mkdir(parents=True, exist_ok=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                      capture_output=True).returncode:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def every_clip_is_whole(cache: Path) -> int:

@@ -22,7 +22,7 @@ from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.exceptions import AudioError, EngineError
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
-from conftest import needs_tools, settings_for
+from conftest import needs_tools, settings_for, tmpfs
 
 pytestmark = needs_tools
 
@@ -113,16 +113,6 @@ def test_missing_tools_are_named_with_the_install_command(tmp_path, mini_guide, 
 
 # --- disks -------------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str):
-    path.mkdir(parents=True, exist_ok=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                      capture_output=True).returncode:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def test_disk_full_is_explained_and_leaves_no_half_file(tmp_path, mini_guide):

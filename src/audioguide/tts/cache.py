@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
-from audioguide.files import explain_os_error, nearly_full
+from audioguide.files import explain_os_error, nearly_full, sha256_file
 from audioguide.tts.base import RATE, Engine
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,6 @@ def clip_problem(path: Path) -> str | None:
             return None
         pos += 8 + length + (length & 1)
     return "no audio chunk in its header"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ClipCache:
@@ -128,7 +120,7 @@ class ClipCache:
             return f"{st.st_size} bytes, {size} when it was written"
         # Unchanged size and mtime since the hash was taken: trust it (as make and rsync do), so a rebuild
         # with nothing to do does not read every clip; anything else is hashed again.
-        if st.st_mtime_ns != mtime_ns and _sha256(clip) != digest:
+        if st.st_mtime_ns != mtime_ns and sha256_file(clip) != digest:
             return "its content changed since it was written"
         return None
 
@@ -165,7 +157,7 @@ class ClipCache:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             st = tmp.stat()  # a rename keeps the mtime: the record matches the clip once in place
-            record = {"sha256": _sha256(tmp), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            record = {"sha256": sha256_file(tmp), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
             self._write_record(key, record)
             os.replace(tmp, dest)
         except OSError as exc:
