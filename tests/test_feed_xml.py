@@ -22,7 +22,11 @@ def chapter(n, cid, title, part, duration, pages):
 MANIFEST = {
     "guide": {"id": "essai", "title": "Guide\x07 test", "subtitle": "Sous-titre", "description": "Un essai.",
               "publisher": "Asso", "date": "2024-03-01", "rights": "CC BY 4.0", "email": "a@asso.example",
-              "link": "https://asso.example/", "language": "fr-CH"},
+              "link": "https://asso.example/", "language": "fr-CH",
+              "parts": [{"id": "sante", "number": 1, "title": "Santé", "chapters": ["dmp"]},
+                        {"id": "vide", "number": 2, "title": "Autre", "chapters": []}],
+              "levels": {"part": {"noun": "partie", "feminine": True}, "chapter": {"noun": "sujet", "feminine": False},
+                         "page": {"noun": "page", "feminine": True}}},
     "cover": "cover.jpg", "generator": "audioguide 9",
     "chapters": [chapter(1, "intro", "Introduction", None, 12.4, ["Bienvenue"]),
                  chapter(2, "dmp", "Le DMP", {"title": "Santé", "number": 1}, 30.6, ["Quoi ?", "Qui ?"])],
@@ -66,7 +70,7 @@ def test_items():
     intro, dmp = items
     assert [val(i, "title") for i in items] == ["Introduction", "Le DMP"]
     assert val(intro, "description") == val(intro, "itunes:summary") == "Introduction. Pages : Bienvenue."
-    assert val(dmp, "description") == "Santé — Le DMP. Pages : Quoi ? ; Qui ?."
+    assert val(dmp, "description") == "Partie 1 : Santé — Le DMP. Pages : Quoi ? ; Qui ?."
     assert [(val(i, "guid"), i.find("guid").get("isPermaLink")) for i in items] == [
         ("urn:audioguide:essai:intro", "false"), ("urn:audioguide:essai:dmp", "false")]
     assert [val(i, "pubDate") for i in items] == ["Fri, 01 Mar 2024 08:01:00 +0000", "Fri, 01 Mar 2024 08:02:00 +0000"]
@@ -75,7 +79,7 @@ def test_items():
     assert [val(i, "itunes:duration") for i in items] == ["12", "31"]
     assert [val(i, "itunes:episode") for i in items] == ["1", "2"]
     assert [val(i, "itunes:season") for i in items] == [None, "1"]
-    assert [val(i, "itunes:episodeType") for i in items] == ["trailer", "full"]
+    assert [val(i, "itunes:episodeType") for i in items] == ["full", "full"]  # the introduction is content
     assert [val(i, "itunes:explicit") for i in items] == ["false", "false"]
     assert dmp.find("itunes:image", NS).get("href") == BASE + "cover.jpg"
     assert [(t.get("url"), t.get("type"), t.get("language")) for t in dmp.findall("podcast:transcript", NS)] == [

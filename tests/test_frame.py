@@ -248,7 +248,7 @@ def test_feed_names_seasons_after_parts_with_the_level_names():
                 "cover": "cover.jpg", "chapters": [chapter(1, None), chapter(2, parts[0]), chapter(3, parts[1])]}
     ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
     items = etree.fromstring(build_feed(manifest, "http://x/")).findall("channel/item")
-    assert [i.findtext("itunes:episodeType", namespaces=ns) for i in items] == ["trailer", "full", "full"]
+    assert [i.findtext("itunes:episodeType", namespaces=ns) for i in items] == ["full", "full", "full"]
     season = items[2].find("podcast:season", ns)
     assert (season.text, season.get("name")) == ("2", "Dossier")
     assert items[2].findtext("itunes:season", namespaces=ns) == "2"

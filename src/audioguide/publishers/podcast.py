@@ -116,8 +116,8 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
         if c["part"] and named_parts:
             _el(it, "itunes:season", c["part"]["number"])
             _el(it, "podcast:season", c["part"]["number"], name=_clean(c["part"]["title"]))
-        # Only the introduction is a trailer: in a two-level guide the chapters have no part but are episodes.
-        _el(it, "itunes:episodeType", "trailer" if c["id"] == g.get("intro") else "full")
+        # Every chapter is real content, the introduction too: Apple may show a "trailer" apart, or skip it.
+        _el(it, "itunes:episodeType", "full")
         _el(it, "itunes:explicit", "false")
         _el(it, "itunes:image", href=url(manifest["cover"]))
         _el(it, "podcast:transcript", url=url(c["transcript"]["txt"]), type="text/plain", language="fr")
