@@ -56,11 +56,13 @@ def test_chapter_tags(guide, mp3):
     tag_chapter(mp3, guide, ch, pages, "Le texte.\nDit.", COVER, len(guide.chapters))
     t = ID3(mp3)
     assert t.version == (2, 3, 0)
-    assert text(t, "TIT2") == ["02. Vos données"] and text(t, "TALB") == ["Guide test"]
+    assert text(t, "TIT2") == ["Vos données"] and text(t, "TALB") == ["Guide test"]  # the number is in TRCK
     assert text(t, "TPE1") == text(t, "TPE2") == text(t, "TPUB") == ["Asso"]
     assert text(t, "TCON") == ["Speech"] and text(t, "TLAN") == ["fre"] and str(t.getall("TDRC")[0]) == "2024"
     assert text(t, "TCOP") == ["CC BY 4.0"] and t.getall("WOAS")[0].url == "https://asso.example/guide"
-    assert text(t, "TRCK") == ["2/3"] and text(t, "TPOS") == ["1/2"] and text(t, "TIT3") == ["Chapitre 1 : Droits"]
+    assert text(t, "TRCK") == ["2/3"] and text(t, "TPOS") == ["1/2"] and text(t, "TIT3") == ["Partie 1 : Droits"]
+    raw = ID3(mp3, translate=False)  # as stored: v2.3 frames only
+    assert raw["TYER"].text == ["2024"] and "TDRC" not in raw
     comm = t.getall("COMM")[0]
     assert (comm.lang, comm.desc, comm.text) == ("fre", "", ["Vos données. Pages : Qu'est-ce que c'est ? ; Pour qui ?."])
     uslt = t.getall("USLT")[0]
@@ -85,24 +87,31 @@ def test_chapter_tags(guide, mp3):
 def test_intro_chapter_has_no_part_tags(guide, mp3):
     tag_chapter(mp3, guide, guide.intro, [{"title": "Introduction", "start": 0, "end": 1}], "x", COVER, 3)
     t = ID3(mp3)
-    assert text(t, "TIT2") == ["01. Introduction"] and text(t, "TRCK") == ["1/3"]
+    assert text(t, "TIT2") == ["Introduction"] and text(t, "TRCK") == ["1/3"]
     assert t.getall("TPOS") == [] and t.getall("TIT3") == []
 
 
 def test_whole_guide_nests_parts_in_its_table_of_contents(guide, mp3):
     chs = guide.chapters
-    spans = [(c, float(i), i + 0.5) for i, c in enumerate(chs)]
+    # Each chapter: two pages; the last page ends with the chapter, never past it.
+    spans = [(c, float(i), i + 0.5, [{"title": "Un", "start": 0.0, "end": 0.2}, {"title": "Deux", "start": 0.2,
+                                                                                  "end": 0.6}])
+             for i, c in enumerate(chs)]
     tag_whole(mp3, guide, spans, COVER)
     t = ID3(mp3)
     assert text(t, "TIT2") == ["Guide test (guide complet)"] and text(t, "TRCK") == ["1/1"]
     assert t.getall("COMM")[0].text == ["Un essai."]
     chaps = sorted(t.getall("CHAP"), key=lambda c: c.start_time)
     assert [(c.element_id, c.start_time, c.end_time, str(c.sub_frames["TIT2"])) for c in chaps] == [
-        (f"c{c.number:03d}", i * 1000, i * 1000 + 500, c.title) for i, c in enumerate(chs)]
+        x for i, c in enumerate(chs) for x in (
+            (f"c{c.number:03d}p001", i * 1000, i * 1000 + 200, f"{c.title} : Un"),
+            (f"c{c.number:03d}p002", i * 1000 + 200, i * 1000 + 500, f"{c.title} : Deux"))]
     tocs = {c.element_id: c for c in t.getall("CTOC")}
     assert tocs["toc"].child_element_ids == ["c001", "part-01", "part-02"] and tocs["toc"].flags == 3
     assert tocs["part-01"].child_element_ids == ["c002"] and tocs["part-02"].child_element_ids == ["c003"]
-    assert tocs["part-01"].flags == 1 and str(tocs["part-02"].sub_frames["TIT2"]) == "Chapitre 2 : Aides"
+    assert tocs["c002"].child_element_ids == ["c002p001", "c002p002"] and tocs["c002"].flags == 1
+    assert tocs["part-01"].flags == 1 and str(tocs["part-02"].sub_frames["TIT2"]) == "Partie 2 : Aides"
     assert str(tocs["toc"].sub_frames["TIT2"]) == "Guide test"
     order = frames_in_file_order(mp3)
-    assert order[-7:] == ["CTOC:toc", "CTOC:part-01", "CTOC:part-02", "CHAP:c001", "CHAP:c002", "CHAP:c003", "APIC"]
+    assert order[-13:] == ["CTOC:toc", "CTOC:c001", "CTOC:c002", "CTOC:c003", "CTOC:part-01", "CTOC:part-02",
+                           *[f"CHAP:c{n:03d}p00{p}" for n in (1, 2, 3) for p in (1, 2)], "APIC"]

@@ -322,8 +322,8 @@ def test_a_hostile_title_cannot_reach_the_dialplan(tmp_path):
 
 
 def test_the_end_cue_is_not_on_phone_pages(mini_build):
-    """The chapter MP3 ends with "Fin de… À suivre…"; a caller goes back to the menu instead, so the phone's last
-    page has neither that text nor its audio."""
+    """The chapter MP3 ends with "Fin du sujet."; the phone says its own end of chapter and goes back to the menu,
+    so the phone's last page has neither that text nor its audio."""
     from audioguide.publishers.phone import page_spans, page_texts
 
     m = mini_build.manifest
@@ -331,13 +331,14 @@ def test_the_end_cue_is_not_on_phone_pages(mini_build):
     texts = page_texts(m)
     for n, ch in enumerate(m["chapters"], 1):
         last = ch["pages"][-1]
-        end_cue, before = last["cues"][-1], last["cues"][-2]
-        assert end_cue["text"].startswith("Fin de :")  # it is in the podcast's chapter...
+        k = next(i for i, c in enumerate(last["cues"]) if c["kind"] == "cue")  # the end cue: one clip a sentence
+        end_cue, before = last["cues"][k], last["cues"][k - 1]
+        assert end_cue["text"].startswith("Fin d") and all(c["kind"] == "cue" for c in last["cues"][k:])
         said = texts[(ch["id"], last["id"])]
-        assert "Fin de" not in said and "suivre" not in said and said.endswith(before["text"])  # ...not on the phone
+        assert "Fin d" not in said and said.endswith(before["text"])  # ...not on the phone
         start, end = page_spans(ch)[-1]
         assert start == last["start"] and before["end"] < end < end_cue["start"], (end, before, end_cue)
         wav = sounds / f"{n:02d}-{ch['id']}-p{len(ch['pages']):02d}.wav"
         assert _stream(wav)[3] == pytest.approx(end - start, abs=0.05)  # the cut audio stops before the cue
         assert _stream(wav)[3] < last["end"] - last["start"] - 1.0
-    assert "À suivre : Le D.M.P." in m["chapters"][0]["pages"][-1]["cues"][-1]["text"]
+    assert m["chapters"][0]["pages"][-1]["cues"][-1]["text"] == "Fin de l'introduction."
