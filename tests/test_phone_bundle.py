@@ -61,11 +61,20 @@ def test_a_missing_sound_is_exported_again(copy, lost):
     assert again.phone_encoded == 1 and f.read_bytes() == good
 
 
-def test_sounds_nobody_plays_are_removed(copy):
+def test_sounds_nobody_plays_are_removed_and_nobody_elses_are(copy):
+    """A sound an earlier build wrote and recorded goes once nothing plays it; a file no build recorded stays."""
     guide, s, out, result = copy
-    (out / "phone" / "sounds" / "old-prompt.wav").write_bytes(b"RIFF")
-    build(guide, s)
-    assert not (out / "phone" / "sounds" / "old-prompt.wav").exists()
+    sounds = out / "phone" / "sounds"
+    old = sounds / "02-dmp-p01.wav"
+    assert old.exists()
+    (sounds / "old-prompt.wav").write_bytes(b"RIFF")  # the user's, not ours
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("- id: dmp", "- id: dossier"), "utf-8")
+    s.allow_foreign_files = True
+    for _ in range(2):  # a reader of the previous feed keeps its files for one build
+        build(guide, s)
+    assert not old.exists() and (sounds / "02-dossier-p01.wav").exists()
+    assert (sounds / "old-prompt.wav").read_bytes() == b"RIFF"
 
 
 def test_an_edited_page_re_exports_its_chapter_only(copy):
@@ -96,6 +105,7 @@ def test_a_changed_menu_label_re_exports_the_prompts_that_say_it(copy):
     main = out / "phone" / "sounds" / "menu-main.wav"
     before = main.read_bytes()
     g = guide / "guide.yaml"
-    g.write_text(g.read_text("utf-8").replace("title: Santé", "title: Santé et droits des patients"), "utf-8")
+    g.write_text(g.read_text("utf-8").replace("title: Le DMP", "title: Le dossier médical"), "utf-8")
     again = build(guide, s)
-    assert again.phone_encoded >= 2 and main.read_bytes() != before  # the main menu says the part's name
+    # One part: the main menu lists the chapters and says their names; the chapter's pages say it too.
+    assert again.phone_encoded >= 2 and main.read_bytes() != before
