@@ -1,7 +1,6 @@
 """The clip cache keeps only whole clips and trusts a clip only while it is as written: damaged clips are made
 again, and a full or read-only cache disk is explained as such. Real espeak-ng and ffmpeg; audio read back."""
 
-import contextlib
 import hashlib
 import json
 import os
@@ -171,8 +170,8 @@ def test_an_untouched_cache_is_not_hashed_again(clean, tmp_path, monkeypatch):
     import audioguide.tts.cache as cache_module
 
     hashed = []
-    real = cache_module._sha256
-    monkeypatch.setattr(cache_module, "_sha256", lambda p: hashed.append(p) or real(p))
+    real = cache_module.sha256_file
+    monkeypatch.setattr(cache_module, "sha256_file", lambda p: hashed.append(p) or real(p))
     result = build(DATA / "mini", settings_for(tmp_path))
     assert result.synthesized == 0 and hashed == []
 

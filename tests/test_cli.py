@@ -21,12 +21,20 @@ def run(*args, input=None, env=None):
 # What each verb's --help must show: its usage line, its docstring's first words, and every option it takes.
 HELP = {
     "build": ("build [OPTIONS] GUIDE", "Build the audio guide", ["--out", "--engine", "--voice", "--rate", "--clean",
-                                                                 "--jobs", "--base-url"]),
-    "check": ("check [OPTIONS] GUIDE", "Validate a guide and report every problem", []),
+                                                                 "--jobs", "--base-url", "--pace",
+                                                                 "--allow-foreign-files"]),
+    "check": ("check [OPTIONS] GUIDE", "Validate a guide and report every problem", ["--speech", "--strict"]),
     "narrate": ("narrate [OPTIONS] [SOURCE]", "Print the spoken form", ["--page", "--chapter"]),
     "engines": ("engines [OPTIONS]", "List speech engines, whether each can run here", []),
     "serve": ("serve [OPTIONS] [FOLDER]", "Serve an output folder over HTTP", ["--port"]),
     "phone": ("phone [OPTIONS] SOURCE", "Try the phone line in a terminal", ["--keys", "--mute"]),
+    "voices": ("voices [OPTIONS] COMMAND [ARGS]...", "List the Piper neural voices", ["--all", "--refresh"]),
+    "convert": ("convert [OPTIONS] SOURCE TARGET", "Convert a guide between YAML and Markdown", []),
+    "import": ("import [OPTIONS] DOCUMENT", "Make a Markdown guide draft", ["--out"]),
+    "schema": ("schema [OPTIONS]", "Print the JSON Schema of the guide format", []),
+    "toc": ("toc [OPTIONS] GUIDE", "List the guide's parts, chapters and pages", []),
+    "listen": ("listen [OPTIONS] GUIDE PAGE", "Hear one page", ["--out", "--engine", "--voice"]),
+    "new": ("new [OPTIONS] FOLDER", "Start a guide", []),
 }
 
 
@@ -113,8 +121,8 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
     assert r.stderr.splitlines() == [
         f"Erreur / Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
         "Probable cause: wrong path, or the voice was not downloaded",
-        "Fix: download a French voice (e.g. fr_FR-siwis-medium.onnx and its .onnx.json) from the Piper voices "
-        "repository, then pass --voice PATH/fr_FR-siwis-medium.onnx"]
+        "Fix: install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass --voice "
+        "fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)"]
     assert not (tmp_path / "o").exists()  # nothing was started
 
 

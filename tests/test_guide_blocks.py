@@ -133,7 +133,8 @@ GUIDE_CASES = {
     "bad-date": (H + "date: hier\n" + PARTS, ["4:7: date: not a date: 'hier'\n    Fix: write it as 2024-03-31"]),
     "language": (H + "date: 2024-01-01\nlanguage: en-US\n" + PARTS, [
         "5:11: language: language 'en-US' is not French\n    Fix: audioguide narrates French guides: use fr-FR"]),
-    "no-parts": (H + "date: 2024-01-01\nparts: []\n", ["5:8: parts: the guide has no parts\n    Fix: add at least one part"]),
+    "no-parts": (H + "date: 2024-01-01\nparts: []\n", ["5:8: parts: the guide has no parts\n    Fix: add at least one part, or list `chapters:` alone "
+                                                  "for a guide without parts"]),
     "empty-part-and-chapter": (
         H + "date: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters: []\n  - id: b\n    title: B\n"
         "    chapters:\n      - id: c\n        title: C\n        pages: []\n", [
@@ -231,7 +232,7 @@ def test_lexicon_entries_must_be_spoken_text(tmp_path):
 
 def test_a_missing_guide_says_what_to_check(tmp_path):
     for path, fix in ((tmp_path / "nope" / "guide.yaml", "check the path"),
-                      (tmp_path, "a guide folder must contain guide.yaml")):
+                      (tmp_path, "a guide folder must contain guide.yaml or guide.md")):
         with pytest.raises(GuideError) as exc:
             load_guide(path)
         (p,) = exc.value.problems

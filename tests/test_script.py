@@ -13,35 +13,41 @@ from conftest import DATA
 
 EXPECTED = {
     "intro": [
-        ("Introduction", 700, "announce"),  # one page titled as its chapter: said once
-        ("Bonjour, le D.M.P. coûte deux euros.", 250, "sentence"),
-        ("Voilà.", 650, "paragraph"),
-        ("Fin de : Introduction. À suivre : Vos données.", 500, "cue"),
+        ('Introduction.', 800, 'announce'),  # one page titled as its chapter: said once
+        ('Bonjour, le D.M.P. coûte deux euros.', 500, 'sentence'),
+        ('Voilà.', 1100, 'paragraph'),
+        ("Fin de l'introduction.", 600, 'cue'),
     ],
     "p1": [
-        ("Chapitre un, Droits. Vos données, partie un sur deux : qu'est-ce que c'est ?", 700, "announce"),
-        ("Le principe.", 500, "heading"),
-        ("Premier point; second point.", 650, "paragraph"),
-        ("un.", 450, "item"),
-        ("deux.", 450, "item"),
-        ("trois.", 650, "last-item"),
-        ("Le site ameli : ameli point f r.", 650, "link"),  # the host only, without www and path
-        ("Attention :", 350, "callout"),
-        ("Appelez le quinze.", 650, "paragraph"),
-        ("jour.", 450, "item"),
-        ("nuit.", 650, "last-item"),
+        ('Partie un, Droits.', 500, 'announce'),  # the full position on a chapter's first page, a sentence a clip
+        ('Sujet un : Vos données.', 500, 'announce'),
+        ("Page un sur deux : qu'est-ce que c'est ?", 800, 'announce'),
+        ('Le principe.', 700, 'heading'),
+        ('Premier point; second point.', 850, 'paragraph'),
+        ('un.', 700, 'item'),
+        ('deux.', 700, 'item'),
+        ('trois.', 900, 'last-item'),
+        ('Le site ameli : ameli point f r.', 850, 'link'),  # the host only, without www and path
+        ('Attention :', 400, 'callout'),
+        ('Appelez le quinze.', 850, 'paragraph'),
+        ('jour.', 700, 'item'),
+        ('nuit.', 1100, 'last-item'),
     ],
     "p2": [
-        ("Vos données, partie deux sur deux : pour qui ?", 700, "announce"),
-        ("Premier paragraphe dit.", 650, "paragraph"),  # narration: replaces the blocks, paragraph by paragraph
-        ("Second paragraphe !", 650, "paragraph"),
-        ("Fin de : Vos données. À suivre : Vos aides.", 500, "cue"),
+        ('Page deux : pour qui ?', 800, 'announce'),  # later pages: their number and title only
+        ('Premier paragraphe dit.', 850, 'paragraph'),  # narration: replaces the blocks, paragraph by paragraph
+        ('Second paragraphe !', 1100, 'paragraph'),
+        ('Fin du sujet.', 600, 'cue'),
     ],
     "q": [
-        ("Chapitre deux, Aides. Vos aides : en bref", 700, "announce"),
-        ("Bon à savoir :", 350, "callout"),
-        ("C'est gratuit.", 650, "paragraph"),
-        ("Fin de : Vos aides. C'est la fin du guide Guide test. Merci de votre écoute.", 500, "cue"),
+        ('Partie deux, Aides.', 500, 'announce'),
+        ('Sujet un : Vos aides.', 500, 'announce'),
+        ('En bref', 800, 'announce'),
+        ('Bon à savoir :', 400, 'callout'),
+        ("C'est gratuit.", 1100, 'paragraph'),
+        ('Fin du sujet.', 500, 'cue'),  # the end cue, one clip a sentence
+        ("C'est la fin du guide Guide test.", 500, 'cue'),
+        ('Merci de votre écoute.', 600, 'cue'),
     ],
 }
 
@@ -56,7 +62,10 @@ def test_every_block_kind_is_said_with_its_pause(guide):
     got = {}
     for ch in guide.chapters:
         for p in w.chapter(ch):
-            assert p.transcript == "\n".join(s.text for s in p.segments)
+            # One line a sentence: the frame's clips are read as one line, a sentence cut into clips too.
+            frame = [s.text for s in p.segments if s.kind == "announce"]
+            assert p.transcript.startswith(" ".join(frame) + "\n")
+            assert p.transcript.replace("\n", " ") == " ".join(s.text for s in p.segments)
             got[p.page.id] = [(s.text, s.pause_ms, s.kind) for s in p.segments]
     assert got == EXPECTED
 
@@ -69,7 +78,7 @@ def test_pages_are_numbered_from_one(guide):
 def test_a_prompt_is_narrated_like_the_guide(guide):
     segs = ScriptWriter(guide).prompt("Pour le DMP, tapez 2. Sinon, patientez")
     assert [(s.text, s.pause_ms, s.kind) for s in segs] == [
-        ("Pour le D.M.P. tapez deux.", 250, "sentence"), ("Sinon, patientez.", 650, "paragraph")]
+        ("Pour le D.M.P., tapez deux.", 500, "sentence"), ("Sinon, patientez.", 850, "paragraph")]
 
 
 def test_split_sentences_at_ends_then_commas_then_spaces():
@@ -93,10 +102,10 @@ def test_split_sentences_at_ends_then_commas_then_spaces():
 
 def test_memo_normalizer_keeps_results_across_runs(tmp_path):
     memo = MemoNormalizer(tmp_path)
-    assert memo("Le DMP, 2 €.") == "Le D.M.P. deux euros."
+    assert memo("Le DMP, 2 €.") == "Le D.M.P., deux euros."  # the comma after a spelled acronym is kept
     assert memo.dirty and memo.path.name == f"narration-{rules_fingerprint(None)}.json"
     memo.save()
-    assert json.loads(memo.path.read_text("utf-8")) == {"Le DMP, 2 €.": "Le D.M.P. deux euros."}
+    assert json.loads(memo.path.read_text("utf-8")) == {"Le DMP, 2 €.": "Le D.M.P., deux euros."}
     assert not memo.dirty
     again = MemoNormalizer(tmp_path)
     again.memo["Le DMP, 2 €."] = "from the memo"  # proves the second run reads the file, not the rules
