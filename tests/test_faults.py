@@ -1,6 +1,5 @@
 """Faults are survived: crashing or missing tools, full and read-only disks, SIGKILL at any moment."""
 
-import contextlib
 import hashlib
 import json
 import os
