@@ -144,6 +144,7 @@ HUGE = "9" * 5000  # past Python's 4,300-digit int() limit
     ("bytes=500-", 500, 999),            # open-ended
     ("bytes=999-999", 999, 999),
     ("bytes=-100", 900, 999),            # suffix: the last 100 bytes
+    ("bytes=-1", 999, 999),              # the shortest suffix is the last byte, not nothing
     ("bytes=-5000", 0, 999),             # suffix longer than the file
     (" bytes=10-19 ", 10, 19),
 ])
@@ -311,7 +312,7 @@ def no_loop(monkeypatch):
 def test_listening_beyond_loopback_warns(site, no_loop, caplog, host):
     r = CliRunner().invoke(cli, ["serve", str(site), "--port", "0", "--host", host])
     assert r.exit_code == 0, r.output
-    assert "local network" in caplog.text and "--host 127.0.0.1" in caplog.text
+    assert "local network" in caplog.text and "Use --host 127.0.0.1 to keep it on this computer." in caplog.text
 
 
 def test_loopback_does_not_warn_and_shows_the_kiosk(site, no_loop, caplog):
@@ -319,3 +320,46 @@ def test_loopback_does_not_warn_and_shows_the_kiosk(site, no_loop, caplog):
     assert r.exit_code == 0, r.output
     assert "local network" not in caplog.text
     assert "/g/kiosk/" in r.output and "/g/feed.xml" in r.output
+
+
+# --- answers without a body, and what the server is told it cannot do -------------------------------------------
+
+def test_answers_without_a_body_say_so_and_keep_the_files_dates(port):
+    _, full, _ = get(port, "/g/audio/a.mp3")
+    for headers, want in (({"Range": "bytes=5000-"}, 416), ({"If-None-Match": full["etag"]}, 304)):
+        status, got, body = get(port, "/g/audio/a.mp3", headers)
+        assert (status, body) == (want, b"")
+        assert got["last-modified"] == full["last-modified"] and got["etag"] == full["etag"], headers
+    status, got, body = get(port, "/g/audio/a.mp3", {"Range": "bytes=5000-"})
+    assert got["content-length"] == "0"
+    status, got, body = get(port, "/g/kiosk")  # a folder without its slash: sent on, with an empty body
+    assert status in (301, 308) and got["content-length"] == "0" and got["location"].endswith("/g/kiosk/")
+
+
+def test_request_log_names_the_client(port, caplog):
+    caplog.set_level(logging.INFO, logger="audioguide")
+    get(port, "/g/feed.xml")
+    assert any(r.getMessage().startswith("127.0.0.1 ") and "/g/feed.xml" in r.getMessage() for r in caplog.records)
+
+
+def test_addresses_the_server_cannot_use_are_explained(site):
+    from audioguide.exceptions import AudioguideError
+
+    with pytest.raises(AudioguideError) as exc:
+        make_server(site, host="no-such-host.invalid", port=0)
+    assert "Fix: give an IP address such as 127.0.0.1 with --host" in str(exc.value)
+    with pytest.raises(AudioguideError) as exc:
+        make_server(site, port=70000)
+    assert "Port 70000 does not exist." in str(exc.value) and "Fix: choose a --port from 0 to 65535" in str(exc.value)
+    with pytest.raises(AudioguideError) as exc:  # TEST-NET-1: on no machine's interfaces; nothing is sent
+        make_server(site, host="192.0.2.1", port=0)
+    assert "Fix: this computer has no such address; use --host 127.0.0.1" in str(exc.value)
+
+
+def test_start_up_lists_visible_kiosks_and_feeds_only(site):
+    from audioguide.serve import entry_points
+
+    (site / ".old" / "kiosk").mkdir(parents=True)
+    (site / ".old" / "kiosk" / "index.html").write_text("old")
+    found = entry_points(site, "http://127.0.0.1:8000/")
+    assert found == ["kiosk: http://127.0.0.1:8000/g/kiosk/", "podcast feed: http://127.0.0.1:8000/g/feed.xml"]
