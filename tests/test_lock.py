@@ -184,3 +184,69 @@ def test_a_lock_of_a_process_owned_by_another_user_is_respected():
         for p in shared.iterdir():
             p.unlink()
         shared.rmdir()
+
+
+def test_a_held_lock_names_its_holder():
+    """The second build is told which process holds the folder: the PID written at the start of the file."""
+    folder = Path(tempfile.mkdtemp(prefix="audioguide-lock-"))
+    try:
+        with OutputLock(folder):
+            assert (folder / ".lock").read_text() == f"{os.getpid()} {socket.gethostname()}\n"
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                text = ""
+                try:
+                    with OutputLock(folder):
+                        text = "locked"
+                except LockError as exc:
+                    text = str(exc)
+                finally:
+                    os.write(write, text.encode())
+                    os._exit(0)
+            os.close(write)
+            with os.fdopen(read) as fh:
+                text = fh.read()
+            os.waitpid(pid, 0)
+        assert f"Another build (process {os.getpid()}) is writing {folder}." in text, text
+    finally:
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()
+
+
+def test_a_lock_file_left_by_another_user_still_locks():
+    """Root's 0644 lock file cannot be opened for writing by another user: it is locked read-only, so a held
+    folder is still refused with a clear message, never a PermissionError."""
+    if os.geteuid() != 0:
+        pytest.skip("switching to another user needs root (CI runs as root)")
+    shared = Path(tempfile.mkdtemp(prefix="audioguide-lock-"))
+    try:
+        shared.chmod(0o777)
+        with OutputLock(shared):
+            assert (shared / ".lock").stat().st_uid == 0
+            code, text = _lock_as(65534, shared)
+        assert code == 6 and f"Another build (process {os.getpid()}) is writing {shared}" in text, text
+    finally:
+        for p in shared.iterdir():
+            p.unlink()
+        shared.rmdir()
+
+
+def test_a_lock_file_that_keeps_being_replaced_is_explained(tmp_path, monkeypatch):
+    """If another program keeps replacing .lock, the build gives up with the cause instead of looping."""
+    import audioguide.lock as lock_module
+
+    real_stat = os.stat
+
+    def replaced(path, *a, **k):
+        if str(path).endswith("/.lock"):
+            raise FileNotFoundError(path)
+        return real_stat(path, *a, **k)
+
+    monkeypatch.setattr(lock_module.os, "stat", replaced)
+    with pytest.raises(LockError) as exc:
+        with OutputLock(tmp_path):
+            pass
+    assert exc.value.message == f"Could not lock {tmp_path}."
+    assert exc.value.cause == "the lock file keeps being replaced"
