@@ -363,3 +363,12 @@ def test_start_up_lists_visible_kiosks_and_feeds_only(site):
     (site / ".old" / "kiosk" / "index.html").write_text("old")
     found = entry_points(site, "http://127.0.0.1:8000/")
     assert found == ["kiosk: http://127.0.0.1:8000/g/kiosk/", "podcast feed: http://127.0.0.1:8000/g/feed.xml"]
+
+
+def test_last_modified_is_the_files_own_date(port, site):
+    """Not the time of the request: a client compares it with what it has, to know whether to fetch again."""
+    mp3 = site / "g" / "audio" / "a.mp3"
+    os.utime(mp3, (978_307_200, 978_307_200))  # 2001-01-01
+    for headers in ({}, {"Range": "bytes=0-9"}):
+        _, got, _ = get(port, "/g/audio/a.mp3", headers)
+        assert email.utils.parsedate_to_datetime(got["last-modified"]).timestamp() == 978_307_200, headers
