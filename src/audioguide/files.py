@@ -130,11 +130,8 @@ def update_bytes(path: Path, data: bytes) -> bool:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def matches(path: Path, sha256: str) -> bool:

@@ -52,11 +52,8 @@ def _etag(f, st: os.stat_result) -> str:
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     tag = _hashes.get(key)
     if tag is None:
-        h = hashlib.sha256()
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
+        tag = f'"{hashlib.file_digest(f, "sha256").hexdigest()[:32]}"'
         f.seek(0)
-        tag = f'"{h.hexdigest()[:32]}"'
         if len(_hashes) > 4096:
             _hashes.clear()
         _hashes[key] = tag

@@ -80,7 +80,8 @@ def join_sentences(segments, spoken: bool = False) -> str:
 
 
 
-def _lower_first(title: str) -> str:
+def lower_first(title: str) -> str:
+    """A title as said after "Pour …": "La télésanté" -> "la télésanté"; "DMP" keeps its capitals."""
     if len(title) > 1 and title[0].isupper() and not title[1].isupper():
         return title[0].lower() + title[1:]
     return title
@@ -319,7 +320,7 @@ class ScriptWriter:
         number=str gives its written form, with digits, for the captions and transcripts."""
         levels, n = self.guide.levels, len(chapter.pages)
         if index > 1:
-            return f"{levels.page.title} {number(index)} : {_lower_first(page.title)}"
+            return f"{levels.page.title} {number(index)} : {lower_first(page.title)}"
         where = []
         if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
             where.append(_end(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
@@ -328,7 +329,7 @@ class ScriptWriter:
         else:
             where.append(_end(f"{levels.chapter.title} {number(chapter.index_in_part)} : {chapter.title}"))
         if n > 1:
-            where.append(f"{levels.page.title} {number(1)} sur {number(n)} : {_lower_first(page.title)}")
+            where.append(f"{levels.page.title} {number(1)} sur {number(n)} : {lower_first(page.title)}")
         elif page.title != chapter.title:
             where.append(page.title)
         return " ".join(where)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from audioguide.guide import Chapter, Guide, after
 from audioguide.narration.numbers import cardinal
+from audioguide.narration.script import lower_first
 
 CHOOSE = "123456789"
 REPEAT, BACK, HOME = "0", "*", "#"
@@ -108,13 +109,9 @@ def page_prompt_id(chapter: Chapter, index: int) -> str:
     return f"{chapter.slug}-p{index:02d}"
 
 
-def _lower_first(s: str) -> str:
-    return s[0].lower() + s[1:] if len(s) > 1 and s[0].isupper() and not s[1].isupper() else s
-
-
 def _said(item) -> str:
     """How a menu names a part or chapter after "Pour …": its menu_label as written, else its title."""
-    return item.menu_label or _lower_first(item.title)
+    return item.menu_label or lower_first(item.title)
 
 
 def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: list[tuple[str, str, str]],

@@ -142,11 +142,8 @@ def find(name: str) -> Voice:
 
 
 def _md5(path: Path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def _check(path: Path, meta: dict, what: str) -> None:
