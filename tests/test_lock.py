@@ -49,14 +49,15 @@ def _published_match_the_manifest(out: Path) -> None:
         assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"], entry["mp3"]
 
 
-def _hold(folder: Path, barrier, results) -> None:
+def _hold(folder: Path, barrier, tried, results) -> None:
     barrier.wait()
     try:
         with OutputLock(folder):
             results.put("held")
-            time.sleep(0.2)  # long enough for every other process to meet the lock
+            tried.wait(timeout=60)  # hold until every other process has met the lock, however slow the machine
     except LockError as exc:
         results.put(str(exc))
+        tried.wait(timeout=60)
 
 
 def test_the_lock_is_atomic_between_processes_released_at_the_same_instant(tmp_path):
@@ -65,8 +66,8 @@ def test_the_lock_is_atomic_between_processes_released_at_the_same_instant(tmp_p
     ctx = multiprocessing.get_context("fork")
     for round_ in range(30):
         folder = tmp_path / f"f{round_}"
-        barrier, results = ctx.Barrier(4), ctx.Queue()
-        procs = [ctx.Process(target=_hold, args=(folder, barrier, results)) for _ in range(4)]
+        barrier, tried, results = ctx.Barrier(4), ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_hold, args=(folder, barrier, tried, results)) for _ in range(4)]
         for p in procs:
             p.start()
         for p in procs:
