@@ -9,6 +9,12 @@ which chromium needs as root.
     from ace import ace_report, format_violations
     report = ace_report(epub, tmp_path / "ace")
     assert report["violations"] == [], format_violations(report["violations"])
+
+Ace checks the package metadata (accessMode, accessibilityFeature, accessibilityHazard, accessibilitySummary)
+and runs axe-core on every content document. Two of its own rules that catch EPUB writers (seen on
+tests/test_ace_tool.py's book): `epub-type-has-matching-role` wants the ARIA role that matches each epub:type
+(nav toc: role="doc-toc"), and `epub-pagesource` wants `dc:source` once there is a page-list or a pagebreak.
+It does not check media overlays: epubcheck does.
 """
 
 from __future__ import annotations
