@@ -14,7 +14,8 @@ Ace checks the package metadata (accessMode, accessibilityFeature, accessibility
 and runs axe-core on every content document. Two of its own rules that catch EPUB writers (seen on
 tests/test_ace_tool.py's book): `epub-type-has-matching-role` wants the ARIA role that matches each epub:type
 (nav toc: role="doc-toc"), and `epub-pagesource` wants `dc:source` once there is a page-list or a pagebreak.
-It does not check media overlays: epubcheck does.
+Of media overlays it checks only that a SMIL `par` pointing at a pagebreak says epub:type="pagebreak"
+(`epub-pagelist-mediaoverlays`); the rest (timing, references) is for epubcheck and our own tests.
 """
 
 from __future__ import annotations
