@@ -77,6 +77,7 @@ def ace_report(epub_path: Path, out_dir: Path) -> dict:
             # a user's own Ace config from changing what the tests see.
             "XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data",
             "XDG_STATE_HOME": f"{home}/state", "XDG_CACHE_HOME": f"{home}/cache",
+            "TMPDIR": home,  # puppeteer's browser profile too, which a failed launch leaves behind
         }
         cmd = [str(ACE), "--outdir", str(out_dir.resolve()), "--force", "--tempdir", f"{home}/tmp",
                str(epub_path.resolve())]
