@@ -446,17 +446,18 @@ def _blocks(ck: _Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
                 else:
                     out.append(Block("link", text=value["label"], url=value["url"].strip()))
         else:  # callout
-            if isinstance(value, str):
+            if depth > 0:  # checked first: a one-line inner callout is nested all the same
+                ck.add(kmark, kpath, "callouts cannot be nested", "move the inner callout out")
+            elif isinstance(value, str):
                 if ck.typed(value, kmark, kpath, TEXT):
                     out.append(Block(kind, children=[Block("p", text=value)]))
-            elif depth == 0:
+            else:
+                known = len(ck.problems)
                 children = _blocks(ck, value, kmark, kpath, depth + 1)
                 if children:
                     out.append(Block(kind, children=children))
-                elif isinstance(value, list):
+                elif isinstance(value, list) and len(ck.problems) == known:  # not empty: its content was refused
                     ck.add(kmark, kpath, "empty callout", "add its text, or remove the block")
-            else:
-                ck.add(kmark, kpath, "callouts cannot be nested", "move the inner callout out")
     return out
 
 
