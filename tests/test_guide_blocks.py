@@ -30,7 +30,6 @@ def problems(tmp_path, body: str) -> list[str]:
 
 CASES = {
     "blocks-not-a-list": ("            blocks: hello\n", [
-        f"14:21: {PAGE}.blocks: wrong type: expected list, found text",
         f"14:21: {PAGE}.blocks: wrong type: expected a list of blocks, found text"]),
     "empty-paragraphs": ("            blocks:\n              - '  '\n              - p: ''\n", [
         f"15:17: {PAGE}.blocks[0]: empty paragraph\n    Fix: write the text, or remove the line",

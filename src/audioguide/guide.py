@@ -254,7 +254,8 @@ LEVEL_KEYS = {"part": (TEXT, False), "chapter": (TEXT, False), "page": (TEXT, Fa
 PART_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "chapters": (LIST, True)}
 CHAPTER_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "description": (TEXT, False),
                 "pages": (LIST, True)}
-PAGE_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "blocks": (LIST, False), "narration": (TEXT, False)}
+# `blocks` is ANY here because _blocks checks its type with a more telling message: once is enough.
+PAGE_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "blocks": (ANY, False), "narration": (TEXT, False)}
 LINK_KEYS = {"url": (TEXT, True), "label": (TEXT, True)}
 
 
