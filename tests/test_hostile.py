@@ -141,7 +141,7 @@ def expected(case: Case) -> re.Pattern:
 def test_the_base_guide_is_valid(tmp_path):
     proc = cli("check", str(write_guide(tmp_path, BASE)), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "OK: 'Guide hostile': 1 parts, 1 chapters, 1 pages." in proc.stdout
+    assert "OK: 'Guide hostile': 1 part, 1 chapter, 1 page." in proc.stdout
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

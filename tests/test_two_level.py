@@ -94,3 +94,16 @@ def test_kiosk_data_has_one_menu_and_the_level_names(built):
                                                                      "chapter-ou"]
     assert all(c["parent"] == "main" for c in data["chapters"])
     assert data["levels"]["page"] == {"noun": "étape", "feminine": True}
+
+
+def test_check_counts_what_the_guide_has():
+    """A guide without parts is not told it has "0 parts", as if something were missing."""
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    res = CliRunner().invoke(cli, ["check", str(DATA / "two-level")])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == "OK: 'La vaccination contre la grippe': 3 chapters, 4 pages."
+    res = CliRunner().invoke(cli, ["check", str(DATA / "mini")])
+    assert res.output.strip() == "OK: \"Guide d'essai & <test>\": 1 part, 2 chapters, 3 pages."

@@ -110,7 +110,13 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
 
     g = load_guide(guide)
     pages = sum(len(c.pages) for c in g.chapters)
-    click.echo(f"OK: {g.title!r}: {len(g.parts)} parts, {len(g.chapters)} chapters, {pages} pages.")
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}" + ("s" if n != 1 else "")
+
+    # A two-level guide has no parts: saying "0 parts" would suggest something is missing.
+    sizes = ([count(len(g.parts), "part")] if g.parts else []) + [count(len(g.chapters), "chapter"),
+                                                                  count(pages, "page")]
+    click.echo(f"OK: {g.title!r}: {', '.join(sizes)}.")
     if speech:
         from audioguide.narration.audit import audit
 
