@@ -96,6 +96,8 @@ def test_the_readme_says_how_to_install_this_guide(first):
     assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme
     assert "echo '#include \"audioguide-mini.conf\"' | sudo tee -a /etc/asterisk/extensions.conf" in readme
     assert "audioguide phone output/mini --keys" in readme
+    assert "- While a page plays: 6 next page, 4 previous page," in readme and "next part" not in readme
+    assert "- At the end of a topic: 6 the next topic" in readme
     conf = (result.out_dir / "phone" / "extensions.conf").read_text()
     ctx = readme.split("starting at `[", 1)[1].split("]`", 1)[0]
     assert f"[{ctx}]" in conf and f"exten => 100,1,Goto({ctx},s,1)" in readme
