@@ -147,6 +147,11 @@ def test_segments_are_cut_between_sentences_and_stay_short():
         assert g[-1]["end"] - g[0]["start"] <= SEGMENT_MAX_S
         assert not g[-1]["cont"] or g is groups[-1]  # a sentence is never split across two segments
     assert segment_cues(cues[:2]) == [cues[:2]]
+    # No cut right after what leads into the next sentence: "Attention :" is said with what it announces.
+    plain = [dict(c, kind="sentence", cont=False) for c in cues[:10]]
+    assert [len(g) for g in segment_cues(plain)] == [6, 4]
+    plain[5]["kind"] = "callout"
+    assert [len(g) for g in segment_cues(plain)] == [7, 3]
     # One sentence longer than the limit stays whole.
     long = [{"start": 0, "end": 25, "text": "x", "cont": False}, {"start": 26, "end": 27, "text": "y"}]
     assert segment_cues(long) == [long[:1], long[1:]]

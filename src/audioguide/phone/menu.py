@@ -25,7 +25,8 @@ PREV_PAGE, AGAIN, NEXT_PAGE = "4", "5", "6"
 MORE = "9"  # on a split menu, 9 opens the next screen
 MENU_MAX = 5  # entries a menu may say at once; above this it is split
 SCREEN = 4  # entries per screen of a split menu: with "la suite", five choices said
-SEGMENT_MAX_S = 20.0  # what a help or an invalid key can make a caller hear again, at most (one sentence more)
+SEGMENT_MAX_S = 20.0  # what help or a wrong key can make a caller hear again (a longer sentence stays whole)
+INTRODUCERS = {"announce", "heading", "callout"}  # cue kinds that lead into what follows: no cut after them
 TIMEOUT = "t"  # in a key script: the caller lets the prompt or page play out without pressing
 MAX_TIMEOUTS = 2  # a menu is replayed this many times without an answer, then the call ends
 MENU_TIMEOUT_S = 6
@@ -142,12 +143,13 @@ def segment_id(chapter: Chapter, page: int, segment: int) -> str:
 
 
 def segment_cues(cues: list[dict]) -> list[list[dict]]:
-    """A page's cues ({start, end, cont…}) grouped into segments: a new one starts at a sentence when that
-    sentence would take the current one past SEGMENT_MAX_S. Never inside a sentence, so a replayed segment
-    starts where a listener can pick the thread up again."""
+    """A page's cues ({start, end, cont, kind…}) grouped into segments: a new one starts at a sentence when
+    that sentence would take the current one past SEGMENT_MAX_S. Never inside a sentence, nor after a heading,
+    a callout's label or the page's announcement, so a replayed segment starts where a listener can pick the
+    thread up again. A single sentence longer than the limit stays whole."""
     groups: list[list[dict]] = [[]]
     for i, cue in enumerate(cues):
-        if groups[-1] and not cues[i - 1].get("cont"):
+        if groups[-1] and not cues[i - 1].get("cont") and cues[i - 1].get("kind") not in INTRODUCERS:
             last = i
             while last + 1 < len(cues) and cues[last].get("cont"):
                 last += 1
