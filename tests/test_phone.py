@@ -152,6 +152,8 @@ def test_segments_are_cut_between_sentences_and_stay_short():
     assert [len(g) for g in segment_cues(plain)] == [6, 4]
     plain[5]["kind"] = "callout"
     assert [len(g) for g in segment_cues(plain)] == [7, 3]
+    plain[5]["kind"], plain[5]["text"] = "paragraph", "Dix-huit professions :"
+    assert [len(g) for g in segment_cues(plain)] == [7, 3]
     # One sentence longer than the limit stays whole.
     long = [{"start": 0, "end": 25, "text": "x", "cont": False}, {"start": 26, "end": 27, "text": "y"}]
     assert segment_cues(long) == [long[:1], long[1:]]

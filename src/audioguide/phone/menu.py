@@ -145,11 +145,13 @@ def segment_id(chapter: Chapter, page: int, segment: int) -> str:
 def segment_cues(cues: list[dict]) -> list[list[dict]]:
     """A page's cues ({start, end, cont, kind…}) grouped into segments: a new one starts at a sentence when
     that sentence would take the current one past SEGMENT_MAX_S. Never inside a sentence, nor after a heading,
-    a callout's label or the page's announcement, so a replayed segment starts where a listener can pick the
-    thread up again. A single sentence longer than the limit stays whole."""
+    a callout's label, the page's announcement or a sentence ending in ":" (a list follows), so a replayed
+    segment starts where a listener can pick the thread up again. A longer sentence stays whole."""
     groups: list[list[dict]] = [[]]
     for i, cue in enumerate(cues):
-        if groups[-1] and not cues[i - 1].get("cont") and cues[i - 1].get("kind") not in INTRODUCERS:
+        before = cues[i - 1]
+        if groups[-1] and not before.get("cont") and before.get("kind") not in INTRODUCERS \
+                and not before.get("text", "").rstrip().endswith(":"):
             last = i
             while last + 1 < len(cues) and cues[last].get("cont"):
                 last += 1
