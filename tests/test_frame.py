@@ -122,7 +122,7 @@ def test_level_names_are_declared_once_and_used_everywhere(tmp_path):
     assert pages[1].segments[0].text.startswith("Module deux : suite")
     assert pages[-1].segments[-1].text == "Fin de la fiche."
     menu = build_menu(guide)
-    assert menu.prompts["chapter-end"].text == "Fin de la fiche."
+    assert menu.prompts["chapter-end"].text.startswith("Fin de la fiche. Pour passer à la fiche suivante, tapez 6.")
     assert menu.prompts["first-page"].text == "Vous êtes au début de la fiche."
     keys = menu.prompts["page-keys"].text
     assert "Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le réécouter" in keys

@@ -1,5 +1,6 @@
 """Phone line: journeys through the menu model, the dialplan run by a small interpreter, the bundle's audio."""
 
+import functools
 import json
 import re
 import subprocess
@@ -11,13 +12,11 @@ from lxml import etree
 from audioguide.cli import cli
 from audioguide.guide import load_guide
 from audioguide.phone.asterisk import dialplan
+from audioguide.phone.voicexml import voicexml
 from audioguide.phone.audio import FORMATS
-from audioguide.phone.menu import PhoneMenu, build_menu
+from audioguide.phone.menu import SEGMENT_MAX_S, PhoneMenu, build_menu, segment_cues
 from audioguide.phone.simulator import Call, load_menu, parse_keys
-from conftest import DATA, ESANTE
-
-TC = "02-e-sante-et-telesante"  # first chapter of the télésanté part
-
+from conftest import DATA, ESANTE, needs_tools, settings_for
 
 def journey(source, keys: str) -> list[str]:
     """Run `audioguide phone SOURCE --keys KEYS --mute`; return the ids of what the caller heard."""
@@ -26,62 +25,141 @@ def journey(source, keys: str) -> list[str]:
     return re.findall(r"^▶ \[([^\]]+)\]", res.output, re.M)
 
 
-def pages(chapter_slug: str, n: int) -> list[str]:
-    return [f"{chapter_slug}-p{i:02d}" for i in range(1, n + 1)]
+@functools.lru_cache(maxsize=1)
+def esante_menu():
+    """The e-santé menu run as text (narrating the whole guide takes seconds: once per test run)."""
+    return load_menu(ESANTE)[0]
+
+
+def walk(keys: str, menu=None) -> list[str]:
+    """What a caller pressing `keys` hears, through the simulator (`journey` is the same through the CLI)."""
+    return Call(menu or esante_menu(), lambda p: None).run(iter(parse_keys(keys)))
+
+
+def segments(menu, chapter_id: str) -> list[list[str]]:
+    """A chapter's pages, each the ids of its segments, as the menu model plays them."""
+    return menu.nodes[f"chapter-{chapter_id}"].pages
+
+
+def flat(pages: list[list[str]]) -> list[str]:
+    return [s for page in pages for s in page]
 
 
 def test_main_part_chapter_next_back_home_repeat():
-    heard = journey(ESANTE, "2 1 6 * # 0")
-    assert heard == ["welcome", "menu-main", "menu-part-telesante", f"{TC}-p01", f"{TC}-p02",
+    menu, _ = load_menu(ESANTE)
+    p = segments(menu, "e-sante-et-telesante")
+    heard = journey(ESANTE, "t 2 1 6 * # 0")
+    assert heard == ["welcome", "menu-main", "menu-part-telesante", p[0][0], p[1][0],
                      "menu-part-telesante", "menu-main", "menu-main"]
 
 
-def test_pages_play_on_then_chapter_ends_back_in_its_menu():
-    guide = load_guide(ESANTE)
-    ch = guide.chapter("dmp")
-    n = len(ch.pages)
-    heard = journey(ESANTE, "3 2" + " t" * n)
-    assert heard == ["welcome", "menu-main", "menu-part-dossier-patient", *pages(ch.slug, n), "chapter-end",
+def test_a_key_during_the_welcome_acts_at_once_in_the_main_menu():
+    """Barge-in: a caller who knows the guide does not sit through the 23 s welcome and the main menu."""
+    assert walk("2") == ["welcome", "menu-part-telesante"]
+    assert walk("8") == ["welcome", "invalid", "menu-main"]
+    assert walk("0 *") == ["welcome", "menu-main", "menu-main"]
+    # Let it play out: the main menu follows.
+    assert walk("t") == ["welcome", "menu-main"]
+
+
+def test_pages_play_on_segment_by_segment_then_the_topic_ends():
+    menu = esante_menu()
+    heard_pages = flat(segments(menu, "dmp"))
+    heard = walk("t 3 2" + " t" * len(heard_pages) + " t")
+    assert heard == ["welcome", "menu-main", "menu-part-dossier-patient", *heard_pages, "chapter-end",
                      "menu-part-dossier-patient"]
+    assert len(heard_pages) > len(segments(menu, "dmp"))  # long pages are cut
 
 
 def test_previous_again_and_key_help_during_a_page():
-    slug = load_guide(ESANTE).chapter("teleconsultation").slug
-    heard = journey(ESANTE, "2 3 4 6 6 4 5 0")
-    p = pages(slug, 3)
+    menu = esante_menu()
+    p = segments(menu, "teleconsultation")
+    heard = walk("t 2 3 4 6 6 4 5 0")
     assert heard == ["welcome", "menu-main", "menu-part-telesante",
-                     p[0], "first-page", p[0], p[1], p[2], p[1], p[1], "page-keys", p[1]]
+                     p[0][0], "first-page", p[0][0], p[1][0], p[2][0], p[1][0], p[1][0], "page-keys", p[1][0]]
+
+
+def test_help_or_a_wrong_key_during_a_page_resumes_its_segment_not_the_page():
+    """Pages last up to 95 s: 0 (help) or a wrong key replays the segment it interrupted; 5 restarts the page."""
+    menu = esante_menu()
+    p = segments(menu, "teleconsultation")[2]
+    assert len(p) >= 3
+    heard = walk("t 2 3 6 6 t t 0 8 t 5")
+    assert heard[-9:] == [p[0], p[1], p[2], "page-keys", p[2], "invalid", p[2], p[3], p[0]]
+
+
+def test_the_end_of_a_topic_offers_the_next_one():
+    menu = esante_menu()
+    end = menu.prompts["chapter-end"].text
+    assert end.startswith("Fin du sujet.") and "Pour passer au sujet suivant, tapez 6." in end
+    tele = segments(menu, "telesoin")  # the last topic of its part: 6 goes on into the next part
+    heard = walk("t 2 9 4" + " 6" * len(tele) + " 6")
+    assert heard[-2:] == ["chapter-end", segments(menu, "mon-espace-sante")[0][0]]
+    assert menu.nodes["chapter-mon-espace-sante"].parent == "part-dossier-patient"
+    # 5 this topic again, 4 its last page, 0 the end again, a wrong key says so, silence: back to its menu.
+    keys = "t 2 9 4" + " 6" * len(tele)
+    assert walk(keys + " 5")[-2:] == ["chapter-end", tele[0][0]]
+    assert walk(keys + " 4")[-2:] == ["chapter-end", tele[-1][0]]
+    assert walk(keys + " 0 8 t")[-5:] == ["chapter-end", "chapter-end", "invalid", "chapter-end",
+                                                      "menu-part-telesante-2"]
+    # The guide's last topic: no next one, so 6 is not offered and is a wrong key there.
+    last = segments(menu, "donnees-de-sante")
+    assert menu.nodes["chapter-donnees-de-sante"].next is None
+    heard = walk("t 5 2" + " 6" * len(last) + " 6")
+    assert heard[-3:] == ["guide-end", "invalid", "guide-end"] and "tapez 6" not in menu.prompts["guide-end"].text
 
 
 def test_time_outs_replay_twice_then_goodbye():
-    assert journey(ESANTE, "t t t") == ["welcome", "menu-main", "menu-main", "menu-main", "goodbye"]
+    assert walk("t t t t") == ["welcome", "menu-main", "menu-main", "menu-main", "goodbye"]
     # A key press in between starts the count again.
-    assert journey(ESANTE, "t t 0 t t t") == ["welcome"] + ["menu-main"] * 6 + ["goodbye"]
+    assert walk("t t t 0 t t t") == ["welcome"] + ["menu-main"] * 6 + ["goodbye"]
 
 
 def test_invalid_key_is_said_and_the_menu_replayed():
-    assert journey(ESANTE, "8") == ["welcome", "menu-main", "invalid", "menu-main"]
+    assert walk("t 8") == ["welcome", "menu-main", "invalid", "menu-main"]
 
 
 def test_intro_is_a_chapter_straight_from_the_main_menu():
     guide = load_guide(ESANTE)
-    assert journey(ESANTE, "1 *") == ["welcome", "menu-main", f"{guide.intro.slug}-p01", "menu-main"]
+    assert walk("t 1 *") == ["welcome", "menu-main", f"{guide.intro.slug}-p01", "menu-main"]
 
 
-def test_prompts_say_the_keys_and_every_page_has_its_own_prompt():
-    menu, _ = load_menu(ESANTE)
+def test_prompts_say_the_keys_and_every_page_has_its_own_prompts():
+    menu = esante_menu()
     main = menu.prompts["menu-main"].text
-    assert "Pour la télésanté, tapez 2." in main and "tapez 0" in main
+    assert "Pour la télésanté, tapez 2." in main and "Tapez 0" in main
     assert all(k in menu.prompts["welcome"].text.lower() for k in ("tapez 0", "étoile", "dièse", "tapez 6", "4", "5"))
     guide = load_guide(ESANTE)
-    assert sum(1 for p in menu.prompts.values() if p.kind == "page") == sum(len(c.pages) for c in guide.chapters)
+    chapters = [n for n in menu.nodes.values() if n.kind == "chapter"]
+    assert [len(n.pages) for n in chapters] == [len(c.pages) for c in guide.chapters]
+    assert sum(1 for p in menu.prompts.values() if p.kind == "page") == sum(len(flat(n.pages)) for n in chapters)
     # Page text is the narration itself, without the chapter's end cue (the phone says its own).
-    dmp1 = menu.prompts[f"{guide.chapter('dmp').slug}-p01"].text
-    dmp_last = menu.prompts[f"{guide.chapter('dmp').slug}-p{len(guide.chapter('dmp').pages):02d}"].text
-    assert dmp1.startswith("Sujet deux : ") and "Fin du sujet" not in dmp_last
+    dmp = segments(menu, "dmp")
+    assert menu.prompts[dmp[0][0]].text.startswith("Sujet deux : ")
+    assert all("Fin du sujet" not in menu.prompts[s].text for s in dmp[-1])
 
 
-def test_long_menus_are_split_with_9_for_more(tmp_path):
+def test_segments_are_cut_between_sentences_and_stay_short():
+    cues = [{"start": 3.0 * i, "end": 3.0 * i + 2.5, "text": f"s{i}", "cont": i % 3 == 0} for i in range(30)]
+    groups = segment_cues(cues)
+    assert [c for g in groups for c in g] == cues and len(groups) > 1
+    for g in groups:
+        assert g[-1]["end"] - g[0]["start"] <= SEGMENT_MAX_S
+        assert not g[-1]["cont"] or g is groups[-1]  # a sentence is never split across two segments
+    assert segment_cues(cues[:2]) == [cues[:2]]
+    # No cut right after what leads into the next sentence: "Attention :" is said with what it announces.
+    plain = [dict(c, kind="sentence", cont=False) for c in cues[:10]]
+    assert [len(g) for g in segment_cues(plain)] == [6, 4]
+    plain[5]["kind"] = "callout"
+    assert [len(g) for g in segment_cues(plain)] == [7, 3]
+    plain[5]["kind"], plain[5]["text"] = "paragraph", "Dix-huit professions :"
+    assert [len(g) for g in segment_cues(plain)] == [7, 3]
+    # One sentence longer than the limit stays whole.
+    long = [{"start": 0, "end": 25, "text": "x", "cont": False}, {"start": 26, "end": 27, "text": "y"}]
+    assert segment_cues(long) == [long[:1], long[1:]]
+
+
+def eleven_chapters(tmp_path):
     chapters = "".join(f"""
       - id: c{i}
         title: Sujet {i}
@@ -96,13 +174,64 @@ description: Beaucoup de sujets.
 date: 2024-01-01
 chapters:{chapters.replace(chr(10) + "  ", chr(10))}
 """)
-    menu = build_menu(load_guide(tmp_path))
+    return load_guide(tmp_path)
+
+
+def test_long_menus_are_split_into_screens_of_four_with_9_for_more(tmp_path):
+    menu = build_menu(eleven_chapters(tmp_path))
     first = menu.nodes["main"]
-    assert [i.key for i in first.items] == list("123456789") and first.items[-1].target == "main-2"
-    assert "Pour la suite du menu, tapez 9." in menu.prompts["menu-main"].text
-    assert [i.target for i in menu.nodes["main-2"].items] == ["chapter-c9", "chapter-c10", "chapter-c11"]
-    heard = Call(menu, lambda p: None).run(iter(parse_keys("9 3 *")))
-    assert heard == ["welcome", "menu-main", "menu-main-2", "11-c11-p01", "menu-main"]
+    assert [i.key for i in first.items] == list("12349") and first.items[-1].target == "main-2"
+    assert "Pour la suite, tapez 9." in menu.prompts["menu-main"].text
+    assert [i.target for i in menu.nodes["main-3"].items] == ["chapter-c9", "chapter-c10", "chapter-c11"]
+    assert menu.prompts["menu-main-2"].text.startswith("Menu principal, suite. Pour le sujet Sujet 5, tapez 1.")
+    heard = Call(menu, lambda p: None).run(iter(parse_keys("t 9 9 3 *")))
+    assert heard == ["welcome", "menu-main", "menu-main-2", "menu-main-3", "11-c11-p01", "menu-main-3"]
+
+
+def said_choices(text: str) -> list[str]:
+    return re.findall(r"tapez ([1-9])\b", text)
+
+
+def test_every_menu_says_at_most_five_choices(tmp_path):
+    for menu in (esante_menu(), build_menu(eleven_chapters(tmp_path))):
+        for node in menu.nodes.values():
+            if node.kind == "menu":
+                said = said_choices(menu.prompts[node.prompt].text)
+                assert said == [i.key for i in node.items] and len(said) <= 5, (node.id, said)
+    tele = esante_menu()
+    assert [len(tele.nodes[n].items) for n in ("part-telesante", "part-telesante-2")] == [5, 4]
+
+
+MENU_MAX_S = 24.0  # measured with espeak-ng: 22.8 s at most (5 choices); the 8-topic Télésanté menu took 30.6 s
+
+
+@needs_tools
+def test_menus_are_short_when_spoken(tmp_path):
+    """Every menu prompt of the e-santé guide, said by espeak-ng as a build says it, measured from the audio."""
+    from audioguide.build import Builder
+
+    guide = load_guide(ESANTE)
+    builder = Builder(guide, settings_for(tmp_path))
+    menu = build_menu(guide)
+    durations = {}
+    for node in menu.nodes.values():
+        if node.kind == "menu":
+            wav = tmp_path / f"{node.prompt}.wav"
+            builder.render_clips(builder.prompt_clips(menu.prompts[node.prompt].text), wav)
+            durations[node.id] = _stream(wav)[3]
+    assert len(durations) == 6 and all(d > 5 for d in durations.values()), durations
+    assert max(durations.values()) <= MENU_MAX_S, durations
+
+
+def test_a_title_is_said_with_a_determiner_in_a_menu(tmp_path):
+    """No "Pour introduction" or "Pour droits": a title without a determiner goes after its level's name."""
+    main = build_menu(load_guide(DATA / "mini")).prompts["menu-main"].text
+    assert "Pour l'introduction, tapez 1. Pour le DMP, tapez 2." in main
+    guide = eleven_chapters(tmp_path)
+    guide.chapters[0].title = "Droits"
+    guide.chapters[1].title = "Les aides"
+    main = build_menu(guide).prompts["menu-main"].text
+    assert "Pour le sujet Droits, tapez 1. Pour les aides, tapez 2." in main
 
 
 def test_bad_keys_are_refused_with_a_fix():
@@ -135,12 +264,13 @@ def parse_dialplan(text: str) -> dict[str, dict[str, list[tuple[str | None, str]
 
 
 def run_dialplan(contexts, start: str, keys: list[str], sound_prefix: str) -> list[str]:
-    """Interpret Answer/Set/Playback/Background/WaitExten/Goto/GotoIf/Hangup the way Asterisk does,
-    with one key (or 't') consumed per Background+WaitExten or per page Background."""
+    """Interpret Answer/Wait/Set/Playback/Background/WaitExten/Goto/GotoIf/Hangup the way Asterisk does, with
+    one key (or 't') consumed per Background: a key jumps to its extension in the context (or `i`) at once;
+    't' lets it play out, and a WaitExten right after it then times out to `t`."""
     heard, var = [], {}
     keys = iter(keys)
     ctx, ext, pri = start, "s", 0
-    pending = None
+    timed_out = False
 
     def expand(s: str) -> str:
         s = re.sub(r"\$\{(\w+)\}", lambda m: var.get(m.group(1), ""), s)
@@ -149,10 +279,9 @@ def run_dialplan(contexts, start: str, keys: list[str], sound_prefix: str) -> li
     def goto(target: str):
         parts = target.split(",")
         if len(parts) == 3:
-            return parts[0], parts[1], 0
+            return parts[0], parts[1], parts[2] if parts[2] != "1" else 0
         if len(parts) == 2:
-            label_or_pri = parts[1]
-            return ctx, parts[0], label_or_pri
+            return ctx, parts[0], parts[1]
         return ctx, ext, parts[0]
 
     for _ in range(10_000):
@@ -164,25 +293,31 @@ def run_dialplan(contexts, start: str, keys: list[str], sound_prefix: str) -> li
         app, _, args = steps[pri][1].partition("(")
         args = expand(args[:-1])
         pri += 1
-        if app in ("Answer",):
-            continue
-        if app == "Set":
+        if app == "Answer":
+            assert not heard, "Answer() after a sound"
+        elif app == "Wait":
+            var["__waited"] = args
+        elif app == "Set":
             name, _, value = args.partition("=")
             var[name] = value
         elif app in ("Playback", "Background"):
+            assert "__waited" in var, "a sound before Wait(): its start is lost on SIP"
             assert args.startswith(sound_prefix + "/"), args
             heard.append(args[len(sound_prefix) + 1:])
+            timed_out = False
             if app == "Background":
                 key = next(keys, None)
                 if key is None:
                     return heard
                 if key == "t":
-                    pending = "t"
+                    timed_out = True
                 else:
                     ctx, ext, pri = ctx, key if key in contexts[ctx] else "i", 0
         elif app == "WaitExten":
-            if pending:
-                ctx, ext, pri, pending = ctx, "t", 0, None
+            if timed_out:
+                ctx, ext, pri, timed_out = ctx, "t", 0, False
+            else:
+                raise AssertionError("WaitExten with no Background before it")
         elif app == "Goto":
             ctx, ext, pri = goto(args)
         elif app == "GotoIf":
@@ -196,22 +331,85 @@ def run_dialplan(contexts, start: str, keys: list[str], sound_prefix: str) -> li
     raise AssertionError("dialplan loops")
 
 
-@pytest.mark.parametrize("keys", ["2 1 6 * # 0", "3 2 t t t t t t t", "2 1 4 6 6 4 5 0 * t t t", "8 1 t t 6",
-                                  "5 2 # 4 1 6 6 6 *", "t t t", "1 9 #"])
+JOURNEYS = ["t 2 1 6 * # 0", "t 3 2" + " t" * 30, "t 2 3 4 6 6 4 5 0 * t t t", "t 8 1 t t 6", "t 5 2 # 4 1 6 6 6 *",
+            "t t t t", "t 1 9 #", "2 9 4 6 6 6 6 6 5 t 0 8 t", "8 3", "0 2", "t 2 3 6 6 t t 0 8 t 5 t 4 6 4",
+            "t 5 2 6 6 6 6 6 0 4 t t 6 8 *", "t 2 9 4 6 6 6 6 6 4 6 6"]
+
+
+@pytest.mark.parametrize("keys", JOURNEYS)
 def test_dialplan_runs_the_same_journeys_as_the_simulator(keys):
-    menu, _ = load_menu(ESANTE)
+    menu = esante_menu()
     k = parse_keys(keys)
     expected = Call(menu, lambda p: None).run(iter(k))
     contexts = parse_dialplan(dialplan(menu))
     assert run_dialplan(contexts, "audioguide-e-sante", k, "audioguide/e-sante") == expected
 
 
+def test_dialplan_answers_waits_then_lets_the_welcome_be_interrupted():
+    menu = esante_menu()
+    top = parse_dialplan(dialplan(menu))["audioguide-e-sante"]
+    apps = [step.split("(")[0] for _, step in top["s"]]
+    assert apps[:2] == ["Answer", "Wait"] and "Playback" not in apps
+    assert top["s"][apps.index("Background")][1] == "Background(audioguide/e-sante/welcome)"
+    assert top["2"] == [(None, "Goto(audioguide-e-sante-main,2,1)")] and "i" in top
+
+
 def test_dialplan_gotos_all_land():
-    menu, _ = load_menu(ESANTE)
+    menu = esante_menu()
     text = dialplan(menu)
     contexts = parse_dialplan(text)
-    for target in re.findall(r"Goto(?:If)?\((?:[^?]*\?)?([\w-]+),s,1\)", text):
-        assert target in contexts and "s" in contexts[target], target
+    targets = re.findall(r"Goto(?:If)?\((?:[^?]*\?)?([\w-]+),([\w#*]+),1\)", text)
+    assert any(c.endswith("_end") for c, _ in targets)
+    for target, ext in targets:
+        assert target in contexts and ext in contexts[target], (target, ext)
+
+
+# --- VoiceXML ------------------------------------------------------------------------------------------
+
+VX = {"v": "http://www.w3.org/2001/vxml"}
+
+
+def test_voicexml_grammars_are_in_the_voicexml_namespace():
+    """VoiceXML 2.1's schema takes the SRGS grammar elements into its own namespace
+    (https://www.w3.org/TR/voicexml21/vxml-grammar-restriction.xsd includes grammar-core.xsd there), so an inline
+    <grammar xmlns="http://www.w3.org/2001/06/grammar"> is schema-invalid. Every element must be a VoiceXML one."""
+    doc = etree.fromstring(voicexml(esante_menu()))
+    assert {el.tag.split("}")[0][1:] for el in doc.iter()} == {VX["v"]}
+    assert "http://www.w3.org/2001/06/grammar" not in etree.tostring(doc).decode()
+    grammars = doc.xpath("//v:field/v:grammar", namespaces=VX)
+    assert grammars and all(g.xpath("v:rule/v:one-of/v:item", namespaces=VX) for g in grammars)
+
+
+def test_voicexml_hash_is_a_choice_not_the_end_of_input():
+    """termchar defaults to '#' (VoiceXML 2.0 §6.3.3): with '#' offered as "main menu", it must be unset."""
+    doc = etree.fromstring(voicexml(esante_menu()))
+    offered = doc.xpath("//v:choice/@dtmf", namespaces=VX) + doc.xpath("//v:item/text()", namespaces=VX)
+    assert "#" in offered
+    termchar = doc.xpath("/v:vxml/v:property[@name='termchar']/@value", namespaces=VX)
+    assert termchar == [""]
+    assert not doc.xpath("//v:property[@name='termchar' and @value!='']", namespaces=VX)
+
+
+def test_voicexml_help_resumes_the_segment_and_the_end_offers_the_next_topic():
+    menu = esante_menu()
+    doc = etree.fromstring(voicexml(menu))
+    forms = {f.get("id"): f for f in doc.xpath("//v:form", namespaces=VX)}
+    node = menu.nodes["chapter-teleconsultation"]
+    for i, page in enumerate(node.pages):
+        for k, sid in enumerate(page):
+            here = forms[f"chapter-teleconsultation_p{i}_s{k}" if k else
+                         ("chapter-teleconsultation" if not i else f"chapter-teleconsultation_p{i}")]
+            assert here.xpath("v:field/v:prompt/v:audio/@src", namespaces=VX) == [f"sounds/{sid}.wav"]
+            # help (0) and a wrong key come back to this very form, so the page goes on from this segment
+            assert here.xpath("v:field/v:nomatch/v:goto/@next", namespaces=VX) == [f"#{here.get('id')}"]
+            ifs = here.xpath("v:field/v:filled/v:if", namespaces=VX)[0]
+            after_help = ifs.xpath("v:elseif[@cond=\"key == '0'\"]/following-sibling::v:goto[1]/@next", namespaces=VX)
+            assert after_help == [f"#{here.get('id')}"]
+    end = forms["chapter-teleconsultation_end"]
+    assert end.xpath("v:field/v:prompt/v:audio/@src", namespaces=VX) == ["sounds/chapter-end.wav"]
+    assert end.xpath("v:field/v:filled/v:if/@cond", namespaces=VX) == ["key == '6'"]
+    assert end.xpath("v:field/v:filled/v:if/v:goto[1]/@next", namespaces=VX) == ["#chapter-teleexpertise"]
+    assert end.xpath("v:field/v:noinput/v:goto/@next", namespaces=VX) == ["#part-telesante"]
 
 
 # --- the built bundle (real espeak-ng + ffmpeg) ------------------------------------------------------
@@ -297,14 +495,14 @@ def test_dialplan_and_voicexml_reference_only_files_in_the_bundle(mini_build):
 
 
 def test_simulator_reads_the_built_bundle(mini_build):
-    from_output = journey(mini_build.out_dir, "2 t t")
-    assert from_output == journey(DATA / "mini", "2 t t")
-    # One part: the main menu lists its chapters.
-    assert from_output == ["welcome", "menu-main", "02-dmp-p01", "02-dmp-p02", "chapter-end", "menu-main"]
+    from_output = journey(mini_build.out_dir, "t 2 t t t")
+    assert from_output == journey(DATA / "mini", "t 2 t t t")
+    # One part: the main menu lists its chapters. The last one ends the guide.
+    assert from_output == ["welcome", "menu-main", "02-dmp-p01", "02-dmp-p02", "guide-end", "menu-main"]
 
 
 def test_keys_typed_live_enter_waits_and_q_hangs_up():
-    res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n2\n\nq\n")
+    res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n\n2\n\nq\n")
     assert res.exit_code == 0, res.output
     heard = re.findall(r"▶ \[([^\]]+)\]", res.output)
     assert heard == ["welcome", "menu-main", "menu-part-telesante", "menu-part-telesante"]
@@ -324,11 +522,11 @@ def test_a_hostile_title_cannot_reach_the_dialplan(tmp_path):
 def test_the_end_cue_is_not_on_phone_pages(mini_build):
     """The chapter MP3 ends with "Fin du sujet."; the phone says its own end of chapter and goes back to the menu,
     so the phone's last page has neither that text nor its audio."""
-    from audioguide.publishers.phone import page_spans, page_texts
+    from audioguide.publishers.phone import page_cues, page_spans
 
     m = mini_build.manifest
     sounds = mini_build.out_dir / "phone" / "sounds"
-    texts = page_texts(m)
+    texts = {k: "\n".join(c["text"] for c in v) for k, v in page_cues(m).items()}
     for n, ch in enumerate(m["chapters"], 1):
         last = ch["pages"][-1]
         k = next(i for i, c in enumerate(last["cues"]) if c["kind"] == "cue")  # the end cue: one clip a sentence

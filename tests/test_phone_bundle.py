@@ -3,13 +3,14 @@ ffmpeg still cuts, levels and encodes every telephony file."""
 
 import json
 import shutil
+import wave
 
 import pytest
 
 from audioguide.build import build
 from audioguide.phone.audio import FORMATS
-from audioguide.phone.menu import MAX_TIMEOUTS
-from audioguide.publishers.phone import STATE
+from audioguide.phone.menu import MAX_TIMEOUTS, SEGMENT_MAX_S, PhoneMenu
+from audioguide.publishers.phone import STATE, page_spans
 from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools]
@@ -95,6 +96,8 @@ def test_the_readme_says_how_to_install_this_guide(first):
     assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme
     assert "echo '#include \"audioguide-mini.conf\"' | sudo tee -a /etc/asterisk/extensions.conf" in readme
     assert "audioguide phone output/mini --keys" in readme
+    assert "- While a page plays: 6 next page, 4 previous page," in readme and "next part" not in readme
+    assert "- At the end of a topic: 6 the next topic" in readme
     conf = (result.out_dir / "phone" / "extensions.conf").read_text()
     ctx = readme.split("starting at `[", 1)[1].split("]`", 1)[0]
     assert f"[{ctx}]" in conf and f"exten => 100,1,Goto({ctx},s,1)" in readme
@@ -109,3 +112,33 @@ def test_a_changed_menu_label_re_exports_the_prompts_that_say_it(copy):
     again = build(guide, s)
     # One part: the main menu lists the chapters and says their names; the chapter's pages say it too.
     assert again.phone_encoded >= 2 and main.read_bytes() != before
+
+
+def test_a_long_page_is_cut_into_segments_that_play_as_the_page(tmp_path):
+    """A page of about a minute is cut between sentences into segments of at most about SEGMENT_MAX_S, so help
+    or a wrong key replays at most that much; played in a row, the segments are the page's audio."""
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    sentences = " ".join(f"Voici la phrase numéro {i} de cette longue page, dite sans se presser." for i in range(18))
+    with (guide / "guide.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"          - id: longue\n            title: Une longue page\n            blocks:\n"
+                f"              - p: {sentences}\n")
+    result = build(guide, settings_for(tmp_path, engine="silence"))
+    phone = result.out_dir / "phone"
+    menu = PhoneMenu.from_json((phone / "menu.json").read_text())
+    page = menu.nodes["chapter-dmp"].pages[2]
+    assert page[:2] == ["02-dmp-p03", "02-dmp-p03-2"] and len(page) >= 3
+    seconds = []
+    for sid in page:
+        for ext in FORMATS:
+            assert (phone / "sounds" / f"{sid}.{ext}").stat().st_size > 1000, (sid, ext)
+        with wave.open(str(phone / "sounds" / f"{sid}.wav")) as w:
+            seconds.append(w.getnframes() / w.getframerate())
+    assert max(seconds) <= SEGMENT_MAX_S + 1.5, seconds
+    start, end = page_spans(next(c for c in result.manifest["chapters"] if c["id"] == "dmp"))[2]
+    assert sum(seconds) == pytest.approx(end - start, abs=0.01 * len(page))
+    conf = (phone / "extensions.conf").read_text()
+    assert all(f"Background(audioguide/mini/{sid})" in conf for sid in page)
+    # Each segment's text is its sentences, in order, and together they are the page.
+    said = [menu.prompts[sid].text for sid in page]
+    assert all(t.rstrip().endswith(".") for t in said) and "dite sans se presser" in said[-1]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, MENU_TIMEOUT_S, NEXT_PAGE, PREV_PAGE, REPEAT,
-                                   PhoneMenu)
+                                   Node, PhoneMenu)
+
+ANSWER_WAIT_S = 1  # SIP media often starts a moment after the answer: a prompt played at once loses its start
 
 
 def sound_dir(menu: PhoneMenu) -> str:
@@ -15,9 +17,15 @@ def context(menu: PhoneMenu, node_id: str | None = None) -> str:
     return f"audioguide-{menu.guide_id}" + (f"-{node_id}" if node_id else "")
 
 
+def end_context(menu: PhoneMenu, node: Node) -> str:
+    # "_" cannot occur in an id, so this never meets another node's context.
+    return f"{context(menu, node.id)}_end"
+
+
 def dialplan(menu: PhoneMenu) -> str:
     snd = sound_dir(menu)
     top = context(menu)
+    home = context(menu, menu.root)
     # The title is the only guide text in the dialplan: on one line, it cannot become a dialplan statement.
     title = " ".join(menu.title.split())
     out = [
@@ -26,57 +34,87 @@ def dialplan(menu: PhoneMenu) -> str:
         "",
         f"[{top}]",
         "exten => s,1,Answer()",
+        f" same => n,Wait({ANSWER_WAIT_S})",
         " same => n,Set(CHANNEL(language)=fr)",
         " same => n,Set(TIMEOUT(digit)=3)",
-        f" same => n,Playback({snd}/welcome)",
-        f" same => n,Goto({context(menu, menu.root)},s,1)",
-        "",
-        f"[{top}-goodbye]",
-        f"exten => s,1,Playback({snd}/goodbye)",
-        " same => n,Hangup()",
+        # Background, not Playback: a caller who knows the menu presses a key during the welcome, and the key
+        # acts at once as it would in the main menu.
+        f" same => n,Background({snd}/welcome)",
+        f" same => n,Goto({home},s,1)",
     ]
-    home = context(menu, menu.root)
+    root = menu.nodes[menu.root]
+    out += [f"exten => {k},1,Goto({home},{k},1)" for k in [it.key for it in root.items] + [REPEAT, BACK, HOME]]
+    out += [f"exten => i,1,Goto({home},i,1)",
+            "",
+            f"[{top}-goodbye]",
+            f"exten => s,1,Playback({snd}/goodbye)",
+            " same => n,Hangup()"]
     for node in menu.nodes.values():
-        ctx = context(menu, node.id)
-        back = context(menu, node.parent) if node.parent else ctx
-        out += ["", f"[{ctx}]"]
-        if node.kind == "menu":
-            # TRIES counts time-outs in a row; any key press comes back through s,1 and starts again.
-            out += ["exten => s,1,Set(TRIES=0)",
-                    f" same => n(menu),Background({snd}/{node.prompt})",
-                    f" same => n,WaitExten({MENU_TIMEOUT_S})"]
-            out += [f"exten => {it.key},1,Goto({context(menu, it.target)},s,1)" for it in node.items]
-            out += [f"exten => {REPEAT},1,Goto(s,1)",
-                    f"exten => {BACK},1,Goto({back},s,1)",
-                    f"exten => {HOME},1,Goto({home},s,1)",
-                    f"exten => i,1,Playback({snd}/invalid)",
-                    " same => n,Goto(s,1)",
-                    "exten => t,1,Set(TRIES=$[${TRIES} + 1])",
-                    f" same => n,GotoIf($[${{TRIES}} > {MAX_TIMEOUTS}]?{top}-goodbye,s,1)",
-                    " same => n,Goto(s,menu)"]
-        else:
-            # Each page is an extension p1, p2…; a key pressed while it plays jumps at once, silence moves on.
-            n = len(node.pages)
-            out.append("exten => s,1,Goto(p1,1)")
-            for i, pid in enumerate(node.pages, 1):
-                nxt = f"p{i + 1}" if i < n else "end"
-                prev = f"p{i - 1}" if i > 1 else "first"
-                out += [f"exten => p{i},1,Set(CUR=p{i})",
-                        f" same => n,Set(NEXT={nxt})",
-                        f" same => n,Set(PREV={prev})",
-                        f" same => n,Background({snd}/{pid})",
-                        f" same => n,Goto({nxt},1)"]
-            out += [f"exten => first,1,Playback({snd}/first-page)",
-                    " same => n,Goto(p1,1)",
-                    f"exten => end,1,Playback({snd}/chapter-end)",
-                    f" same => n,Goto({back},s,1)",
-                    f"exten => {NEXT_PAGE},1,Goto(${{NEXT}},1)",
-                    f"exten => {PREV_PAGE},1,Goto(${{PREV}},1)",
-                    f"exten => {AGAIN},1,Goto(${{CUR}},1)",
-                    f"exten => {REPEAT},1,Playback({snd}/page-keys)",
-                    " same => n,Goto(${CUR},1)",
-                    f"exten => {BACK},1,Goto({back},s,1)",
-                    f"exten => {HOME},1,Goto({home},s,1)",
-                    f"exten => i,1,Playback({snd}/invalid)",
-                    " same => n,Goto(${CUR},1)"]
+        out.append("")
+        out += _menu_context(menu, node) if node.kind == "menu" else _chapter_context(menu, node)
     return "\n".join(out) + "\n"
+
+
+def _menu_context(menu: PhoneMenu, node: Node) -> list[str]:
+    snd, ctx = sound_dir(menu), context(menu, node.id)
+    back = context(menu, node.parent) if node.parent else ctx
+    # TRIES counts time-outs in a row; any key press comes back through s,1 and starts again.
+    out = [f"[{ctx}]",
+           "exten => s,1,Set(TRIES=0)",
+           f" same => n(menu),Background({snd}/{node.prompt})",
+           f" same => n,WaitExten({MENU_TIMEOUT_S})"]
+    out += [f"exten => {it.key},1,Goto({context(menu, it.target)},s,1)" for it in node.items]
+    return out + [f"exten => {REPEAT},1,Goto(s,1)",
+                  f"exten => {BACK},1,Goto({back},s,1)",
+                  f"exten => {HOME},1,Goto({context(menu, menu.root)},s,1)",
+                  f"exten => i,1,Playback({snd}/invalid)",
+                  " same => n,Goto(s,1)",
+                  "exten => t,1,Set(TRIES=$[${TRIES} + 1])",
+                  f" same => n,GotoIf($[${{TRIES}} > {MAX_TIMEOUTS}]?{context(menu)}-goodbye,s,1)",
+                  " same => n,Goto(s,menu)"]
+
+
+def _chapter_context(menu: PhoneMenu, node: Node) -> list[str]:
+    """Each page is an extension p1, p2…, each of its segments a labelled Background seg1, seg2…; a key pressed
+    while one plays jumps at once, silence moves on. CUR and SEG remember where the caller is, so help (0) or
+    a wrong key replays the segment it interrupted instead of the whole page."""
+    snd, ctx = sound_dir(menu), context(menu, node.id)
+    back = context(menu, node.parent) if node.parent else ctx
+    home = context(menu, menu.root)
+    out = [f"[{ctx}]", "exten => s,1,Goto(p1,1)"]
+    n = len(node.pages)
+    for i, segments in enumerate(node.pages, 1):
+        nxt = f"p{i + 1}" if i < n else "end"
+        out += [f"exten => p{i},1,Set(CUR=p{i})",
+                f" same => n,Set(NEXT={nxt})",
+                f" same => n,Set(PREV={f'p{i - 1}' if i > 1 else 'first'})"]
+        for k, sid in enumerate(segments, 1):
+            out += [f" same => n(seg{k}),Set(SEG=seg{k})",
+                    f" same => n,Background({snd}/{sid})"]
+        out.append(f" same => n,Goto({nxt},1)")
+    out += [f"exten => first,1,Playback({snd}/first-page)",
+            " same => n,Goto(p1,1)",
+            f"exten => end,1,Goto({end_context(menu, node)},s,1)",
+            f"exten => {NEXT_PAGE},1,Goto(${{NEXT}},1)",
+            f"exten => {PREV_PAGE},1,Goto(${{PREV}},1)",
+            f"exten => {AGAIN},1,Goto(${{CUR}},1)",
+            f"exten => {REPEAT},1,Playback({snd}/page-keys)",
+            " same => n,Goto(${CUR},${SEG})",
+            f"exten => {BACK},1,Goto({back},s,1)",
+            f"exten => {HOME},1,Goto({home},s,1)",
+            f"exten => i,1,Playback({snd}/invalid)",
+            " same => n,Goto(${CUR},${SEG})"]
+    # The end of the topic: 6 the next one, 5 this one again, 4 its last page; silence returns to the menu.
+    out += ["", f"[{end_context(menu, node)}]",
+            f"exten => s,1,Background({snd}/{node.end_prompt})",
+            f" same => n,WaitExten({MENU_TIMEOUT_S})"]
+    if node.next:
+        out.append(f"exten => {NEXT_PAGE},1,Goto({context(menu, node.next)},s,1)")
+    return out + [f"exten => {AGAIN},1,Goto({ctx},p1,1)",
+                  f"exten => {PREV_PAGE},1,Goto({ctx},p{n},1)",
+                  f"exten => {REPEAT},1,Goto(s,1)",
+                  f"exten => {BACK},1,Goto({back},s,1)",
+                  f"exten => {HOME},1,Goto({home},s,1)",
+                  f"exten => i,1,Playback({snd}/invalid)",
+                  " same => n,Goto(s,1)",
+                  f"exten => t,1,Goto({back},s,1)"]

@@ -1,4 +1,8 @@
-"""Runs the phone menu model the way the dialplan does, one key at a time. Used by `audioguide phone` and tests."""
+"""Runs the phone menu model the way the dialplan does, one key at a time. Used by `audioguide phone` and tests.
+
+A key script holds one key per wait: the welcome, each menu (its prompt and the pause after it), each page
+segment and the end of a topic. `t` lets that wait run out: the welcome or a segment plays to its end, a menu
+times out. A key pressed during the welcome acts at once in the main menu, as on the line (barge-in)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, P
                                    build_menu)
 
 KEYS = set("0123456789*#") | {TIMEOUT}
+# Without audio (a guide run as text), a segment's length is estimated: espeak-ng at its usual rate says about
+# 15 characters a second (see narration/script.py).
+CHARS_PER_S = 15.0
 
 
 def parse_keys(text: str) -> list[str]:
@@ -25,7 +32,7 @@ def parse_keys(text: str) -> list[str]:
 
 
 class Call:
-    """One simulated call. `play(prompt_id)` is called for every prompt and page heard, in order;
+    """One simulated call. `play(prompt_id)` is called for every prompt and page segment heard, in order;
     `keys()` yields the caller's keys (TIMEOUT for none); the call ends when keys run out or on goodbye."""
 
     def __init__(self, menu: PhoneMenu, play: Callable[[str], None]):
@@ -40,12 +47,20 @@ class Call:
     def run(self, keys: Iterator[str]) -> list[str]:
         keys = iter(keys)
         self._say("welcome")
-        node, page, timeouts = self.menu.root, 0, 0
+        key = next(keys, None)
+        if key is None:
+            return self.heard
+        # The state: a node, and in a chapter the page and segment playing (page None: the end of the topic).
+        node, page, seg, timeouts = self.menu.root, 0, 0, 0
+        pending = None if key == TIMEOUT else key  # pressed during the welcome: the main menu's key
         while True:
             n = self.menu.nodes[node]
             if n.kind == "menu":
-                self._say(n.prompt)
-                key = next(keys, None)
+                if pending is None:
+                    self._say(n.prompt)
+                    key = next(keys, None)
+                else:
+                    key, pending = pending, None
                 if key is None:
                     return self.heard
                 if key == TIMEOUT:
@@ -57,7 +72,7 @@ class Call:
                 timeouts = 0
                 item = next((i for i in n.items if i.key == key), None)
                 if item:
-                    node, page = item.target, 0
+                    node, page, seg = item.target, 0, 0
                 elif key == BACK:
                     node = n.parent or node
                 elif key == HOME:
@@ -65,31 +80,56 @@ class Call:
                 elif key != REPEAT:
                     self._say("invalid")
                 continue
-            # A chapter: pages play one after the other; a key during a page acts at once.
-            self._say(n.pages[page])
+            if page is None:  # the end of a topic: a small menu of its own
+                self._say(n.end_prompt)
+                key = next(keys, None)
+                if key is None:
+                    return self.heard
+                timeouts = 0
+                if key in (TIMEOUT, BACK):
+                    node = n.parent
+                elif key == HOME:
+                    node = self.menu.root
+                elif key == NEXT_PAGE and n.next:
+                    node, page, seg = n.next, 0, 0
+                elif key == AGAIN:
+                    page, seg = 0, 0
+                elif key == PREV_PAGE:
+                    page, seg = len(n.pages) - 1, 0
+                elif key != REPEAT:
+                    self._say("invalid")
+                continue
+            # A chapter: segments play one after the other; a key during one acts at once.
+            self._say(n.pages[page][seg])
             key = next(keys, None)
             if key is None:
                 return self.heard
-            if key in (TIMEOUT, NEXT_PAGE):
-                if page + 1 < len(n.pages):
-                    page += 1
-                else:
-                    self._say("chapter-end")
-                    node, timeouts = n.parent, 0
+            if key == TIMEOUT and seg + 1 < len(n.pages[page]):
+                seg += 1
+            elif key in (TIMEOUT, NEXT_PAGE):
+                page, seg = (page + 1 if page + 1 < len(n.pages) else None), 0
             elif key == PREV_PAGE:
                 if page == 0:
                     self._say("first-page")
-                page = max(0, page - 1)
+                page, seg = max(0, page - 1), 0
             elif key == AGAIN:
-                pass
-            elif key == REPEAT:
-                self._say("page-keys")
+                seg = 0
             elif key == BACK:
                 node, timeouts = n.parent, 0
             elif key == HOME:
                 node, timeouts = self.menu.root, 0
-            else:
-                self._say("invalid")
+            else:  # help or a wrong key: said, then the same segment again, not the whole page
+                self._say("page-keys" if key == REPEAT else "invalid")
+
+
+def text_cues(segments) -> list[dict]:
+    """Narration segments (no audio) as cues timed by an estimate, for the menu model of a guide run as text."""
+    cues, t = [], 0.0
+    for seg in segments:
+        end = t + len(seg.text) / CHARS_PER_S
+        cues.append({"text": seg.text, "start": round(t, 3), "end": round(end, 3), "cont": seg.cont})
+        t = end + seg.pause_ms / 1000
+    return cues
 
 
 def load_menu(source: Path) -> tuple[PhoneMenu, Path | None]:
@@ -107,11 +147,9 @@ def load_menu(source: Path) -> tuple[PhoneMenu, Path | None]:
 
     guide = load_guide(source)
     writer = ScriptWriter(guide)
-    texts = {(ch.id, s.page.id): "\n".join(seg.text for seg in s.segments if seg.kind != "cue")
-             for ch in guide.chapters for s in writer.chapter(ch)}
-    return build_menu(guide, texts), None
-
-
+    cues = {(ch.id, s.page.id): text_cues([seg for seg in s.segments if seg.kind != "cue"])
+            for ch in guide.chapters for s in writer.chapter(ch)}
+    return build_menu(guide, cues), None
 def player() -> list[str] | None:
     if shutil.which("ffplay"):
         return ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"]
