@@ -51,7 +51,7 @@ def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
     return (i == 0 or cue["start"] >= pages[i]["start"]) and cue["start"] < nxt
 
 
-def render(manifest: dict, menu, idle_s: int = 120) -> str:
+def render(manifest: dict, menu, idle_s: int) -> str:
     g = manifest["guide"]
     template = files("audioguide.publishers").joinpath("kiosk_assets/index.html").read_text("utf-8")
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
