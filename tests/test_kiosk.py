@@ -489,9 +489,12 @@ def test_live_region_is_quiet_when_playback_moves_on_by_itself(page, kiosk_url, 
                                                                                 characterData: true}); }""")
     page.evaluate("audio.currentTime = audio.duration - 0.5")  # the next chapter starts by itself
     page.wait_for_function("() => audio.currentSrc.includes('/02-dmp.') && !audio.paused")
+    page.locator("#menu-list button").first.focus()  # a keyboard user in the sommaire
     page.evaluate(f"audio.currentTime = {mini_build.manifest['chapters'][1]['pages'][1]['start'] - 0.3}")
     expect(page.locator("#now-page")).to_have_text("Page 2 sur 2 : Attention")  # and its next page
     assert [s for s in page.evaluate("window.said") if s] == []  # the narrator says those titles; nothing else does
+    # The sommaire was rebuilt for the new page; the keyboard focus stayed in it, on the same row.
+    expect(page.locator("#menu-list li:first-child button")).to_be_focused()
     page.keyboard.press("4")  # the listener's move is said again
     status(page).to_have_text("Le DMP. Page 1 sur 2 : Qu'est-ce que c'est ?")
     assert not page.errors
