@@ -495,6 +495,11 @@ def test_live_region_is_quiet_when_playback_moves_on_by_itself(page, kiosk_url, 
     assert [s for s in page.evaluate("window.said") if s] == []  # the narrator says those titles; nothing else does
     # The sommaire was rebuilt for the new page; the keyboard focus stayed in it, on the same row.
     expect(page.locator("#menu-list li:first-child button")).to_be_focused()
+    # The guide ends, and the narrator says so. Added after the page's own, this listener runs after it.
+    page.evaluate("audio.addEventListener('ended', () => { window.endSeen = true; }, {once: true})")
+    page.evaluate("audio.currentTime = audio.duration - 0.5")
+    page.wait_for_function("() => window.endSeen")
+    assert [s for s in page.evaluate("window.said") if s] == []
     page.keyboard.press("4")  # the listener's move is said again
     status(page).to_have_text("Le DMP. Page 1 sur 2 : Qu'est-ce que c'est ?")
     assert not page.errors
