@@ -73,6 +73,9 @@ def wait_playing(pg, beyond: float = 0.3) -> dict:
     return audio_state(pg)
 
 
+expect.set_options(timeout=WAIT_MS)  # expect() waits 5 s by default; DOM checks get the same room as the rest
+
+
 def heading(pg):
     return expect(pg.locator("#menu-heading"))
 
@@ -364,7 +367,7 @@ def status(pg):
 
 
 def goto_with_stopped_clock(pg, url: str) -> None:
-    """Open the page with its Date and timers stopped: they move only by clock.run_for, so a test waits for no real
+    """Open the page with its Date and timers stopped: they move only when the test moves them, so it waits for no real
     2 minutes, and a slow machine cannot make the idle time run out early."""
     pg.clock.install()
     pg.goto(url)
@@ -384,7 +387,8 @@ def test_idle_kiosk_forgets_the_topic_for_the_next_person(page, kiosk_url):
     page.clock.run_for(90_000)
     heading(page).to_have_text("Le DMP")  # 90 s: still there
     page.clock.run_for(15_000)
-    status(page).to_contain_text(re.compile(r"retour au menu principal dans (20|1[0-9]) secondes"))  # warned 20 s before
+    # warned 20 s before
+    status(page).to_contain_text(re.compile(r"retour au menu principal dans (20|1[0-9]) secondes"))
     page.keyboard.press("Shift")  # any key keeps the page
     status(page).to_have_text("")
     page.clock.run_for(60_000)
@@ -393,7 +397,8 @@ def test_idle_kiosk_forgets_the_topic_for_the_next_person(page, kiosk_url):
     heading(page).to_have_text("Menu principal")
     status(page).to_have_text("Choisissez un sujet dans le sommaire.")
     s = page.evaluate("""() => ({stored: localStorage.getItem('audioguide:mini'), src: audio.getAttribute('src'),
-        chapter: document.getElementById('now-chapter').textContent, text: document.getElementById('transcript').textContent,
+        chapter: document.getElementById('now-chapter').textContent,
+        text: document.getElementById('transcript').textContent,
         rate: audio.playbackRate, speed: document.getElementById('speed').textContent})""")
     assert s == {"stored": None, "src": None, "chapter": "", "text": "", "rate": 1, "speed": "1×"}
     page.reload()
@@ -417,7 +422,9 @@ def test_idle_kiosk_never_cuts_speech_and_stops_at_the_end_of_the_topic(page, ki
     goto_with_stopped_clock(page, kiosk_url)
     page.keyboard.press("1")
     wait_playing(page)
-    page.clock.run_for(125_000)  # nobody touches the kiosk while it speaks
+    # Nobody touches the kiosk while it speaks. fast_forward jumps (the idle check runs once, after): run_for
+    # would play 7 500 animation frames first, and a loaded machine could let the 12 s chapter end meanwhile.
+    page.clock.fast_forward(125_000)
     assert not audio_state(page)["paused"]
     heading(page).to_have_text("Introduction")
     page.evaluate("audio.currentTime = audio.duration - 0.5")
@@ -447,7 +454,7 @@ def test_personal_copy_keeps_the_topic_and_plays_on(page, personal_url):
     expect(page.locator("#help-idle")).to_be_hidden()
     page.keyboard.press("1")
     wait_playing(page)
-    page.clock.run_for(600_000)
+    page.clock.fast_forward(600_000)  # a jump, as above: the chapter must not end meanwhile
     page.evaluate("audio.currentTime = audio.duration - 0.5")
     page.wait_for_function("() => audio.currentSrc.includes('/02-dmp.')")  # played on to the next topic
     wait_playing(page)
