@@ -3,6 +3,7 @@
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,9 @@ def wait_playing(pg, beyond: float = 0.3) -> dict:
     pg.wait_for_function(f"() => {{ const a = document.getElementById('audio'); "
                          f"return !a.paused && a.currentTime > {beyond}; }}", timeout=WAIT_MS)
     return audio_state(pg)
+
+
+expect.set_options(timeout=WAIT_MS)  # expect() waits 5 s by default; DOM checks get the same room as the rest
 
 
 def heading(pg):
@@ -170,7 +174,11 @@ def test_axe_finds_no_violations_and_a_screenshot_is_kept(page, kiosk_url):
     page.keyboard.press("1")
     wait_playing(page)
     page.locator("#transcript p.current").wait_for()
+    # The e-santé pages are longer than the fixture's: let this one overflow its panel as they do.
+    page.add_style_tag(content="#transcript { max-height: 4rem; }")
+    assert page.evaluate("(t => t.scrollHeight > t.clientHeight)(document.getElementById('transcript'))")
     results.append(page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS))
+    assert not audio_state(page)["paused"]  # audited while playing
     for r in results:
         assert r["passes"], "axe ran no check"
         problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in r["violations"]]
@@ -283,3 +291,275 @@ def test_whole_guide_transcript_page_is_accessible(page, mini_build):
     r = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     assert r["passes"]
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in r["violations"]] == []
+
+
+# --- keys: Space on a control, a French keyboard, a keypad with Num Lock off --------------------------
+
+def test_space_on_a_focused_button_presses_that_button(page, kiosk_url):
+    page.goto(kiosk_url)
+    page.keyboard.press("2")
+    wait_playing(page)
+    page.get_by_role("button", name="Plus rapide").focus()
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.getElementById('audio').playbackRate === 1.25")
+    assert not audio_state(page)["paused"]  # Space pressed the button; it did not also pause
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press(" ")  # on no control, Space is play/pause
+    page.wait_for_function("() => document.getElementById('audio').paused")
+    assert audio_state(page)["rate"] == 1.25
+    assert not page.errors
+
+
+def press_as_sent(pg, key: str, code: str, vk: int, modifiers: int = 0) -> None:
+    """A trusted key press through chromium's input pipeline, with the key and code a layout sends."""
+    cdp = pg.context.new_cdp_session(pg)
+    for kind in ("keyDown", "keyUp"):
+        cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk,
+                                            "nativeVirtualKeyCode": vk, "modifiers": modifiers,
+                                            **({"text": key} if kind == "keyDown" and len(key) == 1 else {})})
+    cdp.detach()
+
+
+CTRL_ALT = 1 | 2  # CDP modifier bits: what Windows reports for AltGr
+
+
+def test_french_keyboard_top_row_altgr_hash_and_keypad_without_num_lock(page, kiosk_url, mini_build):
+    page.goto(kiosk_url)
+    press_as_sent(page, "é", "Digit2", 0x32)  # the AZERTY 2 key, without Shift
+    s = wait_playing(page)
+    assert re.search(r"/audio/02-dmp\.[0-9a-f]{12}\.mp3$", s["src"])
+    press_as_sent(page, "-", "Digit6", 0x36)  # the AZERTY 6 key: next page
+    wait_playing(page, mini_build.manifest["chapters"][1]["pages"][1]["start"])
+    expect(page.locator("#now-page")).to_have_text("Page 2 sur 2 : Attention")
+    press_as_sent(page, "End", "Numpad4", 0x23)  # the keypad's 4 with Num Lock off: previous page, not back 15 s
+    expect(page.locator("#now-page")).to_have_text(re.compile("^Page 1 sur 2"))
+    press_as_sent(page, "#", "Digit3", 0x33, CTRL_ALT)  # AltGr+3 on Windows
+    heading(page).to_have_text("Menu principal")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.getElementById('audio').paused")
+    press_as_sent(page, "End", "Numpad1", 0x23)  # the keypad's 1 with Num Lock off
+    heading(page).to_have_text("Introduction")
+    press_as_sent(page, "&", "Digit1", 0x31, 2)  # Ctrl+1 stays the browser's shortcut
+    heading(page).to_have_text("Introduction")
+    assert not page.errors
+
+
+def test_forward_15_seconds_by_key_and_button(page, kiosk_url):
+    page.goto(kiosk_url)
+    page.keyboard.press("2")
+    t = wait_playing(page)["t"]
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.getElementById('audio').currentTime >= {t + 14.9}")
+    expect(page.locator("#now-page")).to_have_text(re.compile("^Page 2 sur 2"))  # 15 s on is the next page
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"() => document.getElementById('audio').currentTime < {t + 14}")
+    t = audio_state(page)["t"]
+    page.get_by_role("button", name="Avancer de 15 secondes").click()
+    page.wait_for_function(f"() => document.getElementById('audio').currentTime >= {t + 14.9}")
+    assert page.locator("#fwd15").get_attribute("aria-keyshortcuts") == "ArrowRight"
+    assert not page.errors
+
+
+# --- a shared kiosk forgets the last person ----------------------------------------------------------
+
+def status(pg):
+    return expect(pg.locator("#status"))
+
+
+def goto_with_stopped_clock(pg, url: str) -> None:
+    """Open the page with its Date and timers stopped: they move only when the test moves them, so it waits for no real
+    2 minutes, and a slow machine cannot make the idle time run out early."""
+    pg.clock.install()
+    pg.goto(url)
+    pg.clock.pause_at(pg.evaluate("Date.now()") + 1000)
+
+
+def test_idle_kiosk_forgets_the_topic_for_the_next_person(page, kiosk_url):
+    goto_with_stopped_clock(page, kiosk_url)
+    expect(page.locator("#help-idle")).to_contain_text("Sans action pendant 2 minutes")
+    page.keyboard.press("2")
+    wait_playing(page)
+    page.get_by_role("button", name="Plus rapide").click()
+    page.keyboard.press(" ")  # focus is on "Plus rapide": Space presses it again (1.5×)
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => document.getElementById('audio').paused")
+    page.clock.run_for(90_000)
+    heading(page).to_have_text("Le DMP")  # 90 s: still there
+    page.clock.run_for(15_000)
+    # warned 20 s before
+    status(page).to_contain_text(re.compile(r"retour au menu principal dans (20|1[0-9]) secondes"))
+    page.keyboard.press("Shift")  # any key keeps the page
+    status(page).to_have_text("")
+    page.clock.run_for(60_000)
+    heading(page).to_have_text("Le DMP")
+    page.clock.run_for(70_000)  # 130 s after the last key
+    heading(page).to_have_text("Menu principal")
+    status(page).to_have_text("Choisissez un sujet dans le sommaire.")
+    s = page.evaluate("""() => ({stored: localStorage.getItem('audioguide:mini'), src: audio.getAttribute('src'),
+        chapter: document.getElementById('now-chapter').textContent,
+        text: document.getElementById('transcript').textContent,
+        rate: audio.playbackRate, speed: document.getElementById('speed').textContent})""")
+    assert s == {"stored": None, "src": None, "chapter": "", "text": "", "rate": 1, "speed": "1×"}
+    page.reload()
+    heading(page).to_have_text("Menu principal")
+    status(page).to_have_text("Choisissez un sujet dans le sommaire.")  # no "Reprise : Le DMP"
+    assert not page.errors
+
+
+def test_a_position_older_than_the_idle_time_is_not_offered_again(page, kiosk_url):
+    page.goto(kiosk_url)
+    page.evaluate("""() => localStorage.setItem('audioguide:mini', JSON.stringify({level: 'chapter-dmp',
+        chapter: 1, time: 14, speed: 1, volume: 1, at: Date.now() - 121000}))""")
+    page.reload()
+    page.wait_for_function("() => document.readyState === 'complete'")
+    heading(page).to_have_text("Menu principal")
+    assert "Reprise" not in page.locator("#status").text_content()
+    assert page.evaluate("localStorage.getItem('audioguide:mini')") is None
+
+
+def test_idle_kiosk_never_cuts_speech_and_stops_at_the_end_of_the_topic(page, kiosk_url):
+    goto_with_stopped_clock(page, kiosk_url)
+    page.keyboard.press("1")
+    wait_playing(page)
+    # Nobody touches the kiosk while it speaks. fast_forward jumps (the idle check runs once, after): run_for
+    # would play 7 500 animation frames first, and a loaded machine could let the 12 s chapter end meanwhile.
+    page.clock.fast_forward(125_000)
+    assert not audio_state(page)["paused"]
+    heading(page).to_have_text("Introduction")
+    page.evaluate("audio.currentTime = audio.duration - 0.5")
+    page.wait_for_function("() => audio.ended")
+    status(page).to_have_text("Pour continuer avec Le DMP, appuyez sur Espace ou sur 6.")
+    assert "/01-introduction." in audio_state(page)["src"]  # it did not roll into the next topic
+    page.keyboard.press(" ")  # someone is there: Space goes on
+    assert "/02-dmp." in wait_playing(page)["src"]
+    assert not page.errors
+
+
+@pytest.fixture(scope="session")
+def personal_url(mini_build, tmp_path_factory):
+    """The same build's kiosk page made with --kiosk-idle 0, beside a copy of its audio."""
+    from audioguide.phone.menu import build_menu
+    from audioguide.publishers.kiosk import render
+
+    out = tmp_path_factory.mktemp("personal") / "out"
+    shutil.copytree(mini_build.out_dir / "audio", out / "audio")
+    (out / "kiosk").mkdir()
+    (out / "kiosk" / "index.html").write_text(render(mini_build.manifest, build_menu(mini_build.guide), 0), "utf-8")
+    return (out / "kiosk" / "index.html").as_uri()
+
+
+def test_personal_copy_keeps_the_topic_and_plays_on(page, personal_url):
+    goto_with_stopped_clock(page, personal_url)
+    expect(page.locator("#help-idle")).to_be_hidden()
+    page.keyboard.press("1")
+    wait_playing(page)
+    page.clock.fast_forward(600_000)  # a jump, as above: the chapter must not end meanwhile
+    page.evaluate("audio.currentTime = audio.duration - 0.5")
+    page.wait_for_function("() => audio.currentSrc.includes('/02-dmp.')")  # played on to the next topic
+    wait_playing(page)
+    page.keyboard.press(" ")
+    page.wait_for_function("() => audio.paused")
+    page.clock.run_for(3_600_000)
+    heading(page).to_have_text("Le DMP")
+    page.reload()
+    status(page).to_contain_text("Reprise : Le DMP")
+    assert not page.errors
+
+
+# --- screen readers, forced colours, small screens ---------------------------------------------------
+
+def ax_buttons(pg) -> list[str]:
+    """The names chromium gives its accessibility API, which is what a screen reader reads."""
+    cdp = pg.context.new_cdp_session(pg)
+    nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    cdp.detach()
+    return [n["name"]["value"] for n in nodes if n.get("role", {}).get("value") == "button" and not n.get("ignored")]
+
+
+def wait_ax_buttons(pg, wanted: set[str]) -> list[str]:
+    """ax_buttons once they include `wanted`: chromium updates its tree a moment after the DOM changes."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not wanted <= set(names := ax_buttons(pg)) and time.monotonic() < deadline:
+        pg.wait_for_timeout(100)
+    assert wanted <= set(names), names
+    return names
+
+
+def test_live_region_is_quiet_when_playback_moves_on_by_itself(page, kiosk_url, mini_build):
+    page.goto(kiosk_url)
+    page.keyboard.press("1")
+    wait_playing(page)
+    status(page).to_have_text("Introduction. Page 1 sur 1 : Bienvenue.")  # the listener's own choice is said
+    page.evaluate("""() => { const s = document.getElementById('status'); window.said = [];
+        new MutationObserver(() => window.said.push(s.textContent)).observe(s, {childList: true, subtree: true,
+                                                                                characterData: true}); }""")
+    page.evaluate("audio.currentTime = audio.duration - 0.5")  # the next chapter starts by itself
+    page.wait_for_function("() => audio.currentSrc.includes('/02-dmp.') && !audio.paused")
+    page.locator("#menu-list button").first.focus()  # a keyboard user in the sommaire
+    page.evaluate(f"audio.currentTime = {mini_build.manifest['chapters'][1]['pages'][1]['start'] - 0.3}")
+    expect(page.locator("#now-page")).to_have_text("Page 2 sur 2 : Attention")  # and its next page
+    assert [s for s in page.evaluate("window.said") if s] == []  # the narrator says those titles; nothing else does
+    # The sommaire was rebuilt for the new page; the keyboard focus stayed in it, on the same row.
+    expect(page.locator("#menu-list li:first-child button")).to_be_focused()
+    # The guide ends, and the narrator says so. Added after the page's own, this listener runs after it.
+    page.evaluate("audio.addEventListener('ended', () => { window.endSeen = true; }, {once: true})")
+    page.evaluate("audio.currentTime = audio.duration - 0.5")
+    page.wait_for_function("() => window.endSeen")
+    assert [s for s in page.evaluate("window.said") if s] == []
+    page.keyboard.press("4")  # the listener's move is said again
+    status(page).to_have_text("Le DMP. Page 1 sur 2 : Qu'est-ce que c'est ?")
+    assert not page.errors
+
+
+def test_screen_readers_hear_the_keys_one_play_state_and_the_browse_mode_help(page, kiosk_url):
+    page.goto(kiosk_url)
+    wait_ax_buttons(page, {"1, Introduction", "2, Le DMP", "*, Retour", "#, Menu principal"})
+    page.keyboard.press("2")
+    wait_playing(page)
+    wait_ax_buttons(page, {"4, Page précédente", "5, Réécouter la page", "6, Page suivante", "Pause"})
+    assert page.locator("#play").get_attribute("aria-pressed") is None  # the name says the state, alone
+    page.keyboard.press(" ")
+    page.wait_for_function("() => audio.paused")
+    wait_ax_buttons(page, {"Écouter"})
+    assert page.locator("#play").get_attribute("aria-pressed") is None
+    help_text = " ".join(page.locator("#help-section").text_content().split())
+    assert "NVDA" in help_text and "JAWS" in help_text and "mode formulaire" in help_text
+    assert "Insert + Espace" in help_text and "Insert + Z" in help_text
+
+
+def test_current_page_stands_out_in_forced_colours(page, kiosk_url):
+    page.emulate_media(forced_colors="active")
+    page.goto(kiosk_url)
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+    page.keyboard.press("2")
+    page.locator("#menu-list button[aria-current='true']").wait_for()
+    # Forced colours replace every colour: what remains is shape and text.
+    shapes = page.evaluate("""() => [...document.querySelectorAll('#menu-list button')].map(b => {
+        const s = getComputedStyle(b), m = getComputedStyle(b, '::before');
+        return [b.getAttribute('aria-current') === 'true', [s.borderTopStyle, s.borderTopWidth, s.borderLeftWidth,
+                s.outlineStyle, s.outlineWidth, m.content].join(' | ')]; })""")
+    current = [shape for is_current, shape in shapes if is_current]
+    others = [shape for is_current, shape in shapes if not is_current]
+    assert len(current) == 1 and others and current[0] not in others, shapes
+    assert not any(name.startswith("▶") for name in ax_buttons(page))  # the sign is seen, not read out
+
+
+@pytest.mark.parametrize("width,height,scale", [(320, 568, 1), (640, 450, 2)], ids=["phone", "zoom-200"])
+def test_small_screen_shows_the_sommaire_on_the_first_screen(browser, kiosk_url, mini_build, width, height, scale):
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale,
+                                  locale="fr-FR")
+    pg = context.new_page()
+    try:
+        pg.goto(kiosk_url)
+        first = pg.locator("#menu-list button").first
+        expect(first).to_be_visible()
+        box = first.bounding_box()
+        assert box["y"] + box["height"] <= height, box  # entry 1 on the first screen, without scrolling
+        shown = pg.get_by_text(mini_build.guide.title, exact=True).filter(visible=True)
+        expect(shown).to_have_count(1)  # the title once
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling (reflow)
+        pg.keyboard.press("2")
+        expect(pg.locator("#play")).to_be_visible()  # once a topic is chosen, the player is there
+    finally:
+        context.close()

@@ -88,3 +88,41 @@ def test_kiosk_data_follows_the_manifest_and_the_phone_menu(hostile_kiosk):
         assert mid == menu.root or node["title"] == menu.nodes[mid].title
         assert [(i["key"], i["label"], i["target"]) for i in node["items"]] == \
             [(i.key, i.label, i.target) for i in menu.nodes[mid].items]
+
+
+# --- idle reset: on for a shared kiosk, settable for a personal copy ------------------------------
+
+def test_the_idle_time_reaches_the_page(hostile_kiosk):
+    result, page = hostile_kiosk
+    data = json.loads(lhtml.fromstring(page).get_element_by_id("guide-data").text)
+    assert result.settings.kiosk_idle == 120 and data["idle"] == 120  # on by default
+    assert kiosk_data(result.manifest, build_menu(result.guide), 0)["idle"] == 0
+
+
+def test_kiosk_idle_option_builds_a_personal_copy(tmp_path):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+    from conftest import DATA
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--engine", "silence", "--out", str(out),
+                                 "--cache", str(tmp_path / "cache"), "--kiosk-idle", "0"])
+    assert r.exit_code == 0, r.output
+    page = lhtml.fromstring((out / "kiosk" / "index.html").read_text("utf-8"))
+    assert json.loads(page.get_element_by_id("guide-data").text)["idle"] == 0
+
+
+@pytest.mark.parametrize("seconds", [-1, 10, 29, 86401])
+def test_an_idle_time_too_short_to_read_is_refused_before_any_work(tmp_path, seconds):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+    from conftest import DATA
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--engine", "silence", "--out", str(out),
+                                 "--kiosk-idle", str(seconds)])
+    assert r.exit_code == 2, r.output  # a usage error, as the other invalid settings
+    assert f"kiosk idle time {seconds} s" in r.output and "0 (never)" in r.output
+    assert "Traceback" not in r.output and not out.exists()

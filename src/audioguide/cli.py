@@ -63,17 +63,20 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Clip cache folder.")
 @click.option("--jobs", "-j", type=int, help="Parallel workers [number of cores].")
 @click.option("--clean", is_flag=True, help="Ignore the clip cache and previous outputs; rebuild everything.")
+@click.option("--kiosk-idle", type=int, default=BuildSettings.kiosk_idle, show_default=True, metavar="SECONDS",
+              help="Kiosk page: back to the main menu, forgetting the topic, after this many seconds without "
+              "input; 0 never (a personal copy).")
 @click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="Engine setting, e.g. -o tld=fr (gTTS), -o speaker=0 -o length_scale=1.1 (Piper).")
 def build(guide: Path, out_dir, allow_foreign_files, engine, voice, pace, rate, pitch, fallback, base_url, cache_dir,
-          jobs, clean, engine_options) -> None:
+          jobs, clean, kiosk_idle, engine_options) -> None:
     """Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest."""
     from audioguide.build import build as run_build
 
     settings = BuildSettings(engine=engine, voice=voice, pace=pace, rate=rate, pitch=pitch, fallback=fallback,
                              out_dir=out_dir if out_dir is None or not out_dir.strip() else Path(out_dir),
                              allow_foreign_files=allow_foreign_files, clean=clean, base_url=base_url,
-                             engine_options=_options(engine_options))
+                             kiosk_idle=kiosk_idle, engine_options=_options(engine_options))
     if cache_dir:
         settings.cache_dir = cache_dir
     if jobs:

@@ -71,6 +71,9 @@ class BuildSettings:
     """MP3 sample rate (Apple Podcasts asks for 44.1 kHz or more)."""
     engine_options: dict = field(default_factory=dict)
     """Extra engine settings (gTTS tld, Piper speaker and scales…)."""
+    kiosk_idle: int = 120
+    """Seconds without a key or touch after which the kiosk page returns to its main menu and forgets the topic
+    (a shared kiosk); 0 never (a personal copy)."""
     progress: bool = True
     """Show a progress bar when stderr is a terminal."""
     rate_given: bool = field(default=False, init=False, repr=False)
@@ -99,6 +102,9 @@ class BuildSettings:
             problems.append("the output folder is empty text (it would mean the current folder)")
         if self.jobs < 1:
             problems.append(f"jobs {self.jobs} must be at least 1")
+        if self.kiosk_idle != 0 and not 30 <= self.kiosk_idle <= 86400:
+            # The page warns 20 s before it resets: less than 30 s would hurry a slow reader.
+            problems.append(f"kiosk idle time {self.kiosk_idle} s is neither 0 (never) nor 30–86400 seconds")
         if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
             problems.append(f"bitrate {self.bitrate_kbps} kbit/s is not a standard MP3 speech bitrate")
         if self.base_url is not None:

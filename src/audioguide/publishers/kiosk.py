@@ -24,7 +24,8 @@ def json_for_script(data) -> str:
     return text
 
 
-def kiosk_data(manifest: dict, menu) -> dict:
+def kiosk_data(manifest: dict, menu, idle_s: int = 120) -> dict:
+    """What the page's script reads: the menus, the chapters with their pages and captions, the idle reset time."""
     chapters = []
     for ch in manifest["chapters"]:
         node = menu.nodes[f"chapter-{ch['id']}"]
@@ -42,7 +43,7 @@ def kiosk_data(manifest: dict, menu) -> dict:
                     "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
              for n in menu.nodes.values() if n.kind == "menu"}
     return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
-            "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"]}
+            "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"], "idle": idle_s}
 
 
 def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
@@ -50,14 +51,14 @@ def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
     return (i == 0 or cue["start"] >= pages[i]["start"]) and cue["start"] < nxt
 
 
-def render(manifest: dict, menu) -> str:
+def render(manifest: dict, menu, idle_s: int) -> str:
     g = manifest["guide"]
     template = files("audioguide.publishers").joinpath("kiosk_assets/index.html").read_text("utf-8")
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
                                     if g.get("version") else "") if x)
     # Markup is escaped; the data goes in as JSON and is only ever put on the page with textContent.
     values = {"TITLE": html.escape(g["title"]), "FOOTER": html.escape(footer),
-              "DATA": json_for_script(kiosk_data(manifest, menu))}
+              "DATA": json_for_script(kiosk_data(manifest, menu, idle_s))}
     # One pass over the template: a guide text holding "{{DATA}}" is inserted as it is, never substituted again.
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
@@ -68,5 +69,5 @@ class KioskPublisher(Publisher):
     def publish(self, result) -> list:
         menu = build_menu(result.guide)
         path = result.out_dir / "kiosk" / "index.html"
-        update_bytes(path, render(result.manifest, menu).encode("utf-8"))
+        update_bytes(path, render(result.manifest, menu, result.settings.kiosk_idle).encode("utf-8"))
         return [path]
