@@ -29,6 +29,7 @@ from audioguide import __version__
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
 from audioguide.publishers import Publisher
+from audioguide.publishers import book as talking
 
 log = logging.getLogger(__name__)
 FOLDER = "daisy"
@@ -36,8 +37,6 @@ CONTENT = "content.html"
 XHTML_DOCTYPE = ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
                  '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">')
 SMIL_DOCTYPE = '<!DOCTYPE smil PUBLIC "-//W3C//DTD SMIL 1.0//EN" "http://www.w3.org/TR/REC-smil/SMIL10.dtd">'
-# Frame cues the guide does not write ("Fin du sujet."): their audio stays in the sentence before them.
-_UNWRITTEN = {"cue"}
 
 
 def zip_name(guide_id: str) -> str:
@@ -112,57 +111,6 @@ class Book:
     total_ms: int
 
 
-class _Content:
-    """content.html's body: headings and paragraphs, every sentence a span (or heading) with an id."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-        self.open: str | None = None  # "p" or "ul" while a paragraph or list is open
-        self.last_end = ""  # the closing tag of the last sentence, where a continued sentence's words go
-
-    def close(self) -> None:
-        if self.open == "p":
-            self.lines[-1] += "</p>"
-        elif self.open == "ul":
-            self.lines.append("</ul>")
-        self.open = None
-
-    def heading(self, level: int, id_: str, text: str, cls: str = "") -> None:
-        self.close()
-        attr = f' class="{cls}"' if cls else ""
-        self.lines.append(f'<h{level}{attr} id="{id_}">{html.escape(text, quote=False)}</h{level}>')
-
-    def sentence(self, id_: str, text: str, kind: str, level: int) -> None:
-        span = f'<span id="{id_}">{html.escape(text, quote=False)}</span>'
-        self.last_end = "</span>"
-        if kind == "heading":  # a heading inside a page, one level below the page's
-            self.heading(min(level, 6), id_, text)
-            self.last_end = f"</h{min(level, 6)}>"
-        elif kind in ("item", "last-item"):
-            if self.open != "ul":
-                self.close()
-                self.lines.append("<ul>")
-                self.open = "ul"
-            self.lines.append(f"<li>{span}</li>")
-            if kind == "last-item":
-                self.close()
-        else:
-            if self.open == "p":
-                self.lines[-1] += " " + span
-            else:
-                self.close()
-                self.lines.append(f"<p>{span}")
-                self.open = "p"
-            if kind in ("paragraph", "link", "callout"):
-                self.close()
-
-    def extend(self, text: str) -> None:
-        """The rest of a sentence synthesised in several clips (cut at clauses for the captions)."""
-        last = next(k for k in range(len(self.lines) - 1, -1, -1) if self.last_end in self.lines[k])
-        at = self.lines[last].rfind(self.last_end)
-        self.lines[last] = f"{self.lines[last][:at]} {html.escape(text, quote=False)}{self.lines[last][at:]}"
-
-
 def _duration_ms(path: Path) -> int:
     """The MP3's real length in whole ms, rounded down: no clip may end after the audio."""
     try:
@@ -173,71 +121,66 @@ def _duration_ms(path: Path) -> int:
                            fix="build again with --clean") from None
 
 
-def book(manifest: dict, out_dir: Path) -> Book:
-    """The talking book's structure from the manifest's chapters, pages and timed cues."""
-    g = manifest["guide"]
+def _written(b: talking.Block) -> list[talking.Sentence]:
+    return b.sentences + [s for item in b.items for s in item] + [s for c in b.children for s in _written(c)]
+
+
+def book(result) -> Book:
+    """The DAISY structure of the talking book (publishers/book.py): its text, and its pars over each MP3."""
+    tb = talking.Book.from_build(result)
+    g = result.manifest["guide"]
     sections: list[Section] = []
     headings: list[Heading] = []
-    doc = _Content()
-    doc.heading(1, "title", g["title"], "title")
+    content = [f'<h1 class="title" id="title">{html.escape(g["title"], quote=False)}</h1>']
     audio: dict[str, Path] = {}
-    total, part = 0, None
-    for ch in manifest["chapters"]:
-        c = f"c{ch['number']:02d}"
-        name = f"a{ch['number']:02d}.mp3"
-        audio[name] = out_dir / ch["mp3"]
+    total = 0
+    for ch in tb.chapters:
+        name = f"a{ch.number:02d}.mp3"
+        audio[name] = result.out_dir / ch.mp3
         length = _duration_ms(audio[name])
         total += length
-        level = 2 if ch["part"] else 1
-        smil = f"s{len(sections) + 1:03d}.smil"
-        if ch["part"] and ch["part"]["id"] != part:
-            part = ch["part"]["id"]
-            headings.append(Heading(1, "part", ch["part"]["title"], smil, c))
-            doc.heading(1, f"part{ch['part']['number']:02d}", ch["part"]["title"], "part")
-        cls = "introduction" if ch["id"] == g.get("intro") else "chapter"
-        headings.append(Heading(level, cls, ch["title"], smil, c))
-        doc.heading(level, c, ch["title"])
-        # The chapter's chime and lead, before its first words, open it; each page's tick and announcement
-        # open the page. A par ends where the next begins, the last at the end of the MP3.
-        pars = [Par(c, name, 0, 0)]
-        for i, page in enumerate(ch["pages"]):
-            p = f"{c}p{i + 1:02d}"
-            sec = Section(f"s{len(sections) + 1:03d}.smil", page["title"], [pars[0]] if i == 0 else [])
-            sections.append(sec)
-            headings.append(Heading(level + 1, "section", page["title"], sec.smil, p))
-            doc.heading(level + 1, p, page["title"])
-            begin = _ms(page["cues"][0]["start"]) if i == 0 and page["cues"] else _ms(page["start"])
-            sec.pars.append(Par(p, name, begin, 0))
-            n, cont = 0, False
-            for cue in page["cues"]:
-                if cue["kind"] == "announce" or cue["kind"] in _UNWRITTEN:
-                    continue  # its audio stays in the par before it
-                written = cue.get("written") or cue["text"]
-                if cont:
-                    doc.extend(written)
-                else:
-                    n += 1
-                    sid = f"{p}s{n:03d}"
-                    sec.pars.append(Par(sid, name, _ms(cue["start"]), 0))
-                    doc.sentence(sid, written, cue["kind"], level + 2)
-                cont = bool(cue.get("cont"))
-            doc.close()
-            pars += sec.pars[1:] if i == 0 else sec.pars
-        for a, b in zip(pars, pars[1:]):
+        content += talking.chapter_body(ch)
+        secs = [Section(f"s{len(sections) + i + 1:03d}.smil", p.title) for i, p in enumerate(ch.pages)]
+        order = [(0, h) for h in (ch.part_heading, ch.heading) if h]
+        for i, page in enumerate(ch.pages):
+            order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
+        # One par per heading or sentence with a clip, in audio order. The first starts at 0 (the chime), a
+        # page's first at the page's start (its tick); each ends where the next begins, the last at the end
+        # of the MP3. Clips the guide does not write ("Fin du sujet.") stay in the par before them.
+        pars: list[tuple[Par, Section]] = []
+        target: dict[str, tuple[Par, Section] | None] = {}  # heading id -> the par its NCC entry opens
+        for i, item in order:
+            at = None
+            if item.clip is not None:
+                begin = 0 if not pars else _ms(item.clip.start)
+                if i and not secs[i].pars:
+                    begin = min(begin, _ms(ch.pages[i].start))
+                if not pars or begin > pars[-1][0].begin:
+                    at = (Par(item.id, name, begin, 0), secs[i])
+                    secs[i].pars.append(at[0])
+                    pars.append(at)
+            if isinstance(item, talking.Heading):
+                # A heading the frame did not name on its own opens the par that says it.
+                target[item.id] = at or (pars[-1] if pars else None)
+        if not pars:
+            raise PublishError(f"DAISY book: chapter {ch.id} has no timed sentence.",
+                               cause="the build's cue timings are missing", fix="build again with --clean")
+        for (a, _), (b, _) in zip(pars, pars[1:]):
             a.end = b.begin
-        pars[-1].end = length
-        for sec in sections[-len(ch["pages"]):]:
-            # A par that would be empty (two clips at the same time) gives its time to the one before.
-            kept = [sec.pars[0]]
-            for par in sec.pars[1:]:
-                if par.end > par.begin:
-                    kept.append(par)
-                else:
-                    kept[-1].end = max(kept[-1].end, par.end)
-            sec.pars = kept
-    # The book's title opens the first topic (the introduction): the guide has no clip of its own for it.
+        pars[-1][0].end = length
+        kept = [s for s in secs if s.pars]
+        for k, sec in enumerate(kept, len(sections) + 1):
+            sec.smil = f"s{k:03d}.smil"
+        first = pars[0]
+        for h, cls in ((ch.part_heading, "part"),
+                       (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter"),
+                       *((p.heading, "section") for p in ch.pages)):
+            if h is not None:
+                par, sec = target.get(h.id) or first
+                headings.append(Heading(h.level, cls, h.text, sec.smil, par.id))
+        sections += kept
     headings.insert(0, Heading(1, "title", g["title"], headings[0].smil, headings[0].par))
-    return Book(sections, headings, doc.lines, audio, total)
+    return Book(sections, headings, content, audio, total)
 
 
 # --- documents ---------------------------------------------------------------------------------------------
@@ -412,7 +355,7 @@ class DaisyPublisher(Publisher):
     def publish(self, result) -> list:
         manifest, out = result.manifest, result.out_dir
         folder = out / FOLDER
-        b = book(manifest, out)
+        b = book(result)
         docs = documents(manifest, b)
         shas = {name: hashlib.sha256(data).hexdigest() for name, data in docs.items()}
         by_mp3 = {c["mp3"]: c["sha256"] for c in manifest["chapters"]}
