@@ -456,7 +456,7 @@ def test_a_missing_chapter_mp3_is_a_clear_error(mini, tmp_path):
     manifest = copy.deepcopy(mini.manifest)
     manifest["chapters"][1]["mp3"] = "audio/02-dmp.000000000000.mp3"
     with pytest.raises(PublishError) as info:
-        daisy.book(dataclasses.replace(mini, manifest=manifest))
+        daisy.daisy_book(dataclasses.replace(mini, manifest=manifest))
     assert "02-dmp.000000000000.mp3" in str(info.value) and "Fix:" in str(info.value)
 
 

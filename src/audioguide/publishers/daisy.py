@@ -25,7 +25,6 @@ from pathlib import Path
 
 from mutagen.mp3 import MP3
 
-from audioguide import __version__
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
 from audioguide.publishers import Publisher
@@ -92,7 +91,7 @@ class Section:
 
 
 @dataclass
-class Heading:
+class NccEntry:
     """An ncc.html entry: a part, topic or page heading and the par it opens."""
 
     level: int
@@ -103,9 +102,9 @@ class Heading:
 
 
 @dataclass
-class Book:
+class DaisyBook:
     sections: list[Section]
-    headings: list[Heading]
+    entries: list[NccEntry]
     content: list[str]  # content.html's body lines
     audio: dict[str, Path]  # short name -> published MP3
     total_ms: int
@@ -125,12 +124,12 @@ def _written(b: talking.Block) -> list[talking.Sentence]:
     return b.sentences + [s for item in b.items for s in item] + [s for c in b.children for s in _written(c)]
 
 
-def book(result) -> Book:
+def daisy_book(result) -> DaisyBook:
     """The DAISY structure of the talking book (publishers/book.py): its text, and its pars over each MP3."""
     tb = talking.Book.from_build(result)
     g = result.manifest["guide"]
     sections: list[Section] = []
-    headings: list[Heading] = []
+    entries: list[NccEntry] = []
     content = [f'<h1 class="title" id="title">{html.escape(g["title"], quote=False)}</h1>']
     audio: dict[str, Path] = {}
     total = 0
@@ -172,15 +171,18 @@ def book(result) -> Book:
         for k, sec in enumerate(kept, len(sections) + 1):
             sec.smil = f"s{k:03d}.smil"
         first = pars[0]
-        for h, cls in ((ch.part_heading, "part"),
-                       (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter"),
-                       *((p.heading, "section") for p in ch.pages)):
+        for h, cls, own in ((ch.part_heading, "part", None),
+                            (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter", None),
+                            *((p.heading, "section", sec) for p, sec in zip(ch.pages, secs))):
             if h is not None:
                 par, sec = target.get(h.id) or first
-                headings.append(Heading(h.level, cls, h.text, sec.smil, par.id))
+                if own is not None and own is not sec and own.pars:
+                    par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
+                entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
         sections += kept
-    headings.insert(0, Heading(1, "title", g["title"], headings[0].smil, headings[0].par))
-    return Book(sections, headings, content, audio, total)
+    # The guide has no clip of its title alone: the title opens the book, where the first topic starts.
+    entries.insert(0, NccEntry(1, "title", g["title"], entries[0].smil, entries[0].par))
+    return DaisyBook(sections, entries, content, audio, total)
 
 
 # --- documents ---------------------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def _xhtml(lang: str, title: str, head: list[str], body: list[str]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def content_html(manifest: dict, b: Book) -> bytes:
+def content_html(manifest: dict, b: DaisyBook) -> bytes:
     g = manifest["guide"]
     head = [_meta("dc:title", g["title"]), _meta("dc:identifier", _identifier(g)),
             _meta("dc:format", "Daisy 2.02"), _meta("ncc:generator", manifest["generator"])]
@@ -236,7 +238,7 @@ def smil(manifest: dict, sec: Section, elapsed_ms: int) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def master_smil(manifest: dict, b: Book) -> bytes:
+def master_smil(manifest: dict, b: DaisyBook) -> bytes:
     g = manifest["guide"]
     lines = ['<?xml version="1.0" encoding="utf-8"?>', SMIL_DOCTYPE, "<smil>", "<head>",
              _meta("dc:format", "Daisy 2.02"), _meta("dc:title", g["title"]),
@@ -248,7 +250,7 @@ def master_smil(manifest: dict, b: Book) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def ncc_html(manifest: dict, b: Book, files: int) -> bytes:
+def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
     """files: how many files the book has, ncc.html included (ncc:files)."""
     g = manifest["guide"]
     engine = manifest.get("engine", {})
@@ -272,8 +274,8 @@ def ncc_html(manifest: dict, b: Book, files: int) -> bytes:
         _meta("ncc:narrator", f"voix de synthèse ({narrator})"),
         _meta("ncc:multimediaType", "audioFullText"),
         _meta("ncc:setInfo", "1 of 1"),
-        _meta("ncc:depth", max(h.level for h in b.headings)),
-        _meta("ncc:tocItems", len(b.headings)),
+        _meta("ncc:depth", max(h.level for h in b.entries)),
+        _meta("ncc:tocItems", len(b.entries)),
         _meta("ncc:totalTime", hms(b.total_ms), "hh:mm:ss"),
         _meta("ncc:files", files),
         # The guide's pages are sections (h3), not print pages: a DAISY page count is of print pages.
@@ -282,11 +284,11 @@ def ncc_html(manifest: dict, b: Book, files: int) -> bytes:
         _meta("ncc:footnotes", 0), _meta("ncc:prodNotes", 0), _meta("ncc:sidebars", 0),
     ]
     body = [f'<h{h.level} class="{h.cls}" id="n{i:04d}"><a href="{h.smil}#{h.par}">{_esc(h.title)}</a></h{h.level}>'
-            for i, h in enumerate(b.headings, 1)]
+            for i, h in enumerate(b.entries, 1)]
     return _xhtml(_language(g), g["title"], head, body)
 
 
-def documents(manifest: dict, b: Book) -> dict[str, bytes]:
+def documents(manifest: dict, b: DaisyBook) -> dict[str, bytes]:
     """Every text file of the book, by name."""
     docs = {CONTENT: content_html(manifest, b), "master.smil": master_smil(manifest, b)}
     elapsed = 0
@@ -355,7 +357,7 @@ class DaisyPublisher(Publisher):
     def publish(self, result) -> list:
         manifest, out = result.manifest, result.out_dir
         folder = out / FOLDER
-        b = book(result)
+        b = daisy_book(result)
         docs = documents(manifest, b)
         shas = {name: hashlib.sha256(data).hexdigest() for name, data in docs.items()}
         by_mp3 = {c["mp3"]: c["sha256"] for c in manifest["chapters"]}
