@@ -20,7 +20,8 @@ Use::
                 block.items                 # list: one list of Sentences per item
                 block.children              # callout: the Blocks inside it
                 block.url                   # link: its address
-        ch.clips()                          # every Heading and Sentence that has a clip, in audio order:
+        ch.clips()                          # every Heading and Sentence that has a clip, in audio order
+        ch.playback()                       # (item, begin, end) for each of them, tiling the whole MP3:
                                             # what a SMIL file lists as `par`s (text id + clipBegin/clipEnd)
         chapter_body(ch)                    # the chapter as XHTML lines (h1-h6, p, ul/li, span per sentence)
 
@@ -122,6 +123,17 @@ class Chapter:
                 found.append(page.heading)
             found += [s for b in page.blocks for s in _sentences(b) if s.clip]
         return sorted(found, key=lambda x: x.clip.start)
+
+    def playback(self) -> list[tuple[Heading | Sentence, float, float]]:
+        """clips() laid end to end over the whole audio: (item, begin, end), the first from 0 (with the
+        opening chime), each to where the next starts (with its pause, and a page tick before the next page),
+        the last to the end of the audio (with the end cue). Players of EPUB overlays and DAISY books play only
+        the clips, one after the other: clips that tile the audio keep the pauses a listener hears in the MP3,
+        instead of running the sentences together."""
+        items = self.clips()
+        end = min(self.duration, self.pages[-1].end)
+        starts = [0.0] + [x.clip.start for x in items[1:]]
+        return [(x, b, e) for x, b, e in zip(items, starts, starts[1:] + [end])]
 
     def sentences(self) -> list[Sentence]:
         """Every sentence of the chapter's pages, in document order, with a clip or not."""
