@@ -363,18 +363,20 @@ def test_the_book_follows_the_daisy_202_rules(which, request):
 @pytest.mark.parametrize("which", ["mini", "two_level", "esante_build"])
 def test_the_zip_holds_the_same_files_and_the_manifest_lists_them(which, request):
     result = request.getfixturevalue(which)
-    folder, m = folder_of(result), result.manifest["daisy"]
-    zpath = result.out_dir / m["zip"]["path"]
+    folder, m, z = folder_of(result), result.manifest["daisy"], result.manifest["downloads"]["daisy"]
+    zpath = result.out_dir / z["path"]
     with zipfile.ZipFile(zpath) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
         assert names[0] == "ncc.html"
         assert {n: zf.read(n) for n in names} == files_in(folder)
-    for f in m["files"] + [dict(m["zip"], path=m["zip"]["path"])]:
+    assert z["media_type"] == "application/zip" and z["path"] == f"{result.guide.id}-daisy.zip"
+    for f in m["files"] + [z]:
         data = (result.out_dir / f["path"]).read_bytes()
         assert (len(data), hashlib.sha256(data).hexdigest()) == (f["bytes"], f["sha256"]), f["path"]
     assert sorted(f["path"] for f in m["files"]) == sorted(f"daisy/{n}" for n in files_in(folder))
-    assert json.loads((result.out_dir / "manifest.json").read_text("utf-8"))["daisy"] == m
+    written = json.loads((result.out_dir / "manifest.json").read_text("utf-8"))
+    assert (written["daisy"], written["downloads"]["daisy"]) == (m, z)
 
 
 @pytest.mark.parametrize("which", ["mini", "two_level", "esante_build"])
@@ -430,14 +432,14 @@ def test_every_written_sentence_is_in_the_text_with_its_clip(mini):
 def test_two_builds_give_the_same_bytes(mini, tmp_path):
     again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
     assert files_in(folder_of(again)) == files_in(folder_of(mini))
-    zname = mini.manifest["daisy"]["zip"]["path"]
+    zname = mini.manifest["downloads"]["daisy"]["path"]
     assert (again.out_dir / zname).read_bytes() == (mini.out_dir / zname).read_bytes()
 
 
 def test_a_rebuild_without_changes_rewrites_nothing(mini_guide, tmp_path):
     settings = settings_for(tmp_path)
     first = build(mini_guide, settings)
-    zpath = first.out_dir / first.manifest["daisy"]["zip"]["path"]
+    zpath = first.out_dir / first.manifest["downloads"]["daisy"]["path"]
     before = {p: p.stat().st_mtime_ns for p in [zpath, *folder_of(first).iterdir()]}
     build(mini_guide, settings_for(tmp_path))
     assert {p: p.stat().st_mtime_ns for p in before} == before
@@ -448,7 +450,7 @@ def test_a_rebuild_without_changes_rewrites_nothing(mini_guide, tmp_path):
     second = build(mini_guide, settings_for(tmp_path))
     assert daisy_problems(folder_of(second)) == []
     assert not (folder_of(second) / "s003.smil").exists()
-    with zipfile.ZipFile(second.out_dir / second.manifest["daisy"]["zip"]["path"]) as zf:
+    with zipfile.ZipFile(second.out_dir / second.manifest["downloads"]["daisy"]["path"]) as zf:
         assert sorted(zf.namelist()) == sorted(files_in(folder_of(second)))
 
 

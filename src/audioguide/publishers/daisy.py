@@ -332,8 +332,11 @@ def write_zip(path: Path, folder: Path, names: list[str], when: tuple) -> None:
 
 
 def _old_entry(out_dir: Path) -> dict:
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        return json.loads((out_dir / "manifest.json").read_text("utf-8")).get("daisy") or {}
+    """The previous build's manifest (its DAISY key and zip hash), or {}."""
+    with contextlib.suppress(OSError, ValueError):
+        old = json.loads((out_dir / "manifest.json").read_text("utf-8"))
+        if isinstance(old, dict):
+            return old
     return {}
 
 
@@ -372,12 +375,16 @@ class DaisyPublisher(Publisher):
         names = ["ncc.html"] + sorted(n for n in shas if n != "ncc.html")
         key = hashlib.sha256("".join(f"{n} {shas[n]}\n" for n in names).encode()).hexdigest()
         zpath = out / zip_name(manifest["guide"]["id"])
-        old = _old_entry(out).get("zip") or {}
-        if not (old.get("key") == key and matches(zpath, old.get("sha256", ""))):
+        old = _old_entry(out)
+        old_zip = (old.get("downloads") or {}).get("daisy") or {}
+        if not ((old.get("daisy") or {}).get("key") == key and matches(zpath, old_zip.get("sha256", ""))):
             write_zip(zpath, folder, names, _zip_time(manifest))
-        files = [{"path": f"{FOLDER}/{n}", "bytes": (folder / n).stat().st_size, "sha256": shas[n]} for n in names]
         manifest["daisy"] = {
-            "ncc": f"{FOLDER}/ncc.html", "files": files, "duration": round(b.total_ms / 1000, 3),
-            "zip": {"path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath), "key": key},
+            "ncc": f"{FOLDER}/ncc.html", "duration": round(b.total_ms / 1000, 3), "key": key,
+            "files": [{"path": f"{FOLDER}/{n}", "bytes": (folder / n).stat().st_size, "sha256": shas[n]}
+                      for n in names],
         }
+        # Beside the EPUB: what the feed and the kiosk offer for download.
+        manifest.setdefault("downloads", {})["daisy"] = {
+            "path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath), "media_type": "application/zip"}
         return [folder / n for n in names] + [zpath]
