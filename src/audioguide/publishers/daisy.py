@@ -23,8 +23,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mutagen.mp3 import MP3
-
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
 from audioguide.publishers import Publisher
@@ -110,14 +108,15 @@ class DaisyBook:
     total_ms: int
 
 
-def _duration_ms(path: Path) -> int:
-    """The MP3's real length in whole ms, rounded down: no clip may end after the audio."""
-    try:
-        return int(MP3(path).info.length * 1000)
-    except Exception as exc:  # mutagen's own errors, or an OSError
-        raise PublishError(f"DAISY book: cannot read the length of {path}: {exc}.",
-                           cause="the chapter MP3 is missing or damaged",
-                           fix="build again with --clean") from None
+def _length_ms(ch: talking.Chapter, path: Path) -> int:
+    """The chapter MP3's length in whole ms, never past its real end: the manifest's length (mutagen's, read
+    when the MP3 was made) is rounded to the ms, maybe up, so one ms less. Reading it again here would parse
+    every MP3's tags and cover on each rebuild."""
+    if not path.is_file():
+        raise PublishError(f"DAISY book: the chapter MP3 {path} is missing.",
+                           cause="it was deleted or moved after the build wrote it",
+                           fix="build again with --clean")
+    return max(0, _ms(ch.duration) - 1)
 
 
 def _written(b: talking.Block) -> list[talking.Sentence]:
@@ -136,7 +135,7 @@ def daisy_book(result) -> DaisyBook:
     for ch in tb.chapters:
         name = f"a{ch.number:02d}.mp3"
         audio[name] = result.out_dir / ch.mp3
-        length = _duration_ms(audio[name])
+        length = _length_ms(ch, audio[name])
         total += length
         content += talking.chapter_body(ch)
         secs = [Section(f"s{len(sections) + i + 1:03d}.smil", p.title) for i, p in enumerate(ch.pages)]
