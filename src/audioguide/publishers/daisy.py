@@ -244,7 +244,7 @@ def master_smil(manifest: dict, b: DaisyBook) -> bytes:
              _meta("dc:identifier", _identifier(g)), _meta("ncc:generator", manifest["generator"]),
              _meta("ncc:timeInThisSmil", clock(sum(s.ms for s in b.sections))),
              '<layout><region id="txtView" /></layout>', "</head>", "<body>"]
-    lines += [f'<ref src="{s.smil}" title="{_esc(s.title)}" id="m{s.smil[1:4]}" />' for s in b.sections]
+    lines += [f'<ref src="{s.smil}" title="{_esc(s.title)}" id="m{Path(s.smil).stem}" />' for s in b.sections]
     lines += ["</body>", "</smil>", ""]
     return "\n".join(lines).encode("utf-8")
 
