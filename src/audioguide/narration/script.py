@@ -45,10 +45,11 @@ class Segment:
     """Written form of the same words, for every text output (transcripts, tags, kiosk, feed)."""
     cont: bool = False
     """The sentence goes on in the next segment (a long sentence cut at a clause for its caption)."""
-    block: tuple[int, ...] | None = None
+    block: list[int] | None = None
     """Where the guide writes these words on the page: the block's index, then the list item's or the
     callout child's (recursively); a hand-written narration's paragraph is a block. None for the frame and
-    the end cues, which the guide does not write. The talking book puts each sentence in its block."""
+    the end cues, which the guide does not write. The talking book puts each sentence in its block. A list,
+    as in the cues read back from JSON, so a rebuild's manifest equals the first one."""
 
 
 
@@ -86,7 +87,7 @@ def join_sentences(segments, spoken: bool = False) -> str:
 
 def _placed(segments: list[Segment], block: tuple[int, ...]) -> list[Segment]:
     for seg in segments:
-        seg.block = block
+        seg.block = list(block)
     return segments
 
 
@@ -360,7 +361,7 @@ class ScriptWriter:
                 segs += _placed(self.link(b), at)
             elif b.kind in CALLOUTS:
                 label = f"{CALLOUTS[b.kind]} :"
-                segs.append(Segment(label, self.pauses["callout"], "callout", label, block=at))
+                segs.append(Segment(label, self.pauses["callout"], "callout", label, block=list(at)))
                 segs += self.blocks(b.children, at)
         return segs
 
