@@ -64,6 +64,16 @@ def mini_build(tmp_path_factory):
     return result
 
 
+@pytest.fixture(scope="session")
+def esante_build(tmp_path_factory):
+    """One real build of the e-santé guide (about a minute), shared by every module that reads one back."""
+    if not have_tools():
+        pytest.skip("needs espeak-ng and ffmpeg")
+    from audioguide.build import build
+
+    return build(ESANTE, settings_for(tmp_path_factory.mktemp("esante")))
+
+
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str):
     """A small disk of its own (to fill up, or to make read-only); needs root, as CI has."""

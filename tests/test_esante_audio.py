@@ -6,16 +6,15 @@ The fixture guide is too short to catch an encoder overshoot on one sharp sound 
 import pytest
 
 from audioguide.audio import measure_loudness
-from audioguide.build import build
 
-from conftest import ESANTE, needs_tools, settings_for
+from conftest import needs_tools
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def esante(tmp_path_factory):
-    return build(ESANTE, settings_for(tmp_path_factory.mktemp("esante")))
+def esante(esante_build):
+    return esante_build
 
 
 def test_every_published_mp3_is_at_most_minus_one_dbtp(esante):

@@ -180,7 +180,7 @@ class Builder:
         return _hash({
             "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
-            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont] for s in p.segments]
+            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block] for s in p.segments]
                          for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
                      chapter.title, chapter.part.title if chapter.part else None,
@@ -210,7 +210,7 @@ class Builder:
                     # text: what is said; written: what readers see. Each piece is its own clip, so its start
                     # and end are where its speech starts and ends in the chapter audio.
                     cues.append({"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text,
-                                 "written": seg.written, "kind": seg.kind, "cont": seg.cont})
+                                 "written": seg.written, "kind": seg.kind, "cont": seg.cont, "block": seg.block})
                     w.add(silence(seg.pause_ms))
                 if i == len(pages) - 1:
                     w.add(silence(TAIL_MS))

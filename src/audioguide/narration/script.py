@@ -45,6 +45,11 @@ class Segment:
     """Written form of the same words, for every text output (transcripts, tags, kiosk, feed)."""
     cont: bool = False
     """The sentence goes on in the next segment (a long sentence cut at a clause for its caption)."""
+    block: list[int] | None = None
+    """Where the guide writes these words on the page: the block's index, then the list item's or the
+    callout child's (recursively); a hand-written narration's paragraph is a block. None for the frame and
+    the end cues, which the guide does not write. The talking book puts each sentence in its block. A list,
+    as in the cues read back from JSON, so a rebuild's manifest equals the first one."""
 
 
 
@@ -78,6 +83,12 @@ def join_sentences(segments, spoken: bool = False) -> str:
             cur = ""
     return "\n".join(lines + ([cur] if cur else []))
 
+
+
+def _placed(segments: list[Segment], block: tuple[int, ...]) -> list[Segment]:
+    for seg in segments:
+        seg.block = list(block)
+    return segments
 
 
 def lower_first(title: str) -> str:
@@ -334,23 +345,24 @@ class ScriptWriter:
             where.append(page.title)
         return " ".join(where)
 
-    def blocks(self, blocks: list[Block]) -> list[Segment]:
+    def blocks(self, blocks: list[Block], path: tuple[int, ...] = ()) -> list[Segment]:
         segs: list[Segment] = []
-        for b in blocks:
+        for n, b in enumerate(blocks):
+            at = (*path, n)
             if b.kind == "p":
-                segs += self._para(b.text)
+                segs += _placed(self._para(b.text), at)
             elif b.kind == "heading":
-                segs += self._para(b.text, "heading")
+                segs += _placed(self._para(b.text, "heading"), at)
             elif b.kind == "list":
                 for i, item in enumerate(b.items):
                     last = i == len(b.items) - 1
-                    segs += self._para(item, "last-item" if last else "item")
+                    segs += _placed(self._para(item, "last-item" if last else "item"), (*at, i))
             elif b.kind == "link":
-                segs += self.link(b)
+                segs += _placed(self.link(b), at)
             elif b.kind in CALLOUTS:
                 label = f"{CALLOUTS[b.kind]} :"
-                segs.append(Segment(label, self.pauses["callout"], "callout", label))
-                segs += self.blocks(b.children)
+                segs.append(Segment(label, self.pauses["callout"], "callout", label, block=list(at)))
+                segs += self.blocks(b.children, at)
         return segs
 
     def link(self, b: Block) -> list[Segment]:
@@ -382,8 +394,8 @@ class ScriptWriter:
         segs = self._frame(self.say(self.announcement(chapter, page, index)),
                            self.announcement(chapter, page, index, number=str), "announce")
         if page.narration:
-            for para in re.split(r"\n\s*\n", page.narration.strip()):
-                segs += self._para(para)
+            for n, para in enumerate(re.split(r"\n\s*\n", page.narration.strip())):
+                segs += _placed(self._para(para), (n,))
         else:
             segs += self.blocks(page.blocks)
         for seg in segs:

@@ -31,6 +31,7 @@ class Publisher:
 @lru_cache(maxsize=1)
 def publisher_classes() -> dict[str, type[Publisher]]:
     found = {ep.name: ep.load() for ep in entry_points(group="audioguide.publishers")}
-    # The feed goes last (before the manifest): everything it points at is already in place.
-    order = ["transcripts", "phone", "kiosk", "podcast"]
+    # The feed goes last (before the manifest): everything it points at is already in place. The talking books
+    # come before the kiosk and the feed, which offer them for download (manifest "downloads").
+    order = ["transcripts", "epub", "daisy", "phone", "kiosk", "podcast"]
     return dict(sorted(found.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0])))

