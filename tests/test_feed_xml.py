@@ -1,6 +1,7 @@
 """The RSS feed as written, element by element, from a small manifest: no build needed, so script/mutation
 can run it for every podcast.py mutant. test_podcast.py reads real builds with real podcast parsers."""
 
+import io
 import uuid
 
 import feedparser
@@ -177,7 +178,7 @@ def test_parsers_start_a_serial_show_with_seasons_at_the_introduction():
     assert [int(e.itunes_episode) for e in by_date] == [1, 2, 3, 4]
     assert not [e for e in d.entries if "itunes_season" in e]  # Apple would open on the last part
     # gPodder's parser sorts a serial show's episodes oldest first: the first one offered is the introduction.
-    p = podcastparser.parse(BASE + "feed.xml", __import__("io").BytesIO(data))
+    p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(data))
     assert p["type"] == "serial"
     assert [e["title"] for e in p["episodes"]] == order
     assert [e["number"] for e in p["episodes"]] == [1, 2, 3, 4]
@@ -187,7 +188,7 @@ def test_parsers_start_a_serial_show_with_seasons_at_the_introduction():
 
 
 def test_podcastparser_sees_chapters_and_the_transcript_link():
-    p = podcastparser.parse(BASE + "feed.xml", __import__("io").BytesIO(build_feed(MANIFEST, BASE)))
+    p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(build_feed(MANIFEST, BASE)))
     dmp = next(e for e in p["episodes"] if e["guid"].endswith(":dmp"))
     assert dmp["chapters"] == [{"start": 0, "title": "Quoi ?"}, {"start": 15, "title": "Qui ?"}]
     assert BASE + "transcripts/02-dmp.txt" in dmp["description_html"]
@@ -207,3 +208,31 @@ def test_a_sentence_ends_once(text, done):
 def test_only_a_known_licence_becomes_podcast_license(rights, expected):
     found = _license(rights)
     assert (found and found[0]) == expected
+
+
+WITH_WHOLE = {**MANIFEST, "transcript": {"txt": "transcript.txt", "html": "transcript.html"},
+              "whole": {"mp3": "essai-complet.0123456789ab.mp3", "bytes": 5000, "duration": 42.6,
+                        "chapters": [{"id": "intro", "start": 0.0, "end": 12.4},
+                                     {"id": "dmp", "start": 12.4, "end": 42.6}]}}
+
+
+def test_the_whole_guide_is_a_bonus_after_the_last_chapter():
+    items = feed(WITH_WHOLE).findall("channel/item")
+    assert [val(i, "title") for i in items] == ["Introduction", "Le DMP", "Guide test (guide complet)"]
+    whole = items[2]
+    assert val(whole, "itunes:episodeType") == "bonus" and whole.find("itunes:episode", NS) is None
+    assert val(whole, "description") == "Tout le guide en un seul fichier. Sujets : Introduction ; Le DMP."
+    assert val(whole, "guid") == "urn:audioguide:essai"  # a chapter's guid always has a third part
+    assert val(whole, "pubDate") == "Fri, 01 Mar 2024 08:03:00 +0000"  # after the last chapter
+    enc = whole.find("enclosure")
+    assert (enc.get("url"), enc.get("length")) == (BASE + "essai-complet.0123456789ab.mp3", "5000")
+    assert val(whole, "itunes:duration") == "43"
+    assert [(t.get("url"), t.get("type")) for t in whole.findall("podcast:transcript", NS)] == [
+        (BASE + "transcript.txt", "text/plain"), (BASE + "transcript.html", "text/html")]
+    assert [(c.get("start"), c.get("title")) for c in whole.find("psc:chapters", NS)] == [
+        ("00:00:00.000", "Introduction : Bienvenue"), ("00:00:12.400", "Le DMP : Quoi ?"),
+        ("00:00:27.700", "Le DMP : Qui ?")]
+    assert BASE + "transcript.html" in val(whole, "content:encoded")
+    p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(build_feed(WITH_WHOLE, BASE)))
+    assert [e["title"] for e in p["episodes"]] == ["Introduction", "Le DMP", "Guide test (guide complet)"]
+    assert p["episodes"][2]["type"] == "bonus"

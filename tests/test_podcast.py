@@ -60,7 +60,10 @@ def test_feedparser_reads_every_episode(served):
     # Required by Apple Podcasts. feedparser reads "false" as None, so presence is what it can show here;
     # test_channel_tags checks the value.
     assert "itunes_explicit" in d.feed
-    assert len(d.entries) == len(m["chapters"])
+    assert len(d.entries) == len(m["chapters"]) + 1  # and the whole guide, last
+    bonus = d.entries[-1]
+    assert bonus.itunes_episodetype == "bonus" and bonus.enclosures[0].href == BASE.format(port=port) + m["whole"]["mp3"]
+    assert int(bonus.enclosures[0].length) == (out / m["whole"]["mp3"]).stat().st_size == m["whole"]["bytes"]
     for e, c in zip(d.entries, m["chapters"]):
         assert e.title == c["title"]
         assert "itunes_explicit" in e
@@ -81,8 +84,10 @@ def test_podcastparser_reads_every_episode(served):
     m, out = result.manifest, result.out_dir
     with open(out / "feed.xml", "rb") as fh:
         p = podcastparser.parse(BASE.format(port=port) + "feed.xml", fh)
-    eps = sorted(p["episodes"], key=lambda e: e["number"] if "number" in e else e["guid"])
-    assert {e["guid"] for e in eps} == {f"urn:audioguide:mini:{c['id']}" for c in m["chapters"]}
+    eps = p["episodes"]  # a serial show: oldest first
+    assert [e["title"] for e in eps] == [c["title"] for c in m["chapters"]] + [m["guide"]["title"] + " (guide complet)"]
+    assert {e["guid"] for e in eps} == {f"urn:audioguide:mini:{c['id']}" for c in m["chapters"]} | {
+        "urn:audioguide:mini"}
     for c in m["chapters"]:
         e = next(x for x in eps if x["guid"].endswith(c["id"]))
         assert e["enclosures"][0]["file_size"] == (out / c["mp3"]).stat().st_size
@@ -107,10 +112,10 @@ def test_channel_tags(served):
     # Computed here from the spec's namespace UUID over the publisher and guide id, not by the code under test.
     spec_ns = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
     assert guid == str(uuid.uuid5(spec_ns, "audioguide/association test/mini"))
-    assert [i.find("itunes:explicit", ns).text for i in ch.findall("item")] == ["false", "false"]
+    assert [i.find("itunes:explicit", ns).text for i in ch.findall("item")] == ["false", "false", "false"]
     assert ch.find("podcast:locked", ns).text == "no" and ch.find("podcast:medium", ns).text == "podcast"
     items = ch.findall("item")
-    assert [i.find("itunes:episode", ns).text for i in items] == ["1", "2"]
+    assert [i.findtext("itunes:episode", namespaces=ns) for i in items] == ["1", "2", None]
     assert items[1].find("itunes:season", ns) is None  # a one-part guide has no seasons to choose between
 
 
@@ -166,8 +171,9 @@ def test_gpodder_subscribes_and_downloads_every_episode(served):
     assert url in listed.stdout, listed.stdout + listed.stderr  # gpo subscribe exits 0 even on a 404
     for c in result.manifest["chapters"]:
         gpo("download", url, f"urn:audioguide:mini:{c['id']}")
+    gpo("download", url, "urn:audioguide:mini")  # the whole guide
     got = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "downloads").rglob("*.mp3")}
-    assert got == {c["sha256"] for c in result.manifest["chapters"]}
+    assert got == {c["sha256"] for c in result.manifest["chapters"]} | {result.manifest["whole"]["sha256"]}
     # What gPodder itself kept: the pages as chapters, and the show notes with the transcript's address.
     with sqlite3.connect(tmp / "gpodder" / "Database") as db:
         rows = dict((g, (ch, notes)) for g, ch, notes in db.execute(
@@ -192,7 +198,7 @@ def _guids(out):
 def test_guids_do_not_depend_on_the_base_url_and_a_feed_guid_wins(tmp_path, mini_guide, caplog):
     s = settings_for(tmp_path, engine="silence")
     local = _guids(build(mini_guide, s).out_dir)
-    assert local[1] == ["urn:audioguide:mini:introduction", "urn:audioguide:mini:dmp"]
+    assert local[1] == ["urn:audioguide:mini:introduction", "urn:audioguide:mini:dmp", "urn:audioguide:mini"]
     s.base_url = "https://asso.example/guides/mini/"  # the same folder rebuilt for its public address
     with caplog.at_level(logging.WARNING, logger="audioguide"):
         out = build(mini_guide, s).out_dir

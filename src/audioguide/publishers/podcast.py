@@ -154,44 +154,88 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     if licence := _license(g.get("rights", "")):
         _el(ch, "podcast:license", licence[0], url=licence[1])
 
+    for c in manifest["chapters"]:
+        _chapter_item(ch, c, g, url, date, cover=url(manifest["cover"]), notes=(notes or {}).get(c["id"], ""))
+    if manifest.get("whole"):
+        _whole_item(ch, manifest, url, date)
+    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _plural(noun: str) -> str:
+    return noun if noun[-1:] in "sxz" else noun + "s"
+
+
+def _chapter_item(ch, c: dict, g: dict, url, date: dt.datetime, cover: str, notes: str) -> None:
     levels = g["levels"]
     named_parts = len(g["parts"]) > 1  # a one-part guide is heard and listed as a two-level guide
-    page_word = levels["page"]["noun"]
-    page_word = page_word if page_word[-1:] in "sxz" else page_word + "s"
-    for c in manifest["chapters"]:
-        it = _el(ch, "item")
-        _el(it, "title", _clean(c["title"]))
-        pages = " ; ".join(p["title"] for p in c["pages"])
-        part = f"{levels['part']['noun'].capitalize()} {c['part']['number']} : {c['part']['title']} — " \
-            if c["part"] and named_parts else ""
-        desc = _clean(f"{part}{end_sentence(c['title'])} {page_word.capitalize()} : {end_sentence(pages)}")
-        _el(it, "description", desc)
-        _el(it, "itunes:summary", desc)
-        # Escaped text, not CDATA: a guide's text may hold "]]>", which would end a CDATA section early.
-        _el(it, "content:encoded", _clean((notes or {}).get(c["id"], "") + _transcript_links(url, c)))
-        _el(it, "guid", episode_guid(g["id"], c["id"]), isPermaLink="false")
-        _el(it, "pubDate", format_datetime(date + dt.timedelta(minutes=c["number"])))
-        _el(it, "enclosure", url=url(c["mp3"]), length=c["bytes"], type="audio/mpeg")
-        _el(it, "itunes:duration", int(round(c["duration"])))
-        # Numbered across the guide (the introduction is 1) and dated in the same order: every app starts at
-        # the introduction. Parts are named with podcast:season only; itunes:season would make Apple open a
-        # serial show on its newest season, the last part.
-        _el(it, "itunes:episode", c["number"])
-        if c["part"] and named_parts:
-            _el(it, "podcast:season", c["part"]["number"], name=_clean(c["part"]["title"]))
-        # Every chapter is real content, the introduction too: Apple may show a "trailer" apart, or skip it.
-        _el(it, "itunes:episodeType", "full")
-        _el(it, "itunes:explicit", "false")
-        _el(it, "itunes:image", href=url(manifest["cover"]))
-        _el(it, "podcast:transcript", url=url(c["transcript"]["txt"]), type="text/plain", language="fr")
-        _el(it, "podcast:transcript", url=url(c["transcript"]["srt"]), type="application/x-subrip", language="fr")
-        # WebVTT last: feedparser keeps only an item's last podcast:transcript.
-        _el(it, "podcast:transcript", url=url(c["transcript"]["vtt"]), type="text/vtt", language="fr")
-        _el(it, "podcast:chapters", url=url(c["chapters_json"]), type="application/json+chapters")
-        psc = _el(it, "psc:chapters", version="1.2")
-        for p in c["pages"]:
-            _el(psc, "psc:chapter", start=_npt(p["start"]), title=_clean(p["title"]))
-    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    it = _el(ch, "item")
+    _el(it, "title", _clean(c["title"]))
+    pages = " ; ".join(p["title"] for p in c["pages"])
+    part = f"{levels['part']['noun'].capitalize()} {c['part']['number']} : {c['part']['title']} — " \
+        if c["part"] and named_parts else ""
+    desc = _clean(f"{part}{end_sentence(c['title'])} {_plural(levels['page']['noun']).capitalize()} : "
+                  f"{end_sentence(pages)}")
+    _el(it, "description", desc)
+    _el(it, "itunes:summary", desc)
+    # Escaped text, not CDATA: a guide's text may hold "]]>", which would end a CDATA section early.
+    _el(it, "content:encoded", _clean(notes + _transcript_links(url, c)))
+    _el(it, "guid", episode_guid(g["id"], c["id"]), isPermaLink="false")
+    _el(it, "pubDate", format_datetime(date + dt.timedelta(minutes=c["number"])))
+    _el(it, "enclosure", url=url(c["mp3"]), length=c["bytes"], type="audio/mpeg")
+    _el(it, "itunes:duration", int(round(c["duration"])))
+    # Numbered across the guide (the introduction is 1) and dated in the same order: every app starts at
+    # the introduction. Parts are named with podcast:season only; itunes:season would make Apple open a
+    # serial show on its newest season, the last part.
+    _el(it, "itunes:episode", c["number"])
+    if c["part"] and named_parts:
+        _el(it, "podcast:season", c["part"]["number"], name=_clean(c["part"]["title"]))
+    # Every chapter is real content, the introduction too: Apple may show a "trailer" apart, or skip it.
+    _el(it, "itunes:episodeType", "full")
+    _el(it, "itunes:explicit", "false")
+    _el(it, "itunes:image", href=cover)
+    _el(it, "podcast:transcript", url=url(c["transcript"]["txt"]), type="text/plain", language="fr")
+    _el(it, "podcast:transcript", url=url(c["transcript"]["srt"]), type="application/x-subrip", language="fr")
+    # WebVTT last: feedparser keeps only an item's last podcast:transcript.
+    _el(it, "podcast:transcript", url=url(c["transcript"]["vtt"]), type="text/vtt", language="fr")
+    _el(it, "podcast:chapters", url=url(c["chapters_json"]), type="application/json+chapters")
+    _psc(it, [(p["start"], p["title"]) for p in c["pages"]])
+
+
+def _psc(item, marks: list[tuple[float, str]]) -> None:
+    psc = _el(item, "psc:chapters", version="1.2")
+    for start, title in marks:
+        _el(psc, "psc:chapter", start=_npt(start), title=_clean(title))
+
+
+def _whole_item(ch, manifest: dict, url, date: dt.datetime) -> None:
+    """The whole guide in one file, as a bonus dated after the last chapter: for listeners who want one file
+    (a simple MP3 player, a CD), without changing where apps start. No episode number: 1–N stay the guide's."""
+    g, whole = manifest["guide"], manifest["whole"]
+    titles = {c["id"]: c["title"] for c in manifest["chapters"]}
+    it = _el(ch, "item")
+    _el(it, "title", _clean(f"{g['title']} (guide complet)"))
+    desc = _clean(f"Tout le guide en un seul fichier. {_plural(g['levels']['chapter']['noun']).capitalize()} : "
+                  + end_sentence(" ; ".join(titles[c["id"]] for c in whole["chapters"])))
+    _el(it, "description", desc)
+    _el(it, "itunes:summary", desc)
+    written = manifest.get("transcript")  # the whole guide as written, when the fulltext publisher ran
+    if written:
+        _el(it, "content:encoded", f'<p>Transcription : <a href="{escape(url(written["html"]))}">le guide '
+                                   f'écrit</a>, <a href="{escape(url(written["txt"]))}">en texte brut</a>.</p>')
+    _el(it, "guid", f"urn:audioguide:{g['id']}", isPermaLink="false")  # no chapter id can make this one
+    _el(it, "pubDate", format_datetime(date + dt.timedelta(minutes=len(manifest["chapters"]) + 1)))
+    _el(it, "enclosure", url=url(whole["mp3"]), length=whole["bytes"], type="audio/mpeg")
+    _el(it, "itunes:duration", int(round(whole["duration"])))
+    _el(it, "itunes:episodeType", "bonus")
+    _el(it, "itunes:explicit", "false")
+    _el(it, "itunes:image", href=url(manifest["cover"]))
+    if written:
+        _el(it, "podcast:transcript", url=url(written["txt"]), type="text/plain", language="fr")
+        _el(it, "podcast:transcript", url=url(written["html"]), type="text/html", language="fr")
+    # The file's own marks: one per page, "<chapter> : <page>", as its CHAP frames.
+    chapters = {c["id"]: c for c in manifest["chapters"]}
+    _psc(it, [(span["start"] + p["start"], f"{titles[span['id']]} : {p['title']}")
+              for span in whole["chapters"] for p in chapters[span["id"]]["pages"]])
 
 
 def _local(base_url: str) -> bool:
