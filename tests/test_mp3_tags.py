@@ -65,7 +65,8 @@ def test_chapter_tags(guide, mp3):
     assert raw["TYER"].text == ["2024"] and "TDRC" not in raw
     comm = t.getall("COMM")[0]
     # A title ending "?" takes no extra full stop: never "?.".
-    assert (comm.lang, comm.desc, comm.text) == ("fre", "", ["Vos données. Pages : Qu'est-ce que c'est ? ; Pour qui ?"])
+    assert (comm.lang, comm.desc, comm.text) == (
+        "fre", "", ["Vos données. Pages : Qu'est-ce que c'est ? ; Pour qui ?"])
     uslt = t.getall("USLT")[0]
     assert (uslt.lang, uslt.desc, uslt.text) == ("fre", "Transcription", "Le texte.\nDit.")
     assert {x.desc: x.text for x in t.getall("TXXX")} == {"AUDIOGUIDE_GUIDE_ID": ["essai"],

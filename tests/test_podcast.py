@@ -62,7 +62,8 @@ def test_feedparser_reads_every_episode(served):
     assert "itunes_explicit" in d.feed
     assert len(d.entries) == len(m["chapters"]) + 1  # and the whole guide, last
     bonus = d.entries[-1]
-    assert bonus.itunes_episodetype == "bonus" and bonus.enclosures[0].href == BASE.format(port=port) + m["whole"]["mp3"]
+    assert bonus.itunes_episodetype == "bonus"
+    assert bonus.enclosures[0].href == BASE.format(port=port) + m["whole"]["mp3"]
     assert int(bonus.enclosures[0].length) == (out / m["whole"]["mp3"]).stat().st_size == m["whole"]["bytes"]
     for e, c in zip(d.entries, m["chapters"]):
         assert e.title == c["title"]
