@@ -336,10 +336,10 @@ class Builder:
 
     @property
     def base_url(self) -> str:
-        # The local default names the output folder, as `audioguide serve` does whether it serves that folder
-        # or its parent (output/): the feed's links work both ways.
-        url = self.settings.base_url or self.guide.base_url or \
-            DEFAULT_BASE_URL + quote(self.out.resolve().name) + "/"
+        # The local default names the guide's folder, output/<guide id>, as `audioguide serve` does whether it
+        # serves that folder or output/: the feed's links work both ways. The guide id, not the folder's own
+        # name: a build's bytes never depend on where it is written.
+        url = self.settings.base_url or self.guide.base_url or DEFAULT_BASE_URL + quote(self.guide.id) + "/"
         return url if url.endswith("/") else url + "/"
 
     def run(self) -> BuildResult:

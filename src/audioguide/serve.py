@@ -3,8 +3,9 @@
 It serves only regular, non-hidden files that really lie inside the folder: no listings, no symlinks out,
 no build state or half-written temp files (both start with a dot).
 
-A build's local feed names its files under the output folder's name (http://127.0.0.1:8000/e-sante/…), so
-that name also reaches the folder itself: `serve output` and `serve output/e-sante` both answer the feed's links.
+A build's local feed names its files under the guide's folder, output/<guide id> (http://127.0.0.1:8000/e-sante/…),
+so a folder served itself also answers under its own name: `serve output` and `serve output/e-sante` both answer
+the feed's links.
 """
 
 from __future__ import annotations
