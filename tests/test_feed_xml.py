@@ -236,3 +236,13 @@ def test_the_whole_guide_is_a_bonus_after_the_last_chapter():
     p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(build_feed(WITH_WHOLE, BASE)))
     assert [e["title"] for e in p["episodes"]] == ["Introduction", "Le DMP", "Guide test (guide complet)"]
     assert p["episodes"][2]["type"] == "bonus"
+
+
+def test_the_whole_guide_is_matched_to_chapters_by_position():
+    # A whole file reused after a chapter's id changed still lists the old id: same audio, same order.
+    stale = {**WITH_WHOLE, "whole": {**WITH_WHOLE["whole"], "chapters": [
+        {"id": "intro", "start": 0.0, "end": 12.4}, {"id": "ancien-id", "start": 12.4, "end": 42.6}]}}
+    whole = feed(stale).findall("channel/item")[2]
+    assert [c.get("title") for c in whole.find("psc:chapters", NS)] == [
+        "Introduction : Bienvenue", "Le DMP : Quoi ?", "Le DMP : Qui ?"]
+    assert val(whole, "description") == "Tout le guide en un seul fichier. Sujets : Introduction ; Le DMP."

@@ -210,12 +210,11 @@ def _psc(item, marks: list[tuple[float, str]]) -> None:
 def _whole_item(ch, manifest: dict, url, date: dt.datetime) -> None:
     """The whole guide in one file, as a bonus dated after the last chapter: for listeners who want one file
     (a simple MP3 player, a CD), without changing where apps start. No episode number: 1–N stay the guide's."""
-    g, whole = manifest["guide"], manifest["whole"]
-    titles = {c["id"]: c["title"] for c in manifest["chapters"]}
+    g, whole, chapters = manifest["guide"], manifest["whole"], manifest["chapters"]
     it = _el(ch, "item")
     _el(it, "title", _clean(f"{g['title']} (guide complet)"))
     desc = _clean(f"Tout le guide en un seul fichier. {_plural(g['levels']['chapter']['noun']).capitalize()} : "
-                  + end_sentence(" ; ".join(titles[c["id"]] for c in whole["chapters"])))
+                  + end_sentence(" ; ".join(c["title"] for c in chapters)))
     _el(it, "description", desc)
     _el(it, "itunes:summary", desc)
     written = manifest.get("transcript")  # the whole guide as written, when the fulltext publisher ran
@@ -232,10 +231,11 @@ def _whole_item(ch, manifest: dict, url, date: dt.datetime) -> None:
     if written:
         _el(it, "podcast:transcript", url=url(written["txt"]), type="text/plain", language="fr")
         _el(it, "podcast:transcript", url=url(written["html"]), type="text/html", language="fr")
-    # The file's own marks: one per page, "<chapter> : <page>", as its CHAP frames.
-    chapters = {c["id"]: c for c in manifest["chapters"]}
-    _psc(it, [(span["start"] + p["start"], f"{titles[span['id']]} : {p['title']}")
-              for span in whole["chapters"] for p in chapters[span["id"]]["pages"]])
+    # The file's own marks: one per page, "<chapter> : <page>", as its CHAP frames. Matched by position, not
+    # id: a whole file reused after a chapter's id changed still lists the old id (same audio, same order).
+    if len(whole["chapters"]) == len(chapters):
+        _psc(it, [(span["start"] + p["start"], f"{c['title']} : {p['title']}")
+                  for c, span in zip(chapters, whole["chapters"]) for p in c["pages"]])
 
 
 def _local(base_url: str) -> bool:
