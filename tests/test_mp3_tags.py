@@ -64,7 +64,9 @@ def test_chapter_tags(guide, mp3):
     raw = ID3(mp3, translate=False)  # as stored: v2.3 frames only
     assert raw["TYER"].text == ["2024"] and "TDRC" not in raw
     comm = t.getall("COMM")[0]
-    assert (comm.lang, comm.desc, comm.text) == ("fre", "", ["Vos données. Pages : Qu'est-ce que c'est ? ; Pour qui ?."])
+    # A title ending "?" takes no extra full stop: never "?.".
+    assert (comm.lang, comm.desc, comm.text) == (
+        "fre", "", ["Vos données. Pages : Qu'est-ce que c'est ? ; Pour qui ?"])
     uslt = t.getall("USLT")[0]
     assert (uslt.lang, uslt.desc, uslt.text) == ("fre", "Transcription", "Le texte.\nDit.")
     assert {x.desc: x.text for x in t.getall("TXXX")} == {"AUDIOGUIDE_GUIDE_ID": ["essai"],

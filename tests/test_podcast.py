@@ -3,11 +3,17 @@
 import hashlib
 import http.client
 import json
+import logging
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import threading
+import urllib.request
 import uuid
+from html import unescape
+from urllib.parse import unquote
 
 import feedparser
 import podcastparser
@@ -16,6 +22,7 @@ from lxml import etree
 from mutagen.mp3 import MP3
 
 from audioguide.build import build
+from audioguide.exceptions import GuideError
 from audioguide.publishers.podcast import PODCAST, podcast_guid
 from audioguide.serve import make_server
 
@@ -53,7 +60,11 @@ def test_feedparser_reads_every_episode(served):
     # Required by Apple Podcasts. feedparser reads "false" as None, so presence is what it can show here;
     # test_channel_tags checks the value.
     assert "itunes_explicit" in d.feed
-    assert len(d.entries) == len(m["chapters"])
+    assert len(d.entries) == len(m["chapters"]) + 1  # and the whole guide, last
+    bonus = d.entries[-1]
+    assert bonus.itunes_episodetype == "bonus"
+    assert bonus.enclosures[0].href == BASE.format(port=port) + m["whole"]["mp3"]
+    assert int(bonus.enclosures[0].length) == (out / m["whole"]["mp3"]).stat().st_size == m["whole"]["bytes"]
     for e, c in zip(d.entries, m["chapters"]):
         assert e.title == c["title"]
         assert "itunes_explicit" in e
@@ -74,13 +85,19 @@ def test_podcastparser_reads_every_episode(served):
     m, out = result.manifest, result.out_dir
     with open(out / "feed.xml", "rb") as fh:
         p = podcastparser.parse(BASE.format(port=port) + "feed.xml", fh)
-    eps = sorted(p["episodes"], key=lambda e: e["number"] if "number" in e else e["guid"])
-    assert {e["guid"] for e in eps} == {f"urn:audioguide:mini:{c['id']}" for c in m["chapters"]}
+    eps = p["episodes"]  # a serial show: oldest first
+    assert [e["title"] for e in eps] == [c["title"] for c in m["chapters"]] + [m["guide"]["title"] + " (guide complet)"]
+    assert {e["guid"] for e in eps} == {f"urn:audioguide:mini:{c['id']}" for c in m["chapters"]} | {
+        "urn:audioguide:mini"}
     for c in m["chapters"]:
         e = next(x for x in eps if x["guid"].endswith(c["id"]))
         assert e["enclosures"][0]["file_size"] == (out / c["mp3"]).stat().st_size
         assert e["enclosures"][0]["mime_type"] == "audio/mpeg"
         assert abs(e["total_time"] - MP3(out / c["mp3"]).info.length) <= 1
+        # podcastparser reads podcast: tags only under the namespace's old URI: chapters reach it through psc.
+        assert e["chapters"] == [{"start": int(p["start"]), "title": p["title"]} for p in c["pages"]]
+        assert BASE.format(port=port) + c["transcript"]["txt"] in e["description_html"]
+        assert json.loads((out / c["chapters_json"]).read_text())["author"] == "Association Test"
 
 
 def test_channel_tags(served):
@@ -93,14 +110,13 @@ def test_channel_tags(served):
     assert ch.find("itunes:type", ns).text == "serial"
     assert ch.find("itunes:image", ns).get("href").endswith("cover.jpg")
     guid = ch.find("podcast:guid", ns).text
-    # Computed here from the spec's namespace UUID and its rule (scheme and trailing slashes removed),
-    # not by the code under test.
+    # Computed here from the spec's namespace UUID over the publisher and guide id, not by the code under test.
     spec_ns = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-    assert guid == str(uuid.uuid5(spec_ns, f"127.0.0.1:{port}/mini/feed.xml"))
-    assert [i.find("itunes:explicit", ns).text for i in ch.findall("item")] == ["false", "false"]
+    assert guid == str(uuid.uuid5(spec_ns, "audioguide/association test/mini"))
+    assert [i.find("itunes:explicit", ns).text for i in ch.findall("item")] == ["false", "false", "false"]
     assert ch.find("podcast:locked", ns).text == "no" and ch.find("podcast:medium", ns).text == "podcast"
     items = ch.findall("item")
-    assert [i.find("itunes:episode", ns).text for i in items] == ["1", "2"]
+    assert [i.findtext("itunes:episode", namespaces=ns) for i in items] == ["1", "2", None]
     assert items[1].find("itunes:season", ns) is None  # a one-part guide has no seasons to choose between
 
 
@@ -156,5 +172,95 @@ def test_gpodder_subscribes_and_downloads_every_episode(served):
     assert url in listed.stdout, listed.stdout + listed.stderr  # gpo subscribe exits 0 even on a 404
     for c in result.manifest["chapters"]:
         gpo("download", url, f"urn:audioguide:mini:{c['id']}")
+    gpo("download", url, "urn:audioguide:mini")  # the whole guide
     got = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "downloads").rglob("*.mp3")}
-    assert got == {c["sha256"] for c in result.manifest["chapters"]}
+    assert got == {c["sha256"] for c in result.manifest["chapters"]} | {result.manifest["whole"]["sha256"]}
+    # What gPodder itself kept: the pages as chapters, and the show notes with the transcript's address.
+    with sqlite3.connect(tmp / "gpodder" / "Database") as db:
+        rows = dict((g, (ch, notes)) for g, ch, notes in db.execute(
+            "SELECT guid, chapters, description_html FROM episode"))
+    for c in result.manifest["chapters"]:
+        chapters, notes = rows[f"urn:audioguide:mini:{c['id']}"]
+        assert [x["title"] for x in json.loads(chapters)] == [p["title"] for p in c["pages"]]
+        assert url.removesuffix("feed.xml") + c["transcript"]["txt"] in notes
+
+
+def _guide_with(mini_guide, extra: str):
+    g = mini_guide / "guide.yaml"
+    g.write_text(g.read_text().replace("date: 2024-03-01\n", "date: 2024-03-01\n" + extra))
+    return mini_guide
+
+
+def _guids(out):
+    root = etree.parse(str(out / "feed.xml")).getroot()
+    return (root.findtext("channel/{%s}guid" % PODCAST), [i.findtext("guid") for i in root.iter("item")])
+
+
+def test_guids_do_not_depend_on_the_base_url_and_a_feed_guid_wins(tmp_path, mini_guide, caplog):
+    s = settings_for(tmp_path, engine="silence")
+    local = _guids(build(mini_guide, s).out_dir)
+    assert local[1] == ["urn:audioguide:mini:introduction", "urn:audioguide:mini:dmp", "urn:audioguide:mini"]
+    s.base_url = "https://asso.example/guides/mini/"  # the same folder rebuilt for its public address
+    with caplog.at_level(logging.WARNING, logger="audioguide"):
+        out = build(mini_guide, s).out_dir
+    assert "https://asso.example/guides/mini/feed.xml" in (out / "feed.xml").read_text()
+    assert _guids(out) == local
+    # Published without an e-mail: nothing is invented, the build says what is missing.
+    assert any("no `email:`" in r.getMessage() for r in caplog.records)
+    build(_guide_with(mini_guide, "feed_guid: 917393E3-1B1E-5CEF-ACE4-EDAA54E1F810\nemail: contact@asso.example\n"),
+          s)
+    assert _guids(out) == ("917393e3-1b1e-5cef-ace4-edaa54e1f810", local[1])
+    ch = etree.parse(str(out / "feed.xml")).getroot().find("channel")
+    ns = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": PODCAST}
+    assert ch.findtext("itunes:owner/itunes:email", namespaces=ns) == "contact@asso.example"
+    assert ch.find("podcast:locked", ns).get("owner") == "contact@asso.example"
+
+
+@pytest.mark.parametrize("line, field, message", [
+    ("feed_guid: 917393e3-1b1e-5cef-ace4\n", "feed_guid", "not a UUID"),
+    ("email: contact at asso.example\n", "email", "not an e-mail address")])
+def test_a_bad_feed_guid_or_email_is_refused_with_its_line(tmp_path, mini_guide, line, field, message):
+    with pytest.raises(GuideError) as exc:
+        build(_guide_with(mini_guide, line), settings_for(tmp_path, engine="silence"))
+    [problem] = exc.value.problems
+    text = (mini_guide / "guide.yaml").read_text().splitlines()
+    assert (problem.field, problem.line) == (field, text.index(line.strip()) + 1)
+    assert message in problem.message and problem.fix
+    assert not (tmp_path / "out").exists()
+
+
+def _fetch_every_link(out, base):
+    """GET every address under `base` that the feed names; each must answer the file's own bytes."""
+    text = (out / "feed.xml").read_text()
+    urls = sorted({unescape(u) for u in re.findall(re.escape(base) + r'[^"<\s&]*', text)} - {base})
+    assert len(urls) > 10, urls
+    for u in urls:
+        with urllib.request.urlopen(u, timeout=30) as r:
+            assert r.status == 200 and r.read() == (out / unquote(u[len(base):])).read_bytes(), u
+    return urls
+
+
+def test_serving_output_or_the_guide_folder_answers_every_feed_link(tmp_path, mini_guide, monkeypatch):
+    """The README's `audioguide serve output`, and `serve output/<guide>`, with the build's default address."""
+    site = tmp_path / "output"
+    site.mkdir()
+    parent = make_server(site, port=0)
+    port = parent.server_address[1]
+    monkeypatch.setattr("audioguide.build.DEFAULT_BASE_URL", f"http://127.0.0.1:{port}/")
+    s = settings_for(tmp_path, engine="silence")
+    s.out_dir = site / "mini"
+    out = build(mini_guide, s).out_dir
+    base = f"http://127.0.0.1:{port}/mini/"
+    threading.Thread(target=parent.serve_forever, daemon=True).start()
+    try:
+        first = _fetch_every_link(out, base)
+    finally:
+        parent.shutdown()
+        parent.server_close()
+    itself = make_server(out, port=port)  # the same port: the feed's addresses name it
+    threading.Thread(target=itself.serve_forever, daemon=True).start()
+    try:
+        assert _fetch_every_link(out, base) == first
+    finally:
+        itself.shutdown()
+        itself.server_close()

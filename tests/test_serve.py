@@ -372,3 +372,53 @@ def test_last_modified_is_the_files_own_date(port, site):
     for headers in ({}, {"Range": "bytes=0-9"}):
         _, got, _ = get(port, "/g/audio/a.mp3", headers)
         assert email.utils.parsedate_to_datetime(got["last-modified"]).timestamp() == 978_307_200, headers
+
+
+# --- a guide folder served itself answers under its own name, as its local feed names it ------------------------
+
+@pytest.fixture
+def guide_port(site):
+    server = _start(site / "g")
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("prefix", ["", "/g"])
+def test_a_guide_folder_served_itself_answers_with_and_without_its_name(guide_port, site, prefix):
+    assert get(guide_port, prefix + "/audio/a.mp3")[2] == (site / "g" / "audio" / "a.mp3").read_bytes()
+    assert get(guide_port, prefix + "/feed.xml")[:3:2] == (200, b"<rss/>")
+    assert get(guide_port, prefix + "/kiosk/")[2] == b"<title>kiosque</title>"
+    status, headers, _ = get(guide_port, prefix + "/kiosk")
+    assert status == 301 and headers["location"] == prefix + "/kiosk/"
+
+
+@pytest.mark.parametrize("path", ["/g/.hidden/x.txt", "/g/audio/.a.mp3.k2j4.mp3", "/g/", "/g/../leak.txt",
+                                  "/g/g/feed.xml", "/site/g/feed.xml"])
+def test_its_own_name_reaches_nothing_more(guide_port, path):
+    status, _, body = get(guide_port, path)
+    assert status == 404 and b"hidden" not in body and b"rss" not in body
+
+
+def test_a_real_folder_of_that_name_comes_first(site):
+    (site / "g" / "g").mkdir()
+    (site / "g" / "g" / "feed.xml").write_text("inner")
+    server = _start(site / "g")
+    try:
+        assert get(server.server_address[1], "/g/feed.xml")[2] == b"inner"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_start_up_lists_a_guide_folder_at_its_feeds_addresses(site):
+    from audioguide.serve import entry_points
+
+    (site / "g" / "feed.xml").write_text('<rss><channel><atom:link href="http://127.0.0.1:8000/g/feed.xml" '
+                                         'rel="self" type="application/rss+xml"/></channel></rss>')
+    assert entry_points(site / "g", "http://127.0.0.1:8000/") == [
+        "kiosk: http://127.0.0.1:8000/g/kiosk/", "podcast feed: http://127.0.0.1:8000/g/feed.xml"]
+    # Another port than the feed's: its links would not answer here, and the start-up list says so.
+    [_, feed] = entry_points(site, "http://127.0.0.1:8001/")
+    assert feed == ("podcast feed: http://127.0.0.1:8001/g/feed.xml (its links point at http://127.0.0.1:8000/g/: "
+                    "build with --base-url http://127.0.0.1:8001/g/ to try them here)")

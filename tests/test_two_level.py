@@ -63,8 +63,8 @@ def test_mp3_tags_without_parts(built):
 def test_feed_has_episodes_without_seasons(built):
     rss = etree.parse(str(built.out_dir / "feed.xml"))
     items = rss.findall("channel/item")
-    assert [i.findtext("itunes:episodeType", namespaces=NS) for i in items] == ["full", "full", "full"]
-    assert [i.findtext("itunes:episode", namespaces=NS) for i in items] == ["1", "2", "3"]
+    assert [i.findtext("itunes:episodeType", namespaces=NS) for i in items] == ["full", "full", "full", "bonus"]
+    assert [i.findtext("itunes:episode", namespaces=NS) for i in items] == ["1", "2", "3", None]
     assert not rss.findall(".//itunes:season", NS) and not rss.findall(".//podcast:season", NS)
     assert items[1].findtext("description") == "Pourquoi se faire vacciner. Étapes : Les risques ; Attention."
 

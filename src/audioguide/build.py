@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from mutagen.mp3 import MP3
 from tqdm import tqdm
@@ -335,16 +336,19 @@ class Builder:
 
     @property
     def base_url(self) -> str:
-        url = self.settings.base_url or self.guide.base_url or DEFAULT_BASE_URL
+        # The local default names the guide's folder, output/<guide id>, as `audioguide serve` does whether it
+        # serves that folder or output/: the feed's links work both ways. The guide id, not the folder's own
+        # name: a build's bytes never depend on where it is written.
+        url = self.settings.base_url or self.guide.base_url or DEFAULT_BASE_URL + quote(self.guide.id) + "/"
         return url if url.endswith("/") else url + "/"
 
     def run(self) -> BuildResult:
         check_out_dir(self.out, self.guide.path, self.settings.cache_dir)
         ffmpeg_exe()
         ffmpeg_exe("ffprobe")
-        if self.base_url == DEFAULT_BASE_URL:
+        if not (self.settings.base_url or self.guide.base_url):
             log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
-                        "to publish it.", DEFAULT_BASE_URL)
+                        "to publish it.", self.base_url)
         with OutputLock(self.out):
             owner = Ownership(self.out, self.guide.id)
             refuse_foreign_files(owner, self.settings.allow_foreign_files)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -198,6 +199,8 @@ class Guide:
     base_url: str | None = None
     email: str = ""
     link: str = ""
+    feed_guid: str = ""
+    """The podcast's `podcast:guid` (a UUID), fixed once published; empty: derived from the id and publisher."""
     intro: Chapter | None = None
     parts: list[Part] = field(default_factory=list)
     top_chapters: list[Chapter] = field(default_factory=list)
@@ -245,7 +248,7 @@ GUIDE_KEYS = {
     "id": (TEXT, False), "title": (TEXT, True), "subtitle": (TEXT, False), "publisher": (TEXT, False),
     "author": (TEXT, False), "language": (TEXT, False), "description": (TEXT, False), "source": (TEXT, False),
     "rights": (TEXT, False), "version": (TEXT, False), "date": (DATE, False), "base_url": (TEXT, False),
-    "email": (TEXT, False), "link": (TEXT, False),
+    "email": (TEXT, False), "link": (TEXT, False), "feed_guid": (TEXT, False),
     "intro": (MAP, False), "parts": (LIST, False), "chapters": (LIST, False), "lexicon": (MAP, False),
     "levels": (MAP, False), "pace": (TEXT, False),
 }
@@ -327,7 +330,8 @@ class _Checker:
                 "shorten it: listeners hear it in full" if limit == MAX_TITLE_CHARS else "shorten it"
             self.add(mark, path, f"too long ({len(v)} characters, limit {limit})", why)
             return False
-        number = _LONG_NUMBER.search(v) if name not in ("base_url", "link", "url") else None
+        number = _LONG_NUMBER.search(v) if name not in ("base_url", "link", "url", "email", "feed_guid") \
+            else None
         if number:
             digits = sum(c.isdigit() for c in number.group())
             self.add(mark, path, f"a number of {digits} digits at character {number.start() + 1}: too long to read "
@@ -511,6 +515,23 @@ def _chapter(ck: _Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter |
                    menu_label=(m.get("menu_label") or "").strip())
 
 
+_EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
+
+
+def _feed_guid(ck: _Checker, top) -> str:
+    """The guide's podcast guid in canonical form (lowercase, hyphens), or "" when it has none or a bad one."""
+    value = top.get("feed_guid")
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        ck.add(top.value_marks.get("feed_guid"), "feed_guid", f"not a UUID: {value!r}",
+               "write the podcast's guid as 8-4-4-4-12 hexadecimal digits, e.g. "
+               "917393e3-1b1e-5cef-ace4-edaa54e1f810, or remove the line to derive it from the id and publisher")
+        return ""
+
+
 def parse_guide(data, file: str, default_id: str) -> Guide:
     """Validate a loaded YAML tree and build the Guide; raise GuideError listing every problem."""
     ck = _Checker(file)
@@ -535,6 +556,11 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
             except ValueError as exc:
                 ck.add(top.value_marks.get(key), key, f"the address {value!r} {exc}",
                        "write the full public address, e.g. https://asso.example/guide/")
+    feed_guid = _feed_guid(ck, top)
+    email = top.get("email")
+    if isinstance(email, str) and email.strip() and not _EMAIL.fullmatch(email.strip()):
+        ck.add(top.value_marks.get("email"), "email", f"not an e-mail address: {email!r}",
+               "write one address, e.g. contact@asso.example (podcast apps use it to check who owns the feed)")
     date = top.get("date")
     if isinstance(date, str):
         try:
@@ -584,7 +610,7 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
         date=date if isinstance(date, dt.date) else None, subtitle=top.get("subtitle", ""),
         author=top.get("author", ""), language=language, source=top.get("source", ""),
         rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=addresses.get("base_url"),
-        email=top.get("email", ""), link=addresses.get("link", ""),
+        email=(top.get("email") or "").strip(), link=addresses.get("link", ""), feed_guid=feed_guid,
         intro=intro, parts=parts, top_chapters=top_chapters, lexicon=lexicon, levels=levels,
         pace=pace,
     )

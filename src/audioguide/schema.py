@@ -27,7 +27,8 @@ DOCS = {
     "date": "Publication date, YYYY-MM-DD; the feed's date comes from it.",
     "base_url": "Public address of the output folder, for the podcast feed. Default: the build's --base-url, "
                 "else a local address.",
-    "email": "Contact e-mail for the podcast feed. Default: none.",
+    "email": "Contact e-mail for the podcast feed (itunes:email, podcast:locked owner). Default: none.",
+    "feed_guid": "The podcast's guid (a UUID), kept for its whole life. Default: derived from the id and publisher.",
     "link": "The publisher's web site. Default: none.",
     "intro": "An introduction chapter, heard before the parts. Default: none.",
     "parts": "Three levels: parts, each with its chapters.",

@@ -2,6 +2,10 @@
 
 It serves only regular, non-hidden files that really lie inside the folder: no listings, no symlinks out,
 no build state or half-written temp files (both start with a dot).
+
+A build's local feed names its files under the guide's folder, output/<guide id> (http://127.0.0.1:8000/e-sante/…),
+so a folder served itself also answers under its own name: `serve output` and `serve output/e-sante` both answer
+the feed's links.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import errno
 import hashlib
+import html
 import ipaddress
 import logging
 import mimetypes
@@ -98,6 +103,13 @@ class Handler(SimpleHTTPRequestHandler):
         inside = os.path.relpath(real, root).split(os.sep) if real != root else []
         return None if any(p.startswith(".") for p in inside) else real
 
+    def _own_name(self, parts: list[str]) -> list[str]:
+        """/e-sante/… means the served folder itself when it is named e-sante and holds nothing of that name."""
+        root = os.path.realpath(self.directory)
+        if parts and parts[0] == os.path.basename(root) and not os.path.lexists(os.path.join(root, parts[0])):
+            return parts[1:]
+        return parts
+
     def send_head(self):
         url_path = urlsplit(self.path).path
         try:
@@ -110,7 +122,7 @@ class Handler(SimpleHTTPRequestHandler):
             return None
         parts = [p for p in decoded.split("/") if p]
         # Hidden names cover "." and "..", the build state and the temp files of an atomic write.
-        path = None if any(p.startswith(".") for p in parts) else self._real_path(parts)
+        path = None if any(p.startswith(".") for p in parts) else self._real_path(self._own_name(parts))
         if path is not None and os.path.isdir(path):
             if not url_path.endswith("/"):
                 # Relative links in kiosk/index.html need the slash; rebuilt from clean parts, never an open redirect.
@@ -119,7 +131,7 @@ class Handler(SimpleHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return None
-            path = self._real_path([*parts, "index.html"])
+            path = self._real_path([*self._own_name(parts), "index.html"])
         try:
             f = open(path, "rb") if path else None  # noqa: SIM115 - closed by do_GET/do_HEAD
             st = os.fstat(f.fileno()) if f else None
@@ -282,11 +294,31 @@ def public_warning(server: ThreadingHTTPServer) -> str | None:
 
 
 def entry_points(root: Path, base_url: str) -> list[str]:
-    """The pages worth opening, since there are no directory listings: each guide's kiosk and feed."""
+    """The pages worth opening, since there are no directory listings: each guide's kiosk and feed, at the
+    addresses its feed uses (a guide folder served itself goes by its own name, as its local feed does)."""
     found = []
+    own = quote(Path(os.path.realpath(root)).name) + "/"
     for pattern, what in (("kiosk/index.html", "kiosk"), ("feed.xml", "podcast feed")):
         for path in sorted([*root.glob(pattern), *root.glob("*/" + pattern)]):
             rel = path.relative_to(root).as_posix()
-            if not any(p.startswith(".") for p in rel.split("/")):
-                found.append(f"{what}: {base_url}{quote(rel.removesuffix('index.html'))}")
+            if any(p.startswith(".") for p in rel.split("/")):
+                continue
+            at_root = rel == pattern and not own.startswith(".")
+            address = base_url + (own if at_root else "") + quote(rel.removesuffix("index.html"))
+            line = f"{what}: {address}"
+            if what == "podcast feed" and (named := _feed_address(path)) and named != address:
+                line += f" (its links point at {named.removesuffix('feed.xml')}: build with --base-url " \
+                        f"{address.removesuffix('feed.xml')} to try them here)"
+            found.append(line)
     return found
+
+
+def _feed_address(path: Path) -> str | None:
+    """The address a feed gives itself (its atom:link rel="self"), read from the start of the file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = re.search(r'<atom:link href="([^"]*)" rel="self"', head)
+    return html.unescape(m.group(1)) if m else None

@@ -28,6 +28,12 @@ class Publisher:
         raise NotImplementedError
 
 
+def end_sentence(text: str) -> str:
+    """Close a sentence with a full stop unless it already ends one: a title "Pour qui ?" must not read "?."."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!", "…")) else text + "."
+
+
 @lru_cache(maxsize=1)
 def publisher_classes() -> dict[str, type[Publisher]]:
     found = {ep.name: ep.load() for ep in entry_points(group="audioguide.publishers")}

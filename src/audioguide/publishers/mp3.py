@@ -15,6 +15,8 @@ from mutagen.id3 import (
 )
 from mutagen.id3._tags import save_frame
 
+from audioguide.publishers import end_sentence
+
 NO_OFFSET = 0xFFFFFFFF
 
 
@@ -65,8 +67,8 @@ def _common(tags: ID3, guide, cover: bytes, title: str, description: str) -> Non
 def tag_chapter(path: Path, guide, chapter, pages, transcript: str, cover: bytes, total: int) -> None:
     """One chapter file: every page (a timing dict: title, start, end) is a CHAP, under an ordered CTOC."""
     tags = _OrderedID3()
-    description = f"{chapter.title}. {guide.levels.page.plural.capitalize()} : " + \
-        " ; ".join(p.title for p in chapter.pages) + "."
+    description = f"{end_sentence(chapter.title)} {guide.levels.page.plural.capitalize()} : " + \
+        end_sentence(" ; ".join(p.title for p in chapter.pages))
     # No "01." in the title: screen readers say "zéro un point"; the number is in TRCK.
     _common(tags, guide, cover, chapter.title, description)
     tags.add(TRCK(encoding=3, text=[f"{chapter.number}/{total}"]))

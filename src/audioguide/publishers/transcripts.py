@@ -91,8 +91,9 @@ def text_transcript(chapter: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def chapters_json(chapter: dict, guide_title: str) -> str:
-    data = {"version": "1.2.0", "author": guide_title, "title": chapter["title"],
+def chapters_json(chapter: dict, author: str) -> str:
+    """author: who the episode is by, as the feed's itunes:author says (the publisher); left out when unknown."""
+    data = {"version": "1.2.0", **({"author": author} if author else {}), "title": chapter["title"],
             "chapters": [{"startTime": round(p["start"], 3), "endTime": round(p["end"], 3), "title": p["title"]}
                          for p in chapter["pages"]]}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -109,7 +110,7 @@ class TranscriptsPublisher(Publisher):
                 ch["transcript"]["txt"]: text_transcript(ch),
                 ch["transcript"]["vtt"]: vtt(cues),
                 ch["transcript"]["srt"]: srt(cues),
-                ch["chapters_json"]: chapters_json(ch, result.guide.title),
+                ch["chapters_json"]: chapters_json(ch, result.guide.publisher or result.guide.author),
             }
             for rel, text in files.items():
                 path = result.out_dir / rel
