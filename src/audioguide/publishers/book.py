@@ -25,12 +25,14 @@ Use::
                                             # what a SMIL file lists as `par`s (text id + clipBegin/clipEnd)
         chapter_body(ch)                    # the chapter as XHTML lines (h1-h6, p, ul/li, span per sentence)
 
-A `Sentence` has a stable `id` ("s.<chapter id>.<page id>.<n>", n counting from 1 on each page), its written `text`, and
-`clip` = `Clip(start, end)` in seconds in the chapter's MP3, or None when nothing was said for it (a callout
-label the page title has just said). A long sentence said clause by clause (cues with `cont`) is one sentence
-whose clip runs from its first clause's start to its last clause's end. A `Heading` has `id`, `text`, `level`
-and a `clip` too: the part of the spoken frame that names it ("Sujet 1 : Mon espace santé."), when the frame
-says it; otherwise None. The end cues ("Fin du sujet.") belong to no text: clips simply skip them.
+A `Sentence` has a stable `id` ("s.<chapter id>.<page id>.<n>", n counting from 1 on each page), its written
+`text`, and `clip` = `Clip(start, end)`: where its speech starts and ends in the chapter's MP3 (seconds), or None
+when nothing was said for it (a callout label the page title has just said). A long sentence said clause by
+clause (cues with `cont`) is one sentence whose clip runs from its first clause's start to its last clause's
+end. A `Heading` has `id`, `text`, `level` and a `clip` too: the sentence of the spoken frame that names it
+("Sujet 1 : Mon espace santé."); when the frame could not be cut one sentence per level, the first heading it
+names gets the whole frame and the others None. The end cues ("Fin du sujet.") belong to no text: no clip has
+them, and playback() leaves them in the last item's span.
 
 Ids are NCNames made from the guide's ids (a part's heading: "part.<part id>"), unique in the whole book
 (one content document may hold every chapter) and the same from one build to the next.
@@ -48,7 +50,7 @@ from audioguide.guide import Block as GuideBlock
 from audioguide.guide import Chapter as GuideChapter
 from audioguide.guide import Page as GuidePage
 from audioguide.narration.script import display_url, split_sentences, written_form
-from audioguide.publishers.fulltext import _href, inline_html, part_heading
+from audioguide.publishers.fulltext import inline_html, part_heading
 
 
 @dataclass(frozen=True)
@@ -300,8 +302,7 @@ def sentence_html(s: Sentence, url: str = "") -> str:
     """One sentence as a span with its id; its addresses as links (a link block's own address: `url`)."""
     shown = display_url(url) if url else ""
     if shown and s.text.endswith(shown):
-        body = f'{inline_html(s.text[:-len(shown)])} <a href="{html.escape(_href(url))}">{html.escape(shown)}</a>'
-        body = body.replace("  <a", " <a")
+        body = f"{inline_html(s.text[:-len(shown)])} {inline_html(f'[{shown}]({url})')}"
     else:
         body = inline_html(s.text)
     return f'<span id="{s.id}">{body}</span>'

@@ -216,10 +216,10 @@ def _info(name: str, date: tuple, compress: bool) -> zipfile.ZipInfo:
     return zi
 
 
-def write_epub(path: Path, book: Book, out_dir: Path, key: str) -> None:
+def write_epub(path: Path, book: Book, out_dir: Path, key: str, files: dict[str, bytes] | None = None) -> None:
     g = book.guide
     date = (max(g.date.year, 1980), g.date.month, g.date.day, 0, 0, 0)
-    files = text_files(book)
+    files = files or text_files(book)
     sources = [(f"EPUB/{_names(ch)[2]}", out_dir / ch.mp3) for ch in book.chapters]
     sources.insert(0, ("EPUB/cover.jpg", out_dir / book.manifest.get("cover", "cover.jpg")))
     missing = [str(src) for _, src in sources if not src.is_file()]
@@ -255,7 +255,8 @@ class EpubPublisher(Publisher):
         path = result.out_dir / f"{result.guide.id}.epub"
         # The key covers every input, so an unchanged guide keeps its EPUB without reading 30 MB of audio.
         h = hashlib.sha256()
-        for name, data in text_files(book).items():
+        files = text_files(book)
+        for name, data in files.items():
             h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
         for ch in book.chapters:
             h.update(ch.sha256.encode())
@@ -263,7 +264,7 @@ class EpubPublisher(Publisher):
         key = h.hexdigest()
         old = _previous(result.out_dir).get(path.name, {})
         if not (_comment(path) == KEY_PREFIX + key.encode() and matches(path, old.get("sha256", ""))):
-            write_epub(path, book, result.out_dir, key)
+            write_epub(path, book, result.out_dir, key, files)
         result.manifest.setdefault("downloads", {})["epub"] = {
             "path": path.name, "bytes": path.stat().st_size, "sha256": digest(path),
             "media_type": "application/epub+zip"}
