@@ -406,7 +406,7 @@ def test_headings_follow_the_guides_levels(mini, two_level):
 
     assert ncc_headings(mini) == [
         ("h1", "title", "Guide d'essai & <test>"), ("h1", "introduction", "Introduction"),
-        ("h2", "section", "Bienvenue"), ("h1", "part", "Chapitre 1 – Santé"), ("h2", "chapter", "Le DMP"),
+        ("h2", "section", "Bienvenue"), ("h1", "part", "Partie 1 – Santé"), ("h2", "chapter", "Le DMP"),
         ("h3", "section", "Qu'est-ce que c'est ?"), ("h3", "section", "Attention")]
     # Without parts, topics are h1 and their pages h2.
     assert [h[:2] for h in ncc_headings(two_level)] == [

@@ -216,7 +216,7 @@ def test_structure_headings_lists_language(mini_build):
     doc = book.xml("EPUB/02-dmp.xhtml")
     assert doc.get("lang") == "fr-FR" and doc.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"
     heads = [(h.tag.split("}")[1], "".join(h.itertext())) for h in doc.xpath("//x:h1|//x:h2|//x:h3", namespaces=NS)]
-    assert heads == [("h1", "Chapitre 1 – Santé"), ("h2", "Le DMP"), ("h3", "Qu'est-ce que c'est ?"),
+    assert heads == [("h1", "Partie 1 – Santé"), ("h2", "Le DMP"), ("h3", "Qu'est-ce que c'est ?"),
                      ("h3", "Attention")]
     items = doc.xpath("//x:ul/x:li", namespaces=NS)
     assert ["".join(li.itertext()) for li in items] == ["ordonnances,", "comptes-rendus."]

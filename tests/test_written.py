@@ -233,7 +233,7 @@ def test_guide_html_structure():
     assert doc.get("lang") == "fr"
     assert [h.text_content() for h in doc.iter("h1")] == [guide.title]
     h2 = [h.text_content() for h in doc.iter("h2")]
-    assert h2[:3] == ["Sommaire", "Introduction", "Chapitre 1 – Télésanté"]
+    assert h2[:3] == ["Sommaire", "Introduction", "Partie 1 – Télésanté"]
     assert [h.text_content() for h in doc.iter("h3")][:2] == ["Bienvenue", "Comment écouter ce guide"]
     assert len(list(doc.iter("h4"))) > 50 and len(list(doc.iter("li"))) > 30
     links = {a.get("href") for a in doc.iter("a")}
@@ -292,3 +292,15 @@ def test_show_notes_have_clickable_links_and_stay_inert(tmp_path, mini_guide):
     assert not list(lhtml.fromstring(f"<div>{encoded}</div>").iter("script"))  # the guide's text is text
     page = lhtml.fromstring((out / "transcript.html").read_bytes())
     assert not list(page.iter("script")) and "<script>alert(1)</script>" in page.text_content()
+
+
+def test_parts_are_written_as_the_guide_names_them(mini_guide):
+    """The written outputs (and the EPUB and DAISY books, which take the same heading) call a part what the
+    guide's `levels:` calls it, as the audio does: not a fixed "Chapitre"."""
+    g = mini_guide / "guide.yaml"
+    g.write_text(g.read_text().replace("title:", "levels: {part: module}\ntitle:", 1))
+    guide = load_guide(mini_guide)
+    assert guide.levels.part.noun == "module"
+    text, page = fulltext.guide_text(guide), fulltext.guide_html(guide)
+    assert "Module 1 – Santé" in text and "Module 1 – Santé" in page
+    assert "Chapitre" not in text + page

@@ -24,7 +24,8 @@ _BARE = re.compile(r"(?P<url>(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?
 
 
 def part_heading(guide: Guide, chapter: Chapter) -> str:
-    return f"Chapitre {chapter.part.number} – {chapter.part.title}" if chapter.part else ""
+    # Named as the guide names its parts (`levels:`), as the audio, the phone and the kiosk say it.
+    return f"{guide.levels.part.title} {chapter.part.number} – {chapter.part.title}" if chapter.part else ""
 
 
 # --- plain text ----------------------------------------------------------------------------------
