@@ -34,6 +34,20 @@ def end_sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!", "…")) else text + "."
 
 
+# The talking books, as the kiosk and the feed offer them: what a reader's app or player expects to open.
+DOWNLOAD_LABELS = {"epub": "EPUB 3, texte lu en synchronisation", "daisy": "DAISY 2.02, pour lecteur DAISY"}
+
+
+def downloads(manifest: dict) -> list[tuple[str, str]]:
+    """(path from the output folder, link text with the size in French) for each talking book built."""
+    found = manifest.get("downloads") or {}
+    def size(n: int) -> str:
+        return f"{n / 1e6:.1f}".replace(".", ",") + " Mo"
+
+    return [(found[k]["path"], f"{label} ({size(found[k]['bytes'])})") for k, label in DOWNLOAD_LABELS.items()
+            if k in found]
+
+
 @lru_cache(maxsize=1)
 def publisher_classes() -> dict[str, type[Publisher]]:
     found = {ep.name: ep.load() for ep in entry_points(group="audioguide.publishers")}

@@ -6,13 +6,14 @@ import html
 import json
 import re
 from importlib.resources import files
+from urllib.parse import quote
 
 from audioguide.files import update_bytes
 from audioguide.phone.menu import build_menu
-from audioguide.publishers import Publisher
+from audioguide.publishers import Publisher, downloads
 from audioguide.publishers.transcripts import caption_cues
 
-_PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DATA)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DOWNLOADS|DATA)\}\}")
 
 
 def json_for_script(data) -> str:
@@ -57,7 +58,10 @@ def render(manifest: dict, menu, idle_s: int) -> str:
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
                                     if g.get("version") else "") if x)
     # Markup is escaped; the data goes in as JSON and is only ever put on the page with textContent.
+    books = " · ".join(f'<a href="../{html.escape(quote(path))}" download>{html.escape(label)}</a>'
+                       for path, label in downloads(manifest))
     values = {"TITLE": html.escape(g["title"]), "FOOTER": html.escape(footer),
+              "DOWNLOADS": f'<p class="help" id="downloads">Le guide en livre audio : {books}</p>' if books else "",
               "DATA": json_for_script(kiosk_data(manifest, menu, idle_s))}
     # One pass over the template: a guide text holding "{{DATA}}" is inserted as it is, never substituted again.
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)

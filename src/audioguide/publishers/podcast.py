@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from audioguide.files import update_bytes
-from audioguide.publishers import Publisher, end_sentence
+from audioguide.publishers import Publisher, downloads, end_sentence
 
 log = logging.getLogger(__name__)
 
@@ -218,9 +218,14 @@ def _whole_item(ch, manifest: dict, url, date: dt.datetime) -> None:
     _el(it, "description", desc)
     _el(it, "itunes:summary", desc)
     written = manifest.get("transcript")  # the whole guide as written, when the fulltext publisher ran
-    if written:
-        _el(it, "content:encoded", f'<p>Transcription : <a href="{escape(url(written["html"]))}">le guide '
-                                   f'écrit</a>, <a href="{escape(url(written["txt"]))}">en texte brut</a>.</p>')
+    notes = f'<p>Transcription : <a href="{escape(url(written["html"]))}">le guide écrit</a>, ' \
+            f'<a href="{escape(url(written["txt"]))}">en texte brut</a>.</p>' if written else ""
+    books = downloads(manifest)
+    if books:  # where an app shows notes, the talking books are one tap away
+        notes += "<p>Livre audio à télécharger : " + ", ".join(
+            f'<a href="{escape(url(path))}">{escape(label)}</a>' for path, label in books) + ".</p>"
+    if notes:
+        _el(it, "content:encoded", notes)
     _el(it, "guid", f"urn:audioguide:{g['id']}", isPermaLink="false")  # no chapter id can make this one
     _el(it, "pubDate", format_datetime(date + dt.timedelta(minutes=len(manifest["chapters"]) + 1)))
     _el(it, "enclosure", url=url(whole["mp3"]), length=whole["bytes"], type="audio/mpeg")
