@@ -107,6 +107,16 @@ def test_epubcheck_finds_no_error_and_no_warning(any_build, tmp_path):
 
 
 @pytest.mark.e2e
+def test_ace_by_daisy_finds_no_violation(any_build, tmp_path):
+    """Ace by DAISY (npm @daisy/ace on Debian's chromium, see tests/ace.py): the package's accessibility
+    metadata and axe-core on every content document. tests/test_ace_tool.py shows it failing on a broken book."""
+    from ace import ace_report, format_violations
+
+    report = ace_report(epub_of(any_build), tmp_path / "ace")
+    assert report["violations"] == [], format_violations(report["violations"])
+    assert report["outcome"] == "pass"
+
+
 def test_epubcheck_is_really_checking(mini_build, tmp_path):
     """A sentence id dropped from a content document: epubcheck must see the overlay pointing at nothing."""
     src, bad = epub_of(mini_build), tmp_path / "bad.epub"
