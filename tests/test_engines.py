@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -148,6 +149,25 @@ def test_piper_damaged_voice_and_config_are_explained(joe, tmp_path):
     Path(str(bad) + ".json").write_text("{")
     with pytest.raises(EngineError, match="unreadable .*JSONDecodeError"):
         engine.check()
+
+
+def test_piper_release_frees_memory_and_never_loads(joe, tmp_path):
+    """After the synthesis stage the build asks the engine to give back the memory of its runs; the phone
+    prompts synthesised later must still work, and be the same clips."""
+    from audioguide.tts import piper_engine
+
+    piper_engine._models.clear()
+    engine = piper(joe)
+    engine.release()
+    assert piper_engine._models == {}  # nothing synthesised: nothing loaded just to be released
+    text = "A long enough sentence, so that the model's runs need a good deal of working memory to speak it."
+    engine.synthesize(text, tmp_path / "a.wav")
+    engine.synthesize(text + " " + text, tmp_path / "long.wav")
+    before = psutil.Process().memory_info().rss
+    engine.release()
+    assert psutil.Process().memory_info().rss < before - 20 * 2**20
+    engine.synthesize(text, tmp_path / "b.wav")
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
 
 
 @needs_tools

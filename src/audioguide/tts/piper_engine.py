@@ -18,7 +18,6 @@ import importlib.util
 import json
 import threading
 import wave
-from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
@@ -79,6 +78,22 @@ class Model:
             audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
             out.append(np.clip(audio * MAX_WAV, -MAX_WAV, MAX_WAV).astype(np.int16).tobytes())
         return b"".join(out)
+
+    def release(self) -> None:
+        """Give the memory of past runs back to the system. onnxruntime keeps it in its arena for the next run,
+        which is what makes runs cheap; once synthesis is over it would only sit beside the encoders."""
+        import numpy as np
+        import onnxruntime
+
+        options = onnxruntime.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        ids = np.array([[0, 0]], dtype=np.int64)
+        feeds = {"input": ids, "input_lengths": np.array([2], dtype=np.int64),
+                 "scales": np.array([0, 1, 0], dtype=np.float32),
+                 **{f"{NOISE}{i}": np.zeros(1, dtype=np.float32) for i in range(len(self.noises))}}
+        if self.config.num_speakers > 1:
+            feeds["sid"] = np.array([0], dtype=np.int64)
+        self.session.run(self.outputs[:1], feeds, options)
 
     def _run(self, ids, scales, sid):
         import numpy as np
@@ -152,22 +167,25 @@ def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]]]:
 
 
 _loading = threading.Lock()
-
-
-@lru_cache(maxsize=2)
-def _model(path: str, size: int, mtime_ns: int) -> Model:
-    return Model(Path(path))
+_models: dict[tuple[str, int, int], Model] = {}
 
 
 def load(path: Path) -> Model:
     """The voice at `path`, loaded once per process (and again only if the file changes)."""
     st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
     with _loading:  # workers starting together load it once
-        try:
-            return _model(str(path), st.st_size, st.st_mtime_ns)
-        except Exception as exc:
-            raise EngineError(f"Piper could not load {path.name}: {str(exc)[:300]}",
-                              cause="a damaged or incompatible voice file", fix="download the voice again") from None
+        if key not in _models:
+            try:
+                model = Model(path)
+            except Exception as exc:
+                raise EngineError(f"Piper could not load {path.name}: {str(exc)[:300]}",
+                                  cause="a damaged or incompatible voice file",
+                                  fix="download the voice again") from None
+            while len(_models) >= 2:  # a test or a long-lived process switching voices keeps two at most
+                _models.pop(next(iter(_models)))
+            _models[key] = model
+        return _models[key]
 
 
 class PiperEngine(Engine):
@@ -221,6 +239,12 @@ class PiperEngine(Engine):
         return {"engine": "piper", "voice": p.name, "size": stat.st_size if stat else 0,
                 "speaker": self._opt("speaker", int), "length_scale": self._opt("length_scale"),
                 "noise_scale": self._opt("noise_scale"), "noise_w": self._opt("noise_w")}
+
+    def release(self) -> None:
+        p = self.voice_path
+        model = next((m for (path, *_), m in _models.items() if path == str(p)), None)
+        if model is not None:  # never load a model only to release it
+            model.release()
 
     def synthesize(self, text: str, wav: Path) -> None:
         model = load(self.voice_path)
