@@ -170,6 +170,26 @@ def test_piper_release_frees_memory_and_never_loads(joe, tmp_path):
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
 
 
+def test_piper_long_text_is_spoken_in_bounded_runs(joe, tmp_path):
+    """Memory per run grows with the sentence: a long one without a full stop goes in pieces, all spoken."""
+    from audioguide.tts.piper_engine import PiperEngine
+
+    pieces = []
+
+    class Counting(PiperEngine):
+        def synthesize(self, text, wav):
+            pieces.append(text)
+            super().synthesize(text, wav)
+
+    engine = Counting(BuildSettings(engine="piper", voice=str(joe)))
+    text = ", ".join(["the patient may ask the doctor about the treatment"] * 11) + "."
+    engine.speak(text, tmp_path / "long.wav")
+    assert len(text) > 2 * PiperEngine.max_chars and len(pieces) == 3
+    assert all(len(p) <= PiperEngine.max_chars for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+    assert wav_stats(tmp_path / "long.wav")[2] > 20  # every piece is in the clip
+
+
 @needs_tools
 def test_piper_build_is_byte_identical_for_any_job_count(joe, tmp_path, mini_guide):
     mp3s = {}

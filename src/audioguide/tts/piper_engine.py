@@ -191,6 +191,10 @@ def load(path: Path) -> Model:
 class PiperEngine(Engine):
     name = "piper"
     description = "Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx"
+    max_chars = 250
+    """A run's working memory grows with its sentence: about 20 MB per second of speech (260 MB for 250
+    characters), per worker. Narration clauses are far shorter (77 characters at most in the e-santé guide);
+    this bounds the rare long one, cut at a clause and joined with no gap."""
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
