@@ -51,8 +51,8 @@ class Model:
         self.voice = PiperVoice(config=config, session=session)  # for phonemize and phonemes_to_ids
         self.session = session
         self.config = config
-        self.outputs = [o.name for o in session.get_outputs() if not o.name.startswith(NOISE)]
-        self.outputs += [f"{NOISE}{i}_size" for i in range(len(self.noises))]
+        # The audio, then how much noise each node took (a voice patched for alignments has a second output).
+        self.outputs = [session.get_outputs()[0].name] + [f"{NOISE}{i}_size" for i in range(len(self.noises))]
         self.per_id = [4.0] * len(self.noises)
         """Noise values used per phoneme id, so far: the first guess at how much to draw for the next run."""
 
