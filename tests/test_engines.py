@@ -9,9 +9,11 @@ import subprocess
 import threading
 import wave
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -75,6 +77,127 @@ def test_piper_missing_config_and_missing_file_are_explained(joe, tmp_path):
     with pytest.raises(EngineError, match="voice file not found") as e:
         piper(tmp_path / "nope.onnx").check()
     assert "siwis" in str(e.value)  # says where to get a French voice
+
+
+def test_piper_clip_depends_only_on_its_text(joe, tmp_path):
+    """Piper's model draws random noise: the same sentence must still give the same clip, whatever was
+    synthesised before it on the same model and whichever thread asks."""
+    a, b = "The first sentence, with a comma.", "Another one. And a second sentence in it."
+    engine = piper(joe)
+    engine.synthesize(a, tmp_path / "a1.wav")
+    engine.synthesize(b, tmp_path / "b1.wav")
+    engine.synthesize(a, tmp_path / "a2.wav")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda n: engine.synthesize(b if n % 2 else a, tmp_path / f"t{n}.wav"), range(4)))
+    assert (tmp_path / "a1.wav").read_bytes() == (tmp_path / "a2.wav").read_bytes() == \
+        (tmp_path / "t0.wav").read_bytes() == (tmp_path / "t2.wav").read_bytes()
+    assert (tmp_path / "b1.wav").read_bytes() == (tmp_path / "t1.wav").read_bytes() == (tmp_path / "t3.wav").read_bytes()
+    assert wav_stats(tmp_path / "a1.wav")[3] > 0.02  # speech, not silence
+
+
+def test_piper_noise_is_still_noise(joe, tmp_path):
+    """The noise now comes from us: it must still vary with the text and follow noise_scale, as the model's
+    own did (noise_scale 0 removes it, so the clip changes)."""
+    from audioguide.tts.piper_engine import load
+
+    engine, still = piper(joe), piper(joe, noise_scale="0", noise_w="0")
+    text = "Noise makes the voice sound less flat."
+    engine.synthesize(text, tmp_path / "n.wav")
+    still.synthesize(text, tmp_path / "s.wav")
+    assert (tmp_path / "n.wav").read_bytes() != (tmp_path / "s.wav").read_bytes()
+    model = load(joe)
+    assert len(model.noises) == 2  # both of the joe voice's random nodes read our noise
+    ids = [[1, 0, 20, 0, 2]]  # the same phoneme ids with other scales draw other noise
+    import numpy as np
+
+    loud = model._run(np.array(ids, dtype=np.int64), np.array([0.667, 1, 0.8], dtype=np.float32), None)
+    again = model._run(np.array(ids, dtype=np.int64), np.array([0.667, 1, 0.8], dtype=np.float32), None)
+    other = model._run(np.array(ids, dtype=np.int64), np.array([0.6, 1, 0.8], dtype=np.float32), None)
+    assert np.array_equal(loud, again) and not np.array_equal(loud, other)
+
+
+def test_piper_noise_drawn_short_is_drawn_again_with_the_same_result(joe, tmp_path):
+    """How much noise to draw is a guess learned from earlier sentences; a wrong guess must not change the audio."""
+    from audioguide.tts.piper_engine import load
+
+    engine = piper(joe)
+    text = "A guess that is far too small must give the same clip as a generous one."
+    model = load(joe)
+    saved = list(model.per_id)
+    try:
+        model.per_id = [0.01] * len(saved)
+        engine.synthesize(text, tmp_path / "small.wav")
+        model.per_id = [5000.0] * len(saved)
+        engine.synthesize(text, tmp_path / "large.wav")
+    finally:
+        model.per_id = saved
+    assert (tmp_path / "small.wav").read_bytes() == (tmp_path / "large.wav").read_bytes()
+
+
+def test_piper_damaged_voice_and_config_are_explained(joe, tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    shutil.copy(str(joe) + ".json", str(bad) + ".json")
+    engine = piper(bad)
+    engine.check()  # the model loads at the first sentence: a rebuild with every clip cached never loads it
+    with pytest.raises(EngineError, match="Piper could not load bad.onnx") as e:
+        engine.synthesize("Hello.", tmp_path / "x.wav")
+    assert "download the voice again" in str(e.value)
+    Path(str(bad) + ".json").write_text("{\"audio\": {}}")
+    with pytest.raises(EngineError, match=r"config .*bad\.onnx\.json is unreadable \(no 'num_speakers'\)"):
+        engine.check()
+    Path(str(bad) + ".json").write_text("{")
+    with pytest.raises(EngineError, match="unreadable .*JSONDecodeError"):
+        engine.check()
+
+
+def test_piper_release_frees_memory_and_never_loads(joe, tmp_path):
+    """After the synthesis stage the build asks the engine to give back the memory of its runs; the phone
+    prompts synthesised later must still work, and be the same clips."""
+    from audioguide.tts import piper_engine
+
+    piper_engine._models.clear()
+    engine = piper(joe)
+    engine.release()
+    assert piper_engine._models == {}  # nothing synthesised: nothing loaded just to be released
+    text = "A long enough sentence, so that the model's runs need a good deal of working memory to speak it."
+    engine.synthesize(text, tmp_path / "a.wav")
+    engine.synthesize(text + " " + text, tmp_path / "long.wav")
+    before = psutil.Process().memory_info().rss
+    engine.release()
+    assert psutil.Process().memory_info().rss < before - 20 * 2**20
+    engine.synthesize(text, tmp_path / "b.wav")
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
+def test_piper_long_text_is_spoken_in_bounded_runs(joe, tmp_path):
+    """Memory per run grows with the sentence: a long one without a full stop goes in pieces, all spoken."""
+    from audioguide.tts.piper_engine import PiperEngine
+
+    pieces = []
+
+    class Counting(PiperEngine):
+        def synthesize(self, text, wav):
+            pieces.append(text)
+            super().synthesize(text, wav)
+
+    engine = Counting(BuildSettings(engine="piper", voice=str(joe)))
+    text = ", ".join(["the patient may ask the doctor about the treatment"] * 11) + "."
+    engine.speak(text, tmp_path / "long.wav")
+    assert len(text) > 2 * PiperEngine.max_chars and len(pieces) == 3
+    assert all(len(p) <= PiperEngine.max_chars for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+    assert wav_stats(tmp_path / "long.wav")[2] > 20  # every piece is in the clip
+
+
+@needs_tools
+def test_piper_build_is_byte_identical_for_any_job_count(joe, tmp_path, mini_guide):
+    mp3s = {}
+    for jobs in (1, 2):
+        r = build(mini_guide, settings_for(tmp_path / f"jobs{jobs}", engine="piper", voice=str(joe), jobs=jobs))
+        mp3s[jobs] = {c["id"]: (r.out_dir / c["mp3"]).read_bytes() for c in r.manifest["chapters"]}
+        assert r.synthesized > 5
+    assert mp3s[1] == mp3s[2]
 
 
 @needs_tools

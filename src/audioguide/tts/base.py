@@ -57,6 +57,10 @@ class Engine(ABC):
     def synthesize(self, text: str, wav: Path) -> None:
         """Write `text` as speech to `wav` (mono, 16-bit, RATE Hz)."""
 
+    def release(self) -> None:
+        """Called when the synthesis stage is over: free memory kept to make the next call quick. The engine
+        must still work if called again (the phone publisher's prompts come later)."""
+
     def speak(self, text: str, wav: Path) -> None:
         """synthesize() with the text bounded: over-long text goes in several calls, joined with no gap."""
         pieces = bound_text(text, self.max_chars, self.max_word)

@@ -1,9 +1,23 @@
-"""Piper: offline neural voices from a .onnx file the user provides (with its .onnx.json)."""
+"""Piper: offline neural voices, by name (see voices.py) or from a .onnx file with its .onnx.json.
+
+Two things differ from Piper's own `PiperVoice.synthesize`, for the reasons measured in issue 16:
+- Reproducible audio. A Piper voice draws random noise inside the model (two RandomNormalLike nodes), from a
+  generator that each onnxruntime session seeds from the clock and advances at every run: the same sentence
+  sounded a little different each time, and a clip depended on which clips the same session made before it.
+  At load, those nodes are rewired to read their noise from inputs, which we fill from a generator seeded by
+  the sentence itself, so a clip is a function of its text and settings, whatever the job count or order.
+- One model for all workers, one thread per run. onnxruntime runs concurrent calls on one session, so
+  `--jobs` worker threads share one copy of the weights and each drives one core. Its default, a pool of
+  spinning threads per run, spent 1.7× the CPU time per second of speech for little gain.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import threading
 import wave
-from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
@@ -12,25 +26,182 @@ from audioguide.tts.voices import resolve
 
 VOICES_HELP = ("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
                "--voice fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)")
+NOISE = "audioguide_noise_"
+"""Prefix of the inputs that replace the model's random nodes, and of the outputs giving how much noise a run used."""
+MAX_WAV = 32767.0
 
 
-@lru_cache(maxsize=2)
-def _load(path: str):
-    from piper import PiperVoice
+class Model:
+    """A Piper voice whose noise comes from the caller, shared by every worker thread."""
 
-    return PiperVoice.load(path)
+    def __init__(self, path: Path):
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text("utf-8")))
+        graph, self.noises = _noise_from_inputs(path)
+        options = onnxruntime.SessionOptions()
+        # One thread per run: the workers are the parallelism. This also keeps results bit-identical whatever
+        # the number of workers, since no run's arithmetic is split differently between threads.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+        del graph
+        self.voice = PiperVoice(config=config, session=session)  # for phonemize and phonemes_to_ids
+        self.session = session
+        self.config = config
+        # The audio, then how much noise each node took (a voice patched for alignments has a second output).
+        self.outputs = [session.get_outputs()[0].name] + [f"{NOISE}{i}_size" for i in range(len(self.noises))]
+        self.per_id = [4.0] * len(self.noises)
+        """Noise values used per phoneme id, so far: the first guess at how much to draw for the next run."""
+
+    def audio(self, text: str, speaker: int | None, length: float | None, noise: float | None,
+              noise_w: float | None) -> bytes:
+        """16-bit mono samples at the model's rate for `text`, sentence after sentence, as PiperVoice does."""
+        import numpy as np
+
+        c = self.config
+        scales = np.array([c.noise_scale if noise is None else noise, c.length_scale if length is None else length,
+                           c.noise_w_scale if noise_w is None else noise_w], dtype=np.float32)
+        sid = None
+        if c.num_speakers > 1:
+            sid = c.default_speaker_id if speaker is None else speaker
+        out = []
+        for phonemes in self.voice.phonemize(text):
+            if not phonemes:
+                continue
+            ids = self.voice.phonemes_to_ids(phonemes)
+            audio = self._run(np.array([ids], dtype=np.int64), scales, sid)
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            audio = np.zeros_like(audio) if peak < 1e-8 else audio / peak  # Piper's normalize_audio
+            audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
+            out.append(np.clip(audio * MAX_WAV, -MAX_WAV, MAX_WAV).astype(np.int16).tobytes())
+        return b"".join(out)
+
+    def release(self) -> None:
+        """Give the memory of past runs back to the system. onnxruntime keeps it in its arena for the next run,
+        which is what makes runs cheap; once synthesis is over it would only sit beside the encoders."""
+        import numpy as np
+        import onnxruntime
+
+        options = onnxruntime.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        ids = np.array([[0, 0]], dtype=np.int64)
+        feeds = {"input": ids, "input_lengths": np.array([2], dtype=np.int64),
+                 "scales": np.array([0, 1, 0], dtype=np.float32),
+                 **{f"{NOISE}{i}": np.zeros(1, dtype=np.float32) for i in range(len(self.noises))}}
+        if self.config.num_speakers > 1:
+            feeds["sid"] = np.array([0], dtype=np.int64)
+        self.session.run(self.outputs[:1], feeds, options)
+
+    def _run(self, ids, scales, sid):
+        import numpy as np
+
+        feeds = {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64), "scales": scales}
+        if sid is not None:
+            feeds["sid"] = np.array([sid], dtype=np.int64)
+        seed = int.from_bytes(hashlib.sha256(ids.tobytes() + scales.tobytes() + str(sid).encode()).digest()[:8],
+                              "little")
+        want = [max(1, int(r * ids.shape[1] * 1.25)) for r in self.per_id]
+        for _ in range(4):
+            for i, ((mean, scale), n) in enumerate(zip(self.noises, want)):
+                # The same seed gives the same first values however many are drawn: a run that had to
+                # draw more (below) uses the noise a luckier guess would have used.
+                draw = np.random.default_rng([seed, i]).standard_normal(n, dtype=np.float32)
+                feeds[f"{NOISE}{i}"] = draw * np.float32(scale) + np.float32(mean)
+            audio, *used = self.session.run(self.outputs, feeds)
+            used = [int(u[0]) for u in used]
+            for i, u in enumerate(used):
+                self.per_id[i] = max(self.per_id[i], u / ids.shape[1])
+            if all(u <= n for u, n in zip(used, want)):
+                return audio.squeeze()
+            # The model stretched the speech more than guessed: the graph repeated the noise to fill it.
+            # Run again with exactly what it needs.
+            want = [max(u, n) for u, n in zip(used, want)]
+        raise EngineError("Piper kept asking for more noise than it used.", cause="an unusual voice model")
+
+
+def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]]]:
+    """The model, as bytes, with each RandomNormalLike node replaced by the first values of an input (repeated
+    if too short), and an output giving how many values it took; and each node's (mean, scale)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    noises = []
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        i = len(noises)
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        noises.append((float(attrs.get("mean", 0.0)), float(attrs.get("scale", 1.0))))
+        n, p = f"{NOISE}{i}", f"{NOISE}{i}_"
+        graph.input.append(helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n"]))
+        graph.output.append(helper.make_tensor_value_info(f"{n}_size", TensorProto.INT64, [1]))
+        graph.initializer.extend([helper.make_tensor(p + "one", TensorProto.INT64, [1], [1]),
+                                  helper.make_tensor(p + "zero", TensorProto.INT64, [1], [0])])
+        y = node.output[0]
+        flat = p + "flat" if attrs.get("dtype", TensorProto.FLOAT) == TensorProto.FLOAT else p + "flat_f"
+        nodes += [
+            helper.make_node("Shape", [node.input[0]], [p + "shape"]),
+            helper.make_node("Size", [node.input[0]], [p + "count"]),
+            helper.make_node("Reshape", [p + "count", p + "one"], [f"{n}_size"]),
+            helper.make_node("Shape", [n], [p + "have"]),
+            # repeats = ceil(needed / given), so the slice below never runs short
+            helper.make_node("Add", [f"{n}_size", p + "have"], [p + "sum"]),
+            helper.make_node("Sub", [p + "sum", p + "one"], [p + "sum1"]),
+            helper.make_node("Div", [p + "sum1", p + "have"], [p + "reps"]),
+            helper.make_node("Tile", [n, p + "reps"], [p + "tiled"]),
+            helper.make_node("Slice", [p + "tiled", p + "zero", f"{n}_size"], [flat]),
+        ]
+        if flat != p + "flat":
+            nodes.append(helper.make_node("Cast", [flat], [p + "flat"], to=attrs["dtype"]))
+        nodes.append(helper.make_node("Reshape", [p + "flat", p + "shape"], [y]))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model.SerializeToString(), noises
+
+
+_loading = threading.Lock()
+_models: dict[tuple[str, int, int], Model] = {}
+
+
+def load(path: Path) -> Model:
+    """The voice at `path`, loaded once per process (and again only if the file changes)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _loading:  # workers starting together load it once
+        if key not in _models:
+            try:
+                model = Model(path)
+            except Exception as exc:
+                raise EngineError(f"Piper could not load {path.name}: {str(exc)[:300]}",
+                                  cause="a damaged or incompatible voice file",
+                                  fix="download the voice again") from None
+            while len(_models) >= 2:  # a test or a long-lived process switching voices keeps two at most
+                _models.pop(next(iter(_models)))
+            _models[key] = model
+        return _models[key]
 
 
 class PiperEngine(Engine):
     name = "piper"
     description = "Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx"
+    max_chars = 250
+    """A run's working memory grows with its sentence: about 20 MB per second of speech (260 MB for 250
+    characters), per worker. Narration clauses are far shorter (77 characters at most in the e-santé guide);
+    this bounds the rare long one, cut at a clause and joined with no gap."""
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
-        try:
-            import piper  # noqa: F401
-        except ImportError:
-            return False, "piper-tts is not installed. Fix: pip install 'audioguide[piper]'"
+        # find_spec, not import: a rebuild with nothing to synthesise does not pay for loading onnxruntime
+        missing = [m for m, pkg in (("piper", "piper-tts"), ("onnx", "onnx")) if importlib.util.find_spec(m) is None]
+        if missing:
+            return False, f"{missing[0]} is not installed. Fix: pip install 'audioguide[piper]'"
         return True, "installed; needs --voice NAME or PATH.onnx (" + VOICES_HELP.split(", then")[0] + ")"
 
     @property
@@ -40,19 +211,27 @@ class PiperEngine(Engine):
         return resolve(self.settings.voice)
 
     def check(self) -> None:
+        """Files present and the config readable. The model itself loads at the first sentence to synthesise,
+        so a rebuild that has every clip in the cache stays under a second."""
         super().check()
         p = self.voice_path
         if not p.exists():
             raise EngineError(f"Piper voice file not found: {p}", cause="wrong path, or the voice was not downloaded",
                               fix=VOICES_HELP)
-        if not Path(str(p) + ".json").exists():
-            raise EngineError(f"Piper voice config not found: {p}.json",
+        config = Path(str(p) + ".json")
+        if not config.exists():
+            raise EngineError(f"Piper voice config not found: {config}",
                               cause="each .onnx voice comes with a .onnx.json file", fix="put both files side by side")
         try:
-            _load(str(p))
-        except Exception as exc:
-            raise EngineError(f"Piper could not load {p.name}: {exc}", cause="a damaged or incompatible voice file",
-                              fix="download the voice again") from None
+            data = json.loads(config.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            data, problem = None, f"{type(exc).__name__}: {exc}"
+        else:
+            problem = "not a JSON object" if not isinstance(data, dict) else next(
+                (f"no {k!r}" for k in ("audio", "num_speakers", "phoneme_id_map") if k not in data), None)
+        if problem:
+            raise EngineError(f"Piper voice config {config} is unreadable ({problem}).",
+                              cause="a damaged or incomplete .onnx.json file", fix="download the voice again")
 
     def _opt(self, key: str, cast=float):
         v = self.settings.engine_options.get(key)
@@ -65,21 +244,37 @@ class PiperEngine(Engine):
                 "speaker": self._opt("speaker", int), "length_scale": self._opt("length_scale"),
                 "noise_scale": self._opt("noise_scale"), "noise_w": self._opt("noise_w")}
 
-    def synthesize(self, text: str, wav: Path) -> None:
-        from piper import SynthesisConfig
+    def release(self) -> None:
+        p = self.voice_path
+        model = next((m for (path, *_), m in _models.items() if path == str(p)), None)
+        if model is not None:  # never load a model only to release it
+            model.release()
 
-        voice = _load(str(self.voice_path))
-        cfg = SynthesisConfig(speaker_id=self._opt("speaker", int), length_scale=self._opt("length_scale"),
-                              noise_scale=self._opt("noise_scale"), noise_w_scale=self._opt("noise_w"))
-        raw = wav.with_suffix(".piper.wav")
+    def synthesize(self, text: str, wav: Path) -> None:
+        model = load(self.voice_path)
+        try:
+            pcm = model.audio(text, self._opt("speaker", int), self._opt("length_scale"), self._opt("noise_scale"),
+                              self._opt("noise_w"))
+        except EngineError:
+            raise
+        except Exception as exc:  # onnxruntime and the phonemiser raise their own kinds
+            raise EngineError(f"Piper failed on the text «{text[:60]}» ({type(exc).__name__}: {str(exc)[:200]}).",
+                              cause="a voice file that does not match this version of piper-tts, or an "
+                                    "unusual text", fix="download the voice again, or rephrase that text") from None
+        if not pcm:
+            raise EngineError(f"Piper made no speech from the text «{text[:60]}».",
+                              cause="the text has nothing this voice can pronounce",
+                              fix="rephrase that text in the guide")
+        rate = model.config.sample_rate
+        raw = wav if rate == RATE else wav.with_suffix(".piper.wav")
         try:
             with wave.open(str(raw), "wb") as w:
-                voice.synthesize_wav(text, w, syn_config=cfg)
-            with wave.open(str(raw)) as r:
-                same = r.getframerate() == RATE and r.getnchannels() == 1 and r.getsampwidth() == 2
-            if same:
-                raw.replace(wav)
-            else:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(rate)
+                w.writeframes(pcm)
+            if raw != wav:
                 to_wav(raw, wav)
         finally:
-            raw.unlink(missing_ok=True)
+            if raw != wav:
+                raw.unlink(missing_ok=True)
