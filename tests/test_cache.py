@@ -252,7 +252,7 @@ def test_workers_asking_for_the_same_clip_at_once_make_it_once(tmp_path):
 
 def test_one_fsync_per_clip_and_the_clip_is_the_one_synced(tmp_path, monkeypatch):
     """The clip's data is made durable before its rename; its record need not be (a lost record only makes the
-    clip again), and a second fsync per clip was a tenth of a cold build's wall time."""
+    clip again), and a second fsync per clip cost ~4 ms more of the synthesis workers' wall time."""
     from audioguide.tts.silence import SilenceEngine
 
     synced = []
