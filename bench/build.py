@@ -111,13 +111,15 @@ def floor(guide_path: Path, work: Path, s: BuildSettings) -> dict:
     text = work / "narration.txt"
     text.write_text(narration_text(guide_path), "utf-8")
     wav, mp3 = work / "floor.wav", work / "floor.mp3"
-    t_speak, _ = timed(["espeak-ng", "-v", s.voice or "fr", "-s", str(s.rate), "-p", str(s.pitch), "-b", "1",
+    t_speak, speak_mem = timed(["espeak-ng", "-v", s.voice or "fr", "-s", str(s.rate), "-p", str(s.pitch), "-b", "1",
                         "-w", str(wav), "-f", str(text)])
-    t_enc, _ = timed(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar",
+    t_enc, enc_mem = timed(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar",
                       str(s.sample_rate), "-c:a", "libmp3lame", "-b:a", f"{s.bitrate_kbps}k", str(mp3)])
+    cpu = speak_mem["cpu_s"] + enc_mem["cpu_s"]
     dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                 str(mp3)], capture_output=True, text=True).stdout)
     return {"espeak_s": round(t_speak, 2), "encode_s": round(t_enc, 2), "total_s": round(t_speak + t_enc, 2),
+            "cpu_s": round(cpu, 2),
             "audio_s": round(dur, 1), "chars": len(text.read_text("utf-8"))}
 
 
@@ -183,6 +185,7 @@ def espeak_main(args, exe: str) -> None:
         cmd = [exe, "-q", "build", str(guide_dir), "--out", str(work / "out"), "--cache", str(work / "cache"),
                "--jobs", str(args.jobs)]
         cold, cold_mem = timed(cmd)
+        cold_cpu = cold_mem["cpu_s"]
         warm, warm_mem = timed(cmd)
         what = edit_one_page(guide_dir)
         one, one_mem = timed(cmd)
@@ -193,7 +196,8 @@ def espeak_main(args, exe: str) -> None:
         **_common(args),
         "floor": f,
         "cold": {"wall_s": round(cold, 2), "vs_floor": round(cold / f["total_s"], 2),
-                 "realtime_factor": round(audio_s / cold, 1), **cold_mem},
+                 "realtime_factor": round(audio_s / cold, 1),
+                 "cpu_vs_floor": round(cold_cpu / f["cpu_s"], 2), **cold_mem},
         "warm": {"wall_s": round(warm, 2), **warm_mem},
         "one_page": {"wall_s": round(one, 2), "vs_cold": round(one / cold, 3), "edit": what, **one_mem},
         "audio_s": round(audio_s, 1),

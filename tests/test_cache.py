@@ -248,3 +248,23 @@ def test_workers_asking_for_the_same_clip_at_once_make_it_once(tmp_path):
         paths = set(pool.map(lambda _: cache.make(engine, "Pour revenir au menu, tapez étoile."), range(8)))
     assert Counting.calls == 1 and len(paths) == 1 and cache.has(clip_key(engine, "Pour revenir au menu, "
                                                                                    "tapez étoile."))
+
+
+def test_one_fsync_per_clip_and_the_clip_is_the_one_synced(tmp_path, monkeypatch):
+    """The clip's data is made durable before its rename; its record need not be (a lost record only makes the
+    clip again), and a second fsync per clip cost ~4 ms more of the synthesis workers' wall time."""
+    from audioguide.tts.silence import SilenceEngine
+
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    engine, cache = SilenceEngine(BuildSettings(engine="silence")), ClipCache(tmp_path / "cache")
+    path = cache.make(engine, "Bonjour.")
+    assert len(synced) == 1 and synced[0].endswith(".wav") and Path(synced[0]).parent == path.parent
+    assert cache.has(clip_key(engine, "Bonjour.")) and ClipCache(tmp_path / "cache").problem(
+        clip_key(engine, "Bonjour.")) is None
