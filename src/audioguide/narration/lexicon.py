@@ -132,11 +132,13 @@ def voice_entries(guide_lexicon: dict[str, str] | None, phonemes: bool) -> dict[
 _VOICE_WORD = re.compile(r"(?<![\w-])(?:((?i:qu|[ldjmnstc]))')?([^\W\d_]+(?:-[^\W\d_]+)*)")
 
 
-def voice_text(text: str, entries: dict[str, str]) -> str:
-    """Narration -> what the engine is given: each listed word replaced by its voice-only form."""
+def voice_text(text: str, entries: dict[str, str], lower: dict[str, str] | None = None) -> str:
+    """Narration -> what the engine is given: each listed word replaced by its voice-only form.
+    `lower`: the entries by lower-case word, when the caller has it already (1,000 entries: worth keeping)."""
     if not entries:
         return text
-    lower = {k.lower(): v for k, v in entries.items()}
+    if lower is None:
+        lower = {k.lower(): v for k, v in entries.items()}
 
     def lookup(word: str) -> str | None:
         return entries.get(word) or lower.get(word.lower())
@@ -170,6 +172,7 @@ class Voice:
 
     def __init__(self, guide_lexicon: dict[str, str] | None = None, phonemes: bool = True):
         self.entries = voice_entries(guide_lexicon, phonemes)
+        self.lower = {k.lower(): v for k, v in self.entries.items()}
 
     def __call__(self, text: str) -> str:
-        return voice_text(_ACRONYM_DOT.sub("", text), self.entries)
+        return voice_text(_ACRONYM_DOT.sub("", text), self.entries, self.lower)

@@ -66,10 +66,12 @@ def _el(parent, tag: str, value=None, **attrs):
     return e
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _clean(text: str) -> str:
     """XML 1.0 cannot carry most control characters, surrogates or U+FFFE/U+FFFF; they never belong in a feed."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and not 0xD800 <= ord(c) <= 0xDFFF
-                   and c not in "\ufffe\uffff")
+    return _NOT_XML.sub("", text)
 
 
 def _npt(seconds: float) -> str:
