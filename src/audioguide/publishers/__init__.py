@@ -34,6 +34,18 @@ def end_sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!", "…")) else text + "."
 
 
+def previous_manifest(out_dir) -> dict:
+    """The last build's manifest.json in `out_dir`, or {} when there is none or it cannot be read: what a
+    publisher compares with to leave an unchanged file alone."""
+    import json
+
+    try:
+        old = json.loads((out_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return old if isinstance(old, dict) else {}
+
+
 # The talking books, as the kiosk and the feed offer them: what a reader's app or player expects to open.
 DOWNLOAD_LABELS = {"epub": "EPUB 3, texte lu en synchronisation", "daisy": "DAISY 2.02, pour lecteur DAISY"}
 

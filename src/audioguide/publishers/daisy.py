@@ -12,10 +12,8 @@ expect plain 8.3-style file names, not the content-addressed ones of audio/.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
-import json
 import logging
 import os
 import shutil
@@ -25,7 +23,7 @@ from pathlib import Path
 
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
-from audioguide.publishers import Publisher
+from audioguide.publishers import Publisher, previous_manifest
 from audioguide.publishers import book as talking
 
 log = logging.getLogger(__name__)
@@ -330,15 +328,6 @@ def write_zip(path: Path, folder: Path, names: list[str], when: tuple) -> None:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def _old_entry(out_dir: Path) -> dict:
-    """The previous build's manifest (its DAISY key and zip hash), or {}."""
-    with contextlib.suppress(OSError, ValueError):
-        old = json.loads((out_dir / "manifest.json").read_text("utf-8"))
-        if isinstance(old, dict):
-            return old
-    return {}
-
-
 def _remove_stale(folder: Path, keep: set[str]) -> None:
     """Files an earlier build put in daisy/ that this one does not: gone now, or the folder (and ncc:files)
     would disagree with the zip. Only files a build recorded as this guide's are removed."""
@@ -374,7 +363,7 @@ class DaisyPublisher(Publisher):
         names = ["ncc.html"] + sorted(n for n in shas if n != "ncc.html")
         key = hashlib.sha256("".join(f"{n} {shas[n]}\n" for n in names).encode()).hexdigest()
         zpath = out / zip_name(manifest["guide"]["id"])
-        old = _old_entry(out)
+        old = previous_manifest(out)
         old_zip = (old.get("downloads") or {}).get("daisy") or {}
         if not ((old.get("daisy") or {}).get("key") == key and matches(zpath, old_zip.get("sha256", ""))):
             write_zip(zpath, folder, names, _zip_time(manifest))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import shutil
 import uuid
 import zipfile
@@ -23,7 +22,7 @@ from pathlib import Path
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, matches
 from audioguide.narration.script import written_form
-from audioguide.publishers import Publisher
+from audioguide.publishers import Publisher, previous_manifest
 from audioguide.publishers.book import Book, Chapter, chapter_body
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
@@ -274,7 +273,7 @@ class EpubPublisher(Publisher):
 def _previous(out_dir: Path) -> dict:
     """The previous build's downloads, by file name."""
     try:
-        old = json.loads((out_dir / "manifest.json").read_text("utf-8"))
-        return {d["path"]: d for d in old.get("downloads", {}).values() if isinstance(d, dict)}
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return {d["path"]: d for d in previous_manifest(out_dir).get("downloads", {}).values()
+                if isinstance(d, dict)}
+    except (AttributeError, KeyError, TypeError):
         return {}
