@@ -156,13 +156,22 @@ def digest(path: Path) -> str:
 
 _owners: dict[Path, "Ownership"] = {}
 _owners_lock = threading.Lock()
+_real_folders: dict[str, Path] = {}
+"""Folder -> its resolved path, kept only while a build is active (a no-change rebuild checks ~1,300 files)."""
 
 
 def _abs(path: Path) -> Path:
     path = Path(os.path.abspath(path))
-    with contextlib.suppress(OSError):
-        return path.parent.resolve() / path.name
-    return path
+    folder = str(path.parent)
+    real = _real_folders.get(folder)
+    if real is None:
+        try:
+            real = path.parent.resolve()
+        except OSError:
+            return path
+        if _owners:  # a build's folders do not move while it runs; resolving each costs a stat per component
+            _real_folders[folder] = real
+    return real / path.name
 
 
 def owner_of(path: Path) -> "Ownership | None":
@@ -323,11 +332,13 @@ class Ownership:
         """While active, every atomic write under the folder is recorded here."""
         with _owners_lock:
             _owners[self.root] = self
+            _real_folders.clear()
         try:
             yield self
         finally:
             with _owners_lock:
                 _owners.pop(self.root, None)
+                _real_folders.clear()
             self.close()
 
     def close(self) -> None:
