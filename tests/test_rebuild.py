@@ -3,6 +3,7 @@ for every engine, and ffmpeg still encodes and tags real MP3s."""
 
 import hashlib
 import json
+import os
 import shutil
 
 import pytest
@@ -142,3 +143,69 @@ def test_an_up_to_date_chapter_still_gives_the_phone_its_missing_pages(built):
     lost.unlink()
     again = build(guide, s)
     assert again.encoded == 0 and again.phone_encoded == 1 and lost.read_bytes() == good
+
+
+@pytest.fixture
+def narrations(monkeypatch):
+    """How many times a build narrated the guide: a rebuild that skips the work never does."""
+    from audioguide.build import Builder
+
+    calls = []
+    real = Builder.narrate
+    monkeypatch.setattr(Builder, "narrate", lambda self: calls.append(1) or real(self))
+    return calls
+
+
+def test_nothing_changed_skips_the_work_even_with_an_empty_cache(built, narrations, caplog, tmp_path):
+    """Another job count and a new, empty clip cache do not change a byte of the output: the rebuild checks the
+    files and stops."""
+    guide, s, manifest, out = built
+    journal = (out / ".audioguide-files.jsonl").read_bytes()
+    s.jobs, s.cache_dir = 1, tmp_path / "empty-cache"
+    with caplog.at_level("INFO"):
+        again = build(guide, s)
+    assert narrations == [] and "Nothing changed since the last build" in caplog.text
+    assert again.manifest == manifest and again.encoded == again.synthesized == 0
+    assert sorted(p.relative_to(out).as_posix() for p in again.files) == sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != ".audioguide-files.jsonl")
+    assert (out / ".audioguide-files.jsonl").read_bytes() == journal
+    assert not (tmp_path / "empty-cache").exists() or not any((tmp_path / "empty-cache").rglob("*.wav"))
+
+
+def _other_code(monkeypatch):
+    monkeypatch.setattr("audioguide.freshness.code_fingerprint", lambda: "another version of audioguide")
+
+
+@pytest.mark.parametrize("change", ["touched file", "guide text", "base url", "kiosk idle", "pitch", "code"])
+def test_any_change_that_can_show_in_the_output_takes_the_real_build(built, narrations, change, monkeypatch):
+    guide, s, manifest, out = built
+    if change == "touched file":  # same bytes, another date: the record no longer vouches for it
+        f = out / "transcript.txt"
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    elif change == "guide text":
+        g = guide / "guide.yaml"
+        g.write_text(g.read_text("utf-8").replace("Le DMP est un carnet", "Le DMP est un cahier"), "utf-8")
+    elif change == "base url":
+        s.base_url = "https://example.org/mini/"
+    elif change == "kiosk idle":
+        s.kiosk_idle = 60
+    elif change == "pitch":
+        s.pitch = 40
+    else:
+        _other_code(monkeypatch)
+    build(guide, s)
+    assert narrations == [1]
+    build(guide, s)  # removes the files the change replaced, if any (kept one build for the previous feed)
+    settled = len(narrations)
+    build(guide, s)  # and then the same inputs skip the work again
+    assert len(narrations) == settled
+
+
+def test_warnings_about_the_guide_are_given_again_when_the_work_is_skipped(built, narrations, caplog):
+    guide, s, manifest, out = built
+    s.base_url = "https://example.org/mini/"  # a public feed with no owner's email: the podcast warns
+    build(guide, s)
+    caplog.clear()
+    build(guide, s)
+    assert narrations == [1]
+    assert sum("no `email:`" in r.getMessage() for r in caplog.records) == 1

@@ -13,29 +13,31 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from mutagen.mp3 import MP3
-from tqdm import tqdm
 
 from audioguide import __version__
 from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe,
                              loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError, EngineError
+from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.files import Ownership, atomic_path, digest, matches, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
-from audioguide.narration.lexicon import Voice
-from audioguide.narration.pipeline import MemoNormalizer
-from audioguide.narration.script import PageScript, ScriptWriter, join_sentences
 from audioguide.publishers import publisher_classes
-from audioguide.publishers.cover import make_cover
-from audioguide.publishers.mp3 import tag_chapter, tag_whole
 from audioguide.tts import get_engine
 from audioguide.tts.cache import ClipCache, clip_key
 
+if TYPE_CHECKING:
+    from audioguide.narration.lexicon import Voice
+    from audioguide.narration.pipeline import MemoNormalizer
+    from audioguide.narration.script import PageScript, ScriptWriter
+
+# Narration, tagging, the cover and the progress bar are imported where used: a rebuild with nothing to do
+# needs none of them, and importing them was a third of its time.
 log = logging.getLogger(__name__)
 STATE_FILE = ".build-state.json"
 FORMAT = 1
@@ -79,6 +81,8 @@ def _hash(obj) -> str:
 
 
 def _progress(settings: BuildSettings, total: int, desc: str):
+    from tqdm import tqdm
+
     return tqdm(total=total, desc=desc, unit="clip" if desc.startswith("Synth") else "file", leave=False,
                 disable=not (settings.progress and sys.stderr.isatty()))
 
@@ -117,10 +121,26 @@ class Builder:
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
         self.result = BuildResult(guide, settings, self.out, builder=self)
-        self.say = MemoNormalizer(Path(settings.cache_dir), guide.lexicon)
-        self.writer = ScriptWriter(guide, self.say, settings.pace)
-        # What the engine hears: the narration with the lexicon's voice-only fixes (transcripts keep the text).
-        self.voice = Voice(guide.lexicon, getattr(self.engine, "phonemes", False))
+
+    # Made when first needed: a rebuild with nothing to do never narrates.
+    @cached_property
+    def say(self) -> MemoNormalizer:
+        from audioguide.narration.pipeline import MemoNormalizer
+
+        return MemoNormalizer(Path(self.settings.cache_dir), self.guide.lexicon)
+
+    @cached_property
+    def writer(self) -> ScriptWriter:
+        from audioguide.narration.script import ScriptWriter
+
+        return ScriptWriter(self.guide, self.say, self.settings.pace)
+
+    @cached_property
+    def voice(self) -> Voice:
+        """What the engine hears: the narration with the lexicon's voice-only fixes (transcripts keep the text)."""
+        from audioguide.narration.lexicon import Voice
+
+        return Voice(self.guide.lexicon, getattr(self.engine, "phonemes", False))
 
     # -- stages --------------------------------------------------------------------------------
     def narrate(self) -> dict[str, list[PageScript]]:
@@ -227,6 +247,10 @@ class Builder:
                      cover_sha: str, state: dict, publishers: dict) -> dict:
         """One worker's job: the chapter MP3 unless it is up to date, and the publishers' per-chapter work
         (the phone pages) from the same assembled audio, run beside the MP3 encoder."""
+        from mutagen.mp3 import MP3
+
+        from audioguide.narration.script import join_sentences
+        from audioguide.publishers.mp3 import tag_chapter
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)
         fresh = (old and old["key"] == key and "gain_db" in old and isinstance(old.get("mp3"), str)
@@ -264,6 +288,8 @@ class Builder:
         return entry
 
     def whole_audio(self, chapters: list[Chapter], entries: dict[str, dict], cover: bytes, state: dict) -> dict:
+        from audioguide.publishers.mp3 import tag_whole
+
         key = _hash([entries[c.id]["key"] for c in chapters])
         old = state.get("whole")
         if (old and old["key"] == key and "duration" in old and isinstance(old.get("mp3"), str)
@@ -360,6 +386,24 @@ class Builder:
     def _run(self, owner: Ownership) -> BuildResult:
         owner.sweep_temp_files(OUTPUT_FOLDERS)
         state = {} if self.settings.clean else _read_state(self.out)
+        inputs = inputs_key(self.guide, self.settings, self.engine)
+        files = None if self.settings.clean else up_to_date(state, inputs, owner, "manifest.json")
+        if files is not None:
+            return self._unchanged(state, files)
+        with Warnings() as warned:
+            return self._build(owner, state, inputs, warned)
+
+    def _unchanged(self, state: dict, files: list[Path]) -> BuildResult:
+        for message in state.get("warnings", []):
+            log.warning("%s", message)
+        log.info("Nothing changed since the last build: every output file is as it was written.")
+        self.result.manifest = json.loads((self.out / "manifest.json").read_text("utf-8"))
+        self.result.files = files
+        return self.result
+
+    def _build(self, owner: Ownership, state: dict, inputs: str, warned: Warnings) -> BuildResult:
+        from audioguide.publishers.cover import make_cover
+
         scripts = self.narrate()
         t0, c0 = time.perf_counter(), _cpu_seconds()
         keys = self.synthesize(scripts)
@@ -394,7 +438,8 @@ class Builder:
             log.debug("Publisher %s: %.1f s.", name, time.perf_counter() - t0)
         self.say.save()  # prompts and other late narration join the memo too
         # The manifest goes last: whoever reads it finds every file it names already in place.
-        update_bytes(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole}, sort_keys=True,
+        update_bytes(self.out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole, "inputs": inputs,
+                                                        "warnings": warned.messages}, sort_keys=True,
                                                        ensure_ascii=False, indent=1).encode("utf-8"))
         _write_json(self.out / "manifest.json", self.result.manifest)
         # Only now, with the new feed and manifest in place, may files they no longer name go.

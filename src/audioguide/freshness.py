@@ -1,0 +1,104 @@
+"""Whether a build would write exactly what the output folder already holds, so a no-change rebuild can stop
+after a few stats instead of narrating, hashing clips and re-rendering every publisher (make's rule, with the
+whole build as one target).
+
+A build's bytes are a function of its inputs: the guide file, its date, the settings that shape the output,
+the engine's identity (voice file, espeak-ng version…), this package's code and the libraries that write
+bytes. The last whole build records the key of those inputs in its state file; the output is up to date when
+the key is the same and every file that build recorded is as it was written (size and mtime, the ownership
+record's own trust rule). Anything else, even one file touched, takes the normal, incremental build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from audioguide.files import Ownership
+
+# Settings that change where or how fast a build runs, not what it writes.
+NOT_OUTPUT = {"out_dir", "cache_dir", "jobs", "clean", "progress", "allow_foreign_files"}
+# Libraries whose upgrade can change the bytes written (cover JPEG, tags, XML, numbers in words, parsing).
+LIBRARIES = ("pillow", "mutagen", "lxml", "num2words", "pyyaml", "markdown-it-py")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """This package's files (code, tables, kiosk assets) and the libraries' versions."""
+    from importlib import metadata
+
+    root = Path(__file__).parent
+    h = hashlib.sha256(sys.version.encode())
+    for path in sorted(p for p in root.rglob("*") if "__pycache__" not in p.parts and p.is_file()):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for lib in LIBRARIES:
+        try:
+            h.update(f"{lib}={metadata.version(lib)}\0".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{lib}=-\0".encode())
+    return h.hexdigest()
+
+
+def inputs_key(guide, settings, engine) -> str:
+    """The key of everything that shapes a build's output."""
+    path = Path(guide.path)
+    shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_OUTPUT}
+    blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(),
+                       "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
+                      sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[Path] | None:
+    """The files of the last build when it had these inputs and every one of them is still as it was
+    written; otherwise None."""
+    if state.get("inputs") != key or manifest not in owner.published:
+        return None
+    files = []
+    for rel in sorted(owner.published):
+        e = owner.entries.get(rel)
+        if not e or e.get("guide") != owner.guide or e.get("pending") or "sha256" not in e:
+            return None  # written over by another guide's build, or by one that stopped while writing it
+        try:
+            st = os.stat(owner.root / rel)
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns) != (e.get("size"), e.get("mtime_ns")):
+            return None
+        files.append(owner.root / rel)
+    if any(e.get("guide") == owner.guide and rel not in owner.published for rel, e in owner.entries.items()):
+        return None  # files the last build no longer named are still there, to be removed by this one
+    return files
+
+
+class Warnings(logging.Handler):
+    """Collects what a build warns about the guide itself (a caption too long, no owner's email), so that a
+    rebuild that skips the work says it again: an unchanged guide with a problem says so every time. Not the
+    incidents of one run (a damaged clip made again, a retry): the next run does not have them."""
+
+    ABOUT_THE_GUIDE = ("audioguide.publishers", "audioguide.narration", "audioguide.phone")
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.found: set[str] = set()
+
+    @property
+    def messages(self) -> list[str]:
+        return sorted(self.found)  # the workers' order varies; the state file must not
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(self.ABOUT_THE_GUIDE):
+            self.found.add(record.getMessage())
+
+    def __enter__(self) -> "Warnings":
+        logging.getLogger("audioguide").addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger("audioguide").removeHandler(self)
