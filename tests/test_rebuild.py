@@ -176,8 +176,10 @@ def _other_code(monkeypatch):
     monkeypatch.setattr("audioguide.freshness.code_fingerprint", lambda: "another version of audioguide")
 
 
-@pytest.mark.parametrize("change", ["touched file", "guide text", "base url", "kiosk idle", "pitch", "code"])
-def test_any_change_that_can_show_in_the_output_takes_the_real_build(built, narrations, change, monkeypatch):
+@pytest.mark.parametrize("change", ["touched file", "guide text", "base url", "kiosk idle", "pitch", "code",
+                                    "cover font"])
+def test_any_change_that_can_show_in_the_output_takes_the_real_build(built, narrations, change, monkeypatch,
+                                                                     tmp_path):
     guide, s, manifest, out = built
     if change == "touched file":  # same bytes, another date: the record no longer vouches for it
         f = out / "transcript.txt"
@@ -191,6 +193,10 @@ def test_any_change_that_can_show_in_the_output_takes_the_real_build(built, narr
         s.kiosk_idle = 60
     elif change == "pitch":
         s.pitch = 40
+    elif change == "cover font":  # a font installed since: the cover, and so every tag, is drawn anew
+        font = tmp_path / "DejaVuSans.ttf"
+        font.write_bytes(b"a font file")
+        monkeypatch.setattr("audioguide.freshness.font_file", lambda bold: font)
     else:
         _other_code(monkeypatch)
     build(guide, s)

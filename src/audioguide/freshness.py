@@ -3,8 +3,8 @@ after a few stats instead of narrating, hashing clips and re-rendering every pub
 whole build as one target).
 
 A build's bytes are a function of its inputs: the guide file, its date, the settings that shape the output,
-the engine's identity (voice file, espeak-ng version…), this package's code and the libraries that write
-bytes. The last whole build records the key of those inputs in its state file; the output is up to date when
+the engine's identity (voice file, espeak-ng version…), this package's code, the libraries that write
+bytes and the cover's font. The last whole build records the key of those inputs in its state file; the output is up to date when
 the key is the same and every file that build recorded is as it was written (size and mtime, the ownership
 record's own trust rule). Anything else, even one file touched, takes the normal, incremental build.
 """
@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from audioguide.files import Ownership
+from audioguide.publishers.cover import font_file
 
 # Settings that change where or how fast a build runs, not what it writes.
 NOT_OUTPUT = {"out_dir", "cache_dir", "jobs", "clean", "progress", "allow_foreign_files"}
@@ -49,7 +50,8 @@ def inputs_key(guide, settings, engine) -> str:
     """The key of everything that shapes a build's output."""
     path = Path(guide.path)
     shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_OUTPUT}
-    blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(),
+    fonts = [(str(f), f.stat().st_size) for f in map(font_file, (False, True)) if f]  # the cover is drawn with them
+    blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(), "fonts": fonts,
                        "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
                       sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()

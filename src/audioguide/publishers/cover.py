@@ -6,19 +6,21 @@ import io
 import textwrap
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
 SIZE = 1400
 FONT_DIRS = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF"]
 
 
-def _font(bold: bool, size: int):
+def font_file(bold: bool) -> Path | None:
+    """The system font the cover is drawn with; None draws with Pillow's own."""
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for d in FONT_DIRS:
-        p = Path(d) / name
-        if p.exists():
-            return ImageFont.truetype(str(p), size)
-    return ImageFont.load_default(size=size)
+    return next((Path(d) / name for d in FONT_DIRS if (Path(d) / name).exists()), None)
+
+
+def _font(bold: bool, size: int):
+    from PIL import ImageFont  # here, not above: a rebuild with nothing to do asks font_file() only
+
+    p = font_file(bold)
+    return ImageFont.truetype(str(p), size) if p else ImageFont.load_default(size=size)
 
 
 def _fit(draw, text: str, bold: bool, max_size: int, width: int, max_lines: int):
@@ -33,6 +35,8 @@ def _fit(draw, text: str, bold: bool, max_size: int, width: int, max_lines: int)
 
 def make_cover(title: str, subtitle: str, publisher: str) -> bytes:
     """Yellow on black (contrast 15:1), title as large as fits; JPEG, no alpha, no metadata."""
+    from PIL import Image, ImageDraw
+
     # Pillow refuses multi-line text here and its layout engine fails on U+2029 and some controls:
     # every run of whitespace or line breaks becomes one space.
     title, subtitle, publisher = (" ".join(t.split()) for t in (title, subtitle, publisher))
