@@ -4,9 +4,11 @@ whole build as one target).
 
 A build's bytes are a function of its inputs: the guide file, its date, the settings that shape the output,
 the engine's identity (voice file, espeak-ng version…), this package's code, the libraries that write
-bytes and the cover's font. The last whole build records the key of those inputs in its state file; the output is up to date when
-the key is the same and every file that build recorded is as it was written (size and mtime, the ownership
-record's own trust rule). Anything else, even one file touched, takes the normal, incremental build.
+bytes and the cover's font. The last whole build records the key of those inputs in
+its state file; the output is up to date when the key is the same, no build has written there since (the
+ownership record is as that build left it), and every file that build recorded is as it was written (size and
+mtime, the ownership record's own trust rule). Anything else, even one file touched, takes the normal,
+incremental build.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def inputs_key(guide, settings, engine) -> str:
 def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[Path] | None:
     """The files of the last build when it had these inputs and every one of them is still as it was
     written; otherwise None."""
-    if state.get("inputs") != key or manifest not in owner.published:
+    if state.get("inputs") != key or manifest not in owner.published or not _as_finished(owner):
         return None
     files = []
     for rel in sorted(owner.published):
@@ -77,6 +79,19 @@ def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[P
     if any(e.get("guide") == owner.guide and rel not in owner.published for rel, e in owner.entries.items()):
         return None  # files the last build no longer named are still there, to be removed by this one
     return files
+
+
+def _as_finished(owner: Ownership) -> bool:
+    """Whether the ownership record is exactly as the last finished build compacted it (Ownership.finish).
+    A build that stopped since (killed, or failed on a full disk) appended lines: it may have rewritten a
+    published file with other inputs' bytes and recorded it, so that file's size and mtime vouch for bytes
+    the last finished build did not write. Going back to that build's inputs must not keep them."""
+    lines = [json.dumps({"format": 1, "published": sorted(owner.published)}, sort_keys=True)]
+    lines += [json.dumps(owner.entries[rel], sort_keys=True, ensure_ascii=False) for rel in sorted(owner.entries)]
+    try:
+        return owner.file.read_bytes() == ("\n".join(lines) + "\n").encode("utf-8")
+    except OSError:
+        return False
 
 
 class Warnings(logging.Handler):
