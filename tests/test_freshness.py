@@ -1,14 +1,17 @@
 """The "nothing changed" early stop (freshness.py): it must never leave an output that a real build would
 write differently. Uses the silent engine, as tests/test_rebuild.py does."""
 
+import importlib
 import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 from audioguide.build import Builder, build
+from audioguide.publishers import publisher_classes
 from conftest import DATA, ROOT, needs_tools, settings_for
 
 pytestmark = [needs_tools]
@@ -78,3 +81,49 @@ def test_a_build_that_stopped_midway_is_not_taken_for_the_last_finished_one(buil
     assert narrations == [1] and '"idle":120' in page.read_text("utf-8")
     build(guide, s)  # and, the folder whole again, the next one stops early
     assert narrations == [1]
+
+
+PLUGIN = '''
+from audioguide.files import update_bytes
+from audioguide.publishers import Publisher
+
+
+class ExtraPublisher(Publisher):
+    name = "extra"
+
+    def publish(self, result):
+        path = result.out_dir / "extra.txt"
+        update_bytes(path, result.guide.title.encode("utf-8"))
+        return [path]
+'''
+
+
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch):
+    """Installs a publisher from another distribution, as `pip install` would (an entry point in its
+    dist-info); what the process had loaded is forgotten, as a new `audioguide build` process would."""
+    site = tmp_path / "site"
+
+    def install(version: str = "1.0") -> None:
+        shutil.rmtree(site, ignore_errors=True)
+        info = site / f"extra_publisher-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: extra-publisher\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text("[audioguide.publishers]\nextra = extra_publisher:ExtraPublisher\n")
+        (site / "extra_publisher.py").write_text(textwrap.dedent(PLUGIN))
+        importlib.invalidate_caches()
+        publisher_classes.cache_clear()
+
+    monkeypatch.syspath_prepend(str(site))
+    yield install
+    sys.modules.pop("extra_publisher", None)
+    publisher_classes.cache_clear()
+
+
+def test_a_publisher_installed_since_the_last_build_writes_its_files(built, install_plugin):
+    guide, s, out, narrations = built
+    install_plugin()
+    build(guide, s)
+    assert narrations == [1] and (out / "extra.txt").read_text("utf-8") == "Guide d'essai & <test>"
+    build(guide, s)
+    assert narrations == [1]  # installed and built: nothing changed any more

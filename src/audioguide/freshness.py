@@ -4,7 +4,7 @@ whole build as one target).
 
 A build's bytes are a function of its inputs: the guide file, its date, the settings that shape the output,
 the engine's identity (voice file, espeak-ng version…), this package's code, the libraries that write
-bytes and the cover's font. The last whole build records the key of those inputs in
+bytes, the publishers installed and the cover's font. The last whole build records the key of those inputs in
 its state file; the output is up to date when the key is the same, no build has written there since (the
 ownership record is as that build left it), and every file that build recorded is as it was written (size and
 mtime, the ownership record's own trust rule). Anything else, even one file touched, takes the normal,
@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 from functools import lru_cache
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from audioguide.files import Ownership
@@ -48,12 +49,24 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+def publishers() -> list[list]:
+    """The publishers installed (entry points, not loaded: that imports narration) and the version of any that
+    another distribution brings: a plugin installed, upgraded or removed writes other files. Ours are in
+    code_fingerprint()."""
+    found = []
+    for ep in sorted(entry_points(group="audioguide.publishers"), key=lambda ep: (ep.name, ep.value)):
+        dist = ep.dist.name if ep.dist else None
+        found.append([ep.name, ep.value, dist, ep.dist.version if dist not in (None, "audioguide") else None])
+    return found
+
+
 def inputs_key(guide, settings, engine) -> str:
     """The key of everything that shapes a build's output."""
     path = Path(guide.path)
     shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_OUTPUT}
     fonts = [(str(f), f.stat().st_size) for f in map(font_file, (False, True)) if f]  # the cover is drawn with them
     blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(), "fonts": fonts,
+                       "publishers": publishers(),
                        "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
                       sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
