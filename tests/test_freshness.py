@@ -127,3 +127,18 @@ def test_a_publisher_installed_since_the_last_build_writes_its_files(built, inst
     assert narrations == [1] and (out / "extra.txt").read_text("utf-8") == "Guide d'essai & <test>"
     build(guide, s)
     assert narrations == [1]  # installed and built: nothing changed any more
+
+
+def test_a_quiet_build_does_not_silence_the_next_ones(built, caplog):
+    """`audioguide -q build` hears no warnings, so it records none; the next build, not quiet, must still say
+    what is wrong with the guide (here a public feed with no owner's email) rather than replay nothing."""
+    guide, s, out, narrations = built
+    s.base_url = "https://example.org/mini/"
+    with caplog.at_level("ERROR"):
+        build(guide, s)
+    caplog.clear()
+    build(guide, s)
+    assert sum("no `email:`" in r.getMessage() for r in caplog.records) == 1
+    caplog.clear()
+    build(guide, s)
+    assert narrations == [1, 1] and sum("no `email:`" in r.getMessage() for r in caplog.records) == 1

@@ -66,7 +66,7 @@ def inputs_key(guide, settings, engine) -> str:
     shaping = {k: v for k, v in dataclasses.asdict(settings).items() if k not in NOT_OUTPUT}
     fonts = [(str(f), f.stat().st_size) for f in map(font_file, (False, True)) if f]  # the cover is drawn with them
     blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(), "fonts": fonts,
-                       "publishers": publishers(),
+                       "publishers": publishers(), "warnings heard": Warnings.heard(),
                        "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
                       sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -113,6 +113,12 @@ class Warnings(logging.Handler):
     incidents of one run (a damaged clip made again, a retry): the next run does not have them."""
 
     ABOUT_THE_GUIDE = ("audioguide.publishers", "audioguide.narration", "audioguide.phone")
+
+    @classmethod
+    def heard(cls) -> list[bool]:
+        """Whether the build can hear them: under `audioguide -q` no warning is even made, so that build
+        records none, and a later build with these inputs but not quiet must say them, not replay nothing."""
+        return [logging.getLogger(name).isEnabledFor(logging.WARNING) for name in cls.ABOUT_THE_GUIDE]
 
     def __init__(self):
         super().__init__(logging.WARNING)
