@@ -142,3 +142,26 @@ def test_a_quiet_build_does_not_silence_the_next_ones(built, caplog):
     caplog.clear()
     build(guide, s)
     assert narrations == [1, 1] and sum("no `email:`" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_guide_saved_while_a_build_starts_is_built_by_the_next_one(built, monkeypatch):
+    """The guide is saved again after the build read it but before its key was made (an editor saving twice
+    under a file watcher): that build's output is of the first text, so its key must be too, or the next
+    build would take the output for the second text and stop early."""
+    import audioguide.build
+
+    guide, s, out, narrations = built
+    g = guide / "guide.yaml"
+    real = audioguide.build.check_out_dir
+
+    def saved_meanwhile(*args):
+        g.write_text(g.read_text("utf-8").replace("rights: CC BY 4.0", "rights: CC BY 4.0\nemail: dmp@asso.example"),
+                     "utf-8")
+        return real(*args)
+
+    with monkeypatch.context() as m:
+        m.setattr(audioguide.build, "check_out_dir", saved_meanwhile)
+        build(guide, s)
+    assert "dmp@asso.example" not in (out / "feed.xml").read_text("utf-8")  # built from the text it read
+    build(guide, s)
+    assert narrations == [1, 1] and "dmp@asso.example" in (out / "feed.xml").read_text("utf-8")
