@@ -2,7 +2,7 @@
 after a few stats instead of narrating, hashing clips and re-rendering every publisher (make's rule, with the
 whole build as one target).
 
-A build's bytes are a function of its inputs: the guide file, its date, the settings that shape the output,
+A build's bytes are a function of its inputs: the guide as read, its file, its date, the settings that shape the output,
 the engine's identity (voice file, espeak-ng version…), this package's code, the libraries that write
 bytes, the publishers installed and the cover's font. The last whole build records the key of those inputs in
 its state file; the output is up to date when the key is the same, no build has written there since (the
