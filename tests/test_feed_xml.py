@@ -146,6 +146,19 @@ def test_defaults_and_what_cannot_go_in_xml():
     assert build_feed(m, BASE).startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<rss")
 
 
+def test_without_a_link_the_website_is_a_page_of_the_build():
+    """Not the output folder: it has no index page, so `serve` and static hosts answer 404 there."""
+    g = {k: v for k, v in MANIFEST["guide"].items() if k != "link"}
+    for extra, want in (({"transcript": {"txt": "transcript.txt", "html": "transcript.html"},
+                          "kiosk": "kiosk/index.html"}, BASE + "transcript.html"),
+                        ({"kiosk": "kiosk/index.html"}, BASE + "kiosk/index.html"),
+                        ({}, BASE)):
+        ch = feed({**MANIFEST, **extra, "guide": g}).find("channel")
+        assert val(ch, "link") == val(ch, "image/link") == want
+    ch = feed({**MANIFEST, "transcript": {"txt": "transcript.txt", "html": "transcript.html"}}).find("channel")
+    assert val(ch, "link") == val(ch, "image/link") == "https://asso.example/"  # the guide's own `link:` first
+
+
 def test_podcast_guid_removes_the_scheme_only():
     ns = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
     assert podcast_guid("https://a.example/f.xml?from=http://b.example/") == str(

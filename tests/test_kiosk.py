@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from audioguide.build import build
 from audioguide.serve import make_server
-from conftest import ROOT, settings_for
+from conftest import DATA, ROOT, settings_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.e2e,
@@ -276,6 +276,54 @@ def test_read_along_shows_the_written_sentence_as_it_is_spoken(page, kiosk_url, 
     # addresses and numbers as written, so they can be copied down
     assert "www.ameli.fr/assure" in panel and "Appelez le 15 en cas d'urgence." in panel
     assert "point f r" not in panel and "quinze" not in panel
+    assert not page.errors
+
+
+@pytest.fixture(scope="session")
+def three_chapters(mini_build, tmp_path_factory):
+    """The fixture guide with a third chapter: the DMP's end cue is then "Fin du sujet." alone, short enough
+    that its caption joins the one before. Same clip cache as mini_build: only the new clips are spoken."""
+    tmp = tmp_path_factory.mktemp("three")
+    shutil.copytree(DATA / "mini", tmp / "mini")
+    g = tmp / "mini" / "guide.yaml"
+    g.write_text(g.read_text("utf-8") + """      - id: fin
+        title: Pour finir
+        pages:
+          - id: contact
+            title: Contact
+            blocks:
+              - p: Parlez-en à votre médecin.
+""", "utf-8")
+    return build(tmp / "mini", settings_for(tmp, cache_dir=mini_build.settings.cache_dir))
+
+
+def shown_at(pg, t: float) -> dict:
+    """Seek the paused audio to t; what the panel highlights once the page has followed it. A seek fires
+    timeupdate, and the page's listener, added first, has run when this one reads: no wait on the clock."""
+    return pg.evaluate("""t => new Promise(done => {
+        audio.addEventListener('timeupdate', () => {
+            const el = document.querySelector('#transcript p.current');
+            done({t: audio.currentTime, text: el && el.textContent}); }, {once: true});
+        audio.currentTime = t; })""", t)
+
+
+def test_nothing_is_highlighted_while_the_end_of_topic_cue_plays(page, three_chapters):
+    chapter = three_chapters.manifest["chapters"][1]
+    last = chapter["pages"][-1]["cues"]
+    end = [c for c in last if c["kind"] == "cue"]
+    said = [c for c in last if c["kind"] != "cue"][-1]  # the page's last sentence
+    assert [c["written"] for c in end] == ["Fin du sujet."]
+    page.goto((three_chapters.out_dir / "kiosk" / "index.html").as_uri())
+    page.keyboard.press("2")
+    wait_playing(page)
+    page.evaluate("audio.pause()")
+    mid = (said["start"] + said["end"]) / 2
+    # the page's last sentence while it is said (its caption wraps at 42 characters)
+    assert " ".join(shown_at(page, mid)["text"].split()) == said["written"]
+    for t in (end[0]["start"] + 0.05, (end[0]["start"] + end[0]["end"]) / 2, end[0]["end"] - 0.05):
+        assert shown_at(page, t) == {"t": pytest.approx(t, abs=0.01), "text": None}
+    panel = " ".join(page.locator("#transcript").text_content().split())
+    assert said["written"] in panel and "Fin du sujet" not in panel  # the cue is not the page's text
     assert not page.errors
 
 

@@ -422,3 +422,40 @@ def test_start_up_lists_a_guide_folder_at_its_feeds_addresses(site):
     [_, feed] = entry_points(site, "http://127.0.0.1:8001/")
     assert feed == ("podcast feed: http://127.0.0.1:8001/g/feed.xml (its links point at http://127.0.0.1:8000/g/: "
                     "build with --base-url http://127.0.0.1:8001/g/ to try them here)")
+
+
+# --- a real build: the feed's "website" link answers ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built_guide(tmp_path_factory):
+    """The fixture guide (no `link:`, no base URL) built as output/mini, with the silent engine."""
+    from audioguide.build import build
+    from conftest import DATA, have_tools, settings_for
+
+    if not have_tools():
+        pytest.skip("needs espeak-ng and ffmpeg")
+    tmp = tmp_path_factory.mktemp("serve-build")
+    result = build(DATA / "mini", settings_for(tmp, engine="silence", out_dir=tmp / "output" / "mini"))
+    return result.out_dir
+
+
+@pytest.mark.parametrize("served", ["output", "output/mini"])
+def test_the_feeds_website_link_opens_the_guide_as_written(built_guide, served):
+    from lxml import etree
+
+    server = _start(built_guide.parent if served == "output" else built_guide)
+    try:
+        port = server.server_address[1]
+        status, _, feed = get(port, "/mini/feed.xml")
+        assert status == 200
+        channel = etree.fromstring(feed).find("channel")
+        link = channel.findtext("link")
+        assert channel.findtext("image/link") == link
+        # The local default address (port 8000); this server answers the same paths on its own port.
+        assert link == "http://127.0.0.1:8000/mini/transcript.html"
+        status, headers, body = get(port, link.removeprefix("http://127.0.0.1:8000"))
+        assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+        assert body == (built_guide / "transcript.html").read_bytes() and b'lang="fr"' in body
+    finally:
+        server.shutdown()
+        server.server_close()

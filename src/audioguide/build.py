@@ -293,8 +293,11 @@ class Builder:
         key = _hash([entries[c.id]["key"] for c in chapters])
         old = state.get("whole")
         if (old and old["key"] == key and "duration" in old and isinstance(old.get("mp3"), str)
+                and len(old.get("chapters", ())) == len(chapters)
                 and matches(self.out / old["mp3"], old.get("sha256", ""))):
-            return old
+            # The key leaves out the chapters' ids, as the file's bytes do: a renamed id keeps the file, but the
+            # manifest must name the chapters as they are now called.
+            return {**old, "chapters": [{**c, "id": ch.id} for ch, c in zip(chapters, old["chapters"])]}
         parts = [self.out / entries[c.id]["mp3"] for c in chapters]
         spans, t = [], 0.0
 

@@ -30,9 +30,8 @@ def kiosk_data(manifest: dict, menu, idle_s: int = 120) -> dict:
     chapters = []
     for ch in manifest["chapters"]:
         node = menu.nodes[f"chapter-{ch['id']}"]
-        # The read-along shows the captions: the written text, timed from the audio, the same as the WebVTT
-        # file the page loads when served, so both ways of opening the kiosk show the same sentences.
-        captions = caption_cues(ch["pages"])
+        # The read-along shows the captions of the page's text: the written form, timed from the audio.
+        captions = caption_cues(page_text(ch["pages"]))
         chapters.append({
             "id": ch["id"], "title": ch["title"], "parent": node.parent,
             "mp3": f"../{ch['mp3']}", "vtt": f"../{ch['transcript']['vtt']}",
@@ -45,6 +44,13 @@ def kiosk_data(manifest: dict, menu, idle_s: int = 120) -> dict:
              for n in menu.nodes.values() if n.kind == "menu"}
     return {"id": manifest["guide"]["id"], "title": manifest["guide"]["title"], "root": menu.root,
             "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"], "idle": idle_s}
+
+
+def page_text(pages: list[dict]) -> list[dict]:
+    """The pages without their end cue ("Fin du sujet.", the guide's end): it is not the page's text, so the
+    read-along neither shows nor highlights it while it plays. Left in, a short "Fin du sujet." would also share
+    the last sentence's caption, and that sentence would stay highlighted as if still spoken."""
+    return [{**p, "cues": [c for c in p["cues"] if c.get("kind") != "cue"]} for p in pages]
 
 
 def _on_page(cue: dict, pages: list[dict], i: int) -> bool:

@@ -106,6 +106,17 @@ def _transcript_links(url, chapter: dict) -> str:
             f'<a href="{escape(url(t["vtt"]))}">les sous-titres (WebVTT)</a>.</p>')
 
 
+def site_link(manifest: dict, base_url: str) -> str:
+    """The show's web site (channel and image <link>, the apps' "website" button): the guide's `link:`, else a
+    page of the build. Not the output folder itself: it has no index page, so `serve` and static hosts alike
+    answer 404 there. The whole guide as written comes first: readable in any browser and by screen readers,
+    and what a podcast cannot give. The kiosk page next, for a build without it."""
+    if manifest["guide"].get("link"):
+        return manifest["guide"]["link"]
+    page = (manifest.get("transcript") or {}).get("html") or manifest.get("kiosk")
+    return base_url + quote(page) if page else base_url
+
+
 def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = None) -> bytes:
     """notes: chapter id -> show notes in HTML (the chapter as written, its links clickable)."""
     g = manifest["guide"]
@@ -116,7 +127,8 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     ch = _el(rss, "channel")
     title = _clean(g["title"] + (f" — {g['subtitle']}" if g.get("subtitle") else ""))
     _el(ch, "title", _clean(g["title"]))
-    _el(ch, "link", g.get("link") or base_url)
+    site = site_link(manifest, base_url)
+    _el(ch, "link", site)
     _el(ch, "description", _clean(g["description"]))
     _el(ch, "language", g.get("language") or "fr-FR")
     if g.get("rights"):
@@ -128,7 +140,7 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     img = _el(ch, "image")
     _el(img, "url", url(manifest["cover"]))
     _el(img, "title", _clean(g["title"]))
-    _el(img, "link", g.get("link") or base_url)
+    _el(img, "link", site)  # RSS: the image links where the channel does
     _el(ch, "itunes:image", href=url(manifest["cover"]))
     author = g["publisher"] or g["title"]  # Apple asks for an author; a guide without a publisher is its own
     _el(ch, "itunes:author", _clean(author))
