@@ -462,7 +462,10 @@ def test_phone_audio_is_band_limited_and_levelled(mini_build):
                                   "ebur128=peak=sample", "-f", "null", "-"], capture_output=True, text=True).stderr
             peak = re.search(r"Peak:\s+(-?[\d.]+) dBFS", out[out.rfind("Summary:"):]).group(1)
             levels[f"{p['id']}.{ext}"] = (_lufs(out), float(peak))
-    off = {f: v for f, v in levels.items() if not (abs(v[0] - PHONE_LUFS) <= 1 and v[1] <= -2.5)}
+    # The limiter holds the 8 kHz files at −3.1 dBFS; G.722's coder can overshoot it (−2.5 at worst on e-santé).
+    ceiling = {"wav": -2.5, "g722": -2.0}
+    off = {f: v for f, v in levels.items()
+           if not (abs(v[0] - PHONE_LUFS) <= 1 and v[1] <= ceiling[f.rsplit(".", 1)[1]])}
     assert not off, off
     wav = phone / "02-dmp-p01.wav"
     # Below the 300 Hz edge the narrowband file is at least 6 dB under the wideband one made from the same

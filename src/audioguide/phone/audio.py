@@ -41,7 +41,8 @@ def export(src: Path, jobs: list[tuple[Path, float | None, float | None]], gain_
                 exts = [e for e, (rate, _) in FORMATS.items() if rate == r]
                 # Resample first: the band filters and the limiter then run at the phone rate, not 44.1 kHz.
                 graph.append(f"[r{i}_{r}]volume={gain_db + BAND_LOSS_DB[r]:.2f}dB,aresample={r},{BANDS[r]},"
-                             f"alimiter=limit={PEAK}:level=0,aformat=sample_fmts=s16:channel_layouts=mono,asplit={len(exts)}"
+                             f"alimiter=limit={PEAK}:level=0,aformat=sample_fmts=s16:channel_layouts=mono,"
+                             f"asplit={len(exts)}"
                              + "".join(f"[o{i}_{e}]" for e in exts))
             for ext, (rate, args) in FORMATS.items():
                 tmp = stack.enter_context(atomic_path(base.with_name(f"{base.name}.{ext}")))
