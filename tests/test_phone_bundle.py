@@ -4,6 +4,7 @@ ffmpeg still cuts, levels and encodes every telephony file."""
 import json
 import shutil
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -83,6 +84,23 @@ def test_an_edited_page_re_exports_its_chapter_only(copy):
     g = guide / "guide.yaml"
     g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
     assert build(guide, s).phone_encoded == 1
+
+
+def test_each_chapter_is_measured_once_for_its_mp3_and_its_phone_pages(tmp_path, monkeypatch):
+    # A meter pass over the chapter costs ~1 s of CPU per 15 min of audio: the phone reuses the MP3's.
+    from audioguide import audio
+
+    measured = []
+
+    def counting(path, *args, **kw):
+        measured.append((Path(path).name, kw.get("pre", "")))
+        return real(path, *args, **kw)
+
+    real = audio.measure_loudness
+    monkeypatch.setattr(audio, "measure_loudness", counting)
+    result = build(DATA / "mini", settings_for(tmp_path, engine="silence"))
+    assert result.phone_encoded > 2  # the chapters' pages were cut, from chapters measured here
+    assert measured.count(("chapter.wav", "")) == len(result.manifest["chapters"]) == 2
 
 
 def test_the_readme_says_how_to_install_this_guide(first):

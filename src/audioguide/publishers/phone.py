@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from audioguide.audio import ENCODER_LOSS_DB, gain_to, measure_loudness
+from audioguide.audio import gain_to, loudness
 from audioguide.files import digest, matches, update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
@@ -17,7 +17,7 @@ from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_c
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import Publisher
 
-PHONE_VERSION = 4  # bump when the telephony chain changes in a way the keys below would not see
+PHONE_VERSION = 5  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
 END_CUE_CUT_S = 0.4  # the phone says its own end of chapter and returns to its menu, so the end cue is cut off
 
@@ -101,8 +101,8 @@ class PhonePublisher(Publisher):
         for i, page in enumerate(segment_spans(entry), 1):
             names += [segment_id(chapter, i, k) for k in range(1, len(page) + 1)]
             spans += page
-        return names, spans, _key("chapter", entry["key"], entry["gain_db"], spans, names,
-                                  (PHONE_LUFS, result.settings.loudness_lufs))
+        # The gain comes from the chapter's own loudness (entry["key"] fixes its audio), not the MP3's gain.
+        return names, spans, _key("chapter", entry["key"], spans, names, PHONE_LUFS)
 
     def wants_chapter(self, result, chapter, entry: dict) -> bool:
         names, _, key = self._chapter_job(result, chapter, entry)
@@ -114,9 +114,12 @@ class PhonePublisher(Publisher):
         return True
 
     def chapter_ready(self, result, chapter, entry: dict, wav: Path) -> None:
-        """Cut this chapter's pages from its assembled audio, with the MP3's gain moved to the phone level."""
+        """Cut this chapter's pages from its assembled audio, levelled to the phone target as the prompts are.
+
+        Not from the MP3's gain: that one makes up what the MP3's limiter takes (about 2 dB on espeak-ng), and
+        the pages do not go through that limiter, so they came out ~1.5 LU louder than the prompts."""
         names, spans, key = self._chapter_job(result, chapter, entry)
-        gain = entry["gain_db"] + PHONE_LUFS - (result.settings.loudness_lufs + ENCODER_LOSS_DB)
+        gain = gain_to(PHONE_LUFS, loudness(wav))
         sounds = result.out_dir / "phone" / "sounds"
         export(wav, [(sounds / n, s, e) for n, (s, e) in zip(names, spans)], gain)
         with self._lock:
@@ -145,7 +148,7 @@ class PhonePublisher(Publisher):
         with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
             wav = Path(tmp) / "prompt.wav"
             builder.render_clips(clips, wav)
-            export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, measure_loudness(wav)[0]))
+            export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, loudness(wav)))
         with self._lock:
             self.exported += 1
         self.keys[pid] = self._made(sounds, [pid], key)
