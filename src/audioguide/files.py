@@ -360,6 +360,12 @@ class Ownership:
                         n += 1
         return n
 
+    def compacted(self) -> bytes:
+        """The record as a finished build leaves it: what it published, then one line per file."""
+        lines = [json.dumps({"format": 1, "published": sorted(self.published)}, sort_keys=True)]
+        lines += [json.dumps(self.entries[rel], sort_keys=True, ensure_ascii=False) for rel in sorted(self.entries)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
     def finish(self) -> list[str]:
         """After the new manifest and feed are in place: remove this guide's files that neither this build
         nor the previous one published (a reader holding the previous feed still finds its files), then
@@ -390,9 +396,7 @@ class Ownership:
                     folder = folder.parent
             self.published = set(self.kept)
             self.close()
-            lines = [json.dumps({"format": 1, "published": sorted(self.published)}, sort_keys=True)]
-            lines += [json.dumps(self.entries[rel], sort_keys=True, ensure_ascii=False) for rel in sorted(self.entries)]
-            data = ("\n".join(lines) + "\n").encode("utf-8")
+            data = self.compacted()
             try:
                 if self.file.read_bytes() == data:
                     return removed

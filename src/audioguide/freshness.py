@@ -115,10 +115,8 @@ def _as_finished(owner: Ownership) -> bool:
     A build that stopped since (killed, or failed on a full disk) appended lines: it may have rewritten a
     published file with other inputs' bytes and recorded it, so that file's size and mtime vouch for bytes
     the last finished build did not write. Going back to that build's inputs must not keep them."""
-    lines = [json.dumps({"format": 1, "published": sorted(owner.published)}, sort_keys=True)]
-    lines += [json.dumps(owner.entries[rel], sort_keys=True, ensure_ascii=False) for rel in sorted(owner.entries)]
     try:
-        return owner.file.read_bytes() == ("\n".join(lines) + "\n").encode("utf-8")
+        return owner.file.read_bytes() == owner.compacted()
     except OSError:
         return False
 
