@@ -69,6 +69,30 @@ def test_piper_length_scale_slows_it_down_and_changes_the_cache_key(joe, tmp_pat
     assert normal.identity() != slow.identity()
 
 
+def test_a_changed_voice_config_changes_the_cache_key(joe, tmp_path):
+    """Same voice file, another .onnx.json (its own speed, its phoneme map): clips made with the old one must
+    not come back from the cache, nor an output built with it count as up to date."""
+    voice = tmp_path / "voice.onnx"
+    voice.symlink_to(joe)
+    config = json.loads(Path(f"{joe}.json").read_text("utf-8"))
+    Path(f"{voice}.json").write_text(json.dumps(config), "utf-8")
+    before = piper(voice).identity()
+    config.setdefault("inference", {})["length_scale"] = 1.4
+    Path(f"{voice}.json").write_text(json.dumps(config), "utf-8")
+    assert piper(voice).identity() != before
+    assert piper(voice).identity() == piper(voice).identity()
+
+
+def test_another_espeak_data_folder_changes_the_cache_key_and_none_keeps_the_usual_one(monkeypatch):
+    from audioguide.tts.espeak import EspeakEngine
+
+    monkeypatch.delenv("ESPEAK_DATA_PATH", raising=False)
+    usual = EspeakEngine(BuildSettings()).identity()
+    assert "data" not in usual  # clips made before this key existed keep theirs
+    monkeypatch.setenv("ESPEAK_DATA_PATH", "/opt/other-espeak-data")
+    assert EspeakEngine(BuildSettings()).identity() != usual
+
+
 def test_piper_missing_config_and_missing_file_are_explained(joe, tmp_path):
     lone = tmp_path / "voice.onnx"
     lone.symlink_to(joe)

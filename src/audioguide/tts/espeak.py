@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import struct
@@ -64,8 +65,11 @@ class EspeakEngine(Engine):
                                   "(a variant may follow '+', e.g. fr+f3); see `espeak-ng --voices=fr`")
 
     def identity(self) -> dict:
+        # Another data folder is other voices and dictionaries under the same version; named only when set, so
+        # the usual clips keep their keys.
+        data = os.environ.get("ESPEAK_DATA_PATH")
         return {"engine": "espeak-ng", "version": espeak_version(), "voice": self.voice,
-                "rate": self.settings.rate, "pitch": self.settings.pitch}
+                "rate": self.settings.rate, "pitch": self.settings.pitch, **({"data": data} if data else {})}
 
     def synthesize(self, text: str, wav: Path) -> None:
         exe = shutil.which("espeak-ng")

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import threading
 import wave
+from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
@@ -195,6 +196,25 @@ def load(path: Path) -> Model:
         return _models[key]
 
 
+@lru_cache(maxsize=8)
+def _config_sha(path: str, size: int, mtime_ns: int) -> str:
+    """The voice config's hash, once per version of the file (identity() is asked for every clip)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _runtime() -> list:
+    from importlib import metadata
+
+    found = []
+    for dist in ("piper-tts", "onnxruntime"):
+        try:
+            found.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{dist}=-")
+    return found
+
+
 class PiperEngine(Engine):
     name = "piper"
     description = "Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx"
@@ -247,9 +267,18 @@ class PiperEngine(Engine):
     def identity(self) -> dict:
         p = self.voice_path
         stat = p.stat() if p.exists() else None
-        return {"engine": "piper", "voice": p.name, "size": stat.st_size if stat else 0,
-                "speaker": self._opt("speaker", int), "length_scale": self._opt("length_scale"),
-                "noise_scale": self._opt("noise_scale"), "noise_w": self._opt("noise_w")}
+        config = Path(f"{p}.json")
+        try:
+            cst = config.stat()
+            config_sha = _config_sha(str(config), cst.st_size, cst.st_mtime_ns)
+        except OSError:
+            config_sha = None
+        # The config holds the voice's own scales, rate and phoneme map, and the runtime phonemises and computes:
+        # a change to either changes the audio, so clips made before it must not be taken from the cache.
+        return {"engine": "piper", "voice": p.name, "size": stat.st_size if stat else 0, "config": config_sha,
+                "runtime": _runtime(), "speaker": self._opt("speaker", int),
+                "length_scale": self._opt("length_scale"), "noise_scale": self._opt("noise_scale"),
+                "noise_w": self._opt("noise_w")}
 
     def release(self) -> None:
         p = self.voice_path
