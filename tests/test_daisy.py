@@ -304,7 +304,30 @@ def daisy_problems(folder: Path) -> list[str]:
     on_disk = [p for p in folder.iterdir() if p.is_file()]
     if one.get("ncc:files", "").isdigit() and int(one["ncc:files"]) != len(on_disk):
         bad(f"ncc.html: ncc:files {one['ncc:files']} but the book has {len(on_disk)} files")
+    problems += dtd_problems(folder)
     return problems
+
+
+DTDS = Path("/usr/share/xml/w3c-sgml-lib/schema/dtd")
+"""The W3C's own DTDs, from Debian's w3c-sgml-lib (script/bootstrap --test installs it): DAISY 2.02 text
+documents are XHTML 1.0 Transitional, its SMIL files SMIL 1.0; read locally, never from w3.org."""
+
+
+@functools.lru_cache(maxsize=None)
+def _dtd(name: str) -> etree.DTD:
+    path = DTDS / {"xhtml": "REC-xhtml1-20020801/xhtml1-transitional.dtd", "smil": "REC-smil-19980615/smil10.dtd"}[name]
+    assert path.is_file(), f"{path} is missing: script/bootstrap --test installs Debian's w3c-sgml-lib"
+    return etree.DTD(str(path))
+
+
+def dtd_problems(folder: Path) -> list[str]:
+    """Each element or attribute of the book's XHTML and SMIL files that their DTD does not allow."""
+    out = []
+    for path in sorted([*folder.glob("*.html"), *folder.glob("*.smil")]):
+        dtd = _dtd("smil" if path.suffix == ".smil" else "xhtml")
+        if not dtd.validate(parse(path)):
+            out += [f"{path.name}: line {e.line}: {e.message} (DTD)" for e in dtd.error_log]
+    return out
 
 
 def _content_ids(path: Path, problems: list[str]) -> set[str]:
@@ -508,6 +531,10 @@ def _set(meta: str) -> str:
     ("master.smil", _set("ncc:timeInThisSmil"), r"\g<1>00:00:01.000", "master.smil: ncc:timeInThisSmil"),
     ("content.html", r'<h3( id="page\.dmp\.quest-ce-que-cest">.*?)</h3>', r"<h4\1</h4>",
      "h4 page.dmp.quest-ce-que-cest after h2 skips a level"),
+    # What only the DTDs know: an HTML5 element, and a SMIL 2 attribute.
+    ("content.html", r'<h3( id="page\.dmp\.quest-ce-que-cest">.*?)</h3>', r"<section><h3\1</h3></section>",
+     "content.html: line"),
+    ("s002.smil", r"<seq dur=", '<seq fill="freeze" dur=', "s002.smil: line"),
 ])
 def test_the_checker_rejects_a_broken_book(mini, tmp_path, name, pattern, new, expected):
     problems = _broken(mini, tmp_path, name, pattern, new)
