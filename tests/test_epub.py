@@ -432,3 +432,30 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
         write_epub(target, book, out, "k")
     assert book.chapters[0].mp3.split("/")[-1] in err.value.message and "--clean" in err.value.fix
     assert not target.exists() and not list(out.glob(".audioguide-tmp-*"))
+
+
+# --- emphasis ------------------------------------------------------------------------------------------
+
+def test_bold_and_italics_of_the_guide_are_kept_in_both_books(tmp_path):
+    """The sentences come from the written form, which has no markup: what the guide stresses must still be
+    stressed for the reader, inside the sentence the overlay highlights, in a book epubcheck and the DTDs
+    accept."""
+    from test_daisy import dtd_problems
+
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace(
+        "Le DMP est un carnet de santé numérique.",
+        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__."), "utf-8")
+    result = build(guide, settings_for(tmp_path, engine="silence"))
+    with zipfile.ZipFile(epub_of(result)) as z:
+        epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
+    daisy = (result.out_dir / "daisy" / "content.html").read_text("utf-8")
+    for doc in (epub, daisy):
+        first, second = re.findall(r'<span id="s\.dmp\.quest-ce-que-cest\.[12]">(.*?)</span>', doc)[:2]
+        assert first == ("Le DMP est un carnet de santé <strong>numérique</strong>, "
+                         "à garder <em>toute la vie</em>.")
+        assert second == "Il est <strong>gratuit</strong>."
+    assert epubcheck(epub_of(result), tmp_path) == []
+    assert dtd_problems(result.out_dir / "daisy") == []

@@ -67,6 +67,8 @@ class Sentence:
     text: str
     """As written ("Appelez le 15."), never the spoken form."""
     clip: Clip | None = None
+    marked: str | None = None
+    """The text with the source's bold and italics marked again (`**…**`, `*…*`), for the XHTML; None: none."""
 
 
 @dataclass
@@ -242,6 +244,7 @@ def _page_blocks(ch: GuideChapter, page: GuidePage, cues: list[dict], level: int
         target += [Sentence("", " ".join(c["written"] or c["text"] for c in r),
                             Clip(r[0]["start"], r[-1]["end"])) for r in runs]
     _fill_unsaid(blocks, source)
+    _restore_emphasis(blocks, source)
     n = 0
     for b in blocks:
         for s in _sentences(b):
@@ -296,15 +299,51 @@ def _unsaid(text: str) -> list[Sentence]:
     return [Sentence("", s) for s in split_sentences(written_form(text))]
 
 
+_STRONG = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])")
+
+
+def _restore_emphasis(blocks: list[Block], source: list[GuideBlock]) -> None:
+    """Bold and italics of the source back on its written sentences: written_form drops the markup (the
+    captions and the clips' text have none), and a reader of the book must still see what the guide stresses."""
+    for b, g in zip(blocks, source):
+        if b.kind == "list":
+            for item, text in zip(b.items, g.items):
+                _mark(item, text)
+        elif b.kind in CALLOUTS:
+            _restore_emphasis(b.children, g.children)
+        else:
+            _mark(b.sentences, g.text or "")
+
+
+def _mark(sentences: list[Sentence], raw: str) -> None:
+    """Each stressed phrase of `raw`, in order, found in the sentences from where the last one was; a phrase
+    not found whole in one sentence stays plain."""
+    plain = _STRONG.sub(lambda m: " " * len(m.group(0)), raw)  # "**a**" is not also "*a*"
+    found = sorted([(m.start(), m.group(1) or m.group(2), "**") for m in _STRONG.finditer(raw)]
+                   + [(m.start(), m.group(1) or m.group(2), "*") for m in _EM.finditer(plain)])
+    k, pos = 0, 0
+    for _, phrase, mark in found:
+        phrase = written_form(phrase)
+        for i in range(k, len(sentences) if phrase else 0):
+            text = sentences[i].marked or sentences[i].text
+            at = text.find(phrase, pos if i == k else 0)
+            if at >= 0:
+                sentences[i].marked = f"{text[:at]}{mark}{phrase}{mark}{text[at + len(phrase):]}"
+                k, pos = i, at + len(phrase) + 2 * len(mark)
+                break
+
+
 # --- XHTML ---------------------------------------------------------------------------------------
 
 def sentence_html(s: Sentence, url: str = "") -> str:
     """One sentence as a span with its id; its addresses as links (a link block's own address: `url`)."""
     shown = display_url(url) if url else ""
-    if shown and s.text.endswith(shown):
-        body = f"{inline_html(s.text[:-len(shown)])} {inline_html(f'[{shown}]({url})')}"
+    text = s.marked or s.text
+    if shown and text.endswith(shown):
+        body = f"{inline_html(text[:-len(shown)])} {inline_html(f'[{shown}]({url})')}"
     else:
-        body = inline_html(s.text)
+        body = inline_html(text)
     return f'<span id="{s.id}">{body}</span>'
 
 
