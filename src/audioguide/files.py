@@ -249,6 +249,15 @@ class Ownership:
                     others[rel] = str(e.get("guide"))
         return unknown, others
 
+    def as_written(self, rel: str) -> bool:
+        """Whether the file is still as recorded when it was written (its size and mtime): the trust rule."""
+        try:
+            st = os.stat(self.root / rel)
+        except OSError:
+            return False
+        with self._lock:
+            return self._stat_matches(rel, st)
+
     def _stat_matches(self, rel: str, st: os.stat_result) -> bool:
         e = self.entries.get(rel)
         return bool(e and "sha256" in e and e.get("size") == st.st_size and e.get("mtime_ns") == st.st_mtime_ns)

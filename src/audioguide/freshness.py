@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import sys
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -95,14 +94,8 @@ def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[P
         return None
     files = []
     for rel in sorted(owner.published):
-        e = owner.entries.get(rel)
-        if not e or e.get("guide") != owner.guide or e.get("pending") or "sha256" not in e:
-            return None  # written over by another guide's build, or by one that stopped while writing it
-        try:
-            st = os.stat(owner.root / rel)
-        except OSError:
-            return None
-        if (st.st_size, st.st_mtime_ns) != (e.get("size"), e.get("mtime_ns")):
+        # Written over by another guide's build, by one that stopped while writing it (pending), or since.
+        if not owner.ours(rel) or not owner.as_written(rel):
             return None
         files.append(owner.root / rel)
     if any(e.get("guide") == owner.guide and rel not in owner.published for rel, e in owner.entries.items()):
