@@ -22,7 +22,9 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from audioguide import versions
 from audioguide.files import Ownership
+from audioguide.publishers import ENTRY_POINTS
 from audioguide.publishers.cover import font_file
 
 # Settings that change where or how fast a build runs, not what it writes.
@@ -34,17 +36,11 @@ LIBRARIES = ("pillow", "mutagen", "lxml", "num2words", "pyyaml", "markdown-it-py
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """This package's files (code, tables, kiosk assets) and the libraries' versions."""
-    from importlib import metadata
-
     root = Path(__file__).parent
     h = hashlib.sha256(sys.version.encode())
     for path in sorted(p for p in root.rglob("*") if "__pycache__" not in p.parts and p.is_file()):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for lib in LIBRARIES:
-        try:
-            h.update(f"{lib}={metadata.version(lib)}\0".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{lib}=-\0".encode())
+    h.update("\0".join(versions(*LIBRARIES)).encode())
     return h.hexdigest()
 
 
@@ -53,7 +49,7 @@ def publishers() -> list[list]:
     another distribution brings: a plugin installed, upgraded or removed writes other files. Ours are in
     code_fingerprint()."""
     found = []
-    for ep in sorted(entry_points(group="audioguide.publishers"), key=lambda ep: (ep.name, ep.value)):
+    for ep in sorted(entry_points(group=ENTRY_POINTS), key=lambda ep: (ep.name, ep.value)):
         dist = ep.dist.name if ep.dist else None
         found.append([ep.name, ep.value, dist, ep.dist.version if dist not in (None, "audioguide") else None])
     return found

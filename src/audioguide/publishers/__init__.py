@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.metadata import entry_points
 
+ENTRY_POINTS = "audioguide.publishers"
+
 
 class Publisher:
     """A publisher writes its files from the build result (manifest data + audio already in place)."""
@@ -62,7 +64,7 @@ def downloads(manifest: dict) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1)
 def publisher_classes() -> dict[str, type[Publisher]]:
-    found = {ep.name: ep.load() for ep in entry_points(group="audioguide.publishers")}
+    found = {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINTS)}
     # The feed goes last (before the manifest): everything it points at is already in place. The talking books
     # come before the kiosk and the feed, which offer them for download (manifest "downloads").
     order = ["transcripts", "epub", "daisy", "phone", "kiosk", "podcast"]

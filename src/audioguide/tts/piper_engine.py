@@ -21,6 +21,7 @@ import wave
 from functools import lru_cache
 from pathlib import Path
 
+from audioguide import versions
 from audioguide.exceptions import EngineError
 from audioguide.tts.base import RATE, Engine, to_wav
 from audioguide.tts.voices import resolve
@@ -203,16 +204,8 @@ def _config_sha(path: str, size: int, mtime_ns: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _runtime() -> list:
-    from importlib import metadata
-
-    found = []
-    for dist in ("piper-tts", "onnxruntime"):
-        try:
-            found.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{dist}=-")
-    return found
+def _runtime() -> list[str]:
+    return versions("piper-tts", "onnxruntime")
 
 
 class PiperEngine(Engine):
