@@ -130,6 +130,11 @@ def _words(text: str) -> str:
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+STRONG = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+"""Bold in the guide's Markdown, as written_form removes it (the talking books find it again)."""
+EMPHASIS = (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"),
+            re.compile(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"))
+"""Italics, with * then with _."""
 
 
 def display_url(url: str) -> str:
@@ -144,9 +149,9 @@ def written_form(text: str) -> str:
     text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({display_url(m.group(2))})" if m.group(1) else
                         display_url(m.group(2)), text)
     text = re.sub(r"<((?:https?://|mailto:)[^>\s]+)>", lambda m: display_url(m.group(1)), text)
-    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
-    text = re.sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
+    text = STRONG.sub(lambda m: m.group(1) or m.group(2), text)
+    for italics in EMPHASIS:
+        text = italics.sub(r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     text = re.sub(r"(?m)^\s*#{1,6}\s+", "", text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)

@@ -49,7 +49,7 @@ from audioguide.guide import CALLOUTS, Guide
 from audioguide.guide import Block as GuideBlock
 from audioguide.guide import Chapter as GuideChapter
 from audioguide.guide import Page as GuidePage
-from audioguide.narration.script import display_url, split_sentences, written_form
+from audioguide.narration.script import EMPHASIS, STRONG, display_url, split_sentences, written_form
 from audioguide.publishers.fulltext import inline_html, part_heading
 
 
@@ -299,10 +299,6 @@ def _unsaid(text: str) -> list[Sentence]:
     return [Sentence("", s) for s in split_sentences(written_form(text))]
 
 
-_STRONG = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_EM = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])")
-
-
 def _restore_emphasis(blocks: list[Block], source: list[GuideBlock]) -> None:
     """Bold and italics of the source back on its written sentences: written_form drops the markup (the
     captions and the clips' text have none), and a reader of the book must still see what the guide stresses."""
@@ -319,9 +315,9 @@ def _restore_emphasis(blocks: list[Block], source: list[GuideBlock]) -> None:
 def _mark(sentences: list[Sentence], raw: str) -> None:
     """Each stressed phrase of `raw`, in order, found in the sentences from where the last one was; a phrase
     not found whole in one sentence stays plain."""
-    plain = _STRONG.sub(lambda m: " " * len(m.group(0)), raw)  # "**a**" is not also "*a*"
-    found = sorted([(m.start(), m.group(1) or m.group(2), "**") for m in _STRONG.finditer(raw)]
-                   + [(m.start(), m.group(1) or m.group(2), "*") for m in _EM.finditer(plain)])
+    plain = STRONG.sub(lambda m: " " * len(m.group(0)), raw)  # "**a**" is not also "*a*"
+    found = sorted([(m.start(), m.group(1) or m.group(2), "**") for m in STRONG.finditer(raw)]
+                   + [(m.start(), m.group(1), "*") for italics in EMPHASIS for m in italics.finditer(plain)])
     k, pos = 0, 0
     for _, phrase, mark in found:
         phrase = written_form(phrase)
