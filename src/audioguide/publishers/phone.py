@@ -96,7 +96,7 @@ class PhonePublisher(Publisher):
     def _made(sounds: Path, names: list[str], key: str) -> dict:
         return {"key": key, "sha256": {f"{n}.{e}": digest(sounds / f"{n}.{e}") for n in names for e in FORMATS}}
 
-    def _chapter_job(self, result, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
+    def _chapter_job(self, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
         names, spans = [], []
         for i, page in enumerate(segment_spans(entry), 1):
             names += [segment_id(chapter, i, k) for k in range(1, len(page) + 1)]
@@ -105,7 +105,7 @@ class PhonePublisher(Publisher):
         return names, spans, _key("chapter", entry["key"], spans, names, PHONE_LUFS)
 
     def wants_chapter(self, result, chapter, entry: dict) -> bool:
-        names, _, key = self._chapter_job(result, chapter, entry)
+        names, _, key = self._chapter_job(chapter, entry)
         folder = result.out_dir / "phone"
         old = self._old(folder).get(chapter.id)
         if self._fresh(folder / "sounds", names, key, old):
@@ -118,7 +118,7 @@ class PhonePublisher(Publisher):
 
         Not from the MP3's gain: that one makes up what the MP3's limiter takes (about 2 dB on espeak-ng), and
         the pages do not go through that limiter, so they came out ~1.5 LU louder than the prompts."""
-        names, spans, key = self._chapter_job(result, chapter, entry)
+        names, spans, key = self._chapter_job(chapter, entry)
         gain = gain_to(PHONE_LUFS, loudness(wav))
         sounds = result.out_dir / "phone" / "sounds"
         export(wav, [(sounds / n, s, e) for n, (s, e) in zip(names, spans)], gain)
