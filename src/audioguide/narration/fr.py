@@ -261,13 +261,18 @@ def _expands(acronym: str, before: str) -> bool:
     letters = re.sub(r"[^a-z]", "", letters)
     words = re.findall(rf"[{L}0-9]+", tables.unaccented(before.lower()))[-(2 * len(letters) + 3):]
     initials = [w[0] for w in words]
-    for start in range(len(initials)):
-        if initials[start] != letters[0]:
-            continue
-        it = iter(initials[start:])
-        if all(c in it for c in letters[1:]):
-            return True
-    return False
+    def spelled(wanted: str, initials: list[str]) -> bool:
+        for start in range(len(initials)):
+            if initials[start] == wanted[0]:
+                it = iter(initials[start:])
+                if all(c in it for c in wanted[1:]):
+                    return True
+        return False
+
+    # "le dossier médical (DMP)": the words may stop one letter short, when the last word said is the
+    # acronym's last-but-one letter.
+    return spelled(letters, initials) or (len(letters) >= 3 and bool(initials) and initials[-1] == letters[-2]
+                                          and spelled(letters[:-1], initials))
 
 
 def asides(text: str) -> str:

@@ -168,8 +168,9 @@ _ACRONYM_DOT = re.compile(r"(?<=[A-ZÀ-Ý]\.[A-ZÀ-Ý])\.(?=[,;:]|\s+[a-zà-ÿ(�
 
 
 # A spelled acronym that starts with I glides onto the word before: "une I.R.M." is heard "une yèrèm".
-# "Ih." keeps espeak-ng's I a full vowel of its own (checked with `espeak-ng -v fr -x`: 'i; ,Er'Em).
-_I_GLIDE = re.compile(r"(?<![\w.])I\.(?=[A-ZÀ-Ý](?:\.|\b))")
+# "Ih." keeps espeak-ng's I a full vowel of its own (checked with `espeak-ng -v fr -x`: 'i; ,Er'Em). After an
+# elision ("l'I.R.M.") there is no glide.
+_I_GLIDE = re.compile(r"(?<![\w.'’])I\.(?=[A-ZÀ-Ý](?:\.|\b))")
 
 
 # "l'H.B.A." after an elision: espeak-ng reads "l'H" as English ("El"); the letter's name keeps it French.
