@@ -65,3 +65,15 @@ CASES = [
 @pytest.mark.parametrize("src,want", CASES)
 def test_everyday(src, want):
     assert normalize(src) == want
+
+
+@pytest.mark.parametrize("src,want", [
+    ("Au bord de la mer. Il fait beau.", "Au bord de la mer. Il fait beau."),
+    ("C'est le jeu. Tout le monde joue.", "C'est le jeu. Tout le monde joue."),
+    ("Ouvert lun. et ven., le matin.", "Ouvert lundi et vendredi, le matin."),
+    ("lun., mer., ven. 9h-12h", "lundi, mercredi, vendredi de neuf heures à douze heures"),
+    ("chaque mer. de 10 h à 11 h", "chaque mercredi de dix heures à onze heures"),
+    ("fermé le sam. 14 déc.", "fermé le samedi quatorze décembre."),
+])
+def test_a_day_abbreviation_only_in_a_schedule(src, want):
+    assert normalize(src) == want

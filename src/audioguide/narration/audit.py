@@ -164,8 +164,8 @@ def uncertain(text: str, steps: list) -> list[tuple[str, str, str]]:
     for m in _ABBREVIATION.finditer(text):
         if re.fullmatch(r"[A-ZÀ-Ý]", m.group(1)) and re.match(r"[A-ZÀ-Ý]\.", text[m.start() - 2:m.start()]):
             continue  # the end of a spelled acronym (A.V.C.)
-        # The abbreviation in its own context (three words before, one after): do the rules take its dot away?
-        after = re.match(r"\s+\S+", text[m.end():])
+        # The abbreviation in its own context (three words before, two after): do the rules take its dot away?
+        after = re.match(r"(?:\s+\S+){1,2}", text[m.end():])
         context = " ".join(text[:m.start()].split()[-3:] + [m.group(0) + (after.group(0) if after else "")])
         heard = context
         for step in steps:

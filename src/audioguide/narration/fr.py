@@ -361,8 +361,15 @@ def weekdays_and_months(text: str) -> str:
     text = _sub(rf"\b((?i:{full}))\s?[-–]\s?((?i:{full}))\b", lambda m: day_range(m, m.group(1)[:3], m.group(2)[:3]),
                 text)
     text = _sub(rf"\b((?i:{days}))\.?\s?[-–]\s?((?i:{days}))\.?(?![{L}])", day_range, text)
-    text = _sub(rf"\b((?i:{days}))\.(?=\s|$|[,;:!?)])",
-                lambda m: cap(_DAYS[m.group(1).lower()], m.group(1)) + _end_dot(m), text)
+    # "mer." and "jeu." are also words ("la mer.", "le jeu."): a day only in a schedule, that is before a date,
+    # a time, another day or "au", or after another day or "chaque".
+    def day(m: re.Match) -> str:
+        schedule = re.match(rf"\s*(?:\d|de\s+\d|(?:au|à|et|matin|midi|soir|après-midi)\b|[-–]|,\s*(?:{days})\.)",
+                            m.string[m.end():], re.I) \
+            or re.search(rf"(?:\b(?:{days}|{full})\.?,?\s+(?:et\s+)?|\bchaque\s+)$", m.string[:m.start()], re.I)
+        return cap(_DAYS[m.group(1).lower()], m.group(1)) + _end_dot(m) if schedule else m.group(0)
+
+    text = _sub(rf"\b((?i:{days}))\.(?=\s|$|[,;:!?)])", day, text)
     months = "|".join(sorted(_MONTH_ABBR, key=len, reverse=True))
     # "juil.-août": a span of months.
     text = _sub(rf"\b((?i:{months}))\.\s?[-–]\s?(?:({'|'.join(MONTHS)})\b|((?i:{months}))\.)",
