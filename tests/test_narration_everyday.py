@@ -46,7 +46,11 @@ CASES = [
     ("une glycémie ≥ 1,26 g/L", "une glycémie supérieure ou égale à un virgule vingt-six gramme par litre"),
     ("des valeurs < 5", "des valeurs inférieures à cinq"),
     ("J-1", "J moins un"),
+    ("2/3 des votes", "deux tiers des votes"),
+    ("Les résultats (p < 0,05) sont nets.", "Les résultats, p moins de zéro virgule zéro cinq, sont nets."),
     # fractions, ratios, times
+    ("vers 1:00 du matin", "vers une heure du matin"),
+    ("En 1:05 du matin", "En une heure cinq du matin"),
     ("1 ½ heure", "une heure et demie"),
     ("2 ½ comprimés", "deux comprimés et demi"),
     ("½ verre", "un demi verre"),

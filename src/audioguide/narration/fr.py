@@ -30,7 +30,7 @@ def _sub(pattern: str, repl, text: str, flags: int = 0) -> str:
 
 def _clause_before(m: re.Match, width: int = 40, marks: str = ".;,!?:()\n") -> str:
     """The words before a match, back to the last clause or sentence mark: the context a cue must be in."""
-    return re.split(rf"[{re.escape(marks)}]\s", m.string[max(0, m.start() - width):m.start()])[-1]
+    return re.split(rf"[{re.escape(marks)}](?:\s|(?<=\()|(?<=\)))", m.string[max(0, m.start() - width):m.start()])[-1]
 
 
 def _num(s: str, feminine: bool = False) -> str:
@@ -522,7 +522,8 @@ def _ratio(m: re.Match) -> str:
     a, b = m.group(1), m.group(2)
     before = _clause_before(m)
     clock = len(b) == 2 and int(b) < 60 and int(a) < 24
-    if _RATIO_CUE.search(before) or not clock or (a == "1" and not _TIME_CUE.search(before)):
+    if _RATIO_CUE.search(before) or not clock or (a == "1" and not b.startswith("0")
+                                                  and not _TIME_CUE.search(before)):
         return f"{cardinal(int(a))} pour {cardinal(int(b))}"
     return m.group(0)
 
@@ -699,6 +700,8 @@ def _number_pair(a: str, b: str, before: str, after: str) -> str | None:
         return f"{cardinal(x)} sur {cardinal(y)}"
     if 1 <= x <= 31 and 1 <= y <= 12 and (_DATE_CUE.search(before) or (b.startswith("0") and len(b) == 2)):
         return _date(x, y, None)
+    if re.match(r"\s+(?:de|des|du|d')\b", after):
+        return None  # "2/3 des votes": a share
     if _SCORE_CUE.search(before) or re.match(r"\s*(?:points?|pts?)\b", after):
         return f"{cardinal(x)} sur {cardinal(y)}"
     return None
