@@ -219,7 +219,7 @@ CASES = {
     "urls": [
         ("ameli.fr", "ameli point f r"),
         ("www.ameli.fr", "ameli point f r"),
-        ("sur https://www.ameli.fr/assure/remboursements", "sur ameli point f r"),
+        ("sur https://www.ameli.fr/assure/remboursements", "sur ameli point f r, adresse complète dans le texte écrit"),
         ("voir https://www.sante.fr/", "voir le site santé point f r"),
         ("Santé.fr", "Santé point f r"),
         ("monespacesante.fr", "mon espace santé point f r"),

@@ -2,8 +2,12 @@
 
 `audioguide check --speech GUIDE` prints, for a guide author:
 - each word espeak-ng reads with another language's phonemes (`-x` marks the switch, e.g. "(en)");
-- each acronym or capitalised name the lexicon does not list (so the tool guessed how to say it);
-- each lexicon entry the guide uses.
+- each acronym the lexicon does not list (so the tool guessed how to say it);
+- what the French rules could not read with confidence: a slash or a number layout that no rule knows (they
+  reach the last-resort reading: "/" said "ou", digits said one group at a time), an abbreviation with a dot
+  that no rule expands (its dot would end the sentence);
+- each `allow` that removes a pronunciation fix audioguide ships (the word is then said wrong);
+- each lexicon entry the guide uses, and the capitalised names to listen to (not counted as problems).
 A word is allowed on purpose with `lexicon: {Bluetooth: allow}` in the guide.
 """
 
@@ -78,13 +82,19 @@ class SpeechReport:
     foreign: dict[str, Finding] = field(default_factory=dict)
     """Words read with another language's phonemes (not allowed by the guide)."""
     unknown: dict[str, Finding] = field(default_factory=dict)
-    """Acronyms and capitalised names the lexicon does not list."""
+    """Acronyms the lexicon does not list."""
     lexicon_used: Counter = field(default_factory=Counter)
     allowed: Counter = field(default_factory=Counter)
+    uncertain: dict[str, Finding] = field(default_factory=dict)
+    """Constructions the rules read by their last resort: Finding.language holds the kind."""
+    hidden_fixes: dict[str, Finding] = field(default_factory=dict)
+    """Words the guide allows as written although audioguide ships a fix for them."""
+    names: dict[str, Finding] = field(default_factory=dict)
+    """Capitalised names outside the word list: to listen to, not counted."""
 
     @property
     def problems(self) -> int:
-        return len(self.foreign) + len(self.unknown)
+        return len(self.foreign) + len(self.unknown) + len(self.uncertain) + len(self.hidden_fixes)
 
     def lines(self) -> list[str]:
         out = [f"Audit de prononciation : {self.sentences} phrases passées au phonémiseur d'espeak-ng."]
@@ -100,10 +110,24 @@ class SpeechReport:
             out.append("  -> corrigez la prononciation (lexicon: MOT: respelling, ou [[phonèmes]]) "
                        "ou acceptez le mot (lexicon: MOT: allow).")
         if self.unknown:
-            out += ["", f"Sigles et noms propres absents du lexique ({len(self.unknown)}) :"]
+            out += ["", f"Sigles absents du lexique ({len(self.unknown)}) :"]
             for f in sorted(self.unknown.values(), key=lambda f: f.word.lower()):
                 out.append(f"  {f.word}  dit « {f.said} »  {where(f)}")
             out.append("  -> ajoutez-les au lexique du guide (MOT: spell, MOT: forme dite, ou MOT: allow).")
+        if self.uncertain:
+            out += ["", f"Constructions lues sans certitude ({len(self.uncertain)}) :"]
+            for f in sorted(self.uncertain.values(), key=lambda f: (f.language, f.word.lower())):
+                out.append(f"  {_KINDS[f.language]} : « {f.word} »  dit « {f.said} »  {where(f)}")
+            out.append("  -> écrivez-les en toutes lettres dans le texte (« 15 jours », « référence »), "
+                       "ou comme les règles les connaissent (« 14/9 » après « tension », « 3 g/j »).")
+        if self.hidden_fixes:
+            out += ["", f"Corrections de prononciation annulées par « allow » ({len(self.hidden_fixes)}) :"]
+            for f in sorted(self.hidden_fixes.values(), key=lambda f: f.word.lower()):
+                out.append(f"  {f.word}  serait dit « {f.said} » sans le allow  {where(f)}")
+            out.append("  -> retirez « MOT: allow » du lexique du guide : audioguide sait déjà le dire.")
+        if self.names:
+            out += ["", f"Noms propres à écouter ({len(self.names)}, non comptés) : "
+                    + ", ".join(sorted(self.names, key=str.lower))]
         if self.lexicon_used:
             out += ["", f"Entrées du lexique utilisées ({len(self.lexicon_used)}) :"]
             out.append("  " + ", ".join(f"{w} ×{n}" for w, n in sorted(self.lexicon_used.items())))
@@ -111,6 +135,44 @@ class SpeechReport:
             out += ["", "Mots acceptés par le guide : " + ", ".join(sorted(self.allowed))]
         out += ["", "Aucun problème." if not self.problems else f"{self.problems} problème(s)."]
         return out
+
+
+_KINDS = {"slash": "barre oblique", "number": "nombre de forme inconnue", "abbreviation": "abréviation inconnue"}
+# Digits joined by signs no rule has read by the `numbers` step ("1.2.3", "12:30:00"), or pairs of digits
+# in a row that are not a phone number ("45 67 89"): the last resort reads them one group at a time.
+_ODD_NUMBER = re.compile(r"\d+(?:[./:;_]\d+)+|(?<![\d,])\d{2}(?: \d{2}){2,}(?![\d,])|\d+[-/]\d+(?:[-/]\d+)+")
+_SLASH_TOKEN = re.compile(r"[^\s/]*/[^\s]*")
+# A word of up to 6 letters with a dot, inside a sentence (a lower-case word or a digit follows).
+_ABBREVIATION = re.compile(r"(?<![\w.@/:-])([^\W\d_]{1,6})\.(?=\s+[a-zà-ÿ0-9(])")
+
+
+def uncertain(text: str, steps: list) -> list[tuple[str, str, str]]:
+    """[(kind, written, said)] for what the French steps read by their last resort, found by running them:
+    a "/" still there when the symbols step comes (said "ou"), odd digit layouts still there when the plain
+    numbers step comes, a dot after an abbreviation still there at the end (it would end the sentence)."""
+    from audioguide.narration import fr
+
+    out: list[tuple[str, str, str]] = []
+    said = text
+    for step in steps:
+        if step is fr.numbers:
+            out += [("number", m.group(0), fr.final_guard(fr.numbers(m.group(0)))) for m in _ODD_NUMBER.finditer(said)]
+        if step is fr.symbols:
+            out += [("slash", m.group(0).strip(".,;:()"), fr.final_guard(fr.symbols(m.group(0))))
+                    for m in _SLASH_TOKEN.finditer(said) if not re.fullmatch(r"\W*et/ou\W*", m.group(0), re.I)]
+        said = step(said)
+    for m in _ABBREVIATION.finditer(text):
+        if re.fullmatch(r"[A-ZÀ-Ý]", m.group(1)) and re.match(r"[A-ZÀ-Ý]\.", text[m.start() - 2:m.start()]):
+            continue  # the end of a spelled acronym (A.V.C.)
+        # The abbreviation in its own context (three words before, two after): do the rules take its dot away?
+        after = re.match(r"(?:\s+\S+){1,2}", text[m.end():])
+        context = " ".join(text[:m.start()].split()[-3:] + [m.group(0) + (after.group(0) if after else "")])
+        heard = context
+        for step in steps:
+            heard = step(heard)
+        if re.search(r"\.\s+[a-zà-ÿ0-9]", heard):
+            out.append(("abbreviation", m.group(0), heard))
+    return out
 
 
 def _block_texts(blocks: list[Block]):
@@ -165,7 +227,29 @@ def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
             continue
         report.foreign[w] = Finding(w, sw[0][1], sorted(set(candidates[w]), key=candidates[w].index), sw[0][0])
 
+    # What the French rules read by their last resort, from the written text through the build's steps.
+    from audioguide.narration.pipeline import Normalizer
+
+    steps = Normalizer(guide.lexicon).steps
+    for where, text in sources:
+        for kind, written, said in uncertain(text, steps):
+            f = report.uncertain.setdefault(f"{kind}:{written}", Finding(written, said, language=kind))
+            if where not in f.where:
+                f.where.append(where)
+
+    # An `allow` is for a word said in another language on purpose; on a word audioguide ships a fix for, it
+    # only removes the fix ("Assos" said /aso/ in e-santé).
+    shipped = {w.lower(): e for w, e in pronunciations().items()}
+    for word, value in guide.lexicon.items():
+        entry = shipped.get(word.lower())
+        if value == ALLOW and entry and entry.get("espeak"):
+            wheres = [w for w, t in sources if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", t, re.I)]
+            report.hidden_fixes[word] = Finding(word, entry["espeak"], sorted(set(wheres), key=wheres.index))
+
     # Acronyms and names the tool had to guess, from the written text.
+    from audioguide.narration.fr import _abbreviation_table
+
+    abbreviations = set(_abbreviation_table())
     pron = {w.lower() for w in pronunciations()}
     for where, text in sources:
         for m in re.finditer(r"(?<![\w.-])([A-ZÀ-Ý][\wÀ-ÿ]*(?:-[\wÀ-ÿ]+)*)", text):
@@ -176,6 +260,10 @@ def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
                 continue
             if word.lower() in pron or word.lower() in allow:
                 continue  # counted below with the lower-case words
+            if word in abbreviations or word + "." in abbreviations:
+                continue  # Dr, Mme: the abbreviations table says them
+            if re.search(r"\d", word) and all(len(p) <= 3 and p.isupper() for p in re.findall(r"[^\W\d_]+", word)):
+                continue  # T3, C2S, H1N1: letters spelled around a number, read with confidence
             upper = word.isupper() and len(word) >= 2
             sentence_start = not before or before[-1] in ".!?:«\"(-•*_"
             parts = [p for p in _strip_elision(word).split("-") if not p.isdigit()]
@@ -183,7 +271,8 @@ def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
                               or all(p in lexicon or tables.is_french_word(p) for p in parts)):
                 continue
             said = say_acronym(word, lexicon) if upper else word
-            f = report.unknown.setdefault(word, Finding(word, said))
+            acronym = upper or any(sum(c.isupper() for c in p) >= 2 for p in word.split("-"))  # CeGIDD, PrEP
+            f = (report.unknown if acronym else report.names).setdefault(word, Finding(word, said))
             if where not in f.where:
                 f.where.append(where)
         for word in re.findall(r"(?<![\w-])[\wÀ-ÿ-]+(?![\w-])", text):

@@ -167,6 +167,16 @@ def voice_text(text: str, entries: dict[str, str], lower: dict[str, str] | None 
 _ACRONYM_DOT = re.compile(r"(?<=[A-ZÀ-Ý]\.[A-ZÀ-Ý])\.(?=[,;:]|\s+[a-zà-ÿ(«])")
 
 
+# A spelled acronym that starts with I glides onto the word before: "une I.R.M." is heard "une yèrèm".
+# "Ih." keeps espeak-ng's I a full vowel of its own (checked with `espeak-ng -v fr -x`: 'i; ,Er'Em). After an
+# elision ("l'I.R.M.") there is no glide.
+_I_GLIDE = re.compile(r"(?<![\w.'’])I\.(?=[A-ZÀ-Ý](?:\.|\b))")
+
+
+# "l'H.B.A." after an elision: espeak-ng reads "l'H" as English ("El"); the letter's name keeps it French.
+_ELIDED_H = re.compile(r"(?:(?<=\b[lLdDjJmMnNsStTcC]')|(?<=\b[qQ]u'))H\.(?=[A-ZÀ-Ý](?:\.|\b))")
+
+
 class Voice:
     """The voice-only pass for one guide and one engine: `Voice(lexicon, engine.phonemes)(text)`."""
 
@@ -175,4 +185,5 @@ class Voice:
         self.lower = {k.lower(): v for k, v in self.entries.items()}
 
     def __call__(self, text: str) -> str:
-        return voice_text(_ACRONYM_DOT.sub("", text), self.entries, self.lower)
+        text = _ELIDED_H.sub("ache.", _I_GLIDE.sub("Ih.", _ACRONYM_DOT.sub("", text)))
+        return voice_text(text, self.entries, self.lower)

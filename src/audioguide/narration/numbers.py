@@ -68,7 +68,13 @@ def phone_pairs(digits: str) -> str:
 def short_number(digits: str) -> str:
     """Service numbers: '3422' -> 'trente-quatre vingt-deux', '15' -> 'quinze', '112' -> 'cent douze'."""
     if len(digits) == 4:
-        return f"{cardinal(int(digits[:2]))} {cardinal(int(digits[2:]))}"
-    if len(digits) == 6:
-        return ", ".join(cardinal(int(digits[i:i + 3])) for i in (0, 3))
+        return f"{_said(digits[:2])} {_said(digits[2:])}"
+    if len(digits) == 6:  # 116 006: "cent seize, zéro zéro six"
+        return ", ".join(_said(digits[i:i + 3]) for i in (0, 3))
     return cardinal(int(digits))
+
+
+def _said(group: str) -> str:
+    """A group of digits as printed: its leading zeros are said ('006' -> 'zéro zéro six')."""
+    zeros = len(group) - len(group.lstrip("0"))
+    return " ".join(["zéro"] * min(zeros, len(group) - 1) + [cardinal(int(group))])

@@ -1,0 +1,72 @@
+"""`check --speech` flags what the French rules cannot read with confidence (issue 23), with few false alarms:
+checked on a realistic leaflet (tests/data/leaflet) and on constructions one by one."""
+
+import shutil
+
+import pytest
+import yaml
+
+from audioguide.guide import load_guide
+from audioguide.narration.audit import audit, uncertain
+from audioguide.narration.pipeline import Normalizer
+
+from conftest import DATA
+
+STEPS = Normalizer().steps
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(k, w) for k, w, _ in uncertain(text, STEPS)]
+
+
+@pytest.mark.parametrize("text,found", [
+    ("Répondez oui/non/peut-être à chaque question.", [("slash", "oui/non/peut-être")]),
+    ("Cochez la case A/B du formulaire.", [("slash", "A/B")]),
+    ("Installez la version 2.4.1 de l'application.", [("number", "2.4.1")]),
+    ("Notez le code 45 67 89 au dos.", [("number", "45 67 89")]),
+    ("Les permanences ont lieu tous les 15 j. au centre.", [("abbreviation", "j.")]),
+    ("Votre dossier : réf. à rappeler.", [("abbreviation", "réf.")]),
+    ("Ouvert lun.-ven. 9h-12h / 14h-17h, sam. matin.", []),
+    ("La dose est de 15 mg/kg/j, et la tension 14/9 le 3/03.", []),
+    ("Appelez le 01 23 45 67 89 ou le 0 800 123 456, ou le 3919.", []),
+    ("Le Dr Martin exerce au 12 av. Jean-Jaurès, bât. C, env. 40 m.", []),
+    ("Une I.R.M. est prévue, et/ou un scanner, selon l'art. L. 1111-2.", []),
+    ("Le site www.ameli.fr/assure/remboursements/rembourse en dit plus.", []),
+])
+def test_uncertain_constructions(text, found):
+    assert kinds(text) == found
+
+
+@pytest.fixture(scope="module")
+def leaflet():
+    if not shutil.which("espeak-ng"):
+        pytest.skip("needs espeak-ng")
+    return audit(load_guide(DATA / "leaflet"))
+
+
+def test_leaflet_flags_what_is_uncertain(leaflet):
+    assert set(leaflet.unknown) == {"CeGIDD", "IPA", "TPE"}  # acronyms the lexicon does not list
+    assert {f.word for f in leaflet.uncertain.values()} == {"j.", "réf."}
+    assert leaflet.foreign == {}  # "Parking": the shipped fix
+    assert leaflet.problems == 5
+
+
+def test_leaflet_has_no_false_alarm_on_what_the_rules_read(leaflet):
+    flagged = set(leaflet.unknown) | {f.word for f in leaflet.uncertain.values()}
+    # Abbreviations of the table, letters around a number, a word of the table: read with confidence.
+    assert not flagged & {"Dr", "Mme", "T3", "C2S", "HbA1c", "PrEP", "bât.", "env.", "av.", "lun.", "mar."}
+    # Proper names are listed to listen to, not counted as problems.
+    assert {"Diallo", "Nguyen"} <= set(leaflet.names)
+    assert "Aucun problème." not in leaflet.lines()
+
+
+def test_an_allow_that_removes_a_shipped_fix_is_a_problem(tmp_path):
+    if not shutil.which("espeak-ng"):
+        pytest.skip("needs espeak-ng")
+    data = yaml.safe_load((DATA / "mini" / "guide.yaml").read_text("utf-8"))
+    data["intro"]["pages"][0]["blocks"] = [{"p": "Un guide de France Assos Santé."}]
+    data["lexicon"] = {"Assos": "allow", "France": "allow"}
+    (tmp_path / "guide.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    report = audit(load_guide(tmp_path))
+    assert set(report.hidden_fixes) == {"Assos"} and report.problems == 1
+    assert any("Assos" in line and "Assosse" in line for line in report.lines())
