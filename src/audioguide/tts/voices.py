@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import io
 import json
 import logging
 import os
@@ -137,11 +138,14 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
     if refresh or not saved.exists():
         url = repository() + CATALOGUE
         try:
+            buf = io.BytesIO()
             with _open(url) as resp:
-                data = resp.read(CATALOGUE_MAX + 1)
-            if len(data) > CATALOGUE_MAX:
-                raise ValueError("too large")
-            shape = _shape_error(json.loads(data))
+                try:
+                    _copy(resp, buf, CATALOGUE_MAX, _deadline(0), url)
+                except OverflowError:
+                    raise ValueError("too large") from None
+            shape = _shape_error(json.loads(buf.getvalue()))
+            data = buf.getvalue()
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if not saved.exists():
                 raise _network_error(url, exc) from None
