@@ -93,8 +93,9 @@ def _link_plain(open_: Token, inner) -> str:
     return label if label in (url, display_url(url)) else f"{label} ({display_url(url)})"
 
 
-def plain_tokens(toks) -> str:
-    """The words of tokens: marks and tags dropped, a link's address after its label, breaks kept."""
+def plain_tokens(toks, addresses: bool = True) -> str:
+    """The words of tokens: marks and tags dropped, a link's address after its label (unless not
+    `addresses`: a heading's title and id keep the label only), breaks kept."""
     out, i = [], 0
     toks = list(toks or ())
     while i < len(toks):
@@ -109,7 +110,7 @@ def plain_tokens(toks) -> str:
             out.append(plain_tokens(t.children))
         elif t.type == "link_open":
             end = _link_end(toks, i)
-            out.append(_link_plain(t, toks[i + 1:end]))
+            out.append(_link_plain(t, toks[i + 1:end]) if addresses else plain_tokens(toks[i + 1:end], False))
             i = end
         i += 1
     return "".join(out)

@@ -71,7 +71,8 @@ class Sentence:
     """As written ("Appelez le 15."), never the spoken form."""
     clip: Clip | None = None
     marked: str | None = None
-    """The text with the source's bold and italics marked again (`**…**`, `*…*`), for the XHTML; None: none."""
+    """The text as inline markup with the source's bold and italics marked again (`**…**`, `*…*`, the rest
+    escaped), for the XHTML; None: none."""
 
 
 @dataclass

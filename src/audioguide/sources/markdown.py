@@ -258,7 +258,7 @@ class _Reader:
                         self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
                                      'write a backslash as \\\\ and a quote as \\" inside the quotes')
                         attrs[a.group(3)] = v.strip('"')
-        title = plain_tokens(self.md.parseInline(content)[0].children).strip() if content else ""
+        title = plain_tokens(self.md.parseInline(content)[0].children, addresses=False).strip() if content else ""
         mark = self.mark(tok)
         if not title:
             self.problem(tok, "a heading without a title", "write the title after the #")
