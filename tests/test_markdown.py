@@ -32,8 +32,9 @@ def problems(text: str) -> list:
 def test_markdown_guide_structure():
     g = load_guide(MD / "grippe")
     assert g.id == "grippe" and g.lexicon == {"ARS": "spell"}
+    # Inline markup is kept, as a YAML guide holds it: every output reads both the same way.
     assert g.intro.id == "introduction" and g.intro.pages[0].blocks[0].text == \
-        "Ce guide vous explique pourquoi et comment se faire vacciner. Il dure dix minutes."
+        "Ce guide vous explique **pourquoi** et *comment* se faire vacciner. Il dure dix minutes."
     assert [p.id for p in g.parts] == ["comprendre", "se-faire-vacciner"]
     assert g.parts[0].menu_label == "comprendre la grippe"
     ch = g.parts[0].chapters[0]

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import re
+import select
 import socketserver
 import subprocess
 import sys
@@ -250,6 +251,74 @@ def test_idle_half_sent_request_is_dropped(site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_trickled_request_head_is_dropped_at_its_deadline(site):
+    """A header byte at a time keeps every read short, so only a deadline for the whole head ends it."""
+    server = _start(site, idle_timeout=30, head_timeout=0.3)
+    port = server.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"GET /g/feed.xml HTTP/1.1\r\n")
+            line = b"X-Slow: a\r\n"
+            for i in range(3000):  # the bound is only reached if the server never closes
+                try:
+                    s.sendall(line[i % len(line):i % len(line) + 1])
+                except OSError:
+                    break
+                if select.select([s], [], [], 0.05)[0]:  # the server closed (or answered)
+                    break
+            try:
+                answer = s.recv(100)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b"" and i < 1000  # closed without an answer, long before 100 headers (a 431)
+        assert get(port, "/g/feed.xml")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_one_client_cannot_hold_more_than_its_share(site):
+    """Past its share, a client's oldest connection still sending its head makes way for the new one."""
+    server = _start(site, max_per_client=3, head_timeout=60, idle_timeout=60)
+    port = server.server_address[1]
+    idle = []
+    try:
+        for _ in range(3):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+            idle[-1].sendall(b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n")
+        status, _, body = get(port, "/g/feed.xml")
+        assert status == 200 and body == b"<rss/>"
+        assert idle[0].recv(100) == b""  # the oldest, dropped by the server
+    finally:
+        for s in idle:
+            s.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_past_its_share_a_client_busy_downloading_gets_a_503(site):
+    big = site / "g" / "audio" / "big.mp3"
+    with big.open("wb") as f:
+        f.truncate(64 << 20)
+    server = _start(site, max_per_client=1, idle_timeout=60)
+    port = server.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"GET /g/audio/big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert slow.recv(12) == b"HTTP/1.0 200"  # its head is read; it now reads no further
+            assert raw(port, b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_fifo_in_the_folder_is_not_opened(site, port):
+    """Opening a FIFO waits for a writer: the handler would hang for ever. Only regular files are opened."""
+    os.mkfifo(site / "g" / "pipe.mp3")
+    assert get(port, "/g/pipe.mp3")[0] == 404
+    assert get(port, "/g/feed.xml")[0] == 200
 
 
 def test_a_flood_of_idle_connections_does_not_block_others(site, tmp_path):

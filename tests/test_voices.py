@@ -41,8 +41,12 @@ class Repo:
     """A local stand-in for the voices repository: serves files, honours Range, can cut a transfer short."""
 
     def __init__(self):
-        self.catalogue: dict | None = _catalogue()
+        self.catalogue: dict | list | None = _catalogue()
         self.cut_next = 0  # cut this many transfers of the model halfway
+        self.endless = False  # the model, then zeros without end (no Content-Length)
+        self.trickle = False  # the model a byte at a time, until the client gives up
+        self.sent = 0  # bytes of the model sent, trickled
+        self.stop = threading.Event()
         self.requests: list[tuple[str, str | None]] = []
         repo = self
 
@@ -68,6 +72,26 @@ class Repo:
                     self.send_error(404)
                     return
                 start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                if self.path.endswith(".onnx") and (repo.endless or repo.trickle):
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    try:
+                        if repo.endless:
+                            self.wfile.write(body)
+                            for _ in range(4096):  # 256 MB at most, if the client never stops
+                                self.wfile.write(bytes(65536))
+                        else:
+                            for i in range(len(body)):
+                                if repo.stop.wait(0.002):  # paced; released when the test ends
+                                    break
+                                self.wfile.write(body[i:i + 1])
+                                self.wfile.flush()
+                                repo.sent = i + 1
+                    except OSError:
+                        pass
+                    return
                 self.send_response(206 if rng else 200)
                 if rng:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
@@ -94,6 +118,7 @@ def repo(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path / "voices"))
     monkeypatch.setenv("AUDIOGUIDE_RETRY_SCALE", "0")
     yield r
+    r.stop.set()
     r.server.shutdown()
 
 
@@ -187,6 +212,59 @@ def test_an_unknown_name_is_explained(repo):
         voices.resolve("fr_FR-nobody-medium")
     res = _run("voices", "install", "en_US-joe-mediun")
     assert res.exit_code == 3 and f"did you mean {NAME}" in res.output
+
+
+@pytest.mark.parametrize("wrong", [[1, 2], {NAME: "joe"}, {NAME: {"files": ["a.onnx"]}},
+                                   {NAME: {"num_speakers": "one"}}, {NAME: {"language": "en_US"}},
+                                   {NAME: {"files": {"a.onnx": {"size_bytes": "12"}}}}])
+def test_a_catalogue_of_the_wrong_shape_is_refused_and_not_saved(repo, tmp_path, wrong):
+    repo.catalogue = wrong
+    res = _run("voices")
+    assert res.exit_code == 3 and "not a Piper voices catalogue" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "voices" / "voices.json").exists()
+    repo.catalogue = _catalogue()
+    res = _run("voices")
+    assert res.exit_code == 0 and "fr_FR-siwis-medium" in res.output  # nothing wrong was kept
+
+
+def test_a_saved_catalogue_of_the_wrong_shape_is_replaced(repo, tmp_path):
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "voices.json").write_text('{"x": 5}')  # saved by an older version
+    res = _run("voices")
+    assert res.exit_code == 3 and "damaged" in res.output and "Traceback" not in res.output
+    assert _run("voices").exit_code == 0
+
+
+def test_a_download_stops_at_the_catalogue_size(repo, tmp_path):
+    repo.endless = True
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3 and "larger than the catalogue says" in res.output and "Traceback" not in res.output
+    dest = tmp_path / "voices"
+    assert not list(dest.glob("*.part")) and not (dest / f"{NAME}.onnx").exists()
+
+
+def test_a_trickling_mirror_is_given_up_at_the_deadline(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOGUIDE_DOWNLOAD_DEADLINE", "0.5")
+    repo.trickle = True
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3 and "takes too long" in res.output and "it resumes" in res.output
+    size = (JOE_DIR / f"{NAME}.onnx").stat().st_size
+    assert repo.sent < size and not (tmp_path / "voices" / f"{NAME}.onnx").exists()
+    part = tmp_path / "voices" / f"{NAME}.onnx.part"
+    assert part.stat().st_size <= size  # kept to resume from, never past the file's size
+    repo.trickle = False
+    monkeypatch.delenv("AUDIOGUIDE_DOWNLOAD_DEADLINE")
+    assert _run("voices", "install", NAME).exit_code == 0 and not part.exists()
+
+
+@pytest.mark.parametrize("drop", ["md5_digest", "size_bytes"])
+def test_an_entry_without_size_or_checksum_is_not_installed(repo, tmp_path, drop):
+    for meta in repo.catalogue[NAME]["files"].values():
+        del meta[drop]
+    res = _run("voices", "install", NAME)
+    assert res.exit_code == 3 and "no size and checksum" in res.output and "Traceback" not in res.output
+    assert not any(path.endswith(".onnx") for path, _ in repo.requests)
+    assert not (tmp_path / "voices" / f"{NAME}.onnx").exists()
 
 
 @pytest.mark.net

@@ -22,6 +22,9 @@ import re
 import socket
 import stat
 import sys
+import threading
+import time
+from collections import OrderedDict
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +44,15 @@ TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".srt": "appli
 
 IDLE_TIMEOUT = 10.0
 """Seconds a connection may stay silent (while sending its request, or not reading ours) before it is dropped."""
+HEAD_TIMEOUT = 10.0
+"""Seconds a client has to send a whole request head, however it trickles it: a per-read timeout alone lets
+a header line every few seconds hold a connection (and a thread, and a file descriptor) for ever."""
+MAX_PER_CLIENT = 32
+"""Connections one address may hold at once. Beyond it, its oldest connection still sending its request head
+is dropped for the new one; with none, the new one gets a 503."""
+MAX_CONNECTIONS = 512
+"""Connections in all, kept well under the usual limit of 1,024 open files (a connection sending a file holds
+two): past that limit the server could accept no one, not even after the flood stops."""
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _HUGE = 10**18  # beyond any file; also keeps int() away from Python's 4,300-digit limit
@@ -77,9 +89,55 @@ def _etag_list(value: str) -> list[str]:
     return [t.strip().removeprefix("W/") for t in value.split(",") if t.strip()]
 
 
+class _HeadReader:
+    """The request head read against one deadline: each wait on the socket is given only the time left."""
+
+    def __init__(self, rfile, sock: socket.socket, idle: float, deadline: float):
+        self.rfile, self.sock, self.idle, self.deadline = rfile, sock, idle, deadline
+
+    def readline(self, limit: int = -1) -> bytes:
+        out = bytearray()
+        while limit < 0 or len(out) < limit:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("request head not sent in time")
+            self.sock.settimeout(min(self.idle, left) if self.idle else left)
+            chunk = self.rfile.peek(1)
+            if not chunk:
+                break
+            want = len(chunk) if limit < 0 else min(len(chunk), limit - len(out))
+            nl = chunk.find(b"\n", 0, want)
+            out += self.rfile.read(nl + 1 if nl >= 0 else want)
+            if nl >= 0:
+                break
+        return bytes(out)
+
+
 class Handler(SimpleHTTPRequestHandler):
     extensions_map = {**mimetypes.types_map, **TYPES}
     timeout = IDLE_TIMEOUT
+    head_timeout = HEAD_TIMEOUT
+
+    def handle_one_request(self):
+        # Each request's head (a kept-alive connection's next one too) gets its own deadline.
+        self._rfile = self.rfile
+        self.server.head_started(self.connection)
+        self.rfile = _HeadReader(self._rfile, self.connection, self.timeout, time.monotonic() + self.head_timeout)
+        try:
+            super().handle_one_request()
+        finally:
+            self._head_done()
+
+    def _head_done(self) -> None:
+        if isinstance(self.rfile, _HeadReader):
+            self.rfile = self._rfile
+            self.connection.settimeout(self.timeout)
+            self.server.head_done(self.connection)
+
+    def parse_request(self):
+        ok = super().parse_request()
+        self._head_done()
+        return ok
 
     def log_message(self, fmt, *args):
         # The request line is the client's text: escape control characters so it cannot forge log lines.
@@ -133,7 +191,11 @@ class Handler(SimpleHTTPRequestHandler):
                 return None
             path = self._real_path([*self._own_name(parts), "index.html"])
         try:
-            f = open(path, "rb") if path else None  # noqa: SIM115 - closed by do_GET/do_HEAD
+            # Only regular files: opening a FIFO would wait for a writer, for ever. Checked before opening, and
+            # again on what was opened (without blocking), in case the name changed in between.
+            f = None
+            if path and stat.S_ISREG(os.stat(path).st_mode):
+                f = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW), "rb")
             st = os.fstat(f.fileno()) if f else None
         except OSError:
             f = st = None
@@ -244,6 +306,65 @@ class PreviewServer(ThreadingHTTPServer):
     request_queue_size = 1024
     # Do not wait for idle clients on Ctrl+C.
     block_on_close = False
+    max_per_client = MAX_PER_CLIENT
+    max_connections = MAX_CONNECTIONS
+
+    def __init__(self, *args, **kw):
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, str] = {}  # every connection, by its client's address
+        self._heads: OrderedDict[socket.socket, None] = OrderedDict()  # those still sending their head, oldest first
+        super().__init__(*args, **kw)
+
+    def process_request(self, request, client_address):
+        client = client_address[0]
+        with self._lock:
+            mine = {s for s, c in self._open.items() if c == client}
+            full = len(mine) >= self.max_per_client or len(self._open) >= self.max_connections
+            victim = None
+            if full:
+                pool = [s for s in self._heads if s in mine] if len(mine) >= self.max_per_client else list(self._heads)
+                victim = pool[0] if pool else None
+                if victim is not None:
+                    del self._heads[victim]
+            if not full or victim is not None:
+                self._open[request] = client
+                self._heads[request] = None
+        if victim is not None:
+            log.info("%s: too many connections; dropping one still sending its request", client)
+            self._drop(victim)
+        elif full:
+            log.warning("%s: too many connections; refused one", client)
+            try:
+                request.setblocking(False)
+                request.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            super().shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    @staticmethod
+    def _drop(sock: socket.socket) -> None:
+        try:  # its thread, waiting on the socket, sees the end of the stream and finishes
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def head_started(self, request) -> None:
+        with self._lock:
+            if request in self._open:
+                self._heads[request] = None
+
+    def head_done(self, request) -> None:
+        with self._lock:
+            self._heads.pop(request, None)
+
+    def shutdown_request(self, request):
+        # Forgotten before it is closed: a client that sees the close may connect again at once.
+        with self._lock:
+            self._open.pop(request, None)
+            self._heads.pop(request, None)
+        super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -253,8 +374,9 @@ class PreviewServer(ThreadingHTTPServer):
             log.error("Unexpected error while answering %s", client_address[0], exc_info=True)
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *,
-                idle_timeout: float = IDLE_TIMEOUT) -> ThreadingHTTPServer:
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_timeout: float = IDLE_TIMEOUT,
+                head_timeout: float = HEAD_TIMEOUT, max_per_client: int = MAX_PER_CLIENT,
+                max_connections: int = MAX_CONNECTIONS) -> ThreadingHTTPServer:
     """Bind the server (not started). Raises AudioguideError when the address cannot be used."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -262,8 +384,9 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *,
     except (socket.gaierror, UnicodeError) as exc:
         raise AudioguideError(f"Cannot listen on {host!r}: no such address ({exc}).",
                               fix="give an IP address such as 127.0.0.1 with --host") from None
-    handler = type("Handler", (Handler,), {"timeout": idle_timeout})
-    server_class = type("PreviewServer", (PreviewServer,), {"address_family": family})
+    handler = type("Handler", (Handler,), {"timeout": idle_timeout, "head_timeout": head_timeout})
+    server_class = type("PreviewServer", (PreviewServer,), {"address_family": family, "max_per_client": max_per_client,
+                                                            "max_connections": max_connections})
     try:
         return server_class((host, port), partial(handler, directory=str(root)))
     except OverflowError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
+from audioguide.narration.inline import display_url, plain
 from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
 
@@ -129,31 +130,14 @@ def _words(text: str) -> str:
 
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
-STRONG = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-"""Bold in the guide's Markdown, as written_form removes it (the talking books find it again)."""
-EMPHASIS = (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"),
-            re.compile(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])"))
-"""Italics, with * then with _."""
-
-
-def display_url(url: str) -> str:
-    """An address as printed: without the scheme, which nobody types ("ameli.fr/assure")."""
-    return re.sub(r"^https?://", "", url.strip(), flags=re.I).rstrip("/")
 
 
 def written_form(text: str) -> str:
-    """The guide's text for readers: markup stripped, typography normalised, nothing spelled out."""
+    """The guide's text for readers: markup read (narration.inline) and dropped, typography normalised, nothing
+    spelled out."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({display_url(m.group(2))})" if m.group(1) else
-                        display_url(m.group(2)), text)
-    text = re.sub(r"<((?:https?://|mailto:)[^>\s]+)>", lambda m: display_url(m.group(1)), text)
-    text = STRONG.sub(lambda m: m.group(1) or m.group(2), text)
-    for italics in EMPHASIS:
-        text = italics.sub(r"\1", text)
-    text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"(?m)^\s*#{1,6}\s+", "", text)
+    text = plain(re.sub(r"(?m)^\s*#{1,6}\s+", "", text))
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -44,12 +44,15 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from audioguide.exceptions import PublishError
 from audioguide.guide import CALLOUTS, Guide
 from audioguide.guide import Block as GuideBlock
 from audioguide.guide import Chapter as GuideChapter
 from audioguide.guide import Page as GuidePage
-from audioguide.narration.script import EMPHASIS, STRONG, display_url, split_sentences, written_form
+from audioguide.narration.inline import escape, stressed
+from audioguide.narration.script import display_url, split_sentences, written_form
 from audioguide.publishers.fulltext import inline_html, part_heading
 
 
@@ -68,7 +71,8 @@ class Sentence:
     """As written ("Appelez le 15."), never the spoken form."""
     clip: Clip | None = None
     marked: str | None = None
-    """The text with the source's bold and italics marked again (`**…**`, `*…*`), for the XHTML; None: none."""
+    """The text as inline markup with the source's bold and italics marked again (`**…**`, `*…*`, the rest
+    escaped), for the XHTML; None: none."""
 
 
 @dataclass
@@ -314,15 +318,12 @@ def _restore_emphasis(blocks: list[Block], source: list[GuideBlock]) -> None:
 
 def _mark(sentences: list[Sentence], raw: str) -> None:
     """Each stressed phrase of `raw`, in order, found in the sentences from where the last one was; a phrase
-    not found whole in one sentence stays plain."""
-    plain = STRONG.sub(lambda m: " " * len(m.group(0)), raw)  # "**a**" is not also "*a*"
-    found = sorted([(m.start(), m.group(1) or m.group(2), "**") for m in STRONG.finditer(raw)]
-                   + [(m.start(), m.group(1), "*") for italics in EMPHASIS for m in italics.finditer(plain)])
+    not found whole in one sentence stays plain. `marked` is inline markup: the rest of the text escaped."""
     k, pos = 0, 0
-    for _, phrase, mark in found:
-        phrase = written_form(phrase)
+    for phrase, mark in stressed(raw):
+        phrase = escape(written_form(phrase))
         for i in range(k, len(sentences) if phrase else 0):
-            text = sentences[i].marked or sentences[i].text
+            text = sentences[i].marked or escape(sentences[i].text)
             at = text.find(phrase, pos if i == k else 0)
             if at >= 0:
                 sentences[i].marked = f"{text[:at]}{mark}{phrase}{mark}{text[at + len(phrase):]}"
@@ -332,10 +333,28 @@ def _mark(sentences: list[Sentence], raw: str) -> None:
 
 # --- XHTML ---------------------------------------------------------------------------------------
 
+_XML = (".xhtml", ".html", ".smil", ".opf", ".xml")
+
+
+def well_formed(files: dict[str, bytes], book: str) -> dict[str, bytes]:
+    """Every XML document of a book, parsed before any is written: an ill-formed one is an error, not a book
+    that readers refuse to open (and nothing is published)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    for name, data in files.items():
+        if name.endswith(_XML):
+            try:
+                etree.fromstring(data, parser)
+            except etree.XMLSyntaxError as exc:
+                raise PublishError(f"{book}: {name} would not be well-formed XML (line {exc.lineno}: {exc.msg}).",
+                                   cause="a bug of ours: some text of the guide was turned into broken markup",
+                                   fix="please report it with the guide; the previous book is kept as it was"
+                                   ) from None
+    return files
+
 def sentence_html(s: Sentence, url: str = "") -> str:
     """One sentence as a span with its id; its addresses as links (a link block's own address: `url`)."""
     shown = display_url(url) if url else ""
-    text = s.marked or s.text
+    text, shown = s.marked or escape(s.text), escape(shown)
     if shown and text.endswith(shown):
         body = f"{inline_html(text[:-len(shown)])} {inline_html(f'[{shown}]({url})')}"
     else:

@@ -293,7 +293,7 @@ def documents(manifest: dict, b: DaisyBook) -> dict[str, bytes]:
         docs[sec.smil] = smil(manifest, sec, elapsed)
         elapsed += sec.ms
     docs["ncc.html"] = ncc_html(manifest, b, len(docs) + 1 + len(b.audio))
-    return docs
+    return talking.well_formed(docs, "DAISY")
 
 
 # --- files ---------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, matches
 from audioguide.narration.script import written_form
 from audioguide.publishers import Publisher, previous_manifest
-from audioguide.publishers.book import Book, Chapter, chapter_body
+from audioguide.publishers.book import Book, Chapter, chapter_body, well_formed
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
@@ -204,7 +204,7 @@ def text_files(book: Book) -> dict[str, bytes]:
         xhtml, smil, _ = _names(ch)
         files[f"EPUB/{xhtml}"] = content_document(book, ch).encode()
         files[f"EPUB/{smil}"] = overlay(ch).encode()
-    return files
+    return well_formed(files, "EPUB")
 
 
 def _info(name: str, date: tuple, compress: bool) -> zipfile.ZipInfo:

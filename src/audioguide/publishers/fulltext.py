@@ -13,14 +13,13 @@ import unicodedata
 
 from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
+from audioguide.narration.inline import href as _href
+from audioguide.narration.inline import to_html
 from audioguide.narration.script import display_url, written_form
 from audioguide.publishers import Publisher
 
 TXT, HTML = "transcript.txt", "transcript.html"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-# Bare addresses in running text: with a scheme or www., or an e-mail address.
-_BARE = re.compile(r"(?P<url>(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?)])"
-                   r"|(?P<mail>[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{2,})")
 
 
 def part_heading(guide: Guide, chapter: Chapter) -> str:
@@ -73,36 +72,10 @@ def guide_text(guide: Guide) -> str:
 
 # --- HTML --------------------------------------------------------------------------------------
 
-def _href(address: str) -> str:
-    return address if re.match(r"(?:https?|mailto):", address, re.I) else "https://" + address
-
-
 def inline_html(text: str) -> str:
     """Guide text -> safe inline HTML: emphasis as <strong>/<em>, links and bare addresses as <a>."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).replace("\u2019", "'")
-    text = re.sub(r"\s+", " ", text).strip()
-    out, pos = [], 0
-    links = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)|<((?:https?://|mailto:)[^>\s]+)>|" + _BARE.pattern)
-    for m in links.finditer(text):
-        out.append(_emphasis(html.escape(text[pos:m.start()], quote=False)))
-        if m.group(2) is not None:  # [label](url)
-            label = m.group(1) or display_url(m.group(2))
-            out.append(f'<a href="{html.escape(_href(m.group(2)))}">{_emphasis(html.escape(label, quote=False))}</a>')
-        elif m.group(3):
-            out.append(f'<a href="{html.escape(m.group(3))}">{html.escape(display_url(m.group(3)))}</a>')
-        elif m.group("url"):
-            out.append(f'<a href="{html.escape(_href(m.group("url")))}">{html.escape(m.group("url"))}</a>')
-        else:
-            out.append(f'<a href="mailto:{html.escape(m.group("mail"))}">{html.escape(m.group("mail"))}</a>')
-        pos = m.end()
-    out.append(_emphasis(html.escape(text[pos:], quote=False)))
-    return "".join(out)
-
-
-def _emphasis(escaped: str) -> str:
-    escaped = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", escaped)
-    escaped = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", escaped)
-    return re.sub(r"`([^`]*)`", r"\1", escaped)
+    return to_html(re.sub(r"\s+", " ", text).strip())
 
 
 def _block_html(b: Block, level: int) -> list[str]:

@@ -14,7 +14,8 @@
     Texte dit à la place de la page, tel quel.
     ```
 
-Parsed with markdown-it-py (CommonMark); only the `{…}` after a heading is read by hand.
+Parsed with markdown-it-py (CommonMark); only the `{…}` after a heading is read by hand. Text keeps its
+inline markup (bold, italics, links), read later as YAML text is (narration.inline).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.narration.inline import parser, plain_tokens, source
 from audioguide.yamlsrc import YList, YMap, parse_yaml
 
 # Callout labels people write, folded to lowercase ASCII: the block kind they mean.
@@ -56,13 +57,6 @@ def fold(text: str) -> str:
     """Lowercase ASCII words: how labels and headings are compared, whatever their accents and punctuation."""
     ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z]+", " ", ascii_.lower()).strip()
-
-
-def parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark")
-    md.normalizeLink = lambda url: url  # keep addresses as written: no percent-encoding of accents
-    md.normalizeLinkText = lambda text: text
-    return md
 
 
 def read_source(path: Path, display: str) -> str:
@@ -124,21 +118,6 @@ def _ylist(mark) -> YList:
 def _add(y: YList, value, mark) -> None:
     y.append(value)
     y.item_marks.append(mark)
-
-
-def inline_text(children: list[Token] | None) -> str:
-    """The words of an inline run: emphasis and link marks dropped, line breaks kept as the text had them."""
-    out = []
-    for t in children or []:
-        if t.type in ("text", "code_inline", "html_inline"):
-            out.append(t.content)
-        elif t.type == "softbreak":
-            out.append(" ")
-        elif t.type == "hardbreak":
-            out.append("\n")
-        elif t.type == "image":
-            out.append(inline_text(t.children))
-    return "".join(out)
 
 
 class _Reader:
@@ -208,7 +187,7 @@ class _Reader:
             level = int(tok.tag[1:])
             role = {1: "part", 2: "chapter", 3: "page"}.get(level + (3 - self.depth), "heading")
             if role == "heading":
-                self.content(("heading", self.plain(tokens[i + 1]), self.mark(tok)), tok)
+                self.content(("heading", self.text(tokens[i + 1]), self.mark(tok)), tok)
             else:
                 getattr(self, "open_" + role)(tok, tokens[i + 1])
             return i + 3
@@ -279,7 +258,7 @@ class _Reader:
                         self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
                                      'write a backslash as \\\\ and a quote as \\" inside the quotes')
                         attrs[a.group(3)] = v.strip('"')
-        title = inline_text(self.md.parseInline(content)[0].children).strip() if content else ""
+        title = plain_tokens(self.md.parseInline(content)[0].children, addresses=False).strip() if content else ""
         mark = self.mark(tok)
         if not title:
             self.problem(tok, "a heading without a title", "write the title after the #")
@@ -344,7 +323,11 @@ class _Reader:
     # --- text blocks ---------------------------------------------------------------------------
 
     def plain(self, inline: Token) -> str:
-        return inline_text(inline.children).strip()
+        return plain_tokens(inline.children).strip()
+
+    def text(self, inline: Token) -> str:
+        """A block's text with its inline markup, as a YAML guide writes it: one reading serves both."""
+        return source(inline.children).strip()
 
     def blocks(self, tokens: list[Token], callout_ok: bool) -> list[tuple]:
         """Paragraphs, lists, links and callouts as (kind, value, mark) triples."""
@@ -360,14 +343,14 @@ class _Reader:
                 if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
                         sum(t.type == "link_open" for t in kids) == 1:
                     out.append(("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
-                                              ("label", inline_text(kids[1:-1]).strip(), mark)), mark))
+                                              ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark))
                 else:
-                    out.append(("p", self.plain(inline), mark))
+                    out.append(("p", self.text(inline), mark))
             elif tok.type in ("bullet_list_open", "ordered_list_open"):
                 items = _ylist(mark)
                 for j in range(i, end):
                     if tokens[j].type == "inline":
-                        _add(items, self.plain(tokens[j]), self.mark(tokens[j]))
+                        _add(items, self.text(tokens[j]), self.mark(tokens[j]))
                 out.append(("list", items, mark))
             elif tok.type == "blockquote_open":
                 if callout_ok:
@@ -375,7 +358,7 @@ class _Reader:
                 else:
                     self.problem(tok, "a quote inside a callout", "callouts cannot be nested: move it out")
             elif tok.type == "heading_open":
-                out.append(("heading", self.plain(tokens[i + 1]), mark))
+                out.append(("heading", self.text(tokens[i + 1]), mark))
             elif tok.type in ("fence", "code_block"):
                 self.problem(tok, "a code block in a page", "indented lines and ``` blocks are read as code: remove "
                              "the indentation; use ```narration for text to be said instead of the page")
@@ -393,7 +376,7 @@ class _Reader:
             kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
             if kids and kids[0].type == "strong_open":
                 close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
-                label = inline_text(kids[1:close])
+                label = plain_tokens(kids[1:close])
                 if (kind := CALLOUT_LABELS.get(fold(label))) is not None:
                     rest = kids[close + 1:]
                     if rest and rest[0].type == "text":

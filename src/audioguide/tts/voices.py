@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import urllib.error
@@ -31,6 +33,11 @@ CATALOGUE = "voices.json"
 ATTEMPTS = 3
 TIMEOUT_S = 30
 CHUNK = 1 << 16
+CATALOGUE_MAX = 16 << 20  # the real one is under 1 MB
+# A whole file must come within this time, however the server trickles it: a fixed part, plus the time the
+# file takes at 50 kB/s (a slow line: a 63 MB voice gets 22 minutes). AUDIOGUIDE_DOWNLOAD_DEADLINE sets it.
+DEADLINE_BASE_S, MIN_RATE = 60, 50_000
+_MD5 = re.compile(r"[0-9a-f]{32}")
 
 
 def repository() -> str:
@@ -86,6 +93,32 @@ def _voice(name: str, raw: dict) -> Voice:
                  files=raw.get("files", {}))
 
 
+def _shape_error(raw) -> str | None:
+    """What is wrong with a catalogue's shape (Piper's voices.json), or None. Checked before it is saved, so a
+    wrong file is never kept; size and checksum may be missing here: such a voice is listed but not installed."""
+    if not isinstance(raw, dict):
+        return f"it is a JSON {type(raw).__name__}, not an object of voices"
+    for name, v in raw.items():
+        if not isinstance(v, dict):
+            return f"voice {name!r} is not an object"
+        lang, files, speakers = v.get("language", {}), v.get("files", {}), v.get("num_speakers", 1)
+        if not isinstance(lang, dict) or not isinstance(lang.get("code", ""), str):
+            return f"voice {name!r}: `language` is not an object with a `code`"
+        if not isinstance(v.get("quality", ""), str):
+            return f"voice {name!r}: `quality` is not text"
+        if not isinstance(speakers, int) or isinstance(speakers, bool) or speakers < 1:
+            return f"voice {name!r}: `num_speakers` is not a positive number"
+        if not isinstance(files, dict) or not all(isinstance(p, str) and isinstance(m, dict) for p, m in files.items()):
+            return f"voice {name!r}: `files` is not an object of file details"
+        for path, meta in files.items():
+            size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
+            if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+                return f"voice {name!r}: the size of {path} is not a number of bytes"
+            if md5 is not None and not (isinstance(md5, str) and _MD5.fullmatch(md5)):
+                return f"voice {name!r}: the checksum of {path} is not an MD5"
+    return None
+
+
 def _open(url: str, headers: dict | None = None):
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=TIMEOUT_S)
 
@@ -105,27 +138,41 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
     if refresh or not saved.exists():
         url = repository() + CATALOGUE
         try:
+            buf = io.BytesIO()
             with _open(url) as resp:
-                data = resp.read()
-            json.loads(data)
-        except (urllib.error.URLError, OSError) as exc:
+                try:
+                    _copy(resp, buf, CATALOGUE_MAX, _deadline(0), url)
+                except OverflowError:
+                    raise ValueError("too large") from None
+            shape = _shape_error(json.loads(buf.getvalue()))
+            data = buf.getvalue()
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if not saved.exists():
                 raise _network_error(url, exc) from None
             log.warning("Cannot refresh the voices catalogue (%s); using the saved copy.", exc)
         except ValueError:
-            raise EngineError(f"The voices catalogue at {url} is not valid JSON.",
+            raise EngineError(f"The voices catalogue at {url} is not valid JSON (or is over "
+                              f"{CATALOGUE_MAX >> 20} MB).",
                               cause="a proxy or captive portal answered instead of the repository",
                               fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from None
         else:
+            if shape:
+                raise EngineError(f"The voices catalogue at {url} is not a Piper voices catalogue: {shape}.",
+                                  cause="the address points at another file, or the mirror is broken; "
+                                        "it was not saved",
+                                  fix="check AUDIOGUIDE_VOICES_URL, or try again later")
             saved.parent.mkdir(parents=True, exist_ok=True)
             tmp = saved.with_name(saved.name + ".part")
             tmp.write_bytes(data)
             tmp.replace(saved)
     try:
         raw = json.loads(saved.read_text("utf-8"))
+        if _shape_error(raw):
+            raise ValueError
     except (OSError, ValueError):
         saved.unlink(missing_ok=True)
-        raise EngineError(f"The saved voices catalogue {saved} is damaged.", fix="run `audioguide voices` again")
+        raise EngineError(f"The saved voices catalogue {saved} is damaged.",
+                          fix="run `audioguide voices` again: it fetches a new one") from None
     return {name: _voice(name, v) for name, v in sorted(raw.items())}
 
 
@@ -157,13 +204,45 @@ def _check(path: Path, meta: dict, what: str) -> None:
                           fix="install the voice again; if it keeps failing, the mirror serves a wrong file")
 
 
-def _download(url: str, part: Path, size: int | None) -> None:
-    """Fetch url into part, resuming what is already there; retried with back-off."""
+def _deadline(size: int) -> float:
+    limit = os.environ.get("AUDIOGUIDE_DOWNLOAD_DEADLINE")
+    return time.monotonic() + (float(limit) if limit else DEADLINE_BASE_S + size / MIN_RATE)
+
+
+def _set_timeout(resp, seconds: float) -> None:
+    """The next read on the response's socket waits at most `seconds` (urllib gives no public handle)."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(0.01, seconds))
+
+
+def _copy(resp, fh, want: int, deadline: float, url: str) -> None:
+    """At most `want` bytes of resp into fh, before the deadline. More than that is a wrong file."""
+    got = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline")
+        _set_timeout(resp, min(TIMEOUT_S, left))
+        chunk = resp.read1(min(CHUNK, want - got + 1))  # what has come: read() waits for it all
+        if not chunk:
+            return
+        if got + len(chunk) > want:
+            fh.write(chunk[:want - got])
+            raise OverflowError(url)
+        fh.write(chunk)
+        got += len(chunk)
+
+
+def _download(url: str, part: Path, size: int) -> None:
+    """Fetch url into part, resuming what is already there, never past `size` bytes nor the deadline;
+    retried with back-off. A partial file (at most `size` bytes) is kept for the next run to resume."""
+    deadline = _deadline(size)
     for attempt in range(1, ATTEMPTS + 1):
         have = part.stat().st_size if part.exists() else 0
-        if size is not None and have == size:
+        if have == size:
             return
-        if size is not None and have > size:
+        if have > size:
             part.unlink()
             have = 0
         try:
@@ -171,16 +250,26 @@ def _download(url: str, part: Path, size: int | None) -> None:
                 if have and resp.status != 206:  # the server ignored the range: start again
                     have = 0
                 with open(part, "ab" if have else "wb") as fh:
-                    shutil.copyfileobj(resp, fh, CHUNK)
-            if size is None or part.stat().st_size == size:
+                    _copy(resp, fh, size - have, deadline, url)
+            if part.stat().st_size == size:
                 return
             log.warning("%s: the connection closed early; resuming (attempt %d of %d).", url, attempt, ATTEMPTS)
+        except OverflowError:
+            part.unlink(missing_ok=True)
+            raise EngineError(f"{url} is larger than the catalogue says ({size} bytes).",
+                              cause="the mirror serves another file under this name", fix="try another mirror, "
+                              "or " + OFFLINE_FIX) from None
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:  # our partial file is wrong for this range: start again
                 part.unlink()
                 continue
             raise _network_error(url, exc) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if time.monotonic() >= deadline:
+                raise EngineError(f"Downloading {url} takes too long ({part.stat().st_size if part.exists() else 0}"
+                                  f" of {size} bytes so far).", cause="the connection or the mirror is very slow",
+                                  fix="run the same command again later: it resumes where it stopped; or "
+                                  + OFFLINE_FIX) from None
             if attempt == ATTEMPTS:
                 raise _network_error(url, exc) from None
             log.warning("%s: %s; retrying (attempt %d of %d).", url, exc, attempt, ATTEMPTS)
@@ -192,6 +281,7 @@ def _download(url: str, part: Path, size: int | None) -> None:
 def install(name: str, source: Path | None = None) -> Path:
     """Install a voice into the voices folder, from the repository or from a folder of copied files.
     Returns the .onnx path. Files already installed and matching the catalogue are kept."""
+    from_catalogue = True
     try:
         voice = find(name)
     except EngineError:
@@ -200,9 +290,16 @@ def install(name: str, source: Path | None = None) -> Path:
         # Copied by hand onto a machine that never had the catalogue: install, but say it is unverified.
         log.warning("No voices catalogue here: %s is installed from %s without a checksum check.", name, source)
         voice = Voice(name, name.split("-")[0], "", 1, {f"{name}.onnx": {}, f"{name}.onnx.json": {}})
+        from_catalogue = False
+    files = voice.model_files()
+    unchecked = [n for n, m in files.items() if not isinstance(m.get("size_bytes"), int) or not m.get("md5_digest")]
+    if from_catalogue and (len(files) != 2 or unchecked):
+        raise EngineError(f"The voices catalogue gives no size and checksum for {name}'s model files.",
+                          cause="without them a damaged or replaced file could not be told from the real voice",
+                          fix="choose another voice (`audioguide voices`), or use another mirror")
     dest = voices_dir()
     dest.mkdir(parents=True, exist_ok=True)
-    for local, meta in voice.model_files().items():
+    for local, meta in files.items():
         final = dest / local
         if final.exists():
             with contextlib.suppress(EngineError):
@@ -213,7 +310,11 @@ def install(name: str, source: Path | None = None) -> Path:
             src = Path(source) / local
             if not src.exists():
                 raise EngineError(f"{src} not found.", fix=f"copy {local} into {source}, or check the folder")
-            shutil.copyfile(src, part)
+            try:
+                shutil.copyfile(src, part)
+            except BaseException:
+                part.unlink(missing_ok=True)
+                raise
         else:
             _download(repository() + voice.remote(local), part, meta.get("size_bytes"))
         try:
