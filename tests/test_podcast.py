@@ -191,6 +191,11 @@ def test_gpodder_subscribes_and_downloads_every_episode(served):
     gpo("subscribe", url)
     listed = gpo("list")
     assert url in listed.stdout, listed.stdout + listed.stderr  # gpo subscribe exits 0 even on a 404
+    # gPodder lists newest first whatever itunes:type says (the README's "Order"): the whole guide, then the
+    # chapters from the last; apps that honour `serial` list them the other way.
+    shown = re.findall(r"^\s*\d+\.\s+\S\s+(.+)$", gpo("episodes", url).stdout, re.M)
+    m = result.manifest
+    assert shown == [m["guide"]["title"] + " (guide complet)"] + [c["title"] for c in reversed(m["chapters"])]
     for c in result.manifest["chapters"]:
         gpo("download", url, f"urn:audioguide:mini:{c['id']}")
     gpo("download", url, "urn:audioguide:mini")  # the whole guide
