@@ -318,23 +318,33 @@ def test_serve_never_shows_a_feed_naming_other_bytes(tmp_path, mini_guide):
                 return None
             raise
 
+    done = threading.Condition()
+
     def reader():
         while not stop.is_set():
             problems.extend(published_problems(out, read))
-            rounds.append(1)
+            with done:
+                rounds.append(1)
+                done.notify_all()
 
     t = threading.Thread(target=reader)
     t.start()
     try:
         for i in range(6):
+            with done:
+                before = len(rounds)
             g.write_text(texts[(i + 1) % 2])
             build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+            # A whole round begun during this build or after it: the reader really read each one, however
+            # the threads were scheduled (the timeout only ends a hang).
+            with done:
+                assert done.wait_for(lambda: len(rounds) >= before + 2, timeout=300)
     finally:
         stop.set()
         t.join(30)
         server.shutdown()
         server.server_close()
-    assert problems == [] and len(rounds) >= 6
+    assert problems == [] and len(rounds) >= 12
 
 
 # --- one build per output folder ---------------------------------------------------------------------
