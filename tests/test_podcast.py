@@ -13,6 +13,7 @@ import threading
 import urllib.request
 import uuid
 from html import unescape
+from pathlib import Path
 from urllib.parse import unquote
 
 import feedparser
@@ -118,6 +119,31 @@ def test_podcastparser_reads_every_episode(served):
         assert e["chapters"] == [{"start": int(p["start"]), "title": p["title"]} for p in c["pages"]]
         assert BASE.format(port=port) + c["transcript"]["txt"] in e["description_html"]
         assert json.loads((out / c["chapters_json"]).read_text())["author"] == "Association Test"
+
+
+PARTYTIME = Path(__file__).parents[1] / "tools" / "partytime"
+
+
+def partytime(feed: Path) -> dict:
+    """The feed as the Podcast Index reads it: podcast-partytime, installed by script/bootstrap --test."""
+    done = subprocess.run(["node", str(PARTYTIME / "parse.js"), str(feed)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(not (PARTYTIME / "node_modules" / "podcast-partytime").is_dir() or not shutil.which("node"),
+                    reason="podcast-partytime is installed by script/bootstrap --test")
+def test_the_podcast_index_parser_keeps_the_lock_and_every_chapter_list(served, tmp_path, mini_guide):
+    result, _, _ = served
+    m = result.manifest
+    read = partytime(result.out_dir / "feed.xml")
+    assert read["locked"] is None and read["owner"] is None  # no `email:`: no lock for it to drop
+    assert [i["chapters"]["url"].rsplit("/", 1)[1] for i in read["items"]] == \
+        [c["chapters_json"].rsplit("/", 1)[1] for c in m["chapters"]] + ["mini-complet.json"]
+    out = build(_guide_with(mini_guide, "email: contact@asso.example\n"),
+                settings_for(tmp_path, engine="silence")).out_dir
+    read = partytime(out / "feed.xml")
+    assert read["locked"] is False and read["owner"] == "contact@asso.example"  # "no", and who may move it
 
 
 def test_channel_tags(served):
