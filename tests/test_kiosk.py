@@ -257,7 +257,8 @@ def test_read_along_shows_the_written_sentence_as_it_is_spoken(page, kiosk_url, 
     # Each sentence, wherever the audio is in it, is the one marked: seeked, so no wait on the clock.
     page.evaluate("audio.pause()")
     said = sentences_of(page)
-    assert [s["text"] for s in said] == ["Le DMP est un carnet de santé numérique.", "ordonnances,", "comptes-rendus."]
+    assert [s["text"] for s in said] == ["Le DMP est un carnet de santé numérique.", "ordonnances,",
+                                         "comptes-rendus."]
     for s in said:
         for t in (s["start"] + 0.02, (s["start"] + s["end"]) / 2, s["end"] - 0.02):
             assert shown_at(page, t)["text"] == s["text"], t
@@ -700,7 +701,8 @@ def test_play_next_and_the_sentence_said_are_on_the_first_screen(browser, kiosk_
         pg.wait_for_function("() => !audio.paused")
         pg.evaluate("audio.pause()")
         for turn in range(2):  # both pages of the topic
-            marks = pg.evaluate("""() => [...document.querySelectorAll('#now-page[data-start], #transcript [data-start]')]
+            marks = pg.evaluate("""() => [...document.querySelectorAll(
+                '#now-page[data-start], #transcript [data-start]')]
                 .map(el => (+el.dataset.start + +el.dataset.end) / 2)""")
             assert len(marks) >= 2
             for t in marks:
@@ -751,7 +753,8 @@ def test_the_sentence_said_stands_out_from_its_neighbours(page, kiosk_url):
     shown_at(page, (middle["start"] + middle["end"]) / 2)
     colours = page.evaluate("""() => {
         const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
-                                 if (!/^rgba\\(.*, 0\\)$|transparent/.test(c)) return c; } return 'rgb(255, 255, 255)'; };
+                                 if (!/^rgba\\(.*, 0\\)$|transparent/.test(c)) return c; }
+                           return 'rgb(255, 255, 255)'; };
         const cur = document.querySelector('#transcript .current');
         const others = [...document.querySelectorAll('#transcript [data-start]')].filter(el => el !== cur);
         return {mark: bg(cur), text: getComputedStyle(cur).color, around: others.map(bg), aroundText: others.map(
