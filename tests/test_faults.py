@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from audioguide.cli import cli
 from audioguide.exceptions import AudioError, EngineError
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
 from conftest import needs_tools, settings_for, tmpfs
+from stepped_build import Stepped
 
 pytestmark = needs_tools
 
@@ -192,8 +192,9 @@ def _cmd(guide: Path, out: Path, cache: Path, *extra: str) -> list[str]:
 
 def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
     """Backs the README's "byte-identical after a kill" and "never a feed pointing at a file that is not
-    there". Over a published build A, builds of an edit B are killed with SIGKILL at moments spread over a whole
-    build. While it runs and after each kill, the feed and manifest name files that are there with the size and
+    there". Over a published build A, builds of an edit B are killed with SIGKILL at points spread over a whole
+    build: before its Nth change to its files, as the build reports it (stepped_build.py), whatever the load.
+    Before each change and after each kill, the feed and manifest name files that are there with the size and
     sha256 they state.
     The next run leaves every file as a clean build of B does, phone bundle included, plus only A's MP3s (kept
     one build for readers of A's feed); one more run removes those, and the folder is the clean build's."""
@@ -211,42 +212,35 @@ def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
         shutil.copytree(published_a, out)  # copy2 keeps mtimes, as a real folder would have them
         return out, _cmd(guide_b, out, tmp_path / f"cache{i}")
 
-    def watch(proc, out: Path, until: float) -> list[str]:
-        """A reader looking at the folder every 50 ms while the build runs, until `until` (monotonic)."""
-        seen = []
-        while time.monotonic() < until and proc.poll() is None:
-            seen += published_problems(out)
-            time.sleep(0.05)
-        return seen
-
+    # A reader looks at the folder before every change the build makes to it.
     out, cmd = over_a(99)
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert watch(proc, out, float("inf")) == [] and proc.wait() == 0
-    total = time.monotonic() - t0
-    moments = [total * (i + 0.5) / 8 for i in range(8)]
-    killed, started = 0, time.monotonic()
-    for i, moment in enumerate(moments):
-        if time.monotonic() - started > 240:
-            break  # a slow shared machine: the kills made so far still count
+    run, total = Stepped(cmd[3:]), 0
+    for step in run.steps():
+        assert published_problems(out) == [], f"before {step}"
+        total += 1
+    assert run.close() == 0 and published_problems(out) == []
+    assert total >= 100, total  # the phone sounds alone are over 50 files
+
+    kills = [total * (2 * i + 1) // 16 + 1 for i in range(8)]
+    for i, kill_at in enumerate(kills):
         out, cmd = over_a(i)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        assert watch(proc, out, time.monotonic() + moment) == [], f"before the kill at {moment:.2f}s"
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            killed += 1
-        proc.wait()
-        assert published_problems(out) == [], f"kill at {moment:.2f}s"
+        run = Stepped(cmd[3:])
+        for n, step in enumerate(run.steps(), 1):
+            if n == kill_at:
+                run.kill()  # it is waiting to make change n: certainly inside the build
+                break
+        else:
+            pytest.fail(f"the build ended after {n} changes, before change {kill_at}")
+        assert published_problems(out) == [], f"killed before {step}"
         subprocess.run(cmd, check=True, capture_output=True)
         assert published_problems(out) == []
         got = tree(out)
-        assert {rel: got.get(rel) for rel in reference} == reference, f"kill at {moment:.2f}s"
+        assert {rel: got.get(rel) for rel in reference} == reference, f"killed before {step}"
         extra = set(got) - set(reference)
         assert all(rel.endswith(".mp3") and got[rel] == tree_a[rel] for rel in extra), extra
         subprocess.run(cmd, check=True, capture_output=True)
-        assert tree(out) == reference, f"kill at {moment:.2f}s"
+        assert tree(out) == reference, f"killed before {step}"
         no_half_files(out)
-    assert killed >= 5  # the moments really fell inside the builds
 
 
 def test_damaged_phone_and_audio_files_are_repaired(tmp_path, mini_guide):
@@ -324,23 +318,33 @@ def test_serve_never_shows_a_feed_naming_other_bytes(tmp_path, mini_guide):
                 return None
             raise
 
+    done = threading.Condition()
+
     def reader():
         while not stop.is_set():
             problems.extend(published_problems(out, read))
-            rounds.append(1)
+            with done:
+                rounds.append(1)
+                done.notify_all()
 
     t = threading.Thread(target=reader)
     t.start()
     try:
         for i in range(6):
+            with done:
+                before = len(rounds)
             g.write_text(texts[(i + 1) % 2])
             build(mini_guide, settings_for(tmp_path, engine="silence", jobs=1))
+            # A whole round begun during this build or after it: the reader really read each one, however
+            # the threads were scheduled (the timeout only ends a hang).
+            with done:
+                assert done.wait_for(lambda: len(rounds) >= before + 2, timeout=300)
     finally:
         stop.set()
         t.join(30)
         server.shutdown()
         server.server_close()
-    assert problems == [] and len(rounds) >= 6
+    assert problems == [] and len(rounds) >= 12
 
 
 # --- one build per output folder ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 can run it for every podcast.py mutant. test_podcast.py reads real builds with real podcast parsers."""
 
 import io
+import json
 import uuid
 
 import feedparser
@@ -10,7 +11,7 @@ import pytest
 from lxml import etree
 
 from audioguide.publishers import end_sentence
-from audioguide.publishers.podcast import PODCAST, _license, build_feed, podcast_guid
+from audioguide.publishers.podcast import PODCAST, _license, build_feed, podcast_guid, whole_chapters_json
 
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": PODCAST,
       "atom": "http://www.w3.org/2005/Atom", "psc": "http://podlove.org/simple-chapters",
@@ -137,8 +138,9 @@ def test_defaults_and_what_cannot_go_in_xml():
     ch = feed(m).find("channel")
     assert val(ch, "title") == "Titre propre\t" and val(ch, "link") == BASE and val(ch, "language") == "fr-FR"
     assert ch.find("copyright") is None and ch.find("itunes:owner/itunes:email", NS) is None
-    # No e-mail: nothing is invented; the lock names no owner (the build warns before publishing).
-    assert ch.find("podcast:locked", NS).text == "no" and ch.find("podcast:locked", NS).get("owner") is None
+    # No e-mail: nothing is invented. podcast:locked requires an owner, and the Podcast Index parser drops
+    # the tag without one: it is left out (the build warns before publishing).
+    assert ch.find("podcast:locked", NS) is None
     assert ch.find("podcast:license", NS) is None
     assert val(ch, "generator") == "audioguide" and val(ch, "itunes:summary") == "Titre propre. Un essai."
     assert val(ch, "image/link") == BASE
@@ -245,6 +247,14 @@ def test_the_whole_guide_is_a_bonus_after_the_last_chapter():
     assert [(c.get("start"), c.get("title")) for c in whole.find("psc:chapters", NS)] == [
         ("00:00:00.000", "Introduction : Bienvenue"), ("00:00:12.400", "Le DMP : Quoi ?"),
         ("00:00:27.700", "Le DMP : Qui ?")]
+    json_link = whole.find("podcast:chapters", NS)
+    assert (json_link.get("url"), json_link.get("type")) == (BASE + "chapters/essai-complet.json",
+                                                             "application/json+chapters")
+    assert json.loads(whole_chapters_json(WITH_WHOLE, "Asso")) == {
+        "version": "1.2.0", "author": "Asso", "title": "Guide\x07 test (guide complet)", "chapters": [
+            {"startTime": 0.0, "endTime": 12.4, "title": "Introduction : Bienvenue"},
+            {"startTime": 12.4, "endTime": 27.7, "title": "Le DMP : Quoi ?"},
+            {"startTime": 27.7, "endTime": 42.6, "title": "Le DMP : Qui ?"}]}
     assert BASE + "transcript.html" in val(whole, "content:encoded")
     p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(build_feed(WITH_WHOLE, BASE)))
     assert [e["title"] for e in p["episodes"]] == ["Introduction", "Le DMP", "Guide test (guide complet)"]

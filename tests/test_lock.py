@@ -6,12 +6,11 @@ import json
 import multiprocessing
 import os
 import re
-import signal
+import select
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,20 @@ from audioguide.cli import cli
 from audioguide.exceptions import LockError
 from audioguide.lock import OutputLock
 from conftest import DATA, needs_tools
+from stepped_build import Stepped
 
 pytestmark = needs_tools
 
-# Each process imports everything first, then sleeps until the same wall-clock instant: the builds reach the
-# lock within a few milliseconds of each other, which is how the race was found.
+# Each process imports everything first, says so, then waits for the test to release all of them at once: the
+# builds reach the lock within a few milliseconds of each other, which is how the race was found. Released
+# when every one is ready, not at a guessed instant: a slow start on a busy machine cannot make one late.
 STARTER = """
-import sys, time
+import os, sys
 from audioguide.cli import main
 import audioguide.build
-start, args = float(sys.argv[1]), sys.argv[2:]
-time.sleep(max(0.0, start - time.time()))
+ready, go, args = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+os.write(ready, b".")
+os.read(go, 1)  # returns when the test closes the pipe
 sys.argv = ["audioguide", "-q"] + args
 main()
 """
@@ -85,9 +87,21 @@ def test_builds_started_at_the_same_instant_one_builds_the_others_are_refused(tm
     cache = tmp_path / "cache"
     for round_ in range(3):
         out = tmp_path / f"out{round_}"
-        start = time.time() + 2.5  # time for the three interpreters to start and import, even on a busy machine
-        procs = [subprocess.Popen([sys.executable, "-c", STARTER, str(start)] + _build_args(out, cache),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        procs = [subprocess.Popen([sys.executable, "-c", STARTER, str(ready_w), str(go_r)] + _build_args(out, cache),
+                                  pass_fds=(ready_w, go_r), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(3)]
+        os.close(ready_w)
+        os.close(go_r)
+        got = b""
+        while len(got) < 3 and select.select([ready_r], [], [], 300)[0]:  # 300 s: only against a hang
+            if not (chunk := os.read(ready_r, 3)):
+                break  # they all ended
+            got += chunk
+        os.close(ready_r)
+        os.close(go_w)  # and go
+        assert got == b"...", [p.poll() for p in procs]  # all three were waiting
         results = [(p.wait(timeout=300), p.stdout.read() + p.stderr.read()) for p in procs]
         for p in procs:
             p.stdout.close()
@@ -121,17 +135,13 @@ def test_a_held_lock_still_empty_is_respected(tmp_path, mini_guide):
 def test_a_killed_build_releases_the_lock(tmp_path):
     """SIGKILL in the middle of a build: the kernel drops the lock, and the next build takes over at once."""
     out, cache = tmp_path / "out", tmp_path / "cache"
-    proc = subprocess.Popen([sys.executable, "-m", "audioguide", "-q"] + _build_args(out, cache),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run = Stepped(["-q"] + _build_args(out, cache))
     try:
-        deadline = time.monotonic() + 60
-        while not (out / ".lock").exists() or not (out / ".lock").read_text().strip():
-            assert proc.poll() is None and time.monotonic() < deadline, "the build never took the lock"
-            time.sleep(0.01)
-        assert (out / ".lock").read_text().split()[0] == str(proc.pid)
+        next(run.steps())  # the build is about to change its first file: it holds the lock, and waits
+        assert (out / ".lock").read_text().split()[0] == str(run.proc.pid)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        run.kill()
+    proc = run.proc
     res = subprocess.run([sys.executable, "-m", "audioguide"] + _build_args(out, cache), capture_output=True,
                          text=True)
     assert res.returncode == 0, res.stderr

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 import uuid
 from html import unescape
+from pathlib import Path
 from urllib.parse import unquote
 
 import feedparser
@@ -80,6 +81,26 @@ def test_feedparser_reads_every_episode(served):
         assert (out / c["transcript"]["vtt"]).read_text().startswith("WEBVTT")
 
 
+def test_the_whole_guide_has_podcast_chapters_as_its_id3_marks(served):
+    """The longest episode gets its chapter list too: one per page, where the file's own CHAP frames are."""
+    from mutagen.id3 import ID3
+
+    result, port, _ = served
+    m, out = result.manifest, result.out_dir
+    bonus = feedparser.parse(str(out / "feed.xml")).entries[-1]
+    assert bonus.podcast_chapters["type"] == "application/json+chapters"
+    url = bonus.podcast_chapters["url"]
+    with urllib.request.urlopen(url, timeout=30) as r:  # served where the feed says
+        data = json.loads(r.read())
+    assert data["title"] == m["guide"]["title"] + " (guide complet)" and data["author"] == "Association Test"
+    chap = sorted(ID3(out / m["whole"]["mp3"]).getall("CHAP"), key=lambda f: f.start_time)
+    assert len(chap) == sum(len(c["pages"]) == 0 or len(c["pages"]) for c in m["chapters"]) == len(data["chapters"])
+    for frame, mark in zip(chap, data["chapters"]):
+        assert (round(mark["startTime"] * 1000), round(mark["endTime"] * 1000)) == (frame.start_time, frame.end_time)
+        page = frame.sub_frames.getall("TIT2")[0].text[0]
+        assert mark["title"] == page or mark["title"].endswith(" : " + page), (mark, page)
+
+
 def test_podcastparser_reads_every_episode(served):
     result, port, _ = served
     m, out = result.manifest, result.out_dir
@@ -100,6 +121,31 @@ def test_podcastparser_reads_every_episode(served):
         assert json.loads((out / c["chapters_json"]).read_text())["author"] == "Association Test"
 
 
+PARTYTIME = Path(__file__).parents[1] / "tools" / "partytime"
+
+
+def partytime(feed: Path) -> dict:
+    """The feed as the Podcast Index reads it: podcast-partytime, installed by script/bootstrap --test."""
+    done = subprocess.run(["node", str(PARTYTIME / "parse.js"), str(feed)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(not (PARTYTIME / "node_modules" / "podcast-partytime").is_dir() or not shutil.which("node"),
+                    reason="podcast-partytime is installed by script/bootstrap --test")
+def test_the_podcast_index_parser_keeps_the_lock_and_every_chapter_list(served, tmp_path, mini_guide):
+    result, _, _ = served
+    m = result.manifest
+    read = partytime(result.out_dir / "feed.xml")
+    assert read["locked"] is None and read["owner"] is None  # no `email:`: no lock for it to drop
+    assert [i["chapters"]["url"].rsplit("/", 1)[1] for i in read["items"]] == \
+        [c["chapters_json"].rsplit("/", 1)[1] for c in m["chapters"]] + ["mini-complet.json"]
+    out = build(_guide_with(mini_guide, "email: contact@asso.example\n"),
+                settings_for(tmp_path, engine="silence")).out_dir
+    read = partytime(out / "feed.xml")
+    assert read["locked"] is False and read["owner"] == "contact@asso.example"  # "no", and who may move it
+
+
 def test_channel_tags(served):
     result, port, _ = served
     root = etree.parse(str(result.out_dir / "feed.xml")).getroot()
@@ -114,7 +160,8 @@ def test_channel_tags(served):
     spec_ns = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
     assert guid == str(uuid.uuid5(spec_ns, "audioguide/association test/mini"))
     assert [i.find("itunes:explicit", ns).text for i in ch.findall("item")] == ["false", "false", "false"]
-    assert ch.find("podcast:locked", ns).text == "no" and ch.find("podcast:medium", ns).text == "podcast"
+    # No `email:` in the guide: podcast:locked needs its owner attribute (parsers drop the tag without one).
+    assert ch.find("podcast:locked", ns) is None and ch.find("podcast:medium", ns).text == "podcast"
     items = ch.findall("item")
     assert [i.findtext("itunes:episode", namespaces=ns) for i in items] == ["1", "2", None]
     assert items[1].find("itunes:season", ns) is None  # a one-part guide has no seasons to choose between
@@ -170,6 +217,11 @@ def test_gpodder_subscribes_and_downloads_every_episode(served):
     gpo("subscribe", url)
     listed = gpo("list")
     assert url in listed.stdout, listed.stdout + listed.stderr  # gpo subscribe exits 0 even on a 404
+    # gPodder lists newest first whatever itunes:type says (the README's "Order"): the whole guide, then the
+    # chapters from the last; apps that honour `serial` list them the other way.
+    shown = re.findall(r"^\s*\d+\.\s+\S\s+(.+)$", gpo("episodes", url).stdout, re.M)
+    m = result.manifest
+    assert shown == [m["guide"]["title"] + " (guide complet)"] + [c["title"] for c in reversed(m["chapters"])]
     for c in result.manifest["chapters"]:
         gpo("download", url, f"urn:audioguide:mini:{c['id']}")
     gpo("download", url, "urn:audioguide:mini")  # the whole guide

@@ -5,9 +5,9 @@ import email.utils
 import http.client
 import logging
 import os
-import socket
 import re
 import select
+import socket
 import socketserver
 import subprocess
 import sys
@@ -243,11 +243,10 @@ def test_conditional_requests_get_304(port):
 def test_idle_half_sent_request_is_dropped(site):
     server = _start(site, idle_timeout=0.5)
     try:
-        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as s:
+        # Our own timeout is only against a hang: reached, recv raises instead of returning b"".
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=120) as s:
             s.sendall(b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n")  # never finished
-            t0 = time.monotonic()
-            assert s.recv(100) == b""  # closed by the server, not by our 5 s timeout
-            assert time.monotonic() - t0 < 3
+            assert s.recv(100) == b""  # closed by the server
     finally:
         server.shutdown()
         server.server_close()
@@ -319,6 +318,9 @@ def test_a_fifo_in_the_folder_is_not_opened(site, port):
     os.mkfifo(site / "g" / "pipe.mp3")
     assert get(port, "/g/pipe.mp3")[0] == 404
     assert get(port, "/g/feed.xml")[0] == 200
+def still_open(s: socket.socket) -> bool:
+    """The server has neither closed the connection nor answered on it: nothing to read yet."""
+    return not select.select([s], [], [], 0)[0]
 
 
 def test_a_flood_of_idle_connections_does_not_block_others(site, tmp_path):
@@ -329,22 +331,21 @@ def test_a_flood_of_idle_connections_does_not_block_others(site, tmp_path):
     idle = []
     try:
         port = None
-        for _ in range(200):
+        while port is None and proc.poll() is None:  # until the server says where it listens, however slow
             if m := re.search(r"http://127\.0\.0\.1:(\d+)/", Path(log_file.name).read_text()):
                 port = int(m.group(1))
-                break
             time.sleep(0.05)
         assert port, Path(log_file.name).read_text()
-        deadline = time.monotonic() + 15
         for i in range(200):
-            s = socket.create_connection(("127.0.0.1", port), timeout=max(0.1, deadline - time.monotonic()))
+            s = socket.create_connection(("127.0.0.1", port), timeout=60)
             s.sendall(b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n")  # and never the end of the request
             idle.append(s)
             if i % 50 == 49:
-                t0 = time.monotonic()
                 status, _, body = get(port, "/g/feed.xml")
                 assert status == 200 and body == b"<rss/>"
-                assert time.monotonic() - t0 < 2, f"a normal request took {time.monotonic() - t0:.1f} s"
+                # Answered while the server still waits on the idle ones: not after dropping them (10 s idle
+                # timeout). An order of events, not a time measured on a machine that may be busy.
+                assert still_open(s), "the request was answered only once the idle connections were dropped"
     finally:
         for s in idle:
             s.close()

@@ -17,6 +17,7 @@ from audioguide.narration.lexicon import SPELL, merged
 from audioguide.narration.script import ScriptWriter, join_sentences, split_sentences, written_form
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import fulltext, kiosk, transcripts
+from audioguide.publishers.book import Book
 from audioguide.publishers.podcast import build_feed
 
 from conftest import DATA, ESANTE, settings_for
@@ -115,7 +116,8 @@ def text_outputs(guide, chapters) -> dict[str, str]:
         out[ch["transcript"]["srt"]] = transcripts.srt(caps)
         out[ch["chapters_json"]] = transcripts.chapters_json(ch, g.title)
         out[f"USLT {ch['id']}"] = "\n\n".join(join_sentences(p["cues"]) for p in ch["pages"])
-    out["kiosk data"] = json.dumps(kiosk.kiosk_data(manifest, build_menu(g)), ensure_ascii=False)
+    out["kiosk data"] = json.dumps(kiosk.kiosk_data(Book.from_manifest(g, manifest), build_menu(g)),
+                                   ensure_ascii=False)
     notes = {ch.id: fulltext.chapter_html(ch) for ch in g.chapters}
     feed = feedparser.parse(build_feed(manifest, "https://example.org/", notes))
     assert not feed.bozo

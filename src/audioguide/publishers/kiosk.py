@@ -9,9 +9,11 @@ from importlib.resources import files
 from urllib.parse import quote
 
 from audioguide.files import update_bytes
+from audioguide.guide import CALLOUTS
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import Publisher, downloads
-from audioguide.publishers.transcripts import caption_cues
+from audioguide.publishers.book import Block, Book, Clip, Sentence
+from audioguide.publishers.book import Chapter as BookChapter
 
 _PLACEHOLDER = re.compile(r"\{\{(TITLE|FOOTER|DOWNLOADS|DATA)\}\}")
 
@@ -25,19 +27,17 @@ def json_for_script(data) -> str:
     return text
 
 
-def kiosk_data(manifest: dict, menu, idle_s: int = 120) -> dict:
-    """What the page's script reads: the menus, the chapters with their pages and captions, the idle reset time."""
+def kiosk_data(book: Book, menu, idle_s: int = 120) -> dict:
+    """What the page's script reads: the menus, the chapters with each page's text, the idle reset time."""
+    manifest = book.manifest
     chapters = []
-    for ch in manifest["chapters"]:
-        node = menu.nodes[f"chapter-{ch['id']}"]
-        # The read-along shows the captions of the page's text: the written form, timed from the audio.
-        captions = caption_cues(page_text(ch["pages"]))
+    for ch, entry in zip(book.chapters, manifest["chapters"]):
+        node = menu.nodes[f"chapter-{ch.id}"]
         chapters.append({
-            "id": ch["id"], "title": ch["title"], "parent": node.parent,
-            "mp3": f"../{ch['mp3']}", "vtt": f"../{ch['transcript']['vtt']}",
-            "pages": [{"id": p["id"], "title": p["title"], "start": p["start"], "end": p["end"],
-                       "cues": [c for c in captions if _on_page(c, ch["pages"], i)]}
-                      for i, p in enumerate(ch["pages"])],
+            "id": ch.id, "title": ch.title, "parent": node.parent,
+            "mp3": f"../{entry['mp3']}", "vtt": f"../{entry['transcript']['vtt']}",
+            "pages": [{"id": p.id, "title": p.title, "start": p.start, "end": p.end, **read_along(ch, i)}
+                      for i, p in enumerate(ch.pages)],
         })
     menus = {n.id: {"title": n.title if n.id != menu.root else "Menu principal", "parent": n.parent,
                     "items": [{"key": i.key, "label": i.label, "target": i.target} for i in n.items]}
@@ -46,19 +46,48 @@ def kiosk_data(manifest: dict, menu, idle_s: int = 120) -> dict:
             "menus": menus, "chapters": chapters, "levels": manifest["guide"]["levels"], "idle": idle_s}
 
 
-def page_text(pages: list[dict]) -> list[dict]:
-    """The pages without their end cue ("Fin du sujet.", the guide's end): it is not the page's text, so the
-    read-along neither shows nor highlights it while it plays. Left in, a short "Fin du sujet." would also share
-    the last sentence's caption, and that sentence would stay highlighted as if still spoken."""
-    return [{**p, "cues": [c for c in p["cues"] if c.get("kind") != "cue"]} for p in pages]
+def read_along(ch: BookChapter, i: int) -> dict:
+    """A page's text as the guide writes it, from the talking book's model (the EPUB's): its blocks, each
+    sentence as [start, until, text], and `title`: [start, until] of the spoken frame, shown on the page's title.
+    A sentence stays marked until the next one starts, so the mark does not blink off in every pause; the
+    page's last one until its speech ends, so that nothing is marked while the end cue ("Fin du sujet.") plays,
+    which is not the page's text. Sentences said without a clip of their own are shown unmarked (no times)."""
+    page = ch.pages[i]
+    heads = [h for h in ((ch.part_heading, ch.heading, page.heading) if i == 0 else (page.heading,)) if h and h.clip]
+    items = ([Clip(min(h.clip.start for h in heads), max(h.clip.end for h in heads))] if heads else []) + \
+        [s.clip for b in page.blocks for s in _said(b) if s.clip]
+    until = {id(c): (nxt.start if nxt else c.end) for c, nxt in zip(items, items[1:] + [None])}
+
+    def times(clip: Clip | None) -> list:
+        return [clip.start, until[id(clip)]] if clip else [None, None]
+
+    def sentences(ss: list[Sentence]) -> list[list]:
+        return [[*times(s.clip), s.text] for s in ss]
+
+    def block(b: Block) -> dict:
+        out: dict = {"kind": b.kind}
+        if b.kind == "list":
+            out["items"] = [sentences(item) for item in b.items]
+        else:
+            out["s"] = sentences(b.sentences)
+        if b.kind in CALLOUTS:
+            out["children"] = [block(c) for c in b.children]
+        return out
+
+    return {"said": times(items[0]) if heads else [None, None], "text": [block(b) for b in page.blocks]}
 
 
-def _on_page(cue: dict, pages: list[dict], i: int) -> bool:
-    nxt = pages[i + 1]["start"] if i + 1 < len(pages) else float("inf")
-    return (i == 0 or cue["start"] >= pages[i]["start"]) and cue["start"] < nxt
+def _said(b: Block):
+    """The block's sentences in document order: its own, its list items', its children's."""
+    yield from b.sentences
+    for item in b.items:
+        yield from item
+    for c in b.children:
+        yield from _said(c)
 
 
-def render(manifest: dict, menu, idle_s: int) -> str:
+def render(book: Book, menu, idle_s: int) -> str:
+    manifest = book.manifest
     g = manifest["guide"]
     template = files("audioguide.publishers").joinpath("kiosk_assets/index.html").read_text("utf-8")
     footer = " · ".join(x for x in (g["publisher"], g.get("rights") or "", f"version {g['version']}"
@@ -68,7 +97,7 @@ def render(manifest: dict, menu, idle_s: int) -> str:
                        for path, label in downloads(manifest))
     values = {"TITLE": html.escape(g["title"]), "FOOTER": html.escape(footer),
               "DOWNLOADS": f'<p class="help" id="downloads">Le guide en livre audio : {books}</p>' if books else "",
-              "DATA": json_for_script(kiosk_data(manifest, menu, idle_s))}
+              "DATA": json_for_script(kiosk_data(book, menu, idle_s))}
     # One pass over the template: a guide text holding "{{DATA}}" is inserted as it is, never substituted again.
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
@@ -79,5 +108,5 @@ class KioskPublisher(Publisher):
     def publish(self, result) -> list:
         menu = build_menu(result.guide)
         path = result.out_dir / "kiosk" / "index.html"
-        update_bytes(path, render(result.manifest, menu, result.settings.kiosk_idle).encode("utf-8"))
+        update_bytes(path, render(Book.from_build(result), menu, result.settings.kiosk_idle).encode("utf-8"))
         return [path]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import logging
 import re
 import uuid
@@ -158,8 +159,10 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     _el(ch, "itunes:type", "serial")
     _el(ch, "podcast:guid", channel_guid(g))
     # "no": the association hosts its own static files and may move them to a podcast host one day, which
-    # "yes" would refuse with no switch in the guide to lift it. The owner e-mail is how a host checks a move.
-    _el(ch, "podcast:locked", "no", **({"owner": email} if email else {}))
+    # "yes" would refuse with no switch in the guide to lift it. The owner e-mail is how a host checks a move,
+    # and the spec requires it: without one the tag is left out, as the Podcast Index parser drops it.
+    if email:
+        _el(ch, "podcast:locked", "no", owner=email)
     _el(ch, "podcast:medium", "podcast")
     writer = g.get("author") or g.get("publisher")
     if writer:
@@ -250,11 +253,37 @@ def _whole_item(ch, manifest: dict, url, date: dt.datetime) -> None:
     if written:
         _el(it, "podcast:transcript", url=url(written["txt"]), type="text/plain", language="fr")
         _el(it, "podcast:transcript", url=url(written["html"]), type="text/html", language="fr")
-    # The file's own marks: one per page, "<chapter> : <page>", as its CHAP frames. Matched by position, not
-    # id: a whole file reused after a chapter's id changed still lists the old id (same audio, same order).
-    if len(whole["chapters"]) == len(chapters):
-        _psc(it, [(span["start"] + p["start"], f"{c['title']} : {p['title']}")
-                  for c, span in zip(chapters, whole["chapters"]) for p in c["pages"]])
+    # The file's own marks: one per page, "<chapter> : <page>", as its CHAP frames.
+    if whole_marks(manifest):
+        _el(it, "podcast:chapters", url=url(whole_chapters_json_path(manifest)), type="application/json+chapters")
+        _psc(it, [(start, title) for start, _, title in whole_marks(manifest)])
+
+
+def whole_chapters_json_path(manifest: dict) -> str:
+    """Beside the chapters' JSON files, named as the whole-guide MP3 is (no chapter slug starts that way)."""
+    return f"chapters/{manifest['guide']['id']}-complet.json"
+
+
+def whole_marks(manifest: dict) -> list[tuple[float, float, str]]:
+    """(start, end, title) per page of the whole-guide file, as its ID3 CHAP frames (mp3.tag_whole). Matched
+    by position, not id: a whole file reused after a chapter's id changed still lists the old id (same audio,
+    same order). Empty when the file's chapters do not match the guide's."""
+    chapters, spans = manifest["chapters"], manifest["whole"]["chapters"]
+    if len(spans) != len(chapters):
+        return []
+    return [(span["start"] + p["start"], span["end"] if i == len(c["pages"]) else min(span["start"] + p["end"],
+                                                                                       span["end"]),
+             f"{c['title']} : {p['title']}")
+            for c, span in zip(chapters, spans) for i, p in enumerate(c["pages"], 1)]
+
+
+def whole_chapters_json(manifest: dict, author: str) -> str:
+    """The whole guide's podcast:chapters, in the format of the chapters' own (transcripts.chapters_json)."""
+    data = {"version": "1.2.0", **({"author": author} if author else {}),
+            "title": f"{manifest['guide']['title']} (guide complet)",
+            "chapters": [{"startTime": round(start, 3), "endTime": round(end, 3), "title": title}
+                         for start, end, title in whole_marks(manifest)]}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def _local(base_url: str) -> bool:
@@ -279,7 +308,13 @@ class PodcastPublisher(Publisher):
             log.warning("The guide has no `email:`: the feed names no owner, so Apple Podcasts and podcast hosts "
                         "cannot check that %s owns it. Add `email: contact@…` to the guide.",
                         result.guide.publisher or "its publisher")
+        written = []
+        if manifest.get("whole") and whole_marks(manifest):
+            path = result.out_dir / whole_chapters_json_path(manifest)
+            update_bytes(path, whole_chapters_json(manifest, result.guide.publisher or result.guide.author)
+                         .encode("utf-8"))
+            written.append(path)
         data = build_feed(manifest, base_url, notes)
         path = result.out_dir / FEED_NAME
         update_bytes(path, data)
-        return [path]
+        return written + [path]
