@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from audioguide import __version__
-from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe,
-                             loudness_gain, silence)
+from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, encoders,
+                             ffmpeg_exe, loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError, EngineError
 from audioguide.freshness import Warnings, inputs_key, up_to_date
@@ -201,7 +201,7 @@ class Builder:
     def chapter_key(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover_sha: str) -> str:
         g = self.guide
         return _hash({
-            "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
+            "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "encoders": encoders(), "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
             "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block] for s in p.segments]
                          for p in pages],
@@ -382,6 +382,7 @@ class Builder:
                         "to publish it.", self.base_url)
         with OutputLock(self.out):
             owner = Ownership(self.out, self.guide.id)
+            owner.refuse_linked_folders(OUTPUT_FOLDERS)
             refuse_foreign_files(owner, self.settings.allow_foreign_files)
             with owner.active():
                 return self._run(owner)
@@ -462,10 +463,28 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _read_state(out: Path) -> dict:
+    """The last build's state, or {} (everything checked again) when there is none or it is not what a build
+    writes: an edited or foreign file must cost a full check, never a traceback on every build."""
     try:
-        return json.loads((out / STATE_FILE).read_text("utf-8"))
+        state = json.loads((out / STATE_FILE).read_text("utf-8"))
     except (OSError, ValueError):
         return {}
+    if _state_shaped(state):
+        return state
+    log.warning("%s is not a build state this version wrote; it is ignored, and every output file is checked "
+                "again.", out / STATE_FILE)
+    return {}
+
+
+def _state_shaped(state) -> bool:
+    def entry(e) -> bool:
+        return isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("pages", []), list) \
+            and isinstance(e.get("chapters", []), list) and all(isinstance(c, dict) for c in e.get("chapters", []))
+
+    chapters = state.get("chapters", {}) if isinstance(state, dict) else None
+    return (isinstance(chapters, dict) and all(entry(e) for e in chapters.values())
+            and ("whole" not in state or entry(state["whole"])) and isinstance(state.get("inputs", ""), str)
+            and isinstance(state.get("warnings", []), list) and all(isinstance(w, str) for w in state["warnings"]))
 
 
 def _homes() -> set[Path]:
