@@ -209,8 +209,8 @@ class Ownership:
     """The record of what builds wrote in one output folder: an append-only journal of JSON lines (so a
     build killed at any moment leaves a true record), compacted when a build finishes.
 
-    Lines: {"path", "guide", "pending": true} before a file is renamed into place; {"path", "guide", "size",
-    "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a finished build."""
+    Lines: {"path", "guide", "pending": true, "size", "mtime_ns"} before a file is renamed into place; {"path",
+    "guide", "size", "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a finished build."""
 
     def __init__(self, root: Path, guide_id: str):
         self.given = Path(os.path.abspath(root))

@@ -113,7 +113,8 @@ def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[P
     return files
 
 
-NOT_FILES = {"guide", "pages", "engine", "audio", "id", "title", "description", "key", "sha256", "name", "generator", "media_type"}
+NOT_FILES = {"guide", "pages", "engine", "audio", "id", "title", "description", "key", "sha256", "name", "generator",
+             "media_type"}  # the guide's own fields, the cues' text, settings and hashes: no file names there
 
 
 def named_files(node, key: str | None = None) -> set[str]:
