@@ -19,7 +19,7 @@ import threading
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from audioguide.exceptions import PublishError
+from audioguide.exceptions import ConfigError, PublishError
 
 log = logging.getLogger(__name__)
 TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfiles cannot match by accident
@@ -224,6 +224,7 @@ class Ownership:
         self._lock = threading.RLock()
         self._fh = None
         self._folders: dict[str, bool] = {}
+        self.linked: set[str] = set()
         self.ignored: list[str] = []  # lines naming files outside the folder: never acted on
         self._load()
         if self.ignored:
@@ -267,6 +268,8 @@ class Ownership:
                 self._folders[key] = parent.resolve() == parent
             except (OSError, RuntimeError):
                 self._folders[key] = False
+            if not self._folders[key]:
+                self.linked.add(p.parent.as_posix())  # a folder of the build's, linked away since: refused
         return self._folders[key]
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -279,14 +282,15 @@ class Ownership:
     def refuse_linked_folders(self, folders=()) -> None:
         """Refuse a build whose folders (these, and those of the files it recorded) are links: see
         linked_folder_error. Checked before any work; owner_of() catches any other folder as it is written."""
-        for rel in sorted(set(folders) | {PurePosixPath(rel).parent.as_posix() for rel in self.entries}):
+        recorded = {PurePosixPath(rel).parent.as_posix() for rel in self.entries}
+        for rel in sorted(set(folders) | self.linked | recorded):
             folder = self.root
             for part in PurePosixPath(rel).parts:
                 folder = folder / part
                 if folder.is_symlink():
                     raise self.linked_folder_error(folder)
 
-    def linked_folder_error(self, folder: Path) -> PublishError:
+    def linked_folder_error(self, folder: Path) -> ConfigError:
         """Why a build does not write through a link to another folder (MP3s on another disk, phone sounds
         linked into Asterisk's folder): it records, and later removes, only the files inside its own folder.
         Through a link its files would escape that record; the next build would then remove files it had
@@ -299,13 +303,13 @@ class Ownership:
             where = f" (to {os.readlink(target)})"
         except OSError:
             where = ""
-        return PublishError(f"Output folder {self.given}: {target} is a symbolic link{where}.",
-                            cause="a build keeps the files it writes, and the record of them, inside its own "
-                                  "folder; written through a link they would be outside it, and removed later",
-                            fix="remove the link, then either build straight onto the other disk with --out "
-                                "(or link the whole output folder, not a folder inside it), or copy the files "
-                                "there after each build, e.g. cp phone/sounds/* "
-                                "/usr/share/asterisk/sounds/fr/<guide-id>/")
+        return ConfigError(f"Output folder {self.given}: {target} is a symbolic link{where}.",
+                           cause="a build keeps the files it writes, and the record of them, inside its own "
+                                 "folder; written through a link they would be outside it, and removed later",
+                           fix="remove the link, then either build straight onto the other disk with --out "
+                               "(or link the whole output folder, not a folder inside it), or copy the files "
+                               "there after each build, e.g. cp phone/sounds/* "
+                               "/usr/share/asterisk/sounds/fr/<guide-id>/")
 
     def foreign_files(self) -> tuple[list[str], dict[str, str]]:
         """Files no audioguide build recorded, and files recorded for another guide (path -> guide id)."""
