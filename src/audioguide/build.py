@@ -201,8 +201,9 @@ class Builder:
     def chapter_key(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover_sha: str) -> str:
         g = self.guide
         return _hash({
-            "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "encoders": encoders(), "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
+            "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
+            "encoders": encoders(),  # an ffmpeg or LAME upgrade changes the MP3's bytes
             "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block] for s in p.segments]
                          for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),

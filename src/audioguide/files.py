@@ -210,7 +210,8 @@ class Ownership:
     build killed at any moment leaves a true record), compacted when a build finishes.
 
     Lines: {"path", "guide", "pending": true, "size", "mtime_ns"} before a file is renamed into place; {"path",
-    "guide", "size", "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a finished build."""
+    "guide", "size", "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a
+    finished build."""
 
     def __init__(self, root: Path, guide_id: str):
         self.given = Path(os.path.abspath(root))
@@ -511,6 +512,7 @@ class Ownership:
             tmp = None
             try:  # a fresh name (O_EXCL): a link planted at a fixed temp name would redirect the write
                 fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{OWNERSHIP_NAME}.", dir=self.root)
+                os.fchmod(fd, 0o644)
                 with open(fd, "wb") as fh:
                     fh.write(data)
                 os.replace(tmp, self.file)
