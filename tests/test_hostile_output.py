@@ -5,7 +5,6 @@ links, a real small tmpfs; the user's files are checked byte for byte afterwards
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -274,6 +273,18 @@ def test_a_link_made_before_the_first_build_is_refused(tmp_path):
     res = build(DATA / "mini", out, tmp_path / "cache")
     assert res.exit_code != 0 and "symbolic link" in res.output
     assert not any(elsewhere.iterdir())
+
+
+def test_a_linked_output_folder_itself_is_fine(tmp_path):
+    """What the refusal advises: link the whole output folder (or build onto the other disk) instead."""
+    disk = tmp_path / "other-disk"
+    disk.mkdir()
+    (tmp_path / "out").symlink_to(disk)
+    for _ in range(2):
+        res = run("-v", "build", str(DATA / "mini"), "--out", str(tmp_path / "out"), "--cache",
+                  str(tmp_path / "cache"), "--engine", "silence", "--jobs", "1")
+        assert res.exit_code == 0, res.output
+    assert "0 files encoded" in res.output and any((disk / "audio").glob("*.mp3"))
 
 
 def test_the_early_stop_checks_every_file_the_manifest_names(built):
