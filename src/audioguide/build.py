@@ -24,7 +24,7 @@ from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, ear
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError, EngineError
 from audioguide.freshness import Warnings, inputs_key, up_to_date
-from audioguide.files import Ownership, atomic_path, digest, matches, sha256_file, update_bytes
+from audioguide.files import Ownership, atomic_path, digest, matches, read_state, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
 from audioguide.publishers import publisher_classes
@@ -464,17 +464,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _read_state(out: Path) -> dict:
-    """The last build's state, or {} (everything checked again) when there is none or it is not what a build
-    writes: an edited or foreign file must cost a full check, never a traceback on every build."""
-    try:
-        state = json.loads((out / STATE_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if _state_shaped(state):
-        return state
-    log.warning("%s is not a build state this version wrote; it is ignored, and every output file is checked "
-                "again.", out / STATE_FILE)
-    return {}
+    return read_state(out / STATE_FILE, _state_shaped)
 
 
 def _state_shaped(state) -> bool:
@@ -482,7 +472,7 @@ def _state_shaped(state) -> bool:
         return isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("pages", []), list) \
             and isinstance(e.get("chapters", []), list) and all(isinstance(c, dict) for c in e.get("chapters", []))
 
-    chapters = state.get("chapters", {}) if isinstance(state, dict) else None
+    chapters = state.get("chapters", {})
     return (isinstance(chapters, dict) and all(entry(e) for e in chapters.values())
             and ("whole" not in state or entry(state["whole"])) and isinstance(state.get("inputs", ""), str)
             and isinstance(state.get("warnings", []), list) and all(isinstance(w, str) for w in state["warnings"]))

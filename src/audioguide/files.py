@@ -131,6 +131,21 @@ def refuse_link(path: Path, what: str) -> None:
                            fix=f"delete the link ({path}) and build again; the build makes the file anew")
 
 
+def read_state(path: Path, shaped: Callable[[dict], bool] = lambda d: True) -> dict:
+    """A state file a build left (JSON object), or {} when there is none, it cannot be read, or it is not of the
+    shape this version writes (edited by hand, another tool's): the build then checks everything again, with
+    a warning, instead of a traceback on every build until --clean."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, dict) and shaped(data):
+        return data
+    log.warning("%s is not a build state this version wrote; it is ignored, and every output file it describes "
+                "is checked again.", path)
+    return {}
+
+
 def update_bytes(path: Path, data: bytes) -> bool:
     """Write only when the content differs, so a no-change rebuild touches nothing. True if written."""
     try:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import tempfile
 import threading
 from pathlib import Path
 
 from audioguide.audio import encoders, gain_to, loudness
-from audioguide.files import digest, matches, update_bytes
+from audioguide.files import digest, matches, read_state, update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import Publisher
 
-log = logging.getLogger(__name__)
 PHONE_VERSION = 5  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
 END_CUE_CUT_S = 0.4  # the phone says its own end of chapter and returns to its menu, so the end cue is cut off
@@ -81,14 +79,7 @@ class PhonePublisher(Publisher):
     def _old(self, folder: Path) -> dict:
         with self._lock:
             if self._state is None:
-                try:
-                    self._state = json.loads((folder / STATE).read_text("utf-8"))
-                except (OSError, ValueError):
-                    self._state = {}
-                if not isinstance(self._state, dict):  # an edited or foreign file: every sound checked again
-                    log.warning("%s is not what a build writes; it is ignored, and every phone sound is checked "
-                                "again.", folder / STATE)
-                    self._state = {}
+                self._state = read_state(folder / STATE)
             return self._state
 
     @staticmethod
