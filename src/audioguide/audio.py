@@ -36,6 +36,23 @@ def ffmpeg_exe(name: str = "ffmpeg") -> str:
     return exe
 
 
+def encoders() -> list[str]:
+    """The versions of ffmpeg (its libraries: filters, resampler, muxers) and of the LAME it encodes with:
+    an upgrade of either can change the bytes of every MP3 and phone sound, so both go into their keys."""
+    return _encoders(ffmpeg_exe())
+
+
+@lru_cache(maxsize=4)
+def _encoders(exe: str) -> list[str]:
+    # One run (~50 ms) tells both: the banner on stderr, and LAME's own version in the Info tag of an MP3.
+    proc = subprocess.run([exe, "-nostdin", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "0.05",
+                           "-c:a", "libmp3lame", "-f", "mp3", "-"], capture_output=True)
+    banner = [line.strip() for line in proc.stderr.decode("utf-8", "replace").splitlines()
+              if line.startswith("ffmpeg version") or line.strip().startswith("lib")]
+    lame = re.search(rb"LAME[0-9][0-9.a-z]*", proc.stdout)
+    return banner[:8] + [lame.group().decode() if lame else "LAME ?"]
+
+
 # --- earcons: generated, not downloaded ---------------------------------------------------------
 
 def _tone(freqs: list[float], note_ms: int, gap_ms: int, amp: float) -> array:

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from audioguide import __version__
-from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, ffmpeg_exe,
-                             loudness_gain, silence)
+from audioguide.audio import (ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encode_mp3, encoders,
+                             ffmpeg_exe, loudness_gain, silence)
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError, EngineError
 from audioguide.freshness import Warnings, inputs_key, up_to_date
-from audioguide.files import Ownership, atomic_path, digest, matches, sha256_file, update_bytes
+from audioguide.files import Ownership, atomic_path, digest, matches, read_state, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
 from audioguide.publishers import publisher_classes
@@ -203,6 +203,7 @@ class Builder:
         return _hash({
             "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
+            "encoders": encoders(),  # an ffmpeg or LAME upgrade changes the MP3's bytes
             "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block] for s in p.segments]
                          for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
@@ -382,6 +383,7 @@ class Builder:
                         "to publish it.", self.base_url)
         with OutputLock(self.out):
             owner = Ownership(self.out, self.guide.id)
+            owner.refuse_linked_folders(OUTPUT_FOLDERS)
             refuse_foreign_files(owner, self.settings.allow_foreign_files)
             with owner.active():
                 return self._run(owner)
@@ -462,10 +464,18 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _read_state(out: Path) -> dict:
-    try:
-        return json.loads((out / STATE_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return read_state(out / STATE_FILE, _state_shaped)
+
+
+def _state_shaped(state) -> bool:
+    def entry(e) -> bool:
+        return isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("pages", []), list) \
+            and isinstance(e.get("chapters", []), list) and all(isinstance(c, dict) for c in e.get("chapters", []))
+
+    chapters = state.get("chapters", {})
+    return (isinstance(chapters, dict) and all(entry(e) for e in chapters.values())
+            and ("whole" not in state or entry(state["whole"])) and isinstance(state.get("inputs", ""), str)
+            and isinstance(state.get("warnings", []), list) and all(isinstance(w, str) for w in state["warnings"]))
 
 
 def _homes() -> set[Path]:

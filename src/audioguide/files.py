@@ -11,14 +11,17 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
+import stat
 import tempfile
 import threading
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from audioguide.exceptions import PublishError
+from audioguide.exceptions import ConfigError, PublishError
 
+log = logging.getLogger(__name__)
 TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfiles cannot match by accident
 OWNERSHIP_NAME = ".audioguide-files.jsonl"
 
@@ -75,7 +78,7 @@ def atomic_path(path: Path, suffix: str | None = None, name_from: Callable[[Path
             path = name_from(tmp_path)
         owner = owner_of(path)
         if owner:
-            owner.intend(path)  # recorded before the name appears, so a kill right after still leaves it ours
+            owner.intend(path, tmp_path)  # recorded before the name appears: a kill right after leaves it ours
         os.replace(tmp_path, path)
         if owner:
             owner.record(path)
@@ -112,7 +115,35 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write a whole file safely: a fresh temp file (O_EXCL, so a link planted at its name redirects nothing),
+    renamed over `path` (which replaces a link there instead of writing through it). For every file a
+    command writes for the user, not only builds."""
     write_bytes(path, text.encode("utf-8"))
+
+
+def refuse_link(path: Path, what: str) -> None:
+    """A build's own bookkeeping file (lock, ownership record) must be a plain file: written through a link,
+    it would overwrite whatever the link points at."""
+    if os.path.islink(path):
+        raise PublishError(f"{path} is a symbolic link (to {os.readlink(path)}), not {what}.",
+                           cause="a build writes this file itself; through the link it would overwrite the file "
+                                 "the link points at",
+                           fix=f"delete the link ({path}) and build again; the build makes the file anew")
+
+
+def read_state(path: Path, shaped: Callable[[dict], bool] = lambda d: True) -> dict:
+    """A state file a build left (JSON object), or {} when there is none, it cannot be read, or it is not of the
+    shape this version writes (edited by hand, another tool's): the build then checks everything again, with
+    a warning, instead of a traceback on every build until --clean."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, dict) and shaped(data):
+        return data
+    log.warning("%s is not a build state this version wrote; it is ignored, and every output file it describes "
+                "is checked again.", path)
+    return {}
 
 
 def update_bytes(path: Path, data: bytes) -> bool:
@@ -178,11 +209,14 @@ def owner_of(path: Path) -> "Ownership | None":
     """The active ownership record of the output folder that holds `path`, if a build is writing there."""
     if not _owners:
         return None
+    lexical = Path(os.path.abspath(path))
     path = _abs(path)
     with _owners_lock:
         for root, owner in _owners.items():
             if path.is_relative_to(root) and path != root / OWNERSHIP_NAME:
                 return owner
+            if lexical.is_relative_to(owner.given):  # in the folder by name, outside it by a link
+                raise owner.linked_folder_error(lexical.parent)
     return None
 
 
@@ -190,11 +224,14 @@ class Ownership:
     """The record of what builds wrote in one output folder: an append-only journal of JSON lines (so a
     build killed at any moment leaves a true record), compacted when a build finishes.
 
-    Lines: {"path", "guide", "pending": true} before a file is renamed into place; {"path", "guide", "size",
-    "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a finished build."""
+    Lines: {"path", "guide", "pending": true, "size", "mtime_ns"} before a file is renamed into place; {"path",
+    "guide", "size", "mtime_ns", "sha256"} after; {"path", "removed": true}; {"published": [paths]} for a
+    finished build."""
 
     def __init__(self, root: Path, guide_id: str):
+        self.given = Path(os.path.abspath(root))
         self.root = Path(root).resolve()
+        refuse_link(self.root / OWNERSHIP_NAME, "the build's record of its files")
         self.guide = guide_id
         self.file = self.root / OWNERSHIP_NAME
         self.entries: dict[str, dict] = {}
@@ -202,7 +239,14 @@ class Ownership:
         self.kept: set[str] = set()  # what this build wrote or found up to date: the new generation
         self._lock = threading.RLock()
         self._fh = None
+        self._folders: dict[str, bool] = {}
+        self.linked: set[str] = set()
+        self.ignored: list[str] = []  # lines naming files outside the folder: never acted on
         self._load()
+        if self.ignored:
+            log.warning("%s: ignored %d line(s) naming a file outside the output folder (%s). A build only ever "
+                        "records files inside its folder: these lines were not written by one, and no such file "
+                        "is touched.", self.file, len(self.ignored), ", ".join(self.ignored[:3]))
 
     def _load(self) -> None:
         try:
@@ -217,12 +261,32 @@ class Ownership:
             if not isinstance(e, dict):
                 continue
             if isinstance(e.get("published"), list):
-                self.published = {p for p in e["published"] if isinstance(p, str)}
+                self.published = {p for p in e["published"] if isinstance(p, str) and self._inside(p)}
             elif isinstance(e.get("path"), str):
-                if e.get("removed"):
+                if not self._inside(e["path"]):
+                    self.ignored.append(repr(e["path"]))
+                elif e.get("removed"):
                     self.entries.pop(e["path"], None)
                 else:
                     self.entries[e["path"]] = e
+
+    def _inside(self, rel: str) -> bool:
+        """Whether a recorded path names a file in this folder, as a build records it: relative, plain, and
+        through no link (the record travels with a copied folder; a hand-edited or planted line must not
+        reach `../victim.txt`, `/etc/...` or a folder outside by a link)."""
+        p = PurePosixPath(rel)
+        if not rel or "\0" in rel or p.is_absolute() or ".." in p.parts or p.as_posix() != rel:
+            return False
+        parent = self.root / p.parent
+        key = str(parent)
+        if key not in self._folders:  # a few folders for ~1,300 lines
+            try:
+                self._folders[key] = parent.resolve() == parent
+            except (OSError, RuntimeError):
+                self._folders[key] = False
+            if not self._folders[key]:
+                self.linked.add(p.parent.as_posix())  # a folder of the build's, linked away since: refused
+        return self._folders[key]
 
     # -- reading ---------------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -230,6 +294,38 @@ class Ownership:
 
     def ours(self, rel: str) -> bool:
         return rel in self.entries and self.entries[rel].get("guide") == self.guide
+
+    def refuse_linked_folders(self, folders=()) -> None:
+        """Refuse a build whose folders (these, and those of the files it recorded) are links: see
+        linked_folder_error. Checked before any work; owner_of() catches any other folder as it is written."""
+        recorded = {PurePosixPath(rel).parent.as_posix() for rel in self.entries}
+        for rel in sorted(set(folders) | self.linked | recorded):
+            folder = self.root
+            for part in PurePosixPath(rel).parts:
+                folder = folder / part
+                if folder.is_symlink():
+                    raise self.linked_folder_error(folder)
+
+    def linked_folder_error(self, folder: Path) -> ConfigError:
+        """Why a build does not write through a link to another folder (MP3s on another disk, phone sounds
+        linked into Asterisk's folder): it records, and later removes, only the files inside its own folder.
+        Through a link its files would escape that record; the next build would then remove files it had
+        just written there, and the feed would name them. Refused rather than followed: the folder at the
+        other end may hold other files (Asterisk's own sounds) that a build must never take for its own."""
+        target = folder
+        while target != self.given and not target.is_symlink() and target.parent != target:
+            target = target.parent
+        try:
+            where = f" (to {os.readlink(target)})"
+        except OSError:
+            where = ""
+        return ConfigError(f"Output folder {self.given}: {target} is a symbolic link{where}.",
+                           cause="a build keeps the files it writes, and the record of them, inside its own "
+                                 "folder; written through a link they would be outside it, and removed later",
+                           fix="remove the link, then either build straight onto the other disk with --out "
+                               "(or link the whole output folder, not a folder inside it), or copy the files "
+                               "there after each build, e.g. cp phone/sounds/* "
+                               "/usr/share/asterisk/sounds/fr/<guide-id>/")
 
     def foreign_files(self) -> tuple[list[str], dict[str, str]]:
         """Files no audioguide build recorded, and files recorded for another guide (path -> guide id)."""
@@ -300,17 +396,23 @@ class Ownership:
                         fh.seek(-1, os.SEEK_END)
                         if fh.read(1) != b"\n":
                             line = "\n" + line  # a line cut short must not swallow the next one
-                    self._fh = open(self.file, "a", encoding="utf-8")
+                    fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o644)
+                    self._fh = open(fd, "a", encoding="utf-8")
                 self._fh.write(line)
                 self._fh.flush()  # in the kernel's hands: it survives a SIGKILL of this process
             except OSError as exc:
                 raise explain_os_error(exc, self.file) from None
 
-    def intend(self, path: Path) -> None:
+    def intend(self, path: Path, tmp: Path) -> None:
+        """Before `tmp` is renamed to `path`: its size and mtime (a rename keeps both) say later whether the
+        file at `path` is still the one this build put there."""
         rel = self.rel(path)
+        st = os.stat(tmp)
         with self._lock:
             if not self.ours(rel):
-                entry = {"path": rel, "guide": self.guide, "pending": True}
+                entry = {"path": rel, "guide": self.guide, "pending": True, "size": st.st_size,
+                         "mtime_ns": st.st_mtime_ns}
                 self.entries[rel] = entry
                 self._append(entry)
 
@@ -379,23 +481,34 @@ class Ownership:
         """After the new manifest and feed are in place: remove this guide's files that neither this build
         nor the previous one published (a reader holding the previous feed still finds its files), then
         compact the record. Returns the removed paths."""
-        removed = []
+        removed, changed = [], []
         with self._lock:
             keep = self.kept | self.published
             for rel in sorted(self.entries):
                 e = self.entries[rel]
                 path = self.root / rel
-                if not path.exists() and not path.is_symlink():
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
                     self.entries.pop(rel)
                     continue
+                except OSError:
+                    continue
                 if rel in keep or e.get("guide") != self.guide:
+                    continue
+                self.entries.pop(rel)
+                if not self._as_recorded(path, e, st):
+                    changed.append(rel)  # no longer ours: from now on a foreign file, left in place
                     continue
                 try:
                     path.unlink()
                 except OSError as exc:
                     raise explain_os_error(exc, path) from None
-                self.entries.pop(rel)
                 removed.append(rel)
+            if changed:
+                log.warning("Left %d file(s) in %s that a build once recorded, because they are no longer as it "
+                            "wrote them (%s): a file edited or replaced by hand is never removed.", len(changed),
+                            self.root, ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""))
             for folder in sorted({(self.root / rel).parent for rel in removed}, key=lambda p: -len(p.parts)):
                 while folder != self.root and folder.is_relative_to(self.root):
                     try:
@@ -411,12 +524,29 @@ class Ownership:
                     return removed
             except OSError:
                 pass
-            tmp = self.file.with_name(f"{TEMP_PREFIX}{OWNERSHIP_NAME}")
-            try:
-                tmp.write_bytes(data)
+            tmp = None
+            try:  # a fresh name (O_EXCL): a link planted at a fixed temp name would redirect the write
+                fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{OWNERSHIP_NAME}.", dir=self.root)
+                os.fchmod(fd, 0o644)
+                with open(fd, "wb") as fh:
+                    fh.write(data)
                 os.replace(tmp, self.file)
             except OSError as exc:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+                if tmp:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
                 raise explain_os_error(exc, self.file) from None
         return removed
+
+    @staticmethod
+    def _as_recorded(path: Path, e: dict, st: os.stat_result) -> bool:
+        """Whether the file is still the one a build wrote: a regular file of the recorded size, and its
+        recorded mtime, or else (a copied or synced folder gets new mtimes) its recorded hash."""
+        if not stat.S_ISREG(st.st_mode) or e.get("size") != st.st_size:
+            return False
+        if e.get("mtime_ns") == st.st_mtime_ns:
+            return True
+        try:
+            return "sha256" in e and sha256_file(path) == e["sha256"]
+        except OSError:
+            return False

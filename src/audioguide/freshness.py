@@ -20,9 +20,10 @@ import logging
 import sys
 from functools import lru_cache
 from importlib.metadata import entry_points
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from audioguide import versions
+from audioguide.audio import encoders
 from audioguide.files import Ownership
 from audioguide.publishers import ENTRY_POINTS
 from audioguide.publishers.cover import font_file
@@ -77,6 +78,7 @@ def inputs_key(guide, settings, engine) -> str:
     # The file's bytes now, and what the build read of it (3 ms for e-santé): saved again in between, the file
     # says one text and the output another, and the next build, reading the file again, must not stop early.
     blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(), "fonts": fonts,
+                       "encoders": encoders(),
                        "publishers": publishers(), "warnings heard": Warnings.heard(), "content": _content(guide),
                        "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
                       sort_keys=True, ensure_ascii=False, default=str)
@@ -96,7 +98,36 @@ def up_to_date(state: dict, key: str, owner: Ownership, manifest: str) -> list[P
         files.append(owner.root / rel)
     if any(e.get("guide") == owner.guide and rel not in owner.published for rel, e in owner.entries.items()):
         return None  # files the last build no longer named are still there, to be removed by this one
+    try:
+        named = named_files(json.loads((owner.root / manifest).read_text("utf-8")))
+    except (OSError, ValueError):
+        return None
+    # Every file the manifest names, whether or not the record holds it (one written through a link was not
+    # recorded, then removed): a feed naming a missing MP3 is not "nothing changed".
+    for rel in named:
+        if rel.endswith("/"):
+            if not (owner.root / rel).is_dir() or (owner.root / rel.rstrip("/")).is_symlink():
+                return None
+        elif rel not in owner.published:
+            return None
     return files
+
+
+NOT_FILES = {"guide", "pages", "engine", "audio", "id", "title", "description", "key", "sha256", "name", "generator",
+             "media_type"}  # the guide's own fields, the cues' text, settings and hashes: no file names there
+
+
+def named_files(node, key: str | None = None) -> set[str]:
+    """The files (and folders, ending in "/") a manifest names: its values that are relative paths with an
+    extension, outside the guide's own fields and the cues' text."""
+    if isinstance(node, dict):
+        return {f for k, v in node.items() if k not in NOT_FILES for f in named_files(v, k)}
+    if isinstance(node, list):
+        return {f for v in node for f in named_files(v, key)}
+    if isinstance(node, str) and node and not any(c.isspace() for c in node) and ":" not in node \
+            and not node.startswith("/") and (node.endswith("/") or PurePosixPath(node).suffix):
+        return {node}
+    return set()
 
 
 def _as_finished(owner: Ownership) -> bool:

@@ -8,6 +8,7 @@ the message, and to respect a lock written by an older version that did not use 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -110,11 +111,19 @@ class OutputLock:
 
 
 def _open(path: Path) -> int:
+    # O_NOFOLLOW: a link planted at .lock would have the lock written (truncated) into the file it points at.
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except PermissionError:
-        # Left by another user: flock works on a read-only descriptor too, so the folder stays protected.
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        except PermissionError:
+            # Left by another user: flock works on a read-only descriptor too, so the folder stays protected.
+            return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            from audioguide.files import refuse_link
+
+            refuse_link(path, "a build's lock file")
+        raise
 
 
 def _read_owner(fd: int) -> tuple[int | None, str]:

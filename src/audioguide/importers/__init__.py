@@ -221,6 +221,7 @@ def _ids(data: dict) -> None:
 
 def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list[str]]:
     """Write OUT_DIR/guide.md (default: a folder named after the file) and import-report.txt; return both."""
+    from audioguide.files import write_text
     from audioguide.guide import parse_guide
     from audioguide.sources.convert import to_markdown
     from audioguide.sources.markdown import parse_markdown
@@ -241,9 +242,7 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
                                                  "not a valid guide", "please report it with the document")]) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     header = f"Imported from {path.name}. What was guessed:"
-    (out_dir / "import-report.txt").write_text("\n".join([header, *(f"- {r}" for r in report)]) + "\n",
-                                                encoding="utf-8")
-    tmp = out_dir / ".guide.md.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    # Through files.write_text: a link planted in the folder is replaced, never written through.
+    write_text(out_dir / "import-report.txt", "\n".join([header, *(f"- {r}" for r in report)]) + "\n")
+    write_text(target, text)
     return target, report

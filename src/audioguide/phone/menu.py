@@ -122,14 +122,18 @@ class PhoneMenu:
     @classmethod
     def from_json(cls, text: str) -> "PhoneMenu":
         data = json.loads(text)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-        nodes = {}
-        for n in data["nodes"]:
-            n["items"] = [Item(**i) for i in n["items"]]
-            nodes[n["id"]] = Node(**n)
-        prompts = {p["id"]: Prompt(**p) for p in data["prompts"]}
-        return cls(data["guide_id"], data["title"], data["root"], nodes, prompts)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format') if isinstance(data, dict) else None!r}, expected {FORMAT}")
+        try:  # the right format number, the wrong shape (edited by hand): the caller's ValueError, not a traceback
+            nodes = {}
+            for n in data["nodes"]:
+                n["items"] = [Item(**i) for i in n["items"]]
+                nodes[n["id"]] = Node(**n)
+            prompts = {p["id"]: Prompt(**p) for p in data["prompts"]}
+            return cls(data["guide_id"], data["title"], data["root"], nodes, prompts)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"format {FORMAT}, but not the shape of a phone menu ({type(exc).__name__}: {exc})") \
+                from None
 
 
 def page_prompt_id(chapter: Chapter, index: int) -> str:

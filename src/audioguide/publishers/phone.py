@@ -9,8 +9,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from audioguide.audio import gain_to, loudness
-from audioguide.files import digest, matches, update_bytes
+from audioguide.audio import encoders, gain_to, loudness
+from audioguide.files import digest, matches, read_state, update_bytes
 from audioguide.phone.asterisk import context, dialplan, sound_dir
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
@@ -23,7 +23,7 @@ END_CUE_CUT_S = 0.4  # the phone says its own end of chapter and returns to its 
 
 
 def _key(*parts) -> str:
-    return hashlib.sha256(json.dumps([PHONE_VERSION, FORMATS, *parts], sort_keys=True,
+    return hashlib.sha256(json.dumps([PHONE_VERSION, FORMATS, encoders(), *parts], sort_keys=True,
                                      ensure_ascii=False).encode()).hexdigest()
 
 
@@ -79,10 +79,7 @@ class PhonePublisher(Publisher):
     def _old(self, folder: Path) -> dict:
         with self._lock:
             if self._state is None:
-                try:
-                    self._state = json.loads((folder / STATE).read_text("utf-8"))
-                except (OSError, ValueError):
-                    self._state = {}
+                self._state = read_state(folder / STATE)
             return self._state
 
     @staticmethod

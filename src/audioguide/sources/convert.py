@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.files import write_text
 from audioguide.guide import CALLOUTS
 from audioguide.sources import MARKDOWN_SUFFIXES, load_source
 from audioguide.sources.markdown import slug
@@ -192,9 +193,6 @@ def convert(src: Path, dst: Path) -> str:
     if dst.exists():
         raise GuideError([Problem(str(dst), None, None, "", "the output file already exists",
                                   "choose another name, or move the old file away first")])
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dst)
+    write_text(dst, text)  # a fresh temp file renamed: a link planted in the folder redirects nothing
     return "Markdown" if to_md else "YAML"
 
