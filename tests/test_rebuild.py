@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from audioguide.build import STATE_FILE, build
+from audioguide.publishers.podcast import whole_chapters_json_path
 from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools]
@@ -132,6 +133,7 @@ def test_files_of_removed_chapters_are_removed(built):
     names = {f"{sub}/{f.name}" for sub in ("audio", "transcripts", "chapters") for f in (out / sub).iterdir()}
     want = {c["mp3"] for c in again.manifest["chapters"]} | {c["chapters_json"] for c in again.manifest["chapters"]}
     want |= {v for c in again.manifest["chapters"] for v in c["transcript"].values()} | {"audio/99-mine.mp3"}
+    want |= {whole_chapters_json_path(again.manifest)}  # the whole guide's podcast:chapters
     assert names == want and not any("dmp" in n for n in names)
     assert any(n.startswith("audio/02-dossier.") for n in names)
 
