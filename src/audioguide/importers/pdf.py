@@ -230,6 +230,13 @@ def _memory_limit() -> int:
     return MEMORY_LIMIT if soft == resource.RLIM_INFINITY else min(MEMORY_LIMIT, soft)
 
 
+def _reraise_memory_error(exc: Exception) -> None:
+    """pdfplumber wraps every error of pdfminer's, MemoryError too, in its PdfminerException."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    if isinstance(cause, MemoryError):
+        raise cause from None
+
+
 def _extract(path: str) -> int:
     """The child process: one page at a time, each page's objects freed before the next."""
     import resource
@@ -244,9 +251,8 @@ def _extract(path: str) -> int:
 
         try:
             pdf = pdfplumber.open(path)
-        except MemoryError:
-            raise
         except Exception as exc:  # pdfminer raises many kinds for a damaged or encrypted file
+            _reraise_memory_error(exc)
             print(exc.__class__.__name__)
             return _DAMAGED
         with pdf:
@@ -265,6 +271,7 @@ def _extract(path: str) -> int:
                     pages.append(lines)
                     page.close()
             except Exception as exc:  # a damaged page: pdfminer's own errors; anything else is a bug of ours
+                _reraise_memory_error(exc)
                 if not type(exc).__module__.startswith(("pdfminer", "pdfplumber")):
                     raise
                 print(exc.__class__.__name__)
