@@ -78,11 +78,20 @@ def test_html_longest_section_in_its_own_div_keeps_the_others(tmp_path):
     assert "Le premier point." in texts(g) and "Le dernier point." in texts(g)
 
 
-def test_html_250_nested_divs_keep_every_paragraph(tmp_path):
-    page = "<html><body>" + "".join(f"<div><p>Paragraphe numéro {i}.</p>" for i in range(250)) + \
-        "</div>" * 250 + "</body></html>"
+@pytest.mark.parametrize("depth", [250, 1000])
+def test_html_nested_divs_keep_every_paragraph(tmp_path, depth):
+    """Past 256 levels libxml2 used to drop the rest of the page, unless told otherwise."""
+    page = "<html><body>" + "".join(f"<div><p>Paragraphe numéro {i}.</p>" for i in range(depth)) + \
+        "</div>" * depth + "</body></html>"
     g, report, _ = imported(tmp_path, "imbrique.html", page)
-    assert re.findall(r"Paragraphe numéro (\d+)\.", texts(g)) == [str(i) for i in range(250)]
+    assert re.findall(r"Paragraphe numéro (\d+)\.", texts(g)) == [str(i) for i in range(depth)]
+
+
+def test_html_nested_past_what_the_parser_reads_is_refused(tmp_path):
+    page = "<html><body>" + "<div><p>Texte.</p>" * 3000 + "</div>" * 3000 + "</body></html>"
+    (tmp_path / "abime.html").write_text(page)
+    r = CliRunner().invoke(cli, ["import", str(tmp_path / "abime.html"), "--out", str(tmp_path / "g")])
+    assert r.exit_code == 1 and "abime.html imbrique ses éléments sur plus de 2048 niveaux" in r.output
 
 
 def test_html_what_is_left_out_is_named_in_the_report(tmp_path):

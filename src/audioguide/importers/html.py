@@ -39,11 +39,16 @@ def read_html(path: Path) -> Document:
     notes: list[str] = []
     text = _decode(path.read_bytes(), notes)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    parser = lhtml.HTMLParser(huge_tree=True)  # elements nested past 256 deep would be dropped without it
     try:
-        root = lhtml.document_fromstring(text)
+        root = lhtml.document_fromstring(text, parser=parser)
     except (ValueError, lhtml.etree.ParserError) as exc:
         raise AudioguideError(f"Cannot read {path.name} as a web page ({exc}).",
                               fix="save the page again from the browser (File > Save as > Web page, HTML only)")
+    if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
+        raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
+                              "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
+                              "fabriquée", fix="copiez son texte dans Word ou LibreOffice, puis importez le .docx")
     title = clean(" ".join(root.xpath("//head/title//text()")))
     meta_date = root.xpath("//meta[@property='article:modified_time' or @property='article:published_time' "
                            "or @name='date' or @name='dcterms.modified']/@content")
@@ -197,19 +202,32 @@ def _inline(el) -> tuple[str, list[Element]]:
 INLINE = {"span", "strong", "em", "b", "i", "small", "mark", "abbr", "time", "font", "u", "sup", "sub", "br"}
 
 
-def _walk(el, out: list[Element]) -> None:
-    # Text written straight into a <div>, without <p>, is a paragraph too.
-    if clean(el.text or ""):
-        out.append(Element("p", text=clean(el.text)))
-    for child in el:
-        _child(child, out)
-        if clean(child.tail or ""):
-            out.append(Element("p", text=clean(child.tail)))
+def _walk(root, out: list[Element]) -> None:
+    """The blocks of ROOT in document order; with a stack, not recursion: a page may nest 2,000 deep."""
+    def loose(text: str | None) -> None:  # text written straight into a <div>, without <p>, is a paragraph too
+        if clean(text or ""):
+            out.append(Element("p", text=clean(text)))
+
+    loose(root.text)
+    stack = [(root, iter(root))]
+    while stack:
+        el, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if stack:
+                loose(el.tail)
+        elif _child(child, out):
+            loose(child.tail)
+        else:
+            loose(child.text)
+            stack.append((child, iter(child)))
 
 
-def _child(child, out: list[Element]) -> None:
+def _child(child, out: list[Element]) -> bool:
+    """Read CHILD if it is a block; False for a container, to be walked."""
     if not isinstance(child.tag, str):
-        return
+        return True
     tag = child.tag.lower()
     if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         text = clean(child.text_content())
@@ -243,7 +261,8 @@ def _child(child, out: list[Element]) -> None:
         if clean(child.text_content()):
             out.append(Element("p", text=clean(child.text_content())))
     else:
-        _walk(child, out)
+        return False
+    return True
 
 
 def _table(table, out: list[Element]) -> None:
@@ -259,13 +278,19 @@ def _table(table, out: list[Element]) -> None:
             _table(inner, out)
 
 
-def _text_without_tables(el, nested: list) -> str:
-    parts = [el.text or ""]
-    for child in el:
-        if child.tag == "table":
-            nested.append(child)
-        elif isinstance(child.tag, str):
-            space = "" if child.tag in INLINE and child.tag != "br" else " "
-            parts.append(space + _text_without_tables(child, nested) + space)
-        parts.append(child.tail or "")
+def _text_without_tables(cell, nested: list) -> str:
+    """CELL's text, leaving out (and collecting in NESTED) the tables inside it."""
+    from lxml import etree
+
+    parts = []
+    walk = etree.iterwalk(cell, events=("start", "end"))
+    for event, el in walk:
+        if event == "start":
+            if el.tag == "table":
+                nested.append(el)
+                walk.skip_subtree()
+            elif isinstance(el.tag, str):
+                parts.append(("" if el.tag in INLINE and el.tag != "br" else " ") + (el.text or ""))
+        elif el is not cell:
+            parts.append(("" if el.tag in INLINE and el.tag != "br" else " ") + (el.tail or ""))
     return "".join(parts)
