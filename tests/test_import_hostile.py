@@ -456,3 +456,12 @@ def test_markdown_guide_over_the_size_cap_is_refused(tmp_path):
     (d / "guide.md").write_text("---\ntitle: Énorme\n---\n\n# A\n\n## P\n\n" + ("Texte. " * 15 + "\n\n") * 100_000)
     r = CliRunner().invoke(cli, ["check", str(d)])
     assert r.exit_code == 2 and "a guide is at most 10 MB" in r.output, r.output
+
+
+def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
+    """A draft over 10 MB would be refused by `check` (a guide file's cap): the import says so instead."""
+    para = "<p>" + "Une phrase sur la vaccination. " * 160 + "</p>"  # 5,000 characters
+    (tmp_path / "gros.html").write_text("<html><body><main>" + para * 2100 + "</main></body></html>")
+    r = CliRunner().invoke(cli, ["import", str(tmp_path / "gros.html"), "--out", str(tmp_path / "g")])
+    assert r.exit_code == 1 and "gros.html ferait un guide de plus de 10 Mo de texte" in r.output
+    assert not (tmp_path / "g").exists()

@@ -349,6 +349,16 @@ def _ids(data: dict) -> None:
         assign(ch["pages"], "page", set())
 
 
+def _check_draft_size(path: Path, size: int) -> None:
+    """A draft over the size of a guide file would be refused by `check`: refuse the document now."""
+    from audioguide.yamlsrc import MAX_FILE_BYTES
+
+    if size > MAX_FILE_BYTES:
+        raise AudioguideError(f"{path.name} ferait un guide de plus de {MAX_FILE_BYTES // 1_000_000} Mo de texte, "
+                              "la taille maximale d'un guide.",
+                              fix="coupez le document en plusieurs, un par guide (le guide e-santé fait 0,07 Mo)")
+
+
 def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list[str]]:
     """Write OUT_DIR/guide.md (default: a folder named after the file) and import-report.txt; return both."""
     from audioguide.guide import parse_guide
@@ -368,6 +378,7 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
                               "check et build le liraient à la place du brouillon guide.md.",
                               fix="choisissez un autre dossier avec --out")
     doc = read_document(path)
+    _check_draft_size(path, sum(len(e.text) + sum(map(len, e.items)) for e in doc.elements))
     data, report = draft(doc, guide_id)
     if not data.get("parts") and not data.get("chapters"):
         raise AudioguideError(f"{path.name} ne contient aucun texte à importer.",
@@ -375,6 +386,7 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
                               fix="ouvrez-le et vérifiez que son texte peut être sélectionné ; un scan doit d'abord "
                                   "passer par un logiciel de reconnaissance de texte (OCR)")
     text = to_markdown(data, str(target))
+    _check_draft_size(path, len(text.encode("utf-8")))
     try:
         parse_guide(parse_markdown(text, str(target)), str(target), guide_id)
     except GuideError as exc:  # a bug of ours: say so rather than leave a draft that does not load
