@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from audioguide.cli import cli
 from audioguide.guide import load_guide
 from audioguide.importers import import_document
-from test_import import DEJAVU, add_hyperlink
+from test_import import add_hyperlink
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -204,7 +204,8 @@ def test_docx_huge_grid_span_reads_the_cell_once(tmp_path):
     table = d.add_table(rows=1, cols=2)
     table.cell(0, 0).text, table.cell(0, 1).text = "Consultation", "25 euros"
     d.save(src)
-    rewrite_part(src, "word/document.xml", lambda x: x.replace(b"<w:tcPr>", b'<w:tcPr><w:gridSpan w:val="100000000"/>', 1))
+    span = b'<w:tcPr><w:gridSpan w:val="100000000"/>'
+    rewrite_part(src, "word/document.xml", lambda x: x.replace(b"<w:tcPr>", span, 1))
     r = run_cli("import", str(src), "--out", str(tmp_path / "g"))
     assert r.returncode == 0, r.stdout + r.stderr[-2000:]
     assert "Consultation ; 25 euros" in (tmp_path / "g" / "guide.md").read_text()

@@ -383,8 +383,8 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     if not data.get("parts") and not data.get("chapters"):
         raise AudioguideError(f"{path.name} ne contient aucun texte à importer.",
                               cause="le document est vide, ou n'est fait que d'images (un PDF scanné, par exemple)",
-                              fix="ouvrez-le et vérifiez que son texte peut être sélectionné ; un scan doit d'abord "
-                                  "passer par un logiciel de reconnaissance de texte (OCR)")
+                              fix="ouvrez-le et vérifiez que son texte peut être sélectionné ; un scan doit "
+                                  "d'abord passer par un logiciel de reconnaissance de texte (OCR)")
     text = to_markdown(data, str(target))
     _check_draft_size(path, len(text.encode("utf-8")))
     try:

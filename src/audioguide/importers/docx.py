@@ -31,7 +31,6 @@ _REVISIONS = tuple(W + t for t in ("ins", "del", "moveFrom", "moveTo"))
 def read_docx(path: Path) -> Document:
     try:
         import docx
-        from docx.table import Table
         from docx.text.hyperlink import Hyperlink
         from docx.text.paragraph import Paragraph
     except ImportError:
@@ -51,7 +50,7 @@ def read_docx(path: Path) -> Document:
     if entities:
         notes.append("Left out entity references the document does not define: "
                      + ", ".join(sorted(set(entities))) + " (the text around them is kept).")
-    reader = _Reader(d, Paragraph, Table, Hyperlink)
+    reader = _Reader(d, Paragraph, Hyperlink)
     reader.blocks(body)
     if reader.tables:
         notes.append(f"{reader.tables} table(s) were flattened into paragraphs (one per row): check they still "
@@ -136,8 +135,8 @@ def _accepted_view(body) -> tuple[int, list[str]]:
 
 
 class _Reader:
-    def __init__(self, d, paragraph_class, table_class, hyperlink_class):
-        self.d, self.Paragraph, self.Table, self.Hyperlink = d, paragraph_class, table_class, hyperlink_class
+    def __init__(self, d, paragraph_class, hyperlink_class):
+        self.d, self.Paragraph, self.Hyperlink = d, paragraph_class, hyperlink_class
         self.out: list[Element] = []
         self.title = ""
         self.tables = self.dangling = 0
