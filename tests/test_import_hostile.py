@@ -392,7 +392,7 @@ def test_docx_tracked_changes_take_the_accepted_view(tmp_path):
     assert "The document has 2 tracked changes" in report
 
 
-def test_docx_text_after_an_undefined_entity_is_kept(tmp_path):
+def test_docx_text_after_an_unexpanded_entity_is_kept(tmp_path):
     src = tmp_path / "entite.docx"
     make_docx(src, "Avant ENTITE après.")
     rewrite_part(src, "word/document.xml", lambda x: x.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY x "">]>', 1)

@@ -48,8 +48,8 @@ def read_docx(path: Path) -> Document:
         notes.append(f"The document has {revisions} tracked changes (revisions): the draft takes them as accepted "
                      "(insertions kept, deletions dropped). Check it against the document.")
     if entities:
-        notes.append("Left out entity references the document does not define: "
-                     + ", ".join(sorted(set(entities))) + " (the text around them is kept).")
+        notes.append("Left out entity references, which the import never expands (a safety rule): "
+                     + ", ".join(sorted(set(entities))) + "; the text around them is kept.")
     reader = _Reader(d, Paragraph, Hyperlink)
     reader.blocks(body)
     if reader.tables:
@@ -102,8 +102,8 @@ def _check_sizes(path: Path) -> None:
 
 
 def _accepted_view(body) -> tuple[int, list[str]]:
-    """Word's "accept all changes", and undefined entity references removed, in place; returns the number of
-    revisions and the entities' names. python-docx reads a w:t's text only up to an entity reference."""
+    """Word's "accept all changes", and entity references removed, in place; returns the number of revisions
+    and the entities' names. python-docx reads a w:t's text only up to an entity reference."""
     from lxml import etree
 
     revisions = sum(1 for el in body.iter(*_REVISIONS) if el.getparent().tag not in (W + "rPr", W + "pPr"))
