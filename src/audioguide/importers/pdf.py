@@ -193,7 +193,8 @@ def _pdf_date(value):
 def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int]:
     """The lines of each page, the bookmarks, the metadata and the number of unmapped glyphs, read by
     `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
-    proc = subprocess.run([sys.executable, "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
+    # -P: a folder named audioguide in the current directory must not shadow the package.
+    proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
     limit = _memory_limit()
     if proc.returncode == 0:
         result = json.loads(proc.stdout)
