@@ -211,14 +211,15 @@ def test_docx_huge_grid_span_reads_the_cell_once(tmp_path):
     assert "Consultation ; 25 euros" in (tmp_path / "g" / "guide.md").read_text()
 
 
-def pdf_with_content(path: Path, content_stream: bytes, *fonts: str) -> Path:
-    """A one-page PDF written by hand around a raw content stream (zlib format) and fonts /F1, /F2…"""
+def pdf_with_content(path: Path, content_stream: bytes, *fonts: str, resources: bytes = b"") -> Path:
+    """A one-page PDF written by hand around a raw content stream (zlib format) and objects 5, 6… (fonts
+    /F1, /F2… unless RESOURCES says otherwise)."""
     fonts = fonts or ("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",)
     names = b" ".join(b"/F%d %d 0 R" % (i, 4 + i) for i in range(1, len(fonts) + 1))
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-            b"/Resources << /Font << " + names + b" >> >> >>",
+            b"/Resources " + (resources or b"<< /Font << " + names + b" >> >>") + b" >>",
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content_stream) + content_stream
             + b"\nendstream", *(f.encode() for f in fonts)]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
@@ -466,3 +467,21 @@ def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
     r = CliRunner().invoke(cli, ["import", str(tmp_path / "gros.html"), "--out", str(tmp_path / "g")])
     assert r.exit_code == 1 and "gros.html ferait un guide de plus de 10 Mo de texte" in r.output
     assert not (tmp_path / "g").exists()
+
+
+def test_pdf_drawing_repeated_a_million_times_is_refused_under_a_memory_cap(tmp_path):
+    """A 7 KB PDF: a form of 1,000 characters drawn 100 × 100 times is ten million characters to lay out."""
+    form = b"BT /F1 1 Tf 0 0 Td (" + b"x" * 1000 + b") Tj ET"
+    repeat = b"".join(b"q 1 0 0 1 0 %d cm /B Do Q " % i for i in range(100))
+    forms = ("<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << /B {} 0 R >> "
+             "/Font << /F1 5 0 R >> >> /Length {} >>\nstream\n")
+    src = pdf_with_content(tmp_path / "dessin.pdf", zlib.compress(repeat.replace(b"/B Do", b"/A Do")),
+                           "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                           forms.format(7, len(repeat)) + repeat.decode() + "\nendstream",
+                           forms.format(7, len(form)).replace("/XObject << /B 7 0 R >> ", "")
+                           + form.decode() + "\nendstream",
+                           resources=b"<< /Font << /F1 5 0 R >> /XObject << /A 6 0 R >> >>")
+    assert src.stat().st_size < 10_000
+    r = run_cli("import", str(src), "--out", str(tmp_path / "g"), memory_mb=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout, r.stderr[-2000:]
+    assert re.search(r"dessin.pdf : la lecture de ce PDF demande plus de \d+ Mo de mémoire", r.stderr)

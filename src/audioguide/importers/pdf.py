@@ -208,7 +208,8 @@ def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], di
                               "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
     fix = ("imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
            "s'il est vraiment si lourd, coupez-le en plusieurs PDF")
-    if proc.returncode in (_OUT_OF_MEMORY, -9):  # -9: killed by the system for want of memory
+    # Killed by the system for want of memory (-9), or Python aborting on a MemoryError it could not raise.
+    if proc.returncode in (_OUT_OF_MEMORY, -9) or proc.returncode < 0 and b"MemoryError" in proc.stderr:
         raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {limit // 1_000_000} Mo de "
                               "mémoire, la limite de l'import.",
                               cause="le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)",
