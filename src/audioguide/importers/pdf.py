@@ -208,8 +208,10 @@ def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], di
                               "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
     fix = ("imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
            "s'il est vraiment si lourd, coupez-le en plusieurs PDF")
-    # Killed by the system for want of memory (-9), or Python aborting on a MemoryError it could not raise.
-    if proc.returncode in (_OUT_OF_MEMORY, -9) or proc.returncode < 0 and b"MemoryError" in proc.stderr:
+    # Any signal but the CPU limit's: killed for want of memory (-9), Python aborting on a MemoryError it could
+    # not raise (-6), a library not checking that malloc failed (-11).
+    if proc.returncode == _OUT_OF_MEMORY or proc.returncode < 0 and proc.returncode != -24 \
+            or b"MemoryError" in proc.stderr:
         raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {limit // 1_000_000} Mo de "
                               "mémoire, la limite de l'import.",
                               cause="le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)",
@@ -230,6 +232,16 @@ def _memory_limit() -> int:
 
     soft = resource.getrlimit(resource.RLIMIT_AS)[0]
     return MEMORY_LIMIT if soft == resource.RLIM_INFINITY else min(MEMORY_LIMIT, soft)
+
+
+def _near(limit: int) -> bool:
+    """This process came within 64 MB of its address-space LIMIT (Linux's VmPeak)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    m = re.search(r"^VmPeak:\s*(\d+) kB", status, re.MULTILINE)
+    return bool(m) and int(m.group(1)) * 1024 > limit - 64_000_000
 
 
 def _reraise_memory_error(exc: Exception) -> None:
@@ -256,7 +268,7 @@ def _extract(path: str) -> int:
         except Exception as exc:  # pdfminer raises many kinds for a damaged or encrypted file
             _reraise_memory_error(exc)
             print(exc.__class__.__name__)
-            return _DAMAGED
+            return _OUT_OF_MEMORY if _near(limit) else _DAMAGED
         with pdf:
             if len(pdf.pages) > MAX_PAGES:
                 print(len(pdf.pages))
@@ -274,6 +286,8 @@ def _extract(path: str) -> int:
                     page.close()
             except Exception as exc:  # a damaged page: pdfminer's own errors; anything else is a bug of ours
                 _reraise_memory_error(exc)
+                if _near(limit):  # a MemoryError that pdfminer caught and turned into another error
+                    return _OUT_OF_MEMORY
                 if not type(exc).__module__.startswith(("pdfminer", "pdfplumber")):
                     raise
                 print(exc.__class__.__name__)
