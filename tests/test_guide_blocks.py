@@ -48,7 +48,7 @@ CASES = {
     "links": ("            blocks:\n              - link: {url: 'ftp:x', label: L}\n"
               "              - link: {url: 'https://a.fr'}\n              - link: 'https://a.fr'\n", [
         f"15:29: {PAGE}.blocks[0].link.url: not a web address: 'ftp:x'\n"
-        "    Fix: write the full address, e.g. https://www.ameli.fr/",
+        "    Fix: write the full address, e.g. https://www.ameli.fr/, mailto:contact@asso.fr or tel:+33123456789",
         f"16:23: {PAGE}.blocks[1].link.label: missing required field\n    Fix: add a `label:` line to this entry",
         f"17:23: {PAGE}.blocks[2].link: expected a mapping (key: value lines), found text"]),
     "callouts": ("            blocks:\n              - attention: []\n              - a-noter: ''\n"

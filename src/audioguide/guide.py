@@ -28,15 +28,20 @@ TEXT_LIMITS = {"source": 1_000, "rights": 1_000, "base_url": 2_000, "link": 2_00
                "description": 4_000, "narration": MAX_PAGE_CHARS}
 # Never useful in a guide and fatal downstream: XML (feed, VoiceXML) refuses C0/C1 controls and noncharacters,
 # the cover's text layout fails on line/paragraph separators, UTF-8 cannot encode lone surrogates.
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef"
+BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufdd0-\ufdef"
                         + "".join(rf"\U{p:04x}fffe\U{p:04x}ffff" for p in range(17)) + "]")
 # A number is read in words ("neuf cent quatre-vingt-dix-neuf novemnonagintilliards…"): past ~600 digits the
 # number speller gives up (and Python refuses to convert 4,300), and nobody can follow 100.
 MAX_NUMBER_DIGITS = 100
-_LONG_NUMBER = re.compile(rf"\d(?:[ .\u00a0\u202f]?\d){{{MAX_NUMBER_DIGITS},}}")
+LONG_NUMBER = re.compile(rf"\d(?:[ .\u00a0\u202f]?\d){{{MAX_NUMBER_DIGITS},}}")
 # ID3 CTOC frames store their number of entries in one byte: a table of contents lists at most 255 items
 # (pages of a chapter; chapters of a part; the intro and parts of the whole-guide file).
 MAX_TOC_ENTRIES = 255
+# The EPUB and DAISY books are ZIP files, whose dates run from 1980 (earlier ones are written as 1980) to 2107.
+MAX_DATE_YEAR = 2107
+# A link block's address: a web address (the scheme may be left out), an e-mail or a phone number.
+LINK_ADDRESS = re.compile(r"^(?:(?:https?://)?[\w.-]+\.\w{2,}|mailto:[^@\s<>\"']+@[\w.-]+\.\w{2,}"
+                          r"|tel:\+?\d[\d.()-]{2,}$)")
 
 CALLOUTS = {
     "attention": "Attention",
@@ -313,7 +318,7 @@ class _Checker:
         if name == "id":  # ids have their own, stricter rule
             return True
         v = v.strip()
-        bad = _BAD_CHARS.search(v) or (None if name in MULTILINE_FIELDS else re.search("\n", v))
+        bad = BAD_CHARS.search(v) or (None if name in MULTILINE_FIELDS else re.search("\n", v))
         if bad:
             ch = bad.group()
             if ch == "\n":
@@ -330,7 +335,7 @@ class _Checker:
                 "shorten it: listeners hear it in full" if limit == MAX_TITLE_CHARS else "shorten it"
             self.add(mark, path, f"too long ({len(v)} characters, limit {limit})", why)
             return False
-        number = _LONG_NUMBER.search(v) if name not in ("base_url", "link", "url", "email", "feed_guid") \
+        number = LONG_NUMBER.search(v) if name not in ("base_url", "link", "url", "email", "feed_guid") \
             else None
         if number:
             digits = sum(c.isdigit() for c in number.group())
@@ -445,9 +450,10 @@ def _blocks(ck: _Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
         elif kind == "link":
             if ck.mapping(value, kmark, kpath, LINK_KEYS) is not None and \
                     isinstance(value.get("url"), str) and isinstance(value.get("label"), str):
-                if not re.match(r"^(https?://|mailto:|tel:)?[\w.-]+\.\w{2,}", value["url"].strip()):
+                if not LINK_ADDRESS.match(value["url"].strip()):
                     ck.add(value.value_marks.get("url"), _join(kpath, "url"), f"not a web address: {value['url']!r}",
-                           "write the full address, e.g. https://www.ameli.fr/")
+                           "write the full address, e.g. https://www.ameli.fr/, mailto:contact@asso.fr or "
+                           "tel:+33123456789")
                 else:
                     out.append(Block("link", text=value["label"], url=value["url"].strip()))
         else:  # callout
@@ -569,6 +575,9 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
             ck.add(top.value_marks.get("date"), "date", f"not a date: {date!r}", "write it as 2024-03-31")
     elif isinstance(date, dt.datetime):
         date = date.date()
+    if isinstance(date, dt.date) and date.year > MAX_DATE_YEAR:
+        ck.add(top.value_marks.get("date"), "date", f"the year {date.year} is too far ahead: the EPUB and DAISY "
+               f"books cannot carry a date after {MAX_DATE_YEAR}", "check the year (2204 for 2024?)")
 
     intro = None
     if isinstance(top.get("intro"), dict):

@@ -85,15 +85,20 @@ _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
 MAX_FILE_BYTES = 10_000_000
 
 
+def check_size(path: Path, display: str) -> None:
+    """Refuse a guide file over MAX_FILE_BYTES before reading it (OSError passes through)."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise GuideError([Problem(display, None, None, "", f"the file is {size / 1e6:.0f} MB; a guide is at most "
+                                  f"{MAX_FILE_BYTES // 1_000_000} MB (the e-santé guide is 0.07 MB)",
+                                  "check that this is the guide's file; split a huge guide into several")])
+
+
 def read_text(path: Path, display: str) -> str:
     """Read a source file as strict UTF-8, reporting encoding problems, BOMs and control characters."""
     problems: list[Problem] = []
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GuideError([Problem(display, None, None, "", f"the file is {size / 1e6:.0f} MB; a guide is at most "
-                                      f"{MAX_FILE_BYTES // 1_000_000} MB (the e-santé guide is 0.07 MB)",
-                                      "check that this is the guide's YAML file; split a huge guide into several")])
+        check_size(path, display)
         raw = path.read_bytes()
     except OSError as exc:
         raise GuideError([Problem(display, None, None, "", f"cannot read the file ({exc.strerror})",

@@ -49,6 +49,107 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """TEXT cut at a word end to at most LIMIT characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(" ,;:.-") + "…"
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """TEXT in pieces of at most LIMIT characters, cut after a sentence if one ends late enough, else a word."""
+    out = []
+    while len(text) > limit:
+        window = text[:limit]
+        ends = [m.end() for m in re.finditer(r"[.!?…»)](?= )", window)]
+        cut = ends[-1] if ends and ends[-1] > limit // 3 else window.rfind(" ")
+        cut = cut if cut > limit // 3 else limit
+        out.append(text[:cut].strip())
+        text = text[cut:].strip()
+    return out + ([text] if text else [])
+
+
+def _quote(text: str) -> str:
+    return f"« {shorten(text, 60)} »"
+
+
+class _Cleaner:
+    """What the guide's validator would refuse, made valid before the draft is written, with a report line
+    for each kind of change: an import never writes a draft that `check` rejects."""
+
+    def __init__(self):
+        self.bad_chars = 0
+        self.numbers: list[str] = []
+        self.demoted: list[str] = []
+        self.cut: list[str] = []
+        self.links: list[str] = []
+
+    def text(self, text: str) -> str:
+        from audioguide.guide import BAD_CHARS, LONG_NUMBER
+
+        text, n = BAD_CHARS.subn("", text)
+        self.bad_chars += n
+        for m in reversed(list(LONG_NUMBER.finditer(text))):
+            self.numbers.append(_quote(text[max(0, m.start() - 30):m.start()] + m.group()))
+            text = text[:m.start()] + "[…]" + text[m.end():]
+        return clean(text)
+
+    def elements(self, elements: list[Element]) -> list[Element]:
+        from audioguide.guide import BAD_CHARS, LINK_ADDRESS, MAX_TITLE_CHARS, TEXT_LIMITS
+
+        out: list[Element] = []
+        for e in elements:
+            e.text, e.items = self.text(e.text), [t for t in map(self.text, e.items) if t]
+            if e.kind == "heading" and len(e.text) > MAX_TITLE_CHARS:
+                self.demoted.append(_quote(e.text))
+                e.kind = "p"
+            if e.kind == "link":
+                if not LINK_ADDRESS.match(e.url) or len(e.url) > TEXT_LIMITS["url"] or \
+                        BAD_CHARS.search(e.url) or re.search(r"\s", e.url):
+                    self.links.append(e.url[:80])
+                    e = Element("p", text=e.text)
+                else:
+                    e.text = shorten(e.text or e.url, MAX_TITLE_CHARS)
+            if e.kind == "p" and len(e.text) > SPLIT_AT:
+                self.cut.append(_quote(e.text))
+                out += [Element("p", text=t) for t in _pieces(e.text, SPLIT_AT)]
+            elif e.kind == "list" and sum(map(len, e.items)) > SPLIT_AT:
+                self.cut.append(_quote(e.items[0]))
+                items = [piece for item in e.items for piece in _pieces(item, SPLIT_AT)]
+                chunk: list[str] = []
+                for item in items:
+                    if chunk and sum(map(len, chunk)) + len(item) > SPLIT_AT:
+                        out.append(Element("list", items=chunk))
+                        chunk = []
+                    chunk.append(item)
+                out.append(Element("list", items=chunk))
+            elif e.text or e.items:
+                out.append(e)
+        return out
+
+    def report(self) -> list[str]:
+        from audioguide.guide import MAX_NUMBER_DIGITS, MAX_TITLE_CHARS
+
+        lines = []
+        if self.bad_chars:
+            lines.append(f"Removed {self.bad_chars} invisible characters (control characters or non-characters) "
+                         "that no output can carry.")
+        if self.numbers:
+            lines.append(f"Numbers of more than {MAX_NUMBER_DIGITS} digits cannot be read aloud: each became […]: "
+                         + ", ".join(self.numbers) + ". Write what they mean in words.")
+        if self.demoted:
+            lines.append(f"Headings longer than {MAX_TITLE_CHARS} characters became paragraphs: "
+                         + ", ".join(self.demoted) + ". Give these sections a short heading.")
+        if self.cut:
+            lines.append(f"Paragraphs or lists longer than {SPLIT_AT} characters were cut in pieces: "
+                         + ", ".join(self.cut) + ".")
+        if self.links:
+            lines.append("These link addresses are not web, e-mail or phone addresses and were kept as text only: "
+                         + ", ".join(self.links) + ".")
+        return lines
+
+
 def read_document(path: Path) -> Document:
     suffix = path.suffix.lower()
     if suffix == ".docx":
@@ -68,8 +169,11 @@ def read_document(path: Path) -> Document:
 
 def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     """The raw guide tree for a document, and the report lines saying what was guessed."""
+    from audioguide.guide import MAX_DATE_YEAR, MAX_TITLE_CHARS, MAX_TOC_ENTRIES
+
     report = list(doc.notes)
-    elements = [e for e in doc.elements if e.text.strip() or e.items]
+    cleaner = _Cleaner()
+    elements = cleaner.elements(doc.elements)
     levels = sorted({e.level for e in elements if e.kind == "heading"})
     title = doc.title
     # A lone top heading that opens the document is its title, not a part.
@@ -80,7 +184,11 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
         elements = elements[1:]
         levels = levels[1:]
         report.append(f"The first heading, {title!r}, is taken as the guide's title.")
-    title = title or guide_id.replace("-", " ").capitalize()
+    title = cleaner.text(title or "") or guide_id.replace("-", " ").capitalize()
+    if len(title) > MAX_TITLE_CHARS:
+        report.append(f"The title was cut to {MAX_TITLE_CHARS} characters: {_quote(title)}.")
+        title = shorten(title, MAX_TITLE_CHARS)
+    report += cleaner.report()
     depth = 3 if len(levels) >= 3 else 2
     role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - depth:])}
     if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
@@ -93,6 +201,10 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     else:
         report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
     data: dict = {"title": title}
+    if doc.date and doc.date.year > MAX_DATE_YEAR:
+        report.append(f"The document's date, {doc.date}, was left out: the talking books cannot carry a date after "
+                      f"{MAX_DATE_YEAR}.")
+        doc.date = None
     if doc.date:
         data["date"] = doc.date
     report.append("publisher: and description: are optional; add them at the top of the draft to name your "
@@ -114,6 +226,8 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
             if not parts:
                 parts.append({"id": "", "title": "Introduction", "chapters": []})
                 report.append("Text before the first part went into a part named 'Introduction'.")
+            if len(parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
+                parts.append({"id": "", "title": _continued(parts[-1]["title"], split), "chapters": []})
             parts[-1]["chapters"].append(chapter)
         else:
             chapters.append(chapter)
@@ -124,6 +238,8 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
         nonlocal page
         if chapter is None:
             new_chapter(title if not counts["chapter"] else "Suite")
+        elif len(chapter["pages"]) == MAX_TOC_ENTRIES:
+            new_chapter(_continued(chapter["title"], split))
         page = {"id": "", "title": title_, "blocks": []}
         chapter["pages"].append(page)
         counts["page"] += 1
@@ -144,17 +260,22 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
                 new_page(chapter["title"] if chapter is not None else "Introduction")
             size = len(e.text) + sum(map(len, e.items))
             if page["blocks"] and page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
-                base = re.sub(r" \(suite \d+\)$", "", page["title"])
-                split[base] = split.get(base, 1) + 1
-                new_page(f"{base} (suite {split[base]})")
+                new_page(_continued(page["title"], split))
             page_size = size + (page_size if len(page["blocks"]) else 0)
             page["blocks"].append(_block(e, report))
             counts[e.kind] += 1
     if split:
-        report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters "
-                      f"({sum(n - 1 for n in split.values())} cuts, pages titled « … (suite N) »): give them "
-                      "headings of their own.")
+        report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters, and "
+                      f"chapters into at most {MAX_TOC_ENTRIES} pages ({sum(n - 1 for n in split.values())} cuts, "
+                      "titled « … (suite N) »): give them headings of their own.")
     _prune(parts, chapters, report)
+    top = parts if depth == 3 else chapters
+    if len(top) > MAX_TOC_ENTRIES:
+        level = min(role, key=lambda lvl: ["part", "chapter", "page"].index(role[lvl]))
+        raise AudioguideError(f"Le document a {len(top)} titres de niveau {level} : un guide en a au plus "
+                              f"{MAX_TOC_ENTRIES} à ce niveau (la table des matières d'un MP3 n'en liste pas plus).",
+                              fix="regroupez ces sections sous des titres de niveau supérieur, ou coupez le document "
+                                  "en plusieurs guides")
     from audioguide.guide import GUIDE_KEYS
 
     if depth == 3:
@@ -168,6 +289,15 @@ def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
     report.append(f"Found {counts['part']} parts, {counts['chapter']} chapters, {counts['page']} pages, "
                   f"{counts['p']} paragraphs, {counts['list']} lists, {counts['link']} links.")
     return data, report
+
+
+def _continued(title: str, split: dict[str, int]) -> str:
+    """'Titre (suite N)', numbered per title, short enough to stay a valid title."""
+    from audioguide.guide import MAX_TITLE_CHARS
+
+    base = re.sub(r" \(suite \d+\)$", "", title)
+    split[base] = split.get(base, 1) + 1
+    return f"{shorten(base, MAX_TITLE_CHARS - 12)} (suite {split[base]})"
 
 
 def _prune(parts: list[dict], chapters: list[dict], report: list[str]) -> None:
@@ -219,6 +349,16 @@ def _ids(data: dict) -> None:
         assign(ch["pages"], "page", set())
 
 
+def _check_draft_size(path: Path, size: int) -> None:
+    """A draft over the size of a guide file would be refused by `check`: refuse the document now."""
+    from audioguide.yamlsrc import MAX_FILE_BYTES
+
+    if size > MAX_FILE_BYTES:
+        raise AudioguideError(f"{path.name} ferait un guide de plus de {MAX_FILE_BYTES // 1_000_000} Mo de texte, "
+                              "la taille maximale d'un guide.",
+                              fix="coupez le document en plusieurs, un par guide (le guide e-santé fait 0,07 Mo)")
+
+
 def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list[str]]:
     """Write OUT_DIR/guide.md (default: a folder named after the file) and import-report.txt; return both."""
     from audioguide.files import write_text
@@ -232,9 +372,22 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     if target.exists():
         raise AudioguideError(f"{target} already exists.", fix="choose another folder with --out, or move the old "
                                                                 "draft away first")
+    from audioguide.sources import guide_file
+
+    if guide_file(out_dir).exists():  # check and build would read it, never the draft
+        raise AudioguideError(f"Le dossier {out_dir} contient déjà un guide, {guide_file(out_dir).name} : "
+                              "check et build le liraient à la place du brouillon guide.md.",
+                              fix="choisissez un autre dossier avec --out")
     doc = read_document(path)
+    _check_draft_size(path, sum(len(e.text) + sum(map(len, e.items)) for e in doc.elements))
     data, report = draft(doc, guide_id)
+    if not data.get("parts") and not data.get("chapters"):
+        raise AudioguideError(f"{path.name} ne contient aucun texte à importer.",
+                              cause="le document est vide, ou n'est fait que d'images (un PDF scanné, par exemple)",
+                              fix="ouvrez-le et vérifiez que son texte peut être sélectionné ; un scan doit "
+                                  "d'abord passer par un logiciel de reconnaissance de texte (OCR)")
     text = to_markdown(data, str(target))
+    _check_draft_size(path, len(text.encode("utf-8")))
     try:
         parse_guide(parse_markdown(text, str(target)), str(target), guide_id)
     except GuideError as exc:  # a bug of ours: say so rather than leave a draft that does not load

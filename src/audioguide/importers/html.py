@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -19,23 +20,39 @@ _FURNITURE = re.compile(r"(?:^|[\s_-])(cookie|cookies|consent|gdpr|rgpd|tarteauc
                         r"skip|pagination|related|popup|modal)(?:$|[\s_-])", re.IGNORECASE)
 
 
+# Far above a saved article (the largest real pages are a few MB with their scripts); lxml needs about ten
+# times the file in memory.
+MAX_BYTES = 20_000_000
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# What a listener would miss if it were left out: each one dropped is named in the report.
+CONTENT_TAGS = (*HEADINGS, "p", "li", "dd", "dt", "blockquote", "pre", "td", "th")
+
+
 def read_html(path: Path) -> Document:
-    raw = path.read_bytes()
-    try:  # browsers save UTF-8 today; older pages are Windows-1252 (lxml alone assumes Latin-1 without <meta>)
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise AudioguideError(f"{path.name} fait {size / 1e6:.0f} Mo : l'import lit une page web de "
+                              f"{MAX_BYTES // 1_000_000} Mo au plus.",
+                              cause="le fichier n'est sans doute pas une page enregistrée seule",
+                              fix="enregistrez la page depuis le navigateur (Fichier > Enregistrer sous > Page web, "
+                                  "HTML uniquement)")
+    notes: list[str] = []
+    text = _decode(path.read_bytes(), notes)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    parser = lhtml.HTMLParser(huge_tree=True)  # elements nested past 256 deep would be dropped without it
     try:
-        root = lhtml.document_fromstring(text)
+        root = lhtml.document_fromstring(text, parser=parser)
     except (ValueError, lhtml.etree.ParserError) as exc:
         raise AudioguideError(f"Cannot read {path.name} as a web page ({exc}).",
                               fix="save the page again from the browser (File > Save as > Web page, HTML only)")
-    notes: list[str] = []
+    if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
+        raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
+                              "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
+                              "fabriquée", fix="copiez son texte dans Word ou LibreOffice, puis importez le .docx")
     title = clean(" ".join(root.xpath("//head/title//text()")))
     meta_date = root.xpath("//meta[@property='article:modified_time' or @property='article:published_time' "
                            "or @name='date' or @name='dcterms.modified']/@content")
-    dropped = 0
+    dropped, left_out = 0, []
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
@@ -43,11 +60,17 @@ def read_html(path: Path) -> Document:
         if el.tag in DROP_TAGS or el.get("role") in DROP_ROLES or el.get("aria-hidden") == "true" \
                 or el.get("hidden") is not None \
                 or (el.tag not in ("main", "article", "body") and _FURNITURE.search(words)):
+            left_out += _content(el)
             el.drop_tree()
             dropped += 1
-    main = _main(root)
     if dropped:
-        notes.append(f"Dropped {dropped} menus, headers, footers, banners and scripts of the web page.")
+        notes.append(f"Dropped {dropped} menus, headers, footers, banners and scripts of the web page"
+                     + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
+    main = _main(root)
+    outside = _outside(root, main)
+    if outside:
+        notes.append(f"Kept the page's main content, <{main.tag}>; left out around it: "
+                     + ", ".join(map(_quote, outside)) + ".")
     elements: list[Element] = []
     _walk(main, elements)
     h1 = [e.text for e in elements if e.kind == "heading" and e.level == 1]
@@ -64,19 +87,110 @@ def read_html(path: Path) -> Document:
     return Document(elements, title=title, date=date, notes=notes)
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _decode(raw: bytes, notes: list[str]) -> str:
+    """The page's text: by its byte-order mark, else UTF-8, else the <meta> charset, else Windows-1252 (what
+    browsers assume), saying so in the report when it is a guess."""
+    codec = next((c for bom, c in _BOMS if raw.startswith(bom)), None)
+    if codec:
+        raw = raw[len(next(b for b, c in _BOMS if c == codec)):]
+    elif raw[:400].count(b"\x00") > len(raw[:400]) // 4:  # UTF-16 without a mark: ASCII tags with NULs between
+        codec = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"
+    else:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", raw[:4096], re.IGNORECASE)
+        codec = "cp1252"
+        if m:
+            try:
+                codec = codecs.lookup(m.group(1).decode("ascii")).name
+            except LookupError:
+                pass
+        if codec in ("latin-1", "iso8859-1", "ascii", "utf-8"):
+            codec = "cp1252"  # as browsers do: a page that says Latin-1 (or wrongly UTF-8) is Windows-1252
+        notes.append(f"The page is not UTF-8: it was read as {codec}; check the accents in the draft.")
+    text = raw.decode(codec, errors="replace")
+    if "\ufffd" in text:
+        notes.append(f"{text.count(chr(0xFFFD))} bytes of the page could not be read as {codec} and became "
+                     "U+FFFD (�): check the draft against the page.")
+    return text
+
+
+def _quote(text: str) -> str:
+    return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
+
+
+def _content(el) -> list[str]:
+    """The headings and paragraphs inside EL, outermost first, for the report."""
+    if el.tag in ("script", "style", "template", "svg"):
+        return []
+    found, inside = [], set()
+    for sub in el.iter(*CONTENT_TAGS):
+        if not any(a in inside for a in sub.iterancestors(*CONTENT_TAGS)):
+            inside.add(sub)
+            text = clean(sub.text_content())
+            if text:
+                found.append(text)
+    return found
+
+
+def _size(el) -> int:
+    return len(clean(el.text_content()))
+
+
 def _main(root):
-    """<main>, role=main or the only <article>; else the element holding the most paragraph text."""
-    for query in ("//main", "//*[@role='main']", "//article"):
-        found = root.xpath(query)
-        if len(found) == 1:
-            return found[0]
-    best, best_len = root, 0
-    for el in root.iter("div", "section"):
-        n = sum(len(p.text_content()) for p in el.iter("p", "li"))
-        # The deepest container with most of the text, not the <body> wrapping it all.
-        if n > best_len * 1.2 or (n >= best_len * 0.8 and best in el.iterancestors()):
-            best, best_len = el, n
+    """The element holding the page's content: <main> (or role=main) if there is one, else the element with
+    the most text of its own; widened until it holds every heading of the page and, when guessed, 80 % of its
+    text. A teaser <article>, or one long section in its own <div>, is never taken for the whole page."""
+    body = root.find("body") if root.find("body") is not None else root
+    declared = root.xpath("//main | //*[@role='main']")
+    if len(declared) == 1:
+        best, guessed = declared[0], False
+    else:
+        best, best_score, guessed = body, -1, True
+        for el in body.iter("div", "section", "article", "main", "td", "body"):
+            score = len(clean(el.text or "")) + sum(
+                _size(c) + len(clean(c.tail or "")) for c in el if isinstance(c.tag, str) and c.tag not in
+                ("div", "section", "article", "main", "table"))
+            if score > best_score:  # ties go to the outer element, seen first
+                best, best_score = el, score
+    headings = [h for h in body.iter(*HEADINGS)]
+    total = _size(body)
+    while best is not body and best.getparent() is not None:
+        inside = set(best.iter(*HEADINGS))
+        if all(h in inside for h in headings) and (not guessed or _size(best) >= 0.8 * total
+                                                   and not _text_beside(best)):
+            break
+        best = best.getparent()
     return best
+
+
+def _text_beside(el) -> bool:
+    """Text right beside EL, not in a box of its own: the same flow of text, so EL is not all of it."""
+    parent = el.getparent()
+    return bool(clean(parent.text or "")) or any(
+        clean(s.tail or "") or (s is not el and s.tag not in ("div", "section", "article", "main", "aside")
+                                and clean(s.text_content())) for s in parent if isinstance(s.tag, str))
+
+
+def _outside(root, main) -> list[str]:
+    """The headings and paragraphs of the page that are not in MAIN."""
+    if main.tag in ("html", "body"):
+        return []
+    body = root.find("body") if root.find("body") is not None else root
+    kept = set(main.iter())
+    out = []
+    for child in body.iter():
+        if child in kept or not isinstance(child.tag, str) or child.tag not in CONTENT_TAGS:
+            continue
+        if not any(a.tag in CONTENT_TAGS for a in child.iterancestors()) and clean(child.text_content()):
+            out.append(clean(child.text_content()))
+    return out
 
 
 def _inline(el) -> tuple[str, list[Element]]:
@@ -88,19 +202,32 @@ def _inline(el) -> tuple[str, list[Element]]:
 INLINE = {"span", "strong", "em", "b", "i", "small", "mark", "abbr", "time", "font", "u", "sup", "sub", "br"}
 
 
-def _walk(el, out: list[Element]) -> None:
-    # Text written straight into a <div>, without <p>, is a paragraph too.
-    if clean(el.text or ""):
-        out.append(Element("p", text=clean(el.text)))
-    for child in el:
-        _child(child, out)
-        if clean(child.tail or ""):
-            out.append(Element("p", text=clean(child.tail)))
+def _walk(root, out: list[Element]) -> None:
+    """The blocks of ROOT in document order; with a stack, not recursion: a page may nest 2,000 deep."""
+    def loose(text: str | None) -> None:  # text written straight into a <div>, without <p>, is a paragraph too
+        if clean(text or ""):
+            out.append(Element("p", text=clean(text)))
+
+    loose(root.text)
+    stack = [(root, iter(root))]
+    while stack:
+        el, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if stack:
+                loose(el.tail)
+        elif _child(child, out):
+            loose(child.tail)
+        else:
+            loose(child.text)
+            stack.append((child, iter(child)))
 
 
-def _child(child, out: list[Element]) -> None:
+def _child(child, out: list[Element]) -> bool:
+    """Read CHILD if it is a block; False for a container, to be walked."""
     if not isinstance(child.tag, str):
-        return
+        return True
     tag = child.tag.lower()
     if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         text = clean(child.text_content())
@@ -126,10 +253,7 @@ def _child(child, out: list[Element]) -> None:
             out.append(Element("p", text=text))
             out.extend(links)
     elif tag == "table":
-        for row in child.iter("tr"):
-            cells = [clean(c.text_content()) for c in row if isinstance(c.tag, str)]
-            if any(cells):
-                out.append(Element("p", text=" ; ".join(c for c in cells if c)))
+        _table(child, out)
     elif tag == "a" and child.get("href", "").startswith(("http://", "https://")):
         text, links = _inline(child)
         out.extend(links)
@@ -137,4 +261,36 @@ def _child(child, out: list[Element]) -> None:
         if clean(child.text_content()):
             out.append(Element("p", text=clean(child.text_content())))
     else:
-        _walk(child, out)
+        return False
+    return True
+
+
+def _table(table, out: list[Element]) -> None:
+    """One paragraph per row; a table inside a cell comes after its row, once (not inside the row's text too)."""
+    for row in table.xpath("./tr | ./*/tr"):
+        cells, nested = [], []
+        for cell in row:
+            if isinstance(cell.tag, str):
+                cells.append(clean(_text_without_tables(cell, nested)))
+        if any(cells):
+            out.append(Element("p", text=" ; ".join(c for c in cells if c)))
+        for inner in nested:
+            _table(inner, out)
+
+
+def _text_without_tables(cell, nested: list) -> str:
+    """CELL's text, leaving out (and collecting in NESTED) the tables inside it."""
+    from lxml import etree
+
+    parts = []
+    walk = etree.iterwalk(cell, events=("start", "end"))
+    for event, el in walk:
+        if event == "start":
+            if el.tag == "table":
+                nested.append(el)
+                walk.skip_subtree()
+            elif isinstance(el.tag, str):
+                parts.append(("" if el.tag in INLINE and el.tag != "br" else " ") + (el.text or ""))
+        elif el is not cell:
+            parts.append(("" if el.tag in INLINE and el.tag != "br" else " ") + (el.tail or ""))
+    return "".join(parts)

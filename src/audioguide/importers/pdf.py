@@ -3,7 +3,10 @@ page numbers and navigation links ("Précédent", "Suivant", "retour au menu"…
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,23 +21,28 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$"
 _BULLET = re.compile(r"^\s*(?:[•●▪■◦–\-*]|\d{1,2}[.)])\s+")
 
 
+# The PDF is read in a child process under these caps: pdfminer inflates each stream whole and keeps every
+# character of a page as an object, so a 21 KB file can ask for gigabytes (a Flate bomb, or one drawing
+# repeated a million times). Pages are freed one by one: an ordinary 200-page PDF needs 55 MB, 1.2 GB when
+# all pages were kept (bench/import_pdf.py).
+MEMORY_LIMIT = 1_000_000_000
+CPU_SECONDS = 600
+MAX_PAGES = 3_000
+# pdfminer writes a glyph its font cannot map to a character as "(cid:123)": never text to read aloud.
+_CID = re.compile(r"\(cid:\d+\)")
+
+
 def read_pdf(path: Path) -> Document:
     try:
-        import pdfplumber
+        import pdfplumber  # noqa: F401  (checked here, used by the child process)
     except ImportError:
         raise AudioguideError("Importing PDF files needs pdfplumber.", fix="pip install 'audioguide[import]'") from None
-    try:
-        pdf = pdfplumber.open(str(path))
-    except Exception as exc:  # pdfminer raises many kinds for a damaged or encrypted file
-        raise AudioguideError(f"Cannot read {path.name} as a PDF ({exc.__class__.__name__}).",
-                              cause="the file is damaged or password-protected",
-                              fix="open it in a PDF reader and print it again to a new PDF") from None
-    with pdf:
-        pages = [[_line(ln) for ln in page.extract_text_lines(return_chars=True) if clean(ln["text"])]
-                 for page in pdf.pages]
-        outline = _outline(pdf)
-        meta = pdf.metadata or {}
+    pages, outline, meta, cids = _run_reader(path)
     notes: list[str] = []
+    if cids:
+        notes.append(f"Left out {cids} characters the PDF's fonts do not map to any letter (pdfminer's "
+                     "« (cid:N) »): compare the draft with the PDF, and export the original document again if "
+                     "words are missing.")
     pages, removed = _drop_furniture(pages)
     notes += removed
     lines = [ln for page in pages for ln in page]
@@ -180,3 +188,117 @@ def _pdf_date(value):
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
+
+
+def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int]:
+    """The lines of each page, the bookmarks, the metadata and the number of unmapped glyphs, read by
+    `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
+    # -P: a folder named audioguide in the current directory must not shadow the package.
+    proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
+    limit = _memory_limit()
+    if proc.returncode == 0:
+        result = json.loads(proc.stdout)
+        return result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"]
+    if proc.returncode == _DAMAGED:
+        raise AudioguideError(f"Cannot read {path.name} as a PDF ({proc.stdout.decode().strip()}).",
+                              cause="the file is damaged or password-protected",
+                              fix="open it in a PDF reader and print it again to a new PDF")
+    if proc.returncode == _TOO_MANY_PAGES:
+        raise AudioguideError(f"{path.name} a {proc.stdout.decode().strip()} pages : l'import lit {MAX_PAGES} pages "
+                              "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
+    fix = ("imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
+           "s'il est vraiment si lourd, coupez-le en plusieurs PDF")
+    # Any signal but the CPU limit's: killed for want of memory (-9), Python aborting on a MemoryError it could
+    # not raise (-6), a library not checking that malloc failed (-11).
+    if proc.returncode == _OUT_OF_MEMORY or proc.returncode < 0 and proc.returncode != -24 \
+            or b"MemoryError" in proc.stderr:
+        raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {limit // 1_000_000} Mo de "
+                              "mémoire, la limite de l'import.",
+                              cause="le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)",
+                              fix=fix)
+    if proc.returncode == -24:  # SIGXCPU
+        raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {CPU_SECONDS} secondes de calcul, "
+                              "la limite de l'import.", cause="le PDF est endommagé, ou fait exprès pour ne jamais "
+                              "finir", fix=fix)
+    raise RuntimeError(f"the PDF reader stopped with code {proc.returncode}:\n"
+                       + proc.stderr.decode(errors="replace")[-4000:])
+
+
+_DAMAGED, _TOO_MANY_PAGES, _OUT_OF_MEMORY = 11, 12, 13
+
+
+def _memory_limit() -> int:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return MEMORY_LIMIT if soft == resource.RLIM_INFINITY else min(MEMORY_LIMIT, soft)
+
+
+def _near(limit: int) -> bool:
+    """This process came within 64 MB of its address-space LIMIT (Linux's VmPeak)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    m = re.search(r"^VmPeak:\s*(\d+) kB", status, re.MULTILINE)
+    return bool(m) and int(m.group(1)) * 1024 > limit - 64_000_000
+
+
+def _reraise_memory_error(exc: Exception) -> None:
+    """pdfplumber wraps every error of pdfminer's, MemoryError too, in its PdfminerException."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    if isinstance(cause, MemoryError):
+        raise cause from None
+
+
+def _extract(path: str) -> int:
+    """The child process: one page at a time, each page's objects freed before the next."""
+    import resource
+
+    limit = _memory_limit()
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    cpu = resource.getrlimit(resource.RLIMIT_CPU)
+    if cpu[0] == resource.RLIM_INFINITY or cpu[0] > CPU_SECONDS:
+        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, cpu[1]))
+    try:
+        import pdfplumber
+
+        try:
+            pdf = pdfplumber.open(path)
+        except Exception as exc:  # pdfminer raises many kinds for a damaged or encrypted file
+            _reraise_memory_error(exc)
+            print(exc.__class__.__name__)
+            return _OUT_OF_MEMORY if _near(limit) else _DAMAGED
+        with pdf:
+            if len(pdf.pages) > MAX_PAGES:
+                print(len(pdf.pages))
+                return _TOO_MANY_PAGES
+            pages, cids = [], 0
+            try:
+                for page in pdf.pages:
+                    lines = []
+                    for ln in page.extract_text_lines(return_chars=True):
+                        text, n = _CID.subn("", ln["text"])
+                        cids += n
+                        if clean(text):
+                            lines.append(_line({**ln, "text": text}))
+                    pages.append(lines)
+                    page.close()
+            except Exception as exc:  # a damaged page: pdfminer's own errors; anything else is a bug of ours
+                _reraise_memory_error(exc)
+                if _near(limit):  # a MemoryError that pdfminer caught and turned into another error
+                    return _OUT_OF_MEMORY
+                if not type(exc).__module__.startswith(("pdfminer", "pdfplumber")):
+                    raise
+                print(exc.__class__.__name__)
+                return _DAMAGED
+            outline = _outline(pdf)
+            meta = {k: str(v) for k, v in (pdf.metadata or {}).items() if k in ("Title", "ModDate", "CreationDate")}
+        print(json.dumps({"pages": pages, "outline": outline, "meta": meta, "cids": cids}))
+        return 0
+    except MemoryError:
+        return _OUT_OF_MEMORY
+
+
+if __name__ == "__main__":
+    sys.exit(_extract(sys.argv[1]))

@@ -313,7 +313,7 @@ def _place_audio(src: Path, dst: Path, sha256: str) -> None:
 
 def _zip_time(manifest: dict) -> tuple:
     y, m, d = (int(x) for x in manifest["guide"]["date"].split("-"))
-    return (max(y, 1980), m, d, 0, 0, 0)
+    return (min(max(y, 1980), 2107), m, d, 0, 0, 0)
 
 
 def write_zip(path: Path, folder: Path, names: list[str], when: tuple) -> None:

@@ -217,7 +217,7 @@ def _info(name: str, date: tuple, compress: bool) -> zipfile.ZipInfo:
 
 def write_epub(path: Path, book: Book, out_dir: Path, key: str, files: dict[str, bytes] | None = None) -> None:
     g = book.guide
-    date = (max(g.date.year, 1980), g.date.month, g.date.day, 0, 0, 0)
+    date = (min(max(g.date.year, 1980), 2107), g.date.month, g.date.day, 0, 0, 0)
     files = files or text_files(book)
     sources = [(f"EPUB/{_names(ch)[2]}", out_dir / ch.mp3) for ch in book.chapters]
     sources.insert(0, ("EPUB/cover.jpg", out_dir / book.manifest.get("cover", "cover.jpg")))

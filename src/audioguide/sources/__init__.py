@@ -19,6 +19,12 @@ def load_source(file: Path, display: str):
     """The raw tree of a guide file, by its format (Markdown by suffix, else YAML)."""
     if file.suffix.lower() in MARKDOWN_SUFFIXES:
         from audioguide.sources.markdown import load_markdown
+        from audioguide.yamlsrc import check_size
+
+        try:  # the YAML reader checks its own size
+            check_size(file, display)
+        except OSError:
+            pass  # read_source says why the file cannot be read
 
         return load_markdown(file, display)
     from audioguide.yamlsrc import load_yaml

@@ -101,14 +101,14 @@ class _Writer:
         seen: set = set()
         for page in ch.get("pages") or []:
             self.heading(level + 1, page, seen, "page", skip=("id", "title", "blocks", "narration"))
-            for block in page.get("blocks") or []:
-                self.lines += self.block(block, level + 2) + [""]
+            for block, bullet in _bullets(page.get("blocks") or []):
+                self.lines += self.block(block, level + 2, bullet) + [""]
             if isinstance(page.get("narration"), str):
                 text = page["narration"]
                 fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
                 self.lines += [fence + "narration", *text.split("\n"), fence, ""]
 
-    def block(self, block, heading_level: int) -> list[str]:
+    def block(self, block, heading_level: int, bullet: str = "-") -> list[str]:
         if isinstance(block, str):
             return [escape(block)]
         (kind, value), = block.items()
@@ -117,7 +117,7 @@ class _Writer:
         if kind == "heading":
             return ["#" * min(heading_level, 6) + " " + escape(value, heading=True)]
         if kind == "list":
-            return ["- " + escape(item).replace("\\\n", "\\\n  ") for item in value]
+            return [f"{bullet} " + escape(item).replace("\\\n", "\\\n  ") for item in value]
         if kind == "link":
             return [f"[{escape(value['label'])}]({_url(value['url'])})"]
         label = f"**{CALLOUTS[kind]} :**"
@@ -127,9 +127,18 @@ class _Writer:
         if isinstance(first, str) or "p" in first:
             lines = [label + " " + self.block(first, heading_level)[0].replace("\\\n", "\\\n  ")]
             children = children[1:]
-        for child in children:
-            lines += [""] + self.block(child, heading_level)
+        for child, bullet in _bullets(children):
+            lines += [""] + self.block(child, heading_level, bullet)
         return ["> " + line if line else ">" for line in "\n".join(lines).split("\n")]
+
+
+def _bullets(blocks: list):
+    """Each block with its list marker: CommonMark joins two lists in a row unless their markers differ."""
+    bullet = "*"
+    for i, block in enumerate(blocks):
+        follows_list = i > 0 and isinstance(blocks[i - 1], dict) and "list" in blocks[i - 1]
+        bullet = ("-" if bullet == "*" else "*") if follows_list else "-"
+        yield block, bullet
 
 
 def to_markdown(data: dict, file: str = "") -> str:
