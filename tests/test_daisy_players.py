@@ -10,7 +10,8 @@ and stops without), the player runs in a mount namespace whose /proc has an empt
 
 from __future__ import annotations
 
-import audioop
+import array
+import math
 import os
 import re
 import select
@@ -103,6 +104,12 @@ class Player:
         os.close(self.fd)
 
 
+def rms(samples: bytes) -> float:
+    """Root mean square of 16-bit samples."""
+    a = array.array("h", samples[: len(samples) // 2 * 2])
+    return math.sqrt(sum(x * x for x in a) / len(a)) if a else 0.0
+
+
 def playing_row(screen: list[str]) -> int | None:
     rows = [i - 2 for i, line in enumerate(screen) if i >= 2 and PLAYING.search(line)]
     return rows[0] if rows else None
@@ -188,7 +195,7 @@ def test_debians_daisy_player_plays_the_book_from_item_to_item(esante_build, tmp
             continue
         seconds, samples = wav_seconds(data)
         played[row] = played.get(row, 0.0) + seconds
-        assert audioop.rms(samples, 2) > 300, (row, titles[row])  # speech, not silence
+        assert rms(samples) > 300, (row, titles[row])  # speech, not silence
     for row in range(items):
         # madplay decodes whole MP3 frames, and the player plays a run of clips of one file as one clip:
         # measured within 0.1 s on the short items, 0.2 s on an item of 90 s.
