@@ -562,7 +562,8 @@ def _set(meta: str) -> str:
     ("ncc.html", r'href="s003\.smil#page\.dmp\.attention-t"', 'href="s003.smil#page.dmp.attention"',
      "not to its text element"),
     # The title opens a par of its own, not the introduction's (played twice from the first item).
-    ("ncc.html", r'href="s001\.smil#title-t"', 'href="s001.smil#ch.introduction-t"', "opens the same par as the title entry n0001"),
+    ("ncc.html", r'href="s001\.smil#title-t"', 'href="s001.smil#ch.introduction-t"',
+     "opens the same par as the title entry n0001"),
     # daisy-dtb finds no clip in an audio element directly in its par.
     ("s002.smil", r"<seq>(<audio [^>]*/>)</seq>", r"\1", "audio directly in the par"),
     ("ncc.html", r"XHTML 1\.0 Transitional//EN", "XHTML 1.0 Strict//EN", "not XHTML 1.0 Transitional"),

@@ -248,7 +248,8 @@ def test_daisy_dtb_reads_every_clip_of_the_zip(which, request):
     written: dict[str, list] = {}
     for ref in etree.parse(str(folder / "master.smil")).iterfind("body/ref"):
         written[ref.get("src")] = [
-            (par.get("id"), [(a.get("src"), *(float(SMIL_NPT.match(a.get(k)).group(1)) for k in ("clip-begin", "clip-end")))
+            (par.get("id"), [(a.get("src"), *(float(SMIL_NPT.match(a.get(k)).group(1))
+                                              for k in ("clip-begin", "clip-end")))
                              for a in par.iterfind("seq/audio")])
             for par in etree.parse(str(folder / ref.get("src"))).iterfind("body/seq/par")]
     assert found == written

@@ -7,7 +7,8 @@ daisy-dtb expect). Each NCC entry links to the `text` element of the par it open
 daisy-player (13.0) finds nothing to play from a par id and runs through the whole book in silence. The
 title entry opens a par of its own, the guide's title spoken (a00.mp3, made like the phone's prompts).
 Clips are contiguous and cover each MP3 from 0 to its end: a player that jumps from par to par still plays
-the chimes and the pauses, and ncc:totalTime is the real length of the audio. Every time is in whole milliseconds, so the SMIL sums add up exactly.
+the chimes and the pauses, and ncc:totalTime is the real length of the audio. Every time is in whole
+milliseconds, so the SMIL sums add up exactly.
 
 The audio is the chapters' published MP3 bytes, hard-linked (or copied) under short names: DAISY players
 expect plain 8.3-style file names, not the content-addressed ones of audio/.
