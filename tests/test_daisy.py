@@ -186,7 +186,7 @@ def daisy_problems(folder: Path) -> list[str]:
     referenced_audio: set[str] = set()
     total_smil = 0.0
     for file in smil_order:
-        info = smils[file] = {"ids": {}, "order": [], "time": 0.0}
+        info = smils[file] = {"ids": {}, "texts": set(), "order": [], "time": 0.0}
         path = folder / file
         if not path.is_file():
             bad(f"{file}: linked from ncc.html but missing")
@@ -219,12 +219,16 @@ def daisy_problems(folder: Path) -> list[str]:
             for t in texts:
                 if t.get("id"):
                     info["ids"][t.get("id")] = par.get("id")
+                    info["texts"].add(t.get("id"))
                 src, _, frag = (t.get("src") or "").partition("#")
                 if src not in contents:
                     contents[src] = _content_ids(folder / src, problems) if src else set()
                 if frag not in contents[src]:
                     bad(f"{file}#{par.get('id')}: text src {t.get('src')!r} does not resolve to an id")
             audios = par.findall("audio") + par.findall("seq/audio")
+            if par.findall("audio"):
+                bad(f"{file}#{par.get('id')}: audio directly in the par; readers such as daisy-dtb find no clip "
+                    "there (the common form is par/seq/audio)")
             if not audios:
                 bad(f"{file}#{par.get('id')}: a par without audio in an audioFullText book")
             for a in audios:
@@ -266,13 +270,22 @@ def daisy_problems(folder: Path) -> list[str]:
         info["time"] = in_smil
         total_smil += in_smil
 
-    # Every NCC link resolves to a par or text id, in reading order.
+    # Every NCC link resolves to a par's text element, in reading order; the title to a par of its own (a part
+    # and its first topic may share the frame's par when it could not be cut one sentence per level).
     last = (-1, -1)
+    opened: dict[tuple[str, str], str] = {}
     for eid, file, frag in links:
         info = smils.get(file)
         if info is None or frag not in info["ids"]:
             bad(f"ncc.html: {eid} links to {file}#{frag}, which is no par or text there")
             continue
+        if frag not in info["texts"]:
+            bad(f"ncc.html: {eid} links to the par {file}#{frag}, not to its text element: Debian 12's "
+                "daisy-player (13.0) then plays nothing and runs to the end of the book")
+        par = (file, info["ids"][frag])
+        if opened.get(par) == links[0][0]:
+            bad(f"ncc.html: {eid} opens the same par as the title entry {links[0][0]} ({file}#{par[1]})")
+        opened.setdefault(par, eid)
         at = (smil_order.index(file), info["order"].index(info["ids"][frag]))
         if at < last:
             bad(f"ncc.html: {eid} points back in the book ({file}#{frag})")
@@ -409,13 +422,14 @@ def test_each_mp3_is_the_chapters_published_audio_played_whole(which, request):
     result = request.getfixturevalue(which)
     folder, out = folder_of(result), result.out_dir
     published = {(out / c["mp3"]).read_bytes() for c in result.manifest["chapters"]}
-    mp3s = sorted(folder.glob("*.mp3"))
+    mp3s = sorted(p for p in folder.glob("*.mp3") if p.name != daisy.TITLE_MP3)
     assert {p.read_bytes() for p in mp3s} == published and len(mp3s) == len(published)
     clips: dict[str, list[tuple[float, float]]] = {}
     for smil in sorted(folder.glob("s*.smil")):
-        for a in parse(smil).iterfind("body/seq/par/audio"):
+        for a in parse(smil).iterfind("body/seq/par/seq/audio"):
             clips.setdefault(a.get("src"), []).append(
                 tuple(float(NPT.match(a.get(k)).group(1)) for k in ("clip-begin", "clip-end")))
+    assert sorted(clips) == sorted([daisy.TITLE_MP3, *(p.name for p in mp3s)])
     for name, spans in clips.items():
         assert spans[0][0] == 0
         assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), name
@@ -449,7 +463,32 @@ def test_every_written_sentence_is_in_the_text_with_its_clip(mini):
     assert "Le DMP est un carnet de santé numérique." in spoken  # written, not "Le D.M.P."
     assert "Appelez le 15 en cas d'urgence." in spoken
     assert "Le site de l'Assurance maladie : www.ameli.fr/assure" in spoken
-    assert "Fin du sujet." not in " ".join(text.values())  # frame words are heard, not written text
+    # The end cue is its own par, after the last sentence, with its own text: a reader's highlight leaves the
+    # last sentence while the earcon and "Fin du sujet." play.
+    assert spoken[-2:] == ["Le site de l'Assurance maladie : www.ameli.fr/assure",
+                           "Fin du sujet. C'est la fin du guide Guide d'essai & <test>. Merci de votre écoute."]
+    assert "Fin de l'introduction." in spoken
+
+
+def test_the_title_entry_opens_its_own_par_which_says_the_title(mini):
+    """The NCC's title entry opens a par that plays the guide's title (a00.mp3, the guide's voice), before the
+    introduction's own par: no two entries open the same par, and the book starts by saying its title."""
+    folder = folder_of(mini)
+    body = parse(folder / "ncc.html").getroot().find("h:body", H)
+    targets = [el.find("h:a", H).get("href") for el in body]
+    assert targets[:2] == ["s001.smil#title-t", "s001.smil#ch.introduction-t"]
+    assert targets.count(targets[0]) == 1
+    first = parse(folder / "s001.smil").find("body/seq/par")
+    assert first.find("text").get("src") == "content.html#title"
+    audio = first.find("seq/audio")
+    assert audio.get("src") == daisy.TITLE_MP3 and audio.get("clip-begin") == "npt=0.000s"
+    length = real_duration(folder / daisy.TITLE_MP3)
+    assert 0 <= length - float(NPT.match(audio.get("clip-end")).group(1)) < 0.002
+    # What it says: the title's own clips, from the engine's cache, as for the phone's prompts.
+    clips = mini.builder.prompt_clips("Guide d'essai & <test>.")
+    assert mini.manifest["daisy"]["title"]["ms"] == int(NPT.match(audio.get("clip-end")).group(1).replace(".", ""))
+    speech = sum(real_duration(mini.builder.cache.path(k)) for _, k, _ in clips)
+    assert speech > 0.8 and speech < length < speech + 1.0  # with its lead-in and its pause
 
 
 def test_two_builds_give_the_same_bytes(mini, tmp_path):
@@ -509,16 +548,24 @@ def _set(meta: str) -> str:
     ("ncc.html", _set("dc:date"), r"\g<1>1 mars 2024", "dc:date must be yyyy-mm-dd"),
     ("ncc.html", _set("ncc:tocItems"), r"\g<1>6", "ncc:tocItems 6"),
     ("ncc.html", _set("ncc:depth"), r"\g<1>2", "ncc:depth 2"),
-    ("ncc.html", _set("ncc:files"), r"\g<1>9", "ncc:files 9"),
+    ("ncc.html", _set("ncc:files"), r"\g<1>8", "ncc:files 8"),
     ("ncc.html", _set("ncc:multimediaType"), r"\g<1>audioNcc", "must be audioFullText"),
     ("ncc.html", _set("ncc:totalTime"), r"\g<1>00:09:00", "ncc:totalTime 00:09:00"),
     ("ncc.html", _set("ncc:setInfo"), r"\g<1>1/1", "ncc:setInfo must read 'n of m'"),
     ("ncc.html", r'<h3( class="section" id="n0006">.*?)</h3>', r"<h4\1</h4>", "h4 after h2 skips a level"),
     ("ncc.html", '<h1 class="title"', '<h1 class="section"', 'first heading must be <h1 class="title">'),
-    ("ncc.html", r'href="s003\.smil#page\.dmp\.attention"', 'href="s003.smil#page.dmp.nowhere"',
+    ("ncc.html", r'href="s003\.smil#page\.dmp\.attention-t"', 'href="s003.smil#page.dmp.nowhere"',
      "which is no par or text there"),
-    ("ncc.html", r'href="s003\.smil#page\.dmp\.attention"', 'href="s001.smil#ch.introduction"',
+    ("ncc.html", r'href="s003\.smil#page\.dmp\.attention-t"', 'href="s001.smil#ch.introduction-t"',
      "points back in the book"),
+    # What Debian 12's daisy-player needs: links to text elements (a par id: it plays nothing).
+    ("ncc.html", r'href="s003\.smil#page\.dmp\.attention-t"', 'href="s003.smil#page.dmp.attention"',
+     "not to its text element"),
+    # The title opens a par of its own, not the introduction's (played twice from the first item).
+    ("ncc.html", r'href="s001\.smil#title-t"', 'href="s001.smil#ch.introduction-t"',
+     "opens the same par as the title entry n0001"),
+    # daisy-dtb finds no clip in an audio element directly in its par.
+    ("s002.smil", r"<seq>(<audio [^>]*/>)</seq>", r"\1", "audio directly in the par"),
     ("ncc.html", r"XHTML 1\.0 Transitional//EN", "XHTML 1.0 Strict//EN", "not XHTML 1.0 Transitional"),
     ("s002.smil", r'src="content\.html#s\.dmp\.quest-ce-que-cest\.2"', 'src="content.html#s.dmp.quest-ce-que-cest.42"',
      "does not resolve to an id"),
@@ -556,7 +603,7 @@ def test_the_checker_counts_stray_files(mini, tmp_path):
     shutil.copy(folder / "a01.mp3", folder / "a09.mp3")
     problems = daisy_problems(folder)
     assert any("audio files no SMIL plays: ['a09.mp3']" in p for p in problems), problems
-    assert any("ncc:files 8 but the book has 9 files" in p for p in problems), problems
+    assert any("ncc:files 9 but the book has 10 files" in p for p in problems), problems
 
 
 def test_clock_values():

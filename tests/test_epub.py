@@ -171,6 +171,36 @@ def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
 
 
 @pytest.mark.e2e
+def test_the_end_cue_has_its_own_clip_and_text(mini_build, tmp_path):
+    """The falling earcon and "Fin du sujet." are the end cue's clip, with its own text element, as the kiosk
+    treats them: the last sentence's clip ends with its speech (one burst of sound, measured with
+    silencedetect), so its highlight does not stay on while the earcon and the cue play."""
+    book = Epub(epub_of(mini_build))
+    pars = book.overlays()["02-dmp.smil"]
+    (last, _, begin, end), (cue_ref, audio, cue_begin, cue_end) = pars[-2:]
+    doc = book.xml("EPUB/02-dmp.xhtml")
+    said = lambda ref: "".join(doc.xpath(f"//*[@id='{ref.partition('#')[2]}']//text()"))  # noqa: E731
+    assert said(cue_ref).startswith("Fin du sujet.")
+    assert said(last) == "Le site de l'Assurance maladie : www.ameli.fr/assure"
+    spoken = [c for c in mini_build.manifest["chapters"][1]["pages"][-1]["cues"] if c["kind"] != "cue"]
+    assert end == cue_begin == spoken[-1]["end"]  # the sentence's clip ends where its speech ends
+    mp3 = tmp_path / "dmp.mp3"
+    mp3.write_bytes(book.zip.read("EPUB/" + audio))
+    lead = 0.25  # a quarter second before each clip, so its first sound starts after a silence
+    bursts = []
+    for b, e in ((begin, end), (cue_begin, cue_end)):
+        clip = tmp_path / f"{b}.wav"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-ss", f"{b - lead:.3f}", "-to", f"{e:.3f}",
+                        str(clip)], check=True)
+        starts, _ = speech_bounds(clip)
+        bursts.append([round(t - lead, 3) for t in starts if t < ffprobe_duration(clip) - 0.01])
+    # The sentence's clip: no sound starts after its speech ends (the earcon did). The cue's: the earcon,
+    # then its words.
+    assert bursts[0] and all(t < spoken[-1]["end"] - begin - 0.1 for t in bursts[0]), bursts
+    assert len(bursts[1]) >= 2, bursts
+
+
+@pytest.mark.e2e
 def test_overlays_point_at_ids_and_tile_each_mp3(any_build, tmp_path):
     book = Epub(epub_of(any_build))
     total = 0.0

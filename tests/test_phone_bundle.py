@@ -110,7 +110,7 @@ def test_the_readme_says_how_to_install_this_guide(first):
     assert readme.startswith("# Phone line for « Guide d'essai & <test> »\n")
     assert f"callers hear the guide ({minutes} minutes)" in readme
     assert f"a menu is played {MAX_TIMEOUTS + 1} times, then the call ends politely" in readme
-    assert "sudo cp sounds/* /usr/share/asterisk/sounds/fr/audioguide/mini/" in readme
+    assert "sudo cp sounds/* /var/lib/asterisk/sounds/fr/audioguide/mini/" in readme  # a source install's
     assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme
     assert "echo '#include \"audioguide-mini.conf\"' | sudo tee -a /etc/asterisk/extensions.conf" in readme
     assert "audioguide phone output/mini --keys" in readme

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, MENU_TIMEOUT_S, NEXT_PAGE, PREV_PAGE, REPEAT,
                                    Node, PhoneMenu)
 
 ANSWER_WAIT_S = 1  # SIP media often starts a moment after the answer: a prompt played at once loses its start
+# Where each application and function the dialplan calls lives in Asterisk, for the bundle's README. Every one
+# is in Asterisk since 1.8 ("same =>" lines since 1.6.2); a name missing here fails tests/test_phone_readme.py.
+MODULES = {
+    "Answer": "core (pbx_builtins)", "Wait": "core (pbx_builtins)", "Background": "core (pbx_builtins)",
+    "WaitExten": "core (pbx_builtins)", "Goto": "core (pbx_builtins)", "GotoIf": "core (pbx_builtins)",
+    "Hangup": "core (pbx_builtins)", "Set": "core (pbx_variables)", "Playback": "app_playback",
+    "CHANNEL": "func_channel", "TIMEOUT": "func_timeout",
+}
+# The sound formats of the bundle (phone/audio.py FORMATS) and the module that reads each.
+FORMAT_MODULES = {"sln": "format_sln", "wav": "format_wav", "ulaw": "format_pcm", "alaw": "format_pcm",
+                  "g722": "format_g722"}
+
+
+def used(text: str) -> list[str]:
+    """The applications and functions a dialplan calls, in order of first use."""
+    lines = [line for line in text.splitlines() if not line.startswith(";")]  # comments hold the guide's title
+    return list(dict.fromkeys(name for line in lines for name in re.findall(r"(?<![\w$])([A-Z][A-Za-z]*)\(", line)))
 
 
 def sound_dir(menu: PhoneMenu) -> str:

@@ -34,11 +34,12 @@ def _goto(parent, target: str) -> None:
     _el(parent, "goto", next=f"#{target}")
 
 
-def _dtmf_grammar(parent, keys: list[str]) -> None:
+def _dtmf_grammar(parent, keys: list[str], rule: str) -> None:
     # Inline grammars take the VoiceXML namespace, not SRGS's: VoiceXML's schema includes the SRGS elements into
     # its own namespace (vxml-grammar-restriction.xsd), so an SRGS-namespace <grammar> makes the document invalid.
-    g = _el(parent, "grammar", mode="dtmf", version="1.0", root="key")
-    one = _el(_el(g, "rule", id="key", scope="public"), "one-of")
+    # A rule's id is an xsd:ID, unique in the whole document ("key" in each made 225 duplicates).
+    g = _el(parent, "grammar", mode="dtmf", version="1.0", root=rule)
+    one = _el(_el(g, "rule", id=rule, scope="public"), "one-of")
     for k in keys:
         _el(one, "item", k)
 
@@ -57,7 +58,10 @@ def _key_field(form, menu: PhoneMenu, prompt_id: str, keys: list[tuple[str, str 
     f = _el(form, "field", name="key")
     if wait:
         _el(f, "property", name="timeout", value=wait)
-    _dtmf_grammar(f, [k for k, _ in keys])
+    # Rule names allow no '-' (SRGS), which form ids have: the grammars are numbered in document order instead.
+    # No form id is "keys_<n>" ('_' only ever follows a node id, then p, s, end or first).
+    n = sum(1 for _ in form.getroottree().getroot().iter(f"{{{VXML}}}grammar"))
+    _dtmf_grammar(f, [k for k, _ in keys], f"keys_{n}")
     _prompt(f, menu, prompt_id)
     _goto(_el(f, "noinput"), noinput)
     nomatch = _el(f, "nomatch")

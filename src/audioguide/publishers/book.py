@@ -31,8 +31,10 @@ when nothing was said for it (a callout label the page title has just said). A l
 clause (cues with `cont`) is one sentence whose clip runs from its first clause's start to its last clause's
 end. A `Heading` has `id`, `text`, `level` and a `clip` too: the sentence of the spoken frame that names it
 ("Sujet 1 : Mon espace santé."); when the frame could not be cut one sentence per level, the first heading it
-names gets the whole frame and the others None. The end cues ("Fin du sujet.") belong to no text: no clip has
-them, and playback() leaves them in the last item's span.
+names gets the whole frame and the others None. The end cue ("Fin du sujet.", and the guide's end on the last
+chapter) is `ch.end`, a Sentence of its own after the pages (id "end.<chapter id>"), whose clip starts where
+the speech before it ends: the falling earcon and the cue are its audio, so a reader's highlight leaves the
+last sentence when its speech does, as in the kiosk.
 
 Ids are NCNames made from the guide's ids (a part's heading: "part.<part id>"), unique in the whole book
 (one content document may hold every chapter) and the same from one build to the next.
@@ -122,6 +124,8 @@ class Chapter:
     duration: float
     sha256: str
     bytes: int
+    end: Sentence | None = None
+    """The end cue, after the pages; None when the narration has none."""
 
     def clips(self) -> list[Heading | Sentence]:
         """Every heading and sentence with a clip, ordered by its clip's start (document order too)."""
@@ -130,6 +134,8 @@ class Chapter:
             if page.heading.clip:
                 found.append(page.heading)
             found += [s for b in page.blocks for s in _sentences(b) if s.clip]
+        if self.end is not None:
+            found.append(self.end)
         return sorted(found, key=lambda x: x.clip.start)
 
     def playback(self) -> list[tuple[Heading | Sentence, float, float]]:
@@ -207,7 +213,20 @@ def _chapter(guide: Guide, ch: GuideChapter, entry: dict) -> Chapter:
                           timing["start"], timing["end"]))
     part = {"id": ch.part.id, "number": ch.part.number, "title": ch.part.title} if ch.part else None
     return Chapter(ch.id, ch.number, ch.slug, ch.title, part, level, head, part_head, pages, entry["mp3"],
-                   entry["duration"], entry["sha256"], entry["bytes"])
+                   entry["duration"], entry["sha256"], entry["bytes"], _end_cue(ch, entry["pages"][-1]["cues"]))
+
+
+def _end_cue(ch: GuideChapter, cues: list[dict]) -> Sentence | None:
+    """The run of end cues closing the last page, as one Sentence. Its clip starts where the speech before it
+    ends, so the earcon before "Fin du sujet." is its audio and not the last sentence's."""
+    n = len(cues)
+    while n and cues[n - 1].get("kind") == "cue":
+        n -= 1
+    if n == len(cues) or not n:
+        return None
+    end = cues[n:]
+    return Sentence(f"end.{ch.id}", " ".join(c["written"] or c["text"] for c in end),
+                    Clip(cues[n - 1]["end"], end[-1]["end"]))
 
 
 def _frame_clips(headings: list[Heading], frame: list[dict]) -> None:
@@ -388,4 +407,6 @@ def chapter_body(ch: Chapter) -> list[str]:
     for page in ch.pages:
         lines.append(heading_html(page.heading))
         lines += [line for b in page.blocks for line in block_html(b)]
+    if ch.end is not None:
+        lines.append(f'<p class="end-cue">{sentence_html(ch.end)}</p>')
     return lines

@@ -2,9 +2,13 @@
 and a zip of it, for DAISY players (Victor Reader Stream, Orion), EasyReader and Thorium.
 
 A reader moves by heading level (part, topic, page: h1-h3 in ncc.html) and by sentence (one SMIL `par` per
-written sentence, its clip in the chapter's MP3). Clips are contiguous and cover each MP3 from 0 to its end:
-a player that jumps from par to par still plays the chimes and the pauses, and ncc:totalTime is the real
-length of the audio. Every time is in whole milliseconds, so the SMIL sums add up exactly.
+written sentence, its clip in the chapter's MP3, in a `seq` of its own: the common form, which readers such as
+daisy-dtb expect). Each NCC entry links to the `text` element of the par it opens, not to the par: Debian 12's
+daisy-player (13.0) finds nothing to play from a par id and runs through the whole book in silence. The
+title entry opens a par of its own, the guide's title spoken (a00.mp3, made like the phone's prompts).
+Clips are contiguous and cover each MP3 from 0 to its end: a player that jumps from par to par still plays
+the chimes and the pauses, and ncc:totalTime is the real length of the audio. Every time is in whole
+milliseconds, so the SMIL sums add up exactly.
 
 The audio is the chapters' published MP3 bytes, hard-linked (or copied) under short names: DAISY players
 expect plain 8.3-style file names, not the content-addressed ones of audio/.
@@ -14,21 +18,25 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import os
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audioguide.audio import encode_mp3, loudness_gain
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
-from audioguide.publishers import Publisher, previous_manifest
+from audioguide.publishers import Publisher, end_sentence, previous_manifest
 from audioguide.publishers import book as talking
 
 log = logging.getLogger(__name__)
 FOLDER = "daisy"
 CONTENT = "content.html"
+TITLE_MP3 = "a00.mp3"
 XHTML_DOCTYPE = ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
                  '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">')
 SMIL_DOCTYPE = '<!DOCTYPE smil PUBLIC "-//W3C//DTD SMIL 1.0//EN" "http://www.w3.org/TR/REC-smil/SMIL10.dtd">'
@@ -104,6 +112,7 @@ class DaisyBook:
     content: list[str]  # content.html's body lines
     audio: dict[str, Path]  # short name -> published MP3
     total_ms: int
+    title_ms: int = 0  # the spoken title's length (TITLE_MP3); 0: none
 
 
 def _length_ms(ch: talking.Chapter, path: Path) -> int:
@@ -121,15 +130,16 @@ def _written(b: talking.Block) -> list[talking.Sentence]:
     return b.sentences + [s for item in b.items for s in item] + [s for c in b.children for s in _written(c)]
 
 
-def daisy_book(result) -> DaisyBook:
-    """The DAISY structure of the talking book (publishers/book.py): its text, and its pars over each MP3."""
+def daisy_book(result, title_ms: int = 0) -> DaisyBook:
+    """The DAISY structure of the talking book (publishers/book.py): its text, and its pars over each MP3.
+    title_ms: the length of the spoken title (TITLE_MP3, in the book's folder), which the book opens with."""
     tb = talking.Book.from_build(result)
     g = result.manifest["guide"]
     sections: list[Section] = []
     entries: list[NccEntry] = []
     content = [f'<h1 class="title" id="title">{html.escape(g["title"], quote=False)}</h1>']
     audio: dict[str, Path] = {}
-    total = 0
+    total = title_ms
     for ch in tb.chapters:
         name = f"a{ch.number:02d}.mp3"
         audio[name] = result.out_dir / ch.mp3
@@ -140,9 +150,11 @@ def daisy_book(result) -> DaisyBook:
         order = [(0, h) for h in (ch.part_heading, ch.heading) if h]
         for i, page in enumerate(ch.pages):
             order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
+        if ch.end is not None:
+            order.append((len(ch.pages) - 1, ch.end))
         # One par per heading or sentence with a clip, in audio order. The first starts at 0 (the chime), a
         # page's first at the page's start (its tick); each ends where the next begins, the last at the end
-        # of the MP3. Clips the guide does not write ("Fin du sujet.") stay in the par before them.
+        # of the MP3. The end cue has its own par, from the end of the last sentence's speech (book.py).
         pars: list[tuple[Par, Section]] = []
         target: dict[str, tuple[Par, Section] | None] = {}  # heading id -> the par its NCC entry opens
         for i, item in order:
@@ -177,9 +189,12 @@ def daisy_book(result) -> DaisyBook:
                     par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
                 entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
         sections += kept
-    # The guide has no clip of its title alone: the title opens the book, where the first topic starts.
-    entries.insert(0, NccEntry(1, "title", g["title"], entries[0].smil, entries[0].par))
-    return DaisyBook(sections, entries, content, audio, total)
+    # The title opens the book with a par of its own: linked to the first topic's, a player played the
+    # welcome twice from the first item, and none said the book's title.
+    if title_ms:
+        sections[0].pars.insert(0, Par("title", TITLE_MP3, 0, title_ms))
+    entries.insert(0, NccEntry(1, "title", g["title"], entries[0].smil, sections[0].pars[0].id))
+    return DaisyBook(sections, entries, content, audio, total, title_ms)
 
 
 # --- documents ---------------------------------------------------------------------------------------------
@@ -228,11 +243,17 @@ def smil(manifest: dict, sec: Section, elapsed_ms: int) -> bytes:
              f'<seq dur="{sec.ms // 1000}.{sec.ms % 1000:03d}s">']
     for p in sec.pars:
         lines += [f'<par endsync="last" id="{p.id}">',
-                  f'<text src="{CONTENT}#{p.id}" id="{p.id}-t" />',
-                  f'<audio src="{p.audio}" clip-begin="{npt(p.begin)}" clip-end="{npt(p.end)}" id="{p.id}-a" />',
+                  f'<text src="{CONTENT}#{p.id}" id="{text_id(p.id)}" />',
+                  f'<seq><audio src="{p.audio}" clip-begin="{npt(p.begin)}" clip-end="{npt(p.end)}" '
+                  f'id="{p.id}-a" /></seq>',
                   "</par>"]
     lines += ["</seq>", "</body>", "</smil>", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+def text_id(par_id: str) -> str:
+    """The id of a par's text element: what the NCC links to."""
+    return f"{par_id}-t"
 
 
 def master_smil(manifest: dict, b: DaisyBook) -> bytes:
@@ -280,8 +301,8 @@ def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
         _meta("ncc:maxPageNormal", 0),
         _meta("ncc:footnotes", 0), _meta("ncc:prodNotes", 0), _meta("ncc:sidebars", 0),
     ]
-    body = [f'<h{h.level} class="{h.cls}" id="n{i:04d}"><a href="{h.smil}#{h.par}">{_esc(h.title)}</a></h{h.level}>'
-            for i, h in enumerate(b.entries, 1)]
+    body = [f'<h{h.level} class="{h.cls}" id="n{i:04d}"><a href="{h.smil}#{text_id(h.par)}">{_esc(h.title)}</a>'
+            f'</h{h.level}>' for i, h in enumerate(b.entries, 1)]
     return _xhtml(_language(g), g["title"], head, body)
 
 
@@ -292,7 +313,7 @@ def documents(manifest: dict, b: DaisyBook) -> dict[str, bytes]:
     for sec in b.sections:
         docs[sec.smil] = smil(manifest, sec, elapsed)
         elapsed += sec.ms
-    docs["ncc.html"] = ncc_html(manifest, b, len(docs) + 1 + len(b.audio))
+    docs["ncc.html"] = ncc_html(manifest, b, len(docs) + 1 + len(b.audio) + (1 if b.title_ms else 0))
     return talking.well_formed(docs, "DAISY")
 
 
@@ -342,15 +363,41 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
                 raise explain_os_error(exc, p) from None
 
 
+def spoken_title(result, folder: Path) -> dict:
+    """daisy/a00.mp3: the guide's title, said by the guide's voice through the same path as the phone's
+    prompts (Builder.prompt_clips, render_clips) and encoded like the chapters. Returns its key, sha256 and
+    length in ms; kept from the last build when its key and bytes are unchanged."""
+    from mutagen.mp3 import MP3
+
+    builder, settings = result.builder, result.settings
+    clips = builder.prompt_clips(end_sentence(result.manifest["guide"]["title"]))
+    key = hashlib.sha256(json.dumps(["daisy-title", [k for _, k, _ in clips], [p for *_, p in clips],
+                                     settings.sample_rate, settings.bitrate_kbps, settings.loudness_lufs,
+                                     settings.true_peak_db]).encode()).hexdigest()
+    path = folder / TITLE_MP3
+    old = (previous_manifest(result.out_dir).get("daisy") or {}).get("title") or {}
+    if old.get("key") == key and isinstance(old.get("ms"), int) and matches(path, old.get("sha256", "")):
+        return old
+    with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
+        wav = Path(tmp) / "title.wav"
+        builder.render_clips(clips, wav)
+        with atomic_path(path) as mp3:
+            encode_mp3(wav, mp3, settings, loudness_gain(wav, settings))
+    # Never past the real end, as for the chapters (_length_ms).
+    return {"key": key, "sha256": digest(path), "ms": max(0, _ms(MP3(path).info.length) - 1)}
+
+
 class DaisyPublisher(Publisher):
     name = "daisy"
 
     def publish(self, result) -> list:
         manifest, out = result.manifest, result.out_dir
         folder = out / FOLDER
-        b = daisy_book(result)
+        title = spoken_title(result, folder)
+        b = daisy_book(result, title["ms"])
         docs = documents(manifest, b)
         shas = {name: hashlib.sha256(data).hexdigest() for name, data in docs.items()}
+        shas[TITLE_MP3] = title["sha256"]
         by_mp3 = {c["mp3"]: c["sha256"] for c in manifest["chapters"]}
         for name, src in b.audio.items():
             shas[name] = by_mp3[src.relative_to(out).as_posix()]
@@ -368,7 +415,7 @@ class DaisyPublisher(Publisher):
         if not ((old.get("daisy") or {}).get("key") == key and matches(zpath, old_zip.get("sha256", ""))):
             write_zip(zpath, folder, names, _zip_time(manifest))
         manifest["daisy"] = {
-            "ncc": f"{FOLDER}/ncc.html", "duration": round(b.total_ms / 1000, 3), "key": key,
+            "ncc": f"{FOLDER}/ncc.html", "duration": round(b.total_ms / 1000, 3), "key": key, "title": title,
             "files": [{"path": f"{FOLDER}/{n}", "bytes": (folder / n).stat().st_size, "sha256": shas[n]}
                       for n in names],
         }
