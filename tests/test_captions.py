@@ -84,11 +84,11 @@ def test_short_clips_share_a_caption_or_stay_up_a_second():
 def test_every_esante_piece_fits_one_caption_and_its_time():
     guide = load_guide(ESANTE)
     w = ScriptWriter(guide)
-    segs = [s for ch in guide.chapters for p in w.chapter(ch) for s in p.segments]
-    assert len(segs) > 800
-    for s in segs:
-        assert fits_caption(s.written), s.written
-        assert len(s.text) <= w.max_spoken + 1, s.text  # +1: the "." or "," the engine gets at the end
+    caps = [c for ch in guide.chapters for p in w.chapter(ch) for s in p.segments for c in s.captions()]
+    assert len(caps) > 800
+    for written, said in caps:
+        assert fits_caption(written), written
+        assert len(said) <= w.max_spoken + 1, said  # +1: the "." or "," the engine gets at the end
 
 
 # --- on the real audio ----------------------------------------------------------------------------
