@@ -187,10 +187,15 @@ def caption_times(seg: Segment, voiced: str, words: list, origin: float, start: 
     ops = difflib.SequenceMatcher(None, seg.text, voiced, autojunk=False).get_opcodes()
 
     def in_voiced(pos: int) -> int:
-        for tag, i1, i2, j1, _ in ops:
-            if i1 <= pos < i2:
-                return j1 + (pos - i1 if tag == "equal" else 0)
-        return len(voiced)
+        """The start of the engine's word for the word at `pos` in seg.text (a voice-only form may be
+        another word, or phonemes, that the alignment matches only in part)."""
+        at = next((j1 + (pos - i1 if tag == "equal" else 0) for tag, i1, i2, j1, _ in ops if i1 <= pos < i2),
+                  len(voiced))
+        while at < len(voiced) and voiced[at].isspace():
+            at += 1
+        while at > 0 and not voiced[at - 1].isspace():
+            at -= 1
+        return at
 
     times = []
     for written_at, said_at in seg.cuts or []:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
+import json
 import logging
 import os
 import shutil
 import signal
 import struct
 import subprocess
-import threading
+import sys
 import wave
 from functools import lru_cache
 from pathlib import Path
@@ -177,59 +177,22 @@ def _check_rate(wav: Path) -> None:
 
 # --- the library, for word timings ------------------------------------------------------------------------
 
-class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", ctypes.c_void_p)]
-
-
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
-_SYNCHRONOUS, _EVENT_LIST_END, _EVENT_WORD, _RATE, _PITCH, _POS_CHARACTER = 2, 0, 1, 1, 3, 1
-# The command line's own flags (espeak-ng.c): UTF-8 text, [[…]] phoneme input, the pause after the last sentence.
-_CHARS_UTF8, _PHONEMES, _ENDPAUSE = 1, 0x100, 0x1000
-_library: dict = {}
-_library_lock = threading.Lock()  # the library keeps one global state: one synthesis at a time
-
-
-def _load_library():
-    if "lib" not in _library:
-        lib = ctypes.CDLL("libespeak-ng.so.1")
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, 0)
-        if rate <= 0:
-            raise OSError(f"espeak_Initialize failed ({rate})")
-        state = {"words": [], "samples": 0}
-
-        def on_audio(wav, n, events):
-            state["samples"] += max(n, 0)
-            i = 0
-            while events[i].type != _EVENT_LIST_END:
-                e = events[i]
-                if e.type == _EVENT_WORD and e.length > 0:
-                    state["words"].append((e.text_position - 1, e.sample))
-                i += 1
-            return 0
-
-        callback = _CALLBACK(on_audio)  # kept referenced: the library calls it for every buffer
-        lib.espeak_SetSynthCallback(callback)
-        _library.update(lib=lib, rate=rate, state=state, callback=callback)
-    return _library
-
-
 def library_word_starts(text: str, voice: str, rate: int, pitch: int) -> list[tuple[int, float]]:
-    """(character offset in `text`, seconds from the clip's start) of each word espeak-ng says."""
-    with _library_lock:
-        lib = _load_library()
-        api = lib["lib"]
-        if api.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise OSError(f"espeak-ng library: no voice {voice!r}")
-        api.espeak_SetParameter(_RATE, rate, 0)
-        api.espeak_SetParameter(_PITCH, pitch, 0)
-        state = lib["state"]
-        state["words"], state["samples"] = [], 0
-        data = text.encode("utf-8") + b"\0"
-        if api.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _PHONEMES | _ENDPAUSE, None, None):
-            raise OSError("espeak-ng library: synthesis failed")
-        return [(pos, sample / lib["rate"]) for pos, sample in state["words"]]
+    """(character offset in `text`, seconds from the clip's start) of each word espeak-ng says, from its library
+    in a process of its own (see espeak_words.py)."""
+    return library_synth(text, voice, rate, pitch)[1]
+
+
+def library_synth(text: str, voice: str, rate: int, pitch: int, audio: Path | None = None) \
+        -> tuple[bytes | None, list[tuple[int, float]]]:
+    """The library's word times for `text`, and its samples (16-bit mono) when `audio` names a file to put them."""
+    script = Path(__file__).with_name("espeak_words.py")
+    cmd = [sys.executable, "-I", "-S", str(script), voice, str(rate), str(pitch)] + ([str(audio)] if audio else [])
+    try:
+        proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        raise OSError("the espeak-ng library did not finish within 120 s") from None
+    if proc.returncode != 0:
+        raise OSError(proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or f"exit {proc.returncode}")
+    words = [(int(p), float(t)) for p, t in json.loads(proc.stdout)]
+    return (audio.read_bytes() if audio else None), words
