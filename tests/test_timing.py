@@ -21,7 +21,7 @@ from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter
 from audioguide.tts.espeak import EspeakEngine, library_synth, library_word_starts
 
-from conftest import have_tools, needs_tools, settings_for
+from conftest import needs_tools, settings_for
 from test_captions import check_practice, parse_cues
 
 MEDIAN_S, WORST_S = 0.03, 0.08
@@ -136,3 +136,21 @@ def test_captions_inside_a_clip_start_where_their_first_word_is_said(tmp_path):
     vtt = parse_cues((result.out_dir / ch["transcript"]["vtt"]).read_text("utf-8"))
     check_practice(vtt, "souffle")
     assert all(any(abs(c["start"] - t) < 0.0015 for c in vtt) for t in inner)
+
+
+@pytest.mark.e2e
+def test_caption_times_are_the_same_whatever_the_job_count(tmp_path):
+    """Word timings come from a process of their own per clip: the manifest and the captions do not depend on
+    which clips a worker timed before."""
+    from audioguide.build import build
+    from audioguide.files import OWNERSHIP_NAME
+
+    guide = _guide(tmp_path / "g")
+    a = build(guide, settings_for(tmp_path / "a", jobs=1))
+    b = build(guide, settings_for(tmp_path / "b", jobs=3))
+    assert any(c.get("captions") for p in a.manifest["chapters"][0]["pages"] for c in p["cues"])
+    files = sorted(p.relative_to(a.out_dir) for p in a.out_dir.rglob("*") if p.is_file() and p.name != OWNERSHIP_NAME)
+    assert files == sorted(p.relative_to(b.out_dir) for p in b.out_dir.rglob("*")
+                           if p.is_file() and p.name != OWNERSHIP_NAME)
+    for rel in files:
+        assert (a.out_dir / rel).read_bytes() == (b.out_dir / rel).read_bytes(), rel

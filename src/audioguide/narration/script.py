@@ -120,7 +120,7 @@ _NEVER_LAST = {"M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Pr
                "art", "al", "p", "pp", "n", "no", "n°", "nos", "cf", "ex", "réf", "ref", "tél", "tel", "fax", "av",
                "bd", "boul", "bât", "bat", "esc", "apt", "appt", "env", "approx", "resp", "vol", "chap", "fig",
                "éd", "coll", "dir", "hôp", "pharm", "c.-à-d", "i.e", "e.g", "p. ex", "c. à s", "c. à c", "ca"}
-_MAY_END = {"etc", "min", "max", "hab", "mat", "sem", "env"}
+_MAY_END = {"etc", "min", "max", "hab", "mat", "sem"}
 """Dotted abbreviations of the table that a sentence may end on ("… et les vaccins, etc. Ensuite…")."""
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])")
 
