@@ -26,8 +26,6 @@ from test_captions import check_practice, parse_cues
 
 MEDIAN_S, WORST_S = 0.03, 0.08
 
-pytestmark = [needs_tools]
-
 COMMAS = ["Pour ouvrir votre espace, vous devez disposer de votre carte Vitale, puis suivre les étapes indiquées.",
           "Le médecin vous appelle, il vérifie votre identité, puis il vous pose des questions sur vos symptômes.",
           "Ces données, stockées sur des serveurs sécurisés, restent accessibles à votre équipe de soins, et à vous."]
@@ -48,6 +46,7 @@ def engine(voice="fr", rate=130):
     return EspeakEngine(s)
 
 
+@needs_tools
 @pytest.mark.parametrize("text,voice", [(COMMAS[0], "fr"), ("Le [[d'e:Em'pe]] est là, vraiment.", "fr"),
                                         (COMMAS[1], "fr+f3"), ("Médicament à 12,50 € ; l'EHPAD.", "fr-be")])
 def test_the_library_makes_the_very_samples_of_the_clip(tmp_path, text, voice):
@@ -62,6 +61,7 @@ def test_the_library_makes_the_very_samples_of_the_clip(tmp_path, text, voice):
     assert [p for p, _ in words] == sorted(p for p, _ in words) and len(words) >= 4
 
 
+@needs_tools
 def test_a_word_event_is_where_its_speech_starts(tmp_path):
     """The word after a comma starts where espeak-ng's comma pause ends, as silencedetect measures it."""
     errors = []
@@ -106,6 +106,7 @@ def _captions(guide) -> list[list[str]]:
             for s in p.segments]
 
 
+@needs_tools
 @pytest.mark.e2e
 def test_captions_inside_a_clip_start_where_their_first_word_is_said(tmp_path):
     """A real build where a forced pause stands before the first word of each caption that starts inside a
@@ -138,6 +139,7 @@ def test_captions_inside_a_clip_start_where_their_first_word_is_said(tmp_path):
     assert all(any(abs(c["start"] - t) < 0.0015 for c in vtt) for t in inner)
 
 
+@needs_tools
 @pytest.mark.e2e
 def test_caption_times_are_the_same_whatever_the_job_count(tmp_path):
     """Word timings come from a process of their own per clip: the manifest and the captions do not depend on
@@ -154,3 +156,23 @@ def test_caption_times_are_the_same_whatever_the_job_count(tmp_path):
                            if p.is_file() and p.name != OWNERSHIP_NAME)
     for rel in files:
         assert (a.out_dir / rel).read_bytes() == (b.out_dir / rel).read_bytes(), rel
+
+
+def test_engines_without_word_timings_spread_the_speech_over_the_words(tmp_path):
+    """gTTS and Piper give no word timings: each word starts in proportion to the letters before it, over the
+    clip's speech (its samples above the trim threshold)."""
+    from array import array
+
+    from audioguide.tts.base import RATE
+    from audioguide.tts.gtts_engine import GttsEngine
+
+    wav = tmp_path / "clip.wav"
+    with wave.open(str(wav), "wb") as w:  # 1 s of silence, 3 s of sound, 1 s of silence
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(array("h", [0] * RATE + [3000, -3000] * (3 * RATE // 2) + [0] * RATE).tobytes())
+    got = GttsEngine(BuildSettings()).word_starts("Un deux, trois quatre.", wav)
+    assert [p for p, _ in got] == [0, 3, 9, 15]
+    assert [round(t, 3) for _, t in got] == [1.0, round(1 + 3 * 2 / 17, 3), round(1 + 3 * 6 / 17, 3),
+                                             round(1 + 3 * 11 / 17, 3)]  # 17 letters and digits

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
@@ -116,7 +117,7 @@ def _end(text: str, mark: str = ".") -> str:
 # Words with a dot that do not end a sentence, even before a capital: titles and the words that introduce a
 # number, a name or an address ("M. Leroux", "Dr. Martin", "art. L. 1111-2", "bât. B", "av. Jean Jaurès").
 # The abbreviation table's dotted words join them, except those that may end a sentence ("etc.", "min.").
-_NEVER_LAST = {"M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Pr", "Me", "Mgr", "St", "Ste",
+_NEVER_LAST = {"M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Me", "Mgr", "St", "Ste",
                "art", "al", "p", "pp", "n", "no", "n°", "nos", "cf", "ex", "réf", "ref", "tél", "tel", "fax", "av",
                "bd", "boul", "bât", "bat", "esc", "apt", "appt", "env", "approx", "resp", "vol", "chap", "fig",
                "éd", "coll", "dir", "hôp", "pharm", "c.-à-d", "i.e", "e.g", "p. ex", "c. à s", "c. à c", "ca"}
@@ -125,11 +126,12 @@ _MAY_END = {"etc", "min", "max", "hab", "mat", "sem"}
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])")
 
 
-def _never_last() -> set[str]:
+@lru_cache(maxsize=1)
+def _never_last() -> frozenset[str]:
     from audioguide.narration.tables import abbreviations
 
     words = {k[:-1] for k in abbreviations() if k.endswith(".")} - _MAY_END | _NEVER_LAST
-    return {w.lower() for w in words if not w[:1].isupper()} | {w for w in words if w[:1].isupper()}
+    return frozenset({w.lower() for w in words if not w[:1].isupper()} | {w for w in words if w[:1].isupper()})
 
 
 def _ends_sentence(before: str, never_last: set[str]) -> bool:
@@ -198,7 +200,7 @@ def caption_times(seg: Segment, voiced: str, words: list, origin: float, start: 
         return at
 
     times = []
-    for written_at, said_at in seg.cuts or []:
+    for _, said_at in seg.cuts or []:
         at = in_voiced(said_at)
         t = next((origin + s for pos, s in words if pos >= at), None)
         if t is None:  # no word event there: in proportion to the characters
@@ -286,8 +288,8 @@ def fits_caption(text: str) -> bool:
 # or a spaced dash. Never inside a number ("10 000", "06 12 34 56 78").
 _CLAUSE_CUT = re.compile(r"(?<=[,;:)])\s+|\s+(?=[(–—])")
 _NUMBERY = re.compile(r"^[\d.,+()]+$")
-
-
+_WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
+              "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
 _BEFORE_NUMBER = re.compile(r"(?i)h|n°|no|p\.|art\.|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|"
                             r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
 
@@ -308,8 +310,6 @@ def _glued(before: str, after: str) -> bool:
 def _clause_cut(before: str, after: str) -> bool:
     """Is the cut between two pieces of a sentence at its clause punctuation (where a clip may end)?"""
     return before[-1:] in ",;:)" or after[:1] in "(–—"
-_WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
-              "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
 
 
 class ScriptWriter:

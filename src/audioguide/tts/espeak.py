@@ -106,7 +106,10 @@ class EspeakEngine(Engine):
         try:
             return library_word_starts(text, self.voice, self.settings.rate, self.settings.pitch)
         except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
-            log.debug("espeak-ng library unavailable (%s): caption times inside a clip are estimated.", exc)
+            if not _warned:
+                _warned.append(exc)
+                log.warning("The espeak-ng library gives no word timings here (%s): the captions that start "
+                            "inside a clip are timed by an estimate.", exc)
             return super().word_starts(text, wav)
 
     def _command(self, exe: str) -> list[str]:
@@ -173,6 +176,9 @@ def _check_rate(wav: Path) -> None:
             tmp = wav.with_suffix(".conv.wav")
             to_wav(wav, tmp)
             tmp.replace(wav)
+
+
+_warned: list = []
 
 
 # --- the library, for word timings ------------------------------------------------------------------------
