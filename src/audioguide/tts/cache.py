@@ -175,9 +175,11 @@ class ClipCache:
         first), and only for clips that hold more than one caption."""
         path = self.root / key[:2] / f"{key}.words.json"
         try:
-            return json.loads(path.read_text("utf-8"))
+            words = json.loads(path.read_text("utf-8"))
+            if isinstance(words, list) and all(isinstance(w, list) and len(w) == 2 for w in words):
+                return words
         except (OSError, ValueError):
-            pass
+            pass  # none yet, or damaged: timed again
         words = [[pos, round(t, 6)] for pos, t in engine.word_starts(text, self.make(engine, text, key))]
         try:
             self._write_record(key, words, path)
