@@ -78,3 +78,17 @@ def test_narrate_stdin_splits_sentences_as_the_build_does():
     out = CliRunner().invoke(cli, ["narrate", "-"], input="Le président, M. Leroux, ouvrira la séance. Merci.\n")
     assert out.exit_code == 0, out.output
     assert out.output.strip().splitlines() == ["Le président, monsieur Leroux, ouvrira la séance.", "Merci."]
+
+
+def test_a_caption_inside_a_clip_starts_at_its_first_word_as_the_engine_got_it():
+    """The engine gets the voice-only forms ("[[…]]" phonemes): each caption still starts at its own word."""
+    from audioguide.narration.script import Segment, caption_times
+
+    seg = Segment("Les patients fiables pensées par tous.", 0, written="Les patients fiables pensées par tous.",
+                  cuts=[[21, 21]])
+    voiced = "Les patients fiables [[_:_:pA~s'e]] par tous."  # a word the lexicon says after a pause
+    assert voiced[23] == "_" and voiced[36:39] == "par"
+    words = [[0, 0.0], [4, 0.2], [13, 0.6], [23, 1.0], [36, 1.4], [40, 1.6]]
+    caps = caption_times(seg, voiced, words, origin=10.0, start=10.05, end=12.0)
+    assert caps == [{"start": 10.05, "end": 11.0, "written": "Les patients fiables"},
+                    {"start": 11.0, "end": 12.0, "written": "pensées par tous."}]
