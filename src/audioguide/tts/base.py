@@ -63,8 +63,8 @@ class Engine(ABC):
     def word_starts(self, text: str, wav: Path) -> list[tuple[int, float]]:
         """(offset in `text`, seconds into the clip `wav`) where each word starts: the times of the captions that
         start inside a clip. Engines that report word timings override this (espeak-ng). This fallback, for
-        engines that do not (gTTS; Piper, whose published voices have no alignment output: piper-tts 1.8
-        can patch one in, not wired here yet), spreads the clip's speech,
+        engines that do not (gTTS; Piper when its voice has no duration tensor or its words are not the
+        text's), spreads the clip's speech,
         from its first to its last sample above the trim threshold, over the words in proportion to their
         letters and digits: about a word off on a long clause, so a caption may show a word early or late."""
         with wave.open(str(wav)) as r:
