@@ -1,5 +1,6 @@
 """Captions follow caption practice (2 lines of 42 characters, cues of 1 to 7 s, cut at clauses), and their
-times come from the audio: every cue boundary is within 0.3 s of a speech boundary measured in the MP3."""
+times come from the audio: every cue boundary between clips is within 0.3 s of a speech boundary measured in
+the MP3 (a caption that starts inside a clip is timed by the engine's word events: see test_timing.py)."""
 
 import re
 import subprocess
@@ -84,11 +85,11 @@ def test_short_clips_share_a_caption_or_stay_up_a_second():
 def test_every_esante_piece_fits_one_caption_and_its_time():
     guide = load_guide(ESANTE)
     w = ScriptWriter(guide)
-    segs = [s for ch in guide.chapters for p in w.chapter(ch) for s in p.segments]
-    assert len(segs) > 800
-    for s in segs:
-        assert fits_caption(s.written), s.written
-        assert len(s.text) <= w.max_spoken + 1, s.text  # +1: the "." or "," the engine gets at the end
+    caps = [c for ch in guide.chapters for p in w.chapter(ch) for s in p.segments for c in s.captions()]
+    assert len(caps) > 800
+    for written, said in caps:
+        assert fits_caption(written), written
+        assert len(said) <= w.max_spoken + 1, said  # +1: the "." or "," the engine gets at the end
 
 
 # --- on the real audio ----------------------------------------------------------------------------
@@ -116,16 +117,26 @@ def test_cue_boundaries_match_speech_in_the_audio(mini_build):
         starts, ends = speech_bounds(out / ch["mp3"])
         assert len(starts) >= 5 and len(ends) >= 5
         cues = parse_cues((out / ch["transcript"]["vtt"]).read_text("utf-8"))
+        # A caption that starts inside a clip starts on a word, not after a silence (test_timing.py measures those)
+        inner = {cap["start"] for p in ch["pages"] for c in p["cues"] for cap in c.get("captions", [])[1:]}
+
+        def on_a_word(t: float) -> bool:
+            return any(abs(t - w) < 0.0015 for w in inner)
+
         for c in cues:
-            err = min(abs(c["start"] - s) for s in starts)
-            assert err <= TOLERANCE_S, (ch["id"], c, "start", err)
-            worst = max(worst, err)
+            if not on_a_word(c["start"]):
+                err = min(abs(c["start"] - s) for s in starts)
+                assert err <= TOLERANCE_S, (ch["id"], c, "start", err)
+                worst = max(worst, err)
+                checked += 1
+            if on_a_word(c["end"]):
+                continue
             err = min(abs(c["end"] - e) for e in ends)
             if err > TOLERANCE_S:  # held on screen for the 1 s minimum: the speech must end inside it
                 assert c["end"] - c["start"] <= 1.0 + 1e-6, (ch["id"], c, "end", err)
                 assert any(c["start"] < e <= c["end"] for e in ends), (ch["id"], c)
             else:
                 worst = max(worst, err)
-            checked += 2
+            checked += 1
     assert checked >= 20
     print(f"cue boundaries: {checked} checked, worst {worst:.3f} s from the measured speech boundary")

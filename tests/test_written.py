@@ -143,13 +143,15 @@ def test_each_written_piece_has_its_own_spoken_form():
     w = ScriptWriter(guide)
     segs = w.blocks([type(guide.intro.pages[0].blocks[0])(
         "p", "Le **DMP** coûte 25 €, appelez le 3422 ou le 01 23 45 67 89. Voir www.ameli.fr et l'EHPAD.")])
-    # Said aloud, the numbers are too long for one caption: the sentence is cut, before "ou", never in a number.
-    assert [s.written for s in segs] == ["Le DMP coûte 25 €, appelez le 3422", "ou le 01 23 45 67 89.",
-                                         "Voir www.ameli.fr et l'EHPAD."]
-    assert [s.cont for s in segs] == [True, False, False]
-    assert [s.text for s in segs] == [w.say(s.written) for s in segs]  # each piece narrated on its own
+    # Said aloud, the numbers are too long for one caption: the caption is cut, before "ou", never in a number;
+    # the sentence stays one clip, as there is no clause punctuation at that cut.
+    assert [[c[0] for c in s.captions()] for s in segs] == [
+        ["Le DMP coûte 25 €, appelez le 3422", "ou le 01 23 45 67 89."], ["Voir www.ameli.fr et l'EHPAD."]]
+    assert [s.cont for s in segs] == [False, False]
+    for s in segs:  # each caption narrated on its own
+        assert [t for _, t in s.captions()] == [w.say(c) for c, _ in s.captions()]
     assert "D.M.P." in segs[0].text and "vingt-cinq euros" in segs[0].text and "trente-quatre" in segs[0].text
-    assert "ameli point f r" in segs[2].text
+    assert "ameli point f r" in segs[1].text
 
 
 def test_a_long_sentence_is_cut_at_clauses_and_nothing_is_lost():
@@ -161,8 +163,11 @@ def test_a_long_sentence_is_cut_at_clauses_and_nothing_is_lost():
     assert " ".join(s.written for s in segs) == written_form(para)
     assert join_sentences(segs).splitlines() == split_sentences(written_form(para))
     for s in segs:
-        assert transcripts.wrap_caption(s.written) == transcripts.wrap_caption(s.written)[:2]
-        assert s.text.rstrip(",.") == w.say(s.written).rstrip(",.")
+        for written, said in s.captions():
+            assert transcripts.wrap_caption(written) == transcripts.wrap_caption(written)[:2]
+            assert said.rstrip(",.") == w.say(written).rstrip(",.")
+        # a clip ends at clause punctuation or at the sentence's end
+        assert not s.cont or s.written[-1:] in ",;:)", s.written
     # a cut clause keeps its comma for the engine's intonation
     assert all(s.text.endswith(",") for s in segs if s.cont and s.written.endswith(","))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from audioguide.exceptions import AudioError
 from audioguide.files import explain_os_error, nearly_full
-from audioguide.tts.base import RATE
+from audioguide.tts.base import RATE, TRIM_THRESHOLD
 
 log = logging.getLogger(__name__)
 FFMPEG_INSTALL = "install it with: apt-get install ffmpeg (or run script/bootstrap)"
@@ -116,7 +116,8 @@ class WavWriter:
             raise self._explain(exc) from None
         self.frames += len(pcm) // 2
 
-    def add_clip(self, clip: Path) -> None:
+    def add_clip(self, clip: Path) -> float:
+        """Add a clip without its engine silence; returns the seconds of the clip left out before it."""
         try:
             with wave.open(str(clip)) as r:
                 if r.getframerate() != RATE or r.getnchannels() != 1 or r.getsampwidth() != 2:
@@ -128,7 +129,9 @@ class WavWriter:
             raise AudioError(f"clip {clip} cannot be read ({exc or type(exc).__name__}).",
                              cause="the clip cache was changed or damaged during the build",
                              fix="build again (damaged clips are made again), or use --clean") from None
-        self.add(_trim(pcm))
+        kept, skipped = _trim(pcm)
+        self.add(kept)
+        return skipped / RATE
 
     def close(self) -> None:
         try:
@@ -137,8 +140,9 @@ class WavWriter:
             raise self._explain(exc) from None
 
 
-def _trim(pcm: bytes, threshold: int = 200) -> bytes:
-    """Drop the engine's own leading/trailing silence so our pauses are the ones heard."""
+def _trim(pcm: bytes, threshold: int = TRIM_THRESHOLD) -> tuple[bytes, int]:
+    """Drop the engine's own leading/trailing silence so our pauses are the ones heard; also returns the
+    number of samples dropped before the speech."""
     a = array("h", pcm)
     n = len(a)
     start = 0
@@ -148,7 +152,7 @@ def _trim(pcm: bytes, threshold: int = 200) -> bytes:
     while end > start and abs(a[end - 1]) < threshold:
         end -= 1
     pad = int(RATE * 0.02)
-    return a[max(0, start - pad):min(n, end + pad)].tobytes()
+    return a[max(0, start - pad):min(n, end + pad)].tobytes(), max(0, start - pad)
 
 
 # --- loudness and encoding -------------------------------------------------------------------------

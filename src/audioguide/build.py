@@ -121,6 +121,8 @@ class Builder:
         self.engine = choose_engine(settings)
         self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
         self.result = BuildResult(guide, settings, self.out, builder=self)
+        self.words: dict[str, list] = {}
+        """Clip key -> its words' start times, for clips that hold several captions."""
 
     # Made when first needed: a rebuild with nothing to do never narrates.
     @cached_property
@@ -181,18 +183,23 @@ class Builder:
                     if seg.text not in keys:
                         keys[seg.text] = clip_key(self.engine, self.voice(seg.text))
         todo = [(t, k) for t, k in keys.items() if not self.cache.has(k)]
+        timed = {seg.text for pages in scripts.values() for page in pages for seg in page.segments if seg.cuts}
+        made = {t for t, _ in todo}
+        jobs = todo + [(t, keys[t]) for t in sorted(timed - made)]
 
         def make(item):
             text, key = item
             try:
                 self.cache.make(self.engine, self.voice(text), key)
+                if text in timed:  # a clip holding several captions: its words' times place them
+                    self.words[key] = self.cache.words(self.engine, self.voice(text), key)
             except AudioguideError as exc:
                 where = next((f"{p.chapter.id}/{p.page.id}" for ps in scripts.values() for p in ps
                               if any(s.text == text for s in p.segments)), "?")
                 exc.message = f"Page {where}: {exc.message}"
                 raise
 
-        _parallel(self.settings, make, todo, "Synthèse")
+        _parallel(self.settings, make, jobs, "Synthèse")
         self.engine.release()  # before the encoders start beside it
         self.result.synthesized = len(todo)
         log.info("Synthesised %d clips (%d from cache).", len(todo), len(keys) - len(todo))
@@ -204,7 +211,8 @@ class Builder:
             "v": ASSEMBLY_VERSION, "limit": LIMIT, "loss": ENCODER_LOSS_DB, "audio": [self.settings.loudness_lufs, self.settings.bitrate_kbps,
                                                              self.settings.sample_rate],
             "encoders": encoders(),  # an ffmpeg or LAME upgrade changes the MP3's bytes
-            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block] for s in p.segments]
+            "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block, s.cuts]
+                                                      for s in p.segments]
                          for p in pages],
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
                      chapter.title, chapter.part.title if chapter.part else None,
@@ -230,11 +238,15 @@ class Builder:
                         w.add(earcon("end"))
                         w.add(silence(END_LEAD_MS))
                     t0 = w.seconds
-                    w.add_clip(self.cache.path(keys[seg.text]))
-                    # text: what is said; written: what readers see. Each piece is its own clip, so its start
-                    # and end are where its speech starts and ends in the chapter audio.
-                    cues.append({"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text,
-                                 "written": seg.written, "kind": seg.kind, "cont": seg.cont, "block": seg.block})
+                    lead = w.add_clip(self.cache.path(keys[seg.text]))
+                    # text: what is said; written: what readers see. A cue is a clip: its start and end are where
+                    # its speech starts and ends in the chapter audio. A clip holding several captions lists
+                    # them, timed by the engine's own timing of their first words.
+                    cue = {"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text,
+                           "written": seg.written, "kind": seg.kind, "cont": seg.cont, "block": seg.block}
+                    if seg.cuts:
+                        cue["captions"] = self.captions(seg, keys[seg.text], t0 - lead, t0, w.seconds)
+                    cues.append(cue)
                     w.add(silence(seg.pause_ms))
                 if i == len(pages) - 1:
                     w.add(silence(TAIL_MS))
@@ -243,6 +255,16 @@ class Builder:
         finally:
             w.close()
         return timings
+
+    def captions(self, seg, key: str, origin: float, start: float, end: float) -> list[dict]:
+        """The captions of a clip: its written pieces, each starting where the engine says its first word.
+        origin: where the clip's first sample (before trimming) falls in the chapter."""
+        from audioguide.narration.script import caption_times
+
+        words = self.words.get(key)
+        if words is None:
+            words = self.words[key] = self.cache.words(self.engine, self.voice(seg.text), key)
+        return caption_times(seg, self.voice(seg.text), words, origin, start, end)
 
     def chapter_task(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes,
                      cover_sha: str, state: dict, publishers: dict) -> dict:

@@ -134,15 +134,19 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
 @click.option("--page", help="Page to narrate: PAGE-ID or CHAPTER-ID/PAGE-ID (with a GUIDE source).")
 @click.option("--chapter", help="Narrate a whole chapter (with a GUIDE source).")
 def narrate(source: str, page: str | None, chapter: str | None) -> None:
-    """Print the spoken form: of French text on stdin (`-`), or of a guide page or chapter."""
-    from audioguide.narration import normalize
+    """Print the spoken form, one sentence a line, as a build says it: of French text on stdin (`-`), or of a
+    guide page or chapter."""
+    from audioguide.guide import load_guide
+    from audioguide.narration.script import ScriptWriter, join_sentences
 
     if source == "-":
+        # One line a sentence, cut and said as a build of a guide says a paragraph.
+        from audioguide.guide import Guide
+
+        text = ScriptWriter(Guide("stdin", "", "", "", None))
         for line in sys.stdin.read().splitlines():
-            click.echo(normalize(line) if line.strip() else "")
+            click.echo(join_sentences(text._para(line), spoken=True) if line.strip() else "")
         return
-    from audioguide.guide import load_guide
-    from audioguide.narration.script import ScriptWriter
 
     g = load_guide(source)
     writer = ScriptWriter(g)

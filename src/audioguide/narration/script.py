@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
@@ -51,6 +52,16 @@ class Segment:
     callout child's (recursively); a hand-written narration's paragraph is a block. None for the frame and
     the end cues, which the guide does not write. The talking book puts each sentence in its block. A list,
     as in the cues read back from JSON, so a rebuild's manifest equals the first one."""
+    cuts: list[list[int]] | None = None
+    """Where the captions after the first start inside this clip, as [offset in `written`, offset in `text`]:
+    a sentence is cut into clips only at its clause punctuation, so a clause longer than a caption is one
+    clip with several captions, timed from the engine's own timing of its words. None: one caption."""
+
+    def captions(self) -> list[tuple[str, str]]:
+        """(written, spoken) of each caption of this clip, in order."""
+        w = [0] + [c[0] for c in self.cuts or []] + [len(self.written)]
+        t = [0] + [c[1] for c in self.cuts or []] + [len(self.text)]
+        return [(self.written[a:b].strip(), self.text[c:d].strip()) for a, b, c, d in zip(w, w[1:], t, t[1:])]
 
 
 
@@ -104,11 +115,56 @@ def _end(text: str, mark: str = ".") -> str:
     return text if text[-1:] in ".!?…:" else text + mark
 
 
+# Words with a dot that do not end a sentence, even before a capital: titles and the words that introduce a
+# number, a name or an address ("M. Leroux", "Dr. Martin", "art. L. 1111-2", "bât. B", "av. Jean Jaurès").
+# The abbreviation table's dotted words join them, except those that may end a sentence ("etc.", "min.").
+_NEVER_LAST = {"M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Me", "Mgr", "St", "Ste",
+               "art", "al", "p", "pp", "n", "no", "n°", "nos", "cf", "ex", "réf", "ref", "tél", "tel", "fax", "av",
+               "bd", "boul", "bât", "bat", "esc", "apt", "appt", "env", "approx", "resp", "vol", "chap", "fig",
+               "éd", "coll", "dir", "hôp", "pharm", "c.-à-d", "i.e", "e.g", "p. ex", "c. à s", "c. à c", "ca"}
+_MAY_END = {"etc", "min", "max", "hab", "mat", "sem"}
+"""Dotted abbreviations of the table that a sentence may end on ("… et les vaccins, etc. Ensuite…")."""
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])")
+
+
+@lru_cache(maxsize=1)
+def _never_last() -> frozenset[str]:
+    from audioguide.narration.tables import abbreviations
+
+    words = {k[:-1] for k in abbreviations() if k.endswith(".")} - _MAY_END | _NEVER_LAST
+    return frozenset({w.lower() for w in words if not w[:1].isupper()} | {w for w in words if w[:1].isupper()})
+
+
+def _ends_sentence(before: str, never_last: set[str]) -> bool:
+    """Does the dot ending `before` end a sentence, the next word starting with a capital?"""
+    if before[-1:] != ".":
+        return True
+    word = re.search(r"[^\s(«\"']*$", before[:-1]).group()
+    if re.fullmatch(r"(?:[A-ZÀ-Ý]\.)+[A-ZÀ-Ý]", word):  # "Le D.M.P. Mon espace": the dot is the acronym's
+        return False
+    if word in never_last or len(word) > 1 and word.lower() in never_last:  # "env." or, first, "Env."
+        return False
+    # "c. à s." / "p. ex.": the abbreviation is two words
+    if " ".join(re.findall(r"\S+", before[:-1])[-2:]).lower() in never_last:
+        return False
+    # An initial before a name ("J. Dupont", "Dr J.-P. Martin"), not a letter ending a sentence ("vitamine D.")
+    if re.fullmatch(r"(?:[A-ZÀ-Ý]\.-?)*[A-ZÀ-Ý]", word):
+        prev = re.findall(r"\S+", before[:-1])[-2:-1]
+        return bool(prev) and not (prev[0][:1].isupper() or prev[0].rstrip(".").lower() in never_last)
+    return True
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split spoken text at sentence ends; overlong sentences are cut at commas, then at spaces.
-    Never after a spelled acronym: in "Le D.M.P. Mon espace santé…" the dot belongs to the acronym."""
-    parts = [p.strip() for p in re.split(r"(?<![A-ZÀ-Ý]\.[A-ZÀ-Ý]\.)(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])", text)
-             if p.strip()]
+    """Split text at sentence ends; overlong sentences are cut at commas, then at spaces. A dot after an
+    abbreviation ("M. Leroux", "art. L. 1111-2") or inside a spelled acronym ("Le D.M.P. Mon espace…") ends
+    nothing."""
+    never_last = _never_last()
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if _ends_sentence(text[start:m.start()], never_last):
+            parts.append(text[start:m.start()].strip())
+            start = m.end()
+    parts = [p for p in parts + [text[start:].strip()] if p]
     out: list[str] = []
     for p in parts:
         while len(p) > MAX_SEGMENT_CHARS:
@@ -122,6 +178,39 @@ def split_sentences(text: str) -> list[str]:
         if p:
             out.append(p)
     return out
+
+
+def caption_times(seg: Segment, voiced: str, words: list, origin: float, start: float, end: float) -> list[dict]:
+    """The captions of a clip that holds several (seg.cuts), timed: each starts where the engine starts its
+    first word. voiced: the text the engine was given for seg.text (the lexicon's voice-only forms differ);
+    words: [offset in voiced, seconds into the clip] for each word; origin: where the clip's first sample is in
+    the chapter; start, end: where its speech starts and ends there."""
+    import difflib
+
+    ops = difflib.SequenceMatcher(None, seg.text, voiced, autojunk=False).get_opcodes()
+
+    def in_voiced(pos: int) -> int:
+        """The start of the engine's word for the word at `pos` in seg.text (a voice-only form may be
+        another word, or phonemes, that the alignment matches only in part)."""
+        at = next((j1 + (pos - i1 if tag == "equal" else 0) for tag, i1, i2, j1, _ in ops if i1 <= pos < i2),
+                  len(voiced))
+        while at < len(voiced) and voiced[at].isspace():
+            at += 1
+        while at > 0 and not voiced[at - 1].isspace():
+            at -= 1
+        return at
+
+    times = []
+    for _, said_at in seg.cuts or []:
+        at = in_voiced(said_at)
+        t = next((origin + s for pos, s in words if pos >= at), None)
+        if t is None:  # no word event there: in proportion to the characters
+            t = start + (end - start) * said_at / max(len(seg.text), 1)
+        times.append(round(min(max(t, times[-1] if times else start, start), end), 3))
+    cuts = [0] + [w for w, _ in seg.cuts or []] + [len(seg.written)]
+    bounds = [round(start, 3)] + times + [round(end, 3)]
+    return [{"start": bounds[k], "end": bounds[k + 1], "written": seg.written[cuts[k]:cuts[k + 1]].strip()}
+            for k in range(len(cuts) - 1)]
 
 
 def _words(text: str) -> str:
@@ -185,6 +274,26 @@ _CLAUSE_CUT = re.compile(r"(?<=[,;:)])\s+|\s+(?=[(–—])")
 _NUMBERY = re.compile(r"^[\d.,+()]+$")
 _WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
               "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
+_BEFORE_NUMBER = re.compile(r"(?i)h|n°|no|p\.|art\.|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|"
+                            r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
+
+
+def _glued(before: str, after: str) -> bool:
+    """Two words a caption never parts: the groups of a number ("10 000", "06 12 34"), a number and what it
+    counts or dates ("15 octobre", "8 h 30", "65 %", "20 €") unless a function word follows it, a date's day
+    or month and its number ("mardi 15", "octobre 2024"), two capitalised words of a name ("Jean Dupont")."""
+    if _NUMBERY.match(before) and _NUMBERY.match(after):
+        return True
+    if re.search(r"\d$", before) and after.lower() not in _WEAK_ENDS:
+        return True
+    if after[:1].isdigit() and _BEFORE_NUMBER.fullmatch(before):
+        return True
+    return before[:1].isupper() and after[:1].isupper() and before[-1:].isalpha()
+
+
+def _clause_cut(before: str, after: str) -> bool:
+    """Is the cut between two pieces of a sentence at its clause punctuation (where a clip may end)?"""
+    return before[-1:] in ",;:)" or after[:1] in "(–—"
 
 
 class ScriptWriter:
@@ -204,13 +313,6 @@ class ScriptWriter:
             said = self._memo[written] = self.say(written)
         return said
 
-    def _spoken(self, written: str) -> str:
-        spoken = self._say(written)
-        # A clause cut at a comma keeps it, so the engine's intonation says "more to come".
-        if spoken and written[-1:] in ",;" and spoken[-1:] not in ",;.!?…:":
-            spoken += ","
-        return spoken
-
     def _fits(self, written: str) -> bool:
         return fits_caption(written) and len(self._say(written)) <= self.max_spoken
 
@@ -229,7 +331,7 @@ class ScriptWriter:
         words = clause.split(" ")
         groups: list[str] = []
         for w in words:
-            if groups and _NUMBERY.match(w) and _NUMBERY.match(groups[-1].rsplit(" ", 1)[-1]):
+            if groups and _glued(groups[-1].rsplit(" ", 1)[-1], w):
                 groups[-1] += " " + w
             else:
                 groups.append(w)
@@ -261,7 +363,7 @@ class ScriptWriter:
         cuts = []
         for i in range(1, len(words)):
             a, b = " ".join(words[:i]), " ".join(words[i:])
-            if not (_NUMBERY.match(words[i - 1]) and _NUMBERY.match(words[i])):
+            if not _glued(words[i - 1], words[i]):
                 score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in _WEAK_ENDS)
                 cuts.append((score, i, [a, b]))
         # Ranked on the written lengths; only the best few are said, to check they fit.
@@ -289,19 +391,25 @@ class ScriptWriter:
         return pieces
 
     def _segments(self, written: str, last_kind: str, mark: str = ".") -> list[Segment]:
-        """Written text -> segments: sentences, each cut into captions, each piece narrated on its own."""
+        """Written text -> segments: sentences, each cut into captions; captions said together in one clip
+        unless their cut is at clause punctuation, where a clip ends on the engine's continuation rise."""
         written = written_form(written)
         if not written:
             return []
         segs: list[Segment] = []
         for sentence in split_sentences(written):
-            pieces = self._pieces(sentence)
-            for i, piece in enumerate(pieces):
-                spoken = self._spoken(piece)
-                if spoken:
-                    last = i == len(pieces) - 1
-                    segs.append(Segment(spoken, self.pauses["sentence" if last else "clause"], "sentence", piece,
-                                        cont=not last))
+            clips: list[list[str]] = []
+            for piece in self._pieces(sentence):
+                if clips and not _clause_cut(clips[-1][-1], piece):
+                    clips[-1].append(piece)
+                else:
+                    clips.append([piece])
+            for i, pieces in enumerate(clips):
+                seg = self._clip(pieces)
+                if seg.text:
+                    last = i == len(clips) - 1
+                    seg.pause_ms, seg.cont = self.pauses["sentence" if last else "clause"], not last
+                    segs.append(seg)
         if not segs:
             return []
         segs[-1].cont = False
@@ -309,6 +417,26 @@ class ScriptWriter:
             segs[-1].text = _end(segs[-1].text, mark)
         segs[-1].pause_ms, segs[-1].kind = self.pauses[last_kind], last_kind
         return segs
+
+    def _clip(self, pieces: list[str]) -> Segment:
+        """One clip from its captions' written pieces: the spoken form is each piece's, joined, so that each
+        caption's words are known in what the engine says."""
+        said = [[p, self._say(p)] for p in pieces]
+        for k in range(len(said) - 1, 0, -1):  # a piece with nothing to say shows with its neighbour
+            if not said[k][1] or not said[k - 1][1]:
+                said[k - 1:k + 1] = [[f"{said[k - 1][0]} {said[k][0]}", " ".join(filter(None, (said[k - 1][1],
+                                                                                                  said[k][1])))]]
+        written, text, cuts = "", "", []
+        for w, t in said:
+            if written:
+                cuts.append([len(written) + 1, len(text) + 1])
+                written, text = f"{written} {w}", f"{text} {t}"
+            else:
+                written, text = w, t
+        # A clip cut at a comma keeps it, so the engine's intonation says "more to come".
+        if text and written[-1:] in ",;" and text[-1:] not in ",;.!?…:":
+            text += ","
+        return Segment(text, 0, "sentence", written, cuts=cuts or None)
 
     def _para(self, raw: str, last_kind: str = "paragraph") -> list[Segment]:
         return self._segments(raw, last_kind)

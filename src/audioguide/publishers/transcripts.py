@@ -2,8 +2,9 @@
 
 They show the written form of the guide, never the spoken one ("DMP", not "D.M.P."; "3422", not
 "trente-quatre vingt-deux"). Captions follow caption practice: at most 2 lines of 42 characters, cues of
-1 to 7 s. Their times are the clips' own: each caption is one or more whole clips, so every cue starts where
-its speech starts in the audio, and ends where it ends (or up to 1 s after its start, never past the next).
+1 to 7 s. Their times are the clips' own: a caption is one or more whole clips, so its cue starts where its
+speech starts in the audio, and ends where it ends (or up to 1 s after its start, never past the next); or it is
+one of the captions of a clip (a clause too long for one), whose times are the engine's timing of its words.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ def _written(cue: dict) -> str:
 
 
 def _page_captions(cues: list[dict]) -> list[dict]:
-    """One page's clips -> captions: a clip shorter than 1 s shares its caption with the next (or the one
-    before) when both still fit on two lines and in 7 s."""
+    """One page's clips -> captions (a clip's own, when it lists them): a caption shorter than 1 s shares the
+    next one's (or the one's before) when both still fit on two lines and in 7 s."""
     out: list[dict] = []
 
     def joinable(a: dict, b: dict) -> bool:
         return len(wrap_caption(f"{a['text']} {b['text']}")) <= 2 and b["end"] - a["start"] <= MAX_CUE_S
 
-    for c in cues:
+    for c in (cap for cue in cues for cap in cue.get("captions") or [cue]):
         cur = {"start": c["start"], "end": c["end"], "text": _written(c)}
         if not cur["text"]:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import re
+from array import array
 import shutil
 import subprocess
 import wave
@@ -14,6 +15,8 @@ from audioguide.exceptions import EngineError
 
 RATE = 22050
 """Every engine hands back clips at this rate, so clips from any engine (or a fallback) can be joined."""
+TRIM_THRESHOLD = 200
+"""Sample level under which a clip's edges are silence (audio.py trims them)."""
 MAX_CHARS = 1000
 """Longest text one engine call gets. The longest sentence of the e-santé guide is 359 characters."""
 MAX_WORD = 40
@@ -56,6 +59,26 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(self, text: str, wav: Path) -> None:
         """Write `text` as speech to `wav` (mono, 16-bit, RATE Hz)."""
+
+    def word_starts(self, text: str, wav: Path) -> list[tuple[int, float]]:
+        """(offset in `text`, seconds into the clip `wav`) where each word starts: the times of the captions that
+        start inside a clip. Engines that report word timings override this (espeak-ng). This fallback, for
+        engines that do not (gTTS; Piper when its voice has no duration tensor or its words are not the
+        text's), spreads the clip's speech,
+        from its first to its last sample above the trim threshold, over the words in proportion to their
+        letters and digits: about a word off on a long clause, so a caption may show a word early or late."""
+        with wave.open(str(wav)) as r:
+            pcm = array("h", r.readframes(r.getnframes()))
+            rate = r.getframerate()
+        start = next((i for i, v in enumerate(pcm) if abs(v) >= TRIM_THRESHOLD), 0)
+        end = next((len(pcm) - i for i, v in enumerate(reversed(pcm)) if abs(v) >= TRIM_THRESHOLD), len(pcm))
+        words = [(m.start(), len(re.findall(r"\w", m.group()))) for m in re.finditer(r"\S+", text)]
+        total = sum(n for _, n in words) or 1
+        out, done = [], 0
+        for pos, n in words:
+            out.append((pos, (start + (end - start) * done / total) / rate))
+            done += n
+        return out
 
     def release(self) -> None:
         """Called when the synthesis stage is over: free memory kept to make the next call quick. The engine

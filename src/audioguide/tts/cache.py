@@ -160,6 +160,7 @@ class ClipCache:
             record = {"sha256": sha256_file(tmp), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
             self._write_record(key, record)
             os.replace(tmp, dest)
+            (dest.parent / f"{key}.words.json").unlink(missing_ok=True)  # timed on the clip it replaces
         except OSError as exc:
             raise explain_os_error(exc, self.folder, what="cache") from None
         finally:
@@ -168,8 +169,26 @@ class ClipCache:
         self._fresh.add(key)
         return dest
 
-    def _write_record(self, key: str, record: dict) -> None:
-        path = self._record(key)
+    def words(self, engine: Engine, text: str, key: str) -> list[list[float]]:
+        """Where each word of the clip `key` starts: [offset in `text`, seconds into the clip], as the engine
+        times it (Engine.word_starts), kept beside the clip as `<key>.words.json`. Made with the clip (make()
+        first), and only for clips that hold more than one caption."""
+        path = self.root / key[:2] / f"{key}.words.json"
+        try:
+            words = json.loads(path.read_text("utf-8"))
+            if isinstance(words, list) and all(isinstance(w, list) and len(w) == 2 for w in words):
+                return words
+        except (OSError, ValueError):
+            pass  # none yet, or damaged: timed again
+        words = [[pos, round(t, 6)] for pos, t in engine.word_starts(text, self.make(engine, text, key))]
+        try:
+            self._write_record(key, words, path)
+        except OSError as exc:
+            raise explain_os_error(exc, self.folder, what="cache") from None
+        return words
+
+    def _write_record(self, key: str, record, path: Path | None = None) -> None:
+        path = path or self._record(key)
         fd, name = tempfile.mkstemp(prefix=f".{key}.", suffix=".json", dir=path.parent)
         try:
             # Not fsynced (the clip is): a record lost or garbled by a power cut only makes its clip be made again,

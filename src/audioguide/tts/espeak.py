@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import signal
 import struct
 import subprocess
+import sys
 import wave
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 from audioguide.exceptions import EngineError
 from audioguide.tts.base import RATE, Engine
 
+log = logging.getLogger(__name__)
 INSTALL = "install it with: apt-get install espeak-ng (or run script/bootstrap)"
 
 
@@ -95,6 +99,19 @@ class EspeakEngine(Engine):
             w.writeframes(pcm[2])
         _check_rate(wav)
 
+    def word_starts(self, text: str, wav: Path) -> list[tuple[int, float]]:
+        """espeak-ng's own word events, from its library: the command line gives none (and `--pho` prints
+        nothing for the default voices). With the command line's flags the library makes the same samples as
+        `espeak-ng --stdout` (tests/test_timing.py checks it), so the times are those of the clip."""
+        try:
+            return library_word_starts(text, self.voice, self.settings.rate, self.settings.pitch)
+        except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
+            if not _warned:
+                _warned.append(exc)
+                log.warning("The espeak-ng library gives no word timings here (%s): the captions that start "
+                            "inside a clip are timed by an estimate.", exc)
+            return super().word_starts(text, wav)
+
     def _command(self, exe: str) -> list[str]:
         return [exe, "-v", self.voice, "-s", str(self.settings.rate), "-p", str(self.settings.pitch), "-b", "1"]
 
@@ -159,3 +176,29 @@ def _check_rate(wav: Path) -> None:
             tmp = wav.with_suffix(".conv.wav")
             to_wav(wav, tmp)
             tmp.replace(wav)
+
+
+_warned: list = []
+
+
+# --- the library, for word timings ------------------------------------------------------------------------
+
+def library_word_starts(text: str, voice: str, rate: int, pitch: int) -> list[tuple[int, float]]:
+    """(character offset in `text`, seconds from the clip's start) of each word espeak-ng says, from its library
+    in a process of its own (see espeak_words.py)."""
+    return library_synth(text, voice, rate, pitch)[1]
+
+
+def library_synth(text: str, voice: str, rate: int, pitch: int, audio: Path | None = None) \
+        -> tuple[bytes | None, list[tuple[int, float]]]:
+    """The library's word times for `text`, and its samples (16-bit mono) when `audio` names a file to put them."""
+    script = Path(__file__).with_name("espeak_words.py")
+    cmd = [sys.executable, "-I", "-S", str(script), voice, str(rate), str(pitch)] + ([str(audio)] if audio else [])
+    try:
+        proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        raise OSError("the espeak-ng library did not finish within 120 s") from None
+    if proc.returncode != 0:
+        raise OSError(proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or f"exit {proc.returncode}")
+    words = [(int(p), float(t)) for p, t in json.loads(proc.stdout)]
+    return (audio.read_bytes() if audio else None), words

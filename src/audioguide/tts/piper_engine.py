@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import threading
 import wave
 from functools import lru_cache
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from audioguide import versions
 from audioguide.exceptions import EngineError
-from audioguide.tts.base import RATE, Engine, to_wav
+from audioguide.tts.base import RATE, Engine, bound_text, to_wav
 from audioguide.tts.voices import resolve
 
 VOICES_HELP = ("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
@@ -42,7 +43,7 @@ class Model:
         from piper.config import PiperConfig
 
         config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text("utf-8")))
-        graph, self.noises = _noise_from_inputs(path)
+        graph, self.noises, self.alignment = _noise_from_inputs(path)
         options = onnxruntime.SessionOptions()
         # One thread per run: the workers are the parallelism. This also keeps results bit-identical whatever
         # the number of workers, since no run's arithmetic is split differently between threads.
@@ -61,13 +62,35 @@ class Model:
         self.session = session
         self.config = config
         # The audio, then how much noise each node took (a voice patched for alignments has a second output).
-        self.outputs = [session.get_outputs()[0].name] + [f"{NOISE}{i}_size" for i in range(len(self.noises))]
+        self.outputs = [session.get_outputs()[0].name] + [f"{NOISE}{i}_size" for i in range(len(self.noises))] \
+            + ([self.alignment] if self.alignment else [])
         self.per_id = [4.0] * len(self.noises)
         """Noise values used per phoneme id, so far: the first guess at how much to draw for the next run."""
 
     def audio(self, text: str, speaker: int | None, length: float | None, noise: float | None,
               noise_w: float | None) -> bytes:
         """16-bit mono samples at the model's rate for `text`, sentence after sentence, as PiperVoice does."""
+        return b"".join(pcm for pcm, _ in self.sentences(text, speaker, length, noise, noise_w))
+
+    def word_samples(self, text: str, speaker: int | None, length: float | None, noise: float | None,
+                     noise_w: float | None) -> list[int] | None:
+        """Where each word the phonemiser found starts, in samples at the model's rate, from the model's own
+        phoneme durations (its `w_ceil` tensor, exposed by piper-tts's patch); None when it has none."""
+        import numpy as np
+
+        if not self.alignment:
+            return None
+        space = self.config.phoneme_id_map[" "][0]
+        starts, offset = [], 0
+        for pcm, (ids, per_id) in self.sentences(text, speaker, length, noise, noise_w):
+            # ids: BOS, PAD, then each phoneme and a PAD; a word starts after a space and its PAD
+            cum = np.concatenate([[0], np.cumsum(per_id)])
+            starts += [offset + int(cum[2])] + [offset + int(cum[i + 2]) for i, x in enumerate(ids) if x == space]
+            offset += len(pcm) // 2
+        return starts
+
+    def sentences(self, text: str, speaker, length, noise, noise_w) -> list[tuple[bytes, tuple]]:
+        """(16-bit samples, (phoneme ids, samples per id)) for each sentence of `text`, as PiperVoice does."""
         import numpy as np
 
         c = self.config
@@ -81,12 +104,12 @@ class Model:
             if not phonemes:
                 continue
             ids = self.voice.phonemes_to_ids(phonemes)
-            audio = self._run(np.array([ids], dtype=np.int64), scales, sid)
+            audio, per_id = self._run_aligned(np.array([ids], dtype=np.int64), scales, sid)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             audio = np.zeros_like(audio) if peak < 1e-8 else audio / peak  # Piper's normalize_audio
             audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
-            out.append(np.clip(audio * MAX_WAV, -MAX_WAV, MAX_WAV).astype(np.int16).tobytes())
-        return b"".join(out)
+            out.append((np.clip(audio * MAX_WAV, -MAX_WAV, MAX_WAV).astype(np.int16).tobytes(), (ids, per_id)))
+        return out
 
     def release(self) -> None:
         """Give the memory of past runs back to the system. onnxruntime keeps it in its arena for the next run,
@@ -105,6 +128,10 @@ class Model:
         self.session.run(self.outputs[:1], feeds, options)
 
     def _run(self, ids, scales, sid):
+        return self._run_aligned(ids, scales, sid)[0]
+
+    def _run_aligned(self, ids, scales, sid):
+        """The audio of one sentence's phoneme ids, and the samples of each id (None without the alignment)."""
         import numpy as np
 
         feeds = {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64), "scales": scales}
@@ -120,20 +147,22 @@ class Model:
                 draw = np.random.default_rng([seed, i]).standard_normal(n, dtype=np.float32)
                 feeds[f"{NOISE}{i}"] = draw * np.float32(scale) + np.float32(mean)
             audio, *used = self.session.run(self.outputs, feeds)
+            per_id = (used.pop().squeeze() * self.config.hop_length).astype(np.int64) if self.alignment else None
             used = [int(u[0]) for u in used]
             for i, u in enumerate(used):
                 self.per_id[i] = max(self.per_id[i], u / ids.shape[1])
             if all(u <= n for u, n in zip(used, want)):
-                return audio.squeeze()
+                return audio.squeeze(), per_id
             # The model stretched the speech more than guessed: the graph repeated the noise to fill it.
             # Run again with exactly what it needs.
             want = [max(u, n) for u, n in zip(used, want)]
         raise EngineError("Piper kept asking for more noise than it used.", cause="an unusual voice model")
 
 
-def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]]]:
+def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]], str | None]:
     """The model, as bytes, with each RandomNormalLike node replaced by the first values of an input (repeated
-    if too short), and an output giving how many values it took; and each node's (mean, scale)."""
+    if too short), and an output giving how many values it took; each node's (mean, scale); and the name of
+    the output added for the phoneme durations (None: none)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -172,7 +201,13 @@ def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]]]:
         nodes.append(helper.make_node("Reshape", [p + "flat", p + "shape"], [y]))
     del graph.node[:]
     graph.node.extend(nodes)
-    return model.SerializeToString(), noises
+    try:  # the phoneme durations, as an output: where each word starts (captions inside a clip)
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        alignment = add_alignment_output(model)
+    except (ImportError, ValueError):  # an older piper-tts, or a model without that tensor
+        alignment = None
+    return model.SerializeToString(), noises, alignment
 
 
 _loading = threading.Lock()
@@ -278,6 +313,19 @@ class PiperEngine(Engine):
         model = next((m for (path, *_), m in _models.items() if path == str(p)), None)
         if model is not None:  # never load a model only to release it
             model.release()
+
+    def word_starts(self, text: str, wav: Path) -> list[tuple[int, float]]:
+        """From the voice's phoneme durations (the same run as the clip's: its noise is seeded by its text), when
+        the phonemiser's words are the text's; else spread over the speech (Engine.word_starts)."""
+        if len(bound_text(text, self.max_chars, self.max_word)) > 1:  # said in several runs: spread
+            return super().word_starts(text, wav)
+        model = load(self.voice_path)
+        starts = model.word_samples(text, self._opt("speaker", int), self._opt("length_scale"),
+                                    self._opt("noise_scale"), self._opt("noise_w"))
+        words = [m.start() for m in re.finditer(r"\S*\w\S*", text)]
+        if starts is None or len(starts) != len(words):
+            return super().word_starts(text, wav)
+        return [(pos, n / model.config.sample_rate) for pos, n in zip(words, starts)]
 
     def synthesize(self, text: str, wav: Path) -> None:
         model = load(self.voice_path)
