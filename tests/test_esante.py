@@ -84,6 +84,7 @@ def test_every_acronym_of_the_guide_is_in_the_lexicon(guide, narration):
     assert not missing, missing
     assert {"DMP", "RGPD", "HAS", "AVC", "IMC", "CPAM", "SAMU", "EHPAD", "SAS", "SNDS", "SPIS"} <= acronyms
     # ...and the listener hears them as the lexicon says: spelled out, or read as a word.
+    # (a clip that stops after one ends on "R.G.P.D," so that the voice rises: same letters, same phonemes)
     for spelled in ("D.M.P.", "R.G.P.D.", "C.P.A.M.", "S.N.D.S.", "S.P.I.S."):
-        assert spelled in narration, spelled
+        assert re.search(re.escape(spelled[:-1]) + r"[.,]", narration), spelled
     assert "Samu" in narration and "SAMU" not in narration

@@ -291,6 +291,14 @@ def _glued(before: str, after: str) -> bool:
     return before[:1].isupper() and after[:1].isupper() and before[-1:].isalpha()
 
 
+def rising(spoken: str) -> str:
+    """A clip that leaves its sentence unfinished ends on a comma, so the engine's intonation says "more to
+    come": with no mark (cut before "(" or after ")") or after a spelled acronym's dot ("la H.A.S.", even
+    followed by a comma), espeak-ng ends it with a full-stop fall (84 Hz against 101 Hz)."""
+    spoken = re.sub(r"(?<=[A-ZÀ-Ý])\.(?=[,;:]?$)", "", spoken.rstrip())
+    return spoken if spoken[-1:] in ",;:" else spoken + ","
+
+
 def _clause_cut(before: str, after: str) -> bool:
     """Is the cut between two pieces of a sentence at its clause punctuation (where a clip may end)?"""
     return before[-1:] in ",;:)" or after[:1] in "(–—"
@@ -409,6 +417,8 @@ class ScriptWriter:
                 if seg.text:
                     last = i == len(clips) - 1
                     seg.pause_ms, seg.cont = self.pauses["sentence" if last else "clause"], not last
+                    if not last:
+                        seg.text = rising(seg.text)
                     segs.append(seg)
         if not segs:
             return []
