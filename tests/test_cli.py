@@ -59,7 +59,8 @@ def test_narrate_stdin():
     r = run("narrate", "-", input="Rendez-vous le 06/05/2025 à 14h30 au 3422.\nLe DMP coûte 25 €.\n")
     assert r.returncode == 0
     assert r.stdout.splitlines() == [
-        "Rendez-vous le six mai deux mille vingt-cinq à quatorze heures trente au 3422.".replace("3422", "trois mille quatre cent vingt-deux"),
+        # "au 3422": a four-digit 3xxx number after "au" is a service number, said in pairs (issue 23)
+        "Rendez-vous le six mai deux mille vingt-cinq à quatorze heures trente au trente-quatre vingt-deux.",
         "Le D.M.P. coûte vingt-cinq euros.",
     ]
 
