@@ -16,7 +16,7 @@ from typing import Callable
 from audioguide.exceptions import AudioguideError, EngineError
 
 log = logging.getLogger(__name__)
-CONNECT_TIMEOUT = "20s"
+CONNECT_TIMEOUT = "10s"
 RETRIES = 3
 """A clip whose worker died is run again elsewhere by the scheduler; these are for the engine failing."""
 SPEC_FIELDS = ("engine", "voice", "rate", "pitch", "pace", "engine_options")
@@ -63,7 +63,7 @@ class Cluster:
         futures = {self.client.submit(speak_clip, spec, text, key, key=f"clip-{key}", retries=RETRIES,
                                       pure=False): key for text, key in clips}
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=self.client.loop):
                 key = futures[fut]
                 try:
                     data = fut.result()
