@@ -233,3 +233,21 @@ def test_embedded_catalogue_yaml_shared_settings_index_and_a_bad_guide(tmp_path)
     assert 'xmlUrl="https://exemple.fr/g/fait-main/feed.xml"' in opml
     page = (out / "index.html").read_text()
     assert '<html lang="fr">' in page and 'href="mini/kiosk/index.html"' in page
+
+
+def test_catalogue_file_errors_name_the_file_line_and_field(tmp_path):
+    from audioguide.catalogue import load_catalogue
+    from audioguide.exceptions import ConfigError
+
+    (tmp_path / "catalogue.yaml").write_text("title: x\nvitesse: 3\npace: rapide\nguides: mini\n", "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(tmp_path)
+    text = str(err.value)
+    assert str(tmp_path / "catalogue.yaml") in text and "vitesse" in text and "rapide" in text
+    assert "`guides`" in text and "Fix:" in text
+    (tmp_path / "catalogue.yaml").write_text("guides: [a\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"catalogue\.yaml:2: this is not valid YAML"):
+        load_catalogue(tmp_path)
+    (tmp_path / "catalogue.yaml").unlink()
+    with pytest.raises(ConfigError, match="no guide in it"):
+        load_catalogue(tmp_path)

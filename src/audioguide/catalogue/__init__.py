@@ -143,7 +143,7 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
         from audioguide.catalogue.cluster import Cluster
 
         remote = Cluster(scheduler, on_clip=on_clip)  # connects first: if unreachable, nothing is written
-        click_echo(remote.describe())
+        _say(remote.describe())
     outcomes: list[GuideOutcome] = []
     seen: dict[str, Path] = {}
     bar = _bar(settings, len(cat.guides))
@@ -181,7 +181,7 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
     return result
 
 
-def click_echo(text: str) -> None:
+def _say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
