@@ -105,6 +105,8 @@ def main() -> None:
         w, c, _ = run([BIN / "audioguide", "-q", "catalogue", "build", cat, "--out", tmp / "embedded", "--cache",
                        tmp / "embedded-cache", "-j", args.jobs])
         figures["embedded"] = {"wall_s": w, "cpu_s": c}
+        index = json.loads((tmp / "embedded" / "catalogue.json").read_text("utf-8"))
+        audio_h = sum(g["duration"] for g in index["guides"]) / 3600
 
         port = free_port()
         address = f"tcp://127.0.0.1:{port}"
@@ -145,11 +147,13 @@ def main() -> None:
         f["efficiency"] = serial_cpu / (f["wall_s"] * cores)
         f["vs_embedded"] = f["wall_s"] / figures["embedded"]["wall_s"]
         print(f"{name:12} {f['wall_s']:8.1f} {f['cpu_s']:8.1f} {f['efficiency']:11.2f} {f['vs_embedded']:11.2f}x")
+    print(f"Audio: {audio_h * 60:.1f} min; CPU per audio hour: serial {serial_cpu / audio_h:.0f} s, embedded "
+          f"{figures['embedded']['cpu_s'] / audio_h:.0f} s, cluster {figures['cluster']['cpu_s'] / audio_h:.0f} s.")
     if "cluster_start_s" in figures.get("cluster", {}):
         print(f"Cluster start (scheduler + workers ready, not in the figures above): "
               f"{figures['cluster']['cluster_start_s']:.1f} s. Target: cluster wall <= 1.1x embedded.")
     if args.json:
-        args.json.write_text(json.dumps({"load": [load0, load1], "figures": figures}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"load": [load0, load1], "audio_h": audio_h, "figures": figures}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
