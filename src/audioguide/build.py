@@ -113,8 +113,11 @@ def choose_engine(settings: BuildSettings):
 
 
 class Builder:
-    def __init__(self, guide: Guide, settings: BuildSettings):
+    def __init__(self, guide: Guide, settings: BuildSettings, remote=None):
         self.guide = guide
+        # remote(engine, [(voice text, key)…], cache): makes those clips elsewhere (a Dask cluster, see
+        # catalogue/cluster.py) and keeps their bytes in `cache`. None: here, on `jobs` threads.
+        self.remote = remote
         self.settings = settings
         settings.apply_guide(guide)  # the pace (and so the rate) may come from the guide
         self.out = Path(settings.out_dir or Path("output") / guide.id)
@@ -199,6 +202,9 @@ class Builder:
                 exc.message = f"Page {where}: {exc.message}"
                 raise
 
+        if self.remote is not None and todo:
+            self.remote(self.engine, [(self.voice(t), k) for t, k in todo], self.cache)
+            jobs = [(t, keys[t]) for t in sorted(timed)]  # in the cache now: only their words are timed here
         _parallel(self.settings, make, jobs, "Synthèse")
         self.engine.release()  # before the encoders start beside it
         self.result.synthesized = len(todo)

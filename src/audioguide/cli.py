@@ -367,6 +367,43 @@ def new(folder: Path) -> None:
                f"pourquoi-ce-guide")
 
 
+@cli.group()
+def catalogue() -> None:
+    """Build many guides in one run (a folder of guide folders, or a catalogue.yaml), here or on a Dask cluster."""
+
+
+@catalogue.command("build")
+@click.argument("catalogue_path", metavar="CATALOGUE", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"),
+              show_default=True, help="Output folder: one folder per guide (named by its id), and the index.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786): synthesise the clips on its "
+              "workers. Without it, everything runs on this machine.")
+@click.option("--jobs", "-j", type=int, help="Parallel workers on this machine [number of cores].")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Clip cache folder.")
+def catalogue_build(catalogue_path: Path, out_dir: Path, scheduler: str | None, jobs: int | None, cache_dir) -> None:
+    """Build every guide of CATALOGUE into OUT/<guide id>/, then OUT/index.html, catalogue.json and feeds.opml.
+
+    A guide with an error does not stop the others; the exit status is 1 when some failed."""
+    from audioguide.catalogue import build_catalogue
+
+    settings = BuildSettings()
+    if cache_dir:
+        settings.cache_dir = cache_dir
+    if jobs:
+        settings.jobs = jobs
+    settings.validate()
+    result = build_catalogue(catalogue_path, out_dir, settings, scheduler=scheduler)
+    for o in result.outcomes:
+        if not o.error:
+            click.echo(f"OK      {o.id}: {o.synthesized} clips synthesised, {o.encoded} files encoded.")
+    for o in result.failed:
+        click.echo(f"ÉCHEC   {o.id or o.source}:\n  " + o.error.replace("\n", "\n  "), err=True)
+    n, bad = len(result.outcomes), len(result.failed)
+    click.echo(f"{n - bad} guide(s) construit(s), {bad} en échec ; index : {out_dir / 'index.html'}.")
+    if bad:
+        raise click.exceptions.Exit(1)
+
+
 def main() -> None:
     cli(prog_name="audioguide")
 

@@ -133,6 +133,10 @@ class ClipCache:
         with making:  # two workers asking for the same prompt make it once
             return self._make(engine, text, key)
 
+    def put(self, key: str, data: bytes) -> Path:
+        """Keep a clip made elsewhere (a cluster worker), with the same checks and atomic rename as make()."""
+        return self.make(_Given(data), "", key)
+
     def _make(self, engine: Engine, text: str, key: str) -> Path:
         dest = self.path(key)
         if self.has(key):
@@ -204,3 +208,15 @@ class ClipCache:
     @staticmethod
     def _disk_full(path: Path) -> bool:
         return nearly_full(path.parent)
+
+
+class _Given:
+    """Stands for the engine when a clip's bytes were made elsewhere: make() checks and keeps them as its own."""
+
+    name = "remote"
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def speak(self, text: str, wav: Path) -> None:
+        wav.write_bytes(self.data)
