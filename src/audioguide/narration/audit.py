@@ -103,28 +103,24 @@ class SpeechReport:
             extra = f" (+{len(f.where) - 1})" if len(f.where) > 1 else ""
             return f"{f.where[0]}{extra}" if f.where else ""
 
-        if self.foreign:
-            out += ["", f"Mots lus avec les sons d'une autre langue ({len(self.foreign)}) :"]
-            for f in sorted(self.foreign.values(), key=lambda f: f.word.lower()):
-                out.append(f"  {f.word}  [{f.language}: {f.said}]  {where(f)}")
-            out.append("  -> corrigez la prononciation (lexicon: MOT: respelling, ou [[phonèmes]]) "
-                       "ou acceptez le mot (lexicon: MOT: allow).")
-        if self.unknown:
-            out += ["", f"Sigles absents du lexique ({len(self.unknown)}) :"]
-            for f in sorted(self.unknown.values(), key=lambda f: f.word.lower()):
-                out.append(f"  {f.word}  dit « {f.said} »  {where(f)}")
-            out.append("  -> ajoutez-les au lexique du guide (MOT: spell, MOT: forme dite, ou MOT: allow).")
-        if self.uncertain:
-            out += ["", f"Constructions lues sans certitude ({len(self.uncertain)}) :"]
-            for f in sorted(self.uncertain.values(), key=lambda f: (f.language, f.word.lower())):
-                out.append(f"  {_KINDS[f.language]} : « {f.word} »  dit « {f.said} »  {where(f)}")
-            out.append("  -> écrivez-les en toutes lettres dans le texte (« 15 jours », « référence »), "
-                       "ou comme les règles les connaissent (« 14/9 » après « tension », « 3 g/j »).")
-        if self.hidden_fixes:
-            out += ["", f"Corrections de prononciation annulées par « allow » ({len(self.hidden_fixes)}) :"]
-            for f in sorted(self.hidden_fixes.values(), key=lambda f: f.word.lower()):
-                out.append(f"  {f.word}  serait dit « {f.said} » sans le allow  {where(f)}")
-            out.append("  -> retirez « MOT: allow » du lexique du guide : audioguide sait déjà le dire.")
+        def section(title: str, findings: dict, line, fix: str, order=lambda f: f.word.lower()) -> None:
+            if findings:
+                out.extend(["", f"{title} ({len(findings)}) :"])
+                out.extend(f"  {line(f)}  {where(f)}" for f in sorted(findings.values(), key=order))
+                out.append(f"  -> {fix}")
+
+        section("Mots lus avec les sons d'une autre langue", self.foreign, lambda f: f"{f.word}  [{f.language}: {f.said}]",
+                "corrigez la prononciation (lexicon: MOT: respelling, ou [[phonèmes]]) ou acceptez le mot "
+                "(lexicon: MOT: allow).")
+        section("Sigles absents du lexique", self.unknown, lambda f: f"{f.word}  dit « {f.said} »",
+                "ajoutez-les au lexique du guide (MOT: spell, MOT: forme dite, ou MOT: allow).")
+        section("Constructions lues sans certitude", self.uncertain,
+                lambda f: f"{_KINDS[f.language]} : « {f.word} »  dit « {f.said} »",
+                "écrivez-les en toutes lettres dans le texte (« 15 jours », « référence »), ou comme les règles "
+                "les connaissent (« 14/9 » après « tension », « 3 g/j »).", order=lambda f: (f.language, f.word.lower()))
+        section("Corrections de prononciation annulées par « allow »", self.hidden_fixes,
+                lambda f: f"{f.word}  serait dit « {f.said} » sans le allow",
+                "retirez « MOT: allow » du lexique du guide : audioguide sait déjà le dire.")
         if self.names:
             out += ["", f"Noms propres à écouter ({len(self.names)}, non comptés) : "
                     + ", ".join(sorted(self.names, key=str.lower))]
