@@ -35,6 +35,7 @@ HELP = {
     "toc": ("toc [OPTIONS] GUIDE", "List the guide's parts, chapters and pages", []),
     "listen": ("listen [OPTIONS] GUIDE PAGE", "Hear one page", ["--out", "--engine", "--voice"]),
     "new": ("new [OPTIONS] FOLDER", "Start a guide", []),
+    "catalogue": ("catalogue [OPTIONS] COMMAND [ARGS]...", "Build many guides in one run", []),
 }
 
 
@@ -130,3 +131,10 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
 def test_bad_rate_is_clear(tmp_path):
     r = run("build", str(DATA / "mini"), "--rate", "5", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "rate 5" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_catalogue_build_has_help():
+    r = CliRunner().invoke(cli, ["catalogue", "build", "--help"], prog_name="audioguide")
+    text = " ".join(r.output.split())
+    assert r.exit_code == 0 and text.startswith("Usage: audioguide catalogue build [OPTIONS] CATALOGUE")
+    assert all(opt in text for opt in ("--out", "--scheduler", "--jobs", "--cache"))
