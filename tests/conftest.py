@@ -85,3 +85,35 @@ def tmpfs(path: Path, size: str):
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+# script/mutation: mutmut runs, for each mutant, the tests that ran its function while it timed them. A shared
+# fixture (a build) runs its code once, inside the first test that asks for it, so the later tests that read the
+# same build back would never meet that code's mutants. While mutmut times the tests, each test that uses a
+# shared fixture is credited with the code that made it.
+_MADE_BY: dict[str, set[str]] = {}
+
+
+def _mutmut_timing() -> bool:
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if not _mutmut_timing() or fixturedef.scope == "function":
+        yield
+        return
+    from mutmut.state import state
+    outer, state()._stats = state()._stats, set()
+    try:
+        yield
+    finally:
+        _MADE_BY[fixturedef.argname] = made = state()._stats
+        state()._stats = outer | made
+
+
+def pytest_runtest_call(item):
+    if _mutmut_timing():
+        from mutmut.state import state
+        for name in item.fixturenames:
+            state()._stats |= _MADE_BY.get(name, set())

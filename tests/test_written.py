@@ -268,6 +268,12 @@ def test_fixture_build_text_outputs(mini_build):
         for p in c["pages"]:  # the manifest keeps both forms
             assert all(cue["written"] and cue["text"] for cue in p["cues"])
         assert_in_order(written_sentences(scripts[c["id"]]), (out / c["transcript"]["txt"]).read_text(), c["id"])
+    for c in m["chapters"]:  # podcast chapter marks: by the guide's publisher, a mark per page where it starts
+        marks = json.loads((out / c["chapters_json"]).read_text("utf-8"))
+        assert marks["author"] == guide.publisher == "Association Test"
+        assert [(p["startTime"], p["title"]) for p in marks["chapters"]] == [
+            (round(p["start"], 3), p["title"]) for p in c["pages"]]
+    assert set(files) <= set(mini_build.files)  # the build names every file it wrote
     assert "D.M.P." in json.dumps(m, ensure_ascii=False)  # the spoken form is kept, beside the written one
     assert "Appelez le 15 en cas d'urgence." in (out / "transcript.txt").read_text()
 
