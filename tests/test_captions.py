@@ -115,6 +115,20 @@ def test_chapter_marks_give_each_page_its_title_and_times():
     assert "author" not in json.loads(chapters_json(chapter, ""))
 
 
+def test_a_short_clip_joins_its_neighbour_up_to_seven_seconds():
+    second = "Le second point est un peu plus long que le premier."  # twice over, it would need 3 lines
+    page = [{"start": 0.0, "end": 3.0, "written": "Premier point."}, {"start": 3.2, "end": 6.0, "written": second},
+            {"start": 6.2, "end": 6.7, "written": "Merci."}]
+    assert [c["text"].replace("\n", " ") for c in caption_cues([{"cues": page}])] == [
+        "Premier point.", f"{second} Merci."]
+    assert [c["text"].replace("\n", " ") for c in caption_cues([{"cues": page[:1] + page[2:]}])] == [
+        "Premier point. Merci."]
+    # 7 s together is still one caption (cues last 1 to 7 s, both included)
+    caps = caption_cues([{"cues": [{"start": 0.0, "end": 0.5, "written": "Bonjour."},
+                                   {"start": 0.7, "end": 7.0, "written": "Voici la suite."}]}])
+    assert [(c["start"], c["end"], c["text"]) for c in caps] == [(0.0, 7.0, "Bonjour. Voici la suite.")]
+
+
 def test_every_esante_piece_fits_one_caption_and_its_time():
     guide = load_guide(ESANTE)
     w = ScriptWriter(guide)
