@@ -91,29 +91,30 @@ def tmpfs(path: Path, size: str):
 # fixture (a build) runs its code once, inside the first test that asks for it, so the later tests that read the
 # same build back would never meet that code's mutants. While mutmut times the tests, each test that uses a
 # shared fixture is credited with the code that made it.
-_MADE_BY: dict[str, set[str]] = {}
+class _CreditSharedFixtures:
+    def __init__(self):
+        self.made_by: dict[str, set[str]] = {}
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.scope == "function":
+            yield
+            return
+        from mutmut.state import state
+        outer, state()._stats = state()._stats, set()
+        try:
+            yield
+        finally:
+            self.made_by[fixturedef.argname] = made = state()._stats
+            state()._stats = outer | made
 
-def _mutmut_timing() -> bool:
-    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_fixture_setup(fixturedef, request):
-    if not _mutmut_timing() or fixturedef.scope == "function":
-        yield
-        return
-    from mutmut.state import state
-    outer, state()._stats = state()._stats, set()
-    try:
-        yield
-    finally:
-        _MADE_BY[fixturedef.argname] = made = state()._stats
-        state()._stats = outer | made
-
-
-def pytest_runtest_call(item):
-    if _mutmut_timing():
+    def pytest_runtest_call(self, item):
         from mutmut.state import state
         for name in item.fixturenames:
-            state()._stats |= _MADE_BY.get(name, set())
+            state()._stats |= self.made_by.get(name, set())
+
+
+def pytest_configure(config):
+    # Registered as a plugin: a conftest's own hooks are not called for a session fixture set up from above tests/.
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        config.pluginmanager.register(_CreditSharedFixtures(), "credit-shared-fixtures")
