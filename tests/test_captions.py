@@ -129,6 +129,18 @@ def test_a_short_clip_joins_its_neighbour_up_to_seven_seconds():
     assert [(c["start"], c["end"], c["text"]) for c in caps] == [(0.0, 7.0, "Bonjour. Voici la suite.")]
 
 
+def test_a_short_caption_never_stays_into_the_next_one():
+    pages = [{"cues": [{"start": 0.0, "end": 3.0, "written": "Un."}]},
+             {"cues": [{"start": 3.2, "end": 3.6, "written": "Deux."}]},  # held up to 1 s, but no later than "Trois."
+             {"cues": [{"start": 4.0, "end": 6.0, "written": "Trois."}]}]
+    assert [(c["start"], c["end"]) for c in caption_cues(pages)] == [(0.0, 3.0), (3.2, 4.0), (4.0, 6.0)]
+
+
+def test_a_caption_over_seven_seconds_is_reported_with_its_length(caplog):
+    caption_cues([{"cues": [{"start": 0.0, "end": 8.0, "written": "Une phrase dite bien trop lentement."}]}])
+    assert "'Une phrase dite bien trop lentement.' lasts 8.0 s (over 7 s)" in caplog.text
+
+
 def test_every_esante_piece_fits_one_caption_and_its_time():
     guide = load_guide(ESANTE)
     w = ScriptWriter(guide)

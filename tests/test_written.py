@@ -310,3 +310,43 @@ def test_parts_are_written_as_the_guide_names_them(mini_guide):
     text, page = fulltext.guide_text(guide), fulltext.guide_html(guide)
     assert "Module 1 – Santé" in text and "Module 1 – Santé" in page
     assert "Chapitre" not in text + page
+
+
+def test_transcript_text_opens_with_the_guide_and_gives_each_paragraph_its_own():
+    """transcript.txt as a reader prints it: title underlined, then subtitle, publisher, description; a blank line
+    after every paragraph; the rights last, and nothing after them."""
+    guide = load_guide(DATA / "mini")
+    text = fulltext.guide_text(guide)
+    title = written_form(guide.title)
+    assert text.startswith(f"{title}\n{'#' * len(title)}\n\nUn petit guide pour les tests\n\nAssociation Test\n\n"
+                           "Un guide minuscule pour vérifier la chaîne complète.\n\nIntroduction\n")
+    assert text.endswith("\n\nCC BY 4.0\n")
+    paragraphs = [written_form(b.text) for ch in guide.chapters for pg in ch.pages for b in pg.blocks if b.kind == "p"]
+    assert paragraphs and all(f"\n{para}\n\n" in text for para in paragraphs)
+    assert set(text.splitlines()) <= set(guide_text_lines(guide)) | {"", "#" * len(title)} | {
+        c * n for c in "-=" for n in range(1, 80)}
+
+
+def guide_text_lines(guide) -> list[str]:
+    """Every line the guide's own words can make in transcript.txt."""
+    from audioguide.publishers.fulltext import part_heading
+    out = [written_form(t) for t in guide_texts(guide) if t]
+    out += [part_heading(guide, ch) for ch in guide.chapters if ch.part]
+    for ch in guide.chapters:
+        for pg in ch.pages:
+            for b in pg.blocks:
+                for x in [b, *b.children]:
+                    out += [written_form(x.text or ""), *(f"- {written_form(i)}" for i in x.items)]
+                    if x.kind == "link":
+                        out.append(f"{written_form(x.text)} : {fulltext.display_url(x.url)}")
+                    if x.kind in fulltext.CALLOUTS:
+                        out.append(f"{fulltext.CALLOUTS[x.kind]} :")
+    return out
+
+
+def test_transcript_html_drops_invisible_marks_and_names_bare_links():
+    """A soft hyphen or zero-width space pasted from Word never reaches the page; a link written without a label
+    shows its address."""
+    assert fulltext.inline_html("e\u00adsant\u200bé") == "esanté"
+    assert fulltext.inline_html("Voir [](https://www.ameli.fr/assure).") == (
+        'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
