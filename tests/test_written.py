@@ -350,3 +350,5 @@ def test_transcript_html_drops_invisible_marks_and_names_bare_links():
     assert fulltext.inline_html("e\u00adsant\u200bé") == "esanté"
     assert fulltext.inline_html("Voir [](https://www.ameli.fr/assure).") == (
         'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
+    assert fulltext.inline_html("Voir <https://www.ameli.fr/assure>.") == (
+        'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
