@@ -352,3 +352,8 @@ def test_transcript_html_drops_invisible_marks_and_names_bare_links():
         'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
     assert fulltext.inline_html("Voir <https://www.ameli.fr/assure>.") == (
         'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
+
+
+def test_transcript_html_shows_the_guide_emphasis():
+    assert fulltext.inline_html("**Gratuit**, __sans engagement__, *vraiment* : `15`.") == (
+        "<strong>Gratuit</strong>, <strong>sans engagement</strong>, <em>vraiment</em> : 15.")
