@@ -12,7 +12,7 @@ import pytest
 from lxml import etree, html as lhtml
 from mutagen.id3 import ID3
 
-from audioguide.guide import load_guide
+from audioguide.guide import Block, Page, load_guide
 from audioguide.narration.lexicon import SPELL, merged
 from audioguide.narration.script import ScriptWriter, join_sentences, split_sentences, written_form
 from audioguide.phone.menu import build_menu
@@ -357,3 +357,30 @@ def test_transcript_html_drops_invisible_marks_and_names_bare_links():
 def test_transcript_html_shows_the_guide_emphasis():
     assert fulltext.inline_html("**Gratuit**, __sans engagement__, *vraiment* : `15`.") == (
         "<strong>Gratuit</strong>, <strong>sans engagement</strong>, <em>vraiment</em> : 15.")
+
+
+def test_transcript_html_landmarks_and_links_all_land():
+    """What a screen reader user moves through: header, contents, main, footer, nothing stray between them;
+    each contents link and each section's label names an element of the page."""
+    doc = lhtml.fromstring(fulltext.guide_html(load_guide(DATA / "mini")).encode())
+    body = doc.body
+    assert [e.tag for e in body] == ["header", "nav", "main", "footer"]
+    assert all(not (t or "").strip() for t in [body.text, *(e.tail for e in body), doc.head.tail])
+    assert [e.tag for e in body[0]] == ["h1", "p", "p"] and not any((e.tail or "").strip() for e in body[0])
+    ids = {e.get("id") for e in doc.iter() if e.get("id")}
+    targets = [a.get("href")[1:] for a in doc.iter("a") if a.get("href", "").startswith("#")]
+    labels = [e.get("aria-labelledby") for e in doc.iter() if e.get("aria-labelledby")]
+    assert len(targets) >= 2 and len(labels) >= 3 and set(targets) | set(labels) <= ids
+    assert len(list(doc.iter("section"))) == len(load_guide(DATA / "mini").chapters)
+
+
+def test_transcript_html_pages_keep_their_paragraphs_and_callout_headings():
+    callout = Block(kind="attention", children=[Block(kind="heading", text="En cas d'urgence"),
+                                               Block(kind="p", text="Appelez le 15.")])
+    assert fulltext.page_html(Page(id="p", title="Urgences", blocks=[callout]), 3) == [
+        "<h3>Urgences</h3>", '<div class="callout"><p><strong>Attention :</strong></p>', "<h4>En cas d'urgence</h4>",
+        "<p>Appelez le 15.</p>", "</div>"]
+    narrated = Page(id="p", title="Bienvenue", blocks=[], narration="Bonjour.\n\nCe guide dure une minute.")
+    assert fulltext.page_html(narrated, 3) == ["<h3>Bienvenue</h3>", "<p>Bonjour.</p>", "<p>Ce guide dure une minute.</p>"]
+    assert fulltext.inline_html("Écrire à contact@sante.fr.") == (
+        'Écrire à <a href="mailto:contact@sante.fr">contact@sante.fr</a>.')
