@@ -316,12 +316,14 @@ def test_transcript_text_opens_with_the_guide_and_gives_each_paragraph_its_own()
     """transcript.txt as a reader prints it: title underlined, then subtitle, publisher, description; a blank line
     after every paragraph; the rights last, and nothing after them."""
     guide = load_guide(DATA / "mini")
+    guide.chapters[1].pages[0].blocks.insert(1, Block(kind="heading", text="Ce qu'il faut savoir"))
     text = fulltext.guide_text(guide)
     title = written_form(guide.title)
     assert text.startswith(f"{title}\n{'#' * len(title)}\n\nUn petit guide pour les tests\n\nAssociation Test\n\n"
                            "Un guide minuscule pour vérifier la chaîne complète.\n\nIntroduction\n")
     assert text.endswith("\n\nCC BY 4.0\n")
-    paragraphs = [written_form(b.text) for ch in guide.chapters for pg in ch.pages for b in pg.blocks if b.kind == "p"]
+    paragraphs = [written_form(b.text) for ch in guide.chapters for pg in ch.pages for b in pg.blocks
+                  if b.kind in ("p", "heading")]
     assert paragraphs and all(f"\n{para}\n\n" in text for para in paragraphs)
     assert set(text.splitlines()) <= set(guide_text_lines(guide)) | {"", "#" * len(title)} | {
         c * n for c in "-=" for n in range(1, 80)}
