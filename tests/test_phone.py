@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from audioguide.cli import cli
+from audioguide.exceptions import AudioguideError
 from audioguide.guide import load_guide
 from audioguide.phone.asterisk import dialplan
 from audioguide.phone.voicexml import voicexml
@@ -551,3 +552,35 @@ def test_the_end_cue_is_not_on_phone_pages(mini_build):
         assert _stream(wav)[3] == pytest.approx(end - start, abs=0.05)  # the cut audio stops before the cue
         assert _stream(wav)[3] < last["end"] - last["start"] - 1.0
     assert m["chapters"][0]["pages"][-1]["cues"][-1]["text"] == "Fin de l'introduction."
+
+
+def test_home_gives_a_caller_the_same_two_replays_before_goodbye():
+    assert walk("1 # t t t t") == ["welcome", "01-introduction-p01", "menu-main", "menu-main", "menu-main", "goodbye"]
+
+
+def test_the_phone_folder_itself_can_be_simulated_and_menu_json_is_readable(tmp_path):
+    """`audioguide phone out/phone` works as `audioguide phone out`; menu.json, for whoever wires another voice
+    server, lists the keys and keeps one entry a line."""
+    text = esante_menu().to_json()
+    (tmp_path / "menu.json").write_text(text, "utf-8")
+    menu, sounds = load_menu(tmp_path)
+    assert sounds == tmp_path / "sounds" and menu.to_json() == text
+    data = json.loads(text)
+    assert data["keys"] == {"repeat": "0", "back": "*", "home": "#", "previous_page": "4", "again": "5",
+                            "next_page": "6", "more": "9", "max_timeouts": 2}
+    assert text.startswith('{\n "') and text.count("\n") > 100
+
+
+def test_an_old_menu_json_is_refused_with_its_format_and_the_fix(tmp_path):
+    (tmp_path / "phone").mkdir()
+    (tmp_path / "phone" / "menu.json").write_text('{"format": 1}', "utf-8")
+    with pytest.raises(AudioguideError) as err:
+        load_menu(tmp_path)
+    assert "format 1, expected 2" in str(err.value) and "menu.json" in str(err.value)
+    assert "audioguide build" in err.value.fix
+
+
+def test_the_dialplan_names_its_guide_on_one_line():
+    menu = PhoneMenu.from_json(esante_menu().to_json())  # a copy: esante_menu() is shared
+    menu.title = "Se repérer\ndans la e-santé"
+    assert dialplan(menu).splitlines()[0].startswith("; Audio guide « Se repérer dans la e-santé » — generated")
