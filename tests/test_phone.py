@@ -1,6 +1,7 @@
 """Phone line: journeys through the menu model, the dialplan run by a small interpreter, the bundle's audio."""
 
 import functools
+import os
 import json
 import re
 import subprocess
@@ -584,3 +585,18 @@ def test_the_dialplan_names_its_guide_on_one_line():
     menu = PhoneMenu.from_json(esante_menu().to_json())  # a copy: esante_menu() is shared
     menu.title = "Se repérer\ndans la e-santé"
     assert dialplan(menu).splitlines()[0].startswith("; Audio guide « Se repérer dans la e-santé » — generated")
+
+
+@needs_tools
+def test_the_simulator_player_plays_a_prompt_without_printing(tmp_path):
+    """`audioguide phone` plays each sound with this command: it must play a WAV to its end and keep the terminal
+    for the caller's journey (SDL's dummy audio stands in for a sound card)."""
+    from audioguide.phone.simulator import player
+    cmd = player()
+    if cmd is None or cmd[0] != "ffplay":
+        pytest.skip("ffplay is not installed")
+    wav = tmp_path / "prompt.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=0.2", str(wav)], check=True)
+    proc = subprocess.run([*cmd, str(wav)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SDL_AUDIODRIVER": "dummy"})
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip()
