@@ -4,6 +4,7 @@ import functools
 import os
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -600,3 +601,15 @@ def test_the_simulator_player_plays_a_prompt_without_printing(tmp_path):
     proc = subprocess.run([*cmd, str(wav)], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "SDL_AUDIODRIVER": "dummy"})
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip()
+
+
+def test_prompts_agree_with_a_masculine_page_noun(tmp_path):
+    """A guide whose pages are "modules" hears "le module suivant", "le précédent", not a feminine form."""
+    guide = tmp_path / "g"
+    shutil.copytree(DATA / "mini", guide)
+    yml = guide / "guide.yaml"
+    yml.write_text(yml.read_text("utf-8").replace("language: fr-FR\n", "language: fr-FR\nlevels: {page: module}\n"),
+                   "utf-8")
+    prompts = build_menu(load_guide(guide)).prompts
+    assert "tapez 6 pour passer au module suivant, 4 pour revenir au précédent, et 5 pour le" in prompts["welcome"].text
+    assert prompts["page-keys"].text.startswith("Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le ")
