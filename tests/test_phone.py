@@ -613,3 +613,10 @@ def test_prompts_agree_with_a_masculine_page_noun(tmp_path):
     prompts = build_menu(load_guide(guide)).prompts
     assert "tapez 6 pour passer au module suivant, 4 pour revenir au précédent, et 5 pour le" in prompts["welcome"].text
     assert prompts["page-keys"].text.startswith("Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le ")
+
+
+def test_a_guide_tried_as_text_has_its_long_pages_cut_into_segments():
+    """`audioguide phone guides/x` (no build) times each sentence by an estimate: a long page is still cut, so a
+    help key replays the segment it interrupted there too, as on the built line."""
+    pages = [page for node in esante_menu().nodes.values() if node.kind == "chapter" for page in node.pages]
+    assert sum(len(page) > 1 for page in pages) >= 5
