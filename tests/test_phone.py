@@ -620,3 +620,14 @@ def test_a_guide_tried_as_text_has_its_long_pages_cut_into_segments():
     help key replays the segment it interrupted there too, as on the built line."""
     pages = [page for node in esante_menu().nodes.values() if node.kind == "chapter" for page in node.pages]
     assert sum(len(page) > 1 for page in pages) >= 5
+
+
+def test_a_title_with_its_own_elided_article_is_said_as_written(tmp_path):
+    """"L’Assurance maladie" (typographic apostrophe, as Word writes it) already has its article: the menu says
+    "Pour l’Assurance maladie", not "Pour le sujet L’Assurance maladie"."""
+    guide = tmp_path / "g"
+    shutil.copytree(DATA / "mini", guide)
+    yml = guide / "guide.yaml"
+    yml.write_text(yml.read_text("utf-8").replace("title: Le DMP\n", "title: L’Assurance maladie\n"), "utf-8")
+    said = " ".join(p.text for p in build_menu(load_guide(guide)).prompts.values() if p.id.startswith("menu-"))
+    assert "Pour l’Assurance maladie, tapez" in said and "L’Assurance" not in said
