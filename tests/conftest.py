@@ -118,3 +118,19 @@ def pytest_configure(config):
     # Registered as a plugin: a conftest's own hooks are not called for a session fixture set up from above tests/.
     if os.environ.get("MUTANT_UNDER_TEST") == "stats":
         config.pluginmanager.register(_CreditSharedFixtures(), "credit-shared-fixtures")
+
+
+def pytest_sessionstart(session):
+    # script/mutation: each mutant's tests run in a process forked from mutmut's after its clean run, so a
+    # functools cache filled then (esante_menu() here, the narration's tables in src) would hand the mutant the
+    # original code's results. Each mutant starts with them empty.
+    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats"):
+        return
+    import functools
+    import sys
+
+    for module in list(sys.modules.values()):
+        for obj in list(getattr(module, "__dict__", {}).values()):
+            for o in (obj, *(vars(obj).values() if isinstance(obj, type) else ())):
+                if isinstance(o, functools._lru_cache_wrapper):
+                    o.cache_clear()
