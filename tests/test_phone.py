@@ -631,3 +631,18 @@ def test_a_title_with_its_own_elided_article_is_said_as_written(tmp_path):
     yml.write_text(yml.read_text("utf-8").replace("title: Le DMP\n", "title: L’Assurance maladie\n"), "utf-8")
     said = " ".join(p.text for p in build_menu(load_guide(guide)).prompts.values() if p.id.startswith("menu-"))
     assert "Pour l’Assurance maladie, tapez" in said and "L’Assurance" not in said
+
+
+def test_menu_json_names_each_topic_and_the_more_choice(tmp_path):
+    """menu.json, read by whoever wires another voice server or screen: every topic with its title, and 9 on a
+    split menu labelled as what it opens."""
+    data = json.loads(build_menu(eleven_chapters(tmp_path)).to_json())
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["chapter-c9"]["title"] == "Sujet 9" and nodes["chapter-c11"]["title"] == "Sujet 11"
+    assert {"key": "9", "label": "Suite du menu", "target": "main-2"} in nodes["main"]["items"]
+
+
+def test_a_page_tried_as_text_shows_its_sentences_one_a_line():
+    res = CliRunner().invoke(cli, ["phone", str(DATA / "mini"), "--keys", "1", "--mute"])
+    assert ("▶ [01-introduction-p01] Introduction.\n    Bienvenue\n    Bienvenue dans ce guide d'essai.\n"
+            "    Il dure moins d'une minute.\n☎") in res.output
