@@ -639,6 +639,8 @@ def test_menu_json_names_each_topic_and_the_more_choice(tmp_path):
     data = json.loads(build_menu(eleven_chapters(tmp_path)).to_json())
     nodes = {n["id"]: n for n in data["nodes"]}
     assert nodes["chapter-c9"]["title"] == "Sujet 9" and nodes["chapter-c11"]["title"] == "Sujet 11"
+    assert nodes["main"]["title"] == data["title"] and nodes["main"]["kind"] == "menu"
+    assert {n["kind"] for n in data["nodes"] if n["id"].startswith("chapter-")} == {"chapter"}
     assert {"key": "9", "label": "Suite du menu", "target": "main-2"} in nodes["main"]["items"]
 
 
@@ -646,3 +648,9 @@ def test_a_page_tried_as_text_shows_its_sentences_one_a_line():
     res = CliRunner().invoke(cli, ["phone", str(DATA / "mini"), "--keys", "1", "--mute"])
     assert ("▶ [01-introduction-p01] Introduction.\n    Bienvenue\n    Bienvenue dans ce guide d'essai.\n"
             "    Il dure moins d'une minute.\n☎") in res.output
+
+
+def test_every_submenu_ends_by_saying_how_to_go_back():
+    prompts = esante_menu().prompts
+    subs = [p.text for pid, p in prompts.items() if pid.startswith("menu-") and not pid.startswith("menu-main")]
+    assert len(subs) >= 3 and all(t.endswith("Tapez étoile pour revenir, 0 pour réécouter.") for t in subs)
