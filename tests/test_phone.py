@@ -642,6 +642,8 @@ def test_menu_json_names_each_topic_and_the_more_choice(tmp_path):
     assert nodes["main"]["title"] == data["title"] and nodes["main"]["kind"] == "menu"
     assert {n["kind"] for n in data["nodes"] if n["id"].startswith("chapter-")} == {"chapter"}
     assert {"key": "9", "label": "Suite du menu", "target": "main-2"} in nodes["main"]["items"]
+    kinds = [n["kind"] for n in data["nodes"]]  # read top down: the main menu, the other menus, then the topics
+    assert data["nodes"][0]["id"] == "main" and kinds == sorted(kinds, key=lambda k: k != "menu")
 
 
 def test_a_page_tried_as_text_shows_its_sentences_one_a_line():
@@ -654,3 +656,4 @@ def test_every_submenu_ends_by_saying_how_to_go_back():
     prompts = esante_menu().prompts
     subs = [p.text for pid, p in prompts.items() if pid.startswith("menu-") and not pid.startswith("menu-main")]
     assert len(subs) >= 3 and all(t.endswith("Tapez étoile pour revenir, 0 pour réécouter.") for t in subs)
+    assert prompts["menu-main"].text.endswith(". Tapez 0 pour réécouter.")
