@@ -108,6 +108,9 @@ class _CreditSharedFixtures:
             self.made_by[fixturedef.argname] = made = state()._stats
             state()._stats = outer | made
 
+    def pytest_runtest_setup(self, item):
+        _clear_caches()  # a cached result (esante_menu()) would credit its code to the first test that asked only
+
     def pytest_runtest_call(self, item):
         from mutmut.state import state
         for name in item.fixturenames:
@@ -124,8 +127,11 @@ def pytest_sessionstart(session):
     # script/mutation: each mutant's tests run in a process forked from mutmut's after its clean run, so a
     # functools cache filled then (esante_menu() here, the narration's tables in src) would hand the mutant the
     # original code's results. Each mutant starts with them empty.
-    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats"):
-        return
+    if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats"):
+        _clear_caches()
+
+
+def _clear_caches() -> None:
     import functools
     import sys
 
