@@ -85,3 +85,58 @@ def tmpfs(path: Path, size: str):
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+# script/mutation: mutmut runs, for each mutant, the tests that ran its function while it timed them. A shared
+# fixture (a build) runs its code once, inside the first test that asks for it, so the later tests that read the
+# same build back would never meet that code's mutants. While mutmut times the tests, each test that uses a
+# shared fixture is credited with the code that made it.
+class _CreditSharedFixtures:
+    def __init__(self):
+        self.made_by: dict[str, set[str]] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.scope == "function":
+            yield
+            return
+        from mutmut.state import state
+        outer, state()._stats = state()._stats, set()
+        try:
+            yield
+        finally:
+            self.made_by[fixturedef.argname] = made = state()._stats
+            state()._stats = outer | made
+
+    def pytest_runtest_setup(self, item):
+        _clear_caches()  # a cached result (esante_menu()) would credit its code to the first test that asked only
+
+    def pytest_runtest_call(self, item):
+        from mutmut.state import state
+        for name in item.fixturenames:
+            state()._stats |= self.made_by.get(name, set())
+
+
+def pytest_configure(config):
+    # Registered as a plugin: a conftest's own hooks are not called for a session fixture set up from above tests/.
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        config.pluginmanager.register(_CreditSharedFixtures(), "credit-shared-fixtures")
+
+
+def pytest_sessionstart(session):
+    # script/mutation: each mutant's tests run in a process forked from mutmut's after its clean run, so a
+    # functools cache filled then (esante_menu() here, the narration's tables in src) would hand the mutant the
+    # original code's results. Each mutant starts with them empty.
+    if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats"):
+        _clear_caches()
+
+
+def _clear_caches() -> None:
+    import functools
+    import sys
+
+    for module in list(sys.modules.values()):
+        for obj in list(getattr(module, "__dict__", {}).values()):
+            for o in (obj, *(vars(obj).values() if isinstance(obj, type) else ())):
+                if isinstance(o, functools._lru_cache_wrapper):
+                    o.cache_clear()

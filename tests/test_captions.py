@@ -2,6 +2,7 @@
 times come from the audio: every cue boundary between clips is within 0.3 s of a speech boundary measured in
 the MP3 (a caption that starts inside a clip is timed by the engine's word events: see test_timing.py)."""
 
+import json
 import re
 import subprocess
 
@@ -9,7 +10,7 @@ import pytest
 
 from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter, fits_caption, wrap_caption
-from audioguide.publishers.transcripts import caption_cues
+from audioguide.publishers.transcripts import caption_cues, chapters_json, srt, text_transcript, vtt
 
 from conftest import ESANTE, needs_tools
 
@@ -80,6 +81,65 @@ def test_short_clips_share_a_caption_or_stay_up_a_second():
     assert caps[1]["end"] == pytest.approx(5.25)  # a 0.55 s clip stays on screen 1 s, into the silence after it
     two = caption_cues([{"cues": page["cues"][:2]}, {"cues": [{"start": 4.3, "end": 4.9, "written": "Fin."}]}])
     assert two[-1]["end"] == pytest.approx(5.3)
+
+
+def test_captions_show_the_guide_signs_on_every_player():
+    """"<", ">" and "&" in a caption read as written on a player that knows only WebVTT's basic escapes (Android's
+    ExoPlayer decodes &lt; &gt; &amp; and shows any other as is), and in SRT; hours count past the first."""
+    said = "Tarif <25 € & plus> ici."
+    caps = caption_cues([{"cues": [{"start": 0.0, "end": 2.0, "text": "tarif", "written": said}]},
+                         {"cues": [{"start": 3725.5, "end": 3727.25, "text": "fin", "written": "Fin."}]}])
+    basic = {"lt": "<", "gt": ">", "amp": "&"}
+    web, sub = parse_cues(vtt(caps)), parse_cues(srt(caps), ",")
+    assert [re.sub(r"&(lt|gt|amp);", lambda m: basic[m[1]], " ".join(c["lines"])) for c in web] == [said, "Fin."]
+    assert [" ".join(c["lines"]) for c in sub] == [said, "Fin."]
+    for cues in (web, sub):
+        check_practice(cues, "made-up chapter")
+        assert [(c["start"], c["end"]) for c in cues] == [(0.0, 2.0), (3725.5, 3727.25)]
+
+
+def test_text_transcript_is_the_chapter_as_written():
+    chapter = {"title": "Le DMP", "pages": [
+        {"cues": [{"text": "Le D.M.P.", "written": "Le DMP", "cont": True}, {"text": "est gratuit.", "written": ""}]},
+        {"cues": [{"text": "Appelez le quinze.", "written": "Appelez le 15."}]}]}
+    assert text_transcript(chapter) == "Le DMP\n\nLe DMP est gratuit.\n\nAppelez le 15.\n"
+
+
+def test_chapter_marks_give_each_page_its_title_and_times():
+    """The Podcasting 2.0 chapters file a podcast app reads: each page's title, start and end, to the ms."""
+    chapter = {"title": "Le DMP", "pages": [{"title": "Qu'est-ce ?", "start": 5.0, "end": 12.3456, "cues": []},
+                                            {"title": "L'ouvrir", "start": 12.3456, "end": 30.0, "cues": []}]}
+    assert json.loads(chapters_json(chapter, "Association Test")) == {
+        "version": "1.2.0", "author": "Association Test", "title": "Le DMP",
+        "chapters": [{"startTime": 5.0, "endTime": 12.346, "title": "Qu'est-ce ?"},
+                     {"startTime": 12.346, "endTime": 30.0, "title": "L'ouvrir"}]}
+    assert "author" not in json.loads(chapters_json(chapter, ""))
+
+
+def test_a_short_clip_joins_its_neighbour_up_to_seven_seconds():
+    second = "Le second point est un peu plus long que le premier."  # twice over, it would need 3 lines
+    page = [{"start": 0.0, "end": 3.0, "written": "Premier point."}, {"start": 3.2, "end": 6.0, "written": second},
+            {"start": 6.2, "end": 6.7, "written": "Merci."}]
+    assert [c["text"].replace("\n", " ") for c in caption_cues([{"cues": page}])] == [
+        "Premier point.", f"{second} Merci."]
+    assert [c["text"].replace("\n", " ") for c in caption_cues([{"cues": page[:1] + page[2:]}])] == [
+        "Premier point. Merci."]
+    # 7 s together is still one caption (cues last 1 to 7 s, both included)
+    caps = caption_cues([{"cues": [{"start": 0.0, "end": 0.5, "written": "Bonjour."},
+                                   {"start": 0.7, "end": 7.0, "written": "Voici la suite."}]}])
+    assert [(c["start"], c["end"], c["text"]) for c in caps] == [(0.0, 7.0, "Bonjour. Voici la suite.")]
+
+
+def test_a_short_caption_never_stays_into_the_next_one():
+    pages = [{"cues": [{"start": 0.0, "end": 3.0, "written": "Un."}]},
+             {"cues": [{"start": 3.2, "end": 3.6, "written": "Deux."}]},  # held up to 1 s, but no later than "Trois."
+             {"cues": [{"start": 4.0, "end": 6.0, "written": "Trois."}]}]
+    assert [(c["start"], c["end"]) for c in caption_cues(pages)] == [(0.0, 3.0), (3.2, 4.0), (4.0, 6.0)]
+
+
+def test_a_caption_over_seven_seconds_is_reported_with_its_length(caplog):
+    caption_cues([{"cues": [{"start": 0.0, "end": 8.0, "written": "Une phrase dite bien trop lentement."}]}])
+    assert "'Une phrase dite bien trop lentement.' lasts 8.0 s (over 7 s)" in caplog.text
 
 
 def test_every_esante_piece_fits_one_caption_and_its_time():

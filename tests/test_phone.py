@@ -1,8 +1,10 @@
 """Phone line: journeys through the menu model, the dialplan run by a small interpreter, the bundle's audio."""
 
 import functools
+import os
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -10,6 +12,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from audioguide.cli import cli
+from audioguide.exceptions import AudioguideError
 from audioguide.guide import load_guide
 from audioguide.phone.asterisk import dialplan
 from audioguide.phone.voicexml import voicexml
@@ -551,3 +554,106 @@ def test_the_end_cue_is_not_on_phone_pages(mini_build):
         assert _stream(wav)[3] == pytest.approx(end - start, abs=0.05)  # the cut audio stops before the cue
         assert _stream(wav)[3] < last["end"] - last["start"] - 1.0
     assert m["chapters"][0]["pages"][-1]["cues"][-1]["text"] == "Fin de l'introduction."
+
+
+def test_home_gives_a_caller_the_same_two_replays_before_goodbye():
+    assert walk("1 # t t t t") == ["welcome", "01-introduction-p01", "menu-main", "menu-main", "menu-main", "goodbye"]
+
+
+def test_the_phone_folder_itself_can_be_simulated_and_menu_json_is_readable(tmp_path):
+    """`audioguide phone out/phone` works as `audioguide phone out`; menu.json, for whoever wires another voice
+    server, lists the keys and keeps one entry a line."""
+    text = esante_menu().to_json()
+    (tmp_path / "menu.json").write_text(text, "utf-8")
+    menu, sounds = load_menu(tmp_path)
+    assert sounds == tmp_path / "sounds" and menu.to_json() == text
+    data = json.loads(text)
+    assert data["keys"] == {"repeat": "0", "back": "*", "home": "#", "previous_page": "4", "again": "5",
+                            "next_page": "6", "more": "9", "max_timeouts": 2}
+    assert text.startswith('{\n "') and text.count("\n") > 100
+
+
+def test_an_old_menu_json_is_refused_with_its_format_and_the_fix(tmp_path):
+    (tmp_path / "phone").mkdir()
+    (tmp_path / "phone" / "menu.json").write_text('{"format": 1}', "utf-8")
+    with pytest.raises(AudioguideError) as err:
+        load_menu(tmp_path)
+    assert "format 1, expected 2" in str(err.value) and "menu.json" in str(err.value)
+    assert "audioguide build" in err.value.fix
+
+
+def test_the_dialplan_names_its_guide_on_one_line():
+    menu = PhoneMenu.from_json(esante_menu().to_json())  # a copy: esante_menu() is shared
+    menu.title = "Se repérer\ndans la e-santé"
+    assert dialplan(menu).splitlines()[0].startswith("; Audio guide « Se repérer dans la e-santé » — generated")
+
+
+@needs_tools
+def test_the_simulator_player_plays_a_prompt_without_printing(tmp_path):
+    """`audioguide phone` plays each sound with this command: it must play a WAV to its end and keep the terminal
+    for the caller's journey (SDL's dummy audio stands in for a sound card)."""
+    from audioguide.phone.simulator import player
+    cmd = player()
+    if cmd is None or cmd[0] != "ffplay":
+        pytest.skip("ffplay is not installed")
+    wav = tmp_path / "prompt.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=0.2", str(wav)], check=True)
+    proc = subprocess.run([*cmd, str(wav)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SDL_AUDIODRIVER": "dummy"})
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip()
+
+
+def test_prompts_agree_with_a_masculine_page_noun(tmp_path):
+    """A guide whose pages are "modules" hears "le module suivant", "le précédent", not a feminine form."""
+    guide = tmp_path / "g"
+    shutil.copytree(DATA / "mini", guide)
+    yml = guide / "guide.yaml"
+    yml.write_text(yml.read_text("utf-8").replace("language: fr-FR\n", "language: fr-FR\nlevels: {page: module}\n"),
+                   "utf-8")
+    prompts = build_menu(load_guide(guide)).prompts
+    assert "tapez 6 pour passer au module suivant, 4 pour revenir au précédent, et 5 pour le" in prompts["welcome"].text
+    assert prompts["page-keys"].text.startswith("Tapez 6 pour le module suivant, 4 pour le précédent, 5 pour le ")
+
+
+def test_a_guide_tried_as_text_has_its_long_pages_cut_into_segments():
+    """`audioguide phone guides/x` (no build) times each sentence by an estimate: a long page is still cut, so a
+    help key replays the segment it interrupted there too, as on the built line."""
+    pages = [page for node in esante_menu().nodes.values() if node.kind == "chapter" for page in node.pages]
+    assert sum(len(page) > 1 for page in pages) >= 5
+
+
+def test_a_title_with_its_own_elided_article_is_said_as_written(tmp_path):
+    """"L’Assurance maladie" (typographic apostrophe, as Word writes it) already has its article: the menu says
+    "Pour l’Assurance maladie", not "Pour le sujet L’Assurance maladie"."""
+    guide = tmp_path / "g"
+    shutil.copytree(DATA / "mini", guide)
+    yml = guide / "guide.yaml"
+    yml.write_text(yml.read_text("utf-8").replace("title: Le DMP\n", "title: L’Assurance maladie\n"), "utf-8")
+    said = " ".join(p.text for p in build_menu(load_guide(guide)).prompts.values() if p.id.startswith("menu-"))
+    assert "Pour l’Assurance maladie, tapez" in said and "L’Assurance" not in said
+
+
+def test_menu_json_names_each_topic_and_the_more_choice(tmp_path):
+    """menu.json, read by whoever wires another voice server or screen: every topic with its title, and 9 on a
+    split menu labelled as what it opens."""
+    data = json.loads(build_menu(eleven_chapters(tmp_path)).to_json())
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["chapter-c9"]["title"] == "Sujet 9" and nodes["chapter-c11"]["title"] == "Sujet 11"
+    assert nodes["main"]["title"] == data["title"] and nodes["main"]["kind"] == "menu"
+    assert {n["kind"] for n in data["nodes"] if n["id"].startswith("chapter-")} == {"chapter"}
+    assert {"key": "9", "label": "Suite du menu", "target": "main-2"} in nodes["main"]["items"]
+    kinds = [n["kind"] for n in data["nodes"]]  # read top down: the main menu, the other menus, then the topics
+    assert data["nodes"][0]["id"] == "main" and kinds == sorted(kinds, key=lambda k: k != "menu")
+
+
+def test_a_page_tried_as_text_shows_its_sentences_one_a_line():
+    res = CliRunner().invoke(cli, ["phone", str(DATA / "mini"), "--keys", "1", "--mute"])
+    assert ("▶ [01-introduction-p01] Introduction.\n    Bienvenue\n    Bienvenue dans ce guide d'essai.\n"
+            "    Il dure moins d'une minute.\n☎") in res.output
+
+
+def test_every_submenu_ends_by_saying_how_to_go_back():
+    prompts = esante_menu().prompts
+    subs = [p.text for pid, p in prompts.items() if pid.startswith("menu-") and not pid.startswith("menu-main")]
+    assert len(subs) >= 3 and all(t.endswith("Tapez étoile pour revenir, 0 pour réécouter.") for t in subs)
+    assert prompts["menu-main"].text.endswith(". Tapez 0 pour réécouter.")

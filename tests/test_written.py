@@ -12,7 +12,7 @@ import pytest
 from lxml import etree, html as lhtml
 from mutagen.id3 import ID3
 
-from audioguide.guide import load_guide
+from audioguide.guide import Block, Page, load_guide
 from audioguide.narration.lexicon import SPELL, merged
 from audioguide.narration.script import ScriptWriter, join_sentences, split_sentences, written_form
 from audioguide.phone.menu import build_menu
@@ -275,6 +275,12 @@ def test_fixture_build_text_outputs(mini_build):
         for p in c["pages"]:  # the manifest keeps both forms
             assert all(cue["written"] and cue["text"] for cue in p["cues"])
         assert_in_order(written_sentences(scripts[c["id"]]), (out / c["transcript"]["txt"]).read_text(), c["id"])
+    for c in m["chapters"]:  # podcast chapter marks: by the guide's publisher, a mark per page where it starts
+        marks = json.loads((out / c["chapters_json"]).read_text("utf-8"))
+        assert marks["author"] == guide.publisher == "Association Test"
+        assert [(p["startTime"], p["title"]) for p in marks["chapters"]] == [
+            (round(p["start"], 3), p["title"]) for p in c["pages"]]
+    assert set(files) <= set(mini_build.files)  # the build names every file it wrote
     assert "D.M.P." in json.dumps(m, ensure_ascii=False)  # the spoken form is kept, beside the written one
     assert "Appelez le 15 en cas d'urgence." in (out / "transcript.txt").read_text()
 
@@ -312,3 +318,79 @@ def test_parts_are_written_as_the_guide_names_them(mini_guide):
     text, page = fulltext.guide_text(guide), fulltext.guide_html(guide)
     assert "Module 1 – Santé" in text and "Module 1 – Santé" in page
     assert "Chapitre" not in text + page
+
+
+def test_transcript_text_opens_with_the_guide_and_gives_each_paragraph_its_own():
+    """transcript.txt as a reader prints it: title underlined, then subtitle, publisher, description; a blank line
+    after every paragraph; the rights last, and nothing after them."""
+    guide = load_guide(DATA / "mini")
+    guide.chapters[1].pages[0].blocks.insert(1, Block(kind="heading", text="Ce qu'il faut savoir"))
+    text = fulltext.guide_text(guide)
+    title = written_form(guide.title)
+    assert text.startswith(f"{title}\n{'#' * len(title)}\n\nUn petit guide pour les tests\n\nAssociation Test\n\n"
+                           "Un guide minuscule pour vérifier la chaîne complète.\n\nIntroduction\n")
+    assert text.endswith("\n\nCC BY 4.0\n")
+    paragraphs = [written_form(b.text) for ch in guide.chapters for pg in ch.pages for b in pg.blocks
+                  if b.kind in ("p", "heading")]
+    assert paragraphs and all(f"\n{para}\n\n" in text for para in paragraphs)
+    assert set(text.splitlines()) <= set(guide_text_lines(guide)) | {"", "#" * len(title)} | {
+        c * n for c in "-=" for n in range(1, 80)}
+
+
+def guide_text_lines(guide) -> list[str]:
+    """Every line the guide's own words can make in transcript.txt."""
+    from audioguide.publishers.fulltext import part_heading
+    out = [written_form(t) for t in guide_texts(guide) if t]
+    out += [part_heading(guide, ch) for ch in guide.chapters if ch.part]
+    for ch in guide.chapters:
+        for pg in ch.pages:
+            for b in pg.blocks:
+                for x in [b, *b.children]:
+                    out += [written_form(x.text or ""), *(f"- {written_form(i)}" for i in x.items)]
+                    if x.kind == "link":
+                        out.append(f"{written_form(x.text)} : {fulltext.display_url(x.url)}")
+                    if x.kind in fulltext.CALLOUTS:
+                        out.append(f"{fulltext.CALLOUTS[x.kind]} :")
+    return out
+
+
+def test_transcript_html_drops_invisible_marks_and_names_bare_links():
+    """A soft hyphen or zero-width space pasted from Word never reaches the page; a link written without a label
+    shows its address."""
+    assert fulltext.inline_html("e\u00adsant\u200bé") == "esanté"
+    assert fulltext.inline_html("Voir [](https://www.ameli.fr/assure).") == (
+        'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
+    assert fulltext.inline_html("Voir <https://www.ameli.fr/assure>.") == (
+        'Voir <a href="https://www.ameli.fr/assure">www.ameli.fr/assure</a>.')
+
+
+def test_transcript_html_shows_the_guide_emphasis():
+    assert fulltext.inline_html("**Gratuit**, __sans engagement__, *vraiment* : `15`.") == (
+        "<strong>Gratuit</strong>, <strong>sans engagement</strong>, <em>vraiment</em> : 15.")
+
+
+def test_transcript_html_landmarks_and_links_all_land():
+    """What a screen reader user moves through: header, contents, main, footer, nothing stray between them;
+    each contents link and each section's label names an element of the page."""
+    doc = lhtml.fromstring(fulltext.guide_html(load_guide(DATA / "mini")).encode())
+    body = doc.body
+    assert [e.tag for e in body] == ["header", "nav", "main", "footer"]
+    assert all(not (t or "").strip() for t in [body.text, *(e.tail for e in body), doc.head.tail])
+    assert [e.tag for e in body[0]] == ["h1", "p", "p"] and not any((e.tail or "").strip() for e in body[0])
+    ids = {e.get("id") for e in doc.iter() if e.get("id")}
+    targets = [a.get("href")[1:] for a in doc.iter("a") if a.get("href", "").startswith("#")]
+    labels = [e.get("aria-labelledby") for e in doc.iter() if e.get("aria-labelledby")]
+    assert len(targets) >= 2 and len(labels) >= 3 and set(targets) | set(labels) <= ids
+    assert len(list(doc.iter("section"))) == len(load_guide(DATA / "mini").chapters)
+
+
+def test_transcript_html_pages_keep_their_paragraphs_and_callout_headings():
+    callout = Block(kind="attention", children=[Block(kind="heading", text="En cas d'urgence"),
+                                               Block(kind="p", text="Appelez le 15.")])
+    assert fulltext.page_html(Page(id="p", title="Urgences", blocks=[callout]), 3) == [
+        "<h3>Urgences</h3>", '<div class="callout"><p><strong>Attention :</strong></p>', "<h4>En cas d'urgence</h4>",
+        "<p>Appelez le 15.</p>", "</div>"]
+    narrated = Page(id="p", title="Bienvenue", blocks=[], narration="Bonjour.\n\nCe guide dure une minute.")
+    assert fulltext.page_html(narrated, 3) == ["<h3>Bienvenue</h3>", "<p>Bonjour.</p>", "<p>Ce guide dure une minute.</p>"]
+    assert fulltext.inline_html("Écrire à contact@sante.fr.") == (
+        'Écrire à <a href="mailto:contact@sante.fr">contact@sante.fr</a>.')
