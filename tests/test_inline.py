@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from audioguide.exceptions import PublishError
-from audioguide.guide import parse_guide
+from audioguide.guide import load_guide, parse_guide
 from audioguide.narration.inline import plain, stressed, to_html
 from audioguide.narration.script import ScriptWriter, written_form
 from audioguide.publishers.book import well_formed
@@ -97,3 +97,16 @@ def test_crossed_emphasis_in_a_guide_gives_well_formed_books(tmp_path):
     for name, data in docs.items():
         etree.fromstring(data, etree.XMLParser(load_dtd=False, no_network=True)), name
     assert b"<em>importante</em>" in docs["EPUB/02-dmp.xhtml"] and b"<em>importante</em>" in docs["content.html"]
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("Écrivez à <mailto:contact@asso.fr>.", "contact@asso.fr"),
+    ("Écrivez [au service](mailto:accueil@cpam.fr).", "accueil@cpam.fr"),
+    ("Ou [appelez-nous](tel:+33123456789).", "+33123456789"),
+])
+def test_mail_and_phone_links_are_said_and_shown_without_their_scheme(text, shown):
+    """Word makes every typed e-mail address a mailto: link: the voice said "mailto" and the page showed it."""
+    assert shown in plain(text) and "mailto" not in plain(text) and "tel:" not in plain(text)
+    assert f">{shown}<" in to_html(text) or f"({shown})" in plain(text)
+    said = ScriptWriter(load_guide(DATA / "mini")).say(written_form(text))
+    assert "mailto" not in said and "tel" not in said.split()

@@ -48,8 +48,9 @@ def _is_tag(token: Token) -> bool:
 
 
 def display_url(url: str) -> str:
-    """An address as printed: without the scheme, which nobody types ("ameli.fr/assure")."""
-    return re.sub(r"^https?://", "", url.strip(), flags=re.I).rstrip("/")
+    """An address as printed: without the scheme, which nobody types ("ameli.fr/assure", "contact@asso.fr":
+    Word makes every typed e-mail address a mailto: link, and the voice would say "mailto")."""
+    return re.sub(r"^(?:https?://|mailto:|tel:)", "", url.strip(), flags=re.I).rstrip("/")
 
 
 def href(address: str) -> str:
@@ -87,7 +88,7 @@ def _link_plain(open_: Token, inner) -> str:
     url = open_.attrs.get("href", "")
     label = plain_tokens(inner).strip()
     if open_.markup == "autolink":
-        return display_url(url) if url.lower().startswith(("http://", "https://")) else label
+        return display_url(url) if url.lower().startswith(("http://", "https://", "mailto:")) else label
     if not label:
         return display_url(url)
     return label if label in (url, display_url(url)) else f"{label} ({display_url(url)})"
@@ -206,7 +207,7 @@ def _html(toks, in_link: bool = False) -> str:
             end = _link_end(toks, i)
             url = t.attrs.get("href", "")
             if t.markup == "autolink":
-                label = html.escape(display_url(url) if url.lower().startswith(("http:", "https:"))
+                label = html.escape(display_url(url) if url.lower().startswith(("http:", "https:", "mailto:"))
                                     else plain_tokens(toks[i + 1:end]), quote=False)
             else:
                 label = _html(toks[i + 1:end], in_link=True) or html.escape(display_url(url), quote=False)
