@@ -110,3 +110,15 @@ def test_mail_and_phone_links_are_said_and_shown_without_their_scheme(text, show
     assert f">{shown}<" in to_html(text) or f"({shown})" in plain(text)
     said = ScriptWriter(load_guide(DATA / "mini")).say(written_form(text))
     assert "mailto" not in said and "tel" not in said.split()
+
+
+@pytest.mark.parametrize("url,said", [("mailto:contact@asso.fr", "contact arobase asso point f r"),
+                                      ("tel:+33123456789", "trente-trois"),
+                                      ("https://www.ameli.fr/assure/droits", "ameli point f r")])
+def test_a_link_block_says_its_address_without_the_scheme(url, said):
+    """A link block says "label : host"; the host came from a regex of its own that knew only http(s)."""
+    from audioguide.guide import Block
+
+    segs = ScriptWriter(load_guide(DATA / "mini")).link(Block("link", text="Écrivez-nous", url=url))
+    spoken = " ".join(s.text for s in segs)
+    assert said in spoken and "mailto" not in spoken and "tel:" not in spoken

@@ -495,7 +495,7 @@ class ScriptWriter:
     def link(self, b: Block) -> list[Segment]:
         """Said as "label : ameli point f r" (the host only); written with its address as printed."""
         label = written_form(_end(b.text, ""))
-        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", b.url).split("/")[0]
+        host = re.sub(r"^www\.", "", display_url(b.url)).split("/")[0]  # display_url drops any scheme, mailto: too
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
         if fits_caption(written) and len(spoken) <= self.max_spoken:
