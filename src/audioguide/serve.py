@@ -39,7 +39,8 @@ TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".srt": "appli
          ".json": "application/json; charset=utf-8", ".xml": "application/rss+xml; charset=utf-8",
          ".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8", ".jpg": "image/jpeg",
          ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".wav": "audio/wav",
-         ".ulaw": "audio/basic", ".alaw": "audio/x-alaw-basic", ".sln": "audio/L16", ".vxml": "application/voicexml+xml",
+         ".ulaw": "audio/basic", ".alaw": "audio/x-alaw-basic", ".sln": "audio/L16",
+         ".vxml": "application/voicexml+xml",
          ".conf": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8"}
 
 IDLE_TIMEOUT = 10.0
@@ -114,6 +115,7 @@ class _HeadReader:
 
 
 class Handler(SimpleHTTPRequestHandler):
+    server: PreviewServer
     extensions_map = {**mimetypes.types_map, **TYPES}
     timeout = IDLE_TIMEOUT
     head_timeout = HEAD_TIMEOUT
@@ -383,14 +385,14 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_t
         family = infos[0][0]
     except (socket.gaierror, UnicodeError) as exc:
         raise AudioguideError(f"Cannot listen on {host!r}: no such address ({exc}).",
-                              fix="give an IP address such as 127.0.0.1 with --host") from None
+                              fix="give an IP address such as 127.0.0.1 with --host") from exc
     handler = type("Handler", (Handler,), {"timeout": idle_timeout, "head_timeout": head_timeout})
     server_class = type("PreviewServer", (PreviewServer,), {"address_family": family, "max_per_client": max_per_client,
                                                             "max_connections": max_connections})
     try:
         return server_class((host, port), partial(handler, directory=str(root)))
-    except OverflowError:
-        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from None
+    except OverflowError as exc:
+        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from exc
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             fix = "stop the other server, or choose another --port (e.g. --port 8001)"
@@ -400,12 +402,12 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_t
             fix = "this computer has no such address; use --host 127.0.0.1"
         else:
             fix = "choose another --port or --host"
-        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from None
+        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from exc
 
 
 def public_warning(server: ThreadingHTTPServer) -> str | None:
     """A warning when the server listens on more than this computer (0.0.0.0, ::, or a network address)."""
-    host = server.server_address[0]
+    host = str(server.server_address[0])
     try:
         if ipaddress.ip_address(host.split("%")[0]).is_loopback:
             return None

@@ -11,9 +11,9 @@ import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
@@ -81,12 +81,12 @@ def _load_yaml(file: Path) -> Catalogue:
     try:
         data = yaml.safe_load(file.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc}).", fix="check the file") from None
+        raise ConfigError(f"{file}: cannot be read ({exc}).", fix="check the file") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else str(file)
         raise ConfigError(f"{where}: this is not valid YAML ({getattr(exc, 'problem', exc)}).",
-                          fix="check the indentation and the colons near that line") from None
+                          fix="check the indentation and the colons near that line") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected `guides:` and settings, found {type(data).__name__}.",
                           fix="see the catalogue example in the README")
@@ -161,9 +161,9 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
                 seen[guide.id] = source
                 s = guide_settings(settings, cat.shared, out, guide.id)
                 s.validate()
-                result = Builder(guide, s, remote=remote).run()
-                o.out_dir, o.manifest = result.out_dir, result.manifest
-                o.synthesized, o.encoded = result.synthesized, result.encoded
+                built = Builder(guide, s, remote=remote).run()
+                o.out_dir, o.manifest = built.out_dir, built.manifest
+                o.synthesized, o.encoded = built.synthesized, built.encoded
             except AudioguideError as exc:
                 o.error = str(exc)
                 log.debug("Guide %s failed: %s", source, exc)

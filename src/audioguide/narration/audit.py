@@ -49,7 +49,8 @@ def phonemise(sentences: list[str], voice: str = "fr") -> list[str]:
         raise EngineError(f"espeak-ng failed while phonemising: {proc.stderr.strip()[:300]}")
     mark = subprocess.run([exe, "-v", voice, "-q", "-x"], input=_SENTINEL, capture_output=True,
                           text=True).stdout.strip()
-    out, cur = [], []
+    out: list[str] = []
+    cur: list[str] = []
     for line in proc.stdout.splitlines():
         if line.strip() == mark:
             out.append(" ".join(cur))

@@ -142,19 +142,19 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
             with _open(url) as resp:
                 try:
                     _copy(resp, buf, CATALOGUE_MAX, _deadline(0), url)
-                except OverflowError:
-                    raise ValueError("too large") from None
+                except OverflowError as exc:
+                    raise ValueError("too large") from exc
             shape = _shape_error(json.loads(buf.getvalue()))
             data = buf.getvalue()
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if not saved.exists():
-                raise _network_error(url, exc) from None
+                raise _network_error(url, exc) from exc
             log.warning("Cannot refresh the voices catalogue (%s); using the saved copy.", exc)
-        except ValueError:
+        except ValueError as exc:
             raise EngineError(f"The voices catalogue at {url} is not valid JSON (or is over "
                               f"{CATALOGUE_MAX >> 20} MB).",
                               cause="a proxy or captive portal answered instead of the repository",
-                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from None
+                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from exc
         else:
             if shape:
                 raise EngineError(f"The voices catalogue at {url} is not a Piper voices catalogue: {shape}.",
@@ -169,10 +169,10 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
         raw = json.loads(saved.read_text("utf-8"))
         if _shape_error(raw):
             raise ValueError
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
         saved.unlink(missing_ok=True)
         raise EngineError(f"The saved voices catalogue {saved} is damaged.",
-                          fix="run `audioguide voices` again: it fetches a new one") from None
+                          fix="run `audioguide voices` again: it fetches a new one") from exc
     return {name: _voice(name, v) for name, v in sorted(raw.items())}
 
 
@@ -254,24 +254,24 @@ def _download(url: str, part: Path, size: int) -> None:
             if part.stat().st_size == size:
                 return
             log.warning("%s: the connection closed early; resuming (attempt %d of %d).", url, attempt, ATTEMPTS)
-        except OverflowError:
+        except OverflowError as exc:
             part.unlink(missing_ok=True)
             raise EngineError(f"{url} is larger than the catalogue says ({size} bytes).",
                               cause="the mirror serves another file under this name", fix="try another mirror, "
-                              "or " + OFFLINE_FIX) from None
+                              "or " + OFFLINE_FIX) from exc
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:  # our partial file is wrong for this range: start again
                 part.unlink()
                 continue
-            raise _network_error(url, exc) from None
+            raise _network_error(url, exc) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if time.monotonic() >= deadline:
                 raise EngineError(f"Downloading {url} takes too long ({part.stat().st_size if part.exists() else 0}"
                                   f" of {size} bytes so far).", cause="the connection or the mirror is very slow",
                                   fix="run the same command again later: it resumes where it stopped; or "
-                                  + OFFLINE_FIX) from None
+                                  + OFFLINE_FIX) from exc
             if attempt == ATTEMPTS:
-                raise _network_error(url, exc) from None
+                raise _network_error(url, exc) from exc
             log.warning("%s: %s; retrying (attempt %d of %d).", url, exc, attempt, ATTEMPTS)
         time.sleep(min(2 ** (attempt - 1), 4) * float(os.environ.get("AUDIOGUIDE_RETRY_SCALE", "1")))
     raise EngineError(f"Could not download {url} whole after {ATTEMPTS} attempts.",
@@ -316,7 +316,7 @@ def install(name: str, source: Path | None = None) -> Path:
                 part.unlink(missing_ok=True)
                 raise
         else:
-            _download(repository() + voice.remote(local), part, meta.get("size_bytes"))
+            _download(repository() + voice.remote(local), part, meta["size_bytes"])  # an int: checked above
         try:
             _check(part, meta, local)
         except EngineError:
