@@ -29,6 +29,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from audioguide.exceptions import AudioguideError
@@ -171,16 +172,41 @@ class Handler(SimpleHTTPRequestHandler):
         return parts
 
     def send_head(self):
+        """Answer a GET or HEAD: a clean path, then the file it names, then its headers (and Range)."""
         url_path = urlsplit(self.path).path
+        parts = self._parts(url_path)
+        if parts is None:
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
+            return None
+        path = self._file_path(url_path, parts)
+        if path == "":  # redirected to the folder's slash
+            return None
+        opened = self._open_regular(path)
+        if opened is None:
+            self._not_found()
+            return None
+        f, st = opened
+        try:
+            return self._send_file(f, path, st)
+        except BaseException:
+            f.close()
+            raise
+
+    @staticmethod
+    def _parts(url_path: str) -> list[str] | None:
+        """The path's names, or None when no file here can have that name: not UTF-8, a NUL (open() would raise)
+        or a backslash (a Windows separator)."""
         try:
             decoded = unquote(url_path, errors="strict")
         except UnicodeDecodeError:
-            decoded = None
-        # Not UTF-8, a NUL (open() would raise) or a backslash (a Windows separator): no file here has that name.
-        if decoded is None or "\x00" in decoded or "\\" in decoded:
-            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
             return None
-        parts = [p for p in decoded.split("/") if p]
+        if "\x00" in decoded or "\\" in decoded:
+            return None
+        return [p for p in decoded.split("/") if p]
+
+    def _file_path(self, url_path: str, parts: list[str]) -> str | None:
+        """The real path asked for (a folder's index.html); None when there is none; "" once a folder asked without
+        its slash has been redirected."""
         # Hidden names cover "." and "..", the build state and the temp files of an atomic write.
         path = None if any(p.startswith(".") for p in parts) else self._real_path(self._own_name(parts))
         if path is not None and os.path.isdir(path):
@@ -190,27 +216,26 @@ class Handler(SimpleHTTPRequestHandler):
                 self.send_header("Location", "/" + "".join(quote(p) + "/" for p in parts))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                return None
+                return ""
             path = self._real_path([*self._own_name(parts), "index.html"])
+        return path
+
+    @staticmethod
+    def _open_regular(path: str | None) -> tuple[BinaryIO, os.stat_result] | None:
+        """Only regular files: opening a FIFO would wait for a writer, for ever. Checked before opening, and
+        again on what was opened (without blocking), in case the name changed in between."""
         try:
-            # Only regular files: opening a FIFO would wait for a writer, for ever. Checked before opening, and
-            # again on what was opened (without blocking), in case the name changed in between.
             f = None
             if path and stat.S_ISREG(os.stat(path).st_mode):
                 f = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW), "rb")
             st = os.fstat(f.fileno()) if f else None
         except OSError:
             f = st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
+        if f is None or st is None or not stat.S_ISREG(st.st_mode):
             if f:
                 f.close()
-            self._not_found()
             return None
-        try:
-            return self._send_file(f, path, st)
-        except BaseException:
-            f.close()
-            raise
+        return f, st
 
     def _send_file(self, f, path: str, st: os.stat_result):
         size, mtime = st.st_size, int(st.st_mtime)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
@@ -76,6 +77,17 @@ def load_catalogue(path: Path) -> Catalogue:
 
 
 def _load_yaml(file: Path) -> Catalogue:
+    data = _read_yaml(file)
+    problems, shared, guides = _fields(data)
+    if problems:
+        raise ConfigError(f"{file}: " + "; ".join(problems) + ".",
+                          fix="correct the field; a catalogue.yaml holds `title:`, `guides:` (a list of folders) "
+                              f"and shared settings ({', '.join(SHARED)})")
+    return Catalogue(file, str(data.get("title") or file.parent.resolve().name),
+                     [(file.parent / g.strip()) for g in guides], shared)
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
     import yaml
 
     try:
@@ -90,11 +102,16 @@ def _load_yaml(file: Path) -> Catalogue:
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected `guides:` and settings, found {type(data).__name__}.",
                           fix="see the catalogue example in the README")
+    return data
+
+
+def _fields(data: dict[str, Any]) -> tuple[list[str], dict[str, Any], list[str]]:
+    """(problems, shared settings, guide folders) of a catalogue.yaml's fields."""
     problems = []
     unknown = sorted(set(data) - set(SHARED) - {"title", "guides"})
     if unknown:
         problems.append(f"unknown field(s) {', '.join(unknown)} (known: title, guides, {', '.join(SHARED)})")
-    shared = {}
+    shared: dict[str, Any] = {}
     for key, kind in SHARED.items():
         if data.get(key) is not None:
             if not isinstance(data[key], kind) or isinstance(data[key], bool):
@@ -107,12 +124,7 @@ def _load_yaml(file: Path) -> Catalogue:
     if not isinstance(guides, list) or not guides or not all(isinstance(g, str) and g.strip() for g in guides):
         problems.append("field `guides`: a list of guide folders (relative to this file) is needed")
         guides = []
-    if problems:
-        raise ConfigError(f"{file}: " + "; ".join(problems) + ".",
-                          fix="correct the field; a catalogue.yaml holds `title:`, `guides:` (a list of folders) "
-                              f"and shared settings ({', '.join(SHARED)})")
-    return Catalogue(file, str(data.get("title") or file.parent.resolve().name),
-                     [(file.parent / g.strip()) for g in guides], shared)
+    return problems, shared, guides
 
 
 def guide_settings(base: BuildSettings, shared: dict, out: Path, guide_id: str) -> BuildSettings:

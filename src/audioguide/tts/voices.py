@@ -98,24 +98,28 @@ def _shape_error(raw) -> str | None:
     wrong file is never kept; size and checksum may be missing here: such a voice is listed but not installed."""
     if not isinstance(raw, dict):
         return f"it is a JSON {type(raw).__name__}, not an object of voices"
-    for name, v in raw.items():
-        if not isinstance(v, dict):
-            return f"voice {name!r} is not an object"
-        lang, files, speakers = v.get("language", {}), v.get("files", {}), v.get("num_speakers", 1)
-        if not isinstance(lang, dict) or not isinstance(lang.get("code", ""), str):
-            return f"voice {name!r}: `language` is not an object with a `code`"
-        if not isinstance(v.get("quality", ""), str):
-            return f"voice {name!r}: `quality` is not text"
-        if not isinstance(speakers, int) or isinstance(speakers, bool) or speakers < 1:
-            return f"voice {name!r}: `num_speakers` is not a positive number"
-        if not isinstance(files, dict) or not all(isinstance(p, str) and isinstance(m, dict) for p, m in files.items()):
-            return f"voice {name!r}: `files` is not an object of file details"
-        for path, meta in files.items():
-            size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
-            if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-                return f"voice {name!r}: the size of {path} is not a number of bytes"
-            if md5 is not None and not (isinstance(md5, str) and _MD5.fullmatch(md5)):
-                return f"voice {name!r}: the checksum of {path} is not an MD5"
+    return next((f"voice {name!r}{error}" for name, v in raw.items() if (error := _voice_shape_error(v))), None)
+
+
+def _voice_shape_error(v: object) -> str | None:
+    """What is wrong with one voice's entry, after its name, or None."""
+    if not isinstance(v, dict):
+        return " is not an object"
+    lang, files, speakers = v.get("language", {}), v.get("files", {}), v.get("num_speakers", 1)
+    if not isinstance(lang, dict) or not isinstance(lang.get("code", ""), str):
+        return ": `language` is not an object with a `code`"
+    if not isinstance(v.get("quality", ""), str):
+        return ": `quality` is not text"
+    if not isinstance(speakers, int) or isinstance(speakers, bool) or speakers < 1:
+        return ": `num_speakers` is not a positive number"
+    if not isinstance(files, dict) or not all(isinstance(p, str) and isinstance(m, dict) for p, m in files.items()):
+        return ": `files` is not an object of file details"
+    for path, meta in files.items():
+        size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            return f": the size of {path} is not a number of bytes"
+        if md5 is not None and not (isinstance(md5, str) and _MD5.fullmatch(md5)):
+            return f": the checksum of {path} is not an MD5"
     return None
 
 
