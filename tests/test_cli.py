@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
+from audioguide.command import program
 
 from conftest import DATA, ESANTE
 
@@ -124,7 +125,7 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
     assert r.stderr.splitlines() == [
         f"Erreur / Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
         "Probable cause: wrong path, or the voice was not downloaded",
-        "Fix: install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass --voice "
+        f"Fix: install a French voice with `{program()} voices install fr_FR-siwis-medium`, then pass --voice "
         "fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)"]
     assert not (tmp_path / "o").exists()  # nothing was started
 

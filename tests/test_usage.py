@@ -155,3 +155,15 @@ def test_the_commands_new_prints_run_as_printed(tmp_path):
     assert printed.split()[0] != "audioguide"
     check = subprocess.run(printed, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert check.returncode == 0 and "OK:" in check.stdout, (printed, check.stderr)
+
+
+def test_the_commands_an_error_names_run_as_printed(tmp_path):
+    exe = Path(sys.executable).parent / "audioguide"
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([str(exe), "build", MINI, "--engine", "espek"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 2
+    printed = re.search(r"`([^`]+ engines)`", proc.stderr).group(1)
+    assert printed != "audioguide engines"
+    listed = subprocess.run(printed, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stdout.startswith("espeak"), (printed, listed.stderr)

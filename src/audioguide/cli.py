@@ -5,30 +5,18 @@ from __future__ import annotations
 import difflib
 import errno
 import logging
-import os
 import shlex
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError, UsageError
 
 log = logging.getLogger("audioguide")
-
-
-def program() -> str:
-    """This tool as the user can type it again: `audioguide` when the shell finds this very one, else its path
-    (script/build installs it in .venv/bin, which is not on the PATH)."""
-    here = Path(sys.executable).parent / "audioguide"
-    found = shutil.which("audioguide")
-    if not here.exists() or found and Path(found).resolve() == here.resolve():
-        return "audioguide"
-    rel = os.path.relpath(here)
-    return shlex.quote(str(here) if rel.startswith("..") else rel)
 
 
 def _typed(ctx: click.Context | None) -> str:
@@ -88,7 +76,7 @@ class _Group(_Commands):
             from audioguide.files import explain_os_error
 
             err = explain_os_error(exc, Path(exc.filename or "."))
-            click.echo(f"Erreur / Error: {err}", err=True)
+            _say(err)
             ctx.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted. Finished files were kept; run the same command again to resume.", err=True)
@@ -96,7 +84,7 @@ class _Group(_Commands):
 
 
 def _say(exc: AudioguideError) -> None:
-    click.echo(f"Erreur / Error: {exc}", err=True)
+    click.echo(typed(f"Erreur / Error: {exc}"), err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
