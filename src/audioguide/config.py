@@ -108,7 +108,7 @@ class BuildSettings:
             raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines))
 
     def problems(self) -> list[tuple[str, str, str]]:
-        """(option as the user wrote it, cause, fix) for each bad setting."""
+        """(option as the user wrote it, cause, fix) for each bad setting; settles base_url to its normal form."""
         problems: list[tuple[str, str, str]] = []
         if self.pace is not None and self.pace not in PACES:
             problems.append((f"--pace {self.pace}", "ce rythme n'existe pas", f"choisissez {' ou '.join(PACES)}"))
