@@ -12,6 +12,7 @@ from mutagen.mp3 import MP3
 
 from audioguide.cli import cli
 from audioguide.guide import load_guide
+
 from conftest import DATA, ESANTE, needs_tools
 
 

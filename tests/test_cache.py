@@ -16,10 +16,10 @@ from mutagen.mp3 import MP3
 from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.config import BuildSettings
-from audioguide.tts.base import RATE
 from audioguide.files import OWNERSHIP_NAME
+from audioguide.tts.base import RATE
 from audioguide.tts.cache import ClipCache, clip_key, clip_problem
-from audioguide.tts.espeak import EspeakEngine
+
 from conftest import DATA, needs_tools, settings_for, tmpfs
 
 pytestmark = needs_tools

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
+from audioguide.command import program
 
 from conftest import DATA, ESANTE
 
@@ -28,7 +29,7 @@ HELP = {
     "engines": ("engines [OPTIONS]", "List speech engines, whether each can run here", []),
     "serve": ("serve [OPTIONS] [FOLDER]", "Serve an output folder over HTTP", ["--port"]),
     "phone": ("phone [OPTIONS] SOURCE", "Try the phone line in a terminal", ["--keys", "--mute"]),
-    "voices": ("voices [OPTIONS] COMMAND [ARGS]...", "List the Piper neural voices", ["--all", "--refresh"]),
+    "voices": ("voices [OPTIONS] [COMMAND] [ARGS]...", "List the Piper neural voices", ["--all", "--refresh"]),
     "convert": ("convert [OPTIONS] SOURCE TARGET", "Convert a guide between YAML and Markdown", []),
     "import": ("import [OPTIONS] DOCUMENT", "Make a Markdown guide draft", ["--out"]),
     "schema": ("schema [OPTIONS]", "Print the JSON Schema of the guide format", []),
@@ -108,7 +109,8 @@ def test_engines_says_no_and_the_fix_when_espeak_is_missing(tmp_path):
 def test_unknown_engine_is_clear(tmp_path):
     r = run("build", str(DATA / "mini"), "--engine", "espek", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "Unknown engine 'espek'" in r.stderr and "did you mean 'espeak'" in r.stderr
+    assert "--engine espek : ce moteur de voix n'existe pas" in r.stderr
+    assert "vouliez-vous dire « espeak » ?" in r.stderr
 
 
 def test_unknown_espeak_voice_is_clear(tmp_path):
@@ -123,7 +125,7 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
     assert r.stderr.splitlines() == [
         f"Erreur / Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
         "Probable cause: wrong path, or the voice was not downloaded",
-        "Fix: install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass --voice "
+        f"Fix: install a French voice with `{program()} voices install fr_FR-siwis-medium`, then pass --voice "
         "fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)"]
     assert not (tmp_path / "o").exists()  # nothing was started
 

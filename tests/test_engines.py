@@ -23,6 +23,7 @@ from audioguide.config import BuildSettings
 from audioguide.exceptions import EngineError
 from audioguide.tts.base import RATE, bound_text
 from audioguide.tts.gtts_engine import MAX_CHARS, GttsEngine, chunk_text
+
 from conftest import needs_tools, settings_for
 
 
@@ -115,7 +116,8 @@ def test_piper_clip_depends_only_on_its_text(joe, tmp_path):
         list(pool.map(lambda n: engine.synthesize(b if n % 2 else a, tmp_path / f"t{n}.wav"), range(4)))
     assert (tmp_path / "a1.wav").read_bytes() == (tmp_path / "a2.wav").read_bytes() == \
         (tmp_path / "t0.wav").read_bytes() == (tmp_path / "t2.wav").read_bytes()
-    assert (tmp_path / "b1.wav").read_bytes() == (tmp_path / "t1.wav").read_bytes() == (tmp_path / "t3.wav").read_bytes()
+    assert (tmp_path / "b1.wav").read_bytes() == (tmp_path / "t1.wav").read_bytes() == \
+        (tmp_path / "t3.wav").read_bytes()
     assert wav_stats(tmp_path / "a1.wav")[3] > 0.02  # speech, not silence
 
 
@@ -230,7 +232,8 @@ def test_build_with_piper_voice(joe, tmp_path, mini_guide):
     r = build(mini_guide, s)
     assert r.manifest["engine"]["name"] == "piper" and r.manifest["engine"]["voice"] == joe.name
     dur = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                                str(r.out_dir / r.manifest["chapters"][1]["mp3"])], capture_output=True, text=True).stdout)
+                                str(r.out_dir / r.manifest["chapters"][1]["mp3"])],
+                               capture_output=True, text=True).stdout)
     assert dur > 5
 
 

@@ -160,5 +160,5 @@ def test_an_idle_time_too_short_to_read_is_refused_before_any_work(tmp_path, sec
     r = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--engine", "silence", "--out", str(out),
                                  "--kiosk-idle", str(seconds)])
     assert r.exit_code == 2, r.output  # a usage error, as the other invalid settings
-    assert f"kiosk idle time {seconds} s" in r.output and "0 (never)" in r.output
+    assert f"--kiosk-idle {seconds} : le délai de la borne" in r.output and "0 (jamais)" in r.output
     assert "Traceback" not in r.output and not out.exists()

@@ -500,6 +500,7 @@ def test_start_up_lists_a_guide_folder_at_its_feeds_addresses(site):
 def built_guide(tmp_path_factory):
     """The fixture guide (no `link:`, no base URL) built as output/mini, with the silent engine."""
     from audioguide.build import build
+
     from conftest import DATA, have_tools, settings_for
 
     if not have_tools():

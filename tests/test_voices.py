@@ -133,7 +133,7 @@ def test_list_shows_french_voices_and_which_are_installed(repo):
     assert NAME in _run("voices", "--all").output
     assert "installed" not in _run("voices", "--all").output.split(NAME)[1].splitlines()[0]
     assert _run("voices", "install", NAME).exit_code == 0
-    line = next(l for l in _run("voices", "--all").output.splitlines() if l.startswith(NAME))
+    line = next(row for row in _run("voices", "--all").output.splitlines() if row.startswith(NAME))
     assert line.rstrip().endswith("installed")
 
 
@@ -148,9 +148,10 @@ def test_install_verifies_and_the_name_works_as_a_voice(repo, tmp_path):
     assert voices.resolve(str(JOE_DIR / f"{NAME}.onnx")) == JOE_DIR / f"{NAME}.onnx"  # a path still works
 
     pytest.importorskip("piper")
+    import wave
+
     from audioguide.config import BuildSettings
     from audioguide.tts.piper_engine import PiperEngine
-    import wave
 
     engine = PiperEngine(BuildSettings(engine="piper", voice=NAME))
     engine.check()

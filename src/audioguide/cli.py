@@ -2,25 +2,72 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
 import logging
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
-from audioguide.exceptions import AudioguideError
+from audioguide.exceptions import AudioguideError, UsageError
 
 log = logging.getLogger("audioguide")
 
 
-class _Group(click.Group):
-    def invoke(self, ctx):
+def _typed(ctx: click.Context | None) -> str:
+    """The command as the user can type it again (`.venv/bin/audioguide build`)."""
+    return " ".join([program(), *(ctx.command_path.split()[1:] if ctx else [])])
+
+
+def _in_french(exc: click.UsageError) -> UsageError:
+    """click's usage errors are English; the volunteer's are French, with a "did you mean"."""
+    where = f"`{_typed(exc.ctx)} --help`"
+    if isinstance(exc, click.NoSuchOption):
+        close = sorted(exc.possibilities or [])
+        if exc.ctx and not close:
+            names = [n for p in exc.ctx.command.params for n in p.opts + p.secondary_opts]
+            close = difflib.get_close_matches(exc.option_name, names, n=1)
+        return UsageError(f"L'option {exc.option_name} n'existe pas"
+                          + (f" : vouliez-vous dire {' ou '.join(close)} ?" if close else "."),
+                          fix=f"voyez les options avec {where}")
+    return UsageError(f"Commande mal écrite : {exc.format_message()}", fix=f"voyez l'aide avec {where}")
+
+
+class _Commands(click.Group):
+    """A group that answers a mistyped command in French, with the closest ones."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=2)
+            raise UsageError(f"La commande « {name} » n'existe pas"
+                             + (f" : vouliez-vous dire {' ou '.join(close)} ?" if close else "."),
+                             fix=f"voyez les commandes avec `{_typed(ctx)} --help`")
+        return super().resolve_command(ctx, args)
+
+
+class _Group(_Commands):
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
         try:
-            return super().invoke(ctx)
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options (`audioguide --verbos`)
+            _say(_in_french(exc))
+            raise click.exceptions.Exit(2) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            try:
+                return super().invoke(ctx)
+            except click.UsageError as exc:
+                raise _in_french(exc) from exc
         except AudioguideError as exc:
-            click.echo(f"Erreur / Error: {exc}", err=True)
+            _say(exc)
             ctx.exit(exc.exit_code)
         except OSError as exc:
             # Disk full, read-only or forbidden folders anywhere (cache, temp): the user's to fix, not a bug.
@@ -29,11 +76,15 @@ class _Group(click.Group):
             from audioguide.files import explain_os_error
 
             err = explain_os_error(exc, Path(exc.filename or "."))
-            click.echo(f"Erreur / Error: {err}", err=True)
+            _say(err)
             ctx.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted. Finished files were kept; run the same command again to resume.", err=True)
             ctx.exit(130)
+
+
+def _say(exc: AudioguideError) -> None:
+    click.echo(typed(f"Erreur / Error: {exc}"), err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,12 +139,13 @@ def build(guide: Path, out_dir, allow_foreign_files, engine, voice, pace, rate, 
                f"({result.synthesized} clips synthesised, {result.encoded} files encoded).")
 
 
-def _options(pairs) -> dict:
+def _options(pairs: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise AudioguideError(f"Engine option {pair!r} is not KEY=VALUE.", fix="write e.g. -o tld=fr")
+        if not sep or not key.strip():
+            raise UsageError(f"Le réglage de moteur -o {pair} n'a pas la forme CLÉ=VALEUR.",
+                             fix="écrivez par exemple -o tld=fr (gTTS) ou -o length_scale=1.1 (Piper)")
         out[key.strip()] = value.strip()
     return out
 
@@ -153,18 +205,18 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
     if page:
         try:
             ch, pg = g.find_page(page)
-        except KeyError:
-            raise AudioguideError(f"No page {page!r} in {source}.", fix="use CHAPTER-ID/PAGE-ID; list them with "
-                                  "`audioguide narrate GUIDE --chapter ID`") from None
+        except KeyError as exc:
+            raise UsageError(f"No page {page!r} in {source}.", fix="use CHAPTER-ID/PAGE-ID; list them with "
+                                  "`audioguide narrate GUIDE --chapter ID`") from exc
         scripts = [writer.page(ch, pg, ch.pages.index(pg) + 1)]
     else:
         chapters = g.chapters
         if chapter:
             try:
                 chapters = [g.chapter(chapter)]
-            except KeyError:
+            except KeyError as exc:
                 ids = ", ".join(c.id for c in g.chapters)
-                raise AudioguideError(f"No chapter {chapter!r}.", fix=f"chapters: {ids}") from None
+                raise UsageError(f"No chapter {chapter!r}.", fix=f"chapters: {ids}") from exc
         scripts = [s for c in chapters for s in writer.chapter(c)]
     for s in scripts:
         click.echo(f"# {s.chapter.id}/{s.page.id}")
@@ -185,7 +237,7 @@ def serve(folder: Path, port: int, host: str) -> None:
     logging.getLogger("audioguide").setLevel(logging.INFO)
     if warning := public_warning(server):
         log.warning(warning)
-    address, bound_port = server.server_address[:2]
+    address, bound_port = str(server.server_address[0]), server.server_address[1]
     base = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
     click.echo(f"Serving {folder} at {base} (Ctrl+C to stop)", err=True)
     for line in entry_points(folder, base):
@@ -214,7 +266,7 @@ def phone(source: Path, keys: str | None, mute: bool) -> None:
 
     def play(prompt_id: str) -> None:
         click.echo(f"▶ [{prompt_id}] " + menu.prompts[prompt_id].text.replace("\n", "\n    "))
-        if cmd and (sounds / f"{prompt_id}.wav").exists():
+        if cmd and sounds is not None and (sounds / f"{prompt_id}.wav").exists():
             subprocess.run([*cmd, str(sounds / f"{prompt_id}.wav")], check=False)
 
     def scripted(keys: list[str]):
@@ -238,9 +290,13 @@ def engines() -> None:
         online = " [online: sends text to a third party]" if cls.online else ""
         click.echo(f"{name:8} {flag}  {cls.description}{online}")
         click.echo(f"{'':8}      {why}")
+        if cls.options:
+            settings = ", ".join(f"-o {o.example} ({o.help})" for o in cls.options.values())
+            click.echo(f"{'':8}      réglages : {settings}")
 
 
-@cli.group(invoke_without_command=True)
+# The command is optional: click 8.2 and later say so in the usage line, 8.1 did not; one usage for both.
+@cli.group(cls=_Commands, invoke_without_command=True, subcommand_metavar="[COMMAND] [ARGS]...")
 @click.option("--all", "show_all", is_flag=True, help="Every language, not only French.")
 @click.option("--refresh", is_flag=True, help="Fetch the catalogue again.")
 @click.pass_context
@@ -256,7 +312,7 @@ def voices(ctx, show_all: bool, refresh: bool) -> None:
         click.echo(f"{v.name:32} {v.quality:7} {v.speakers:4} speaker{'s' if v.speakers > 1 else ' '}  "
                    f"{v.size / 1e6:6.0f} MB  {mark}")
     click.echo(f"{len(shown)} voices; installed ones live in {voices_dir()}. "
-               "Install one with: audioguide voices install NAME")
+               f"Install one with: {program()} voices install NAME")
 
 
 @voices.command("install")
@@ -269,7 +325,7 @@ def voices_install(names: tuple[str, ...], source: Path | None) -> None:
 
     for name in names:
         path = install(name, source)
-        click.echo(f"{name}: installed in {path.parent}. Use it with: audioguide build GUIDE --engine piper "
+        click.echo(f"{name}: installed in {path.parent}. Use it with: {program()} build GUIDE --engine piper "
                    f"--voice {name}")
 
 
@@ -300,7 +356,8 @@ def import_(document: Path, out_dir: Path | None) -> None:
     click.echo(f"Wrote {target} (and import-report.txt beside it). What was guessed:")
     for line in report:
         click.echo(f"  - {line}")
-    click.echo(f"Next: edit {target}, then `audioguide check {target.parent}` and `audioguide build {target.parent}`.")
+    folder = shlex.quote(str(target.parent))
+    click.echo(f"Next: edit {target}, then `{program()} check {folder}` and `{program()} build {folder}`.")
 
 
 
@@ -335,16 +392,21 @@ def toc(guide: Path) -> None:
 @click.option("--voice", help="Engine voice: espeak-ng voice name, or a Piper .onnx file.")
 @click.option("--rate", type=int, default=BuildSettings.rate, show_default=True, help="Words per minute.")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Clip cache folder.")
-def listen(guide: Path, page: str, out_file: Path | None, engine: str, voice, rate: int, cache_dir) -> None:
+@click.option("--option", "-o", "engine_options", multiple=True, metavar="KEY=VALUE",
+              help="Engine setting, as for build.")
+def listen(guide: Path, page: str, out_file: Path | None, engine: str, voice: str | None, rate: int | None,
+           cache_dir: Path | None, engine_options: tuple[str, ...]) -> None:
     """Hear one page (PAGE-ID or CHAPTER-ID/PAGE-ID) or a whole chapter (CHAPTER-ID) before building all."""
     import tempfile
 
     from audioguide.guide import load_guide
     from audioguide.preview import play, render
 
-    settings = BuildSettings(engine=engine, voice=voice, rate=rate, progress=False)
+    settings = BuildSettings(engine=engine, voice=voice, rate=rate, progress=False,
+                             engine_options=_options(engine_options))
     if cache_dir:
         settings.cache_dir = cache_dir
+    settings.validate()
     g = load_guide(guide)
     if out_file:
         render(g, page, settings, out_file)
@@ -363,11 +425,12 @@ def new(folder: Path) -> None:
     from audioguide.preview import new_guide
 
     target = new_guide(folder)
-    click.echo(f"Wrote {target}. Edit it, then: audioguide check {folder} && audioguide listen {folder} "
-               f"pourquoi-ce-guide")
+    where = shlex.quote(str(folder))
+    click.echo(f"Wrote {target}. Edit it, then: {program()} check {where} && {program()} listen {where} "
+               "pourquoi-ce-guide")
 
 
-@cli.group()
+@cli.group(cls=_Commands)
 def catalogue() -> None:
     """Build many guides in one run (a folder of guide folders, or a catalogue.yaml), here or on a Dask cluster."""
 
@@ -397,7 +460,7 @@ def catalogue_build(catalogue_path: Path, out_dir: Path, scheduler: str | None, 
         if not o.error:
             click.echo(f"OK      {o.id}: {o.synthesized} clips synthesised, {o.encoded} files encoded.")
     for o in result.failed:
-        click.echo(f"ÉCHEC   {o.id or o.source}:\n  " + o.error.replace("\n", "\n  "), err=True)
+        click.echo(f"ÉCHEC   {o.id or o.source}:\n  " + (o.error or "").replace("\n", "\n  "), err=True)
     n, bad = len(result.outcomes), len(result.failed)
     click.echo(f"{n - bad} guide(s) construit(s), {bad} en échec ; index : {out_dir / 'index.html'}.")
     if bad:

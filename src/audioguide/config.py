@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audioguide.exceptions import ConfigError
 
+if TYPE_CHECKING:
+    from audioguide.guide import Guide
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+MP3_SPEECH_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class BuildSettings:
     """MP3 bitrate: 64 kbit/s CBR mono is transparent for synthetic speech and seeks exactly."""
     sample_rate: int = 44100
     """MP3 sample rate (Apple Podcasts asks for 44.1 kHz or more)."""
-    engine_options: dict = field(default_factory=dict)
+    engine_options: dict[str, str] = field(default_factory=dict)
     """Extra engine settings (gTTS tld, Piper speaker and scales…)."""
     kiosk_idle: int = 120
     """Seconds without a key or touch after which the kiosk page returns to its main menu and forgets the topic
@@ -84,52 +89,72 @@ class BuildSettings:
         if self.rate is None:
             self.rate = PACES.get(self.pace or DEFAULT_PACE, PACES[DEFAULT_PACE]).rate
 
-    def apply_guide(self, guide) -> None:
+    @property
+    def words_per_minute(self) -> int:
+        """The rate engines speak at: `rate`, which __post_init__ settles to a number."""
+        return self.rate if self.rate is not None else PACES.get(self.pace or DEFAULT_PACE, PACES[DEFAULT_PACE]).rate
+
+    def apply_guide(self, guide: Guide) -> None:
         """Settle the pace (command line, else the guide's `pace:`, else normal) and the rate it implies."""
         self.pace = self.pace or guide.pace or DEFAULT_PACE
         if not self.rate_given:
             self.rate = PACES[self.pace].rate
 
     def validate(self) -> None:
-        problems = []
+        """Refuse bad settings before any work, naming each with its option, the cause and the fix, in French."""
+        problems = self.problems()
+        if problems:
+            lines = [f"  {field} : {cause}.\n    Correction : {fix}." for field, cause, fix in problems]
+            raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines))
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(option as the user wrote it, cause, fix) for each bad setting; settles base_url to its normal form."""
+        problems: list[tuple[str, str, str]] = []
         if self.pace is not None and self.pace not in PACES:
-            problems.append(f"pace {self.pace!r} is not one of {', '.join(PACES)}")
-        if not 80 <= self.rate <= 450:
-            problems.append(f"rate {self.rate} is outside 80–450 words per minute")
+            problems.append((f"--pace {self.pace}", "ce rythme n'existe pas", f"choisissez {' ou '.join(PACES)}"))
+        if not 80 <= self.words_per_minute <= 450:
+            problems.append((f"--rate {self.rate}", "la vitesse est hors de 80 à 450 mots par minute",
+                             f"donnez par exemple --rate {PACES['normal'].rate} (normal) ou {PACES['lent'].rate} "
+                             "(lent), ou --pace lent"))
         if not 0 <= self.pitch <= 99:
-            problems.append(f"pitch {self.pitch} is outside 0–99")
+            problems.append((f"--pitch {self.pitch}", "la hauteur de voix est hors de 0 à 99",
+                             "donnez un nombre de 0 à 99 ; 50 est la hauteur habituelle"))
         if self.out_dir is not None and not str(self.out_dir).strip():
-            problems.append("the output folder is empty text (it would mean the current folder)")
+            problems.append(("--out", "le dossier de sortie est vide (ce serait le dossier courant)",
+                             "donnez un nom de dossier, par exemple --out sortie"))
         if self.jobs < 1:
-            problems.append(f"jobs {self.jobs} must be at least 1")
+            problems.append((f"--jobs {self.jobs}", "il faut au moins un travailleur",
+                             "donnez 1 ou plus, ou retirez l'option (un par cœur du processeur)"))
         if self.kiosk_idle != 0 and not 30 <= self.kiosk_idle <= 86400:
             # The page warns 20 s before it resets: less than 30 s would hurry a slow reader.
-            problems.append(f"kiosk idle time {self.kiosk_idle} s is neither 0 (never) nor 30–86400 seconds")
-        if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
-            problems.append(f"bitrate {self.bitrate_kbps} kbit/s is not a standard MP3 speech bitrate")
+            problems.append((f"--kiosk-idle {self.kiosk_idle}", "le délai de la borne n'est ni 0 (jamais) ni "
+                             "de 30 à 86400 secondes", "donnez 0 (jamais) ou au moins 30 secondes, par exemple 120"))
+        if self.bitrate_kbps not in MP3_SPEECH_BITRATES:
+            problems.append((f"bitrate_kbps {self.bitrate_kbps}", "ce n'est pas un débit MP3 habituel pour la voix",
+                             f"choisissez parmi {', '.join(map(str, MP3_SPEECH_BITRATES))} kbit/s"))
         if self.base_url is not None:
             from audioguide.guide import web_address  # the same rule as `base_url:` in a guide
 
             try:
                 self.base_url = web_address(self.base_url.strip(), folder=True)
             except ValueError as exc:
-                problems.append(f"base URL {self.base_url!r} {exc}")
-        if problems:
-            raise ConfigError(
-                "Invalid build settings: " + "; ".join(problems) + ".",
-                fix="correct the option on the command line (see `audioguide build --help`).",
-            )
+                problems.append((f"--base-url {self.base_url}", f"cette adresse (base URL) ne convient pas : {exc}",
+                                 "donnez l'adresse complète du dossier publié, par exemple "
+                                 "https://asso.example/guide/"))
+        return problems + self._engine_problems()
 
-    @classmethod
-    def field_docs(cls) -> dict[str, str]:
-        """Field name -> one-line doc, read from the source so --help and docs never drift."""
-        import ast
-        import inspect
+    def _engine_problems(self) -> list[tuple[str, str, str]]:
+        import difflib
 
-        tree = ast.parse(inspect.getsource(cls))
-        docs: dict[str, str] = {}
-        body = tree.body[0].body
-        for a, b in zip(body, body[1:]):
-            if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
-                docs[a.target.id] = b.value.value
-        return {f.name: docs.get(f.name, "") for f in fields(cls)}
+        from audioguide.tts import engine_classes, option_problems
+
+        known = list(engine_classes())
+        problems = []
+        for option, name in (("--engine", self.engine), ("--fallback", self.fallback)):
+            if name is not None and name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                problems.append((f"{option} {name}", "ce moteur de voix n'existe pas",
+                                 (f"vouliez-vous dire « {close[0]} » ? " if close else "")
+                                 + f"moteurs : {', '.join(known)} (voyez `audioguide engines`)"))
+        engines = [n for n in (self.engine, self.fallback) if n is not None]
+        return problems + option_problems(engines, self.engine_options)

@@ -1,4 +1,17 @@
-"""One exception tree. The CLI turns every AudioguideError into a message and an exit code."""
+"""One exception tree. The CLI turns every AudioguideError into a message and an exit code (in brackets).
+
+    AudioguideError            a problem the user can fix, with its probable cause and the fix
+    ├── InputError (2)         a file given to a command cannot be read as what the command expects
+    │   └── GuideError (2)     the guide source is invalid: every problem, with file, line and field
+    ├── UsageError (2)         the command line is wrong: unknown command or option, malformed value
+    │   └── ConfigError (2)    a setting (engine, voice, rate, -o KEY=VALUE, base URL…) is refused
+    ├── EngineError (3)        a speech engine is missing, misconfigured or failed
+    ├── AudioError (4)         ffmpeg is missing or failed
+    ├── PublishError (5)       writing an output failed
+    └── LockError (6)          another build is writing the same output folder
+
+An error caught to be explained is raised anew from it (`raise NewError(...) from exc`): never edited in place.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +61,19 @@ class Problem:
         return text
 
 
-class GuideError(AudioguideError):
+class InputError(AudioguideError):
+    """A file given to a command is not what it reads (a Word file given to `build`, a missing guide file…)."""
+
+    exit_code = 2
+
+
+class UsageError(AudioguideError):
+    """The command line is wrong: an unknown command or option, a value that is not KEY=VALUE…"""
+
+    exit_code = 2
+
+
+class GuideError(InputError):
     """The guide source is invalid. Holds every problem found, not just the first."""
 
     exit_code = 2
@@ -60,7 +85,7 @@ class GuideError(AudioguideError):
         super().__init__("\n".join([head] + [f"  {p}" for p in self.problems]))
 
 
-class ConfigError(AudioguideError):
+class ConfigError(UsageError):
     """A build setting (engine, voice, rate, base URL…) is invalid."""
 
     exit_code = 2

@@ -29,6 +29,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from audioguide.exceptions import AudioguideError
@@ -39,7 +40,8 @@ TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt; charset=utf-8", ".srt": "appli
          ".json": "application/json; charset=utf-8", ".xml": "application/rss+xml; charset=utf-8",
          ".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8", ".jpg": "image/jpeg",
          ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".wav": "audio/wav",
-         ".ulaw": "audio/basic", ".alaw": "audio/x-alaw-basic", ".sln": "audio/L16", ".vxml": "application/voicexml+xml",
+         ".ulaw": "audio/basic", ".alaw": "audio/x-alaw-basic", ".sln": "audio/L16",
+         ".vxml": "application/voicexml+xml",
          ".conf": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8"}
 
 IDLE_TIMEOUT = 10.0
@@ -114,6 +116,7 @@ class _HeadReader:
 
 
 class Handler(SimpleHTTPRequestHandler):
+    server: PreviewServer
     extensions_map = {**mimetypes.types_map, **TYPES}
     timeout = IDLE_TIMEOUT
     head_timeout = HEAD_TIMEOUT
@@ -169,16 +172,41 @@ class Handler(SimpleHTTPRequestHandler):
         return parts
 
     def send_head(self):
+        """Answer a GET or HEAD: a clean path, then the file it names, then its headers (and Range)."""
         url_path = urlsplit(self.path).path
+        parts = self._parts(url_path)
+        if parts is None:
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
+            return None
+        path = self._file_path(url_path, parts)
+        if path == "":  # redirected to the folder's slash
+            return None
+        opened = self._open_regular(path)
+        if opened is None:
+            self._not_found()
+            return None
+        f, st = opened
+        try:
+            return self._send_file(f, path, st)
+        except BaseException:
+            f.close()
+            raise
+
+    @staticmethod
+    def _parts(url_path: str) -> list[str] | None:
+        """The path's names, or None when no file here can have that name: not UTF-8, a NUL (open() would raise)
+        or a backslash (a Windows separator)."""
         try:
             decoded = unquote(url_path, errors="strict")
         except UnicodeDecodeError:
-            decoded = None
-        # Not UTF-8, a NUL (open() would raise) or a backslash (a Windows separator): no file here has that name.
-        if decoded is None or "\x00" in decoded or "\\" in decoded:
-            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
             return None
-        parts = [p for p in decoded.split("/") if p]
+        if "\x00" in decoded or "\\" in decoded:
+            return None
+        return [p for p in decoded.split("/") if p]
+
+    def _file_path(self, url_path: str, parts: list[str]) -> str | None:
+        """The real path asked for (a folder's index.html); None when there is none; "" once a folder asked without
+        its slash has been redirected."""
         # Hidden names cover "." and "..", the build state and the temp files of an atomic write.
         path = None if any(p.startswith(".") for p in parts) else self._real_path(self._own_name(parts))
         if path is not None and os.path.isdir(path):
@@ -188,27 +216,26 @@ class Handler(SimpleHTTPRequestHandler):
                 self.send_header("Location", "/" + "".join(quote(p) + "/" for p in parts))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                return None
+                return ""
             path = self._real_path([*self._own_name(parts), "index.html"])
+        return path
+
+    @staticmethod
+    def _open_regular(path: str | None) -> tuple[BinaryIO, os.stat_result] | None:
+        """Only regular files: opening a FIFO would wait for a writer, for ever. Checked before opening, and
+        again on what was opened (without blocking), in case the name changed in between."""
         try:
-            # Only regular files: opening a FIFO would wait for a writer, for ever. Checked before opening, and
-            # again on what was opened (without blocking), in case the name changed in between.
             f = None
             if path and stat.S_ISREG(os.stat(path).st_mode):
                 f = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW), "rb")
             st = os.fstat(f.fileno()) if f else None
         except OSError:
             f = st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
+        if f is None or st is None or not stat.S_ISREG(st.st_mode):
             if f:
                 f.close()
-            self._not_found()
             return None
-        try:
-            return self._send_file(f, path, st)
-        except BaseException:
-            f.close()
-            raise
+        return f, st
 
     def _send_file(self, f, path: str, st: os.stat_result):
         size, mtime = st.st_size, int(st.st_mtime)
@@ -383,14 +410,14 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_t
         family = infos[0][0]
     except (socket.gaierror, UnicodeError) as exc:
         raise AudioguideError(f"Cannot listen on {host!r}: no such address ({exc}).",
-                              fix="give an IP address such as 127.0.0.1 with --host") from None
+                              fix="give an IP address such as 127.0.0.1 with --host") from exc
     handler = type("Handler", (Handler,), {"timeout": idle_timeout, "head_timeout": head_timeout})
     server_class = type("PreviewServer", (PreviewServer,), {"address_family": family, "max_per_client": max_per_client,
                                                             "max_connections": max_connections})
     try:
         return server_class((host, port), partial(handler, directory=str(root)))
-    except OverflowError:
-        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from None
+    except OverflowError as exc:
+        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from exc
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             fix = "stop the other server, or choose another --port (e.g. --port 8001)"
@@ -400,12 +427,12 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_t
             fix = "this computer has no such address; use --host 127.0.0.1"
         else:
             fix = "choose another --port or --host"
-        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from None
+        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from exc
 
 
 def public_warning(server: ThreadingHTTPServer) -> str | None:
     """A warning when the server listens on more than this computer (0.0.0.0, ::, or a network address)."""
-    host = server.server_address[0]
+    host = str(server.server_address[0])
     try:
         if ipaddress.ip_address(host.split("%")[0]).is_loopback:
             return None

@@ -11,9 +11,10 @@ import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
@@ -76,25 +77,41 @@ def load_catalogue(path: Path) -> Catalogue:
 
 
 def _load_yaml(file: Path) -> Catalogue:
+    data = _read_yaml(file)
+    problems, shared, guides = _fields(data)
+    if problems:
+        raise ConfigError(f"{file}: " + "; ".join(problems) + ".",
+                          fix="correct the field; a catalogue.yaml holds `title:`, `guides:` (a list of folders) "
+                              f"and shared settings ({', '.join(SHARED)})")
+    return Catalogue(file, str(data.get("title") or file.parent.resolve().name),
+                     [(file.parent / g.strip()) for g in guides], shared)
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
     import yaml
 
     try:
         data = yaml.safe_load(file.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc}).", fix="check the file") from None
+        raise ConfigError(f"{file}: cannot be read ({exc}).", fix="check the file") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else str(file)
         raise ConfigError(f"{where}: this is not valid YAML ({getattr(exc, 'problem', exc)}).",
-                          fix="check the indentation and the colons near that line") from None
+                          fix="check the indentation and the colons near that line") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected `guides:` and settings, found {type(data).__name__}.",
                           fix="see the catalogue example in the README")
+    return data
+
+
+def _fields(data: dict[str, Any]) -> tuple[list[str], dict[str, Any], list[str]]:
+    """(problems, shared settings, guide folders) of a catalogue.yaml's fields."""
     problems = []
     unknown = sorted(set(data) - set(SHARED) - {"title", "guides"})
     if unknown:
         problems.append(f"unknown field(s) {', '.join(unknown)} (known: title, guides, {', '.join(SHARED)})")
-    shared = {}
+    shared: dict[str, Any] = {}
     for key, kind in SHARED.items():
         if data.get(key) is not None:
             if not isinstance(data[key], kind) or isinstance(data[key], bool):
@@ -107,12 +124,7 @@ def _load_yaml(file: Path) -> Catalogue:
     if not isinstance(guides, list) or not guides or not all(isinstance(g, str) and g.strip() for g in guides):
         problems.append("field `guides`: a list of guide folders (relative to this file) is needed")
         guides = []
-    if problems:
-        raise ConfigError(f"{file}: " + "; ".join(problems) + ".",
-                          fix="correct the field; a catalogue.yaml holds `title:`, `guides:` (a list of folders) "
-                              f"and shared settings ({', '.join(SHARED)})")
-    return Catalogue(file, str(data.get("title") or file.parent.resolve().name),
-                     [(file.parent / g.strip()) for g in guides], shared)
+    return problems, shared, guides
 
 
 def guide_settings(base: BuildSettings, shared: dict, out: Path, guide_id: str) -> BuildSettings:
@@ -161,9 +173,9 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
                 seen[guide.id] = source
                 s = guide_settings(settings, cat.shared, out, guide.id)
                 s.validate()
-                result = Builder(guide, s, remote=remote).run()
-                o.out_dir, o.manifest = result.out_dir, result.manifest
-                o.synthesized, o.encoded = result.synthesized, result.encoded
+                built = Builder(guide, s, remote=remote).run()
+                o.out_dir, o.manifest = built.out_dir, built.manifest
+                o.synthesized, o.encoded = built.synthesized, built.encoded
             except AudioguideError as exc:
                 o.error = str(exc)
                 log.debug("Guide %s failed: %s", source, exc)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from audioguide.exceptions import AudioguideError, EngineError
 
@@ -28,10 +28,10 @@ class Cluster:
     def __init__(self, address: str, on_clip: Callable[[], None] | None = None):
         try:
             from distributed import Client
-        except ImportError:
+        except ImportError as exc:
             raise AudioguideError("Le calcul sur une grappe Dask n'est pas installé.",
                                   cause="--scheduler a besoin des paquets dask et distributed",
-                                  fix="pip install 'audioguide[cluster]', ou construisez sans --scheduler") from None
+                                  fix="pip install 'audioguide[cluster]', ou construisez sans --scheduler") from exc
         self.address = address
         self.on_clip = on_clip
         try:
@@ -42,7 +42,7 @@ class Cluster:
                 cause=f"aucun ordonnanceur ne répond à cette adresse ({type(exc).__name__}: {exc})",
                 fix="démarrez-le (`dask scheduler` sur la machine qui coordonne, puis `dask worker ADRESSE` sur "
                     "chaque machine de calcul), vérifiez l'adresse et le port (tcp://machine:8786) et le pare-feu; "
-                    "ou construisez sans --scheduler, sur cette machine") from None
+                    "ou construisez sans --scheduler, sur cette machine") from exc
 
     def describe(self) -> str:
         workers = len(self.client.scheduler_info().get("workers", {}))
@@ -72,7 +72,7 @@ class Cluster:
                 except Exception as exc:
                     raise EngineError(f"A Dask worker could not make a clip ({type(exc).__name__}: {exc}).",
                                       fix="check that audioguide and the engine are installed on every worker, "
-                                          "then build again: finished clips are kept") from None
+                                          "then build again: finished clips are kept") from exc
                 cache.put(key, data)
                 fut.release()
                 if self.on_clip:

@@ -17,7 +17,9 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from audioguide.exceptions import EngineError
 from audioguide.guide import Block, Guide
@@ -49,7 +51,8 @@ def phonemise(sentences: list[str], voice: str = "fr") -> list[str]:
         raise EngineError(f"espeak-ng failed while phonemising: {proc.stderr.strip()[:300]}")
     mark = subprocess.run([exe, "-v", voice, "-q", "-x"], input=_SENTINEL, capture_output=True,
                           text=True).stdout.strip()
-    out, cur = [], []
+    out: list[str] = []
+    cur: list[str] = []
     for line in proc.stdout.splitlines():
         if line.strip() == mark:
             out.append(" ".join(cur))
@@ -109,7 +112,8 @@ class SpeechReport:
                 out.extend(f"  {line(f)}  {where(f)}" for f in sorted(findings.values(), key=order))
                 out.append(f"  -> {fix}")
 
-        section("Mots lus avec les sons d'une autre langue", self.foreign, lambda f: f"{f.word}  [{f.language}: {f.said}]",
+        section("Mots lus avec les sons d'une autre langue", self.foreign,
+                lambda f: f"{f.word}  [{f.language}: {f.said}]",
                 "corrigez la prononciation (lexicon: MOT: respelling, ou [[phonèmes]]) ou acceptez le mot "
                 "(lexicon: MOT: allow).")
         section("Sigles absents du lexique", self.unknown, lambda f: f"{f.word}  dit « {f.said} »",
@@ -117,7 +121,8 @@ class SpeechReport:
         section("Constructions lues sans certitude", self.uncertain,
                 lambda f: f"{_KINDS[f.language]} : « {f.word} »  dit « {f.said} »",
                 "écrivez-les en toutes lettres dans le texte (« 15 jours », « référence »), ou comme les règles "
-                "les connaissent (« 14/9 » après « tension », « 3 g/j »).", order=lambda f: (f.language, f.word.lower()))
+                "les connaissent (« 14/9 » après « tension », « 3 g/j »).",
+                order=lambda f: (f.language, f.word.lower()))
         section("Corrections de prononciation annulées par « allow »", self.hidden_fixes,
                 lambda f: f"{f.word}  serait dit « {f.said} » sans le allow",
                 "retirez « MOT: allow » du lexique du guide : audioguide sait déjà le dire.")
@@ -133,7 +138,10 @@ class SpeechReport:
         return out
 
 
-_KINDS = {"slash": "barre oblique", "number": "nombre de forme inconnue", "abbreviation": "abréviation inconnue"}
+Uncertain = Literal["slash", "number", "abbreviation"]
+"""What the French rules read by their last resort (see uncertain)."""
+_KINDS: dict[Uncertain, str] = {"slash": "barre oblique", "number": "nombre de forme inconnue",
+                                "abbreviation": "abréviation inconnue"}
 # Digits joined by signs no rule has read by the `numbers` step ("1.2.3", "12:30:00"), or pairs of digits
 # in a row that are not a phone number ("45 67 89"): the last resort reads them one group at a time.
 _ODD_NUMBER = re.compile(r"\d+(?:[./:;_]\d+)+|(?<![\d,])\d{2}(?: \d{2}){2,}(?![\d,])|\d+[-/]\d+(?:[-/]\d+)+")
@@ -142,13 +150,13 @@ _SLASH_TOKEN = re.compile(r"[^\s/]*/[^\s]*")
 _ABBREVIATION = re.compile(r"(?<![\w.@/:-])([^\W\d_]{1,6})\.(?=\s+[a-zà-ÿ0-9(])")
 
 
-def uncertain(text: str, steps: list) -> list[tuple[str, str, str]]:
+def uncertain(text: str, steps: Sequence[Callable[[str], str]]) -> list[tuple[Uncertain, str, str]]:
     """[(kind, written, said)] for what the French steps read by their last resort, found by running them:
     a "/" still there when the symbols step comes (said "ou"), odd digit layouts still there when the plain
     numbers step comes, a dot after an abbreviation still there at the end (it would end the sentence)."""
     from audioguide.narration import fr
 
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[Uncertain, str, str]] = []
     said = text
     for step in steps:
         if step is fr.numbers:
@@ -171,7 +179,7 @@ def uncertain(text: str, steps: list) -> list[tuple[str, str, str]]:
     return out
 
 
-def _block_texts(blocks: list[Block]):
+def _block_texts(blocks: list[Block]) -> Iterator[str]:
     for b in blocks:
         if b.text:
             yield b.text
@@ -183,19 +191,34 @@ def _strip_elision(word: str) -> str:
     return _ELIDED.sub("", word)
 
 
-def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
-    """Run espeak-ng's phonemiser over every sentence of the guide's narration (what espeak-ng hears)."""
+@dataclass
+class _Audit:
+    """What the steps of the audit share: the guide's texts, its lexicon, and the report they fill."""
+
+    guide: Guide
+    voice: str
+    report: SpeechReport
+    lexicon: dict[str, str]
+    """The guide's lexicon over the shipped one."""
+    allow: set[str]
+    """Lower-case words the guide allows as written."""
+    spoken_forms: set[str]
+    """Lower-case words of the lexicon's spoken forms."""
+    sentences: list[tuple[str, str]]
+    """(where, voice text) of every sentence a build says."""
+    sources: list[tuple[str, str]]
+    """(where, written text) of every title, narration and block."""
+
+
+def _gather(guide: Guide, voice: str) -> _Audit:
+    """Every sentence a build says, as espeak-ng hears it, and every written text, with its chapter/page."""
     from audioguide.narration.script import ScriptWriter
 
-    report = SpeechReport()
     writer = ScriptWriter(guide)
     say = Voice(guide.lexicon, phonemes=True)
     lexicon = merged(guide.lexicon)
-    allow = {w.lower() for w, v in guide.lexicon.items() if v == ALLOW}
-    spoken_forms = {w.lower() for v in lexicon.values() for w in _WORD.findall(v)}
-
-    sentences: list[tuple[str, str]] = []  # (where, voice text)
-    sources: list[tuple[str, str]] = []  # (where, written source text)
+    sentences: list[tuple[str, str]] = []
+    sources: list[tuple[str, str]] = []
     for chapter in guide.chapters:
         for page_script in writer.chapter(chapter):
             where = f"{chapter.id}/{page_script.page.id}"
@@ -203,68 +226,72 @@ def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
             page = page_script.page
             sources += [(where, t) for t in [chapter.title, page.title, page.narration or "",
                                               *_block_texts(page.blocks)] if t]
-    report.sentences = len(sentences)
+    return _Audit(guide, voice, SpeechReport(sentences=len(sentences)), lexicon,
+                  allow={w.lower() for w, v in guide.lexicon.items() if v == ALLOW},
+                  spoken_forms={w.lower() for v in lexicon.values() for w in _WORD.findall(v)},
+                  sentences=sentences, sources=sources)
 
-    # Which words switch: sentences first, then each word of the flagged sentences on its own.
-    flagged = [(where, text) for (where, text), ph in zip(sentences, phonemise([t for _, t in sentences], voice))
-               if switches(ph)]
+
+def _foreign_words(a: _Audit) -> None:
+    """Which words switch language: sentences first, then each word of the flagged sentences on its own."""
+    report = a.report
+    flagged = [(where, text) for (where, text), ph in zip(a.sentences, phonemise([t for _, t in a.sentences],
+                                                                                 a.voice)) if switches(ph)]
     candidates: dict[str, list[str]] = {}
     for where, text in flagged:
         for w in _WORD.findall(_SPELLED.sub(" ", text)):
-            w = _strip_elision(w)
-            candidates.setdefault(w, []).append(where)
+            candidates.setdefault(_strip_elision(w), []).append(where)
     cand = list(candidates)
-    for w, ph in zip(cand, phonemise(cand, voice)):
+    for w, ph in zip(cand, phonemise(cand, a.voice)):
         sw = switches(ph)
         if not sw:
             continue
-        if w.lower() in allow or any(p.lower() in allow for p in w.split("-")):
+        if w.lower() in a.allow or any(p.lower() in a.allow for p in w.split("-")):
             report.allowed[w] += len(candidates[w])
             continue
         report.foreign[w] = Finding(w, sw[0][1], sorted(set(candidates[w]), key=candidates[w].index), sw[0][0])
 
-    # What the French rules read by their last resort, from the written text through the build's steps.
+
+def _last_resort(a: _Audit) -> None:
+    """What the French rules read by their last resort, from the written text through the build's steps."""
     from audioguide.narration.pipeline import Normalizer
 
-    steps = Normalizer(guide.lexicon).steps
-    for where, text in sources:
+    steps = Normalizer(a.guide.lexicon).steps
+    for where, text in a.sources:
         for kind, written, said in uncertain(text, steps):
-            f = report.uncertain.setdefault(f"{kind}:{written}", Finding(written, said, language=kind))
+            f = a.report.uncertain.setdefault(f"{kind}:{written}", Finding(written, said, language=kind))
             if where not in f.where:
                 f.where.append(where)
 
-    # An `allow` is for a word said in another language on purpose; on a word audioguide ships a fix for, it
-    # only removes the fix ("Assos" said /aso/ in e-santé).
+
+def _hidden_fixes(a: _Audit) -> None:
+    """An `allow` is for a word said in another language on purpose; on a word audioguide ships a fix for, it
+    only removes the fix ("Assos" said /aso/ in e-santé)."""
     shipped = {w.lower(): e for w, e in pronunciations().items()}
-    for word, value in guide.lexicon.items():
+    for word, value in a.guide.lexicon.items():
         entry = shipped.get(word.lower())
         if value == ALLOW and entry and entry.get("espeak"):
-            wheres = [w for w, t in sources if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", t, re.I)]
-            report.hidden_fixes[word] = Finding(word, entry["espeak"], sorted(set(wheres), key=wheres.index))
+            wheres = [w for w, t in a.sources if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", t, re.I)]
+            a.report.hidden_fixes[word] = Finding(word, entry["espeak"], sorted(set(wheres), key=wheres.index))
 
-    # Acronyms and names the tool had to guess, from the written text.
+
+def _guessed_words(a: _Audit) -> None:
+    """Acronyms and names the tool had to guess, and the lexicon entries used, from the written text."""
     from audioguide.narration.fr import _abbreviation_table
 
     abbreviations = set(_abbreviation_table())
     pron = {w.lower() for w in pronunciations()}
-    for where, text in sources:
+    report, lexicon = a.report, a.lexicon
+    for where, text in a.sources:
         for m in re.finditer(r"(?<![\w.-])([A-ZÀ-Ý][\wÀ-ÿ]*(?:-[\wÀ-ÿ]+)*)", text):
             word = m.group(1)
-            before = text[:m.start()].rstrip()
             if word in lexicon:
                 report.lexicon_used[word] += 1
                 continue
-            if word.lower() in pron or word.lower() in allow:
+            if word.lower() in pron or word.lower() in a.allow:
                 continue  # counted below with the lower-case words
-            if word in abbreviations or word + "." in abbreviations:
-                continue  # Dr, Mme: the abbreviations table says them
-            if re.search(r"\d", word) and all(len(p) <= 3 and p.isupper() for p in re.findall(r"[^\W\d_]+", word)):
-                continue  # T3, C2S, H1N1: letters spelled around a number, read with confidence
             upper = word.isupper() and len(word) >= 2
-            sentence_start = not before or before[-1] in ".!?:«\"(-•*_"
-            parts = [p for p in _strip_elision(word).split("-") if not p.isdigit()]
-            if not upper and (sentence_start or word.lower() in spoken_forms
-                              or all(p in lexicon or tables.is_french_word(p) for p in parts)):
+            if _read_with_confidence(word, text[:m.start()].rstrip(), upper, a, abbreviations):
                 continue
             said = say_acronym(word, lexicon) if upper else word
             acronym = upper or any(sum(c.isupper() for c in p) >= 2 for p in word.split("-"))  # CeGIDD, PrEP
@@ -274,4 +301,31 @@ def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
         for word in re.findall(r"(?<![\w-])[\wÀ-ÿ-]+(?![\w-])", text):
             if word.lower() in pron and word not in lexicon:
                 report.lexicon_used[word.lower()] += 1
-    return report
+
+
+def _read_with_confidence(word: str, before: str, upper: bool, a: _Audit, abbreviations: set[str]) -> bool:
+    """A capitalised word the rules say without guessing: a listed abbreviation, letters spelled around a
+    number, or (not all capitals) a word that starts a sentence, is a lexicon spoken form or is French."""
+    if word in abbreviations or word + "." in abbreviations:
+        return True  # Dr, Mme: the abbreviations table says them
+    if re.search(r"\d", word) and all(len(p) <= 3 and p.isupper() for p in re.findall(r"[^\W\d_]+", word)):
+        return True  # T3, C2S, H1N1: letters spelled around a number, read with confidence
+    if upper:
+        return False
+    sentence_start = not before or before[-1] in ".!?:«\"(-•*_"
+    parts = [p for p in _strip_elision(word).split("-") if not p.isdigit()]
+    return (sentence_start or word.lower() in a.spoken_forms
+            or all(p in a.lexicon or tables.is_french_word(p) for p in parts))
+
+
+STEPS = (_foreign_words, _last_resort, _hidden_fixes, _guessed_words)
+"""The audit, in order: each step reads the gathered texts and fills its part of the report."""
+
+
+def audit(guide: Guide, voice: str = "fr") -> SpeechReport:
+    """Run espeak-ng's phonemiser over every sentence of the guide's narration (what espeak-ng hears), then the
+    written text through the French rules and the lexicon: the STEPS, in order."""
+    gathered = _gather(guide, voice)
+    for step in STEPS:
+        step(gathered)
+    return gathered.report

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import difflib
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from audioguide.exceptions import ConfigError
-from audioguide.tts.base import Engine
+from audioguide.tts.base import Engine, Option
 
-__all__ = ["Engine", "engine_classes", "get_engine"]
+if TYPE_CHECKING:
+    from audioguide.config import BuildSettings
+
+__all__ = ["Engine", "Option", "engine_classes", "get_engine", "option_problems"]
 
 
 def engine_classes() -> dict[str, type[Engine]]:
@@ -18,7 +22,7 @@ def engine_classes() -> dict[str, type[Engine]]:
     return dict(sorted(found.items()))
 
 
-def get_engine(name: str, settings) -> Engine:
+def get_engine(name: str, settings: BuildSettings) -> Engine:
     classes = engine_classes()
     if name not in classes:
         close = difflib.get_close_matches(name, list(classes), n=1)
@@ -26,3 +30,26 @@ def get_engine(name: str, settings) -> Engine:
                           cause=f"did you mean {close[0]!r}?" if close else None,
                           fix=f"choose one of: {', '.join(classes)} (see `audioguide engines`)")
     return classes[name](settings)
+
+
+def option_problems(engines: list[str], options: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(field, cause, fix) in French for each `-o KEY=VALUE` that none of `engines` reads, or reads with another
+    type or range. An engine name that does not exist is left to get_engine's message."""
+    classes = engine_classes()
+    table: dict[str, Option] = {}
+    for name in engines:
+        if name in classes:
+            table = {**classes[name].options, **table}
+    names = " et ".join(n for n in engines if n in classes) or "ce moteur"
+    known = ", ".join(table) if table else "aucun"
+    problems = []
+    for key, value in options.items():
+        field = f"-o {key}={value}"
+        if key not in table:
+            close = difflib.get_close_matches(key, list(table), n=1)
+            problems.append((field, f"le moteur {names} ne connaît pas le réglage « {key} »",
+                             f"vouliez-vous dire « {close[0]} » ? Écrivez -o {table[close[0]].example}" if close
+                             else f"réglages de ce moteur : {known} ; voyez `audioguide engines`"))
+        elif why := table[key].problem(value):
+            problems.append((field, f"{why}", f"{table[key].help} ; par exemple -o {table[key].example}"))
+    return problems

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import errno
 import re
-from array import array
 import shutil
 import subprocess
 import wave
 from abc import ABC, abstractmethod
+from array import array
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from audioguide.exceptions import EngineError
+
+if TYPE_CHECKING:
+    from audioguide.config import BuildSettings
 
 RATE = 22050
 """Every engine hands back clips at this rate, so clips from any engine (or a fallback) can be joined."""
@@ -22,6 +27,42 @@ MAX_CHARS = 1000
 MAX_WORD = 40
 """Longest unbroken run of characters an engine gets. espeak-ng aborts ("stack smashing") on a run of about 90
 letters to spell (A.B.C.…); the longest word of the e-santé guide is 27 characters."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One `-o KEY=VALUE` setting an engine accepts: its type, bounds and what it does, in French."""
+
+    kind: type[int] | type[float] | type[str]
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    """For text: the whole value must match this regular expression."""
+    example: str = ""
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is refused, in French, or None when it is good."""
+        if self.kind is str:
+            if self.pattern and not re.fullmatch(self.pattern, value):
+                return f"« {value} » n'a pas la forme attendue ({self.help})"
+            return None
+        try:
+            number = float(value) if self.kind is float else int(value)
+        except ValueError:
+            what = "un nombre entier" if self.kind is int else "un nombre (avec un point : 1.1)"
+            return f"« {value} » n'est pas {what}"
+        if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
+            return f"{value} est hors de {self.minimum:g} à {self.maximum:g}"
+        return None
+
+
+class Speaks(Protocol):
+    """What the clip cache needs of an engine: a name for its messages, and speech into a WAV file."""
+
+    name: str
+
+    def speak(self, text: str, wav: Path) -> None: ...
 
 
 class Engine(ABC):
@@ -36,8 +77,10 @@ class Engine(ABC):
     """Longer text is split into several calls (see bound_text)."""
     max_word = MAX_WORD
     """Longer runs without a space are broken up (see bound_text)."""
+    options: ClassVar[dict[str, Option]] = {}
+    """The `-o KEY=VALUE` settings this engine reads; any other key is refused before a build starts."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: BuildSettings):
         self.settings = settings
 
     @classmethod
@@ -53,7 +96,7 @@ class Engine(ABC):
                               fix=why.split(" Fix: ")[-1] if " Fix: " in why else None)
 
     @abstractmethod
-    def identity(self) -> dict:
+    def identity(self) -> dict[str, Any]:
         """Everything besides the text that changes the audio; part of the clip cache key."""
 
     @abstractmethod
@@ -80,7 +123,7 @@ class Engine(ABC):
             done += n
         return out
 
-    def release(self) -> None:
+    def release(self) -> None:  # noqa: B027 (optional hook: most engines keep nothing)
         """Called when the synthesis stage is over: free memory kept to make the next call quick. The engine
         must still work if called again (the phone publisher's prompts come later)."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audioguide.exceptions import EngineError
 from audioguide.files import explain_os_error, nearly_full, sha256_file
-from audioguide.tts.base import RATE, Engine
+from audioguide.tts.base import RATE, Engine, Speaks
 
 log = logging.getLogger(__name__)
 MIN_SECONDS = 0.005
@@ -124,10 +124,12 @@ class ClipCache:
             return "its content changed since it was written"
         return None
 
-    def make(self, engine: Engine, text: str, key: str | None = None) -> Path:
+    def make(self, engine: Speaks, text: str, key: str | None = None) -> Path:
         """Synthesise into the cache unless a whole clip is already there. A clip is renamed into place only
         once it is checked and recorded, so a crash, a kill or a full disk never leaves a bad clip behind."""
-        key = key or clip_key(engine, text)
+        if not key:
+            assert isinstance(engine, Engine)  # a clip made elsewhere (put) always comes with its key
+            key = clip_key(engine, text)
         with self._guard:
             making = self._making.setdefault(key, threading.Lock())
         with making:  # two workers asking for the same prompt make it once
@@ -137,7 +139,7 @@ class ClipCache:
         """Keep a clip made elsewhere (a cluster worker), with the same checks and atomic rename as make()."""
         return self.make(_Given(data), "", key)
 
-    def _make(self, engine: Engine, text: str, key: str) -> Path:
+    def _make(self, engine: Speaks, text: str, key: str) -> Path:
         dest = self.path(key)
         if self.has(key):
             return dest
@@ -146,7 +148,7 @@ class ClipCache:
             fd, name = tempfile.mkstemp(prefix=f".{key}.", suffix=".wav", dir=dest.parent)
             os.close(fd)
         except OSError as exc:
-            raise explain_os_error(exc, self.folder, what="cache") from None
+            raise explain_os_error(exc, self.folder, what="cache") from exc
         tmp = Path(name)
         try:
             engine.speak(text, tmp)
@@ -166,7 +168,7 @@ class ClipCache:
             os.replace(tmp, dest)
             (dest.parent / f"{key}.words.json").unlink(missing_ok=True)  # timed on the clip it replaces
         except OSError as exc:
-            raise explain_os_error(exc, self.folder, what="cache") from None
+            raise explain_os_error(exc, self.folder, what="cache") from exc
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -188,7 +190,7 @@ class ClipCache:
         try:
             self._write_record(key, words, path)
         except OSError as exc:
-            raise explain_os_error(exc, self.folder, what="cache") from None
+            raise explain_os_error(exc, self.folder, what="cache") from exc
         return words
 
     def _write_record(self, key: str, record, path: Path | None = None) -> None:

@@ -73,7 +73,8 @@ class EspeakEngine(Engine):
         # the usual clips keep their keys.
         data = os.environ.get("ESPEAK_DATA_PATH")
         return {"engine": "espeak-ng", "version": espeak_version(), "voice": self.voice,
-                "rate": self.settings.rate, "pitch": self.settings.pitch, **({"data": data} if data else {})}
+                "rate": self.settings.words_per_minute, "pitch": self.settings.pitch,
+                **({"data": data} if data else {})}
 
     def synthesize(self, text: str, wav: Path) -> None:
         exe = shutil.which("espeak-ng")
@@ -85,10 +86,10 @@ class EspeakEngine(Engine):
         cmd = self._command(exe) + ["--stdout", "--stdin"]
         try:
             proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             raise EngineError(f"espeak-ng did not finish within 120 s on the text {_start(text)}.",
                               cause="a very long or unusual text",
-                              fix="shorten or rephrase that text in the guide") from None
+                              fix="shorten or rephrase that text in the guide") from exc
         pcm = _pcm(proc.stdout) if proc.returncode == 0 else None
         if pcm is None:
             raise self._failure(exe, proc, text)
@@ -104,7 +105,7 @@ class EspeakEngine(Engine):
         nothing for the default voices). With the command line's flags the library makes the same samples as
         `espeak-ng --stdout` (tests/test_timing.py checks it), so the times are those of the clip."""
         try:
-            return library_word_starts(text, self.voice, self.settings.rate, self.settings.pitch)
+            return library_word_starts(text, self.voice, self.settings.words_per_minute, self.settings.pitch)
         except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
             if not _warned:
                 _warned.append(exc)
@@ -113,7 +114,8 @@ class EspeakEngine(Engine):
             return super().word_starts(text, wav)
 
     def _command(self, exe: str) -> list[str]:
-        return [exe, "-v", self.voice, "-s", str(self.settings.rate), "-p", str(self.settings.pitch), "-b", "1"]
+        return [exe, "-v", self.voice, "-s", str(self.settings.words_per_minute), "-p", str(self.settings.pitch),
+                "-b", "1"]
 
     def _failure(self, exe: str, proc: subprocess.CompletedProcess, text: str) -> EngineError:
         """Tell "crashed on this text" from "does not work here", by trying a plain sentence."""
@@ -122,7 +124,7 @@ class EspeakEngine(Engine):
         stderr = proc.stderr.decode(errors="replace").strip()[:300]
         detail = f"{how}{': ' + stderr if stderr else ''}"
         try:
-            ok = subprocess.run(self._command(exe) + ["--stdout", "--stdin"], input="Bonjour.".encode(),
+            ok = subprocess.run(self._command(exe) + ["--stdout", "--stdin"], input=b"Bonjour.",
                                 capture_output=True, timeout=30)
             healthy = ok.returncode == 0 and _pcm(ok.stdout) is not None
         except subprocess.TimeoutExpired:
@@ -196,8 +198,8 @@ def library_synth(text: str, voice: str, rate: int, pitch: int, audio: Path | No
     cmd = [sys.executable, "-I", "-S", str(script), voice, str(rate), str(pitch)] + ([str(audio)] if audio else [])
     try:
         proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        raise OSError("the espeak-ng library did not finish within 120 s") from None
+    except subprocess.TimeoutExpired as exc:
+        raise OSError("the espeak-ng library did not finish within 120 s") from exc
     if proc.returncode != 0:
         raise OSError(proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or f"exit {proc.returncode}")
     words = [(int(p), float(t)) for p, t in json.loads(proc.stdout)]

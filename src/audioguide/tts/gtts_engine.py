@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
-from audioguide.tts.base import Engine, to_wav
+from audioguide.tts.base import Engine, Option, to_wav
 
 log = logging.getLogger(__name__)
 MAX_CHARS = 100  # gTTS's own per-request limit (gtts.tts.gTTS.GOOGLE_TTS_MAX_CHARS)
@@ -38,6 +38,8 @@ class GttsEngine(Engine):
     retries = 3
     backoff = 1.0  # seconds before the second attempt; doubles each time
     timeout = (5.0, 30.0)  # connect, read: a stalled request must not hang the build
+    options = {"tld": Option(str, "le domaine de Google, en lettres : fr, ca, com…", pattern=r"[a-z]{2,}(\.[a-z]{2,})*",
+                             example="tld=fr")}
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -58,7 +60,7 @@ class GttsEngine(Engine):
             socket.create_connection((host, 443), timeout=3).close()
         except OSError as exc:
             raise EngineError(f"gTTS needs internet access to reach {host}, which failed ({exc}).",
-                              cause="this machine is offline or the site is blocked", fix=OFFLINE_FIX) from None
+                              cause="this machine is offline or the site is blocked", fix=OFFLINE_FIX) from exc
 
     def identity(self) -> dict:
         return {"engine": "gtts", "lang": "fr", "tld": self.tld}
@@ -80,7 +82,7 @@ class GttsEngine(Engine):
                 if attempt == self.retries:
                     raise EngineError(f"gTTS failed after {self.retries} attempts: {exc}",
                                       cause="no internet access, or Google refused the request",
-                                      fix=OFFLINE_FIX) from None
+                                      fix=OFFLINE_FIX) from exc
                 log.warning("gTTS attempt %d failed (%s); retrying in %.0f s.", attempt, exc, delay)
                 time.sleep(delay)
                 delay *= 2

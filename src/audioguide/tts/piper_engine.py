@@ -24,7 +24,7 @@ from pathlib import Path
 
 from audioguide import versions
 from audioguide.exceptions import EngineError
-from audioguide.tts.base import RATE, Engine, bound_text, to_wav
+from audioguide.tts.base import RATE, Engine, Option, bound_text, to_wav
 from audioguide.tts.voices import resolve
 
 VOICES_HELP = ("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
@@ -168,7 +168,7 @@ def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]], st
 
     model = onnx.load(str(path))
     graph = model.graph
-    noises = []
+    noises: list[tuple[float, float]] = []
     nodes = []
     for node in graph.node:
         if node.op_type != "RandomNormalLike":
@@ -225,7 +225,7 @@ def load(path: Path) -> Model:
             except Exception as exc:
                 raise EngineError(f"Piper could not load {path.name}: {str(exc)[:300]}",
                                   cause="a damaged or incompatible voice file",
-                                  fix="download the voice again") from None
+                                  fix="download the voice again") from exc
             while len(_models) >= 2:  # a test or a long-lived process switching voices keeps two at most
                 _models.pop(next(iter(_models)))
             _models[key] = model
@@ -250,6 +250,12 @@ class PiperEngine(Engine):
     """A run's working memory grows with its sentence: about 20 MB per second of speech (260 MB for 250
     characters), per worker. Narration clauses are far shorter (77 characters at most in the e-santé guide);
     this bounds the rare long one, cut at a clause and joined with no gap."""
+    options = {
+        "speaker": Option(int, "le numéro de la voix, pour un modèle à plusieurs voix", 0, 9999, example="speaker=0"),
+        "length_scale": Option(float, "la lenteur : 1 normal, 1.2 plus lent", 0.25, 4, example="length_scale=1.1"),
+        "noise_scale": Option(float, "la variation de la voix", 0, 2, example="noise_scale=0.667"),
+        "noise_w": Option(float, "la variation du rythme", 0, 2, example="noise_w=0.8"),
+    }
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -277,6 +283,7 @@ class PiperEngine(Engine):
         if not config.exists():
             raise EngineError(f"Piper voice config not found: {config}",
                               cause="each .onnx voice comes with a .onnx.json file", fix="put both files side by side")
+        problem: str | None
         try:
             data = json.loads(config.read_text("utf-8"))
         except (OSError, ValueError) as exc:
@@ -337,7 +344,7 @@ class PiperEngine(Engine):
         except Exception as exc:  # onnxruntime and the phonemiser raise their own kinds
             raise EngineError(f"Piper failed on the text «{text[:60]}» ({type(exc).__name__}: {str(exc)[:200]}).",
                               cause="a voice file that does not match this version of piper-tts, or an "
-                                    "unusual text", fix="download the voice again, or rephrase that text") from None
+                                    "unusual text", fix="download the voice again, or rephrase that text") from exc
         if not pcm:
             raise EngineError(f"Piper made no speech from the text «{text[:60]}».",
                               cause="the text has nothing this voice can pronounce",

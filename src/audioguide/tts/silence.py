@@ -13,11 +13,11 @@ class SilenceEngine(Engine):
     description = "writes silence timed like speech; for fast tests and dry runs, not for listeners"
 
     def identity(self) -> dict:
-        return {"engine": "silence", "rate": self.settings.rate}
+        return {"engine": "silence", "rate": self.settings.words_per_minute}
 
     def synthesize(self, text: str, wav: Path) -> None:
         words = max(1, len(text.split()))
-        frames = int(RATE * 60 * words / self.settings.rate)
+        frames = int(RATE * 60 * words / self.settings.words_per_minute)
         # A faint tone rather than digital zero, so loudness measurement still has signal.
         import math
         from array import array

@@ -98,24 +98,28 @@ def _shape_error(raw) -> str | None:
     wrong file is never kept; size and checksum may be missing here: such a voice is listed but not installed."""
     if not isinstance(raw, dict):
         return f"it is a JSON {type(raw).__name__}, not an object of voices"
-    for name, v in raw.items():
-        if not isinstance(v, dict):
-            return f"voice {name!r} is not an object"
-        lang, files, speakers = v.get("language", {}), v.get("files", {}), v.get("num_speakers", 1)
-        if not isinstance(lang, dict) or not isinstance(lang.get("code", ""), str):
-            return f"voice {name!r}: `language` is not an object with a `code`"
-        if not isinstance(v.get("quality", ""), str):
-            return f"voice {name!r}: `quality` is not text"
-        if not isinstance(speakers, int) or isinstance(speakers, bool) or speakers < 1:
-            return f"voice {name!r}: `num_speakers` is not a positive number"
-        if not isinstance(files, dict) or not all(isinstance(p, str) and isinstance(m, dict) for p, m in files.items()):
-            return f"voice {name!r}: `files` is not an object of file details"
-        for path, meta in files.items():
-            size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
-            if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-                return f"voice {name!r}: the size of {path} is not a number of bytes"
-            if md5 is not None and not (isinstance(md5, str) and _MD5.fullmatch(md5)):
-                return f"voice {name!r}: the checksum of {path} is not an MD5"
+    return next((f"voice {name!r}{error}" for name, v in raw.items() if (error := _voice_shape_error(v))), None)
+
+
+def _voice_shape_error(v: object) -> str | None:
+    """What is wrong with one voice's entry, after its name, or None."""
+    if not isinstance(v, dict):
+        return " is not an object"
+    lang, files, speakers = v.get("language", {}), v.get("files", {}), v.get("num_speakers", 1)
+    if not isinstance(lang, dict) or not isinstance(lang.get("code", ""), str):
+        return ": `language` is not an object with a `code`"
+    if not isinstance(v.get("quality", ""), str):
+        return ": `quality` is not text"
+    if not isinstance(speakers, int) or isinstance(speakers, bool) or speakers < 1:
+        return ": `num_speakers` is not a positive number"
+    if not isinstance(files, dict) or not all(isinstance(p, str) and isinstance(m, dict) for p, m in files.items()):
+        return ": `files` is not an object of file details"
+    for path, meta in files.items():
+        size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            return f": the size of {path} is not a number of bytes"
+        if md5 is not None and not (isinstance(md5, str) and _MD5.fullmatch(md5)):
+            return f": the checksum of {path} is not an MD5"
     return None
 
 
@@ -142,19 +146,19 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
             with _open(url) as resp:
                 try:
                     _copy(resp, buf, CATALOGUE_MAX, _deadline(0), url)
-                except OverflowError:
-                    raise ValueError("too large") from None
+                except OverflowError as exc:
+                    raise ValueError("too large") from exc
             shape = _shape_error(json.loads(buf.getvalue()))
             data = buf.getvalue()
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if not saved.exists():
-                raise _network_error(url, exc) from None
+                raise _network_error(url, exc) from exc
             log.warning("Cannot refresh the voices catalogue (%s); using the saved copy.", exc)
-        except ValueError:
+        except ValueError as exc:
             raise EngineError(f"The voices catalogue at {url} is not valid JSON (or is over "
                               f"{CATALOGUE_MAX >> 20} MB).",
                               cause="a proxy or captive portal answered instead of the repository",
-                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from None
+                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from exc
         else:
             if shape:
                 raise EngineError(f"The voices catalogue at {url} is not a Piper voices catalogue: {shape}.",
@@ -169,10 +173,10 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
         raw = json.loads(saved.read_text("utf-8"))
         if _shape_error(raw):
             raise ValueError
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
         saved.unlink(missing_ok=True)
         raise EngineError(f"The saved voices catalogue {saved} is damaged.",
-                          fix="run `audioguide voices` again: it fetches a new one") from None
+                          fix="run `audioguide voices` again: it fetches a new one") from exc
     return {name: _voice(name, v) for name, v in sorted(raw.items())}
 
 
@@ -254,24 +258,24 @@ def _download(url: str, part: Path, size: int) -> None:
             if part.stat().st_size == size:
                 return
             log.warning("%s: the connection closed early; resuming (attempt %d of %d).", url, attempt, ATTEMPTS)
-        except OverflowError:
+        except OverflowError as exc:
             part.unlink(missing_ok=True)
             raise EngineError(f"{url} is larger than the catalogue says ({size} bytes).",
                               cause="the mirror serves another file under this name", fix="try another mirror, "
-                              "or " + OFFLINE_FIX) from None
+                              "or " + OFFLINE_FIX) from exc
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:  # our partial file is wrong for this range: start again
                 part.unlink()
                 continue
-            raise _network_error(url, exc) from None
+            raise _network_error(url, exc) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if time.monotonic() >= deadline:
                 raise EngineError(f"Downloading {url} takes too long ({part.stat().st_size if part.exists() else 0}"
                                   f" of {size} bytes so far).", cause="the connection or the mirror is very slow",
                                   fix="run the same command again later: it resumes where it stopped; or "
-                                  + OFFLINE_FIX) from None
+                                  + OFFLINE_FIX) from exc
             if attempt == ATTEMPTS:
-                raise _network_error(url, exc) from None
+                raise _network_error(url, exc) from exc
             log.warning("%s: %s; retrying (attempt %d of %d).", url, exc, attempt, ATTEMPTS)
         time.sleep(min(2 ** (attempt - 1), 4) * float(os.environ.get("AUDIOGUIDE_RETRY_SCALE", "1")))
     raise EngineError(f"Could not download {url} whole after {ATTEMPTS} attempts.",
@@ -316,7 +320,7 @@ def install(name: str, source: Path | None = None) -> Path:
                 part.unlink(missing_ok=True)
                 raise
         else:
-            _download(repository() + voice.remote(local), part, meta.get("size_bytes"))
+            _download(repository() + voice.remote(local), part, meta["size_bytes"])  # an int: checked above
         try:
             _check(part, meta, local)
         except EngineError:
