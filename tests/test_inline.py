@@ -15,8 +15,8 @@ from audioguide.narration.inline import plain, stressed, to_html
 from audioguide.narration.script import ScriptWriter, written_form
 from audioguide.publishers.book import well_formed
 from audioguide.publishers.fulltext import guide_html, guide_text
-from audioguide.sources.markdown import parse_markdown
-from audioguide.yamlsrc import parse_yaml
+from audioguide.guide.markdown import parse_markdown
+from audioguide.guide.yamlsrc import parse_yaml
 from conftest import DATA, needs_tools, settings_for
 
 FRONT = "---\ntitle: T\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n"

@@ -281,7 +281,7 @@ def voices_install(names: tuple[str, ...], source: Path | None) -> None:
 @click.argument("target", type=click.Path(path_type=Path))
 def convert(source: Path, target: Path) -> None:
     """Convert a guide between YAML and Markdown (TARGET ending in .md or .yaml); nothing is lost."""
-    from audioguide.sources.convert import convert as run_convert
+    from audioguide.guide.convert import convert as run_convert
 
     fmt = run_convert(source, target)
     click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
@@ -309,7 +309,7 @@ def schema_() -> None:
     """Print the JSON Schema of the guide format (for editors that complete and check keys)."""
     import json
 
-    from audioguide.schema import schema
+    from audioguide.guide.schema import schema
 
     click.echo(json.dumps(schema(), ensure_ascii=False, indent=2))
 

@@ -108,7 +108,7 @@ class BuildSettings:
         if self.bitrate_kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128):
             problems.append(f"bitrate {self.bitrate_kbps} kbit/s is not a standard MP3 speech bitrate")
         if self.base_url is not None:
-            from audioguide.guide import web_address  # the same rule as `base_url:` in a guide
+            from audioguide.web import web_address  # the same rule as `base_url:` in a guide
 
             try:
                 self.base_url = web_address(self.base_url.strip(), folder=True)

@@ -28,8 +28,8 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.guide.yamlsrc import YList, YMap, parse_yaml
 from audioguide.narration.inline import parser, plain_tokens, source
-from audioguide.yamlsrc import YList, YMap, parse_yaml
 
 # Callout labels people write, folded to lowercase ASCII: the block kind they mean.
 CALLOUT_LABELS = {
@@ -170,7 +170,7 @@ class _Reader:
             self.top.key_marks["chapters"] = self.chapters.mark
         if self.problems:
             # Report the guide's other problems too (a missing `publisher:`…), so one run shows them all.
-            from audioguide.guide import parse_guide
+            from audioguide.guide.parse import parse_guide
 
             try:
                 parse_guide(self.top, self.file, "guide")
