@@ -12,7 +12,8 @@ from lxml import etree
 from audioguide.exceptions import PublishError
 from audioguide.guide import load_guide, parse_guide
 from audioguide.narration.inline import plain, stressed, to_html
-from audioguide.narration.script import ScriptWriter, written_form
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import written_form
 from audioguide.publishers.book import well_formed
 from audioguide.publishers.fulltext import guide_html, guide_text
 from audioguide.guide.markdown import parse_markdown

@@ -137,7 +137,8 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
     """Print the spoken form, one sentence a line, as a build says it: of French text on stdin (`-`), or of a
     guide page or chapter."""
     from audioguide.guide import load_guide
-    from audioguide.narration.script import ScriptWriter, join_sentences
+    from audioguide.narration.script import ScriptWriter
+    from audioguide.narration.written import join_sentences
 
     if source == "-":
         # One line a sentence, cut and said as a build of a guide says a paragraph.

@@ -15,7 +15,8 @@ from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.inline import href as _href
 from audioguide.narration.inline import to_html
-from audioguide.narration.script import display_url, written_form
+from audioguide.narration.inline import display_url
+from audioguide.narration.written import written_form
 from audioguide.publishers import Publisher
 
 TXT, HTML = "transcript.txt", "transcript.html"
