@@ -7,18 +7,15 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from audioguide.narration.inline import plain
+from audioguide.narration.inline import INVISIBLE, plain
 
 MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
-
-
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def written_form(text: str) -> str:
     """The guide's text for readers: markup read (narration.inline) and dropped, typography normalised, nothing
     spelled out."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
     text = plain(re.sub(r"(?m)^\s*#{1,6}\s+", "", text))
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
