@@ -7,6 +7,7 @@ import datetime as dt
 import difflib
 import re
 import uuid
+from dataclasses import dataclass, field
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.checks import Checker, check_blocks, check_id, join, toc_limit
@@ -68,21 +69,136 @@ def _chapter(ck: Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter | 
                    menu_label=(m.get("menu_label") or "").strip())
 
 
+@dataclass
+class _Draft:
+    """What the steps read (the checked top mapping) and what they find (the Guide's fields)."""
+
+    ck: Checker
+    top: YMap
+    default_id: str
+    fields: dict = field(default_factory=dict)
+    chapter_ids: dict[str, str] = field(default_factory=dict)
+
+
+def _guide_id(d: _Draft) -> None:
+    gid = d.fields["id"] = d.top.get("id", d.default_id)
+    if check_id(d.ck, gid, d.top.value_marks.get("id", (1, 1)), "id", {}) is None and "id" not in d.top:
+        d.ck.problems[-1:] = [Problem(d.ck.file, None, None, "id", f"the folder name {gid!r} is not a valid guide id",
+                                      "add an `id:` line with lowercase letters, digits and hyphens")]
+
+
+def _language(d: _Draft) -> None:
+    language = d.fields["language"] = d.top.get("language", "fr-FR")
+    if isinstance(language, str) and not language.lower().startswith("fr"):
+        d.ck.add(d.top.value_marks.get("language"), "language", f"language {language!r} is not French",
+                 "audioguide narrates French guides: use fr-FR")
+
+
+def _addresses(d: _Draft) -> None:
+    """`base_url:` and `link:` as the feed will print them."""
+    for key in ("base_url", "link"):
+        value = d.top.get(key)
+        if isinstance(value, str) and value.strip():
+            try:
+                d.fields[key] = web_address(value.strip(), folder=key == "base_url")
+            except ValueError as exc:
+                d.ck.add(d.top.value_marks.get(key), key, f"the address {value!r} {exc}",
+                         "write the full public address, e.g. https://asso.example/guide/")
+
+
+def _feed_guid(d: _Draft) -> None:
+    """The guide's podcast guid in canonical form (lowercase, hyphens), or "" when it has none or a bad one."""
+    d.fields["feed_guid"] = ""
+    value = d.top.get("feed_guid")
+    if not isinstance(value, str) or not value.strip():
+        return
+    try:
+        d.fields["feed_guid"] = str(uuid.UUID(value.strip()))
+    except ValueError:
+        d.ck.add(d.top.value_marks.get("feed_guid"), "feed_guid", f"not a UUID: {value!r}",
+                 "write the podcast's guid as 8-4-4-4-12 hexadecimal digits, e.g. "
+                 "917393e3-1b1e-5cef-ace4-edaa54e1f810, or remove the line to derive it from the id and publisher")
+
+
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
 
 
-def _feed_guid(ck: Checker, top) -> str:
-    """The guide's podcast guid in canonical form (lowercase, hyphens), or "" when it has none or a bad one."""
-    value = top.get("feed_guid")
-    if not isinstance(value, str) or not value.strip():
-        return ""
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        ck.add(top.value_marks.get("feed_guid"), "feed_guid", f"not a UUID: {value!r}",
-               "write the podcast's guid as 8-4-4-4-12 hexadecimal digits, e.g. "
-               "917393e3-1b1e-5cef-ace4-edaa54e1f810, or remove the line to derive it from the id and publisher")
-        return ""
+def _email(d: _Draft) -> None:
+    email = d.top.get("email")
+    if isinstance(email, str) and email.strip() and not _EMAIL.fullmatch(email.strip()):
+        d.ck.add(d.top.value_marks.get("email"), "email", f"not an e-mail address: {email!r}",
+                 "write one address, e.g. contact@asso.example (podcast apps use it to check who owns the feed)")
+
+
+def _date(d: _Draft) -> None:
+    date = d.top.get("date")
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            d.ck.add(d.top.value_marks.get("date"), "date", f"not a date: {date!r}", "write it as 2024-03-31")
+    elif isinstance(date, dt.datetime):
+        date = date.date()
+    if isinstance(date, dt.date) and date.year > MAX_DATE_YEAR:
+        d.ck.add(d.top.value_marks.get("date"), "date", f"the year {date.year} is too far ahead: the EPUB and "
+                 f"DAISY books cannot carry a date after {MAX_DATE_YEAR}", "check the year (2204 for 2024?)")
+    d.fields["date"] = date if isinstance(date, dt.date) else None
+
+
+def _intro(d: _Draft) -> None:
+    d.fields["intro"] = _chapter(d.ck, d.top["intro"], d.top.value_marks["intro"], "intro", d.chapter_ids) \
+        if isinstance(d.top.get("intro"), dict) else None
+
+
+def _guide_parts(d: _Draft) -> None:
+    d.fields["parts"] = _parts(d.ck, d.top, d.chapter_ids)
+
+
+def _top_chapters(d: _Draft) -> None:
+    """A two-level guide's `chapters:`."""
+    raw_ch = d.top.get("chapters")
+    d.fields["top_chapters"] = []
+    if not isinstance(raw_ch, list):
+        return
+    toc_limit(d.ck, [None] * ("intro" in d.top) + raw_ch, d.top.key_marks.get("chapters"), "chapters",
+              "chapters (with the introduction)", "group the chapters into parts, or split the guide")
+    d.fields["top_chapters"] = [c for j, rc in enumerate(raw_ch)
+                                if (c := _chapter(d.ck, rc, raw_ch.item_marks[j], f"chapters[{j}]", d.chapter_ids))]
+
+
+def _guide_levels(d: _Draft) -> None:
+    d.fields["levels"] = _levels(d.ck, d.top)
+
+
+def _guide_pace(d: _Draft) -> None:
+    d.fields["pace"] = _pace(d.ck, d.top)
+
+
+def _lexicon(d: _Draft) -> None:
+    """`lexicon:` word: spoken form, each a text, none saying another entry."""
+    lexicon: dict[str, str] = {}
+    d.fields["lexicon"] = lexicon
+    lex = d.top.get("lexicon")
+    if not isinstance(lex, dict):
+        return
+    for word, say in lex.items():
+        if not isinstance(say, str) or not say.strip():
+            d.ck.add(lex.value_marks.get(word), f"lexicon.{word}", "expected the spoken form as text",
+                     f'e.g. {word}: "{word.lower()}"')
+        elif d.ck.text_content(word, lex.key_marks.get(word), f"lexicon.{word}", "lexicon") and \
+                d.ck.text_content(say, lex.value_marks.get(word), f"lexicon.{word}", "lexicon"):
+            lexicon[word] = say
+    from audioguide.narration.lexicon import lexicon_problems
+
+    for word, message in lexicon_problems(lexicon):
+        d.ck.add(lex.key_marks.get(word), f"lexicon.{word}", message,
+                 "make the spoken form plain words that are not themselves lexicon entries")
+
+
+# Each step checks one part of the tree, adds its problems and its fields; in this order, so the problems
+# are listed top to bottom as a volunteer reads the file.
+STEPS = [_guide_id, _language, _addresses, _feed_guid, _email, _date, _intro, _guide_parts, _top_chapters,
+         _guide_levels, _guide_pace, _lexicon]
 
 
 def parse_guide(data, file: str, default_id: str) -> Guide:
@@ -91,95 +207,38 @@ def parse_guide(data, file: str, default_id: str) -> Guide:
     top = ck.mapping(data, (1, 1), "", GUIDE_KEYS)
     if top is None:
         raise GuideError(ck.problems)
-    chapter_ids: dict[str, str] = {}
-    gid = top.get("id", default_id)
-    if check_id(ck, gid, top.value_marks.get("id", (1, 1)), "id", {}) is None and "id" not in top:
-        ck.problems[-1:] = [Problem(file, None, None, "id", f"the folder name {gid!r} is not a valid guide id",
-                                    "add an `id:` line with lowercase letters, digits and hyphens")]
-    language = top.get("language", "fr-FR")
-    if isinstance(language, str) and not language.lower().startswith("fr"):
-        ck.add(top.value_marks.get("language"), "language", f"language {language!r} is not French",
-               "audioguide narrates French guides: use fr-FR")
-    addresses: dict[str, str] = {}
-    for key in ("base_url", "link"):
-        value = top.get(key)
-        if isinstance(value, str) and value.strip():
-            try:
-                addresses[key] = web_address(value.strip(), folder=key == "base_url")
-            except ValueError as exc:
-                ck.add(top.value_marks.get(key), key, f"the address {value!r} {exc}",
-                       "write the full public address, e.g. https://asso.example/guide/")
-    feed_guid = _feed_guid(ck, top)
-    email = top.get("email")
-    if isinstance(email, str) and email.strip() and not _EMAIL.fullmatch(email.strip()):
-        ck.add(top.value_marks.get("email"), "email", f"not an e-mail address: {email!r}",
-               "write one address, e.g. contact@asso.example (podcast apps use it to check who owns the feed)")
-    date = top.get("date")
-    if isinstance(date, str):
-        try:
-            date = dt.date.fromisoformat(date)
-        except ValueError:
-            ck.add(top.value_marks.get("date"), "date", f"not a date: {date!r}", "write it as 2024-03-31")
-    elif isinstance(date, dt.datetime):
-        date = date.date()
-    if isinstance(date, dt.date) and date.year > MAX_DATE_YEAR:
-        ck.add(top.value_marks.get("date"), "date", f"the year {date.year} is too far ahead: the EPUB and DAISY "
-               f"books cannot carry a date after {MAX_DATE_YEAR}", "check the year (2204 for 2024?)")
-
-    intro = None
-    if isinstance(top.get("intro"), dict):
-        intro = _chapter(ck, top["intro"], top.value_marks["intro"], "intro", chapter_ids)
-    parts = _parts(ck, top, chapter_ids)
-    raw_ch = top.get("chapters")
-    if isinstance(raw_ch, list):
-        toc_limit(ck, [None] * ("intro" in top) + raw_ch, top.key_marks.get("chapters"), "chapters",
-                   "chapters (with the introduction)", "group the chapters into parts, or split the guide")
-    top_chapters = [c for j, rc in enumerate(raw_ch) if (c := _chapter(ck, rc, raw_ch.item_marks[j],
-                                                                        f"chapters[{j}]", chapter_ids))] \
-        if isinstance(raw_ch, list) else []
-    levels = _levels(ck, top)
-    pace = _pace(ck, top)
-
-    lexicon: dict[str, str] = {}
-    if isinstance(top.get("lexicon"), dict):
-        lex = top["lexicon"]
-        for word, say in lex.items():
-            if not isinstance(say, str) or not say.strip():
-                ck.add(lex.value_marks.get(word), f"lexicon.{word}", "expected the spoken form as text",
-                       f'e.g. {word}: "{word.lower()}"')
-            elif ck.text_content(word, lex.key_marks.get(word), f"lexicon.{word}", "lexicon") and \
-                    ck.text_content(say, lex.value_marks.get(word), f"lexicon.{word}", "lexicon"):
-                lexicon[word] = say
-        from audioguide.narration.lexicon import lexicon_problems
-
-        for word, message in lexicon_problems(lexicon):
-            ck.add(lex.key_marks.get(word), f"lexicon.{word}", message,
-                   "make the spoken form plain words that are not themselves lexicon entries")
-
+    draft = _Draft(ck, top, default_id)
+    for step in STEPS:
+        step(draft)
     if ck.problems:
         raise GuideError(ck.problems)
+    return _number(_guide(draft))
 
-    guide = Guide(
-        id=gid, title=top["title"].strip(), publisher=(top.get("publisher") or "").strip(),
-        description=(top.get("description") or "").strip() or default_description(top["title"].strip(),
-                                                                                   top.get("subtitle", "")),
-        date=date if isinstance(date, dt.date) else None, subtitle=top.get("subtitle", ""),
-        author=top.get("author", ""), language=language, source=top.get("source", ""),
-        rights=top.get("rights", ""), version=str(top.get("version", "")), base_url=addresses.get("base_url"),
-        email=(top.get("email") or "").strip(), link=addresses.get("link", ""), feed_guid=feed_guid,
-        intro=intro, parts=parts, top_chapters=top_chapters, lexicon=lexicon, levels=levels,
-        pace=pace,
+
+def _guide(d: _Draft) -> Guide:
+    """The Guide from a tree the steps found no problem in."""
+    top, title = d.top, d.top["title"].strip()
+    return Guide(
+        title=title, publisher=(top.get("publisher") or "").strip(),
+        description=(top.get("description") or "").strip() or default_description(title, top.get("subtitle", "")),
+        subtitle=top.get("subtitle", ""), author=top.get("author", ""), source=top.get("source", ""),
+        rights=top.get("rights", ""), version=str(top.get("version", "")), email=(top.get("email") or "").strip(),
+        **{"base_url": None, "link": "", **d.fields},
     )
+
+
+def _number(guide: Guide) -> Guide:
+    """Each chapter's place in the guide (the intro first) and in its part; each part's."""
     number = 0
-    if intro:
+    if guide.intro:
         number += 1
-        intro.number = number
-    for pi, part in enumerate(parts, 1):
+        guide.intro.number = number
+    for pi, part in enumerate(guide.parts, 1):
         part.number = pi
         for ci, ch in enumerate(part.chapters, 1):
             number += 1
             ch.part, ch.number, ch.index_in_part = part, number, ci
-    for ci, ch in enumerate(top_chapters, 1):
+    for ci, ch in enumerate(guide.top_chapters, 1):
         number += 1
         ch.number, ch.index_in_part = number, ci
     return guide
