@@ -150,62 +150,89 @@ def _ascii(s: str) -> str:
 
 
 def check_blocks(ck: Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
+    """A page's `blocks:` list (or a callout's), each block checked by the reader of its kind."""
     out: list[Block] = []
     if not isinstance(raw, list):
         ck.add(mark, path, f"wrong type: expected a list of blocks, found {_kind(raw)}")
         return out
     for i, item in enumerate(raw):
         ipath, imark = f"{path}[{i}]", raw.item_marks[i] if isinstance(raw, YList) else mark
-        if isinstance(item, str):  # a bare string is a paragraph
-            if not item.strip():
-                ck.add(imark, ipath, "empty paragraph", "write the text, or remove the line")
-            elif ck.text_content(item, imark, ipath, "p"):
-                out.append(Block("p", text=item))
-            continue
-        if not isinstance(item, dict) or len(item) != 1:
-            ck.add(imark, ipath, "a block is one `kind: content` line",
-                   f"kinds: {', '.join(BLOCK_KINDS)}; e.g. `- p: Un paragraphe.`")
-            continue
-        (kind, value), = item.items()
-        kpath, kmark = join(ipath, kind), item.value_marks.get(kind, imark)
-        if kind not in BLOCK_KINDS:
-            close = [BLOCK_ALIASES[kind.lower()]] if kind.lower() in BLOCK_ALIASES else \
-                difflib.get_close_matches(kind, BLOCK_KINDS, n=1, cutoff=0.5)
-            ck.add(item.key_marks.get(kind, imark), kpath, f"unknown block kind '{kind}'",
-                   f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(BLOCK_KINDS)}")
-        elif kind in ("p", "heading"):
-            if ck.typed(value, kmark, kpath, TEXT):
-                out.append(Block(kind, text=value))
-        elif kind == "list":
-            if ck.typed(value, kmark, kpath, TEXT_LIST):
-                items = [x for x in value if x.strip()]
-                if not items:
-                    ck.add(kmark, kpath, "empty list", "add items, or remove the block")
-                else:
-                    out.append(Block("list", items=items))
-        elif kind == "link":
-            if ck.mapping(value, kmark, kpath, LINK_KEYS) is not None and \
-                    isinstance(value.get("url"), str) and isinstance(value.get("label"), str):
-                if not LINK_ADDRESS.match(value["url"].strip()):
-                    ck.add(value.value_marks.get("url"), join(kpath, "url"), f"not a web address: {value['url']!r}",
-                           "write the full address, e.g. https://www.ameli.fr/, mailto:contact@asso.fr or "
-                           "tel:+33123456789")
-                else:
-                    out.append(Block("link", text=value["label"], url=value["url"].strip()))
-        else:  # callout
-            if depth > 0:  # checked first: a one-line inner callout is nested all the same
-                ck.add(kmark, kpath, "callouts cannot be nested", "move the inner callout out")
-            elif isinstance(value, str):
-                if ck.typed(value, kmark, kpath, TEXT):
-                    out.append(Block(kind, children=[Block("p", text=value)]))
-            else:
-                known = len(ck.problems)
-                children = check_blocks(ck, value, kmark, kpath, depth + 1)
-                if children:
-                    out.append(Block(kind, children=children))
-                elif isinstance(value, list) and len(ck.problems) == known:  # not empty: its content was refused
-                    ck.add(kmark, kpath, "empty callout", "add its text, or remove the block")
+        block = _bare_paragraph(ck, item, imark, ipath) if isinstance(item, str) else \
+            _one_block(ck, item, imark, ipath, depth)
+        if block is not None:
+            out.append(block)
     return out
+
+
+def _bare_paragraph(ck: Checker, item: str, mark, path: str) -> Block | None:
+    """A bare string is a paragraph."""
+    if not item.strip():
+        ck.add(mark, path, "empty paragraph", "write the text, or remove the line")
+    elif ck.text_content(item, mark, path, "p"):
+        return Block("p", text=item)
+    return None
+
+
+def _one_block(ck: Checker, item, imark, ipath: str, depth: int) -> Block | None:
+    """`- kind: content`, read by its kind's reader."""
+    if not isinstance(item, dict) or len(item) != 1:
+        ck.add(imark, ipath, "a block is one `kind: content` line",
+               f"kinds: {', '.join(BLOCK_KINDS)}; e.g. `- p: Un paragraphe.`")
+        return None
+    (kind, value), = item.items()
+    kpath, kmark = join(ipath, kind), item.value_marks.get(kind, imark)
+    if kind not in BLOCK_KINDS:
+        close = [BLOCK_ALIASES[kind.lower()]] if kind.lower() in BLOCK_ALIASES else \
+            difflib.get_close_matches(kind, BLOCK_KINDS, n=1, cutoff=0.5)
+        ck.add(item.key_marks.get(kind, imark), kpath, f"unknown block kind '{kind}'",
+               f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(BLOCK_KINDS)}")
+        return None
+    reader = _BLOCK_READERS.get(kind, _callout)
+    return reader(ck, kind, value, kmark, kpath, depth)
+
+
+def _text_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    return Block(kind, text=value) if ck.typed(value, mark, path, TEXT) else None
+
+
+def _list_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if not ck.typed(value, mark, path, TEXT_LIST):
+        return None
+    items = [x for x in value if x.strip()]
+    if not items:
+        ck.add(mark, path, "empty list", "add items, or remove the block")
+        return None
+    return Block("list", items=items)
+
+
+def _link_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if ck.mapping(value, mark, path, LINK_KEYS) is None or not isinstance(value.get("url"), str) or \
+            not isinstance(value.get("label"), str):
+        return None
+    if not LINK_ADDRESS.match(value["url"].strip()):
+        ck.add(value.value_marks.get("url"), join(path, "url"), f"not a web address: {value['url']!r}",
+               "write the full address, e.g. https://www.ameli.fr/, mailto:contact@asso.fr or tel:+33123456789")
+        return None
+    return Block("link", text=value["label"], url=value["url"].strip())
+
+
+def _callout(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if depth > 0:  # checked first: a one-line inner callout is nested all the same
+        ck.add(mark, path, "callouts cannot be nested", "move the inner callout out")
+        return None
+    if isinstance(value, str):
+        return Block(kind, children=[Block("p", text=value)]) if ck.typed(value, mark, path, TEXT) else None
+    known = len(ck.problems)
+    children = check_blocks(ck, value, mark, path, depth + 1)
+    if children:
+        return Block(kind, children=children)
+    if isinstance(value, list) and len(ck.problems) == known:  # not empty: its content was refused
+        ck.add(mark, path, "empty callout", "add its text, or remove the block")
+    return None
+
+
+# A callout kind has no entry: _callout reads it.
+_BLOCK_READERS = {"p": _text_block, "heading": _text_block, "list": _list_block, "link": _link_block}
 
 
 def toc_limit(ck: Checker, items: list, mark, path: str, what: str, fix: str) -> None:
