@@ -336,56 +336,45 @@ class _Reader:
         while i < len(tokens):
             tok = tokens[i]
             end = self.closing(tokens, i)
-            mark = self.mark(tok)
-            if tok.type == "paragraph_open":
-                inline = tokens[i + 1]
-                kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
-                if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
-                        sum(t.type == "link_open" for t in kids) == 1:
-                    out.append(("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
-                                              ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark))
-                else:
-                    out.append(("p", self.text(inline), mark))
-            elif tok.type in ("bullet_list_open", "ordered_list_open"):
-                items = _ylist(mark)
-                for j in range(i, end):
-                    if tokens[j].type == "inline":
-                        _add(items, self.text(tokens[j]), self.mark(tokens[j]))
-                out.append(("list", items, mark))
-            elif tok.type == "blockquote_open":
-                if callout_ok:
-                    out.extend(self.callout(tokens[i + 1:end], tok))
-                else:
-                    self.problem(tok, "a quote inside a callout", "callouts cannot be nested: move it out")
-            elif tok.type == "heading_open":
-                out.append(("heading", self.text(tokens[i + 1]), mark))
-            elif tok.type in ("fence", "code_block"):
-                self.problem(tok, "a code block in a page", "indented lines and ``` blocks are read as code: remove "
-                             "the indentation; use ```narration for text to be said instead of the page")
-            elif tok.type == "html_block":
-                self.problem(tok, "HTML in a page", "write the text in plain Markdown")
-            elif tok.type not in ("hr",):
+            if tok.type in _REFUSED:
+                self.problem(tok, *_REFUSED[tok.type])
+            elif (read := _BLOCK_READERS.get(tok.type)) is not None:
+                out.extend(read(self, tokens, i, end, callout_ok))
+            elif tok.type != "hr":
                 self.problem(tok, f"unsupported Markdown ({tok.type})", "write paragraphs, lists, links and quotes")
             i = end + 1
         return out
 
+    def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        """A paragraph, or a link block when the paragraph is one link alone."""
+        mark, inline = self.mark(tokens[i]), tokens[i + 1]
+        kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
+        if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
+                sum(t.type == "link_open" for t in kids) == 1:
+            return [("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
+                                   ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark)]
+        return [("p", self.text(inline), mark)]
+
+    def list_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        mark = self.mark(tokens[i])
+        items = _ylist(mark)
+        for j in range(i, end):
+            if tokens[j].type == "inline":
+                _add(items, self.text(tokens[j]), self.mark(tokens[j]))
+        return [("list", items, mark)]
+
+    def quote(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        if callout_ok:
+            return self.callout(tokens[i + 1:end], tokens[i])
+        self.problem(tokens[i], "a quote inside a callout", "callouts cannot be nested: move it out")
+        return []
+
+    def heading_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        return [("heading", self.text(tokens[i + 1]), self.mark(tokens[i]))]
+
     def callout(self, inner: list[Token], quote: Token) -> list[tuple]:
         mark = self.mark(quote)
-        kind = None
-        if len(inner) > 1 and inner[0].type == "paragraph_open":
-            kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
-            if kids and kids[0].type == "strong_open":
-                close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
-                label = plain_tokens(kids[1:close])
-                if (kind := CALLOUT_LABELS.get(fold(label))) is not None:
-                    rest = kids[close + 1:]
-                    if rest and rest[0].type == "text":
-                        rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
-                    inner[1].children = rest
-            elif kids and kids[0].type == "text" and (a := re.match(r"\[!(\w+)\]\s*", kids[0].content)) \
-                    and a.group(1).upper() in ALERTS:
-                kind = ALERTS[a.group(1).upper()]
-                inner[1].children = [Token("text", "", 0, content=kids[0].content[a.end():]), *kids[1:]]
+        kind = _callout_kind(inner)
         if kind is None:
             self.problem(quote, "a quote (`>`) that is not a callout",
                          "start it with a label in bold, e.g. `> **Attention :** …`; labels: Attention, "
@@ -401,3 +390,34 @@ class _Reader:
         for k, v, m in children:
             _add(value, _ymap(m, (k, v, m)), m)
         return [(kind, value, mark)]
+
+
+def _callout_kind(inner: list[Token]) -> str | None:
+    """The callout kind a quote's first words give, `**Attention :**` or `[!WARNING]`, taken off its text;
+    None for a quote that is not a callout."""
+    if len(inner) <= 1 or inner[0].type != "paragraph_open":
+        return None
+    kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
+    if kids and kids[0].type == "strong_open":
+        close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
+        kind = CALLOUT_LABELS.get(fold(plain_tokens(kids[1:close])))
+        if kind is not None:
+            rest = kids[close + 1:]
+            if rest and rest[0].type == "text":
+                rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
+            inner[1].children = rest
+        return kind
+    if kids and kids[0].type == "text" and (a := re.match(r"\[!(\w+)\]\s*", kids[0].content)) \
+            and a.group(1).upper() in ALERTS:
+        inner[1].children = [Token("text", "", 0, content=kids[0].content[a.end():]), *kids[1:]]
+        return ALERTS[a.group(1).upper()]
+    return None
+
+
+# What a page's Markdown blocks become; other blocks are refused with the cause and the fix.
+_BLOCK_READERS = {"paragraph_open": _Reader.paragraph, "bullet_list_open": _Reader.list_block,
+                  "ordered_list_open": _Reader.list_block, "blockquote_open": _Reader.quote,
+                  "heading_open": _Reader.heading_block}
+_CODE = ("a code block in a page", "indented lines and ``` blocks are read as code: remove the indentation; "
+         "use ```narration for text to be said instead of the page")
+_REFUSED = {"fence": _CODE, "code_block": _CODE, "html_block": ("HTML in a page", "write the text in plain Markdown")}
