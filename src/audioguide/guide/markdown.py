@@ -191,7 +191,7 @@ class _Reader:
             else:
                 getattr(self, "open_" + role)(tok, tokens[i + 1])
             return i + 3
-        end = self.closing(tokens, i)
+        end = _closing(tokens, i)
         if tok.type == "paragraph_open" and self.page is None and self.chapter is not None:
             desc = self.plain(tokens[i + 1])
             old = self.chapter.get("description")
@@ -223,41 +223,11 @@ class _Reader:
         kind, value, mark = made
         _add(self.page["blocks"], _ymap(mark, (kind, value, mark)), mark)
 
-    def closing(self, tokens: list[Token], i: int) -> int:
-        if tokens[i].nesting != 1:
-            return i
-        level = 0
-        for j in range(i, len(tokens)):
-            level += tokens[j].nesting
-            if level == 0:
-                return j
-        return len(tokens) - 1
-
     def heading(self, tok: Token, inline: Token, fallback: str, seen: set) -> tuple[YMap, dict]:
         """Title, id and `{#id .intro key="value"}` attributes of a structure heading."""
-        content, attrs, classes = inline.content, {}, set()
-        if m := _ATTRS.search(content):
-            content = content[: m.start()].rstrip()
-            rest = m.group(1)
-            while rest.strip():
-                a = _ATTR.match(rest)
-                if not a:
-                    self.problem(tok, f"cannot read the heading's `{{{m.group(1)}}}`",
-                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}')
-                    break
-                rest = rest[a.end():]
-                if a.group(1):
-                    attrs["id"] = a.group(1)
-                elif a.group(2):
-                    classes.add(a.group(2))
-                else:
-                    v = a.group(4)
-                    try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
-                        attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
-                    except json.JSONDecodeError:
-                        self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
-                                     'write a backslash as \\\\ and a quote as \\" inside the quotes')
-                        attrs[a.group(3)] = v.strip('"')
+        content, attrs, classes, problems = _heading_attrs(inline.content)
+        for message, fix in problems:
+            self.problem(tok, message, fix)
         title = plain_tokens(self.md.parseInline(content)[0].children, addresses=False).strip() if content else ""
         mark = self.mark(tok)
         if not title:
@@ -335,7 +305,7 @@ class _Reader:
         i = 0
         while i < len(tokens):
             tok = tokens[i]
-            end = self.closing(tokens, i)
+            end = _closing(tokens, i)
             if tok.type in _REFUSED:
                 self.problem(tok, *_REFUSED[tok.type])
             elif (read := _BLOCK_READERS.get(tok.type)) is not None:
@@ -421,3 +391,46 @@ _BLOCK_READERS = {"paragraph_open": _Reader.paragraph, "bullet_list_open": _Read
 _CODE = ("a code block in a page", "indented lines and ``` blocks are read as code: remove the indentation; "
          "use ```narration for text to be said instead of the page")
 _REFUSED = {"fence": _CODE, "code_block": _CODE, "html_block": ("HTML in a page", "write the text in plain Markdown")}
+
+
+def _closing(tokens: list[Token], i: int) -> int:
+    """The index of the token that closes the one at i (itself when it opens nothing)."""
+    if tokens[i].nesting != 1:
+        return i
+    level = 0
+    for j in range(i, len(tokens)):
+        level += tokens[j].nesting
+        if level == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _heading_attrs(content: str) -> tuple[str, dict, set, list[tuple[str, str]]]:
+    """A heading's text without its `{#id .intro key="value"}`, the attributes and classes read from it, and
+    the (message, fix) of what could not be read."""
+    attrs: dict = {}
+    classes: set = set()
+    problems: list[tuple[str, str]] = []
+    if m := _ATTRS.search(content):
+        content = content[: m.start()].rstrip()
+        rest = m.group(1)
+        while rest.strip():
+            a = _ATTR.match(rest)
+            if not a:
+                problems.append((f"cannot read the heading's `{{{m.group(1)}}}`",
+                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}'))
+                break
+            rest = rest[a.end():]
+            if a.group(1):
+                attrs["id"] = a.group(1)
+            elif a.group(2):
+                classes.add(a.group(2))
+            else:
+                v = a.group(4)
+                try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
+                    attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
+                except json.JSONDecodeError:
+                    problems.append((f"cannot read {a.group(0).strip()} in the heading's braces",
+                                     'write a backslash as \\\\ and a quote as \\" inside the quotes'))
+                    attrs[a.group(3)] = v.strip('"')
+    return content, attrs, classes, problems
