@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from audioguide.exceptions import GuideError, Problem
@@ -34,22 +35,63 @@ def load_source(file: Path, display: str):
         return load_markdown(file, display)
     return load_yaml(file, display)
 
+# Documents people give `build` or `check` instead of a guide: what the file is, and what to do with it.
+_IMPORT = "audioguide import {name} en fait un dossier avec guide.md, à relire, puis lancez check sur ce dossier"
+_RESAVE = "enregistrez-le en .docx (Fichier > Enregistrer sous), puis lancez audioguide import sur le .docx"
+OTHER_DOCUMENTS = {
+    ".docx": ("c'est un fichier Word : utilisez audioguide import", _IMPORT),
+    ".pdf": ("c'est un fichier PDF : utilisez audioguide import", _IMPORT),
+    ".html": ("c'est une page web : utilisez audioguide import", _IMPORT),
+    ".htm": ("c'est une page web : utilisez audioguide import", _IMPORT),
+    ".doc": ("c'est un ancien fichier Word (.doc), que audioguide import ne lit pas", _RESAVE),
+    ".odt": ("c'est un fichier LibreOffice (.odt), que audioguide import ne lit pas", _RESAVE),
+    ".rtf": ("c'est un fichier RTF, que audioguide import ne lit pas", _RESAVE),
+}
+# Names a guide file gets by mistake, once lowercased and without a ".txt" Windows hides: the right name.
+_NEAR_NAMES = {"guide.yaml": "guide.yaml", "guide.yml": "guide.yaml", "guide.md": "guide.md",
+               "guide.markdown": "guide.md"}
+
+
+def _misnamed(folder: Path) -> Problem | None:
+    """A guide file under a near name (guide.md.txt, Guide.md, guide.yml): say how to rename it."""
+    for f in sorted(folder.iterdir()):
+        name = f.name.lower().removesuffix(".txt")
+        right = _NEAR_NAMES.get(name)
+        if right and f.name != right and f.is_file():
+            return Problem(str(f), None, None, "", f"le fichier du guide s'appelle « {f.name} » : renommez-le "
+                           f"« {right} »", "audioguide cherche exactement guide.yaml ou guide.md, en minuscules ; "
+                           "Windows cache souvent la fin « .txt » d'un nom : dans l'Explorateur, cochez "
+                           "Affichage > Extensions de noms de fichiers pour la voir")
+    return None
+
+
+def _not_a_guide(p: Path, file: Path) -> Problem | None:
+    """Why `file` cannot be read as a guide, before reading it: missing, misnamed, or another kind of document."""
+    if not file.exists():
+        if p.is_dir() and (problem := _misnamed(p)) is not None:
+            return problem
+        hint = f"a guide folder must contain {' or '.join(GUIDE_FILES)}" if p.is_dir() else "check the path"
+        return Problem(str(file), None, None, "", "guide file not found", hint)
+    if (other := OTHER_DOCUMENTS.get(file.suffix.lower())) is not None:
+        return Problem(str(file), None, None, "", other[0], other[1].format(name=file.name))
+    return None
+
+
 def load_guide(path: str | Path) -> Guide:
     """Load a guide from its folder (holding guide.yaml or guide.md) or from the file itself."""
     p = Path(path)
     file = guide_file(p) if p.is_dir() else p
-    if not file.exists():
-        hint = f"a guide folder must contain {' or '.join(GUIDE_FILES)}" if p.is_dir() else "check the path"
-        raise GuideError([Problem(str(file), None, None, "", "guide file not found", hint)])
+    if (problem := _not_a_guide(p, file)) is not None:
+        raise GuideError([problem])
     data = load_source(file, str(file))
-    default_id = (file.parent.name if file.name in GUIDE_FILES else file.stem).lower()
+    # The folder's own name even when it is given as "." (absolute, but symbolic links kept as written).
+    folder = Path(os.path.abspath(file)).parent.name
+    default_id = (folder if file.name in GUIDE_FILES else file.stem).lower()
     guide = parse_guide(data, str(file), default_id)
     guide.path = file
     if guide.date is None:
         guide.date = file_date(file)
     return guide
-
-
 
 
 def file_date(file: Path) -> dt.date:

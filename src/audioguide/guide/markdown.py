@@ -42,6 +42,8 @@ CALLOUT_LABELS = {
 ALERTS = {"NOTE": "a-noter", "TIP": "bon-a-savoir", "IMPORTANT": "important", "WARNING": "attention",
           "CAUTION": "attention"}
 STRUCTURE_KEYS = ("intro", "parts", "chapters")
+# What a heading of each level is, by the guide's depth (index: the number of #, less one).
+_LEVEL_NAMES = {2: ("un sujet", "une page"), 3: ("une partie", "un sujet", "une page")}
 _ATTRS = re.compile(r'(?<!\\)\{((?:[^{}"\\]|"(?:[^"\\]|\\.)*")*)\}\s*$')
 _ATTR = re.compile(r'\s*(?:#([\w-]+)|\.([\w-]+)|(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+))')
 
@@ -151,6 +153,8 @@ class _Reader:
                                          "2: `#` chapters and `##` pages; 3: `#` parts, `##` chapters, `###` pages"))
             depth = 3
         self.depth = depth
+        if skipped := self.skipped_levels(tokens):  # what follows such a jump would only repeat it
+            raise GuideError(skipped)
         for key in STRUCTURE_KEYS:
             if key in self.front:
                 self.problem(None, f"`{key}:` cannot be in the details of a Markdown guide",
@@ -313,6 +317,24 @@ class _Reader:
             elif tok.type != "hr":
                 self.problem(tok, f"unsupported Markdown ({tok.type})", "write paragraphs, lists, links and quotes")
             i = end + 1
+        return out
+
+    def skipped_levels(self, tokens: list[Token]) -> list[Problem]:
+        """One problem per heading that goes two levels down at once (`#` then `###`): read as it is, every
+        page under it would be reported as outside a chapter, and the part as empty."""
+        names = _LEVEL_NAMES[self.depth]
+        out, last = [], 0
+        for i, tok in enumerate(tokens):
+            level = int(tok.tag[1:]) if tok.type == "heading_open" else 0
+            if not level or level > self.depth and last == self.depth:  # a heading inside a page: any level
+                continue
+            if last and level > last + 1:
+                missing, heading = "#" * (last + 1), f"{tok.markup} {tokens[i + 1].content}".strip()
+                out.append(Problem(self.file, self.mark(tok)[0], None, "",
+                                   f"le niveau {missing} manque entre {'#' * last} et {tok.markup}",
+                                   f"ajoutez un titre {missing} ({names[last]}) au-dessus de « {heading[:60]} », "
+                                   f"ou écrivez ce titre avec {missing}"))
+            last = min(level, self.depth)
         return out
 
     def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
