@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from audioguide.exceptions import ConfigError
@@ -119,17 +119,3 @@ class BuildSettings:
                 "Invalid build settings: " + "; ".join(problems) + ".",
                 fix="correct the option on the command line (see `audioguide build --help`).",
             )
-
-    @classmethod
-    def field_docs(cls) -> dict[str, str]:
-        """Field name -> one-line doc, read from the source so --help and docs never drift."""
-        import ast
-        import inspect
-
-        tree = ast.parse(inspect.getsource(cls))
-        docs: dict[str, str] = {}
-        body = tree.body[0].body
-        for a, b in zip(body, body[1:]):
-            if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
-                docs[a.target.id] = b.value.value
-        return {f.name: docs.get(f.name, "") for f in fields(cls)}
