@@ -9,7 +9,8 @@ import subprocess
 import pytest
 
 from audioguide.guide import load_guide
-from audioguide.narration.script import ScriptWriter, fits_caption, wrap_caption
+from audioguide.narration.captions import fits_caption, wrap_caption
+from audioguide.narration.script import ScriptWriter
 from audioguide.publishers.transcripts import caption_cues, chapters_json, srt, text_transcript, vtt
 
 from conftest import ESANTE, needs_tools

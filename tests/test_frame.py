@@ -16,7 +16,8 @@ from audioguide.cli import cli
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import ConfigError, GuideError
 from audioguide.guide import Level, Levels, after, load_guide
-from audioguide.narration.script import PAUSES, ScriptWriter, join_sentences
+from audioguide.narration.script import PAUSES, ScriptWriter
+from audioguide.narration.written import join_sentences
 from audioguide.phone.menu import build_menu
 from audioguide.tts.base import RATE
 
@@ -52,11 +53,15 @@ def test_full_position_on_a_chapter_first_page_only(esante):
 def test_end_cues_say_fin_du_sujet_and_no_title(esante):
     """The next chapter announces itself straight after; saying its title here too doubled the frame."""
     w = ScriptWriter(esante)
-    assert w.end_cue(esante.chapter("telemedecine")).text == "Fin du sujet."
-    assert w.end_cue(esante.intro).text == "Fin de l'introduction."
-    assert w.end_cue(esante.chapters[-1]).text == \
+
+    def end_cue(chapter):
+        return " ".join(s.text for s in w.chapter(chapter)[-1].segments if s.kind == "cue")
+
+    assert end_cue(esante.chapter("telemedecine")) == "Fin du sujet."
+    assert end_cue(esante.intro) == "Fin de l'introduction."
+    assert end_cue(esante.chapters[-1]) == \
         "Fin du sujet. C'est la fin du guide Se repérer dans la e-santé. Merci de votre écoute."
-    assert "Fin de :" not in " ".join(w.end_cue(c).text for c in esante.chapters)
+    assert "Fin de :" not in " ".join(end_cue(c) for c in esante.chapters)
 
 
 def test_no_label_is_said_twice(esante):

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from audioguide.exceptions import AudioguideError
 from audioguide.guide import load_guide
 from audioguide.narration import normalize
-from audioguide.narration.script import MAX_SEGMENT_CHARS, ScriptWriter
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import MAX_SEGMENT_CHARS
 from conftest import DATA, examples
 
 FUZZ = settings(max_examples=examples(200))

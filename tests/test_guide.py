@@ -239,7 +239,7 @@ def test_fffe_is_located_not_a_reader_traceback(tmp_path):
 def test_any_yaml_reader_error_is_located():
     import yaml
 
-    from audioguide.yamlsrc import _yaml_problem
+    from audioguide.guide.yamlsrc import _yaml_problem
 
     text = "title: ok\nsubtitle: é\ufffe\n"
     # libyaml gives a byte offset: the problem is found by the character, not by the offset.

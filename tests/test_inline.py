@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from audioguide.exceptions import PublishError
 from audioguide.guide import load_guide, parse_guide
+from audioguide.guide.markdown import parse_markdown
+from audioguide.guide.yamlsrc import parse_yaml
 from audioguide.narration.inline import plain, stressed, to_html
-from audioguide.narration.script import ScriptWriter, written_form
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import written_form
 from audioguide.publishers.book import well_formed
 from audioguide.publishers.fulltext import guide_html, guide_text
-from audioguide.sources.markdown import parse_markdown
-from audioguide.yamlsrc import parse_yaml
 from conftest import DATA, needs_tools, settings_for
 
 FRONT = "---\ntitle: T\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n"
@@ -122,3 +125,29 @@ def test_a_link_block_says_its_address_without_the_scheme(url, said):
     segs = ScriptWriter(load_guide(DATA / "mini")).link(Block("link", text="Écrivez-nous", url=url))
     spoken = " ".join(s.text for s in segs)
     assert said in spoken and "mailto" not in spoken and "tel:" not in spoken
+
+
+def test_inline_markup_is_read_in_one_place():
+    """One reader (narration.inline) with its renderers: no other module parses inline Markdown or keeps its own
+    list of invisible characters (three copies had drifted apart before)."""
+    src = Path(__file__).resolve().parent.parent / "src" / "audioguide"
+    readers, invisible = [], []
+    for path in sorted(src.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(src).as_posix()
+        if re.search(r"^\s*(?:from|import) markdown_it\b(?!\.token)", text, re.M):
+            readers.append(name)
+        if "\\u200b" in text or "\u200b" in text:
+            invisible.append(name)
+    assert readers == ["narration/inline.py"]
+    assert invisible == ["narration/inline.py"]
+
+
+def test_the_html_and_the_books_stress_the_same_italics():
+    """`_mot_` and `*mot*` are both italics for the HTML transcript and for the books' re-marked sentences."""
+    from audioguide.publishers.fulltext import inline_html
+
+    for text in ("un _mot_ ici", "un *mot* ici"):
+        assert inline_html(text) == to_html(text) == "un <em>mot</em> ici"
+        assert stressed(text) == [("mot", "*")]
+        assert inline_html(f"un {stressed(text)[0][1]}mot{stressed(text)[0][1]} ici") == "un <em>mot</em> ici"

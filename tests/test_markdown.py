@@ -9,9 +9,9 @@ from audioguide.cli import cli
 from audioguide.exceptions import GuideError
 from audioguide.guide import load_guide, parse_guide
 from audioguide.narration.script import ScriptWriter
-from audioguide.sources.convert import dump_yaml, guide_signature, to_markdown
-from audioguide.sources.markdown import parse_markdown, slug
-from audioguide.yamlsrc import load_yaml, parse_yaml
+from audioguide.guide.convert import dump_yaml, guide_signature, to_markdown
+from audioguide.guide.markdown import parse_markdown, slug
+from audioguide.guide.yamlsrc import load_yaml, parse_yaml
 from conftest import DATA, ESANTE
 
 MD = DATA / "md"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from audioguide.narration import normalize
 from audioguide.narration.lexicon import Voice, lexicon_problems, voice_entries
-from audioguide.narration.script import split_sentences
+from audioguide.narration.written import split_sentences
 
 ADDRESSES = [
     ("monespacesante.fr", "mon espace santé point f r"),

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
-from audioguide.sources.convert import plain
-from audioguide.sources.markdown import load_markdown
-from audioguide.yamlsrc import load_yaml
+from audioguide.guide.convert import plain
+from audioguide.guide.markdown import load_markdown
+from audioguide.guide.yamlsrc import load_yaml
 from conftest import DATA, ESANTE, ROOT
 
 
@@ -63,7 +63,7 @@ def test_schema_refuses_what_the_validator_refuses(validator, change, words):
 
 
 def test_readme_documents_every_key():
-    from audioguide.schema import schema
+    from audioguide.guide.schema import schema
 
     s = schema()
     keys = set(s["properties"]) | {k for d in ("part", "chapter", "page") for k in s["$defs"][d]["properties"]}

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from audioguide.cli import cli
 from audioguide.config import BuildSettings
 from audioguide.guide import load_guide
-from audioguide.narration.script import ScriptWriter, join_sentences, split_sentences
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import join_sentences, split_sentences
 from audioguide.tts.espeak import EspeakEngine
 from conftest import DATA, ESANTE, needs_tools
 
@@ -88,7 +89,8 @@ def test_narrate_stdin_splits_sentences_as_the_build_does():
 
 def test_a_caption_inside_a_clip_starts_at_its_first_word_as_the_engine_got_it():
     """The engine gets the voice-only forms ("[[…]]" phonemes): each caption still starts at its own word."""
-    from audioguide.narration.script import Segment, caption_times
+    from audioguide.narration.captions import caption_times
+    from audioguide.narration.script import Segment
 
     seg = Segment("Les patients fiables pensées par tous.", 0, written="Les patients fiables pensées par tous.",
                   cuts=[[21, 21]])

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from mutagen.id3 import ID3
 
-from audioguide.narration.script import join_sentences
+from audioguide.narration.written import join_sentences
 from audioguide.build import build
 from audioguide.config import PACES
 from audioguide.phone.menu import page_prompt_id

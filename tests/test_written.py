@@ -14,7 +14,8 @@ from mutagen.id3 import ID3
 
 from audioguide.guide import Block, Page, load_guide
 from audioguide.narration.lexicon import SPELL, merged
-from audioguide.narration.script import ScriptWriter, join_sentences, split_sentences, written_form
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import join_sentences, split_sentences, written_form
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import fulltext, kiosk, transcripts
 from audioguide.publishers.book import Book

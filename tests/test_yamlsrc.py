@@ -3,7 +3,7 @@
 import pytest
 
 from audioguide.exceptions import GuideError
-from audioguide.yamlsrc import load_yaml
+from audioguide.guide.yamlsrc import load_yaml
 
 CASES = {
     "bom": ("\ufefftitle: A\n".encode(), [

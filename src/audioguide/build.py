@@ -265,7 +265,7 @@ class Builder:
     def captions(self, seg, key: str, origin: float, start: float, end: float) -> list[dict]:
         """The captions of a clip: its written pieces, each starting where the engine says its first word.
         origin: where the clip's first sample (before trimming) falls in the chapter."""
-        from audioguide.narration.script import caption_times
+        from audioguide.narration.captions import caption_times
 
         words = self.words.get(key)
         if words is None:
@@ -278,7 +278,7 @@ class Builder:
         (the phone pages) from the same assembled audio, run beside the MP3 encoder."""
         from mutagen.mp3 import MP3
 
-        from audioguide.narration.script import join_sentences
+        from audioguide.narration.written import join_sentences
         from audioguide.publishers.mp3 import tag_chapter
         key = self.chapter_key(chapter, pages, keys, cover_sha)
         old = state.get("chapters", {}).get(chapter.id)

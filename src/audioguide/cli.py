@@ -189,7 +189,8 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
     """Print the spoken form, one sentence a line, as a build says it: of French text on stdin (`-`), or of a
     guide page or chapter."""
     from audioguide.guide import load_guide
-    from audioguide.narration.script import ScriptWriter, join_sentences
+    from audioguide.narration.script import ScriptWriter
+    from audioguide.narration.written import join_sentences
 
     if source == "-":
         # One line a sentence, cut and said as a build of a guide says a paragraph.
@@ -337,7 +338,7 @@ def voices_install(names: tuple[str, ...], source: Path | None) -> None:
 @click.argument("target", type=click.Path(path_type=Path))
 def convert(source: Path, target: Path) -> None:
     """Convert a guide between YAML and Markdown (TARGET ending in .md or .yaml); nothing is lost."""
-    from audioguide.sources.convert import convert as run_convert
+    from audioguide.guide.convert import convert as run_convert
 
     fmt = run_convert(source, target)
     click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
@@ -366,7 +367,7 @@ def schema_() -> None:
     """Print the JSON Schema of the guide format (for editors that complete and check keys)."""
     import json
 
-    from audioguide.schema import schema
+    from audioguide.guide.schema import schema
 
     click.echo(json.dumps(schema(), ensure_ascii=False, indent=2))
 

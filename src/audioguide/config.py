@@ -133,7 +133,7 @@ class BuildSettings:
             problems.append((f"bitrate_kbps {self.bitrate_kbps}", "ce n'est pas un débit MP3 habituel pour la voix",
                              f"choisissez parmi {', '.join(map(str, MP3_SPEECH_BITRATES))} kbit/s"))
         if self.base_url is not None:
-            from audioguide.guide import web_address  # the same rule as `base_url:` in a guide
+            from audioguide.web import web_address  # the same rule as `base_url:` in a guide
 
             try:
                 self.base_url = web_address(self.base_url.strip(), folder=True)

@@ -130,7 +130,7 @@ def new_guide(folder: Path) -> Path:
     """Write FOLDER/guide.md, a commented example to start from; never over an existing guide."""
     import datetime as dt
 
-    from audioguide.sources import GUIDE_FILES
+    from audioguide.guide.load import GUIDE_FILES
 
     existing = [folder / n for n in GUIDE_FILES if (folder / n).exists()]
     if existing:

@@ -58,7 +58,7 @@ class CatalogueResult:
 
 def load_catalogue(path: Path) -> Catalogue:
     """A folder of guide folders (each holding guide.yaml or guide.md), or a catalogue.yaml."""
-    from audioguide.sources import GUIDE_FILES
+    from audioguide.guide.load import GUIDE_FILES
 
     path = Path(path)
     if path.is_dir() and (path / CATALOGUE_FILE).exists():

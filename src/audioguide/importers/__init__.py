@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
-from audioguide.sources.markdown import CALLOUT_LABELS, fold, slug
+from audioguide.guide.markdown import CALLOUT_LABELS, fold, slug
 
 # A page is what a listener skips at a time: past this many characters (about five minutes of speech) a
 # document without headings is cut, well below the validator's limit.
@@ -351,7 +351,7 @@ def _ids(data: dict) -> None:
 
 def _check_draft_size(path: Path, size: int) -> None:
     """A draft over the size of a guide file would be refused by `check`: refuse the document now."""
-    from audioguide.yamlsrc import MAX_FILE_BYTES
+    from audioguide.guide.yamlsrc import MAX_FILE_BYTES
 
     if size > MAX_FILE_BYTES:
         raise AudioguideError(f"{path.name} ferait un guide de plus de {MAX_FILE_BYTES // 1_000_000} Mo de texte, "
@@ -363,8 +363,8 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     """Write OUT_DIR/guide.md (default: a folder named after the file) and import-report.txt; return both."""
     from audioguide.files import write_text
     from audioguide.guide import parse_guide
-    from audioguide.sources.convert import to_markdown
-    from audioguide.sources.markdown import parse_markdown
+    from audioguide.guide.convert import to_markdown
+    from audioguide.guide.markdown import parse_markdown
 
     guide_id = slug(path.stem, "guide")
     out_dir = out_dir or Path(guide_id)
@@ -372,7 +372,7 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     if target.exists():
         raise AudioguideError(f"{target} already exists.", fix="choose another folder with --out, or move the old "
                                                                 "draft away first")
-    from audioguide.sources import guide_file
+    from audioguide.guide.load import guide_file
 
     if guide_file(out_dir).exists():  # check and build would read it, never the draft
         raise AudioguideError(f"Le dossier {out_dir} contient déjà un guide, {guide_file(out_dir).name} : "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
 from audioguide.importers import Document, Element, clean
-from audioguide.sources.markdown import fold
+from audioguide.guide.markdown import fold
 
 # Interactive PDFs (the e-santé export among them) repeat these buttons on every page.
 NAVIGATION = {"precedent", "suivant", "page precedente", "page suivante", "retour au menu", "retour au sommaire",

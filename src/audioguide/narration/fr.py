@@ -11,6 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from audioguide.narration import tables
+from audioguide.narration.inline import INVISIBLE
 from audioguide.narration.lexicon import say_acronym, sayable
 from audioguide.narration.numbers import (
     ROMAN_RE, cardinal, decimal, digits_to_int, ordinal, phone_pairs, roman_to_int, short_number,
@@ -44,9 +45,6 @@ def _is_plural(int_part: str, frac: str | None) -> bool:
 
 # --- 1. characters -----------------------------------------------------------------------------
 
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
 _VULGAR = {"½": ("demi", "et demi"), "¼": ("quart", "et quart"), "¾": ("trois quarts", "et trois quarts"),
            "⅓": ("tiers", "et un tiers"), "⅔": ("deux tiers", "et deux tiers")}
 
@@ -70,7 +68,7 @@ def _vulgar(m: re.Match) -> str:
 def unicode_cleanup(text: str) -> str:
     """Canonical characters: NFKC (ligatures, superscripts, full-width), no invisible or control marks.
     Vulgar fractions are said before NFKC turns them into '1⁄2': '1 ½' -> '1 et demi', '½' -> 'un demi'."""
-    text = _INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", text)
     text = _sub(r"\b([nN])\s?º", r"\1°", text)  # the ordinal indicator: NFKC would make it "no"
     text = _sub(rf"(?:(\d+)\s?)?([½¼¾⅓⅔])(?:\s+([{L}]+(?![{L}'])))?", _vulgar, text)
     text = unicodedata.normalize("NFKC", text).replace("⁄", "/")

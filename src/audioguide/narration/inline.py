@@ -2,8 +2,9 @@
 
 A text of a guide, from YAML or from Markdown, is CommonMark inline markup: `**gras**`, `*italique*`,
 `[libellé](adresse)`, `<adresse>`, `` `code` ``. The Markdown reader hands its paragraphs on in that same form
-(`source`), and every output reads them with the same parser: the written form (`plain`), the transcripts and
-books (`to_html`), the stressed phrases (`stressed`). HTML tags are not part of a guide: they are dropped,
+(`source`), and every output reads them with the same parser. Three renderers: the written form (`plain`,
+finished by narration.written, from which the spoken form is then made), the HTML of the transcripts and books
+(`to_html`), and the stressed phrases the books mark again on their sentences (`stressed`). HTML tags are not part of a guide: they are dropped,
 their text kept. Rendering from the parser's tokens keeps the HTML well nested whatever the input.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -25,6 +27,9 @@ def parser() -> MarkdownIt:
 
 
 _MD = parser()
+# Characters a text may carry that nobody sees (soft hyphen, zero-width and direction marks, BOM): every
+# renderer drops them.
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SPECIAL = re.compile(r"([\\`*_\[\]<&])")
 # Bare addresses in running text: with a scheme or www., or an e-mail address.
 BARE = re.compile(r"(?P<url>(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?)])"
@@ -218,5 +223,7 @@ def _html(toks, in_link: bool = False) -> str:
 
 
 def to_html(text: str) -> str:
-    """Safe, well-nested inline HTML: bold and italics as <strong>/<em>, links and bare addresses as <a>."""
-    return _html(tokens(text))
+    """Safe, well-nested inline HTML: bold and italics as <strong>/<em>, links and bare addresses as <a>;
+    invisible characters dropped, the typographic apostrophe straightened, spaces collapsed."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text)).replace("\u2019", "'")
+    return _html(tokens(re.sub(r"\s+", " ", text).strip()))

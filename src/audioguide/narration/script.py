@@ -9,30 +9,27 @@ written piece has exactly one clip and the audio gives its start and end.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
-from audioguide.narration.inline import display_url, plain
+from audioguide.narration.captions import WEAK_ENDS, fits_caption, glued
+from audioguide.narration.inline import display_url
 from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
+from audioguide.narration.written import end_with, join_sentences, lower_first, split_sentences, written_form
 
 # Silence after each kind of segment at the normal pace, in milliseconds: at least half a second between
 # sentences so a listener new to synthetic speech can follow, more between list items and most at the end
 # of a page, short enough not to feel like the player stopped. A pace scales them all.
 PAUSES = {"announce": 800, "heading": 700, "sentence": 500, "paragraph": 850, "item": 700, "last-item": 900,
           "callout": 400, "link": 850, "cue": 600, "page": 1100, "clause": 200}
-MAX_SEGMENT_CHARS = 600  # engines (gTTS, espeak) behave best on sentence-sized input
-# Caption practice: at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text is one
-# caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
+# Caption practice (captions.py): at most 2 lines of at most 42 characters, cues of 1 to 7 s. A piece of text
+# is one caption, so it must wrap into those lines; its spoken form is capped too, because numbers and addresses
 # grow when said ("3422" -> "trente-quatre vingt-deux"): espeak-ng at 145 words/min says about 15 characters
 # a second, so 85 spoken characters stay under 6 s, short of the 7 s limit; a slower pace says fewer.
-CAPTION_WIDTH, CAPTION_LINES = 42, 2
 MAX_SPOKEN_CHARS, MAX_SPOKEN_AT_WPM = 85, 145
 MIN_SPOKEN_CHARS = 18  # about 1.2 s said: a shorter piece ("Concrètement,") joins a neighbour
-
 
 
 @dataclass
@@ -64,7 +61,6 @@ class Segment:
         return [(self.written[a:b].strip(), self.text[c:d].strip()) for a, b, c, d in zip(w, w[1:], t, t[1:])]
 
 
-
 @dataclass
 class PageScript:
     chapter: Chapter
@@ -83,134 +79,10 @@ class PageScript:
         return join_sentences(self.segments)
 
 
-def join_sentences(segments, spoken: bool = False) -> str:
-    """Segments (or cue dicts) back into whole sentences, one per line: written form, or spoken."""
-    lines, cur = [], ""
-    for s in segments:
-        key = "text" if spoken else "written"
-        written, cont = (s[key], s.get("cont", False)) if isinstance(s, dict) else (getattr(s, key), s.cont)
-        cur = f"{cur} {written}" if cur else written
-        if not cont:
-            lines.append(cur)
-            cur = ""
-    return "\n".join(lines + ([cur] if cur else []))
-
-
-
 def _placed(segments: list[Segment], block: tuple[int, ...]) -> list[Segment]:
     for seg in segments:
         seg.block = list(block)
     return segments
-
-
-def lower_first(title: str) -> str:
-    """A title as said after "Pour …": "La télésanté" -> "la télésanté"; "DMP" keeps its capitals."""
-    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
-        return title[0].lower() + title[1:]
-    return title
-
-
-def _end(text: str, mark: str = ".") -> str:
-    text = text.strip().rstrip(",;")
-    return text if text[-1:] in ".!?…:" else text + mark
-
-
-# Words with a dot that do not end a sentence, even before a capital: titles and the words that introduce a
-# number, a name or an address ("M. Leroux", "Dr. Martin", "art. L. 1111-2", "bât. B", "av. Jean Jaurès").
-# The abbreviation table's dotted words join them, except those that may end a sentence ("etc.", "min.").
-_NEVER_LAST = {"M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Me", "Mgr", "St", "Ste",
-               "art", "al", "p", "pp", "n", "no", "n°", "nos", "cf", "ex", "réf", "ref", "tél", "tel", "fax", "av",
-               "bd", "boul", "bât", "bat", "esc", "apt", "appt", "env", "approx", "resp", "vol", "chap", "fig",
-               "éd", "coll", "dir", "hôp", "pharm", "c.-à-d", "i.e", "e.g", "p. ex", "c. à s", "c. à c", "ca"}
-_MAY_END = {"etc", "min", "max", "hab", "mat", "sem"}
-"""Dotted abbreviations of the table that a sentence may end on ("… et les vaccins, etc. Ensuite…")."""
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«\"'])")
-
-
-@lru_cache(maxsize=1)
-def _never_last() -> frozenset[str]:
-    from audioguide.narration.tables import abbreviations
-
-    words = {k[:-1] for k in abbreviations() if k.endswith(".")} - _MAY_END | _NEVER_LAST
-    return frozenset({w.lower() for w in words if not w[:1].isupper()} | {w for w in words if w[:1].isupper()})
-
-
-def _ends_sentence(before: str, never_last: set[str]) -> bool:
-    """Does the dot ending `before` end a sentence, the next word starting with a capital?"""
-    if before[-1:] != ".":
-        return True
-    word = re.search(r"[^\s(«\"']*$", before[:-1]).group()
-    if re.fullmatch(r"(?:[A-ZÀ-Ý]\.)+[A-ZÀ-Ý]", word):  # "Le D.M.P. Mon espace": the dot is the acronym's
-        return False
-    if word in never_last or len(word) > 1 and word.lower() in never_last:  # "env." or, first, "Env."
-        return False
-    # "c. à s." / "p. ex.": the abbreviation is two words
-    if " ".join(re.findall(r"\S+", before[:-1])[-2:]).lower() in never_last:
-        return False
-    # An initial before a name ("J. Dupont", "Dr J.-P. Martin"), not a letter ending a sentence ("vitamine D.")
-    if re.fullmatch(r"(?:[A-ZÀ-Ý]\.-?)*[A-ZÀ-Ý]", word):
-        prev = re.findall(r"\S+", before[:-1])[-2:-1]
-        return bool(prev) and not (prev[0][:1].isupper() or prev[0].rstrip(".").lower() in never_last)
-    return True
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split text at sentence ends; overlong sentences are cut at commas, then at spaces. A dot after an
-    abbreviation ("M. Leroux", "art. L. 1111-2") or inside a spelled acronym ("Le D.M.P. Mon espace…") ends
-    nothing."""
-    never_last = _never_last()
-    parts, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if _ends_sentence(text[start:m.start()], never_last):
-            parts.append(text[start:m.start()].strip())
-            start = m.end()
-    parts = [p for p in parts + [text[start:].strip()] if p]
-    out: list[str] = []
-    for p in parts:
-        while len(p) > MAX_SEGMENT_CHARS:
-            cut = p.rfind(", ", 0, MAX_SEGMENT_CHARS)
-            if cut < MAX_SEGMENT_CHARS // 3:
-                cut = p.rfind(" ", 0, MAX_SEGMENT_CHARS)
-            if cut <= 0:
-                cut = MAX_SEGMENT_CHARS
-            out.append(p[:cut + 1].strip())
-            p = p[cut + 1:].strip()
-        if p:
-            out.append(p)
-    return out
-
-
-def caption_times(seg: Segment, voiced: str, words: list, origin: float, start: float, end: float) -> list[dict]:
-    """The captions of a clip that holds several (seg.cuts), timed: each starts where the engine starts its
-    first word. voiced: the text the engine was given for seg.text (the lexicon's voice-only forms differ);
-    words: [offset in voiced, seconds into the clip] for each word; origin: where the clip's first sample is in
-    the chapter; start, end: where its speech starts and ends there."""
-    import difflib
-
-    ops = difflib.SequenceMatcher(None, seg.text, voiced, autojunk=False).get_opcodes()
-
-    def in_voiced(pos: int) -> int:
-        """The start of the engine's word for the word at `pos` in seg.text (a voice-only form may be
-        another word, or phonemes, that the alignment matches only in part)."""
-        at = next((j1 + (pos - i1 if tag == "equal" else 0) for tag, i1, i2, j1, _ in ops if i1 <= pos < i2),
-                  len(voiced))
-        while at < len(voiced) and voiced[at].isspace():
-            at += 1
-        while at > 0 and not voiced[at - 1].isspace():
-            at -= 1
-        return at
-
-    times = []
-    for _, said_at in seg.cuts or []:
-        at = in_voiced(said_at)
-        t = next((origin + s for pos, s in words if pos >= at), None)
-        if t is None:  # no word event there: in proportion to the characters
-            t = start + (end - start) * said_at / max(len(seg.text), 1)
-        times.append(round(min(max(t, times[-1] if times else start, start), end), 3))
-    cuts = [0] + [w for w, _ in seg.cuts or []] + [len(seg.written)]
-    bounds = [round(start, 3)] + times + [round(end, 3)]
-    return [{"start": bounds[k], "end": bounds[k + 1], "written": seg.written[cuts[k]:cuts[k + 1]].strip()}
-            for k in range(len(cuts) - 1)]
 
 
 def _words(text: str) -> str:
@@ -218,79 +90,9 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[^\W\d_]+", text.lower()))
 
 
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def written_form(text: str) -> str:
-    """The guide's text for readers: markup read (narration.inline) and dropped, typography normalised, nothing
-    spelled out."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
-    text = plain(re.sub(r"(?m)^\s*#{1,6}\s+", "", text))
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> list[str]:
-    """Caption lines: one if it fits, else the most balanced cut at a space (or after a "/" in an address);
-    more than CAPTION_LINES lines only when no cut fits."""
-    if len(text) <= width:
-        return [text]
-    # Never start a line with French spaced punctuation; rather end one on punctuation than on "le" or "de".
-    cuts = [(m.start(), m.end()) for m in re.finditer(r" (?![:;?!»])|(?<=/)(?=\S)", text)]
-    best = None
-    for a, b in cuts:
-        first, second = text[:a].rstrip(), text[b:].lstrip()
-        if first and second and len(first) <= width and len(second) <= width:
-            score = max(len(first), len(second)) - 8 * (first[-1] in ",.;:!?") \
-                + 8 * (first.rsplit(" ", 1)[-1].lower() in _WEAK_ENDS)
-            if best is None or score < best[0]:
-                best = (score, [first, second])
-    if best:
-        return best[1]
-    lines, line = [], ""
-    for word in text.split(" "):
-        while len(word) > width:  # an unbreakable token: cut it, rather than overflow the screen
-            if line:
-                lines.append(line)
-                line = ""
-            lines.append(word[:width])
-            word = word[width:]
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + ([line] if line else [])
-
-
-def fits_caption(text: str) -> bool:
-    return len(wrap_caption(text)) <= CAPTION_LINES
-
-
 # Where a long sentence may be cut for its captions: after a comma, semicolon or colon, before a parenthesis
 # or a spaced dash. Never inside a number ("10 000", "06 12 34 56 78").
 _CLAUSE_CUT = re.compile(r"(?<=[,;:)])\s+|\s+(?=[(–—])")
-_NUMBERY = re.compile(r"^[\d.,+()]+$")
-_WEAK_ENDS = {"à", "au", "aux", "de", "du", "des", "d'", "le", "la", "les", "l'", "un", "une", "et", "ou", "en",
-              "pour", "par", "dans", "sur", "avec", "sans", "qui", "que", "qu'", "ne", "se", "sa", "son", "ses"}
-_BEFORE_NUMBER = re.compile(r"(?i)h|n°|no|p\.|art\.|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|"
-                            r"février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
-
-
-def _glued(before: str, after: str) -> bool:
-    """Two words a caption never parts: the groups of a number ("10 000", "06 12 34"), a number and what it
-    counts or dates ("15 octobre", "8 h 30", "65 %", "20 €") unless a function word follows it, a date's day
-    or month and its number ("mardi 15", "octobre 2024"), two capitalised words of a name ("Jean Dupont")."""
-    if _NUMBERY.match(before) and _NUMBERY.match(after):
-        return True
-    if re.search(r"\d$", before) and after.lower() not in _WEAK_ENDS:
-        return True
-    if after[:1].isdigit() and _BEFORE_NUMBER.fullmatch(before):
-        return True
-    return before[:1].isupper() and after[:1].isupper() and before[-1:].isalpha()
-
-
 def rising(spoken: str) -> str:
     """A clip that leaves its sentence unfinished ends on a comma, so the engine's intonation says "more to
     come": with no mark (cut before "(" or after ")") or after a spelled acronym's dot ("la H.A.S.", even
@@ -339,7 +141,7 @@ class ScriptWriter:
         words = clause.split(" ")
         groups: list[str] = []
         for w in words:
-            if groups and _glued(groups[-1].rsplit(" ", 1)[-1], w):
+            if groups and glued(groups[-1].rsplit(" ", 1)[-1], w):
                 groups[-1] += " " + w
             else:
                 groups.append(w)
@@ -360,7 +162,7 @@ class ScriptWriter:
         for i in range(len(chunks) - 1):
             for _ in range(3):  # "… ou le | 01 23 …": both move
                 head, _, last = chunks[i].rpartition(" ")
-                if not (head and last.lower() in _WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}")):
+                if not (head and last.lower() in WEAK_ENDS and self._fits(f"{last} {chunks[i + 1]}")):
                     break
                 chunks[i], chunks[i + 1] = head, f"{last} {chunks[i + 1]}"
         return chunks
@@ -371,8 +173,8 @@ class ScriptWriter:
         cuts = []
         for i in range(1, len(words)):
             a, b = " ".join(words[:i]), " ".join(words[i:])
-            if not _glued(words[i - 1], words[i]):
-                score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in _WEAK_ENDS)
+            if not glued(words[i - 1], words[i]):
+                score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in WEAK_ENDS)
                 cuts.append((score, i, [a, b]))
         # Ranked on the written lengths; only the best few are said, to check they fit.
         for _, _, pair in sorted(cuts)[:4]:
@@ -424,7 +226,7 @@ class ScriptWriter:
             return []
         segs[-1].cont = False
         if mark:
-            segs[-1].text = _end(segs[-1].text, mark)
+            segs[-1].text = end_with(segs[-1].text, mark)
         segs[-1].pause_ms, segs[-1].kind = self.pauses[last_kind], last_kind
         return segs
 
@@ -461,11 +263,11 @@ class ScriptWriter:
             return f"{levels.page.title} {number(index)} : {lower_first(page.title)}"
         where = []
         if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
-            where.append(_end(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
+            where.append(end_with(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
         if chapter is self.guide.intro:
-            where.append(_end(chapter.title))
+            where.append(end_with(chapter.title))
         else:
-            where.append(_end(f"{levels.chapter.title} {number(chapter.index_in_part)} : {chapter.title}"))
+            where.append(end_with(f"{levels.chapter.title} {number(chapter.index_in_part)} : {chapter.title}"))
         if n > 1:
             where.append(f"{levels.page.title} {number(1)} sur {number(n)} : {lower_first(page.title)}")
         elif page.title != chapter.title:
@@ -494,17 +296,17 @@ class ScriptWriter:
 
     def link(self, b: Block) -> list[Segment]:
         """Said as "label : ameli point f r" (the host only); written with its address as printed."""
-        label = written_form(_end(b.text, ""))
+        label = written_form(end_with(b.text, ""))
         host = re.sub(r"^www\.", "", display_url(b.url)).split("/")[0]  # display_url drops any scheme, mailto: too
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
         if fits_caption(written) and len(spoken) <= self.max_spoken:
-            return [Segment(_end(spoken), self.pauses["link"], "link", written)]
+            return [Segment(end_with(spoken), self.pauses["link"], "link", written)]
         # Too long for one caption: the label, then the address, each its own clip.
         segs = self._segments(f"{label} :", "sentence", mark="")
         for seg in segs:
             seg.pause_ms, seg.cont = self.pauses["clause"], True
-        return segs + [Segment(_end(self.say(host)), self.pauses["link"], "link", display_url(b.url))]
+        return segs + [Segment(end_with(self.say(host)), self.pauses["link"], "link", display_url(b.url))]
 
     def _frame(self, spoken: str, written: str, kind: str) -> list[Segment]:
         """The frame, one clip per sentence so that each is a caption of its own; its written form is a short
@@ -512,7 +314,7 @@ class ScriptWriter:
         said, shown = split_sentences(spoken), split_sentences(written_form(written))
         if len(said) != len(shown):  # e.g. "Le D.M.P. Page…" is one spoken sentence: keep the frame whole
             said, shown = [spoken], [written_form(written)]
-        segs = [Segment(_end(s, ""), self.pauses["sentence"], kind, w, cont=True) for s, w in zip(said, shown)]
+        segs = [Segment(end_with(s, ""), self.pauses["sentence"], kind, w, cont=True) for s, w in zip(said, shown)]
         segs[-1].pause_ms, segs[-1].cont = self.pauses[kind], False
         return segs
 
@@ -540,19 +342,13 @@ class ScriptWriter:
         """A menu prompt or message, narrated like the guide (same normaliser, same sentence pauses)."""
         return self._para(text)
 
-    def end_cue(self, chapter: Chapter) -> Segment:
-        """ "Fin du sujet.", or the guide's end. Neither this chapter's title nor the next one's is said: the
-        listener has just heard the one, and the next chapter announces itself (players list it too)."""
-        text = self._end_text(chapter)
-        return Segment(self.say(text), self.pauses["cue"], "cue", written_form(text))
-
     def _end_text(self, chapter: Chapter) -> str:
         g = self.guide
         chapters = g.chapters
         i = chapters.index(chapter)
         text = "Fin de l'introduction." if chapter is g.intro else f"Fin {g.levels.chapter.of_the}."
         if i + 1 == len(chapters):
-            text += f" C'est la fin du guide {_end(g.title)} Merci de votre écoute."
+            text += f" C'est la fin du guide {end_with(g.title)} Merci de votre écoute."
         return text
 
     def chapter(self, chapter: Chapter) -> list[PageScript]:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from audioguide.guide import Chapter, Guide, Level, after
 from audioguide.narration.numbers import cardinal
-from audioguide.narration.script import lower_first
+from audioguide.narration.written import lower_first
 
 FORMAT = 2  # menu.json: pages are lists of segments, chapters know the next one
 CHOOSE = "123456789"

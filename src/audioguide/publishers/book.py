@@ -53,8 +53,8 @@ from audioguide.guide import CALLOUTS, Guide
 from audioguide.guide import Block as GuideBlock
 from audioguide.guide import Chapter as GuideChapter
 from audioguide.guide import Page as GuidePage
-from audioguide.narration.inline import escape, stressed
-from audioguide.narration.script import display_url, split_sentences, written_form
+from audioguide.narration.inline import display_url, escape, stressed
+from audioguide.narration.written import split_sentences, written_form
 from audioguide.publishers.fulltext import inline_html, part_heading
 
 

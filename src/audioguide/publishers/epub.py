@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, matches
-from audioguide.narration.script import written_form
+from audioguide.narration.written import written_form
 from audioguide.publishers import Publisher, previous_manifest
 from audioguide.publishers.book import Book, Chapter, chapter_body, well_formed
 

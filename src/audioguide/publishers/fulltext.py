@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.inline import href as _href
-from audioguide.narration.inline import to_html
-from audioguide.narration.script import display_url, written_form
+from audioguide.narration.inline import to_html as inline_html
+from audioguide.narration.inline import display_url
+from audioguide.narration.written import written_form
 from audioguide.publishers import Publisher
 
 TXT, HTML = "transcript.txt", "transcript.html"
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def part_heading(guide: Guide, chapter: Chapter) -> str:
@@ -71,12 +70,6 @@ def guide_text(guide: Guide) -> str:
 
 
 # --- HTML --------------------------------------------------------------------------------------
-
-def inline_html(text: str) -> str:
-    """Guide text -> safe inline HTML: emphasis as <strong>/<em>, links and bare addresses as <a>."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).replace("\u2019", "'")
-    return to_html(re.sub(r"\s+", " ", text).strip())
-
 
 def _block_html(b: Block, level: int) -> list[str]:
     if b.kind == "p":

@@ -13,7 +13,8 @@ import json
 import logging
 
 from audioguide.files import update_bytes
-from audioguide.narration.script import join_sentences, wrap_caption
+from audioguide.narration.captions import wrap_caption
+from audioguide.narration.written import join_sentences
 from audioguide.publishers import Publisher
 
 log = logging.getLogger(__name__)

@@ -192,7 +192,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
     elif "expected a single document" in what:
         fix = "a guide is one YAML document: remove the extra `---` line"
     if isinstance(exc, yaml.MarkedYAMLError):
-        from audioguide.yamlhints import explain
+        from audioguide.guide.hints import explain
 
         if (hint := explain(text, exc)) is not None:  # the same error, in plain words, where the source shows why
             return Problem(display, hint.line, hint.column, "", f"{hint.message} (YAML syntax error: {what})",

@@ -6,8 +6,8 @@ put `# yaml-language-server: $schema=guide.schema.json` on the first line of gui
 
 from __future__ import annotations
 
-from audioguide import guide as model
 from audioguide.config import PACES
+from audioguide.guide import model, rules
 
 SCHEMA_ID = "https://audioguide.invalid/guide.schema.json"
 # What each key means, and its default when it has one. Keys the validator knows but this table does not
@@ -47,16 +47,16 @@ DOCS = {
 }
 
 _TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
-_ID = {"type": "string", "pattern": model.ID_RE.pattern}
+_ID = {"type": "string", "pattern": rules.ID_RE.pattern}
 
 
 def _typed(key: str, kind: str) -> dict:
     if key == "id":
         return dict(_ID)
     return {
-        model.TEXT: dict(_TEXT), model.TEXT_LIST: {"type": "array", "items": {"type": "string"}},
-        model.MAP: {"type": "object"}, model.LIST: {"type": "array"}, model.ANY: {},
-        model.DATE: {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        rules.TEXT: dict(_TEXT), rules.TEXT_LIST: {"type": "array", "items": {"type": "string"}},
+        rules.MAP: {"type": "object"}, rules.LIST: {"type": "array"}, rules.ANY: {},
+        rules.DATE: {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
     }[kind]
 
 
@@ -81,7 +81,7 @@ def _blocks() -> dict:
          "required": ["list"], "additionalProperties": False},
         {"type": "object", "properties": {"heading": {**text, "description": "A heading inside the page."}},
          "required": ["heading"], "additionalProperties": False},
-        {"type": "object", "properties": {"link": _object(model.LINK_KEYS)}, "required": ["link"],
+        {"type": "object", "properties": {"link": _object(rules.LINK_KEYS)}, "required": ["link"],
          "additionalProperties": False},
     ]
     callouts = [{"type": "object", "required": [kind], "additionalProperties": False, "properties": {kind: {
@@ -93,11 +93,11 @@ def _blocks() -> dict:
 
 def schema() -> dict:
     """The JSON Schema (draft 2020-12) of a guide file, YAML or Markdown front matter alike."""
-    page = _object(model.PAGE_KEYS, {"blocks": {"$ref": "#/$defs/blocks"}})
-    chapter = _object(model.CHAPTER_KEYS, {"pages": {"items": {"$ref": "#/$defs/page"}, "minItems": 1}})
-    part = _object(model.PART_KEYS, {"chapters": {"items": {"$ref": "#/$defs/chapter"}, "minItems": 1}})
-    top_spec = dict(model.GUIDE_KEYS)
-    top_spec.setdefault("chapters", (model.LIST, False))
+    page = _object(rules.PAGE_KEYS, {"blocks": {"$ref": "#/$defs/blocks"}})
+    chapter = _object(rules.CHAPTER_KEYS, {"pages": {"items": {"$ref": "#/$defs/page"}, "minItems": 1}})
+    part = _object(rules.PART_KEYS, {"chapters": {"items": {"$ref": "#/$defs/chapter"}, "minItems": 1}})
+    top_spec = dict(rules.GUIDE_KEYS)
+    top_spec.setdefault("chapters", (rules.LIST, False))
     top = _object(top_spec, {
         "intro": {"$ref": "#/$defs/chapter"},
         "parts": {"items": {"$ref": "#/$defs/part"}, "minItems": 1},
@@ -105,7 +105,7 @@ def schema() -> dict:
         "lexicon": {"additionalProperties": {"type": "string"}},
         "language": {"pattern": "^[fF][rR]"},
         "levels": {"additionalProperties": False,
-                   "properties": {k: {"type": "string", "minLength": 1} for k in model.LEVEL_KEYS}},
+                   "properties": {k: {"type": "string", "minLength": 1} for k in rules.LEVEL_KEYS}},
         "pace": {"enum": sorted(PACES)},
     })
     top["properties"]["depth"] = {"enum": [2, 3], "description": DOCS["depth"]}

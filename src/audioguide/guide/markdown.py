@@ -28,8 +28,8 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.guide.yamlsrc import YList, YMap, parse_yaml
 from audioguide.narration.inline import parser, plain_tokens, source
-from audioguide.yamlsrc import YList, YMap, parse_yaml
 
 # Callout labels people write, folded to lowercase ASCII: the block kind they mean.
 CALLOUT_LABELS = {
@@ -42,6 +42,8 @@ CALLOUT_LABELS = {
 ALERTS = {"NOTE": "a-noter", "TIP": "bon-a-savoir", "IMPORTANT": "important", "WARNING": "attention",
           "CAUTION": "attention"}
 STRUCTURE_KEYS = ("intro", "parts", "chapters")
+# What a heading of each level is, by the guide's depth (index: the number of #, less one).
+_LEVEL_NAMES = {2: ("un sujet", "une page"), 3: ("une partie", "un sujet", "une page")}
 _ATTRS = re.compile(r'(?<!\\)\{((?:[^{}"\\]|"(?:[^"\\]|\\.)*")*)\}\s*$')
 _ATTR = re.compile(r'\s*(?:#([\w-]+)|\.([\w-]+)|(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+))')
 
@@ -151,6 +153,8 @@ class _Reader:
                                          "2: `#` chapters and `##` pages; 3: `#` parts, `##` chapters, `###` pages"))
             depth = 3
         self.depth = depth
+        if skipped := self.skipped_levels(tokens):  # what follows such a jump would only repeat it
+            raise GuideError(skipped)
         for key in STRUCTURE_KEYS:
             if key in self.front:
                 self.problem(None, f"`{key}:` cannot be in the details of a Markdown guide",
@@ -170,7 +174,7 @@ class _Reader:
             self.top.key_marks["chapters"] = self.chapters.mark
         if self.problems:
             # Report the guide's other problems too (a missing `publisher:`…), so one run shows them all.
-            from audioguide.guide import parse_guide
+            from audioguide.guide.parse import parse_guide
 
             try:
                 parse_guide(self.top, self.file, "guide")
@@ -191,7 +195,7 @@ class _Reader:
             else:
                 getattr(self, "open_" + role)(tok, tokens[i + 1])
             return i + 3
-        end = self.closing(tokens, i)
+        end = _closing(tokens, i)
         if tok.type == "paragraph_open" and self.page is None and self.chapter is not None:
             desc = self.plain(tokens[i + 1])
             old = self.chapter.get("description")
@@ -223,41 +227,11 @@ class _Reader:
         kind, value, mark = made
         _add(self.page["blocks"], _ymap(mark, (kind, value, mark)), mark)
 
-    def closing(self, tokens: list[Token], i: int) -> int:
-        if tokens[i].nesting != 1:
-            return i
-        level = 0
-        for j in range(i, len(tokens)):
-            level += tokens[j].nesting
-            if level == 0:
-                return j
-        return len(tokens) - 1
-
     def heading(self, tok: Token, inline: Token, fallback: str, seen: set) -> tuple[YMap, dict]:
         """Title, id and `{#id .intro key="value"}` attributes of a structure heading."""
-        content, attrs, classes = inline.content, {}, set()
-        if m := _ATTRS.search(content):
-            content = content[: m.start()].rstrip()
-            rest = m.group(1)
-            while rest.strip():
-                a = _ATTR.match(rest)
-                if not a:
-                    self.problem(tok, f"cannot read the heading's `{{{m.group(1)}}}`",
-                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}')
-                    break
-                rest = rest[a.end():]
-                if a.group(1):
-                    attrs["id"] = a.group(1)
-                elif a.group(2):
-                    classes.add(a.group(2))
-                else:
-                    v = a.group(4)
-                    try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
-                        attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
-                    except json.JSONDecodeError:
-                        self.problem(tok, f"cannot read {a.group(0).strip()} in the heading's braces",
-                                     'write a backslash as \\\\ and a quote as \\" inside the quotes')
-                        attrs[a.group(3)] = v.strip('"')
+        content, attrs, classes, problems = _heading_attrs(inline.content)
+        for message, fix in problems:
+            self.problem(tok, message, fix)
         title = plain_tokens(self.md.parseInline(content)[0].children, addresses=False).strip() if content else ""
         mark = self.mark(tok)
         if not title:
@@ -335,57 +309,64 @@ class _Reader:
         i = 0
         while i < len(tokens):
             tok = tokens[i]
-            end = self.closing(tokens, i)
-            mark = self.mark(tok)
-            if tok.type == "paragraph_open":
-                inline = tokens[i + 1]
-                kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
-                if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
-                        sum(t.type == "link_open" for t in kids) == 1:
-                    out.append(("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
-                                              ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark))
-                else:
-                    out.append(("p", self.text(inline), mark))
-            elif tok.type in ("bullet_list_open", "ordered_list_open"):
-                items = _ylist(mark)
-                for j in range(i, end):
-                    if tokens[j].type == "inline":
-                        _add(items, self.text(tokens[j]), self.mark(tokens[j]))
-                out.append(("list", items, mark))
-            elif tok.type == "blockquote_open":
-                if callout_ok:
-                    out.extend(self.callout(tokens[i + 1:end], tok))
-                else:
-                    self.problem(tok, "a quote inside a callout", "callouts cannot be nested: move it out")
-            elif tok.type == "heading_open":
-                out.append(("heading", self.text(tokens[i + 1]), mark))
-            elif tok.type in ("fence", "code_block"):
-                self.problem(tok, "a code block in a page", "indented lines and ``` blocks are read as code: remove "
-                             "the indentation; use ```narration for text to be said instead of the page")
-            elif tok.type == "html_block":
-                self.problem(tok, "HTML in a page", "write the text in plain Markdown")
-            elif tok.type not in ("hr",):
+            end = _closing(tokens, i)
+            if tok.type in _REFUSED:
+                self.problem(tok, *_REFUSED[tok.type])
+            elif (read := _BLOCK_READERS.get(tok.type)) is not None:
+                out.extend(read(self, tokens, i, end, callout_ok))
+            elif tok.type != "hr":
                 self.problem(tok, f"unsupported Markdown ({tok.type})", "write paragraphs, lists, links and quotes")
             i = end + 1
         return out
 
+    def skipped_levels(self, tokens: list[Token]) -> list[Problem]:
+        """One problem per heading that goes two levels down at once (`#` then `###`): read as it is, every
+        page under it would be reported as outside a chapter, and the part as empty."""
+        names = _LEVEL_NAMES[self.depth]
+        out, last = [], 0
+        for i, tok in enumerate(tokens):
+            level = int(tok.tag[1:]) if tok.type == "heading_open" else 0
+            if not level or level > self.depth and last == self.depth:  # a heading inside a page: any level
+                continue
+            if last and level > last + 1:
+                missing, heading = "#" * (last + 1), f"{tok.markup} {tokens[i + 1].content}".strip()
+                out.append(Problem(self.file, self.mark(tok)[0], None, "",
+                                   f"le niveau {missing} manque entre {'#' * last} et {tok.markup}",
+                                   f"ajoutez un titre {missing} ({names[last]}) au-dessus de « {heading[:60]} », "
+                                   f"ou écrivez ce titre avec {missing}"))
+            last = min(level, self.depth)
+        return out
+
+    def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        """A paragraph, or a link block when the paragraph is one link alone."""
+        mark, inline = self.mark(tokens[i]), tokens[i + 1]
+        kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
+        if kids and kids[0].type == "link_open" and kids[-1].type == "link_close" and \
+                sum(t.type == "link_open" for t in kids) == 1:
+            return [("link", _ymap(mark, ("url", kids[0].attrs.get("href", ""), mark),
+                                   ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark)]
+        return [("p", self.text(inline), mark)]
+
+    def list_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        mark = self.mark(tokens[i])
+        items = _ylist(mark)
+        for j in range(i, end):
+            if tokens[j].type == "inline":
+                _add(items, self.text(tokens[j]), self.mark(tokens[j]))
+        return [("list", items, mark)]
+
+    def quote(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        if callout_ok:
+            return self.callout(tokens[i + 1:end], tokens[i])
+        self.problem(tokens[i], "a quote inside a callout", "callouts cannot be nested: move it out")
+        return []
+
+    def heading_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+        return [("heading", self.text(tokens[i + 1]), self.mark(tokens[i]))]
+
     def callout(self, inner: list[Token], quote: Token) -> list[tuple]:
         mark = self.mark(quote)
-        kind = None
-        if len(inner) > 1 and inner[0].type == "paragraph_open":
-            kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
-            if kids and kids[0].type == "strong_open":
-                close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
-                label = plain_tokens(kids[1:close])
-                if (kind := CALLOUT_LABELS.get(fold(label))) is not None:
-                    rest = kids[close + 1:]
-                    if rest and rest[0].type == "text":
-                        rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
-                    inner[1].children = rest
-            elif kids and kids[0].type == "text" and (a := re.match(r"\[!(\w+)\]\s*", kids[0].content)) \
-                    and a.group(1).upper() in ALERTS:
-                kind = ALERTS[a.group(1).upper()]
-                inner[1].children = [Token("text", "", 0, content=kids[0].content[a.end():]), *kids[1:]]
+        kind = _callout_kind(inner)
         if kind is None:
             self.problem(quote, "a quote (`>`) that is not a callout",
                          "start it with a label in bold, e.g. `> **Attention :** …`; labels: Attention, "
@@ -401,3 +382,77 @@ class _Reader:
         for k, v, m in children:
             _add(value, _ymap(m, (k, v, m)), m)
         return [(kind, value, mark)]
+
+
+def _callout_kind(inner: list[Token]) -> str | None:
+    """The callout kind a quote's first words give, `**Attention :**` or `[!WARNING]`, taken off its text;
+    None for a quote that is not a callout."""
+    if len(inner) <= 1 or inner[0].type != "paragraph_open":
+        return None
+    kids = [t for t in inner[1].children or [] if not (t.type == "text" and not t.content)]
+    if kids and kids[0].type == "strong_open":
+        close = next(k for k, t in enumerate(kids) if t.type == "strong_close")
+        kind = CALLOUT_LABELS.get(fold(plain_tokens(kids[1:close])))
+        if kind is not None:
+            rest = kids[close + 1:]
+            if rest and rest[0].type == "text":
+                rest = [Token("text", "", 0, content=re.sub(r"^\s*:?\s*", "", rest[0].content)), *rest[1:]]
+            inner[1].children = rest
+        return kind
+    if kids and kids[0].type == "text" and (a := re.match(r"\[!(\w+)\]\s*", kids[0].content)) \
+            and a.group(1).upper() in ALERTS:
+        inner[1].children = [Token("text", "", 0, content=kids[0].content[a.end():]), *kids[1:]]
+        return ALERTS[a.group(1).upper()]
+    return None
+
+
+# What a page's Markdown blocks become; other blocks are refused with the cause and the fix.
+_BLOCK_READERS = {"paragraph_open": _Reader.paragraph, "bullet_list_open": _Reader.list_block,
+                  "ordered_list_open": _Reader.list_block, "blockquote_open": _Reader.quote,
+                  "heading_open": _Reader.heading_block}
+_CODE = ("a code block in a page", "indented lines and ``` blocks are read as code: remove the indentation; "
+         "use ```narration for text to be said instead of the page")
+_REFUSED = {"fence": _CODE, "code_block": _CODE, "html_block": ("HTML in a page", "write the text in plain Markdown")}
+
+
+def _closing(tokens: list[Token], i: int) -> int:
+    """The index of the token that closes the one at i (itself when it opens nothing)."""
+    if tokens[i].nesting != 1:
+        return i
+    level = 0
+    for j in range(i, len(tokens)):
+        level += tokens[j].nesting
+        if level == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _heading_attrs(content: str) -> tuple[str, dict, set, list[tuple[str, str]]]:
+    """A heading's text without its `{#id .intro key="value"}`, the attributes and classes read from it, and
+    the (message, fix) of what could not be read."""
+    attrs: dict = {}
+    classes: set = set()
+    problems: list[tuple[str, str]] = []
+    if m := _ATTRS.search(content):
+        content = content[: m.start()].rstrip()
+        rest = m.group(1)
+        while rest.strip():
+            a = _ATTR.match(rest)
+            if not a:
+                problems.append((f"cannot read the heading's `{{{m.group(1)}}}`",
+                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}'))
+                break
+            rest = rest[a.end():]
+            if a.group(1):
+                attrs["id"] = a.group(1)
+            elif a.group(2):
+                classes.add(a.group(2))
+            else:
+                v = a.group(4)
+                try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
+                    attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
+                except json.JSONDecodeError:
+                    problems.append((f"cannot read {a.group(0).strip()} in the heading's braces",
+                                     'write a backslash as \\\\ and a quote as \\" inside the quotes'))
+                    attrs[a.group(3)] = v.strip('"')
+    return content, attrs, classes, problems

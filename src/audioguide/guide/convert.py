@@ -13,9 +13,11 @@ import yaml
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.files import write_text
-from audioguide.guide import CALLOUTS
-from audioguide.sources import MARKDOWN_SUFFIXES, load_source
-from audioguide.sources.markdown import slug
+from audioguide.guide.load import MARKDOWN_SUFFIXES, load_guide, load_source
+from audioguide.guide.markdown import parse_markdown, slug
+from audioguide.guide.model import CALLOUTS
+from audioguide.guide.parse import parse_guide
+from audioguide.guide.yamlsrc import parse_yaml
 
 STRUCTURE = ("intro", "parts", "chapters")
 
@@ -177,8 +179,6 @@ def guide_signature(guide) -> dict:
 def convert(src: Path, dst: Path) -> str:
     """Write SRC (YAML or Markdown guide) as DST in the other format, after checking that DST reads back as the
     same guide. Returns the format written."""
-    from audioguide.guide import load_guide, parse_guide
-
     guide = load_guide(src)
     data = load_source(guide.path, str(guide.path))
     to_md = dst.suffix.lower() in MARKDOWN_SUFFIXES
@@ -186,14 +186,7 @@ def convert(src: Path, dst: Path) -> str:
         raise GuideError([Problem(str(dst), None, None, "", "unknown output format",
                                   "name the output file guide.md (Markdown) or guide.yaml (YAML)")])
     text = to_markdown(data, str(src)) if to_md else dump_yaml(data)
-    if to_md:
-        from audioguide.sources.markdown import parse_markdown
-
-        back = parse_markdown(text, str(dst))
-    else:
-        from audioguide.yamlsrc import parse_yaml
-
-        back = parse_yaml(text, str(dst))
+    back = parse_markdown(text, str(dst)) if to_md else parse_yaml(text, str(dst))
     again = parse_guide(back, str(dst), guide.id)
     again.path = guide.path
     if guide_signature(again) != guide_signature(guide):

@@ -1,0 +1,243 @@
+"""The field checks: each reports a Problem (file, line, field, cause, fix) and goes on, so one run lists
+every problem of the file (mkdocs-style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+
+from audioguide.exceptions import Problem
+from audioguide.guide.model import BLOCK_KINDS, Block
+from audioguide.guide.rules import (
+    ANY,
+    BAD_CHARS,
+    BLOCK_ALIASES,
+    DATE,
+    ID_RE,
+    LINK_ADDRESS,
+    LINK_KEYS,
+    LIST,
+    LONG_NUMBER,
+    MAP,
+    MAX_NUMBER_DIGITS,
+    MAX_TITLE_CHARS,
+    MAX_TOC_ENTRIES,
+    MULTILINE_FIELDS,
+    RESERVED_NAMES,
+    TEXT,
+    TEXT_LIMITS,
+    TEXT_LIST,
+)
+from audioguide.guide.yamlsrc import YList, YMap
+
+
+class Checker:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, mark, field_path: str, message: str, fix: str | None = None) -> None:
+        line, col = mark if mark else (None, None)
+        self.problems.append(Problem(self.file, line, col, field_path, message, fix))
+
+    def mapping(self, value, mark, path: str, spec: dict) -> YMap | None:
+        """Check a mapping against a spec; report unknown keys, missing keys and wrong types."""
+        if not isinstance(value, dict):
+            self.add(mark, path, f"expected a mapping (key: value lines), found {_kind(value)}")
+            return None
+        for key in value:
+            if key not in spec:
+                close = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
+                fix = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(spec)}"
+                self.add(value.key_marks.get(key), join(path, key), "unknown key", fix)
+        for key, (kind, required) in spec.items():
+            if key not in value or value[key] is None:
+                if required:
+                    self.add(value.mark, join(path, key), "missing required field",
+                             f"add a `{key}:` line to this entry")
+                continue
+            self.typed(value[key], value.value_marks.get(key), join(path, key), kind)
+        return value
+
+    def typed(self, v, mark, path: str, kind: str) -> bool:
+        ok = {
+            TEXT: isinstance(v, str), MAP: isinstance(v, dict), LIST: isinstance(v, list),
+            DATE: isinstance(v, (dt.date, str)), ANY: True,
+            TEXT_LIST: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        }[kind]
+        if not ok:
+            fix = "put the value in quotes to make it text" if kind == TEXT and isinstance(v, (int, float, bool)) \
+                else None
+            self.add(mark, path, f"wrong type: expected {kind}, found {_kind(v)}", fix)
+        elif kind == TEXT and not v.strip():
+            self.add(mark, path, "is empty", "write the text, or remove the line")
+            return False
+        elif kind in (TEXT, TEXT_LIST):
+            return self.text_content(v if kind == TEXT else "\n".join(v), mark, path)
+        return ok
+
+    def text_content(self, v: str, mark, path: str, name: str | None = None) -> bool:
+        """Refuse characters that no output can carry, line breaks in one-line fields, and over-long texts."""
+        name = name or re.sub(r"\[\d+\]$", "", path.rpartition(".")[2])
+        if name == "id":  # ids have their own, stricter rule
+            return True
+        v = v.strip()
+        bad = BAD_CHARS.search(v) or (None if name in MULTILINE_FIELDS else re.search("\n", v))
+        if bad:
+            ch = bad.group()
+            if ch == "\n":
+                self.add(mark, path, "a line break in a one-line text",
+                         "write it on one line (in YAML, a text after `|` keeps its line breaks)")
+            else:
+                self.add(mark, path, f"invisible character U+{ord(ch):04X} at character {bad.start() + 1}",
+                         "delete it (it was probably pasted from a PDF or a word processor, or written as an "
+                         "escape such as \\u0000)")
+            return False
+        limit = TEXT_LIMITS.get(name, None if name in MULTILINE_FIELDS else MAX_TITLE_CHARS)
+        if limit and len(v) > limit:
+            why = "split it into several pages so listeners can navigate it" if name == "narration" else \
+                "shorten it: listeners hear it in full" if limit == MAX_TITLE_CHARS else "shorten it"
+            self.add(mark, path, f"too long ({len(v)} characters, limit {limit})", why)
+            return False
+        number = LONG_NUMBER.search(v) if name not in ("base_url", "link", "url", "email", "feed_guid") \
+            else None
+        if number:
+            digits = sum(c.isdigit() for c in number.group())
+            self.add(mark, path, f"a number of {digits} digits at character {number.start() + 1}: too long to read "
+                     f"aloud (limit {MAX_NUMBER_DIGITS})", "shorten it, or write what it means in words")
+            return False
+        return True
+
+
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "nothing"
+    return {dict: "a mapping", YMap: "a mapping", list: "a list", YList: "a list", str: "text", int: "a number",
+            float: "a number", bool: "true/false"}.get(type(v), type(v).__name__)
+
+
+def join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def check_id(ck: Checker, value, mark, path: str, seen: dict[str, str]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if not ID_RE.match(value):
+        why = "must be lowercase letters, digits and hyphens (it becomes a file name)"
+        if "/" in value or "\\" in value or value.startswith(".") or "\0" in value:
+            why = "must not contain '/', '\\', '..' or NUL: it would escape the output folder"
+        suggestion = re.sub(r"[^a-z0-9]+", "-", _ascii(value).lower()).strip("-")[:64] or "page"
+        ck.add(mark, path, f"invalid id {value!r}: {why}", f"use e.g. '{suggestion}'")
+        return None
+    if value in RESERVED_NAMES:
+        ck.add(mark, path, f"id {value!r} is a reserved file name on Windows", f"use e.g. '{value}-1'")
+        return None
+    if value in seen:
+        ck.add(mark, path, f"duplicate id {value!r} (already used at {seen[value]})", "give each one a distinct id")
+        return None
+    seen[value] = path
+    return value
+
+
+def _ascii(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+
+
+def check_blocks(ck: Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
+    """A page's `blocks:` list (or a callout's), each block checked by the reader of its kind."""
+    out: list[Block] = []
+    if not isinstance(raw, list):
+        ck.add(mark, path, f"wrong type: expected a list of blocks, found {_kind(raw)}")
+        return out
+    for i, item in enumerate(raw):
+        ipath, imark = f"{path}[{i}]", raw.item_marks[i] if isinstance(raw, YList) else mark
+        block = _bare_paragraph(ck, item, imark, ipath) if isinstance(item, str) else \
+            _one_block(ck, item, imark, ipath, depth)
+        if block is not None:
+            out.append(block)
+    return out
+
+
+def _bare_paragraph(ck: Checker, item: str, mark, path: str) -> Block | None:
+    """A bare string is a paragraph."""
+    if not item.strip():
+        ck.add(mark, path, "empty paragraph", "write the text, or remove the line")
+    elif ck.text_content(item, mark, path, "p"):
+        return Block("p", text=item)
+    return None
+
+
+def _one_block(ck: Checker, item, imark, ipath: str, depth: int) -> Block | None:
+    """`- kind: content`, read by its kind's reader."""
+    if not isinstance(item, dict) or len(item) != 1:
+        ck.add(imark, ipath, "a block is one `kind: content` line",
+               f"kinds: {', '.join(BLOCK_KINDS)}; e.g. `- p: Un paragraphe.`")
+        return None
+    (kind, value), = item.items()
+    kpath, kmark = join(ipath, kind), item.value_marks.get(kind, imark)
+    if kind not in BLOCK_KINDS:
+        close = [BLOCK_ALIASES[kind.lower()]] if kind.lower() in BLOCK_ALIASES else \
+            difflib.get_close_matches(kind, BLOCK_KINDS, n=1, cutoff=0.5)
+        ck.add(item.key_marks.get(kind, imark), kpath, f"unknown block kind '{kind}'",
+               f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(BLOCK_KINDS)}")
+        return None
+    reader = _BLOCK_READERS.get(kind, _callout)
+    return reader(ck, kind, value, kmark, kpath, depth)
+
+
+def _text_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    return Block(kind, text=value) if ck.typed(value, mark, path, TEXT) else None
+
+
+def _list_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if not ck.typed(value, mark, path, TEXT_LIST):
+        return None
+    items = [x for x in value if x.strip()]
+    if not items:
+        ck.add(mark, path, "empty list", "add items, or remove the block")
+        return None
+    return Block("list", items=items)
+
+
+def _link_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if ck.mapping(value, mark, path, LINK_KEYS) is None or not isinstance(value.get("url"), str) or \
+            not isinstance(value.get("label"), str):
+        return None
+    if not LINK_ADDRESS.match(value["url"].strip()):
+        ck.add(value.value_marks.get("url"), join(path, "url"), f"not a web address: {value['url']!r}",
+               "write the full address, e.g. https://www.ameli.fr/, mailto:contact@asso.fr or tel:+33123456789")
+        return None
+    return Block("link", text=value["label"], url=value["url"].strip())
+
+
+def _callout(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+    if depth > 0:  # checked first: a one-line inner callout is nested all the same
+        ck.add(mark, path, "callouts cannot be nested", "move the inner callout out")
+        return None
+    if isinstance(value, str):
+        return Block(kind, children=[Block("p", text=value)]) if ck.typed(value, mark, path, TEXT) else None
+    known = len(ck.problems)
+    children = check_blocks(ck, value, mark, path, depth + 1)
+    if children:
+        return Block(kind, children=children)
+    if isinstance(value, list) and len(ck.problems) == known:  # not empty: its content was refused
+        ck.add(mark, path, "empty callout", "add its text, or remove the block")
+    return None
+
+
+# A callout kind has no entry: _callout reads it.
+_BLOCK_READERS = {"p": _text_block, "heading": _text_block, "list": _list_block, "link": _link_block}
+
+
+def toc_limit(ck: Checker, items: list, mark, path: str, what: str, fix: str) -> None:
+    if len(items) > MAX_TOC_ENTRIES:
+        ck.add(mark, path, f"too many {what}: {len(items)}, limit {MAX_TOC_ENTRIES} (an MP3's table of contents "
+               "cannot list more)", f"{fix} in two; listeners also navigate shorter lists more easily")
+
+

@@ -1,0 +1,110 @@
+"""Finding and reading a guide: its folder's guide.yaml or guide.md, read by its format, then checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from audioguide.exceptions import GuideError, Problem
+from audioguide.guide.model import Guide
+from audioguide.guide.parse import parse_guide
+from audioguide.guide.yamlsrc import check_size, load_yaml
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+GUIDE_FILES = ("guide.yaml", "guide.md")
+"""What a guide folder may hold, in the order they are looked for."""
+
+
+def guide_file(folder: Path) -> Path:
+    """The guide file of a folder: guide.yaml, else guide.md (guide.yaml is named when neither exists)."""
+    return next((folder / n for n in GUIDE_FILES if (folder / n).exists()), folder / GUIDE_FILES[0])
+
+
+def load_source(file: Path, display: str):
+    """The raw tree of a guide file, by its format (Markdown by suffix, else YAML): the same YMap/YList with
+    line marks whatever the format, so `parse_guide` checks every format alike."""
+    if file.suffix.lower() in MARKDOWN_SUFFIXES:
+        from audioguide.guide.markdown import load_markdown
+
+        try:  # the YAML reader checks its own size
+            check_size(file, display)
+        except OSError:
+            pass  # read_source says why the file cannot be read
+
+        return load_markdown(file, display)
+    return load_yaml(file, display)
+
+# Documents people give `build` or `check` instead of a guide: what the file is, and what to do with it.
+_IMPORT = "audioguide import {name} en fait un dossier avec guide.md, à relire, puis lancez check sur ce dossier"
+_RESAVE = "enregistrez-le en .docx (Fichier > Enregistrer sous), puis lancez audioguide import sur le .docx"
+OTHER_DOCUMENTS = {
+    ".docx": ("c'est un fichier Word : utilisez audioguide import", _IMPORT),
+    ".pdf": ("c'est un fichier PDF : utilisez audioguide import", _IMPORT),
+    ".html": ("c'est une page web : utilisez audioguide import", _IMPORT),
+    ".htm": ("c'est une page web : utilisez audioguide import", _IMPORT),
+    ".doc": ("c'est un ancien fichier Word (.doc), que audioguide import ne lit pas", _RESAVE),
+    ".odt": ("c'est un fichier LibreOffice (.odt), que audioguide import ne lit pas", _RESAVE),
+    ".rtf": ("c'est un fichier RTF, que audioguide import ne lit pas", _RESAVE),
+}
+# Names a guide file gets by mistake, once lowercased and without a ".txt" Windows hides: the right name.
+_NEAR_NAMES = {"guide.yaml": "guide.yaml", "guide.yml": "guide.yaml", "guide.md": "guide.md",
+               "guide.markdown": "guide.md"}
+
+
+def _misnamed(folder: Path) -> Problem | None:
+    """A guide file under a near name (guide.md.txt, Guide.md, guide.yml): say how to rename it."""
+    for f in sorted(folder.iterdir()):
+        name = f.name.lower().removesuffix(".txt")
+        right = _NEAR_NAMES.get(name)
+        if right and f.name != right and f.is_file():
+            return Problem(str(f), None, None, "", f"le fichier du guide s'appelle « {f.name} » : renommez-le "
+                           f"« {right} »", "audioguide cherche exactement guide.yaml ou guide.md, en minuscules ; "
+                           "Windows cache souvent la fin « .txt » d'un nom : dans l'Explorateur, cochez "
+                           "Affichage > Extensions de noms de fichiers pour la voir")
+    return None
+
+
+def _not_a_guide(p: Path, file: Path) -> Problem | None:
+    """Why `file` cannot be read as a guide, before reading it: missing, misnamed, or another kind of document."""
+    if not file.exists():
+        if p.is_dir() and (problem := _misnamed(p)) is not None:
+            return problem
+        hint = f"a guide folder must contain {' or '.join(GUIDE_FILES)}" if p.is_dir() else "check the path"
+        return Problem(str(file), None, None, "", "guide file not found", hint)
+    if (other := OTHER_DOCUMENTS.get(file.suffix.lower())) is not None:
+        return Problem(str(file), None, None, "", other[0], other[1].format(name=file.name))
+    return None
+
+
+def load_guide(path: str | Path) -> Guide:
+    """Load a guide from its folder (holding guide.yaml or guide.md) or from the file itself."""
+    p = Path(path)
+    file = guide_file(p) if p.is_dir() else p
+    if (problem := _not_a_guide(p, file)) is not None:
+        raise GuideError([problem])
+    data = load_source(file, str(file))
+    # The folder's own name even when it is given as "." (absolute, but symbolic links kept as written).
+    folder = Path(os.path.abspath(file)).parent.name
+    default_id = (folder if file.name in GUIDE_FILES else file.stem).lower()
+    guide = parse_guide(data, str(file), default_id)
+    guide.path = file
+    if guide.date is None:
+        guide.date = file_date(file)
+    return guide
+
+
+def file_date(file: Path) -> dt.date:
+    """The day a guide was last changed: its last commit when it is kept in git, else the file's own date.
+    Both stay the same from one build to the next, so the feed's dates do too."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%cs", "--", file.name], cwd=file.parent,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        if out and not subprocess.run(["git", "status", "--porcelain", "--", file.name], cwd=file.parent,
+                                      capture_output=True, text=True, timeout=10).stdout.strip():
+            return dt.date.fromisoformat(out)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc).date()
