@@ -14,7 +14,7 @@ import audioguide.exceptions as exceptions
 from audioguide.cli import cli
 from audioguide.config import BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError
-from audioguide.tts import engine_classes
+from audioguide.tts import engine_classes, settings_problems, validate_settings
 
 from conftest import DATA
 
@@ -54,13 +54,13 @@ def test_a_misspelt_engine_option_is_refused_with_did_you_mean(tmp_path, engine,
 
 
 def test_an_engine_without_options_says_so():
-    problems = BuildSettings(engine="espeak", engine_options={"speed": "2"}).problems()
+    problems = settings_problems(BuildSettings(engine="espeak", engine_options={"speed": "2"}))
     assert problems == [("-o speed=2", "le moteur espeak ne connaît pas le réglage « speed »",
                          "réglages de ce moteur : aucun ; voyez `audioguide engines`")]
 
 
 def test_an_option_of_the_fallback_engine_is_accepted():
-    assert BuildSettings(engine="gtts", fallback="piper", engine_options={"tld": "fr", "speaker": "0"}).problems() \
+    assert settings_problems(BuildSettings(engine="gtts", fallback="piper", engine_options={"tld": "fr", "speaker": "0"})) \
         == []
 
 
@@ -74,7 +74,7 @@ def test_an_option_of_the_fallback_engine_is_accepted():
 def test_a_bad_engine_option_value_names_the_field_the_cause_and_the_fix(option, cause):
     s = BuildSettings(engine="piper", engine_options=dict([option.split("=")]))
     with pytest.raises(ConfigError) as e:
-        s.validate()
+        validate_settings(s)
     key = option.split("=")[0]
     text = str(e.value)
     assert f"  -o {option} : {cause}" in text and "Correction : " in text
@@ -83,7 +83,7 @@ def test_a_bad_engine_option_value_names_the_field_the_cause_and_the_fix(option,
 
 def test_a_google_domain_with_a_space_is_refused():
     with pytest.raises(ConfigError, match=r"-o tld=f r : « f r » n'a pas la forme attendue"):
-        BuildSettings(engine="gtts", engine_options={"tld": "f r"}).validate()
+        validate_settings(BuildSettings(engine="gtts", engine_options={"tld": "f r"}))
 
 
 def test_every_engine_option_is_typed_and_its_example_passes():
@@ -103,7 +103,7 @@ def test_engines_lists_each_engine_options():
 
 def test_several_bad_settings_are_all_named_at_once():
     s = BuildSettings(engine="espek", rate=5000, pitch=120, jobs=0)
-    fields = [f for f, _, _ in s.problems()]
+    fields = [f for f, _, _ in settings_problems(s)]
     assert fields == ["--rate 5000", "--pitch 120", "--jobs 0", "--engine espek"]
 
 

@@ -28,7 +28,7 @@ from audioguide.files import Ownership, atomic_path, digest, matches, read_state
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
 from audioguide.publishers import publisher_classes
-from audioguide.tts import get_engine
+from audioguide.tts import get_engine, validate_settings
 from audioguide.tts.cache import ClipCache, clip_key
 
 if TYPE_CHECKING:
@@ -563,6 +563,6 @@ def refuse_foreign_files(owner: Ownership, allowed: bool) -> None:
 
 def build(guide_path: str | Path, settings: BuildSettings | None = None) -> BuildResult:
     settings = settings or BuildSettings()
-    settings.validate()
+    validate_settings(settings)
     guide = load_guide(guide_path)
     return Builder(guide, settings).run()

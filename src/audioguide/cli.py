@@ -14,6 +14,7 @@ import click
 
 from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
+from audioguide.tts import validate_settings
 from audioguide.exceptions import AudioguideError, UsageError
 
 log = logging.getLogger("audioguide")
@@ -407,7 +408,7 @@ def listen(guide: Path, page: str, out_file: Path | None, engine: str, voice: st
                              engine_options=_options(engine_options))
     if cache_dir:
         settings.cache_dir = cache_dir
-    settings.validate()
+    validate_settings(settings)
     g = load_guide(guide)
     if out_file:
         render(g, page, settings, out_file)
@@ -455,7 +456,7 @@ def catalogue_build(catalogue_path: Path, out_dir: Path, scheduler: str | None, 
         settings.cache_dir = cache_dir
     if jobs:
         settings.jobs = jobs
-    settings.validate()
+    validate_settings(settings)
     result = build_catalogue(catalogue_path, out_dir, settings, scheduler=scheduler)
     for o in result.outcomes:
         if not o.error:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from audioguide.exceptions import ConfigError
 
-if TYPE_CHECKING:
-    from audioguide.guide import Guide
+class HasPace(Protocol):
+    """What the settings read of a guide (its `pace:`); a Protocol, as the guide stage sits above config."""
+
+    @property
+    def pace(self) -> str | None: ...
+
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 MP3_SPEECH_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128)
@@ -94,15 +98,16 @@ class BuildSettings:
         """The rate engines speak at: `rate`, which __post_init__ settles to a number."""
         return self.rate if self.rate is not None else PACES.get(self.pace or DEFAULT_PACE, PACES[DEFAULT_PACE]).rate
 
-    def apply_guide(self, guide: Guide) -> None:
+    def apply_guide(self, guide: HasPace) -> None:
         """Settle the pace (command line, else the guide's `pace:`, else normal) and the rate it implies."""
         self.pace = self.pace or guide.pace or DEFAULT_PACE
         if not self.rate_given:
             self.rate = PACES[self.pace].rate
 
-    def validate(self) -> None:
-        """Refuse bad settings before any work, naming each with its option, the cause and the fix, in French."""
-        problems = self.problems()
+    def validate(self, problems: list[tuple[str, str, str]] | None = None) -> None:
+        """Refuse bad settings before any work, naming each with its option, the cause and the fix, in French.
+        `problems`: all of them, engines' included (tts.settings_problems); by default the settings' own."""
+        problems = self.problems() if problems is None else problems
         if problems:
             lines = [f"  {field} : {cause}.\n    Correction : {fix}." for field, cause, fix in problems]
             raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines))
@@ -141,20 +146,4 @@ class BuildSettings:
                 problems.append((f"--base-url {self.base_url}", f"cette adresse (base URL) ne convient pas : {exc}",
                                  "donnez l'adresse complète du dossier publié, par exemple "
                                  "https://asso.example/guide/"))
-        return problems + self._engine_problems()
-
-    def _engine_problems(self) -> list[tuple[str, str, str]]:
-        import difflib
-
-        from audioguide.tts import engine_classes, option_problems
-
-        known = list(engine_classes())
-        problems = []
-        for option, name in (("--engine", self.engine), ("--fallback", self.fallback)):
-            if name is not None and name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                problems.append((f"{option} {name}", "ce moteur de voix n'existe pas",
-                                 (f"vouliez-vous dire « {close[0]} » ? " if close else "")
-                                 + f"moteurs : {', '.join(known)} (voyez `audioguide engines`)"))
-        engines = [n for n in (self.engine, self.fallback) if n is not None]
-        return problems + option_problems(engines, self.engine_options)
+        return problems

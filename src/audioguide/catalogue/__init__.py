@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
+from audioguide.tts import validate_settings
 from audioguide.exceptions import AudioguideError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
                                       fix="give one of them another `id:` in its guide file")
                 seen[guide.id] = source
                 s = guide_settings(settings, cat.shared, out, guide.id)
-                s.validate()
+                validate_settings(s)
                 built = Builder(guide, s, remote=remote).run()
                 o.out_dir, o.manifest = built.out_dir, built.manifest
                 o.synthesized, o.encoded = built.synthesized, built.encoded

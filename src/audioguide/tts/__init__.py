@@ -12,7 +12,7 @@ from audioguide.tts.base import Engine, Option
 if TYPE_CHECKING:
     from audioguide.config import BuildSettings
 
-__all__ = ["Engine", "Option", "engine_classes", "get_engine", "option_problems"]
+__all__ = ["Engine", "Option", "engine_classes", "get_engine", "option_problems", "settings_problems", "validate_settings"]
 
 
 def engine_classes() -> dict[str, type[Engine]]:
@@ -53,3 +53,23 @@ def option_problems(engines: list[str], options: dict[str, str]) -> list[tuple[s
         elif why := table[key].problem(value):
             problems.append((field, f"{why}", f"{table[key].help} ; par exemple -o {table[key].example}"))
     return problems
+
+
+def settings_problems(settings: BuildSettings) -> list[tuple[str, str, str]]:
+    """(field, cause, fix) in French for every bad setting: the settings' own and the engines' (a name that does
+    not exist, an option the engine does not read). Here rather than in config, which sits below the engines."""
+    known = list(engine_classes())
+    problems = settings.problems()
+    for option, name in (("--engine", settings.engine), ("--fallback", settings.fallback)):
+        if name is not None and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            problems.append((f"{option} {name}", "ce moteur de voix n'existe pas",
+                             (f"vouliez-vous dire « {close[0]} » ? " if close else "")
+                             + f"moteurs : {', '.join(known)} (voyez `audioguide engines`)"))
+    engines = [n for n in (settings.engine, settings.fallback) if n is not None]
+    return problems + option_problems(engines, settings.engine_options)
+
+
+def validate_settings(settings: BuildSettings) -> None:
+    """Refuse bad settings before any work, all problems at once (settings_problems)."""
+    settings.validate(settings_problems(settings))
