@@ -167,128 +167,200 @@ def read_document(path: Path) -> Document:
     return reader(path)
 
 
-def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
-    """The raw guide tree for a document, and the report lines saying what was guessed."""
-    from audioguide.guide import MAX_DATE_YEAR, MAX_TITLE_CHARS, MAX_TOC_ENTRIES
+@dataclass
+class _Draft:
+    """What the steps of `draft` share: the document's elements, the guide tree being built and the report."""
 
-    report = list(doc.notes)
-    cleaner = _Cleaner()
-    elements = cleaner.elements(doc.elements)
-    levels = sorted({e.level for e in elements if e.kind == "heading"})
-    title = doc.title
-    # A lone top heading that opens the document is its title, not a part.
-    if levels and sum(1 for e in elements if e.kind == "heading" and e.level == levels[0]) == 1 \
-            and elements[0].kind == "heading" and elements[0].level == levels[0] and len(levels) > 1 \
-            and (not title or fold(title) == fold(elements[0].text)):
-        title = elements[0].text
-        elements = elements[1:]
-        levels = levels[1:]
-        report.append(f"The first heading, {title!r}, is taken as the guide's title.")
-    title = cleaner.text(title or "") or guide_id.replace("-", " ").capitalize()
+    doc: Document
+    guide_id: str
+    report: list[str]
+    cleaner: _Cleaner = field(default_factory=_Cleaner)
+    elements: list[Element] = field(default_factory=list)
+    title: str = ""
+    levels: list[int] = field(default_factory=list)
+    depth: int = 2
+    role: dict[int, str] = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    parts: list[dict] = field(default_factory=list)
+    chapters: list[dict] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    split: dict[str, int] = field(default_factory=dict)
+    """Titles cut into « … (suite N) », with their last N."""
+
+
+def _clean_elements(d: _Draft) -> None:
+    d.elements = d.cleaner.elements(d.doc.elements)
+    d.levels = sorted({e.level for e in d.elements if e.kind == "heading"})
+
+
+def _title(d: _Draft) -> None:
+    """A lone top heading that opens the document is its title, not a part."""
+    from audioguide.guide import MAX_TITLE_CHARS
+
+    els, levels, title = d.elements, d.levels, d.doc.title
+    if levels and sum(1 for e in els if e.kind == "heading" and e.level == levels[0]) == 1 \
+            and els[0].kind == "heading" and els[0].level == levels[0] and len(levels) > 1 \
+            and (not title or fold(title) == fold(els[0].text)):
+        title = els[0].text
+        d.elements, d.levels = els[1:], levels[1:]
+        d.report.append(f"The first heading, {title!r}, is taken as the guide's title.")
+    title = d.cleaner.text(title or "") or d.guide_id.replace("-", " ").capitalize()
     if len(title) > MAX_TITLE_CHARS:
-        report.append(f"The title was cut to {MAX_TITLE_CHARS} characters: {_quote(title)}.")
+        d.report.append(f"The title was cut to {MAX_TITLE_CHARS} characters: {_quote(title)}.")
         title = shorten(title, MAX_TITLE_CHARS)
-    report += cleaner.report()
-    depth = 3 if len(levels) >= 3 else 2
-    role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - depth:])}
+    d.title = title
+    d.report += d.cleaner.report()
+
+
+def _levels(d: _Draft) -> None:
+    """Which heading levels are parts, chapters and pages."""
+    levels = d.levels
+    d.depth = 3 if len(levels) >= 3 else 2
+    d.role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - d.depth:])}
     if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
-        role = {levels[0]: "page"}
+        d.role = {levels[0]: "page"}
     names = {"part": "parts (#)", "chapter": "chapters", "page": "pages"}
     if levels:
-        report.append("Levels: " + ", ".join(f"heading level {lvl} -> {names[role[lvl]]}" for lvl in role)
-                      + (f"; deeper headings stay headings inside a page" if len(levels) > depth else "")
-                      + f" ({depth} levels).")
+        d.report.append("Levels: " + ", ".join(f"heading level {lvl} -> {names[d.role[lvl]]}" for lvl in d.role)
+                        + ("; deeper headings stay headings inside a page" if len(levels) > d.depth else "")
+                        + f" ({d.depth} levels).")
     else:
-        report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
-    data: dict = {"title": title}
-    if doc.date and doc.date.year > MAX_DATE_YEAR:
-        report.append(f"The document's date, {doc.date}, was left out: the talking books cannot carry a date after "
-                      f"{MAX_DATE_YEAR}.")
-        doc.date = None
-    if doc.date:
-        data["date"] = doc.date
-    report.append("publisher: and description: are optional; add them at the top of the draft to name your "
-                  "association in the podcast apps and the MP3 tags.")
-    report.append(f"date: {doc.date} (from the document)" if doc.date else
-                  "No date in the document: none was invented. The feed will use the day the guide file last "
-                  "changed; add `date: YYYY-MM-DD` to fix it.")
-    parts: list[dict] = []
-    chapters: list[dict] = []
-    chapter = page = None
-    counts: Counter = Counter()
-    split: dict[str, int] = {}
-    page_size = 0
+        d.report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
 
-    def new_chapter(title_: str) -> dict:
-        nonlocal chapter, page
-        chapter, page = {"id": "", "title": title_, "pages": []}, None
-        if depth == 3:
-            if not parts:
-                parts.append({"id": "", "title": "Introduction", "chapters": []})
-                report.append("Text before the first part went into a part named 'Introduction'.")
-            if len(parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
-                parts.append({"id": "", "title": _continued(parts[-1]["title"], split), "chapters": []})
-            parts[-1]["chapters"].append(chapter)
+
+def _front_matter(d: _Draft) -> None:
+    from audioguide.guide import MAX_DATE_YEAR
+
+    d.data = {"title": d.title}
+    date = d.doc.date
+    if date and date.year > MAX_DATE_YEAR:
+        d.report.append(f"The document's date, {date}, was left out: the talking books cannot carry a date after "
+                        f"{MAX_DATE_YEAR}.")
+        date = d.doc.date = None
+    if date:
+        d.data["date"] = date
+    d.report.append("publisher: and description: are optional; add them at the top of the draft to name your "
+                    "association in the podcast apps and the MP3 tags.")
+    d.report.append(f"date: {date} (from the document)" if date else
+                    "No date in the document: none was invented. The feed will use the day the guide file last "
+                    "changed; add `date: YYYY-MM-DD` to fix it.")
+
+
+class _Tree:
+    """Parts, chapters and pages opened as the headings come, each within the limits a guide accepts."""
+
+    def __init__(self, d: _Draft):
+        self.d = d
+        self.chapter: dict | None = None
+        self.page: dict | None = None
+        self.page_size = 0
+
+    def part(self, title: str) -> None:
+        self.d.parts.append({"id": "", "title": title, "chapters": []})
+        self.chapter = self.page = None
+        self.d.counts["part"] += 1
+
+    def new_chapter(self, title: str) -> None:
+        from audioguide.guide import MAX_TOC_ENTRIES
+
+        d = self.d
+        self.chapter, self.page = {"id": "", "title": title, "pages": []}, None
+        if d.depth == 3:
+            if not d.parts:
+                d.parts.append({"id": "", "title": "Introduction", "chapters": []})
+                d.report.append("Text before the first part went into a part named 'Introduction'.")
+            if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
+                d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
+            d.parts[-1]["chapters"].append(self.chapter)
         else:
-            chapters.append(chapter)
-        counts["chapter"] += 1
-        return chapter
+            d.chapters.append(self.chapter)
+        d.counts["chapter"] += 1
 
-    def new_page(title_: str) -> dict:
-        nonlocal page
-        if chapter is None:
-            new_chapter(title if not counts["chapter"] else "Suite")
-        elif len(chapter["pages"]) == MAX_TOC_ENTRIES:
-            new_chapter(_continued(chapter["title"], split))
-        page = {"id": "", "title": title_, "blocks": []}
-        chapter["pages"].append(page)
-        counts["page"] += 1
-        return page
+    def new_page(self, title: str) -> None:
+        from audioguide.guide import MAX_TOC_ENTRIES
 
-    for e in elements:
-        r = role.get(e.level) if e.kind == "heading" else None
-        if r == "part":
-            parts.append({"id": "", "title": e.text, "chapters": []})
-            chapter = page = None
-            counts["part"] += 1
-        elif r == "chapter":
-            new_chapter(e.text)
-        elif r == "page":
-            new_page(e.text)
+        d = self.d
+        if self.chapter is None:
+            self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
+        elif len(self.chapter["pages"]) == MAX_TOC_ENTRIES:
+            self.new_chapter(_continued(self.chapter["title"], d.split))
+        self.page = {"id": "", "title": title, "blocks": []}
+        self.chapter["pages"].append(self.page)
+        d.counts["page"] += 1
+
+    def block(self, e: Element) -> None:
+        if self.page is None:
+            self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
+        size = len(e.text) + sum(map(len, e.items))
+        if self.page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
+            self.new_page(_continued(self.page["title"], self.d.split))
+        self.page_size = size + (self.page_size if len(self.page["blocks"]) else 0)
+        self.page["blocks"].append(_block(e, self.d.report))
+        self.d.counts[e.kind] += 1
+
+
+def _tree(d: _Draft) -> None:
+    from audioguide.guide import MAX_TOC_ENTRIES
+
+    tree = _Tree(d)
+    for e in d.elements:
+        role = d.role.get(e.level) if e.kind == "heading" else None
+        if role == "part":
+            tree.part(e.text)
+        elif role == "chapter":
+            tree.new_chapter(e.text)
+        elif role == "page":
+            tree.new_page(e.text)
         else:
-            if page is None:
-                new_page(chapter["title"] if chapter is not None else "Introduction")
-            size = len(e.text) + sum(map(len, e.items))
-            if page["blocks"] and page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
-                new_page(_continued(page["title"], split))
-            page_size = size + (page_size if len(page["blocks"]) else 0)
-            page["blocks"].append(_block(e, report))
-            counts[e.kind] += 1
-    if split:
-        report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters, and "
-                      f"chapters into at most {MAX_TOC_ENTRIES} pages ({sum(n - 1 for n in split.values())} cuts, "
-                      "titled « … (suite N) »): give them headings of their own.")
-    _prune(parts, chapters, report)
-    top = parts if depth == 3 else chapters
+            tree.block(e)
+    if d.split:
+        d.report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters, and "
+                        f"chapters into at most {MAX_TOC_ENTRIES} pages ({sum(n - 1 for n in d.split.values())} "
+                        "cuts, titled « … (suite N) »): give them headings of their own.")
+
+
+def _prune_empty(d: _Draft) -> None:
+    _prune(d.parts, d.chapters, d.report)
+
+
+def _toc_limit(d: _Draft) -> None:
+    from audioguide.guide import MAX_TOC_ENTRIES
+
+    top = d.parts if d.depth == 3 else d.chapters
     if len(top) > MAX_TOC_ENTRIES:
-        level = min(role, key=lambda lvl: ["part", "chapter", "page"].index(role[lvl]))
+        level = min(d.role, key=lambda lvl: ["part", "chapter", "page"].index(d.role[lvl]))
         raise AudioguideError(f"Le document a {len(top)} titres de niveau {level} : un guide en a au plus "
                               f"{MAX_TOC_ENTRIES} à ce niveau (la table des matières d'un MP3 n'en liste pas plus).",
                               fix="regroupez ces sections sous des titres de niveau supérieur, ou coupez le document "
                                   "en plusieurs guides")
+
+
+def _structure(d: _Draft) -> None:
     from audioguide.guide import GUIDE_KEYS
 
-    if depth == 3:
-        data["parts"] = parts
+    if d.depth == 3:
+        d.data["parts"] = d.parts
     elif "chapters" in GUIDE_KEYS:
-        data["chapters"] = chapters
+        d.data["chapters"] = d.chapters
     else:  # a guide model that still requires parts: one part, named like the guide
-        data["parts"] = [{"id": "", "title": title, "chapters": chapters}]
-        report.append("This version of audioguide needs parts: the chapters were put in one part.")
-    _ids(data)
-    report.append(f"Found {counts['part']} parts, {counts['chapter']} chapters, {counts['page']} pages, "
-                  f"{counts['p']} paragraphs, {counts['list']} lists, {counts['link']} links.")
-    return data, report
+        d.data["parts"] = [{"id": "", "title": d.title, "chapters": d.chapters}]
+        d.report.append("This version of audioguide needs parts: the chapters were put in one part.")
+    _ids(d.data)
+    c = d.counts
+    d.report.append(f"Found {c['part']} parts, {c['chapter']} chapters, {c['page']} pages, "
+                    f"{c['p']} paragraphs, {c['list']} lists, {c['link']} links.")
+
+
+# What `draft` does, in order: each step reads and fills the shared _Draft.
+DRAFT_STEPS = (_clean_elements, _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
+
+
+def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
+    """The raw guide tree for a document, and the report lines saying what was guessed."""
+    d = _Draft(doc, guide_id, list(doc.notes))
+    for step in DRAFT_STEPS:
+        step(d)
+    return d.data, d.report
 
 
 def _continued(title: str, split: dict[str, int]) -> str:
