@@ -70,7 +70,7 @@ def test_docx_headings_lists_and_links(tmp_path):
     assert [(b.kind, b.text, b.url) for b in pages[1].blocks] == [
         ("p", "Plus d'informations sur le site ameli", ""), ("link", "le site ameli", "https://www.ameli.fr/grippe"),
         ("link", "Santé.fr", "https://www.sante.fr/")]
-    assert g.chapters[1].pages[0].blocks[0].items == ["Chez le médecin, le pharmacien ou l'infirmier."]
+    assert g.chapters[1].pages[0].blocks[0].items == ["1 : Chez le médecin, le pharmacien ou l'infirmier."]
     assert any("2 levels" in r for r in report) and any("callout" in r for r in report)
     assert (target.parent / "import-report.txt").read_text().startswith("Imported from Vaccination grippe.docx")
 

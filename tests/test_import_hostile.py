@@ -413,13 +413,13 @@ def test_docx_bullet_list_then_numbered_list_stay_two_lists(tmp_path):
     d.add_paragraph("appeler le médecin", style="List Number")
     d.save(src)
     g, _, _ = imported(tmp_path, "listes.docx", src.read_bytes())
-    assert [b.items for b in blocks(g)] == [["fièvre", "toux"], ["appeler le médecin"]]
+    assert [b.items for b in blocks(g)] == [["fièvre", "toux"], ["1 : appeler le médecin"]]
 
 
 def test_html_adjacent_lists_stay_two_lists(tmp_path):
     page = "<html><body><main><h1>A</h1><ul><li>un</li><li>deux</li></ul><ol><li>trois</li></ol></main></body></html>"
     g, report, _ = imported(tmp_path, "page.html", page)
-    assert [b.items for b in blocks(g)] == [["un", "deux"], ["trois"]]
+    assert [b.items for b in blocks(g)] == [["un", "deux"], ["1 : trois"]]
 
 
 def test_html_nested_table_is_read_once(tmp_path):

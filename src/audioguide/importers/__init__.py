@@ -32,6 +32,10 @@ class Element:
     level: int = 0
     items: list[str] = field(default_factory=list)
     url: str = ""
+    numbered: bool = False
+    """A list whose items the document numbers: the draft writes each number before its item."""
+    heading_like: bool = False
+    """A paragraph alone on its line, in bold or larger type: perhaps a heading the author did not style."""
 
 
 @dataclass
@@ -188,6 +192,40 @@ class _Draft:
     """Titles cut into « … (suite N) », with their last N."""
 
 
+# Bullets and numbers people type by hand at the start of a paragraph.
+_TYPED_BULLET = re.compile(r"^[-–—•●▪■◦*]\s+(?=\S)")
+_TYPED_NUMBER = re.compile(r"^(\d{1,2})[.)]\s+(?=\S)")
+
+
+def _typed_lists(d: _Draft) -> None:
+    """Paragraphs that start with a typed bullet ("- ", "• ") or number ("1. ", "2) ") are list items; a run
+    of them is one list."""
+    out: list[Element] = []
+    typed = None  # the typed list being read: only typed items continue it
+    for e in d.doc.elements:
+        m = (_TYPED_BULLET.match(e.text) or _TYPED_NUMBER.match(e.text)) if e.kind == "p" else None
+        if not m:
+            out.append(e)
+            typed = None
+            continue
+        numbered = m.re is _TYPED_NUMBER
+        if typed is not None and typed is out[-1] and typed.numbered == numbered:
+            typed.items.append(e.text[m.end():])
+        else:
+            typed = Element("list", items=[e.text[m.end():]], numbered=numbered)
+            out.append(typed)
+    d.doc.elements = out
+
+
+def _numbers(d: _Draft) -> None:
+    """A numbered list keeps its numbers in every output: each item is written "1 : …", which the voice says
+    "un : …" (a Markdown list's own "1." is not said, and "1. chez…" loses its number in the narrator)."""
+    for e in d.doc.elements:
+        if e.kind == "list" and e.numbered:
+            e.items = [f"{n} : {item}" for n, item in enumerate(e.items, 1)]
+            e.numbered = False
+
+
 def _clean_elements(d: _Draft) -> None:
     d.elements = d.cleaner.elements(d.doc.elements)
     d.levels = sorted({e.level for e in d.elements if e.kind == "heading"})
@@ -319,6 +357,47 @@ def _tree(d: _Draft) -> None:
                         "cuts, titled « … (suite N) »): give them headings of their own.")
 
 
+def _callout_labels(d: _Draft) -> None:
+    """A callout label alone ("Attention :", a web page's box title) followed by its text is one callout."""
+    out: list[Element] = []
+    for e in d.elements:
+        prev = out[-1] if out else None
+        if e.kind == "p" and prev is not None and prev.kind == "p" and _CALLOUT_START.fullmatch(prev.text):
+            prev.text = f"{prev.text.strip()} {e.text}"
+        else:
+            out.append(e)
+    d.elements = out
+
+
+def _repeated_links(d: _Draft) -> None:
+    """A link whose text is its own address (« contact@asso.fr », « www.ameli.fr ») right after the paragraph
+    that writes it: the paragraph already says it, and every written output links it, so a link block after it
+    would make the listener hear it three times (in the paragraph, as the link's text, as its address)."""
+    from audioguide.narration.inline import BARE
+
+    out: list[Element] = []
+    dropped = []
+    for e in d.elements:
+        prev = next((o for o in reversed(out) if o.kind != "link"), None)
+        if e.kind == "link" and prev is not None and BARE.fullmatch(e.text) \
+                and e.text in " ".join([prev.text, *prev.items]):
+            dropped.append(_quote(e.text))
+            continue
+        out.append(e)
+    if dropped:
+        d.report.append("Adresses déjà écrites dans leur paragraphe, qui n'ont pas été répétées en lien à part "
+                        f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits du "
+                        "guide (transcriptions, livres, borne) en font quand même des liens.")
+
+
+def _heading_candidates(d: _Draft) -> None:
+    found = [_quote(e.text) for e in d.elements if e.kind == "p" and e.heading_like]
+    if found:
+        d.report.append("Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus grand) : "
+                        + ", ".join(found) + ". Si ce sont des titres, mettez ## (ou ###) devant dans guide.md, "
+                        "ou appliquez-leur un style « Titre » dans Word avant d'importer à nouveau.")
+
+
 def _prune_empty(d: _Draft) -> None:
     _prune(d.parts, d.chapters, d.report)
 
@@ -352,7 +431,7 @@ def _structure(d: _Draft) -> None:
 
 
 # What `draft` does, in order: each step reads and fills the shared _Draft.
-DRAFT_STEPS = (_clean_elements, _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
+DRAFT_STEPS = (_typed_lists, _numbers, _clean_elements, _callout_labels, _repeated_links, _heading_candidates, _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
 
 
 def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:

@@ -73,6 +73,12 @@ def read_html(path: Path) -> Document:
                      + ", ".join(map(_quote, outside)) + ".")
     elements: list[Element] = []
     _walk(main, elements)
+    notes += _images(main) + _tables(main)
+    nav = [e for e in elements if e.kind == "p" and _navigation(e.text)]
+    if nav:
+        elements = [e for e in elements if e not in nav]
+        notes.append("Liens de navigation retirés (ils mènent à d'autres pages, l'auditeur n'en a que faire) : "
+                     + ", ".join(dict.fromkeys(_quote(e.text) for e in nav)) + ".")
     h1 = [e.text for e in elements if e.kind == "heading" and e.level == 1]
     if len(h1) == 1:
         title = h1[0]
@@ -119,6 +125,42 @@ def _decode(raw: bytes, notes: list[str]) -> str:
         notes.append(f"{text.count(chr(0xFFFD))} bytes of the page could not be read as {codec} and became "
                      "U+FFFD (�): check the draft against the page.")
     return text
+
+
+def _navigation(text: str) -> bool:
+    """Only navigation buttons: « Précédent / Suivant », « < Retour au sommaire | Haut de page ^ »."""
+    from audioguide.importers.pdf import NAVIGATION, _nav_words
+    from audioguide.sources.markdown import fold
+
+    folded = clean(re.sub(r"[/|<>«»‹›^↑←→·•–—-]", " ", fold(text)))
+    return bool(folded) and (folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)))
+
+
+def _images(main) -> list[str]:
+    """Images are not carried over: each is named, its alt text offered as a sentence."""
+    out = []
+    for img in main.iter("img"):
+        alt = clean(img.get("alt") or "")
+        name = (img.get("src") or "").rsplit("/", 1)[-1][:60]
+        if alt:
+            out.append(f"Image « {name} » non reprise. Son texte de remplacement peut devenir une phrase du "
+                       f"brouillon : « Image : {alt.rstrip('.')}. »")
+        elif img.get("alt") is None:  # alt="" says the image is decoration
+            out.append(f"Image « {name} » non reprise, sans texte de remplacement : si elle apporte une "
+                       "information, écrivez-la en une phrase dans le brouillon.")
+    return out
+
+
+def _tables(main) -> list[str]:
+    out = []
+    for table in main.iter("table"):
+        rows = table.xpath("./tr | ./*/tr")
+        if rows:
+            first = clean(" ; ".join(clean(c.text_content()) for c in rows[0] if isinstance(c.tag, str)))
+            out.append(f"Tableau {_quote(first)} : il n'est pas repris comme tableau ; ses {len(rows)} ligne(s) "
+                       "sont devenues des paragraphes, cellules séparées par « ; ». Relisez-les à voix haute : si "
+                       "elles se comprennent mal, écrivez-les en phrases.")
+    return out
 
 
 def _quote(text: str) -> str:
@@ -243,14 +285,14 @@ def _child(child, out: list[Element]) -> bool:
                 if len(found) == 1 and found[0].text == text:  # a list of links: keep the addresses
                     links.append(found[0])
         if items:
-            out.append(Element("list", items=items))
+            out.append(Element("list", items=items, numbered=tag == "ol"))
         out.extend(links)
     elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption"):
         text, links = _inline(child)
         if links and len(links) == 1 and links[0].text == text:
             out.extend(links)
         elif text:
-            out.append(Element("p", text=text))
+            out.append(Element("p", text=text, heading_like=_heading_like(child, text)))
             out.extend(links)
     elif tag == "table":
         _table(child, out)
@@ -260,9 +302,26 @@ def _child(child, out: list[Element]) -> bool:
     elif tag in INLINE:
         if clean(child.text_content()):
             out.append(Element("p", text=clean(child.text_content())))
+    elif tag in ("div", "section", "aside") and clean(child.text_content()) and \
+            all(d.tag in INLINE or d.tag == "a" for d in child.iterdescendants() if isinstance(d.tag, str)):
+        # A box of running text without <p> ("<div class=alert><b>Attention :</b> …</div>"): one paragraph,
+        # not one per inline element, so that a callout label keeps its text.
+        text, links = _inline(child)
+        out.append(Element("p", text=text))
+        out.extend(link for link in links if link.text != text)
     else:
         return False
     return True
+
+
+def _heading_like(p, text: str) -> bool:
+    """A short paragraph all in bold: a heading the page did not mark as one."""
+    from audioguide.importers.docx import HEADING_LIKE_CHARS
+
+    if len(text) > HEADING_LIKE_CHARS or text.endswith((".", ",", ";", ":")):
+        return False
+    bold = clean(" ".join(b.text_content() for b in p if isinstance(b.tag, str) and b.tag in ("strong", "b")))
+    return bold == text
 
 
 def _table(table, out: list[Element]) -> None:

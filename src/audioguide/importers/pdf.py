@@ -37,8 +37,12 @@ def read_pdf(path: Path) -> Document:
         import pdfplumber  # noqa: F401  (checked here, used by the child process)
     except ImportError:
         raise AudioguideError("Importing PDF files needs pdfplumber.", fix="pip install 'audioguide[import]'") from None
-    pages, outline, meta, cids = _run_reader(path)
+    pages, outline, meta, cids, images = _run_reader(path)
     notes: list[str] = []
+    if images:
+        notes.append(f"{sum(n for _, n in images)} image(s) non reprises, page(s) "
+                     + ", ".join(str(page) for page, _ in images) + " : un PDF ne dit pas ce qu'elles montrent. "
+                     "Si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
     if cids:
         notes.append(f"Left out {cids} characters the PDF's fonts do not map to any letter (pdfminer's "
                      "« (cid:N) »): compare the draft with the PDF, and export the original document again if "
@@ -62,21 +66,24 @@ def read_pdf(path: Path) -> Document:
                 elements[-1].text += " " + ln["text"]
             else:
                 elements.append(Element("heading", text=ln["text"], level=level))
-        elif _BULLET.match(ln["text"]):
-            item = _BULLET.sub("", ln["text"])
+        elif m := _BULLET.match(ln["text"]):
+            item, numbered = ln["text"][m.end():], m.group().strip()[:1].isdigit()
             # Bullets are often spaced apart: any bullet right after a list item continues the list.
-            if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5:
+            if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5 \
+                    and elements[-1].numbered == numbered:
                 elements[-1].items.append(item)
             else:
-                elements.append(Element("list", items=[item]))
+                elements.append(Element("list", items=[item], numbered=numbered))
         elif elements and elements[-1].kind in ("p", "list") and prev and _close(prev, ln) and not level_of(prev):
             last = elements[-1]
             if last.kind == "list":
                 last.items[-1] = _join(last.items[-1], ln["text"])
             else:
                 last.text = _join(last.text, ln["text"])
+                last.heading_like = False  # more than one line
         else:
-            elements.append(Element("p", text=ln["text"]))
+            elements.append(Element("p", text=ln["text"], heading_like=ln["bold"] and len(ln["text"]) <= 90
+                                    and not ln["text"].endswith((".", ",", ";", ":"))))
         prev = ln
     title = clean(str(meta.get("Title", "") or ""))
     date = _pdf_date(meta.get("ModDate") or meta.get("CreationDate"))
@@ -118,6 +125,7 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     seen = Counter(k for page in pages for k in {key(ln) for ln in page})
     repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) * 0.6)}
     counts = Counter()
+    running: dict[str, None] = {}
     out = []
     for page in pages:
         kept = []
@@ -129,11 +137,15 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
                 counts["navigation links"] += 1
             elif key(ln) in repeated:
                 counts["running headers and footers"] += 1
+                running.setdefault(ln["text"], None)
             else:
                 kept.append(ln)
         out.append(kept)
     if counts:
         notes.append("Removed " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+    if running:
+        notes.append("En-têtes et pieds de page répétés sur les pages, non repris : "
+                     + ", ".join(f"« {t[:60]} »" for t in list(running)[:10]) + ".")
     return out, notes
 
 
@@ -190,15 +202,17 @@ def _pdf_date(value):
         return None
 
 
-def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int]:
-    """The lines of each page, the bookmarks, the metadata and the number of unmapped glyphs, read by
+def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int, list[list[int]]]:
+    """The lines of each page, the bookmarks, the metadata, the number of unmapped glyphs and the images
+    ([page, count] for each page that has some), read by
     `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
     # -P: a folder named audioguide in the current directory must not shadow the package.
     proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
     limit = _memory_limit()
     if proc.returncode == 0:
         result = json.loads(proc.stdout)
-        return result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"]
+        return (result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"],
+                result["images"])
     if proc.returncode == _DAMAGED:
         raise AudioguideError(f"Cannot read {path.name} as a PDF ({proc.stdout.decode().strip()}).",
                               cause="the file is damaged or password-protected",
@@ -273,9 +287,11 @@ def _extract(path: str) -> int:
             if len(pdf.pages) > MAX_PAGES:
                 print(len(pdf.pages))
                 return _TOO_MANY_PAGES
-            pages, cids = [], 0
+            pages, cids, images = [], 0, []
             try:
-                for page in pdf.pages:
+                for number, page in enumerate(pdf.pages, 1):
+                    if page.images:
+                        images.append([number, len(page.images)])
                     lines = []
                     for ln in page.extract_text_lines(return_chars=True):
                         text, n = _CID.subn("", ln["text"])
@@ -294,7 +310,7 @@ def _extract(path: str) -> int:
                 return _DAMAGED
             outline = _outline(pdf)
             meta = {k: str(v) for k, v in (pdf.metadata or {}).items() if k in ("Title", "ModDate", "CreationDate")}
-        print(json.dumps({"pages": pages, "outline": outline, "meta": meta, "cids": cids}))
+        print(json.dumps({"pages": pages, "outline": outline, "meta": meta, "cids": cids, "images": images}))
         return 0
     except MemoryError:
         return _OUT_OF_MEMORY
