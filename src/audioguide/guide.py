@@ -100,6 +100,8 @@ class Chapter:
     """1-based position in its part, or among the top-level chapters of a guide without parts."""
     menu_label: str = ""
     """How a phone menu names it after "Pour …" (default: the title, first letter lowered)."""
+    description_line: int | None = None
+    """Where the description is written: `check` warns that it is not read aloud."""
 
     @property
     def slug(self) -> str:
@@ -518,7 +520,8 @@ def _chapter(ck: _Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter |
     if cid is None or not isinstance(m.get("title"), str):
         return None
     return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "",
-                   menu_label=(m.get("menu_label") or "").strip())
+                   menu_label=(m.get("menu_label") or "").strip(),
+                   description_line=(m.value_marks.get("description") or (None,))[0])
 
 
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
