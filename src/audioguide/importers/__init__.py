@@ -384,6 +384,7 @@ def _repeated_links(d: _Draft) -> None:
             dropped.append(_quote(e.text))
             continue
         out.append(e)
+    d.elements = out
     if dropped:
         d.report.append("Adresses déjà écrites dans leur paragraphe, qui n'ont pas été répétées en lien à part "
                         f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits du "
@@ -431,7 +432,8 @@ def _structure(d: _Draft) -> None:
 
 
 # What `draft` does, in order: each step reads and fills the shared _Draft.
-DRAFT_STEPS = (_typed_lists, _numbers, _clean_elements, _callout_labels, _repeated_links, _heading_candidates, _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
+DRAFT_STEPS = (_typed_lists, _numbers, _clean_elements, _callout_labels, _repeated_links, _heading_candidates,
+               _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
 
 
 def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
