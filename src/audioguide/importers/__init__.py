@@ -137,19 +137,19 @@ class _Cleaner:
 
         lines = []
         if self.bad_chars:
-            lines.append(f"Removed {self.bad_chars} invisible characters (control characters or non-characters) "
-                         "that no output can carry.")
+            lines.append(f"{self.bad_chars} caractère(s) invisible(s) retiré(s) (caractères de contrôle ou "
+                         "non-caractères) : aucune sortie ne peut les porter.")
         if self.numbers:
-            lines.append(f"Numbers of more than {MAX_NUMBER_DIGITS} digits cannot be read aloud: each became […]: "
-                         + ", ".join(self.numbers) + ". Write what they mean in words.")
+            lines.append(f"Nombres de plus de {MAX_NUMBER_DIGITS} chiffres, impossibles à lire à voix haute, "
+                         "remplacés par […] : " + ", ".join(self.numbers) + ". Écrivez en mots ce qu'ils disent.")
         if self.demoted:
-            lines.append(f"Headings longer than {MAX_TITLE_CHARS} characters became paragraphs: "
-                         + ", ".join(self.demoted) + ". Give these sections a short heading.")
+            lines.append(f"Titres de plus de {MAX_TITLE_CHARS} caractères devenus des paragraphes : "
+                         + ", ".join(self.demoted) + ". Donnez à ces sections un titre court.")
         if self.cut:
-            lines.append(f"Paragraphs or lists longer than {SPLIT_AT} characters were cut in pieces: "
+            lines.append(f"Paragraphes ou listes de plus de {SPLIT_AT} caractères coupés en morceaux : "
                          + ", ".join(self.cut) + ".")
         if self.links:
-            lines.append("These link addresses are not web, e-mail or phone addresses and were kept as text only: "
+            lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme simple texte : "
                          + ", ".join(self.links) + ".")
         return lines
 
@@ -163,11 +163,11 @@ def read_document(path: Path) -> Document:
     elif suffix == ".pdf":
         from audioguide.importers.pdf import read_pdf as reader
     else:
-        raise AudioguideError(f"Cannot import {path.name}: unknown format {suffix or '(no extension)'}.",
-                              fix="import a Word (.docx), web page (.html) or PDF (.pdf) file; for an old .doc or "
-                                  ".odt, save it as .docx first")
+        raise AudioguideError(f"Impossible d'importer {path.name} : le format {suffix or '(sans extension)'} est "
+                              "inconnu.", fix="importez un fichier Word (.docx), une page web (.html) ou un PDF "
+                                              "(.pdf) ; un ancien .doc ou un .odt, enregistrez-le d'abord en .docx")
     if not path.is_file():
-        raise AudioguideError(f"File not found: {path}.", fix="check the path")
+        raise AudioguideError(f"Fichier introuvable : {path}.", fix="vérifiez le chemin et le nom du fichier")
     return reader(path)
 
 
@@ -241,10 +241,10 @@ def _title(d: _Draft) -> None:
             and (not title or fold(title) == fold(els[0].text)):
         title = els[0].text
         d.elements, d.levels = els[1:], levels[1:]
-        d.report.append(f"The first heading, {title!r}, is taken as the guide's title.")
+        d.report.append(f"Le premier titre, « {title} », est pris comme titre du guide.")
     title = d.cleaner.text(title or "") or d.guide_id.replace("-", " ").capitalize()
     if len(title) > MAX_TITLE_CHARS:
-        d.report.append(f"The title was cut to {MAX_TITLE_CHARS} characters: {_quote(title)}.")
+        d.report.append(f"Le titre a été coupé à {MAX_TITLE_CHARS} caractères : {_quote(title)}.")
         title = shorten(title, MAX_TITLE_CHARS)
     d.title = title
     d.report += d.cleaner.report()
@@ -257,13 +257,14 @@ def _levels(d: _Draft) -> None:
     d.role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - d.depth:])}
     if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
         d.role = {levels[0]: "page"}
-    names = {"part": "parts (#)", "chapter": "chapters", "page": "pages"}
+    names = {"part": "parties (#)", "chapter": "sujets", "page": "pages"}
     if levels:
-        d.report.append("Levels: " + ", ".join(f"heading level {lvl} -> {names[d.role[lvl]]}" for lvl in d.role)
-                        + ("; deeper headings stay headings inside a page" if len(levels) > d.depth else "")
-                        + f" ({d.depth} levels).")
+        d.report.append("Niveaux : " + ", ".join(f"titres de niveau {lvl} → {names[d.role[lvl]]}" for lvl in d.role)
+                        + ("; les titres plus profonds restent des intertitres dans leur page"
+                           if len(levels) > d.depth else "") + f" ({d.depth} niveaux).")
     else:
-        d.report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
+        d.report.append("Aucun titre trouvé : tout le document est une seule page ; ajoutez des titres `#` et `##` "
+                        "pour le découper.")
 
 
 def _front_matter(d: _Draft) -> None:
@@ -272,16 +273,16 @@ def _front_matter(d: _Draft) -> None:
     d.data = {"title": d.title}
     date = d.doc.date
     if date and date.year > MAX_DATE_YEAR:
-        d.report.append(f"The document's date, {date}, was left out: the talking books cannot carry a date after "
-                        f"{MAX_DATE_YEAR}.")
+        d.report.append(f"La date du document, {date}, est laissée de côté : les livres audio ne peuvent pas porter "
+                        f"une date après {MAX_DATE_YEAR}.")
         date = d.doc.date = None
     if date:
         d.data["date"] = date
-    d.report.append("publisher: and description: are optional; add them at the top of the draft to name your "
-                    "association in the podcast apps and the MP3 tags.")
-    d.report.append(f"date: {date} (from the document)" if date else
-                    "No date in the document: none was invented. The feed will use the day the guide file last "
-                    "changed; add `date: YYYY-MM-DD` to fix it.")
+    d.report.append("publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer "
+                    "votre association dans les applications de podcast et les étiquettes des MP3.")
+    d.report.append(f"date: {date} (celle du document)" if date else
+                    "Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la dernière "
+                    "modification du fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.")
 
 
 class _Tree:
@@ -306,7 +307,8 @@ class _Tree:
         if d.depth == 3:
             if not d.parts:
                 d.parts.append({"id": "", "title": "Introduction", "chapters": []})
-                d.report.append("Text before the first part went into a part named 'Introduction'.")
+                d.report.append("Le texte placé avant la première partie est allé dans une partie nommée "
+                                "« Introduction ».")
             if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
                 d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
             d.parts[-1]["chapters"].append(self.chapter)
@@ -352,9 +354,9 @@ def _tree(d: _Draft) -> None:
         else:
             tree.block(e)
     if d.split:
-        d.report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters, and "
-                        f"chapters into at most {MAX_TOC_ENTRIES} pages ({sum(n - 1 for n in d.split.values())} "
-                        "cuts, titled « … (suite N) »): give them headings of their own.")
+        d.report.append(f"Les longs passages sans titre ont été coupés en pages d'environ {SPLIT_AT} caractères, et "
+                        f"les sujets en {MAX_TOC_ENTRIES} pages au plus ({sum(n - 1 for n in d.split.values())} "
+                        "coupure(s), titrées « … (suite N) ») : donnez-leur des titres.")
 
 
 def _callout_labels(d: _Draft) -> None:
@@ -424,11 +426,12 @@ def _structure(d: _Draft) -> None:
         d.data["chapters"] = d.chapters
     else:  # a guide model that still requires parts: one part, named like the guide
         d.data["parts"] = [{"id": "", "title": d.title, "chapters": d.chapters}]
-        d.report.append("This version of audioguide needs parts: the chapters were put in one part.")
+        d.report.append("Cette version d'audioguide demande des parties : les sujets ont été mis dans une seule "
+                        "partie.")
     _ids(d.data)
     c = d.counts
-    d.report.append(f"Found {c['part']} parts, {c['chapter']} chapters, {c['page']} pages, "
-                    f"{c['p']} paragraphs, {c['list']} lists, {c['link']} links.")
+    d.report.append(f"Trouvé : {c['part']} partie(s), {c['chapter']} sujet(s), {c['page']} page(s), "
+                    f"{c['p']} paragraphe(s), {c['list']} liste(s), {c['link']} lien(s).")
 
 
 # What `draft` does, in order: each step reads and fills the shared _Draft.
@@ -460,11 +463,12 @@ def _prune(parts: list[dict], chapters: list[dict], report: list[str]) -> None:
             empty = [pg["title"] for pg in ch["pages"] if not pg["blocks"]]
             ch["pages"] = [pg for pg in ch["pages"] if pg["blocks"]]
             if empty:
-                report.append(f"Headings with no text under them were left out: {', '.join(map(repr, empty))}.")
+                report.append("Titres sans texte en dessous, laissés de côté : "
+                              + ", ".join(f"« {t} »" for t in empty) + ".")
         kept = [ch for ch in chs if ch["pages"]]
         if len(kept) < len(chs):
-            report.append("Left out chapters with no text: " + ", ".join(repr(c["title"]) for c in chs
-                                                                       if not c["pages"]) + ".")
+            report.append("Sujets sans texte, laissés de côté : " + ", ".join(f"« {c['title']} »" for c in chs
+                                                                             if not c["pages"]) + ".")
         chs[:] = kept
     parts[:] = [p for p in parts if p["chapters"]]
 
@@ -479,7 +483,7 @@ def _block(e: Element, report: list[str]) -> dict:
     m = _CALLOUT_START.match(e.text)
     if m and e.text[m.end():].strip():
         kind = CALLOUT_LABELS[fold(m.group(1))]
-        report.append(f"'{clean(e.text)[:40]}…' became a callout ({kind}).")
+        report.append(f"« {clean(e.text)[:40]}… » est devenu un encadré « {m.group(1).capitalize()} ».")
         return {kind: e.text[m.end():].strip()}
     return {"p": e.text}
 
@@ -523,8 +527,8 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     out_dir = out_dir or Path(guide_id)
     target = out_dir / "guide.md"
     if target.exists():
-        raise AudioguideError(f"{target} already exists.", fix="choose another folder with --out, or move the old "
-                                                                "draft away first")
+        raise AudioguideError(f"{target} existe déjà.", fix="choisissez un autre dossier avec --out, ou déplacez "
+                                                             "d'abord l'ancien brouillon")
     from audioguide.sources import guide_file
 
     if guide_file(out_dir).exists():  # check and build would read it, never the draft
@@ -544,10 +548,11 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     try:
         parse_guide(parse_markdown(text, str(target)), str(target), guide_id)
     except GuideError as exc:  # a bug of ours: say so rather than leave a draft that does not load
-        raise GuideError([*exc.problems, Problem(str(path), None, None, "", "the draft made from this document is "
-                                                 "not a valid guide", "please report it with the document")]) from None
+        raise GuideError([*exc.problems, Problem(str(path), None, None, "", "le brouillon fait de ce document n'est "
+                                                 "pas un guide valide", "c'est une erreur d'audioguide : signalez-la "
+                                                 "en joignant le document")]) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = f"Imported from {path.name}. What was guessed:"
+    header = f"Importé de {path.name}. Ce qui a été deviné, changé ou laissé de côté :"
     # Through files.write_text: a link planted in the folder is replaced, never written through.
     write_text(out_dir / "import-report.txt", "\n".join([header, *(f"- {r}" for r in report)]) + "\n")
     write_text(target, text)

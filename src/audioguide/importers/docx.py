@@ -37,8 +37,8 @@ def read_docx(path: Path) -> Document:
         from docx.text.hyperlink import Hyperlink
         from docx.text.paragraph import Paragraph
     except ImportError:
-        raise AudioguideError("Importing Word files needs python-docx.",
-                              fix="pip install 'audioguide[import]'") from None
+        raise AudioguideError("L'import des fichiers Word demande python-docx.",
+                              fix="installez-le : pip install 'audioguide[import]'") from None
     _check_sizes(path)
     try:
         d = docx.Document(str(path))
@@ -48,18 +48,18 @@ def read_docx(path: Path) -> Document:
     body = d.element.body
     revisions, entities = _accepted_view(body)
     if revisions:
-        notes.append(f"The document has {revisions} tracked changes (revisions): the draft takes them as accepted "
-                     "(insertions kept, deletions dropped). Check it against the document.")
+        notes.append(f"Le document a {revisions} modification(s) suivie(s) (révisions) : le brouillon les prend "
+                     "comme acceptées (ajouts gardés, suppressions retirées). Relisez-le à côté du document.")
     if entities:
-        notes.append("Left out entity references, which the import never expands (a safety rule): "
-                     + ", ".join(sorted(set(entities))) + "; the text around them is kept.")
+        notes.append("Références d'entité laissées de côté (l'import ne les développe jamais, par sécurité) : "
+                     + ", ".join(sorted(set(entities))) + " ; le texte autour est gardé.")
     reader = _Reader(d, Paragraph, Hyperlink)
     reader.blocks(body)
     notes += reader.left_out
     notes += _comments(d) + _headers_footers(d)
     if reader.dangling:
-        notes.append(f"{reader.dangling} link(s) have no address in the document (a broken link in Word): "
-                     "their text is kept, without a link.")
+        notes.append(f"{reader.dangling} lien(s) sans adresse dans le document (un lien cassé dans Word) : leur "
+                     "texte est gardé, sans lien.")
     modified = d.core_properties.modified or d.core_properties.created
     title = clean(d.core_properties.title or "") or reader.title
     return Document(reader.out, title=title, date=modified.date() if modified else None, notes=notes)
@@ -99,9 +99,9 @@ def _headers_footers(d) -> list[str]:
 
 
 def _damaged(path: Path, exc: Exception) -> AudioguideError:
-    return AudioguideError(f"Cannot read {path.name} as a Word document ({exc.__class__.__name__}).",
-                           cause="the file is damaged, or is an old .doc renamed .docx",
-                           fix="open it in Word or LibreOffice and save it again as .docx")
+    return AudioguideError(f"Impossible de lire {path.name} comme un document Word ({exc.__class__.__name__}).",
+                           cause="le fichier est endommagé, ou c'est un ancien .doc renommé en .docx",
+                           fix="ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx")
 
 
 def _check_sizes(path: Path) -> None:

@@ -43,8 +43,9 @@ def read_html(path: Path) -> Document:
     try:
         root = lhtml.document_fromstring(text, parser=parser)
     except (ValueError, lhtml.etree.ParserError) as exc:
-        raise AudioguideError(f"Cannot read {path.name} as a web page ({exc}).",
-                              fix="save the page again from the browser (File > Save as > Web page, HTML only)")
+        raise AudioguideError(f"Impossible de lire {path.name} comme une page web ({exc}).",
+                              fix="enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > "
+                                  "Page web, HTML uniquement)")
     if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
         raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
                               "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
@@ -64,12 +65,12 @@ def read_html(path: Path) -> Document:
             el.drop_tree()
             dropped += 1
     if dropped:
-        notes.append(f"Dropped {dropped} menus, headers, footers, banners and scripts of the web page"
+        notes.append(f"{dropped} menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés"
                      + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
     main = _main(root)
     outside = _outside(root, main)
     if outside:
-        notes.append(f"Kept the page's main content, <{main.tag}>; left out around it: "
+        notes.append(f"Gardé le contenu principal de la page, <{main.tag}> ; laissé de côté autour : "
                      + ", ".join(map(_quote, outside)) + ".")
     elements: list[Element] = []
     _walk(main, elements)
@@ -119,11 +120,11 @@ def _decode(raw: bytes, notes: list[str]) -> str:
                 pass
         if codec in ("latin-1", "iso8859-1", "ascii", "utf-8"):
             codec = "cp1252"  # as browsers do: a page that says Latin-1 (or wrongly UTF-8) is Windows-1252
-        notes.append(f"The page is not UTF-8: it was read as {codec}; check the accents in the draft.")
+        notes.append(f"La page n'est pas en UTF-8 : elle a été lue en {codec} ; vérifiez les accents du brouillon.")
     text = raw.decode(codec, errors="replace")
     if "\ufffd" in text:
-        notes.append(f"{text.count(chr(0xFFFD))} bytes of the page could not be read as {codec} and became "
-                     "U+FFFD (�): check the draft against the page.")
+        notes.append(f"{text.count(chr(0xFFFD))} octet(s) de la page illisibles en {codec} sont devenus U+FFFD "
+                     "(�) : relisez le brouillon à côté de la page.")
     return text
 
 

@@ -36,7 +36,8 @@ def read_pdf(path: Path) -> Document:
     try:
         import pdfplumber  # noqa: F401  (checked here, used by the child process)
     except ImportError:
-        raise AudioguideError("Importing PDF files needs pdfplumber.", fix="pip install 'audioguide[import]'") from None
+        raise AudioguideError("L'import des PDF demande pdfplumber.",
+                              fix="installez-le : pip install 'audioguide[import]'") from None
     pages, outline, meta, cids, images = _run_reader(path)
     notes: list[str] = []
     if images:
@@ -44,14 +45,14 @@ def read_pdf(path: Path) -> Document:
                      + ", ".join(str(page) for page, _ in images) + " : un PDF ne dit pas ce qu'elles montrent. "
                      "Si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
     if cids:
-        notes.append(f"Left out {cids} characters the PDF's fonts do not map to any letter (pdfminer's "
-                     "« (cid:N) »): compare the draft with the PDF, and export the original document again if "
-                     "words are missing.")
+        notes.append(f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
+                     "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
+                     "d'origine s'il manque des mots.")
     pages, removed = _drop_furniture(pages)
     notes += removed
     lines = [ln for page in pages for ln in page]
     if outline:
-        notes.append(f"Headings come from the PDF's {len(outline)} bookmarks.")
+        notes.append(f"Les titres viennent des {len(outline)} signets du PDF.")
         headings = {fold(t): lvl for t, lvl in outline}
         level_of = lambda ln: headings.get(fold(ln["text"]))  # noqa: E731
     else:
@@ -132,17 +133,17 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
         for ln in page:
             folded = fold(ln["text"])
             if _PAGE_NUMBER.match(ln["text"]):
-                counts["page numbers"] += 1
+                counts["numéro(s) de page"] += 1
             elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)) or _button(folded):
-                counts["navigation links"] += 1
+                counts["lien(s) de navigation"] += 1
             elif key(ln) in repeated:
-                counts["running headers and footers"] += 1
+                counts["en-tête(s) et pied(s) de page répétés"] += 1
                 running.setdefault(ln["text"], None)
             else:
                 kept.append(ln)
         out.append(kept)
     if counts:
-        notes.append("Removed " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+        notes.append("Retirés : " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
     if running:
         notes.append("En-têtes et pieds de page répétés sur les pages, non repris : "
                      + ", ".join(f"« {t[:60]} »" for t in list(running)[:10]) + ".")
@@ -183,10 +184,10 @@ def _font_levels(lines: list[dict], notes: list[str]):
     bigger = sorted({ln["size"] for ln in lines if ln["size"] > body * 1.12}, reverse=True)[:3]
     levels = {size: i for i, size in enumerate(bigger, 1)}
     if bigger:
-        notes.append(f"No bookmarks: headings guessed from font sizes ({', '.join(f'{s:g} pt' for s in bigger)}; "
-                     f"body text {body:g} pt).")
+        notes.append("Pas de signets : titres devinés d'après la taille des caractères ("
+                     f"{', '.join(f'{s:g} pt' for s in bigger)} ; texte courant {body:g} pt).")
     else:
-        notes.append("No bookmarks and one font size: no headings found.")
+        notes.append("Pas de signets et une seule taille de caractères : aucun titre trouvé.")
     return lambda ln: levels.get(ln["size"])
 
 
@@ -214,9 +215,9 @@ def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], di
         return (result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"],
                 result["images"])
     if proc.returncode == _DAMAGED:
-        raise AudioguideError(f"Cannot read {path.name} as a PDF ({proc.stdout.decode().strip()}).",
-                              cause="the file is damaged or password-protected",
-                              fix="open it in a PDF reader and print it again to a new PDF")
+        raise AudioguideError(f"Impossible de lire {path.name} comme un PDF ({proc.stdout.decode().strip()}).",
+                              cause="le fichier est endommagé, ou protégé par un mot de passe",
+                              fix="ouvrez-le dans un lecteur PDF et imprimez-le à nouveau dans un nouveau PDF")
     if proc.returncode == _TOO_MANY_PAGES:
         raise AudioguideError(f"{path.name} a {proc.stdout.decode().strip()} pages : l'import lit {MAX_PAGES} pages "
                               "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
