@@ -88,6 +88,24 @@ def test_html_link_whose_text_is_its_address_is_not_read_three_times(tmp_path):
     assert 'href="mailto:contact@asso.fr"' in to_html(blocks(g)[1].text)
 
 
+def test_mail_and_phone_links_are_real_links_in_transcripts_and_books(tmp_path):
+    """A tel: link was written https://tel:+33… in transcript.html and the books: a dead link."""
+    from audioguide.publishers.fulltext import guide_html
+
+    src = tmp_path / "page.html"
+    src.write_text("<html><body><main><h1>Contact</h1><h2>Appeler</h2><p>Par téléphone :</p>"
+                   "<div><a href='tel:+33123456789'>01 23 45 67 89</a></div>"
+                   "<p>Ou appelez le <a href='tel:+33987654321'>09 87 65 43 21</a> le matin.</p></main></body></html>",
+                   encoding="utf-8")
+    g, _, _ = imported(src, tmp_path / "out")
+    page = guide_html(g)
+    assert 'href="tel:+33123456789"' in page and "https://tel" not in page
+    assert "Appeler le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf." in heard(g)
+    # Said in pairs, never as "+33…", and at most twice: in its sentence, then as the link to call.
+    said = " ".join(heard(g))
+    assert said.count("zéro neuf, quatre-vingt-sept") == 2 and "plus trente-trois" not in said
+
+
 # --- tracked changes and comments ------------------------------------------------------------------------
 
 def test_docx_comments_are_reported_and_not_spoken(tmp_path):

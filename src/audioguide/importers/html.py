@@ -288,7 +288,7 @@ def _child(child, out: list[Element]) -> bool:
         if items:
             out.append(Element("list", items=items, numbered=tag == "ol"))
         out.extend(links)
-    elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption"):
+    elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption") or _box(child):
         text, links = _inline(child)
         if links and len(links) == 1 and links[0].text == text:
             out.extend(links)
@@ -297,22 +297,22 @@ def _child(child, out: list[Element]) -> bool:
             out.extend(links)
     elif tag == "table":
         _table(child, out)
-    elif tag == "a" and child.get("href", "").startswith(("http://", "https://")):
+    elif tag == "a" and child.get("href", "").startswith(("http://", "https://", "mailto:", "tel:")):
         text, links = _inline(child)
         out.extend(links)
     elif tag in INLINE:
         if clean(child.text_content()):
             out.append(Element("p", text=clean(child.text_content())))
-    elif tag in ("div", "section", "aside") and clean(child.text_content()) and \
-            all(d.tag in INLINE or d.tag == "a" for d in child.iterdescendants() if isinstance(d.tag, str)):
-        # A box of running text without <p> ("<div class=alert><b>Attention :</b> …</div>"): one paragraph,
-        # not one per inline element, so that a callout label keeps its text.
-        text, links = _inline(child)
-        out.append(Element("p", text=text))
-        out.extend(link for link in links if link.text != text)
     else:
         return False
     return True
+
+
+def _box(el) -> bool:
+    """A box of running text without <p> ("<div class=alert><b>Attention :</b> …</div>"): one paragraph, not
+    one per inline element, so that a callout label keeps its text."""
+    return el.tag in ("div", "section", "aside") and bool(clean(el.text_content())) and all(
+        d.tag in INLINE or d.tag == "a" for d in el.iterdescendants() if isinstance(d.tag, str))
 
 
 def _heading_like(p, text: str) -> bool:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
-from audioguide.narration.inline import display_url, plain
+from audioguide.narration.inline import display_url, national, own_address, plain
 from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
 
@@ -211,25 +211,6 @@ def caption_times(seg: Segment, voiced: str, words: list, origin: float, start: 
     bounds = [round(start, 3)] + times + [round(end, 3)]
     return [{"start": bounds[k], "end": bounds[k + 1], "written": seg.written[cuts[k]:cuts[k + 1]].strip()}
             for k in range(len(cuts) - 1)]
-
-
-def _national(number: str) -> str:
-    """+33123456789 -> 01 23 45 67 89: a French number said in pairs, as people say and dial it."""
-    digits = re.sub(r"[^\d+]", "", number)
-    if re.fullmatch(r"\+33\d{9}", digits):
-        digits = "0" + digits[3:]
-        return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
-    return number
-
-
-def _own_address(label: str, url: str) -> bool:
-    """A link whose text is its address: the same e-mail or web address, or the same phone number."""
-    def bare(text: str) -> str:
-        return re.sub(r"^www\.", "", display_url(text).lower())
-
-    if url.lower().startswith("tel:"):
-        return re.sub(r"\D", "", _national(display_url(url))) == re.sub(r"\D", "", _national(label))
-    return bare(label) == bare(url)
 
 
 def _words(text: str) -> str:
@@ -515,10 +496,10 @@ class ScriptWriter:
         """Said as "label : ameli point f r" (the host only); written with its address as printed."""
         label = written_form(_end(b.text, ""))
         host = re.sub(r"^www\.", "", display_url(b.url)).split("/")[0]  # display_url drops any scheme, mailto: too
-        host = _national(host) if b.url.lower().startswith("tel:") else host
+        host = national(host) if b.url.lower().startswith("tel:") else host
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
-        if _own_address(b.text, b.url):  # « contact@asso.fr », « 01 23 45 67 89 »: said once, saying what to do
+        if own_address(b.text, b.url):  # « contact@asso.fr », « 01 23 45 67 89 »: said once, saying what to do
             verb = {"mailto": "Écrire à ", "tel": "Appeler le "}.get(b.url.split(":", 1)[0].lower(), "")
             return self._segments(verb + label, "link")
         if fits_caption(written) and len(spoken) <= self.max_spoken:
