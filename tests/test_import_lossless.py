@@ -213,6 +213,26 @@ def test_docx_numbered_lists_keep_their_numbers_and_typed_bullets_become_lists(t
     assert "Ils sont rares" not in report.split("Titres possibles")[1]
 
 
+def test_docx_numbering_of_the_paragraph_itself_tells_numbers_from_bullets(tmp_path):
+    """Word writes a list's numbering on each paragraph (w:numPr), in a style of any name: its format says
+    whether the list is numbered (numId 5 of python-docx's template is decimal, 1 is bullets)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    d = new_docx()
+    for num_id, text in (("5", "prenez rendez-vous ;"), ("5", "venez."), ("1", "la fièvre ;"), ("1", "la toux.")):
+        p = d.add_paragraph(text)
+        num_pr = OxmlElement("w:numPr")
+        for tag, value in (("w:ilvl", "0"), ("w:numId", num_id)):
+            el = OxmlElement(tag)
+            el.set(qn("w:val"), value)
+            num_pr.append(el)
+        p._p.get_or_add_pPr().append(num_pr)
+    d.save(tmp_path / "numeros.docx")
+    g, _, _ = imported(tmp_path / "numeros.docx", tmp_path / "out")
+    assert [b.items for b in blocks(g)] == [["1 : prenez rendez-vous ;", "2 : venez."], ["la fièvre ;", "la toux."]]
+
+
 def test_html_ordered_lists_typed_bullets_and_bold_lines(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Vaccin</h1><ol><li>Prenez rendez-vous.</li><li>Venez.</li></ol>"
