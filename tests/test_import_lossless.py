@@ -282,8 +282,9 @@ def test_docx_text_under_a_topic_title_is_spoken(tmp_path):
 
 
 def test_check_warns_that_a_paragraph_under_a_topic_title_is_not_spoken(tmp_path):
-    (tmp_path / "guide.md").write_text("---\nid: essai\ntitle: Essai\ndepth: 2\n---\n\n# Contact\n\nUn paragraphe sous le "
-                                       "sujet.\n\n## Écrire\n\nÉcrivez-nous.\n", encoding="utf-8")
+    (tmp_path / "guide.md").write_text("---\nid: essai\ntitle: Essai\ndepth: 2\n---\n\n# Contact\n\n"
+                                       "Un paragraphe sous le sujet.\n\n## Écrire\n\nÉcrivez-nous.\n",
+                                       encoding="utf-8")
     r = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "guide.md, ligne 9 : le paragraphe sous le titre « Contact » ne sera pas lu à voix haute" in r.output

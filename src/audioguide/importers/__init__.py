@@ -149,7 +149,7 @@ class _Cleaner:
             lines.append(f"Paragraphes ou listes de plus de {SPLIT_AT} caractères coupés en morceaux : "
                          + ", ".join(self.cut) + ".")
         if self.links:
-            lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme simple texte : "
+            lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : "
                          + ", ".join(self.links) + ".")
         return lines
 
@@ -281,8 +281,8 @@ def _front_matter(d: _Draft) -> None:
     d.report.append("publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer "
                     "votre association dans les applications de podcast et les étiquettes des MP3.")
     d.report.append(f"date: {date} (celle du document)" if date else
-                    "Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la dernière "
-                    "modification du fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.")
+                    "Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la "
+                    "dernière modification du fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.")
 
 
 class _Tree:
@@ -354,8 +354,8 @@ def _tree(d: _Draft) -> None:
         else:
             tree.block(e)
     if d.split:
-        d.report.append(f"Les longs passages sans titre ont été coupés en pages d'environ {SPLIT_AT} caractères, et "
-                        f"les sujets en {MAX_TOC_ENTRIES} pages au plus ({sum(n - 1 for n in d.split.values())} "
+        d.report.append(f"Les longs passages sans titre ont été coupés en pages d'environ {SPLIT_AT} caractères, "
+                        f"et les sujets en {MAX_TOC_ENTRIES} pages au plus ({sum(n - 1 for n in d.split.values())} "
                         "coupure(s), titrées « … (suite N) ») : donnez-leur des titres.")
 
 
@@ -389,16 +389,16 @@ def _repeated_links(d: _Draft) -> None:
     d.elements = out
     if dropped:
         d.report.append("Adresses déjà écrites dans leur paragraphe, qui n'ont pas été répétées en lien à part "
-                        f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits du "
-                        "guide (transcriptions, livres, borne) en font quand même des liens.")
+                        f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits "
+                        "du guide (transcriptions, livres, borne) en font quand même des liens.")
 
 
 def _heading_candidates(d: _Draft) -> None:
     found = [_quote(e.text) for e in d.elements if e.kind == "p" and e.heading_like]
     if found:
-        d.report.append("Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus grand) : "
-                        + ", ".join(found) + ". Si ce sont des titres, mettez ## (ou ###) devant dans guide.md, "
-                        "ou appliquez-leur un style « Titre » dans Word avant d'importer à nouveau.")
+        d.report.append("Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus "
+                        "grand) : " + ", ".join(found) + ". Si ce sont des titres, mettez ## (ou ###) devant dans "
+                        "guide.md, ou appliquez-leur un style « Titre » dans Word avant d'importer à nouveau.")
 
 
 def _prune_empty(d: _Draft) -> None:
