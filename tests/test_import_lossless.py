@@ -207,7 +207,10 @@ def test_docx_numbered_lists_keep_their_numbers_and_typed_bullets_become_lists(t
     said = heard(g)
     assert said[1:4] == ["un : prenez rendez-vous.", "deux : apportez votre carte Vitale.",
                           "trois : attendez quinze minutes."]
-    assert "1 : prenez rendez-vous ;" in written(g)  # transcripts, captions and books
+    assert "1 : prenez rendez-vous ;" in written(g)  # captions and the talking books' text
+    from audioguide.publishers.fulltext import guide_html
+
+    assert "<li>1 : prenez rendez-vous ;</li>" in guide_html(g)  # transcript.html
     assert "Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus grand) : " \
            "« Les effets secondaires », « Combien ça coûte »" in report
     assert "Ils sont rares" not in report.split("Titres possibles")[1]
