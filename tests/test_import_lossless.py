@@ -178,10 +178,13 @@ def test_pdf_images_and_running_headers_are_named_in_the_report(tmp_path):
         pdf.set_font("dv", "", 11)
         pdf.set_xy(15, 30)
         pdf.multi_cell(170, 6, ["Le vaccin protège.", "Il est gratuit.", "Parlez-en à votre médecin."][n - 1])
-    pdf.image(str(png(tmp_path / "flacon.png")), x=20, y=60, w=30)
+    pdf.image(str(png(tmp_path / "flacon.png")), x=20, y=60, w=30, alt_text="Un flacon de vaccin")
+    pdf.image(str(png(tmp_path / "deco.png")), x=20, y=100, w=30)
     pdf.output(str(tmp_path / "doc.pdf"))
     _, report, target = imported(tmp_path / "doc.pdf", tmp_path / "out")
-    assert "1 image(s) non reprises, page(s) 3" in report
+    assert "Image page 3 non reprise. Son texte de remplacement peut devenir une phrase du brouillon : " \
+           "« Image : Un flacon de vaccin. »" in report
+    assert "1 image(s) sans texte de remplacement non reprise(s), page(s) 3 :" in report
     assert "En-têtes et pieds de page répétés sur les pages, non repris : « Association Santé Info »" in report
 
 

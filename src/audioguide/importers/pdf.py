@@ -40,10 +40,14 @@ def read_pdf(path: Path) -> Document:
                               fix="installez-le : pip install 'audioguide[import]'") from None
     pages, outline, meta, cids, images = _run_reader(path)
     notes: list[str] = []
-    if images:
-        notes.append(f"{sum(n for _, n in images)} image(s) non reprises, page(s) "
-                     + ", ".join(str(page) for page, _ in images) + " : un PDF ne dit pas ce qu'elles montrent. "
-                     "Si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
+    for page, _, alts in images:
+        notes += [f"Image page {page} non reprise. Son texte de remplacement peut devenir une phrase du brouillon : "
+                  f"« Image : {alt.rstrip('.')}. »" for alt in alts]
+    bare = [(page, count - len(alts)) for page, count, alts in images if count > len(alts)]
+    if bare:  # one line for them all: a logo on each of 300 pages is not 300 lines
+        where = ", ".join(str(page) for page, _ in bare[:20]) + (", …" if len(bare) > 20 else "")
+        notes.append(f"{sum(n for _, n in bare)} image(s) sans texte de remplacement non reprise(s), page(s) {where} : "
+                     "si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
     if cids:
         notes.append(f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
                      "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
@@ -203,9 +207,9 @@ def _pdf_date(value):
         return None
 
 
-def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int, list[list[int]]]:
+def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int, list[list]]:
     """The lines of each page, the bookmarks, the metadata, the number of unmapped glyphs and the images
-    ([page, count] for each page that has some), read by
+    ([page, count, alt texts] for each page that has some), read by
     `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
     # -P: a folder named audioguide in the current directory must not shadow the package.
     proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
@@ -266,6 +270,20 @@ def _reraise_memory_error(exc: Exception) -> None:
         raise cause from None
 
 
+def _alt_texts(page) -> list[str]:
+    """The alt texts of a tagged PDF's figures on PAGE (none for an untagged PDF)."""
+    try:
+        stack, out = list(page.structure_tree), []
+    except Exception:  # noqa: BLE001  (a damaged structure tree: the images are still counted)
+        return []
+    while stack:
+        el = stack.pop(0)
+        if el.get("type") == "Figure" and clean(el.get("alt_text") or ""):
+            out.append(clean(el["alt_text"]))
+        stack[:0] = el.get("children", [])
+    return out
+
+
 def _extract(path: str) -> int:
     """The child process: one page at a time, each page's objects freed before the next."""
     import resource
@@ -292,7 +310,7 @@ def _extract(path: str) -> int:
             try:
                 for number, page in enumerate(pdf.pages, 1):
                     if page.images:
-                        images.append([number, len(page.images)])
+                        images.append([number, len(page.images), _alt_texts(page)])
                     lines = []
                     for ln in page.extract_text_lines(return_chars=True):
                         text, n = _CID.subn("", ln["text"])
