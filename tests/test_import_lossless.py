@@ -101,6 +101,13 @@ def test_mail_and_phone_links_are_real_links_in_transcripts_and_books(tmp_path):
     page = guide_html(g)
     assert 'href="tel:+33123456789"' in page and "https://tel" not in page
     assert "Appeler le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf." in heard(g)
+    # The talking books link the number as the captions write it ("Appeler le 01 23 45 67 89").
+    from audioguide.publishers.book import Sentence, sentence_html
+
+    writer = ScriptWriter(g)
+    link = next(s for s in writer.page(g.chapters[0], g.chapters[0].pages[0], 0).segments if s.kind == "link")
+    assert sentence_html(Sentence("s1", link.written), "tel:+33123456789") == \
+        '<span id="s1">Appeler le <a href="tel:+33123456789">01 23 45 67 89</a></span>'
     # Said in pairs, never as "+33…", and at most twice: in its sentence, then as the link to call.
     said = " ".join(heard(g))
     assert said.count("zéro neuf, quatre-vingt-sept") == 2 and "plus trente-trois" not in said
