@@ -70,9 +70,9 @@ def test_docx_headings_lists_and_links(tmp_path):
     assert [(b.kind, b.text, b.url) for b in pages[1].blocks] == [
         ("p", "Plus d'informations sur le site ameli", ""), ("link", "le site ameli", "https://www.ameli.fr/grippe"),
         ("link", "Santé.fr", "https://www.sante.fr/")]
-    assert g.chapters[1].pages[0].blocks[0].items == ["Chez le médecin, le pharmacien ou l'infirmier."]
-    assert any("2 levels" in r for r in report) and any("callout" in r for r in report)
-    assert (target.parent / "import-report.txt").read_text().startswith("Imported from Vaccination grippe.docx")
+    assert g.chapters[1].pages[0].blocks[0].items == ["1 : Chez le médecin, le pharmacien ou l'infirmier."]
+    assert any("2 niveaux" in r for r in report) and any("encadré « Attention »" in r for r in report)
+    assert (target.parent / "import-report.txt").read_text().startswith("Importé de Vaccination grippe.docx")
 
 
 PAGE = """<!doctype html><html lang="fr"><head><title>Grippe | Site de l'association</title>
@@ -111,7 +111,7 @@ def test_html_main_content_without_menus_footers_and_banners(tmp_path):
     assert [(b.kind, b.text or b.items, b.url) for b in blocks] == [
         ("p", "La grippe est une infection virale très contagieuse.", ""), ("list", ["Fièvre", "Toux"], ""),
         ("p", "Le plus efficace est le vaccin.", ""), ("link", "vaccin", "https://www.ameli.fr/vaccin")]
-    assert any("Dropped" in r for r in report)
+    assert any("de la page retirés" in r for r in report)
 
 
 def make_pdf(path: Path, bookmarks: bool) -> Path:
@@ -178,8 +178,8 @@ def test_pdf_structure_without_navigation_debris(tmp_path, bookmarks):
     assert first[0].blocks[0].text == ("La téléconsultation permet à un patient de consulter un médecin à distance, "
                                        "par vidéo, depuis son domicile ou une pharmacie équipée d'une cabine.")
     assert first[0].blocks[1].items == ["elle évite les déplacements ;", "elle réduit les délais."]
-    assert any(("bookmarks" if bookmarks else "font sizes") in r for r in report)
-    assert any("navigation links" in r for r in report)
+    assert any(("signets du PDF" if bookmarks else "taille des caractères") in r for r in report)
+    assert any("lien(s) de navigation" in r for r in report)
 
 
 def test_cli_import_then_check(tmp_path):
@@ -187,13 +187,13 @@ def test_cli_import_then_check(tmp_path):
     runner = CliRunner()
     r = runner.invoke(cli, ["import", str(src), "--out", str(tmp_path / "g")])
     assert r.exit_code == 0, r.output
-    assert "guide.md" in r.output and "2 levels" in r.output
+    assert "guide.md" in r.output and "2 niveaux" in r.output
     r = runner.invoke(cli, ["import", str(src), "--out", str(tmp_path / "g")])
-    assert r.exit_code == 1 and "already exists" in r.output
+    assert r.exit_code == 1 and "existe déjà" in r.output
     bad = tmp_path / "notes.txt"
     bad.write_text("x")
     r = runner.invoke(cli, ["import", str(bad)])
-    assert r.exit_code == 1 and "unknown format .txt" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "le format .txt est inconnu" in r.output and "Traceback" not in r.output
 
 
 ESANTE_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "source" / "se-reperer-dans-la-e-sante.txt"
@@ -237,5 +237,5 @@ def test_esante_export_as_a_pdf_loses_its_navigation_and_keeps_its_text(tmp_path
     words = lambda t: set(re.findall(r"\w{4,}", t.lower()))  # noqa: E731
     lost = words(source) - words(text)
     assert lost <= {"précédent", "suivant", "retour", "menu", "savoir", "plus"}, sorted(lost)
-    assert any("navigation links" in r and "page numbers" in r for r in report)
+    assert any("lien(s) de navigation" in r and "numéro(s) de page" in r for r in report)
     load_guide(target.parent)

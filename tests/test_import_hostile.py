@@ -191,7 +191,7 @@ def test_docx_part_lying_about_its_size_is_refused_under_a_memory_cap(tmp_path):
         assert z.getinfo("word/document.xml").file_size == declared
     r = run_cli("import", str(src), "--out", str(tmp_path / "g"), memory_mb=700)
     assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout, r.stderr[-2000:]
-    assert "Cannot read menteur.docx as a Word document (BadZipFile)" in r.stderr
+    assert "Impossible de lire menteur.docx comme un document Word (BadZipFile)" in r.stderr
 
 
 def test_docx_huge_grid_span_reads_the_cell_once(tmp_path):
@@ -263,7 +263,7 @@ def test_pdf_unmapped_glyphs_are_not_read_aloud(tmp_path):
                            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", cid_font)
     g, report, target = imported(tmp_path, "cid.pdf", src.read_bytes())
     assert "cid" not in target.read_text() and "Le vaccin protege." in texts(g)
-    assert "Left out 2 characters the PDF's fonts do not map" in report
+    assert "2 caractère(s) laissés de côté : les polices du PDF ne les relient" in report
 
 
 # --- item 7: dates the talking books cannot carry ---------------------------------------------------------------
@@ -290,10 +290,10 @@ def test_far_dates_from_documents_are_left_out_of_the_draft(tmp_path):
     d.save(src)
     target, report = import_document(src, tmp_path / "a")
     assert load_guide(target.parent).date != dt.date(2204, 3, 1)
-    assert any("2204-03-01, was left out" in r for r in report)
+    assert any("2204-03-01, est laissée de côté" in r for r in report)
     page = '<html><head><meta name="date" content="2204-03-01"></head><body><main><p>Texte.</p></main></body></html>'
     g, report, _ = imported(tmp_path / "a", "futur.html", page)
-    assert g.date != dt.date(2204, 3, 1) and "2204-03-01, was left out" in report
+    assert g.date != dt.date(2204, 3, 1) and "2204-03-01, est laissée de côté" in report
 
 
 def test_zip_dates_are_clamped_to_what_zip_carries():
@@ -326,8 +326,8 @@ def test_docx_text_the_validator_would_refuse_is_cleaned_and_reported(tmp_path):
     assert "Le code […] est à recopier." in text and "Un caractèreinvisible." in text
     assert "Un titre trop long Un titre" in text
     report = "\n".join(report)
-    for said in ("Removed 1 invisible characters", "Numbers of more than 100 digits", "Headings longer than 200",
-                 "Paragraphs or lists longer than 6000 characters were cut"):
+    for said in ("1 caractère(s) invisible(s) retiré(s)", "Nombres de plus de 100 chiffres", "Titres de plus de 200",
+                 "Paragraphes ou listes de plus de 6000 caractères coupés"):
         assert said in report
 
 
@@ -336,7 +336,7 @@ def test_html_noncharacter_and_300_sections_make_a_valid_draft(tmp_path):
     g, report, _ = imported(tmp_path, "faq.html", f"<html><body><main>{sections}</main></body></html>")
     assert [len(c.pages) for c in g.chapters] == [255, 45]
     assert "\ufffe" not in texts(g) and "Réponse 299." in texts(g)
-    assert "Removed 300 invisible characters" in report and "at most 255 pages" in report
+    assert "300 caractère(s) invisible(s) retiré(s)" in report and "255 pages au plus" in report
 
 
 def test_empty_document_is_refused_in_french(tmp_path):
@@ -362,7 +362,7 @@ def test_docx_dangling_link_keeps_its_text(tmp_path):
     rewrite_part(src, "word/document.xml", lambda x: re.sub(rb'(<w:hyperlink[^>]*r:id=")rId\d+', rb"\1rId999", x))
     g, report, _ = imported(tmp_path, "liens.docx", src.read_bytes())
     assert [(b.kind, b.text, b.url) for b in blocks(g)] == [("p", "Voir le site perdu", "")]
-    assert "1 link(s) have no address" in report
+    assert "1 lien(s) sans adresse" in report
 
 
 def test_docx_mailto_and_tel_links_are_kept(tmp_path):
@@ -376,8 +376,10 @@ def test_docx_mailto_and_tel_links_are_kept(tmp_path):
     add_hyperlink(d.add_paragraph("Appelez le "), "tel:+33123456789", "01 23 45 67 89")
     d.save(src)
     g, report, _ = imported(tmp_path, "contact.docx", src.read_bytes())
-    assert [(b.kind, b.text, b.url) for b in blocks(g) if b.kind == "link"] == [
-        ("link", "contact@asso.fr", "mailto:contact@asso.fr"), ("link", "01 23 45 67 89", "tel:+33123456789")]
+    # The e-mail address is linked where its paragraph writes it (a link block would say it again).
+    assert [(b.kind, b.text, b.url) for b in blocks(g)] == [
+        ("p", "Écrivez à contact@asso.fr", ""), ("p", "Appelez le 01 23 45 67 89", ""),
+        ("link", "01 23 45 67 89", "tel:+33123456789")]
 
 
 def test_docx_tracked_changes_take_the_accepted_view(tmp_path):
@@ -390,7 +392,7 @@ def test_docx_tracked_changes_take_the_accepted_view(tmp_path):
                                                             b"</w:t></w:r>" + ins + b"<w:r><w:t>.</w:t></w:r>", x))
     g, report, _ = imported(tmp_path, "revu.docx", src.read_bytes())
     assert blocks(g)[0].text == "Le vaccin est gratuit."
-    assert "The document has 2 tracked changes" in report
+    assert "Le document a 2 modification(s) suivie(s)" in report
 
 
 def test_docx_text_after_an_unexpanded_entity_is_kept(tmp_path):
@@ -413,13 +415,13 @@ def test_docx_bullet_list_then_numbered_list_stay_two_lists(tmp_path):
     d.add_paragraph("appeler le médecin", style="List Number")
     d.save(src)
     g, _, _ = imported(tmp_path, "listes.docx", src.read_bytes())
-    assert [b.items for b in blocks(g)] == [["fièvre", "toux"], ["appeler le médecin"]]
+    assert [b.items for b in blocks(g)] == [["fièvre", "toux"], ["1 : appeler le médecin"]]
 
 
 def test_html_adjacent_lists_stay_two_lists(tmp_path):
     page = "<html><body><main><h1>A</h1><ul><li>un</li><li>deux</li></ul><ol><li>trois</li></ol></main></body></html>"
     g, report, _ = imported(tmp_path, "page.html", page)
-    assert [b.items for b in blocks(g)] == [["un", "deux"], ["trois"]]
+    assert [b.items for b in blocks(g)] == [["un", "deux"], ["1 : trois"]]
 
 
 def test_html_nested_table_is_read_once(tmp_path):
@@ -439,7 +441,7 @@ def test_html_in_utf16_is_read(tmp_path, codec):
 def test_html_in_an_unknown_encoding_says_it_guessed(tmp_path):
     g, report, _ = imported(tmp_path, "ancien.html", "<html><body><main><p>Vérifiez vos vaccins.</p></main></body>"
                             "</html>".encode("cp1252"))
-    assert "Vérifiez vos vaccins." in texts(g) and "not UTF-8: it was read as cp1252" in report
+    assert "Vérifiez vos vaccins." in texts(g) and "pas en UTF-8 : elle a été lue en cp1252" in report
 
 
 def test_import_refuses_a_folder_that_holds_a_yaml_guide(tmp_path):

@@ -116,7 +116,7 @@ def test_mail_and_phone_links_are_said_and_shown_without_their_scheme(text, show
 
 
 @pytest.mark.parametrize("url,said", [("mailto:contact@asso.fr", "contact arobase asso point f r"),
-                                      ("tel:+33123456789", "trente-trois"),
+                                      ("tel:+33123456789", "zéro un, vingt-trois"),
                                       ("https://www.ameli.fr/assure/droits", "ameli point f r")])
 def test_a_link_block_says_its_address_without_the_scheme(url, said):
     """A link block says "label : host"; the host came from a regex of its own that knew only http(s)."""

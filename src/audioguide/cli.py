@@ -173,6 +173,14 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
     sizes = ([count(len(g.parts), "part")] if g.parts else []) + [count(len(g.chapters), "chapter"),
                                                                   count(pages, "page")]
     click.echo(f"OK: {g.title!r}: {', '.join(sizes)}.")
+    from audioguide.guide.load import MARKDOWN_SUFFIXES
+
+    for ch in g.chapters:  # Markdown makes a paragraph under a topic's title its description: never said
+        if ch.description and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
+            click.echo(f"Attention : {g.path}, ligne {ch.description_line} : le paragraphe sous le titre "
+                       f"« {ch.title} » ne sera pas lu à voix haute (c'est la description du sujet, que seul "
+                       "manifest.json garde). Pour qu'on l'entende, placez-le sous un titre de page, le niveau de "
+                       "titre en dessous.")
     if speech:
         from audioguide.narration.audit import audit
 

@@ -165,7 +165,7 @@ def to_markdown(data: dict, file: str = "") -> str:
 
 def guide_signature(guide) -> dict:
     """Everything a Guide holds, as plain data, minus where it was read from (for lossless comparisons)."""
-    def walk(x, skip=("part", "path", "line")):
+    def walk(x, skip=("part", "path", "line", "description_line")):
         if hasattr(x, "__dataclass_fields__"):
             return {k: walk(getattr(x, k)) for k in x.__dataclass_fields__ if k not in skip}
         if isinstance(x, list):

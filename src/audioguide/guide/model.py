@@ -57,6 +57,8 @@ class Chapter:
     """1-based position in its part, or among the top-level chapters of a guide without parts."""
     menu_label: str = ""
     """How a phone menu names it after "Pour …" (default: the title, first letter lowered)."""
+    description_line: int | None = None
+    """Where the description is written: `check` warns that it is not read aloud."""
 
     @property
     def slug(self) -> str:

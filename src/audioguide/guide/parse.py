@@ -66,7 +66,8 @@ def _chapter(ck: Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter | 
     if cid is None or not isinstance(m.get("title"), str):
         return None
     return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "",
-                   menu_label=(m.get("menu_label") or "").strip())
+                   menu_label=(m.get("menu_label") or "").strip(),
+                   description_line=(m.value_marks.get("description") or (None,))[0])
 
 
 @dataclass

@@ -32,6 +32,10 @@ class Element:
     level: int = 0
     items: list[str] = field(default_factory=list)
     url: str = ""
+    numbered: bool = False
+    """A list whose items the document numbers: the draft writes each number before its item."""
+    heading_like: bool = False
+    """A paragraph alone on its line, in bold or larger type: perhaps a heading the author did not style."""
 
 
 @dataclass
@@ -133,19 +137,19 @@ class _Cleaner:
 
         lines = []
         if self.bad_chars:
-            lines.append(f"Removed {self.bad_chars} invisible characters (control characters or non-characters) "
-                         "that no output can carry.")
+            lines.append(f"{self.bad_chars} caractère(s) invisible(s) retiré(s) (caractères de contrôle ou "
+                         "non-caractères) : aucune sortie ne peut les porter.")
         if self.numbers:
-            lines.append(f"Numbers of more than {MAX_NUMBER_DIGITS} digits cannot be read aloud: each became […]: "
-                         + ", ".join(self.numbers) + ". Write what they mean in words.")
+            lines.append(f"Nombres de plus de {MAX_NUMBER_DIGITS} chiffres, impossibles à lire à voix haute, "
+                         "remplacés par […] : " + ", ".join(self.numbers) + ". Écrivez en mots ce qu'ils disent.")
         if self.demoted:
-            lines.append(f"Headings longer than {MAX_TITLE_CHARS} characters became paragraphs: "
-                         + ", ".join(self.demoted) + ". Give these sections a short heading.")
+            lines.append(f"Titres de plus de {MAX_TITLE_CHARS} caractères devenus des paragraphes : "
+                         + ", ".join(self.demoted) + ". Donnez à ces sections un titre court.")
         if self.cut:
-            lines.append(f"Paragraphs or lists longer than {SPLIT_AT} characters were cut in pieces: "
+            lines.append(f"Paragraphes ou listes de plus de {SPLIT_AT} caractères coupés en morceaux : "
                          + ", ".join(self.cut) + ".")
         if self.links:
-            lines.append("These link addresses are not web, e-mail or phone addresses and were kept as text only: "
+            lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : "
                          + ", ".join(self.links) + ".")
         return lines
 
@@ -159,136 +163,288 @@ def read_document(path: Path) -> Document:
     elif suffix == ".pdf":
         from audioguide.importers.pdf import read_pdf as reader
     else:
-        raise AudioguideError(f"Cannot import {path.name}: unknown format {suffix or '(no extension)'}.",
-                              fix="import a Word (.docx), web page (.html) or PDF (.pdf) file; for an old .doc or "
-                                  ".odt, save it as .docx first")
+        raise AudioguideError(f"Impossible d'importer {path.name} : le format {suffix or '(sans extension)'} est "
+                              "inconnu.", fix="importez un fichier Word (.docx), une page web (.html) ou un PDF "
+                                              "(.pdf) ; un ancien .doc ou un .odt, enregistrez-le d'abord en .docx")
     if not path.is_file():
-        raise AudioguideError(f"File not found: {path}.", fix="check the path")
+        raise AudioguideError(f"Fichier introuvable : {path}.", fix="vérifiez le chemin et le nom du fichier")
     return reader(path)
 
 
-def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
-    """The raw guide tree for a document, and the report lines saying what was guessed."""
-    from audioguide.guide import MAX_DATE_YEAR, MAX_TITLE_CHARS, MAX_TOC_ENTRIES
+@dataclass
+class _Draft:
+    """What the steps of `draft` share: the document's elements, the guide tree being built and the report."""
 
-    report = list(doc.notes)
-    cleaner = _Cleaner()
-    elements = cleaner.elements(doc.elements)
-    levels = sorted({e.level for e in elements if e.kind == "heading"})
-    title = doc.title
-    # A lone top heading that opens the document is its title, not a part.
-    if levels and sum(1 for e in elements if e.kind == "heading" and e.level == levels[0]) == 1 \
-            and elements[0].kind == "heading" and elements[0].level == levels[0] and len(levels) > 1 \
-            and (not title or fold(title) == fold(elements[0].text)):
-        title = elements[0].text
-        elements = elements[1:]
-        levels = levels[1:]
-        report.append(f"The first heading, {title!r}, is taken as the guide's title.")
-    title = cleaner.text(title or "") or guide_id.replace("-", " ").capitalize()
+    doc: Document
+    guide_id: str
+    report: list[str]
+    cleaner: _Cleaner = field(default_factory=_Cleaner)
+    elements: list[Element] = field(default_factory=list)
+    title: str = ""
+    levels: list[int] = field(default_factory=list)
+    depth: int = 2
+    role: dict[int, str] = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    parts: list[dict] = field(default_factory=list)
+    chapters: list[dict] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    split: dict[str, int] = field(default_factory=dict)
+    """Titles cut into « … (suite N) », with their last N."""
+
+
+# Bullets and numbers people type by hand at the start of a paragraph.
+_TYPED_BULLET = re.compile(r"^[-–—•●▪■◦*]\s+(?=\S)")
+_TYPED_NUMBER = re.compile(r"^(\d{1,2})[.)]\s+(?=\S)")
+
+
+def _typed_lists(d: _Draft) -> None:
+    """Paragraphs that start with a typed bullet ("- ", "• ") or number ("1. ", "2) ") are list items; a run
+    of them is one list."""
+    out: list[Element] = []
+    typed = None  # the typed list being read: only typed items continue it
+    for e in d.doc.elements:
+        m = (_TYPED_BULLET.match(e.text) or _TYPED_NUMBER.match(e.text)) if e.kind == "p" else None
+        if not m:
+            out.append(e)
+            typed = None
+            continue
+        numbered = m.re is _TYPED_NUMBER
+        if typed is not None and typed is out[-1] and typed.numbered == numbered:
+            typed.items.append(e.text[m.end():])
+        else:
+            typed = Element("list", items=[e.text[m.end():]], numbered=numbered)
+            out.append(typed)
+    d.doc.elements = out
+
+
+def _numbers(d: _Draft) -> None:
+    """A numbered list keeps its numbers in every output: each item is written "1 : …", which the voice says
+    "un : …" (a Markdown list's own "1." is not said, and "1. chez…" loses its number in the narrator)."""
+    for e in d.doc.elements:
+        if e.kind == "list" and e.numbered:
+            e.items = [f"{n} : {item}" for n, item in enumerate(e.items, 1)]
+            e.numbered = False
+
+
+def _clean_elements(d: _Draft) -> None:
+    d.elements = d.cleaner.elements(d.doc.elements)
+    d.levels = sorted({e.level for e in d.elements if e.kind == "heading"})
+
+
+def _title(d: _Draft) -> None:
+    """A lone top heading that opens the document is its title, not a part."""
+    from audioguide.guide import MAX_TITLE_CHARS
+
+    els, levels, title = d.elements, d.levels, d.doc.title
+    if levels and sum(1 for e in els if e.kind == "heading" and e.level == levels[0]) == 1 \
+            and els[0].kind == "heading" and els[0].level == levels[0] and len(levels) > 1 \
+            and (not title or fold(title) == fold(els[0].text)):
+        title = els[0].text
+        d.elements, d.levels = els[1:], levels[1:]
+        d.report.append(f"Le premier titre, « {title} », est pris comme titre du guide.")
+    title = d.cleaner.text(title or "") or d.guide_id.replace("-", " ").capitalize()
     if len(title) > MAX_TITLE_CHARS:
-        report.append(f"The title was cut to {MAX_TITLE_CHARS} characters: {_quote(title)}.")
+        d.report.append(f"Le titre a été coupé à {MAX_TITLE_CHARS} caractères : {_quote(title)}.")
         title = shorten(title, MAX_TITLE_CHARS)
-    report += cleaner.report()
-    depth = 3 if len(levels) >= 3 else 2
-    role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - depth:])}
+    d.title = title
+    d.report += d.cleaner.report()
+
+
+def _levels(d: _Draft) -> None:
+    """Which heading levels are parts, chapters and pages."""
+    levels = d.levels
+    d.depth = 3 if len(levels) >= 3 else 2
+    d.role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - d.depth:])}
     if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
-        role = {levels[0]: "page"}
-    names = {"part": "parts (#)", "chapter": "chapters", "page": "pages"}
+        d.role = {levels[0]: "page"}
+    names = {"part": "parties (#)", "chapter": "sujets", "page": "pages"}
     if levels:
-        report.append("Levels: " + ", ".join(f"heading level {lvl} -> {names[role[lvl]]}" for lvl in role)
-                      + (f"; deeper headings stay headings inside a page" if len(levels) > depth else "")
-                      + f" ({depth} levels).")
+        d.report.append("Niveaux : " + ", ".join(f"titres de niveau {lvl} → {names[d.role[lvl]]}" for lvl in d.role)
+                        + ("; les titres plus profonds restent des intertitres dans leur page"
+                           if len(levels) > d.depth else "") + f" ({d.depth} niveaux).")
     else:
-        report.append("No headings found: everything is one page; add `#` and `##` headings to split it.")
-    data: dict = {"title": title}
-    if doc.date and doc.date.year > MAX_DATE_YEAR:
-        report.append(f"The document's date, {doc.date}, was left out: the talking books cannot carry a date after "
-                      f"{MAX_DATE_YEAR}.")
-        doc.date = None
-    if doc.date:
-        data["date"] = doc.date
-    report.append("publisher: and description: are optional; add them at the top of the draft to name your "
-                  "association in the podcast apps and the MP3 tags.")
-    report.append(f"date: {doc.date} (from the document)" if doc.date else
-                  "No date in the document: none was invented. The feed will use the day the guide file last "
-                  "changed; add `date: YYYY-MM-DD` to fix it.")
-    parts: list[dict] = []
-    chapters: list[dict] = []
-    chapter = page = None
-    counts: Counter = Counter()
-    split: dict[str, int] = {}
-    page_size = 0
+        d.report.append("Aucun titre trouvé : tout le document est une seule page ; ajoutez des titres `#` et `##` "
+                        "pour le découper.")
 
-    def new_chapter(title_: str) -> dict:
-        nonlocal chapter, page
-        chapter, page = {"id": "", "title": title_, "pages": []}, None
-        if depth == 3:
-            if not parts:
-                parts.append({"id": "", "title": "Introduction", "chapters": []})
-                report.append("Text before the first part went into a part named 'Introduction'.")
-            if len(parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
-                parts.append({"id": "", "title": _continued(parts[-1]["title"], split), "chapters": []})
-            parts[-1]["chapters"].append(chapter)
+
+def _front_matter(d: _Draft) -> None:
+    from audioguide.guide import MAX_DATE_YEAR
+
+    d.data = {"title": d.title}
+    date = d.doc.date
+    if date and date.year > MAX_DATE_YEAR:
+        d.report.append(f"La date du document, {date}, est laissée de côté : les livres audio ne peuvent pas porter "
+                        f"une date après {MAX_DATE_YEAR}.")
+        date = d.doc.date = None
+    if date:
+        d.data["date"] = date
+    d.report.append("publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer "
+                    "votre association dans les applications de podcast et les étiquettes des MP3.")
+    d.report.append(f"date: {date} (celle du document)" if date else
+                    "Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la "
+                    "dernière modification du fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.")
+
+
+class _Tree:
+    """Parts, chapters and pages opened as the headings come, each within the limits a guide accepts."""
+
+    def __init__(self, d: _Draft):
+        self.d = d
+        self.chapter: dict | None = None
+        self.page: dict | None = None
+        self.page_size = 0
+
+    def part(self, title: str) -> None:
+        self.d.parts.append({"id": "", "title": title, "chapters": []})
+        self.chapter = self.page = None
+        self.d.counts["part"] += 1
+
+    def new_chapter(self, title: str) -> None:
+        from audioguide.guide import MAX_TOC_ENTRIES
+
+        d = self.d
+        self.chapter, self.page = {"id": "", "title": title, "pages": []}, None
+        if d.depth == 3:
+            if not d.parts:
+                d.parts.append({"id": "", "title": "Introduction", "chapters": []})
+                d.report.append("Le texte placé avant la première partie est allé dans une partie nommée "
+                                "« Introduction ».")
+            if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
+                d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
+            d.parts[-1]["chapters"].append(self.chapter)
         else:
-            chapters.append(chapter)
-        counts["chapter"] += 1
-        return chapter
+            d.chapters.append(self.chapter)
+        d.counts["chapter"] += 1
 
-    def new_page(title_: str) -> dict:
-        nonlocal page
-        if chapter is None:
-            new_chapter(title if not counts["chapter"] else "Suite")
-        elif len(chapter["pages"]) == MAX_TOC_ENTRIES:
-            new_chapter(_continued(chapter["title"], split))
-        page = {"id": "", "title": title_, "blocks": []}
-        chapter["pages"].append(page)
-        counts["page"] += 1
-        return page
+    def new_page(self, title: str) -> None:
+        from audioguide.guide import MAX_TOC_ENTRIES
 
-    for e in elements:
-        r = role.get(e.level) if e.kind == "heading" else None
-        if r == "part":
-            parts.append({"id": "", "title": e.text, "chapters": []})
-            chapter = page = None
-            counts["part"] += 1
-        elif r == "chapter":
-            new_chapter(e.text)
-        elif r == "page":
-            new_page(e.text)
+        d = self.d
+        if self.chapter is None:
+            self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
+        elif len(self.chapter["pages"]) == MAX_TOC_ENTRIES:
+            self.new_chapter(_continued(self.chapter["title"], d.split))
+        self.page = {"id": "", "title": title, "blocks": []}
+        self.chapter["pages"].append(self.page)
+        d.counts["page"] += 1
+
+    def block(self, e: Element) -> None:
+        if self.page is None:
+            self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
+        size = len(e.text) + sum(map(len, e.items))
+        if self.page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
+            self.new_page(_continued(self.page["title"], self.d.split))
+        self.page_size = size + (self.page_size if len(self.page["blocks"]) else 0)
+        self.page["blocks"].append(_block(e, self.d.report))
+        self.d.counts[e.kind] += 1
+
+
+def _tree(d: _Draft) -> None:
+    from audioguide.guide import MAX_TOC_ENTRIES
+
+    tree = _Tree(d)
+    for e in d.elements:
+        role = d.role.get(e.level) if e.kind == "heading" else None
+        if role == "part":
+            tree.part(e.text)
+        elif role == "chapter":
+            tree.new_chapter(e.text)
+        elif role == "page":
+            tree.new_page(e.text)
         else:
-            if page is None:
-                new_page(chapter["title"] if chapter is not None else "Introduction")
-            size = len(e.text) + sum(map(len, e.items))
-            if page["blocks"] and page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
-                new_page(_continued(page["title"], split))
-            page_size = size + (page_size if len(page["blocks"]) else 0)
-            page["blocks"].append(_block(e, report))
-            counts[e.kind] += 1
-    if split:
-        report.append(f"Long stretches without headings were cut into pages of about {SPLIT_AT} characters, and "
-                      f"chapters into at most {MAX_TOC_ENTRIES} pages ({sum(n - 1 for n in split.values())} cuts, "
-                      "titled « … (suite N) »): give them headings of their own.")
-    _prune(parts, chapters, report)
-    top = parts if depth == 3 else chapters
+            tree.block(e)
+    if d.split:
+        d.report.append(f"Les longs passages sans titre ont été coupés en pages d'environ {SPLIT_AT} caractères, "
+                        f"et les sujets en {MAX_TOC_ENTRIES} pages au plus ({sum(n - 1 for n in d.split.values())} "
+                        "coupure(s), titrées « … (suite N) ») : donnez-leur des titres.")
+
+
+def _callout_labels(d: _Draft) -> None:
+    """A callout label alone ("Attention :", a web page's box title) followed by its text is one callout."""
+    out: list[Element] = []
+    for e in d.elements:
+        prev = out[-1] if out else None
+        if e.kind == "p" and prev is not None and prev.kind == "p" and _CALLOUT_START.fullmatch(prev.text):
+            prev.text = f"{prev.text.strip()} {e.text}"
+        else:
+            out.append(e)
+    d.elements = out
+
+
+def _repeated_links(d: _Draft) -> None:
+    """A link whose text is its own address (« contact@asso.fr », « www.ameli.fr ») right after the paragraph
+    that writes it: the paragraph already says it, and every written output links it, so a link block after it
+    would make the listener hear it three times (in the paragraph, as the link's text, as its address)."""
+    from audioguide.narration.inline import BARE
+
+    out: list[Element] = []
+    dropped = []
+    for e in d.elements:
+        prev = next((o for o in reversed(out) if o.kind != "link"), None)
+        if e.kind == "link" and prev is not None and BARE.fullmatch(e.text) \
+                and e.text in " ".join([prev.text, *prev.items]):
+            dropped.append(_quote(e.text))
+            continue
+        out.append(e)
+    d.elements = out
+    if dropped:
+        d.report.append("Adresses déjà écrites dans leur paragraphe, qui n'ont pas été répétées en lien à part "
+                        f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits "
+                        "du guide (transcriptions, livres, borne) en font quand même des liens.")
+
+
+def _heading_candidates(d: _Draft) -> None:
+    found = [_quote(e.text) for e in d.elements if e.kind == "p" and e.heading_like]
+    if found:
+        d.report.append("Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus "
+                        "grand) : " + ", ".join(found) + ". Si ce sont des titres, mettez ## (ou ###) devant dans "
+                        "guide.md, ou appliquez-leur un style « Titre » dans Word avant d'importer à nouveau.")
+
+
+def _prune_empty(d: _Draft) -> None:
+    _prune(d.parts, d.chapters, d.report)
+
+
+def _toc_limit(d: _Draft) -> None:
+    from audioguide.guide import MAX_TOC_ENTRIES
+
+    top = d.parts if d.depth == 3 else d.chapters
     if len(top) > MAX_TOC_ENTRIES:
-        level = min(role, key=lambda lvl: ["part", "chapter", "page"].index(role[lvl]))
+        level = min(d.role, key=lambda lvl: ["part", "chapter", "page"].index(d.role[lvl]))
         raise AudioguideError(f"Le document a {len(top)} titres de niveau {level} : un guide en a au plus "
                               f"{MAX_TOC_ENTRIES} à ce niveau (la table des matières d'un MP3 n'en liste pas plus).",
                               fix="regroupez ces sections sous des titres de niveau supérieur, ou coupez le document "
                                   "en plusieurs guides")
+
+
+def _structure(d: _Draft) -> None:
     from audioguide.guide import GUIDE_KEYS
 
-    if depth == 3:
-        data["parts"] = parts
+    if d.depth == 3:
+        d.data["parts"] = d.parts
     elif "chapters" in GUIDE_KEYS:
-        data["chapters"] = chapters
+        d.data["chapters"] = d.chapters
     else:  # a guide model that still requires parts: one part, named like the guide
-        data["parts"] = [{"id": "", "title": title, "chapters": chapters}]
-        report.append("This version of audioguide needs parts: the chapters were put in one part.")
-    _ids(data)
-    report.append(f"Found {counts['part']} parts, {counts['chapter']} chapters, {counts['page']} pages, "
-                  f"{counts['p']} paragraphs, {counts['list']} lists, {counts['link']} links.")
-    return data, report
+        d.data["parts"] = [{"id": "", "title": d.title, "chapters": d.chapters}]
+        d.report.append("Cette version d'audioguide demande des parties : les sujets ont été mis dans une seule "
+                        "partie.")
+    _ids(d.data)
+    c = d.counts
+    d.report.append(f"Trouvé : {c['part']} partie(s), {c['chapter']} sujet(s), {c['page']} page(s), "
+                    f"{c['p']} paragraphe(s), {c['list']} liste(s), {c['link']} lien(s).")
+
+
+# What `draft` does, in order: each step reads and fills the shared _Draft.
+DRAFT_STEPS = (_typed_lists, _numbers, _clean_elements, _callout_labels, _repeated_links, _heading_candidates,
+               _title, _levels, _front_matter, _tree, _prune_empty, _toc_limit, _structure)
+
+
+def draft(doc: Document, guide_id: str) -> tuple[dict, list[str]]:
+    """The raw guide tree for a document, and the report lines saying what was guessed."""
+    d = _Draft(doc, guide_id, list(doc.notes))
+    for step in DRAFT_STEPS:
+        step(d)
+    return d.data, d.report
 
 
 def _continued(title: str, split: dict[str, int]) -> str:
@@ -307,11 +463,12 @@ def _prune(parts: list[dict], chapters: list[dict], report: list[str]) -> None:
             empty = [pg["title"] for pg in ch["pages"] if not pg["blocks"]]
             ch["pages"] = [pg for pg in ch["pages"] if pg["blocks"]]
             if empty:
-                report.append(f"Headings with no text under them were left out: {', '.join(map(repr, empty))}.")
+                report.append("Titres sans texte en dessous, laissés de côté : "
+                              + ", ".join(f"« {t} »" for t in empty) + ".")
         kept = [ch for ch in chs if ch["pages"]]
         if len(kept) < len(chs):
-            report.append("Left out chapters with no text: " + ", ".join(repr(c["title"]) for c in chs
-                                                                       if not c["pages"]) + ".")
+            report.append("Sujets sans texte, laissés de côté : " + ", ".join(f"« {c['title']} »" for c in chs
+                                                                             if not c["pages"]) + ".")
         chs[:] = kept
     parts[:] = [p for p in parts if p["chapters"]]
 
@@ -326,7 +483,7 @@ def _block(e: Element, report: list[str]) -> dict:
     m = _CALLOUT_START.match(e.text)
     if m and e.text[m.end():].strip():
         kind = CALLOUT_LABELS[fold(m.group(1))]
-        report.append(f"'{clean(e.text)[:40]}…' became a callout ({kind}).")
+        report.append(f"« {clean(e.text)[:40]}… » est devenu un encadré « {m.group(1).capitalize()} ».")
         return {kind: e.text[m.end():].strip()}
     return {"p": e.text}
 
@@ -370,8 +527,8 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     out_dir = out_dir or Path(guide_id)
     target = out_dir / "guide.md"
     if target.exists():
-        raise AudioguideError(f"{target} already exists.", fix="choose another folder with --out, or move the old "
-                                                                "draft away first")
+        raise AudioguideError(f"{target} existe déjà.", fix="choisissez un autre dossier avec --out, ou déplacez "
+                                                             "d'abord l'ancien brouillon")
     from audioguide.guide.load import guide_file
 
     if guide_file(out_dir).exists():  # check and build would read it, never the draft
@@ -391,10 +548,11 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     try:
         parse_guide(parse_markdown(text, str(target)), str(target), guide_id)
     except GuideError as exc:  # a bug of ours: say so rather than leave a draft that does not load
-        raise GuideError([*exc.problems, Problem(str(path), None, None, "", "the draft made from this document is "
-                                                 "not a valid guide", "please report it with the document")]) from None
+        raise GuideError([*exc.problems, Problem(str(path), None, None, "", "le brouillon fait de ce document n'est "
+                                                 "pas un guide valide", "c'est une erreur d'audioguide : signalez-la "
+                                                 "en joignant le document")]) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = f"Imported from {path.name}. What was guessed:"
+    header = f"Importé de {path.name}. Ce qui a été deviné, changé ou laissé de côté :"
     # Through files.write_text: a link planted in the folder is replaced, never written through.
     write_text(out_dir / "import-report.txt", "\n".join([header, *(f"- {r}" for r in report)]) + "\n")
     write_text(target, text)

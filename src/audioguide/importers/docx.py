@@ -14,6 +14,9 @@ from audioguide.importers import Document, Element, clean
 _HEADING = re.compile(r"^(?:heading|titre|überschrift|titolo|título)\s*(\d)$", re.IGNORECASE)
 _LIST_STYLE = re.compile(r"list|liste|puce|bullet|number", re.IGNORECASE)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+# A paragraph this short, alone and all in bold or larger type, may be a heading the author did not style.
+HEADING_LIKE_CHARS = 90
 
 # What a .docx may inflate to. A 500-page report's document.xml is about 10 MB; python-docx keeps every part
 # (images too) in memory while it reads, and lxml a tree of each XML part: a 39 MB document.xml of 357,000
@@ -34,8 +37,8 @@ def read_docx(path: Path) -> Document:
         from docx.text.hyperlink import Hyperlink
         from docx.text.paragraph import Paragraph
     except ImportError:
-        raise AudioguideError("Importing Word files needs python-docx.",
-                              fix="pip install 'audioguide[import]'") from None
+        raise AudioguideError("L'import des fichiers Word demande python-docx.",
+                              fix="installez-le : pip install 'audioguide[import]'") from None
     _check_sizes(path)
     try:
         d = docx.Document(str(path))
@@ -45,28 +48,60 @@ def read_docx(path: Path) -> Document:
     body = d.element.body
     revisions, entities = _accepted_view(body)
     if revisions:
-        notes.append(f"The document has {revisions} tracked changes (revisions): the draft takes them as accepted "
-                     "(insertions kept, deletions dropped). Check it against the document.")
+        notes.append(f"Le document a {revisions} modification(s) suivie(s) (révisions) : le brouillon les prend "
+                     "comme acceptées (ajouts gardés, suppressions retirées). Relisez-le à côté du document.")
     if entities:
-        notes.append("Left out entity references, which the import never expands (a safety rule): "
-                     + ", ".join(sorted(set(entities))) + "; the text around them is kept.")
+        notes.append("Références d'entité laissées de côté (l'import ne les développe jamais, par sécurité) : "
+                     + ", ".join(sorted(set(entities))) + " ; le texte autour est gardé.")
     reader = _Reader(d, Paragraph, Hyperlink)
     reader.blocks(body)
-    if reader.tables:
-        notes.append(f"{reader.tables} table(s) were flattened into paragraphs (one per row): check they still "
-                     "read well.")
+    notes += reader.left_out
+    notes += _comments(d) + _headers_footers(d)
     if reader.dangling:
-        notes.append(f"{reader.dangling} link(s) have no address in the document (a broken link in Word): "
-                     "their text is kept, without a link.")
+        notes.append(f"{reader.dangling} lien(s) sans adresse dans le document (un lien cassé dans Word) : leur "
+                     "texte est gardé, sans lien.")
     modified = d.core_properties.modified or d.core_properties.created
     title = clean(d.core_properties.title or "") or reader.title
     return Document(reader.out, title=title, date=modified.date() if modified else None, notes=notes)
 
 
+def _quote(text: str) -> str:
+    return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
+
+
+def _comments(d) -> list[str]:
+    """Comments are notes between authors, never read aloud: the report names each one."""
+    try:
+        comments = [(clean(c.text), clean(c.author or "")) for c in d.comments]
+    except Exception:  # noqa: BLE001  (a damaged comments part: the text of the document is what matters)
+        return []
+    said = [f"{_quote(text)}" + (f" ({author})" if author else "") for text, author in comments if text]
+    if not said:
+        return []
+    return [f"Le document a {len(said)} commentaire(s), qui ne sont pas lus à voix haute : " + ", ".join(said)
+            + ". Si l'un d'eux doit être entendu, écrivez-le dans le texte du brouillon."]
+
+
+def _headers_footers(d) -> list[str]:
+    """Page headers and footers (a title, a page number, an address) are not part of what is read."""
+    found: dict[str, list[str]] = {"En-tête": [], "Pied de page": []}
+    for section in d.sections:
+        for kind, parts in (("En-tête", (section.header, section.first_page_header, section.even_page_header)),
+                            ("Pied de page", (section.footer, section.first_page_footer, section.even_page_footer))):
+            for part in parts:
+                if part.is_linked_to_previous:
+                    continue
+                text = clean(" ".join(p.text for p in part.paragraphs))
+                if text and _quote(text) not in found[kind]:
+                    found[kind].append(_quote(text))
+    return [f"{kind} des pages non repris : {', '.join(texts)}. S'il dit quelque chose d'utile (une adresse, "
+            "un numéro), écrivez-le dans une page du brouillon." for kind, texts in found.items() if texts]
+
+
 def _damaged(path: Path, exc: Exception) -> AudioguideError:
-    return AudioguideError(f"Cannot read {path.name} as a Word document ({exc.__class__.__name__}).",
-                           cause="the file is damaged, or is an old .doc renamed .docx",
-                           fix="open it in Word or LibreOffice and save it again as .docx")
+    return AudioguideError(f"Impossible de lire {path.name} comme un document Word ({exc.__class__.__name__}).",
+                           cause="le fichier est endommagé, ou c'est un ancien .doc renommé en .docx",
+                           fix="ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx")
 
 
 def _check_sizes(path: Path) -> None:
@@ -134,13 +169,33 @@ def _accepted_view(body) -> tuple[int, list[str]]:
     return revisions, entities
 
 
+def _number_formats(d) -> dict[str, str]:
+    """Each numbering's format at its first level ("decimal", "bullet"…), by numId."""
+    try:
+        numbering = d.part.numbering_part.element
+    except (KeyError, NotImplementedError):
+        return {}
+    abstract = {a.get(f"{W}abstractNumId"): a for a in numbering.iterchildren(W + "abstractNum")}
+    out = {}
+    for num in numbering.iterchildren(W + "num"):
+        ref = num.find(f"{W}abstractNumId")
+        a = abstract.get(ref.get(f"{W}val")) if ref is not None else None
+        fmt = a.find(f"{W}lvl/{W}numFmt") if a is not None else None
+        if fmt is not None:
+            out[num.get(f"{W}numId")] = fmt.get(f"{W}val") or ""
+    return out
+
+
 class _Reader:
     def __init__(self, d, paragraph_class, hyperlink_class):
         self.d, self.Paragraph, self.Hyperlink = d, paragraph_class, hyperlink_class
         self.out: list[Element] = []
         self.title = ""
-        self.tables = self.dangling = 0
+        self.dangling = 0
+        self.left_out: list[str] = []
+        """Report lines for what the draft does not carry as it is: images, tables."""
         self.list_key = None
+        self.formats = _number_formats(d)
         # Style names by id, looked up once: python-docx's paragraph.style searches the styles part each time
         # (5 ms a paragraph: half an hour for those 357,000 paragraphs).
         from docx.enum.style import WD_STYLE_TYPE
@@ -160,8 +215,8 @@ class _Reader:
     def table(self, tbl) -> None:
         """One paragraph per row. Cells are read from the row's own w:tc elements: python-docx's row.cells
         repeats a merged cell once per grid column it spans (100,000,000 times for a hostile w:gridSpan)."""
-        self.tables += 1
         self.list_key = None
+        start = len(self.out)
         for tr in tbl.iterchildren(W + "tr"):
             cells, nested = [], []
             for tc in tr.iterchildren(W + "tc"):
@@ -176,6 +231,11 @@ class _Reader:
                 self.out.append(Element("p", text=" ; ".join(dict.fromkeys(c for c in cells if c))))
             for inner in nested:
                 self.table(inner)
+        rows = [e.text for e in self.out[start:]]
+        if rows:
+            self.left_out.append(f"Tableau {_quote(rows[0])} : il n'est pas repris comme tableau ; ses {len(rows)} "
+                                 "ligne(s) sont devenues des paragraphes, cellules séparées par « ; ». Relisez-les "
+                                 "à voix haute : si elles se comprennent mal, écrivez-les en phrases.")
 
     def text(self, p) -> tuple[str, list[Element]]:
         text, links = "", []
@@ -191,8 +251,41 @@ class _Reader:
             text += part.text
         return clean(text), links
 
+    def images(self, p, text: str) -> None:
+        """Images are not carried over: each is named in the report, its alt text offered as a sentence."""
+        where = text or (self.out[-1].text or " ".join(self.out[-1].items) if self.out else "")
+        for pr in p.iter(WP + "docPr"):
+            alt = clean(pr.get("descr") or pr.get("title") or "")
+            near = f"près de {_quote(where)}" if where else "au début du document"
+            if alt:
+                self.left_out.append(f"Image {near} non reprise. Son texte de remplacement peut devenir une phrase "
+                                     f"du brouillon : « Image : {alt.rstrip('.')}. »")
+            else:
+                self.left_out.append(f"Image {near} non reprise, sans texte de remplacement : si elle apporte une "
+                                     "information, écrivez-la en une phrase dans le brouillon.")
+
+    def heading_like(self, p, text: str, style: str) -> bool:
+        """All its runs in bold (or the style bold), or larger than body text: a heading left unstyled."""
+        if not text or len(text) > HEADING_LIKE_CHARS or text.endswith((".", ",", ";", ":")):
+            return False
+        runs = [r for r in p.iter(W + "r") if "".join(t.text or "" for t in r.iter(W + "t")).strip()]
+        bold = all(r.find(f"{W}rPr/{W}b") is not None and r.find(f"{W}rPr/{W}b").get(f"{W}val", "1")
+                   not in ("0", "false") for r in runs) or "strong" in style.lower()
+        sizes = [int(sz.get(f"{W}val")) for r in runs if (sz := r.find(f"{W}rPr/{W}sz")) is not None
+                 and (sz.get(f"{W}val") or "").isdigit()]
+        return bool(runs) and (bold or (len(sizes) == len(runs) and min(sizes) >= 28))  # 14 pt and more
+
+    def numbered(self, num, style: str) -> bool:
+        """A list Word numbers: by its numbering's format, else by its style's name ("List Number")."""
+        num_id = num.find(f"{W}numId") if num is not None else None
+        fmt = self.formats.get(num_id.get(f"{W}val")) if num_id is not None else None
+        if fmt:
+            return fmt not in ("bullet", "none")
+        return bool(re.search(r"number|numéro|num\b", style, re.IGNORECASE))
+
     def paragraph(self, p) -> None:
         text, links = self.text(p)
+        self.images(p, text)
         style_id = p.find(f"{W}pPr/{W}pStyle")
         style = self.styles.get(style_id.get(f"{W}val"), self.default_style) if style_id is not None \
             else self.default_style
@@ -209,13 +302,13 @@ class _Reader:
             if self.out and self.out[-1].kind == "list" and not links and key == self.list_key:
                 self.out[-1].items.append(text)
             elif text:
-                self.out.append(Element("list", items=[text]))
+                self.out.append(Element("list", items=[text], numbered=self.numbered(num, style)))
             else:
                 key = self.list_key
         elif links and clean(" ".join(link.text for link in links)) == text:
             self.out.extend(links)
             links = []
         elif text:
-            self.out.append(Element("p", text=text))
+            self.out.append(Element("p", text=text, heading_like=self.heading_like(p, text, style)))
         self.list_key = key
         self.out.extend(links)

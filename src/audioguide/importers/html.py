@@ -43,8 +43,9 @@ def read_html(path: Path) -> Document:
     try:
         root = lhtml.document_fromstring(text, parser=parser)
     except (ValueError, lhtml.etree.ParserError) as exc:
-        raise AudioguideError(f"Cannot read {path.name} as a web page ({exc}).",
-                              fix="save the page again from the browser (File > Save as > Web page, HTML only)")
+        raise AudioguideError(f"Impossible de lire {path.name} comme une page web ({exc}).",
+                              fix="enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > "
+                                  "Page web, HTML uniquement)")
     if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
         raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
                               "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
@@ -64,15 +65,21 @@ def read_html(path: Path) -> Document:
             el.drop_tree()
             dropped += 1
     if dropped:
-        notes.append(f"Dropped {dropped} menus, headers, footers, banners and scripts of the web page"
+        notes.append(f"{dropped} menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés"
                      + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
     main = _main(root)
     outside = _outside(root, main)
     if outside:
-        notes.append(f"Kept the page's main content, <{main.tag}>; left out around it: "
+        notes.append(f"Gardé le contenu principal de la page, <{main.tag}> ; laissé de côté autour : "
                      + ", ".join(map(_quote, outside)) + ".")
     elements: list[Element] = []
     _walk(main, elements)
+    notes += _images(main) + _tables(main)
+    nav = [e for e in elements if e.kind == "p" and _navigation(e.text)]
+    if nav:
+        elements = [e for e in elements if e not in nav]
+        notes.append("Liens de navigation retirés (ils mènent à d'autres pages, l'auditeur n'en a que faire) : "
+                     + ", ".join(dict.fromkeys(_quote(e.text) for e in nav)) + ".")
     h1 = [e.text for e in elements if e.kind == "heading" and e.level == 1]
     if len(h1) == 1:
         title = h1[0]
@@ -113,12 +120,48 @@ def _decode(raw: bytes, notes: list[str]) -> str:
                 pass
         if codec in ("latin-1", "iso8859-1", "ascii", "utf-8"):
             codec = "cp1252"  # as browsers do: a page that says Latin-1 (or wrongly UTF-8) is Windows-1252
-        notes.append(f"The page is not UTF-8: it was read as {codec}; check the accents in the draft.")
+        notes.append(f"La page n'est pas en UTF-8 : elle a été lue en {codec} ; vérifiez les accents du brouillon.")
     text = raw.decode(codec, errors="replace")
     if "\ufffd" in text:
-        notes.append(f"{text.count(chr(0xFFFD))} bytes of the page could not be read as {codec} and became "
-                     "U+FFFD (�): check the draft against the page.")
+        notes.append(f"{text.count(chr(0xFFFD))} octet(s) de la page illisibles en {codec} sont devenus U+FFFD "
+                     "(�) : relisez le brouillon à côté de la page.")
     return text
+
+
+def _navigation(text: str) -> bool:
+    """Only navigation buttons: « Précédent / Suivant », « < Retour au sommaire | Haut de page ^ »."""
+    from audioguide.importers.pdf import NAVIGATION, _nav_words
+    from audioguide.guide.markdown import fold
+
+    folded = clean(re.sub(r"[/|<>«»‹›^↑←→·•–—-]", " ", fold(text)))
+    return bool(folded) and (folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)))
+
+
+def _images(main) -> list[str]:
+    """Images are not carried over: each is named, its alt text offered as a sentence."""
+    out = []
+    for img in main.iter("img"):
+        alt = clean(img.get("alt") or "")
+        name = (img.get("src") or "").rsplit("/", 1)[-1][:60]
+        if alt:
+            out.append(f"Image « {name} » non reprise. Son texte de remplacement peut devenir une phrase du "
+                       f"brouillon : « Image : {alt.rstrip('.')}. »")
+        elif img.get("alt") is None:  # alt="" says the image is decoration
+            out.append(f"Image « {name} » non reprise, sans texte de remplacement : si elle apporte une "
+                       "information, écrivez-la en une phrase dans le brouillon.")
+    return out
+
+
+def _tables(main) -> list[str]:
+    out = []
+    for table in main.iter("table"):
+        rows = table.xpath("./tr | ./*/tr")
+        if rows:
+            first = clean(" ; ".join(clean(c.text_content()) for c in rows[0] if isinstance(c.tag, str)))
+            out.append(f"Tableau {_quote(first)} : il n'est pas repris comme tableau ; ses {len(rows)} ligne(s) "
+                       "sont devenues des paragraphes, cellules séparées par « ; ». Relisez-les à voix haute : si "
+                       "elles se comprennent mal, écrivez-les en phrases.")
+    return out
 
 
 def _quote(text: str) -> str:
@@ -243,18 +286,18 @@ def _child(child, out: list[Element]) -> bool:
                 if len(found) == 1 and found[0].text == text:  # a list of links: keep the addresses
                     links.append(found[0])
         if items:
-            out.append(Element("list", items=items))
+            out.append(Element("list", items=items, numbered=tag == "ol"))
         out.extend(links)
-    elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption"):
+    elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption") or _box(child):
         text, links = _inline(child)
         if links and len(links) == 1 and links[0].text == text:
             out.extend(links)
         elif text:
-            out.append(Element("p", text=text))
+            out.append(Element("p", text=text, heading_like=_heading_like(child, text)))
             out.extend(links)
     elif tag == "table":
         _table(child, out)
-    elif tag == "a" and child.get("href", "").startswith(("http://", "https://")):
+    elif tag == "a" and child.get("href", "").startswith(("http://", "https://", "mailto:", "tel:")):
         text, links = _inline(child)
         out.extend(links)
     elif tag in INLINE:
@@ -263,6 +306,23 @@ def _child(child, out: list[Element]) -> bool:
     else:
         return False
     return True
+
+
+def _box(el) -> bool:
+    """A box of running text without <p> ("<div class=alert><b>Attention :</b> …</div>"): one paragraph, not
+    one per inline element, so that a callout label keeps its text."""
+    return el.tag in ("div", "section", "aside") and bool(clean(el.text_content())) and all(
+        d.tag in INLINE or d.tag == "a" for d in el.iterdescendants() if isinstance(d.tag, str))
+
+
+def _heading_like(p, text: str) -> bool:
+    """A short paragraph all in bold: a heading the page did not mark as one."""
+    from audioguide.importers.docx import HEADING_LIKE_CHARS
+
+    if len(text) > HEADING_LIKE_CHARS or text.endswith((".", ",", ";", ":")):
+        return False
+    bold = clean(" ".join(b.text_content() for b in p if isinstance(b.tag, str) and b.tag in ("strong", "b")))
+    return bold == text
 
 
 def _table(table, out: list[Element]) -> None:

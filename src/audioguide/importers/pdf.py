@@ -36,18 +36,27 @@ def read_pdf(path: Path) -> Document:
     try:
         import pdfplumber  # noqa: F401  (checked here, used by the child process)
     except ImportError:
-        raise AudioguideError("Importing PDF files needs pdfplumber.", fix="pip install 'audioguide[import]'") from None
-    pages, outline, meta, cids = _run_reader(path)
+        raise AudioguideError("L'import des PDF demande pdfplumber.",
+                              fix="installez-le : pip install 'audioguide[import]'") from None
+    pages, outline, meta, cids, images = _run_reader(path)
     notes: list[str] = []
+    for page, _, alts in images:
+        notes += [f"Image page {page} non reprise. Son texte de remplacement peut devenir une phrase du brouillon : "
+                  f"« Image : {alt.rstrip('.')}. »" for alt in alts]
+    bare = [(page, count - len(alts)) for page, count, alts in images if count > len(alts)]
+    if bare:  # one line for them all: a logo on each of 300 pages is not 300 lines
+        where = ", ".join(str(page) for page, _ in bare[:20]) + (", …" if len(bare) > 20 else "")
+        notes.append(f"{sum(n for _, n in bare)} image(s) sans texte de remplacement non reprise(s), page(s) {where} : "
+                     "si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
     if cids:
-        notes.append(f"Left out {cids} characters the PDF's fonts do not map to any letter (pdfminer's "
-                     "« (cid:N) »): compare the draft with the PDF, and export the original document again if "
-                     "words are missing.")
+        notes.append(f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
+                     "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
+                     "d'origine s'il manque des mots.")
     pages, removed = _drop_furniture(pages)
     notes += removed
     lines = [ln for page in pages for ln in page]
     if outline:
-        notes.append(f"Headings come from the PDF's {len(outline)} bookmarks.")
+        notes.append(f"Les titres viennent des {len(outline)} signets du PDF.")
         headings = {fold(t): lvl for t, lvl in outline}
         level_of = lambda ln: headings.get(fold(ln["text"]))  # noqa: E731
     else:
@@ -62,21 +71,24 @@ def read_pdf(path: Path) -> Document:
                 elements[-1].text += " " + ln["text"]
             else:
                 elements.append(Element("heading", text=ln["text"], level=level))
-        elif _BULLET.match(ln["text"]):
-            item = _BULLET.sub("", ln["text"])
+        elif m := _BULLET.match(ln["text"]):
+            item, numbered = ln["text"][m.end():], m.group().strip()[:1].isdigit()
             # Bullets are often spaced apart: any bullet right after a list item continues the list.
-            if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5:
+            if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5 \
+                    and elements[-1].numbered == numbered:
                 elements[-1].items.append(item)
             else:
-                elements.append(Element("list", items=[item]))
+                elements.append(Element("list", items=[item], numbered=numbered))
         elif elements and elements[-1].kind in ("p", "list") and prev and _close(prev, ln) and not level_of(prev):
             last = elements[-1]
             if last.kind == "list":
                 last.items[-1] = _join(last.items[-1], ln["text"])
             else:
                 last.text = _join(last.text, ln["text"])
+                last.heading_like = False  # more than one line
         else:
-            elements.append(Element("p", text=ln["text"]))
+            elements.append(Element("p", text=ln["text"], heading_like=ln["bold"] and len(ln["text"]) <= 90
+                                    and not ln["text"].endswith((".", ",", ";", ":"))))
         prev = ln
     title = clean(str(meta.get("Title", "") or ""))
     date = _pdf_date(meta.get("ModDate") or meta.get("CreationDate"))
@@ -118,22 +130,27 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     seen = Counter(k for page in pages for k in {key(ln) for ln in page})
     repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) * 0.6)}
     counts = Counter()
+    running: dict[str, None] = {}
     out = []
     for page in pages:
         kept = []
         for ln in page:
             folded = fold(ln["text"])
             if _PAGE_NUMBER.match(ln["text"]):
-                counts["page numbers"] += 1
+                counts["numéro(s) de page"] += 1
             elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)) or _button(folded):
-                counts["navigation links"] += 1
+                counts["lien(s) de navigation"] += 1
             elif key(ln) in repeated:
-                counts["running headers and footers"] += 1
+                counts["en-tête(s) et pied(s) de page répétés"] += 1
+                running.setdefault(ln["text"], None)
             else:
                 kept.append(ln)
         out.append(kept)
     if counts:
-        notes.append("Removed " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+        notes.append("Retirés : " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+    if running:
+        notes.append("En-têtes et pieds de page répétés sur les pages, non repris : "
+                     + ", ".join(f"« {t[:60]} »" for t in list(running)[:10]) + ".")
     return out, notes
 
 
@@ -171,10 +188,10 @@ def _font_levels(lines: list[dict], notes: list[str]):
     bigger = sorted({ln["size"] for ln in lines if ln["size"] > body * 1.12}, reverse=True)[:3]
     levels = {size: i for i, size in enumerate(bigger, 1)}
     if bigger:
-        notes.append(f"No bookmarks: headings guessed from font sizes ({', '.join(f'{s:g} pt' for s in bigger)}; "
-                     f"body text {body:g} pt).")
+        notes.append("Pas de signets : titres devinés d'après la taille des caractères ("
+                     f"{', '.join(f'{s:g} pt' for s in bigger)} ; texte courant {body:g} pt).")
     else:
-        notes.append("No bookmarks and one font size: no headings found.")
+        notes.append("Pas de signets et une seule taille de caractères : aucun titre trouvé.")
     return lambda ln: levels.get(ln["size"])
 
 
@@ -190,19 +207,21 @@ def _pdf_date(value):
         return None
 
 
-def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int]:
-    """The lines of each page, the bookmarks, the metadata and the number of unmapped glyphs, read by
+def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int, list[list]]:
+    """The lines of each page, the bookmarks, the metadata, the number of unmapped glyphs and the images
+    ([page, count, alt texts] for each page that has some), read by
     `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
     # -P: a folder named audioguide in the current directory must not shadow the package.
     proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
     limit = _memory_limit()
     if proc.returncode == 0:
         result = json.loads(proc.stdout)
-        return result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"]
+        return (result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"],
+                result["images"])
     if proc.returncode == _DAMAGED:
-        raise AudioguideError(f"Cannot read {path.name} as a PDF ({proc.stdout.decode().strip()}).",
-                              cause="the file is damaged or password-protected",
-                              fix="open it in a PDF reader and print it again to a new PDF")
+        raise AudioguideError(f"Impossible de lire {path.name} comme un PDF ({proc.stdout.decode().strip()}).",
+                              cause="le fichier est endommagé, ou protégé par un mot de passe",
+                              fix="ouvrez-le dans un lecteur PDF et imprimez-le à nouveau dans un nouveau PDF")
     if proc.returncode == _TOO_MANY_PAGES:
         raise AudioguideError(f"{path.name} a {proc.stdout.decode().strip()} pages : l'import lit {MAX_PAGES} pages "
                               "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
@@ -251,6 +270,20 @@ def _reraise_memory_error(exc: Exception) -> None:
         raise cause from None
 
 
+def _alt_texts(page) -> list[str]:
+    """The alt texts of a tagged PDF's figures on PAGE (none for an untagged PDF)."""
+    try:
+        stack, out = list(page.structure_tree), []
+    except Exception:  # noqa: BLE001  (a damaged structure tree: the images are still counted)
+        return []
+    while stack:
+        el = stack.pop(0)
+        if el.get("type") == "Figure" and clean(el.get("alt_text") or ""):
+            out.append(clean(el["alt_text"]))
+        stack[:0] = el.get("children", [])
+    return out
+
+
 def _extract(path: str) -> int:
     """The child process: one page at a time, each page's objects freed before the next."""
     import resource
@@ -273,9 +306,11 @@ def _extract(path: str) -> int:
             if len(pdf.pages) > MAX_PAGES:
                 print(len(pdf.pages))
                 return _TOO_MANY_PAGES
-            pages, cids = [], 0
+            pages, cids, images = [], 0, []
             try:
-                for page in pdf.pages:
+                for number, page in enumerate(pdf.pages, 1):
+                    if page.images:
+                        images.append([number, len(page.images), _alt_texts(page)])
                     lines = []
                     for ln in page.extract_text_lines(return_chars=True):
                         text, n = _CID.subn("", ln["text"])
@@ -294,7 +329,7 @@ def _extract(path: str) -> int:
                 return _DAMAGED
             outline = _outline(pdf)
             meta = {k: str(v) for k, v in (pdf.metadata or {}).items() if k in ("Title", "ModDate", "CreationDate")}
-        print(json.dumps({"pages": pages, "outline": outline, "meta": meta, "cids": cids}))
+        print(json.dumps({"pages": pages, "outline": outline, "meta": meta, "cids": cids, "images": images}))
         return 0
     except MemoryError:
         return _OUT_OF_MEMORY

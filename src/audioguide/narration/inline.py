@@ -59,7 +59,26 @@ def display_url(url: str) -> str:
 
 
 def href(address: str) -> str:
-    return address if re.match(r"(?:https?|mailto):", address, re.I) else "https://" + address
+    return address if re.match(r"(?:https?|mailto|tel):", address, re.I) else "https://" + address
+
+
+def national(number: str) -> str:
+    """+33123456789 -> 01 23 45 67 89: a French number said in pairs, as people say and dial it."""
+    digits = re.sub(r"[^\d+]", "", number)
+    if re.fullmatch(r"\+33\d{9}", digits):
+        digits = "0" + digits[3:]
+        return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+    return number
+
+
+def own_address(label: str, url: str) -> bool:
+    """A link whose text is its address: the same e-mail or web address, or the same phone number."""
+    def bare(text: str) -> str:
+        return re.sub(r"^www\.", "", display_url(text).lower())
+
+    if url.lower().startswith("tel:"):
+        return re.sub(r"\D", "", national(display_url(url))) == re.sub(r"\D", "", national(label))
+    return bare(label) == bare(url)
 
 
 def escape(text: str) -> str:
@@ -96,7 +115,7 @@ def _link_plain(open_: Token, inner) -> str:
         return display_url(url) if url.lower().startswith(("http://", "https://", "mailto:")) else label
     if not label:
         return display_url(url)
-    return label if label in (url, display_url(url)) else f"{label} ({display_url(url)})"
+    return label if label in (url, display_url(url)) or own_address(label, url) else f"{label} ({display_url(url)})"
 
 
 def plain_tokens(toks, addresses: bool = True) -> str:

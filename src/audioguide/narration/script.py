@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from audioguide.config import DEFAULT_PACE, PACES
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.captions import WEAK_ENDS, fits_caption, glued
-from audioguide.narration.inline import display_url
+from audioguide.narration.inline import display_url, national, own_address
 from audioguide.narration.numbers import cardinal
 from audioguide.narration.pipeline import Normalizer
 from audioguide.narration.written import end_with, join_sentences, lower_first, split_sentences, written_form
@@ -298,8 +298,12 @@ class ScriptWriter:
         """Said as "label : ameli point f r" (the host only); written with its address as printed."""
         label = written_form(end_with(b.text, ""))
         host = re.sub(r"^www\.", "", display_url(b.url)).split("/")[0]  # display_url drops any scheme, mailto: too
+        host = national(host) if b.url.lower().startswith("tel:") else host
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
+        if own_address(b.text, b.url):  # « contact@asso.fr », « 01 23 45 67 89 »: said once, saying what to do
+            verb = {"mailto": "Écrire à ", "tel": "Appeler le "}.get(b.url.split(":", 1)[0].lower(), "")
+            return self._segments(verb + label, "link")
         if fits_caption(written) and len(spoken) <= self.max_spoken:
             return [Segment(end_with(spoken), self.pauses["link"], "link", written)]
         # Too long for one caption: the label, then the address, each its own clip.

@@ -53,7 +53,7 @@ from audioguide.guide import CALLOUTS, Guide
 from audioguide.guide import Block as GuideBlock
 from audioguide.guide import Chapter as GuideChapter
 from audioguide.guide import Page as GuidePage
-from audioguide.narration.inline import display_url, escape, stressed
+from audioguide.narration.inline import display_url, escape, own_address, stressed
 from audioguide.narration.written import split_sentences, written_form
 from audioguide.publishers.fulltext import inline_html, part_heading
 
@@ -374,8 +374,12 @@ def sentence_html(s: Sentence, url: str = "") -> str:
     """One sentence as a span with its id; its addresses as links (a link block's own address: `url`)."""
     shown = display_url(url) if url else ""
     text, shown = s.marked or escape(s.text), escape(shown)
+    number = re.search(r"\d[\d .]*\d", text) if url[:4].lower() == "tel:" else None
     if shown and text.endswith(shown):
         body = f"{inline_html(text[:-len(shown)])} {inline_html(f'[{shown}]({url})')}"
+    elif number and own_address(number.group(), url):  # « Appeler le 01 23 45 67 89. »: the number links
+        body = (f"{inline_html(text[:number.start()])} {inline_html(f'[{number.group()}]({url})')}"
+                f"{inline_html(text[number.end():])}")
     else:
         body = inline_html(text)
     return f'<span id="{s.id}">{body}</span>'
