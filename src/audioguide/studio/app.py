@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
@@ -226,8 +225,7 @@ async def save(request: Request):
     ctx = {"ref": ref, "line": line, "text": text, "version": based_on, "paces": list(PACES),
            "page_title": form.get("page_title") or None, "title": "Modifier"}
     try:
-        if source.version(current) != based_on:
-            source.write(st.guide_file, current, based_on)  # raises the French stale message
+        source.require(current, based_on)
         whole = _whole(st, current, line, text)
         checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
         source.write(st.guide_file, whole, based_on)
@@ -587,31 +585,52 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
     return guard
 
 
+class StudioServer:
+    """The studio bound and listening (connections wait in the queue until `run` serves them)."""
+
+    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8765, secret: str | None = None,
+                 cache_dir: Path | None = None):
+        import socket
+
+        import uvicorn
+
+        safety.check_bind(host, secret)
+        try:
+            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        except (socket.gaierror, UnicodeError):
+            raise AudioguideError(f"Le studio ne peut pas écouter sur {host!r} : adresse inconnue.",
+                                  fix="gardez l'adresse 127.0.0.1") from None
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((host, port))
+            self.sock.listen(128)
+        except OSError as exc:
+            self.sock.close()
+            raise AudioguideError(f"Le studio ne peut pas écouter sur {host}:{port} : {exc.strerror}.",
+                                  fix="choisissez un autre --port (par exemple --port 8766)") from None
+        self.port = self.sock.getsockname()[1]
+        self.app = create_app(folder, cache_dir=cache_dir, secret=secret, host=host, port=self.port)
+        shown = f"[{host}]" if ":" in host else host
+        self.base = f"http://{shown}:{self.port}/"
+        self.address = self.base + (f"?cle={quote(secret)}" if secret else "")
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
+
+    def run(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        finally:
+            self.sock.close()
+            shutil.rmtree(self.app.state.studio.listen_dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+
+
 def serve_studio(folder: Path, host: str = "127.0.0.1", port: int = 8765, secret: str | None = None,
                  cache_dir: Path | None = None, ready=None) -> None:
     """Run the studio until Ctrl+C; `ready(address)` is called once it listens."""
-    import socket
-
-    import uvicorn
-
-    safety.check_bind(host, secret)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        raise AudioguideError(f"Le studio ne peut pas écouter sur {host}:{port} : {exc.strerror}.",
-                              fix="choisissez un autre --port (par exemple --port 8766)") from None
-    bound = sock.getsockname()[1]
-    app = create_app(folder, cache_dir=cache_dir, secret=secret, host=host, port=bound)
-    shown = f"[{host}]" if ":" in host else host
-    address = f"http://{shown}:{bound}/" + (f"?cle={quote(secret)}" if secret else "")
+    server = StudioServer(folder, host, port, secret, cache_dir)
     if ready:
-        ready(address)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        shutil.rmtree(app.state.studio.listen_dir, ignore_errors=True)
-        asyncio.set_event_loop(None)
+        ready(server.address)
+    server.run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from audioguide.files import atomic_path
 
 _HEADING = re.compile(r"^(#{1,6})\s")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_saving = threading.Lock()
 
 
 class StaleError(AudioguideError):
@@ -32,15 +34,21 @@ def read(file: Path) -> str:
     return file.read_text(encoding="utf-8")
 
 
-def write(file: Path, text: str, based_on: str) -> str:
-    """Write `text` if the file is still at version `based_on`; return the new version."""
-    if version(read(file)) != based_on:
+def require(current: str, based_on: str) -> None:
+    """Refuse, in French, a save based on another version than the file's `current` text."""
+    if version(current) != based_on:
         raise StaleError("Ce guide a été modifié ailleurs (dans un autre onglet ou un autre programme) depuis que "
                          "vous avez ouvert cette page : votre texte n'a pas été enregistré, pour ne pas effacer "
                          "l'autre modification.",
                          fix="copiez votre texte, rechargez la page, puis recollez-le à sa place")
-    with atomic_path(file) as part:
-        part.write_text(text, encoding="utf-8")
+
+
+def write(file: Path, text: str, based_on: str) -> str:
+    """Write `text` if the file is still at version `based_on`; return the new version."""
+    with _saving:  # two saves at once: the second sees the first's version
+        require(read(file), based_on)
+        with atomic_path(file) as part:
+            part.write_text(text, encoding="utf-8")
     return version(text)
 
 
