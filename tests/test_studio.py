@@ -218,3 +218,42 @@ def test_a_fix_goes_into_the_guide_s_lexicon(text, md, expect):
 def test_a_one_line_lexicon_is_not_rewritten():
     with pytest.raises(AudioguideError, match="une seule ligne"):
         source.add_lexicon("---\nlexicon: {A: b}\n---\n", True, "ZPQR", "z")
+
+
+# --- build progress -----------------------------------------------------------------------------------
+
+
+@needs_tools
+def test_the_build_s_progress_comes_by_server_sent_events(studio):
+    import json
+
+    csrf = token(studio.client.get("/construire").text)
+    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
+    events = []
+    with studio.client.stream("GET", "/construire/progression") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
+    assert "chapitres" in events[-1]["summary"]
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents)
+    order = ["lecture", "voix", "chapitres", "publication"]
+    steps = [e["step"] for e in events]
+    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
+    assert (studio.folder / "sortie" / "manifest.json").is_file()
+
+
+def test_the_time_left_is_estimated_from_the_time_spent():
+    import time
+
+    from audioguide.studio.jobs import Progress
+
+    p = Progress(step="voix", done=0, total=10)
+    assert p.eta() is None  # nothing to go on yet
+    p.done, p.started = 5, time.monotonic() - 36.0  # half the synthesis: 2 % + 34 % of the build, in 36 s
+    assert p.fraction == pytest.approx(0.36)
+    assert p.eta() == 64
+    p.update(finished=True)
+    assert p.eta() is None and p.event()["percent"] == 100

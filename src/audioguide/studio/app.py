@@ -199,6 +199,13 @@ async def editor(request: Request):
                 page_title=None, **ctx)
 
 
+def _line(form) -> int:
+    value = str(form.get("line") or "0")
+    if not value.isdigit():
+        raise Refused(400, "Demande mal formée : rechargez la page.")
+    return int(value)
+
+
 def _whole(st: Studio, current: str, line: int, text: str) -> str:
     text = text.replace("\r\n", "\n")
     return source.splice(current, line, text) if line else text
@@ -209,8 +216,8 @@ async def check(request: Request):
     form = await posted(request)
     current = source.read(st.guide_file)
     try:
-        whole = _whole(st, current, int(form.get("line") or 0), str(form.get("texte", "")))
-    except (AudioguideError, ValueError):
+        whole = _whole(st, current, _line(form), str(form.get("texte", "")))
+    except AudioguideError:
         whole = str(form.get("texte", ""))
     checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
     return page(request, "_problems.html", problems=checked.problems)
@@ -219,7 +226,7 @@ async def check(request: Request):
 async def save(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
-    ref, line = str(form.get("ref", "")), int(form.get("line") or 0)
+    ref, line = str(form.get("ref", "")), _line(form)
     text, based_on = str(form.get("texte", "")), str(form.get("version", ""))
     current = source.read(st.guide_file)
     ctx = {"ref": ref, "line": line, "text": text, "version": based_on, "paces": list(PACES),
