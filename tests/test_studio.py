@@ -257,3 +257,53 @@ def test_the_time_left_is_estimated_from_the_time_spent():
     assert p.eta() == 64
     p.update(finished=True)
     assert p.eta() is None and p.event()["percent"] == 100
+
+
+# --- start --------------------------------------------------------------------------------------------
+
+
+def _pdf(path: Path) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 20)
+    pdf.cell(0, 12, "Guide du patient", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, "Vos droits", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 12)
+    pdf.multi_cell(0, 8, "Vous pouvez demander votre dossier medical a tout moment.")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("name, body", [
+    ("guide.html", "<!DOCTYPE html><html lang='fr'><head><title>Guide du patient</title></head><body>"
+                   "<h1>Guide du patient</h1><h2>Vos droits</h2><p>Vous pouvez demander votre dossier médical."
+                   "</p><h2>Vos démarches</h2><p>Écrivez à l'hôpital.</p></body></html>"),
+    ("guide.pdf", None),
+])
+def test_a_dropped_document_becomes_a_draft_with_its_report(tmp_path, name, body):
+    s = Running(tmp_path / "patient", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        data = body.encode() if body else _pdf(tmp_path / name)
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": (name, data)},
+                          follow_redirects=True)
+        assert r.status_code == 200 and "Rapport d'import" in r.text and 'href="/page/' in r.text
+        assert "Vos droits" in unescape(r.text)  # the draft's page, in the tree
+        assert (tmp_path / "patient" / "guide.md").is_file()
+        assert (tmp_path / "patient" / "import-report.txt").read_text() in unescape(r.text)
+    finally:
+        s.close()
+
+
+def test_changes_wait_for_a_guide(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        for path in ("/verifier", "/enregistrer", "/ecouter", "/construire", "/prononciation/garder"):
+            r = s.client.post(path, data={"csrf": csrf, "texte": "x", "line": "0", "ref": "a/b"})
+            assert r.status_code == 409 and "pas encore de guide" in r.text, path
+        assert list((tmp_path / "vide").iterdir()) == []
+    finally:
+        s.close()

@@ -85,6 +85,12 @@ async def posted(request: Request) -> dict:
     return form
 
 
+def need_guide(st: "Studio") -> Path:
+    if st.guide_file is None:
+        raise Refused(409, "Ce dossier n'a pas encore de guide : commencez-en un depuis la page d'accueil du studio.")
+    return st.guide_file
+
+
 class Refused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -214,6 +220,7 @@ def _whole(st: Studio, current: str, line: int, text: str) -> str:
 async def check(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
+    need_guide(st)
     current = source.read(st.guide_file)
     try:
         whole = _whole(st, current, _line(form), str(form.get("texte", "")))
@@ -226,6 +233,7 @@ async def check(request: Request):
 async def save(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
+    need_guide(st)
     ref, line = str(form.get("ref", "")), _line(form)
     text, based_on = str(form.get("texte", "")), str(form.get("version", ""))
     current = source.read(st.guide_file)
@@ -271,6 +279,7 @@ def render_page(st: Studio, ref: str, pace: str) -> tuple[str, list[tuple[str, s
 async def listen(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
+    need_guide(st)
     pace = str(form.get("allure", "normal"))
     if pace not in PACES:
         raise Refused(400, "Allure inconnue.")
@@ -351,6 +360,7 @@ def try_fix(st: Studio, word: str, say: str) -> tuple[str, list[tuple[str, str]]
 async def pronunciation_try(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
+    need_guide(st)
     word, say = _entry(form)
     try:
         source.add_lexicon("---\n---", True, word, say)  # the same checks as keeping it
@@ -364,6 +374,7 @@ async def pronunciation_try(request: Request):
 async def pronunciation_keep(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
+    need_guide(st)
     word, say = _entry(form)
     current = source.read(st.guide_file)
     try:
@@ -390,6 +401,7 @@ async def build_page(request: Request):
 async def build_start(request: Request):
     st: Studio = request.app.state.studio
     await posted(request)
+    need_guide(st)
     try:
         st.job.start(st.guide_file, st.settings())
     except AudioguideError as exc:
