@@ -312,3 +312,27 @@ def test_a_form_from_another_site_is_refused_in_the_browser(studio, pg):
     expect(pg.get_by_role("alert")).to_contain_text("Demande refusée")
     axe(pg, "refused")
     assert (studio.folder / "guide.md").read_bytes() == before
+
+
+def test_the_e_sante_guide_s_screens_pass_axe(pg, tmp_path):
+    """A real guide: three levels, YAML (edited whole), dozens of pronunciation findings."""
+    folder = tmp_path / "e-sante"
+    shutil.copytree(Path(__file__).parent.parent / "guides" / "e-sante", folder)
+    s = Running(folder, tmp_path / "cache")
+    try:
+        pg.goto(s.url)
+        expect(pg.locator(".arbre .partie").first).to_be_visible()
+        axe(pg, "e-santé home")
+        first = pg.locator(".arbre a").first.get_attribute("href")
+        pg.goto(s.url.rstrip("/") + first)  # a YAML guide's page opens the whole file, and plays the page
+        expect(pg.locator("label[for=texte]")).to_have_text("Texte du guide")
+        pg.click("#ecoute button")
+        wait_audio(pg, "#lecteur")
+        axe(pg, "e-santé whole-file editor with a page heard")
+        pg.goto(s.url + "prononciation")
+        axe(pg, "e-santé pronunciation")
+        pg.goto(s.url + "sorties")
+        axe(pg, "e-santé outputs before a build")
+    finally:
+        s.server.stop()
+        s.thread.join()

@@ -198,7 +198,9 @@ async def editor(request: Request):
             raise Refused(409, "Le guide a des erreurs : corrigez-les dans le fichier entier d'abord.")
         ch, pg = find_page(checked.guide, ref)
         if st.guide_file.suffix != ".md" or not pg.line:
-            return RedirectResponse("/fichier", status_code=303)
+            # A YAML guide is edited whole; the page can still be heard from here.
+            return page(request, "edit.html", title=f"Page « {pg.title} »", text=text, line=0,
+                        page_title=pg.title, chapter_title=ch.title, page_line=pg.line or "?", **ctx)
         return page(request, "edit.html", title=f"Page « {pg.title} »", text=source.page_text(text, pg.line),
                     line=pg.line, page_title=pg.title, chapter_title=ch.title, **ctx)
     return page(request, "edit.html", title=f"Le fichier {st.guide_file.name}", text=text, line=0,
