@@ -5,6 +5,7 @@
 
 Measured for the first N pages (in guide order) with an empty clip cache (a page never heard nor built),
 then again with the cache the first pass filled (a page heard before, or after a build). Target: under 3 s.
+Also the time the pronunciation page takes to open (it runs `check --speech`'s audit on the whole guide).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def main() -> None:
             with httpx.Client(base_url=server.base, timeout=300) as client:
                 home = client.get("/").text
                 csrf = re.search(r'name="csrf-token" content="([^"]+)"', home).group(1)
+                t0 = time.perf_counter()
+                client.get("/prononciation").raise_for_status()
+                print(f"pronunciation page (check --speech's audit): {time.perf_counter() - t0:.1f} s")
                 for label in ("empty cache", "warm cache"):
                     times = [first_sound(client, csrf, ref) for ref in refs]
                     print(f"{label:12}: first sound of a page in {statistics.median(times):.2f} s median, "

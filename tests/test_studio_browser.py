@@ -176,7 +176,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
 
     # 4. Pronunciation: the audit's word, fixed by respelling, heard, then kept in the lexicon.
     follow(pg, 'a[href="/prononciation"]')
-    expect(pg.locator("main")).to_contain_text("ZPQR")
+    expect(pg.locator("#resultats")).to_contain_text("ZPQR")
     axe(pg, "pronunciation")
     tab_to(pg, 'input[name="dire"]')
     pg.keyboard.type("zépécuère")
@@ -330,6 +330,8 @@ def test_the_e_sante_guide_s_screens_pass_axe(pg, tmp_path):
         wait_audio(pg, "#lecteur")
         axe(pg, "e-santé whole-file editor with a page heard")
         pg.goto(s.url + "prononciation")
+        axe(pg, "e-santé pronunciation while the audit runs")
+        expect(pg.locator("#resultats")).to_contain_text("Analyse terminée", timeout=5 * 60_000)
         axe(pg, "e-santé pronunciation")
         pg.goto(s.url + "sorties")
         axe(pg, "e-santé outputs before a build")

@@ -44,6 +44,8 @@ class Studio:
     port: int = 0
     csrf: str = field(default_factory=safety.new_token)
     job: BuildJob = field(default_factory=BuildJob)
+    audit: tuple[str, dict] = ("", {})
+    """(guide file version, pronunciation findings by page) of the last audit."""
     listen_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="audioguide-studio-")))
 
     @property
@@ -320,16 +322,35 @@ def findings(st: Studio) -> dict[str, list[dict]]:
     return dict(sorted(by_page.items()))
 
 
+async def _findings(st: Studio) -> dict[str, list[dict]]:
+    """The audit of the guide as it is now (kept per file version: it takes seconds on a long guide)."""
+    ver = source.version(source.read(st.guide_file))
+    if st.audit[0] != ver:
+        st.audit = (ver, await run_in_threadpool(findings, st))
+    return st.audit[1]
+
+
 async def pronunciation(request: Request):
     st: Studio = request.app.state.studio
     if st.guide_file is None:
         return RedirectResponse("/", status_code=303)
+    ready = st.audit[0] == source.version(source.read(st.guide_file)) or "tout" in request.query_params
     try:
-        found = await run_in_threadpool(findings, st)
+        found = await _findings(st) if ready else None
     except AudioguideError as exc:
         return fail(request, exc)
     return page(request, "pronunciation.html", title="Prononciation", found=found,
                 kept=request.query_params.get("garde"))
+
+
+async def pronunciation_results(request: Request):
+    st: Studio = request.app.state.studio
+    need_guide(st)
+    try:
+        found = await _findings(st)
+    except AudioguideError as exc:
+        return fail(request, exc, "_error.html")
+    return page(request, "_findings.html", found=found)
 
 
 def _entry(form) -> tuple[str, str]:
@@ -590,7 +611,8 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
         Route("/fichier", editor), Route("/page/{ref:path}", editor),
         Route("/verifier", check, methods=["POST"]), Route("/enregistrer", save, methods=["POST"]),
         Route("/ecouter", listen, methods=["POST"]), Route("/ecoute/{name}", listened),
-        Route("/prononciation", pronunciation), Route("/prononciation/essai", pronunciation_try, methods=["POST"]),
+        Route("/prononciation", pronunciation), Route("/prononciation/resultats", pronunciation_results),
+        Route("/prononciation/essai", pronunciation_try, methods=["POST"]),
         Route("/prononciation/garder", pronunciation_keep, methods=["POST"]),
         Route("/construire", build_page), Route("/construire", build_start, methods=["POST"]),
         Route("/construire/progression", build_events),
