@@ -307,3 +307,9 @@ def test_changes_wait_for_a_guide(tmp_path):
         assert list((tmp_path / "vide").iterdir()) == []
     finally:
         s.close()
+
+
+def test_the_studio_s_pages_refuse_to_be_framed_by_another_site(studio):
+    r = studio.client.get("/")
+    assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["referrer-policy"] == "no-referrer"  # the ?cle= secret never leaves in a Referer

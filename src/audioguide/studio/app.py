@@ -561,10 +561,21 @@ class Guard:
                     raise Refused(413, _too_big())
             return message
 
+        output = scope["path"].startswith("/sorties/")
+
+        async def headed(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if not output:  # the studio's own pages: never inside another site's frame (clickjacking)
+                    headers += [(b"x-frame-options", b"DENY"), (b"content-security-policy", CSP)]
+                message = {**message, "headers": headers}
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, headed)
         except Refused as exc:
-            await refused(exc.status, exc.message)(scope, receive, send)
+            await refused(exc.status, exc.message)(scope, receive, headed)
 
     def refuse(self, request: Request):
         st = self.studio
@@ -584,6 +595,10 @@ class Guard:
                 origin.split("://", 1)[-1] != request.headers.get("host"):
             return refused(403, "Demande refusée : elle vient d'un autre site que le studio.")
         return None
+
+
+# htmx adds its indicator style inline; everything else comes from the studio itself.
+CSP = b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 
 def _too_big() -> str:
@@ -619,6 +634,8 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
         Route("/sorties", outputs_page), Route("/sorties/ligne-telephonique.zip", phone_zip),
         Route("/sorties/{path:path}", output_file),
         Route("/publier", publish, methods=["POST"]), Route("/aide/{topic}", help_page),
+        Route("/favicon.ico", lambda request: FileResponse(Path(__file__).with_name("static") / "icon.svg",
+                                                           media_type="image/svg+xml")),
         Mount("/static", StaticFiles(packages=[("audioguide.studio", "static")]), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={Refused: on_refused})
@@ -657,7 +674,9 @@ class StudioServer:
         shown = f"[{host}]" if ":" in host else host
         self.base = f"http://{shown}:{self.port}/"
         self.address = self.base + (f"?cle={quote(secret)}" if secret else "")
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", limit_concurrency=64, timeout_keep_alive=10,
+            server_header=False))
 
     def run(self) -> None:
         try:
