@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -133,6 +134,11 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     from test_epub import epubcheck
 
     docx = make_docx(tmp_path / "diabete.docx")
+    t0, timeline = time.perf_counter(), []
+
+    def mark(step: str) -> None:  # a printed timeline of the journey (a figure, not a check)
+        timeline.append(f"{time.perf_counter() - t0:6.1f} s  {step}")
+
     pg.goto(studio.url)
     expect(pg.locator("h1")).to_have_text("Commencer un guide")
     axe(pg, "start")
@@ -147,6 +153,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     expect(pg.locator(".rapport")).to_contain_text("heading level 1")
     expect(pg.locator(".arbre")).to_contain_text("Les signes")
     axe(pg, "home after import")
+    mark("document imported, report shown")
 
     # 2. Edit a page: the checks run as one types, with check's file, line and field.
     follow(pg, 'a[href="/page/comprendre/qu-est-ce-que-le-diabete"]')
@@ -164,6 +171,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     follow(pg, "#editeur button[type=submit]")
     expect(pg.locator("#annonces")).to_have_text("Enregistré.")
     assert "Il se soigne bien." in (studio.folder / "guide.md").read_text()
+    mark("page edited with live checks, saved")
 
     # 3. Listen at the chosen pace, through the clip cache.
     tab_to(pg, "#allure")
@@ -176,6 +184,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     cache = ClipCache(studio.cache)
     assert heard and all(cache.has(k) for k, _ in heard)
     axe(pg, "editor with the page's audio")
+    mark("page heard")
 
     # 4. Pronunciation: the audit's word, fixed by respelling, heard, then kept in the lexicon.
     follow(pg, 'a[href="/prononciation"]')
@@ -206,6 +215,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     fixed = [(k, t) for k, t in clips(pg, "#lecteur") if "zépécuère" in t]
     assert len(fixed) == 1 and cache.has(fixed[0][0]) and fixed[0][0] not in dict(heard)
 
+    mark("pronunciation fixed, heard, kept")
     # 5. Build, with the progress shown, then the summary.
     follow(pg, 'a[href="/construire"]')
     axe(pg, "build")
@@ -214,6 +224,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     axe(pg, "build running")
     expect(pg.locator("#fin")).to_contain_text("Construction terminée", timeout=BUILD_MS)
     assert pg.eval_on_selector("#barre", "b => b.value") == 100
+    mark("built")
     axe(pg, "build finished")
     follow(pg, "#fin a")
     for use in ("Podcast", "Livre audio (EPUB, DAISY)", "Ligne téléphonique", "Borne", "Guide entier en MP3"):
@@ -259,6 +270,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     expect(kiosk.value.locator("#menu-heading")).to_be_visible()
     kiosk.value.close()
 
+    mark("outputs downloaded and checked, chapter played, kiosk opened")
     # 7. Publish: a folder for a web host, with an index page and plain-named copies beside the hashed MP3s.
     follow(pg, 'form[action="/publier"] button')
     expect(pg.locator("#annonces")).to_have_text("Dossier prêt.")
@@ -272,6 +284,8 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     for topic in ("podcast", "telephone"):
         follow(pg, f'a[href="/aide/{topic}"]')
         axe(pg, f"help {topic}")
+    mark("published folder ready")
+    print("\n".join(["Journey timeline (keyboard alone, chromium):", *timeline]))
     assert context.errors == []
 
 
