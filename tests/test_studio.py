@@ -313,3 +313,20 @@ def test_the_studio_s_pages_refuse_to_be_framed_by_another_site(studio):
     r = studio.client.get("/")
     assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["referrer-policy"] == "no-referrer"  # the ?cle= secret never leaves in a Referer
+
+
+@needs_tools
+def test_the_build_takes_the_public_address_for_the_feed(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "https://asso.example/grippe/"})
+    assert r.status_code == 303
+    studio.server.app.state.studio.job.thread.join()
+    feed = (studio.folder / "sortie" / "feed.xml").read_text()
+    assert '<atom:link href="https://asso.example/grippe/feed.xml" rel="self"' in feed
+
+
+def test_a_bad_public_address_is_refused_before_the_build(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "ftp://asso.example/"})
+    assert r.status_code == 409 and 'role="alert"' in r.text
+    assert not (studio.folder / "sortie").exists()

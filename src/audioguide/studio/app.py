@@ -423,10 +423,13 @@ async def build_page(request: Request):
 
 async def build_start(request: Request):
     st: Studio = request.app.state.studio
-    await posted(request)
+    form = await posted(request)
     need_guide(st)
+    settings = st.settings()
+    address = str(form.get("adresse", "")).strip()
+    settings.base_url = address or None  # else the guide's `base_url:`, else the local preview's address
     try:
-        st.job.start(st.guide_file, st.settings())
+        st.job.start(st.guide_file, settings)
     except AudioguideError as exc:
         return fail(request, exc, "build.html", status=409, title="Construire le guide", running=st.job.running,
                     progress=None)
