@@ -330,3 +330,16 @@ def test_a_bad_public_address_is_refused_before_the_build(studio):
     r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "ftp://asso.example/"})
     assert r.status_code == 409 and 'role="alert"' in r.text
     assert not (studio.folder / "sortie").exists()
+
+
+def test_the_live_check_is_silent_while_its_problems_stay_the_same(studio):
+    """Screen readers hear the check's region only when its problems change, not at every pause in typing."""
+    form = editor(studio)
+    first = studio.client.post("/verifier", data=form)
+    assert first.status_code == 200 and "Aucun problème" in first.text
+    again = studio.client.post("/verifier", data={**form, "signature": field(first.text, "signature"),
+                                                   "texte": form["texte"] + " Encore une phrase."})
+    assert again.status_code == 204 and again.text == ""
+    broken = studio.client.post("/verifier", data={**form, "signature": field(first.text, "signature"),
+                                                    "texte": form["texte"] + "\n\n[lien](ftp://exemple.fr/)"})
+    assert broken.status_code == 200 and "ligne" in broken.text

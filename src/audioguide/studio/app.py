@@ -216,7 +216,7 @@ def _line(form) -> int:
     return int(value)
 
 
-def _whole(st: Studio, current: str, line: int, text: str) -> str:
+def _whole(current: str, line: int, text: str) -> str:
     text = text.replace("\r\n", "\n")
     return source.splice(current, line, text) if line else text
 
@@ -227,11 +227,14 @@ async def check(request: Request):
     need_guide(st)
     current = source.read(st.guide_file)
     try:
-        whole = _whole(st, current, _line(form), str(form.get("texte", "")))
+        whole = _whole(current, _line(form), str(form.get("texte", "")))
     except AudioguideError:
         whole = str(form.get("texte", ""))
     checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
-    return page(request, "_problems.html", problems=checked.problems)
+    signature = source.version("\n".join(map(str, checked.problems)))
+    if form.get("signature") == signature:
+        return Response(status_code=204)  # the same problems: nothing swapped, nothing re-announced
+    return page(request, "_problems.html", problems=checked.problems, signature=signature)
 
 
 async def save(request: Request):
@@ -245,7 +248,7 @@ async def save(request: Request):
            "page_title": form.get("page_title") or None, "title": "Modifier"}
     try:
         source.require(current, based_on)
-        whole = _whole(st, current, line, text)
+        whole = _whole(current, line, text)
         checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
         source.write(st.guide_file, whole, based_on)
     except AudioguideError as exc:
