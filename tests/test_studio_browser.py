@@ -52,9 +52,9 @@ def pg(context):
 
 
 class Running:
-    def __init__(self, folder: Path, cache: Path):
+    def __init__(self, folder: Path, cache: Path, **kw):
         self.folder, self.cache = folder, cache
-        self.server = StudioServer(folder, port=0, cache_dir=cache)
+        self.server = StudioServer(folder, port=0, cache_dir=cache, **kw)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         self.url = self.server.base
@@ -355,3 +355,56 @@ def test_the_e_sante_guide_s_screens_pass_axe(pg, tmp_path):
     finally:
         s.server.stop()
         s.thread.join()
+
+
+def test_the_safety_rules_refuse_in_the_browser_with_a_french_message(studio, pg, tmp_path):
+    """Each refusal a browser can meet: a wrong or too big upload, a path out of the folder, a build while the
+    CLI builds, and (below) a studio with a secret opened without it. Every refusal screen passes axe."""
+    from audioguide.lock import OutputLock
+
+    pg.goto(studio.url)
+    fake = tmp_path / "faux.docx"
+    fake.write_bytes(b"MZ\x90\x00 un programme, pas un document Word")
+    pg.set_input_files("#document", fake)
+    with pg.expect_navigation():
+        pg.click('form[action="/importer"] button')
+    expect(pg.get_by_role("alert")).to_contain_text("ne correspond pas à son nom")
+    axe(pg, "upload of the wrong type")
+    pg.goto(studio.url)
+    big = tmp_path / "gros.pdf"
+    with open(big, "wb") as f:
+        f.write(b"%PDF-1.4\n")
+        f.truncate(21 * 1024 * 1024)
+    pg.set_input_files("#document", big)
+    with pg.expect_navigation():
+        pg.click('form[action="/importer"] button')
+    expect(pg.get_by_role("alert")).to_contain_text("trop gros")
+    axe(pg, "upload too big")
+    assert not (studio.folder / "guide.md").exists()
+
+    shutil.copytree(Path(__file__).parent / "data" / "md" / "grippe", studio.folder, dirs_exist_ok=True)
+    for path in ("sorties/..%2fguide.md", "sorties/%2e%2e/%2e%2e/etc/passwd"):
+        r = pg.goto(studio.url + path)
+        assert r.status == 404
+        expect(pg.get_by_role("alert")).to_contain_text("introuvable")
+    axe(pg, "path refused")
+
+    with OutputLock(studio.folder / "sortie"):
+        pg.goto(studio.url + "construire")
+        with pg.expect_navigation():
+            pg.click('form[action="/construire"] button')
+        expect(pg.locator("#echec")).to_contain_text("Une autre construction écrit déjà")
+    axe(pg, "build refused by the CLI's lock")
+
+    locked = Running(tmp_path / "secret", tmp_path / "cache", secret="un-code-assez-long")
+    try:
+        r = pg.goto(locked.url)
+        assert r.status == 401
+        expect(pg.get_by_role("alert")).to_contain_text("code secret")
+        axe(pg, "secret missing")
+        pg.goto(locked.url + "?cle=un-code-assez-long")
+        expect(pg.locator("h1")).to_have_text("Commencer un guide")
+        assert "cle=" not in pg.url  # the secret leaves the address bar for a cookie
+    finally:
+        locked.server.stop()
+        locked.thread.join()

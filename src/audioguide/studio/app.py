@@ -73,6 +73,7 @@ def page(request: Request, template: str, status: int = 200, **ctx) -> HTMLRespo
 
 
 def fail(request: Request, exc: AudioguideError, template: str = "error.html", status: int = 400, **ctx):
+    ctx.setdefault("title", "Cela n'a pas marché")
     return page(request, template, status=status, error=exc.message, fix=exc.fix, **ctx)
 
 
@@ -644,7 +645,13 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
                                                            media_type="image/svg+xml")),
         Mount("/static", StaticFiles(packages=[("audioguide.studio", "static")]), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={Refused: on_refused})
+    async def not_found(request: Request, exc):
+        return refused(404, "Page introuvable dans le studio.")
+
+    async def not_allowed(request: Request, exc):
+        return refused(405, "Méthode refusée : le studio ne modifie rien autrement que par un formulaire.")
+
+    app = Starlette(routes=routes, exception_handlers={Refused: on_refused, 404: not_found, 405: not_allowed})
     app.state.studio = studio
     guard = Guard(app, studio)
     guard.state = app.state
