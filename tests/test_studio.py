@@ -16,7 +16,7 @@ from audioguide.exceptions import AudioguideError
 from audioguide.lock import OutputLock
 from audioguide.studio import source
 from audioguide.studio.app import StudioServer
-from conftest import DATA, ROOT, needs_tools
+from conftest import DATA, needs_tools
 
 GRIPPE = DATA / "md" / "grippe"
 
@@ -343,3 +343,16 @@ def test_the_live_check_is_silent_while_its_problems_stay_the_same(studio):
     broken = studio.client.post("/verifier", data={**form, "signature": field(first.text, "signature"),
                                                     "texte": form["texte"] + "\n\n[lien](ftp://exemple.fr/)"})
     assert broken.status_code == 200 and "ligne" in broken.text
+
+
+@needs_tools
+def test_a_fix_in_phonemes_is_heard_as_phonemes(studio):
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/essai", data={"csrf": csrf, "mot": "ARS", "dire": "aRs",
+                                                         "sorte": "phonemes"})
+    assert r.status_code == 200
+    said = unescape(re.search(r'data-clip-key="[0-9a-f]+">([^<]*)<', r.text).group(1))
+    assert "[[aRs]]" in said  # espeak-ng is given the phonemes themselves
+    keep = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "[[aRs]]"})
+    assert keep.status_code == 303
+    assert 'ARS: "[[aRs]]"' in (studio.folder / "guide.md").read_text()

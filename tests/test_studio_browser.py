@@ -205,7 +205,9 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     follow(pg, "form.garder button")
     expect(pg.locator("#annonces")).to_contain_text("ZPQR")
     assert 'ZPQR: "zépécuère"' in (studio.folder / "guide.md").read_text()
+    expect(pg.locator("#resultats")).to_contain_text("Analyse terminée")
     expect(pg.locator("main")).not_to_contain_text("Comment dire « ZPQR »")
+    axe(pg, "pronunciation after a fix kept")
     # Heard in the page too: its clips now say the respelling.
     follow(pg, 'a[href="/"]')
     follow(pg, 'a[href="/page/comprendre/qu-est-ce-que-le-diabete"]')
