@@ -37,6 +37,7 @@ HELP = {
     "listen": ("listen [OPTIONS] GUIDE PAGE", "Hear one page", ["--out", "--engine", "--voice"]),
     "new": ("new [OPTIONS] FOLDER", "Start a guide", []),
     "catalogue": ("catalogue [OPTIONS] COMMAND [ARGS]...", "Build many guides in one run", []),
+    "studio": ("studio [OPTIONS] [FOLDER]", "Ouvrir le studio", ["--port", "--host", "--secret"]),
 }
 
 

@@ -440,6 +440,23 @@ def new(folder: Path) -> None:
                "pourquoi-ce-guide")
 
 
+@cli.command()
+@click.argument("folder", default="mon-guide", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port TCP (0 : un port libre).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute. Toute autre que 127.0.0.1 exige --secret.")
+@click.option("--secret", envvar="AUDIOGUIDE_STUDIO_SECRET", help="Code secret exigé des navigateurs (au moins 12 "
+              "caractères) ; aussi la variable AUDIOGUIDE_STUDIO_SECRET.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Dossier du cache des extraits de voix.")
+def studio(folder: Path, port: int, host: str, secret: str | None, cache_dir: Path | None) -> None:
+    """Ouvrir le studio : créer, importer, vérifier, écouter et construire un guide dans un navigateur."""
+    from audioguide.studio import serve_studio
+
+    serve_studio(folder, host, port, secret, cache_dir,
+                 ready=lambda url: click.echo(f"Studio ouvert à l'adresse {url} (Ctrl+C pour arrêter)", err=True))
+
+
 @cli.group(cls=_Commands)
 def catalogue() -> None:
     """Build many guides in one run (a folder of guide folders, or a catalogue.yaml), here or on a Dask cluster."""

@@ -1,0 +1,358 @@
+"""The studio over real HTTP (uvicorn on a real socket): each safety rule shown refused, and the editing helpers."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html import unescape
+from pathlib import Path
+
+import httpx
+import pytest
+
+from audioguide.exceptions import AudioguideError
+from audioguide.lock import OutputLock
+from audioguide.studio import source
+from audioguide.studio.app import StudioServer
+from conftest import DATA, needs_tools
+
+GRIPPE = DATA / "md" / "grippe"
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def field(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+class Running:
+    def __init__(self, folder: Path, cache: Path, **kw):
+        self.server = StudioServer(folder, port=0, cache_dir=cache, **kw)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.client = httpx.Client(base_url=self.server.base, timeout=120)
+
+    def close(self):
+        self.client.close()
+        self.server.stop()
+        self.thread.join()
+
+
+@pytest.fixture
+def studio(tmp_path):
+    folder = tmp_path / "grippe"
+    shutil.copytree(GRIPPE, folder)
+    s = Running(folder, tmp_path / "cache")
+    s.folder = folder
+    yield s
+    s.close()
+
+
+def editor(s, ref="la-grippe/les-symptomes"):
+    html = s.client.get(f"/page/{ref}").text
+    return {"csrf": token(html), "ref": ref, "line": field(html, "line"), "version": field(html, "version"),
+            "texte": unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1))}
+
+
+# --- the address ---------------------------------------------------------------------------------------
+
+
+def test_any_address_but_this_computer_needs_a_secret(tmp_path):
+    with pytest.raises(AudioguideError, match="sans code secret"):
+        StudioServer(tmp_path, host="0.0.0.0", port=0)
+    run = subprocess.run([sys.executable, "-m", "audioguide", "studio", str(tmp_path), "--host", "0.0.0.0",
+                          "--port", "0"], capture_output=True, text=True, env={**os.environ,
+                                                                               "AUDIOGUIDE_STUDIO_SECRET": ""},
+                         timeout=60)
+    assert run.returncode != 0 and "--secret" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_with_a_secret_every_request_must_carry_it(tmp_path):
+    s = Running(tmp_path / "g", tmp_path / "cache", host="127.0.0.1", secret="un-code-assez-long")
+    try:
+        r = s.client.get("/")
+        assert r.status_code == 401 and "code secret" in r.text
+        assert s.client.get("/?cle=faux-code-assez-long").status_code == 401
+        r = s.client.get("/?cle=un-code-assez-long", follow_redirects=True)  # sets the cookie, then the page answers
+        assert r.status_code == 200 and "Commencer un guide" in r.text
+    finally:
+        s.close()
+
+
+def test_a_page_reached_by_another_host_name_is_refused(studio):
+    """DNS rebinding: a site's own name pointed at 127.0.0.1 must not reach the studio."""
+    r = studio.client.get("/", headers={"Host": "attaquant.example:80"})
+    assert r.status_code == 421
+    assert studio.client.get("/").status_code == 200
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------
+
+
+def test_a_post_without_the_token_changes_nothing(studio):
+    before = (studio.folder / "guide.md").read_bytes()
+    form = editor(studio)
+    form["texte"] = "### Les symptômes\n\nRemplacé par une autre page."
+    for bad in ({**form, "csrf": ""}, {**form, "csrf": "x" * 43}):
+        r = studio.client.post("/enregistrer", data=bad)
+        assert r.status_code == 403 and "jeton de sécurité" in r.text
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": "http://attaquant.example"})
+    assert r.status_code == 403 and "autre site" in r.text
+    assert (studio.folder / "guide.md").read_bytes() == before
+    assert studio.client.request("PUT", "/enregistrer").status_code == 405
+
+
+# --- uploads ------------------------------------------------------------------------------------------
+
+
+def test_uploads_are_limited_in_size_and_checked_for_type(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        big = b"PK\x03\x04" + b"0" * (20 * 1024 * 1024)
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("gros.docx", big)})
+        assert r.status_code == 413 and "trop gros" in r.text
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("faux.docx", b"MZ\x90\x00 binaire")})
+        assert r.status_code == 415 and "ne correspond pas" in r.text
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("outil.exe", b"MZ\x90\x00")})
+        assert r.status_code == 415 and ".docx" in r.text
+        assert list((tmp_path / "vide").iterdir()) == []
+    finally:
+        s.close()
+
+
+# --- paths --------------------------------------------------------------------------------------------
+
+
+def test_no_path_outside_the_guide_folder_can_be_read(studio, tmp_path):
+    out = studio.folder / "sortie"
+    out.mkdir()
+    (out / "feed.xml").write_text("<rss/>")
+    (tmp_path / "secret.txt").write_text("secret")
+    os.symlink(tmp_path / "secret.txt", out / "lien.txt")
+    (out / ".build-state.json").write_text("{}")
+    assert studio.client.get("/sorties/feed.xml").status_code == 200
+    for path in ("/sorties/../guide.md", "/sorties/%2e%2e/guide.md", "/sorties/..%2f..%2fsecret.txt",
+                 "/sorties/lien.txt", "/sorties/.build-state.json", "/sorties//etc/passwd",
+                 "/ecoute/..%2f..%2fsecret.txt", "/ecoute/0123456789abcdef.wav", "/page/../../etc/passwd"):
+        r = studio.client.get(path)
+        assert r.status_code in (404, 409), path
+        assert "secret" != r.text and "<rss" not in r.text.replace("rss+xml", "")
+
+
+# --- two tabs -----------------------------------------------------------------------------------------
+
+
+def test_a_stale_save_from_a_second_tab_is_refused(studio):
+    first, second = editor(studio), editor(studio)
+    first["texte"] = first["texte"].replace("brutalement", "soudainement")
+    r = studio.client.post("/enregistrer", data=first)
+    assert r.status_code == 303
+    second["texte"] = second["texte"].replace("courbatures", "douleurs")
+    r = studio.client.post("/enregistrer", data=second)
+    assert r.status_code == 409 and "modifié ailleurs" in r.text
+    assert "douleurs" in r.text  # the refused text is still in the editor, to copy
+    text = (studio.folder / "guide.md").read_text()
+    assert "soudainement" in text and "courbatures" in text and "douleurs" not in text
+
+
+def test_a_page_save_replaces_only_that_page(studio):
+    form = editor(studio)
+    before = (studio.folder / "guide.md").read_text()
+    form["texte"] = form["texte"].replace("une forte fièvre", "une fièvre élevée")
+    assert studio.client.post("/enregistrer", data=form).status_code == 303
+    assert (studio.folder / "guide.md").read_text() == before.replace("une forte fièvre", "une fièvre élevée")
+
+
+def test_the_live_check_gives_check_s_own_problems(studio):
+    from audioguide.exceptions import GuideError
+    from audioguide.guide import load_guide
+
+    form = editor(studio)
+    form["texte"] += "\n\n[un lien](ftp://exemple.fr/)\n"
+    html = studio.client.post("/verifier", data=form).text
+    spliced = source.splice((studio.folder / "guide.md").read_text(), int(form["line"]), form["texte"])
+    broken = studio.folder.parent / "broken" / "grippe"
+    broken.mkdir(parents=True)
+    (broken / "guide.md").write_text(spliced)
+    with pytest.raises(GuideError) as err:
+        load_guide(broken)
+    problem = err.value.problems[0]
+    assert f"guide.md, ligne {problem.line}" in html and problem.field in html
+    assert problem.message.split(":")[0].replace("'", "&#39;") in html
+
+
+# --- build lock ---------------------------------------------------------------------------------------
+
+
+@needs_tools
+def test_a_build_waits_for_the_cli_s_lock(studio):
+    csrf = token(studio.client.get("/construire").text)
+    with OutputLock(studio.folder / "sortie"):
+        assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
+        studio.server.app.state.studio.job.thread.join()
+    html = studio.client.get("/construire").text
+    assert "Une autre construction écrit déjà" in html
+    assert not (studio.folder / "sortie" / "manifest.json").exists()
+
+
+# --- lexicon ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, md, expect", [
+    ("---\ntitle: T\n---\n\n# A\n", True, "---\ntitle: T\nlexicon:\n  ZPQR: \"zépécuère\"\n---\n\n# A\n"),
+    ("---\ntitle: T\nlexicon:\n  ARS: spell\ndepth: 2\n---\n", True,
+     "---\ntitle: T\nlexicon:\n  ARS: spell\n  ZPQR: \"zépécuère\"\ndepth: 2\n---\n"),
+    ("---\nlexicon:\n  ZPQR: spell\n---\n", True, "---\nlexicon:\n  ZPQR: \"zépécuère\"\n---\n"),
+    ("title: T\nlexicon:\n  ARS: spell\nparts: []\n", False,
+     "title: T\nlexicon:\n  ARS: spell\n  ZPQR: \"zépécuère\"\nparts: []\n"),
+])
+def test_a_fix_goes_into_the_guide_s_lexicon(text, md, expect):
+    assert source.add_lexicon(text, md, "ZPQR", "zépécuère") == expect
+
+
+def test_a_one_line_lexicon_is_not_rewritten():
+    with pytest.raises(AudioguideError, match="une seule ligne"):
+        source.add_lexicon("---\nlexicon: {A: b}\n---\n", True, "ZPQR", "z")
+
+
+# --- build progress -----------------------------------------------------------------------------------
+
+
+@needs_tools
+def test_the_build_s_progress_comes_by_server_sent_events(studio):
+    import json
+
+    csrf = token(studio.client.get("/construire").text)
+    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
+    events = []
+    with studio.client.stream("GET", "/construire/progression") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
+    assert "chapitres" in events[-1]["summary"]
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents)
+    order = ["lecture", "voix", "chapitres", "publication"]
+    steps = [e["step"] for e in events]
+    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
+    assert (studio.folder / "sortie" / "manifest.json").is_file()
+
+
+def test_the_time_left_is_estimated_from_the_time_spent():
+    import time
+
+    from audioguide.studio.jobs import Progress
+
+    p = Progress(step="voix", done=0, total=10)
+    assert p.eta() is None  # nothing to go on yet
+    p.done, p.started = 5, time.monotonic() - 36.0  # half the synthesis: 2 % + 34 % of the build, in 36 s
+    assert p.fraction == pytest.approx(0.36)
+    assert p.eta() == 64
+    p.update(finished=True)
+    assert p.eta() is None and p.event()["percent"] == 100
+
+
+# --- start --------------------------------------------------------------------------------------------
+
+
+def _pdf(path: Path) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 20)
+    pdf.cell(0, 12, "Guide du patient", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, "Vos droits", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 12)
+    pdf.multi_cell(0, 8, "Vous pouvez demander votre dossier medical a tout moment.")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("name, body", [
+    ("guide.html", "<!DOCTYPE html><html lang='fr'><head><title>Guide du patient</title></head><body>"
+                   "<h1>Guide du patient</h1><h2>Vos droits</h2><p>Vous pouvez demander votre dossier médical."
+                   "</p><h2>Vos démarches</h2><p>Écrivez à l'hôpital.</p></body></html>"),
+    ("guide.pdf", None),
+])
+def test_a_dropped_document_becomes_a_draft_with_its_report(tmp_path, name, body):
+    s = Running(tmp_path / "patient", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        data = body.encode() if body else _pdf(tmp_path / name)
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": (name, data)},
+                          follow_redirects=True)
+        assert r.status_code == 200 and "Rapport d'import" in r.text and 'href="/page/' in r.text
+        assert "Vos droits" in unescape(r.text)  # the draft's page, in the tree
+        assert (tmp_path / "patient" / "guide.md").is_file()
+        assert (tmp_path / "patient" / "import-report.txt").read_text() in unescape(r.text)
+    finally:
+        s.close()
+
+
+def test_changes_wait_for_a_guide(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        for path in ("/verifier", "/enregistrer", "/ecouter", "/construire", "/prononciation/garder"):
+            r = s.client.post(path, data={"csrf": csrf, "texte": "x", "line": "0", "ref": "a/b"})
+            assert r.status_code == 409 and "pas encore de guide" in r.text, path
+        assert list((tmp_path / "vide").iterdir()) == []
+    finally:
+        s.close()
+
+
+def test_the_studio_s_pages_refuse_to_be_framed_by_another_site(studio):
+    r = studio.client.get("/")
+    assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["referrer-policy"] == "no-referrer"  # the ?cle= secret never leaves in a Referer
+
+
+@needs_tools
+def test_the_build_takes_the_public_address_for_the_feed(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "https://asso.example/grippe/"})
+    assert r.status_code == 303
+    studio.server.app.state.studio.job.thread.join()
+    feed = (studio.folder / "sortie" / "feed.xml").read_text()
+    assert '<atom:link href="https://asso.example/grippe/feed.xml" rel="self"' in feed
+
+
+def test_a_bad_public_address_is_refused_before_the_build(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "ftp://asso.example/"})
+    assert r.status_code == 409 and 'role="alert"' in r.text
+    assert not (studio.folder / "sortie").exists()
+
+
+def test_the_live_check_is_silent_while_its_problems_stay_the_same(studio):
+    """Screen readers hear the check's region only when its problems change, not at every pause in typing."""
+    form = editor(studio)
+    first = studio.client.post("/verifier", data=form)
+    assert first.status_code == 200 and "Aucun problème" in first.text
+    again = studio.client.post("/verifier", data={**form, "signature": field(first.text, "signature"),
+                                                   "texte": form["texte"] + " Encore une phrase."})
+    assert again.status_code == 204 and again.text == ""
+    broken = studio.client.post("/verifier", data={**form, "signature": field(first.text, "signature"),
+                                                    "texte": form["texte"] + "\n\n[lien](ftp://exemple.fr/)"})
+    assert broken.status_code == 200 and "ligne" in broken.text
+
+
+@needs_tools
+def test_a_fix_in_phonemes_is_heard_as_phonemes(studio):
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/essai", data={"csrf": csrf, "mot": "ARS", "dire": "aRs",
+                                                         "sorte": "phonemes"})
+    assert r.status_code == 200
+    said = unescape(re.search(r'data-clip-key="[0-9a-f]+">([^<]*)<', r.text).group(1))
+    assert "[[aRs]]" in said  # espeak-ng is given the phonemes themselves
+    keep = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "[[aRs]]"})
+    assert keep.status_code == 303
+    assert 'ARS: "[[aRs]]"' in (studio.folder / "guide.md").read_text()
