@@ -49,7 +49,7 @@ class Studio:
 
     @property
     def guide_file(self) -> Path | None:
-        from audioguide.sources import GUIDE_FILES
+        from audioguide.guide.load import GUIDE_FILES
 
         return next((self.folder / n for n in GUIDE_FILES if (self.folder / n).is_file()), None)
 
