@@ -120,6 +120,10 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
     sizes = ([count(len(g.parts), "part")] if g.parts else []) + [count(len(g.chapters), "chapter"),
                                                                   count(pages, "page")]
     click.echo(f"OK: {g.title!r}: {', '.join(sizes)}.")
+    from audioguide.recordings.check import report  # recordings (issue 28): recorded pages, suspect lengths
+
+    for line in report(g):
+        click.echo(line)
     if speech:
         from audioguide.narration.audit import audit
 

@@ -22,6 +22,20 @@ log = logging.getLogger(__name__)
 VERSION = 1  # bump when processing or alignment changes what a recording becomes
 
 
+def require() -> None:
+    """numpy and librosa are an optional extra: say how to get them when a guide has recordings."""
+    try:
+        import librosa  # noqa: F401
+        import numpy  # noqa: F401
+    except ImportError as exc:
+        from audioguide.exceptions import ConfigError
+
+        raise ConfigError(f"Le guide a des pages enregistrées (dossier recordings/), mais {exc.name} n'est pas "
+                          f"installé.", cause="la lecture des enregistrements est une option de l'installation",
+                          fix="installez-la : pip install 'audioguide[voice]' (ou script/bootstrap), ou retirez le "
+                              "dossier recordings/ pour garder la voix de synthèse partout") from None
+
+
 def body(page) -> list[int]:
     """Indices of a page's own words (not its frame) among its segments."""
     return [k for k, s in enumerate(page.segments) if s.block is not None]
@@ -40,6 +54,8 @@ class Recordings:
     def prepare(self, scripts: dict, keys: dict[str, str]) -> None:
         todo = [ps for pages in scripts.values() for ps in pages
                 if (ps.chapter.id, ps.page.id) in self.found and body(ps)]
+        if todo:
+            require()
         for ps in todo:  # in order: the first unreadable recording is the one named
             self.ready[(ps.chapter.id, ps.page.id)] = self._prepared(ps, keys)
         for ps in todo:

@@ -22,6 +22,7 @@ MAX_PAUSE_S = 1.5
 LEAD_S, TAIL_S = 0.05, 0.15  # kept around the speech: a breath's onset, a word's decay
 CLIP_LEVEL = 0.985
 MIN_SNR_DB = 25.0
+PAUSE_GAIN = 0.25
 
 
 @dataclass
@@ -78,6 +79,19 @@ def tidy(y: np.ndarray) -> np.ndarray:
     return np.concatenate([y[int(a * RATE):int(b * RATE)] for a, b in keep])
 
 
+def quieten_pauses(y: np.ndarray) -> np.ndarray:
+    """Room noise 12 dB down between sentences, with 30 ms ramps: the synthetic pages around a recorded one
+    pause in digital silence, and a room's hiss, raised with the voice to the guide's loudness, stands out
+    there (−40 dBFS measured on a take 30 dB over its noise). Speech is left as it is."""
+    on, off = speech_edges(y.astype(np.float32), RATE, min_pause_s=0.3)
+    gain = np.full(len(y), PAUSE_GAIN)
+    ramp = int(0.03 * RATE)
+    for a, b in zip(on, off):
+        gain[max(0, int(a * RATE) - 2 * ramp):int(b * RATE) + 2 * ramp] = 1.0
+    kernel = np.ones(ramp) / ramp
+    return y * np.convolve(gain, kernel, mode="same")
+
+
 def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed:
     y = decode(path, where)
     out = Processed(y)
@@ -91,7 +105,7 @@ def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed
         out.warnings.append(f"Page {where} : l'enregistrement {path.name} a beaucoup de bruit de fond (la voix "
                             f"n'est que {snr:.0f} dB au-dessus du bruit). Enregistrez dans une pièce calme, "
                             f"loin d'un ordinateur ou d'une fenêtre.")
-    y = tidy(y)
+    y = quieten_pauses(tidy(y))
     # Same loudness as the synthetic page: the chapter is normalised as a whole, so a page louder or quieter
     # than its neighbours would stay so. Measured by ffmpeg's own meter, as the chapter is.
     tmp = work / "recording.f32"
