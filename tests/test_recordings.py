@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import wave
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +99,27 @@ def page_of(result, chapter: str, page: str) -> tuple[dict, dict]:
 
 # --- the mixed book ------------------------------------------------------------------------------------------
 
-def test_every_published_mp3_meets_the_loudness_and_peak_promise(mixed):
+def test_every_published_sound_meets_the_loudness_and_peak_promise(mixed, tmp_path):
+    """Every MP3 a listener can get (chapters, whole guide, DAISY, inside the EPUB) at −16 ± 0.5 LUFS and at most
+    −1 dBTP; every phone page at the phone's level (as tests/test_phone.py measures it)."""
+    from audioguide.phone.audio import PHONE_LUFS
+
     _, result = mixed
-    m = result.manifest
-    files = [result.out_dir / c["mp3"] for c in m["chapters"]] + [result.out_dir / m["whole"]["mp3"]]
-    measured = {f.name: measure_loudness(f, true_peak=True) for f in files}
-    assert all(-16.5 <= lufs <= -15.5 and tp is not None and tp <= -1.0 for lufs, tp in measured.values()), measured
+    out = result.out_dir
+    with zipfile.ZipFile(epub_of(result)) as z:
+        inside = [n for n in z.namelist() if n.endswith(".mp3")]
+        for n in inside:
+            (tmp_path / Path(n).name).write_bytes(z.read(n))
+    files = sorted(out.glob("audio/*.mp3")) + sorted(out.glob("*.mp3")) + sorted(out.glob("daisy/*.mp3")) + \
+        [tmp_path / Path(n).name for n in inside]
+    assert len(files) >= 6 and inside
+    measured = {str(f): measure_loudness(f, true_peak=True) for f in files}
+    off = {f: v for f, v in measured.items() if not (-16.5 <= v[0] <= -15.5 and v[1] is not None and v[1] <= -1.0)}
+    assert not off, off
+    pages = sorted((out / "phone" / "sounds").glob("*-p*.wav"))
+    assert pages
+    levels = {p.name: measure_loudness(p)[0] for p in pages}
+    assert all(abs(v - PHONE_LUFS) <= 1 for v in levels.values()), levels
 
 
 def test_recorded_sentences_start_and_end_where_the_reading_does(mixed):
@@ -259,3 +275,22 @@ def test_check_says_nothing_of_recordings_for_a_guide_without_them(tmp_path):
 
     out = CliRunner().invoke(cli, ["check", str(DATA / "mini" / "guide.yaml")])
     assert out.exit_code == 0 and "voix" not in out.output, out.output
+
+
+def test_a_reading_of_other_words_falls_back_to_page_sync_and_says_so(tmp_path, caplog):
+    """The wrong file on a page: the aligner's confidence is low, so the page's sentences are spread over the
+    recording in proportion to the rendering, the book is complete, and a warning names the page."""
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    other = ["La pharmacie de garde est ouverte le dimanche matin.", "Prenez rendez-vous par téléphone.",
+             "Les enfants de moins de six ans sont reçus sans attendre."]
+    reading(other, guide / "recordings" / "dmp" / "quest-ce-que-cest.wav", hesitate_s=0.6)
+    with caplog.at_level("WARNING"):
+        result = build(guide / "guide.yaml", settings_for(tmp_path))
+    warned = [r.getMessage() for r in caplog.records if "synchronisation par page" in r.getMessage()]
+    assert len(warned) == 1 and "Page dmp/quest-ce-que-cest" in warned[0], caplog.text
+    _, p = page_of(result, "dmp", "quest-ce-que-cest")
+    body = [cue for cue in p["cues"] if cue["block"] is not None]
+    assert len(body) == 3 and all(a["end"] <= b["start"] for a, b in zip(body, body[1:]))
+    assert p["start"] < body[0]["start"] and body[-1]["end"] <= p["end"]
+    assert daisy_problems(result.out_dir / "daisy") == []

@@ -14,12 +14,23 @@ import hashlib
 import json
 import logging
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from audioguide.recordings.find import find
 
 log = logging.getLogger(__name__)
-VERSION = 1  # bump when processing or alignment changes what a recording becomes
+
+
+@lru_cache(maxsize=1)
+def _code() -> str:
+    """This package's code and librosa's version: a change to either may change what a recording becomes."""
+    from audioguide import versions
+
+    h = hashlib.sha256("\0".join(versions("librosa", "numpy")).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def require() -> None:
@@ -88,7 +99,7 @@ class Recordings:
         where = f"{ps.chapter.id}/{ps.page.id}"
         path = self.found[(ps.chapter.id, ps.page.id)]
         segs = [ps.segments[k] for k in body(ps)]
-        key = hashlib.sha256(json.dumps([VERSION, hashlib.sha256(path.read_bytes()).hexdigest(),
+        key = hashlib.sha256(json.dumps([_code(), hashlib.sha256(path.read_bytes()).hexdigest(),
                                          [[keys[s.text], s.pause_ms, s.written, s.cuts] for s in segs]],
                                         ensure_ascii=False).encode()).hexdigest()
         folder = Path(self.b.settings.cache_dir) / "recordings"
