@@ -4,6 +4,7 @@ hesitation and silence around them, placed beside a copy of the mini guide and b
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import shutil
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, needs_tools, settings_for
+from test_daisy import daisy_problems
+from test_epub import epub_of, epubcheck
 
 from audioguide.audio import measure_loudness
 from audioguide.build import build
@@ -23,10 +27,6 @@ from audioguide.narration.script import ScriptWriter
 from audioguide.recordings.align import speech_edges
 from audioguide.recordings.process import MAX_PAUSE_S, process
 from audioguide.tts.base import RATE
-
-from conftest import DATA, needs_tools, settings_for
-from test_daisy import daisy_problems
-from test_epub import epub_of, epubcheck
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 pytest.importorskip("librosa")
@@ -142,7 +142,7 @@ def test_recorded_sentences_start_and_end_where_the_reading_does(mixed):
 def test_recorded_page_is_the_reading_and_the_frame_stays(mixed):
     """The recorded page lasts as the reading does (its 3 s hesitation cut to MAX_PAUSE_S, its room silence
     trimmed), not as the synthetic voice would; its announcement is still there, before it."""
-    guide, result = mixed
+    _, result = mixed
     _, p = page_of(result, "dmp", "quest-ce-que-cest")
     body = [cue for cue in p["cues"] if cue["block"] is not None]
     frame = [cue for cue in p["cues"] if cue["kind"] == "announce"]
@@ -291,6 +291,6 @@ def test_a_reading_of_other_words_falls_back_to_page_sync_and_says_so(tmp_path, 
     assert len(warned) == 1 and "Page dmp/quest-ce-que-cest" in warned[0], caplog.text
     _, p = page_of(result, "dmp", "quest-ce-que-cest")
     body = [cue for cue in p["cues"] if cue["block"] is not None]
-    assert len(body) == 3 and all(a["end"] <= b["start"] for a, b in zip(body, body[1:]))
+    assert len(body) == 3 and all(a["end"] <= b["start"] for a, b in itertools.pairwise(body))
     assert p["start"] < body[0]["start"] and body[-1]["end"] <= p["end"]
     assert daisy_problems(result.out_dir / "daisy") == []

@@ -149,7 +149,11 @@ class Recordings:
                                 f"proportion de leur longueur (synchronisation par page). Vérifiez que c'est le bon "
                                 f"fichier et qu'il lit tout le texte.")
                 scale = end / (len(ref) / RATE)
-                onset = offset = lambda t: t * scale  # noqa: E731
+
+                def onset(t: float) -> float:
+                    return t * scale
+
+                offset = onset
             mapped, last = [], 0.0
             for c in cues:
                 s = round(min(max(onset(c["start"]), last), end), 3)

@@ -15,7 +15,7 @@ HOP_S = 0.02  # 20 ms frames; longer pages take longer hops so the cost matrix s
 MAX_FRAMES = 4000
 N_MFCC = 13
 SNAP_S = 0.35  # how far a carried boundary may move to a pause edge of the recording
-MIN_CONFIDENCE = 0.08  # right text 0.18 and up, other text 0.01 at most (bench/align.py)
+MIN_CONFIDENCE = 0.08  # right text 0.17 and up, other text 0.03 at most (bench/align.py, 10 e-santé pages)
 
 
 @dataclass
@@ -54,7 +54,7 @@ def _features(y: np.ndarray, sr: int, hop: int) -> np.ndarray:
     # A faint dither: the rendering's digital silence and a room's hush must both read as "quiet", not as
     # log(0) against a noise spectrum.
     y = y + np.random.default_rng(0).normal(0, 1e-4, len(y)).astype(y.dtype)
-    m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=N_MFCC, n_fft=2 * hop if 2 * hop >= 512 else 512, hop_length=hop,
+    m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=N_MFCC, n_fft=max(2 * hop, 512), hop_length=hop,
                              n_mels=40, fmin=80, fmax=min(7600, sr / 2))
     m = m[1:]  # c0 is loudness: it differs between voices and rooms, and says nothing of what is said
     m = (m - m.mean(axis=1, keepdims=True)) / (m.std(axis=1, keepdims=True) + 1e-9)  # per-voice normalisation
@@ -110,9 +110,9 @@ def warp(ref: np.ndarray, rec: np.ndarray, sr: int) -> Warp:
 
     longest = max(len(ref), len(rec)) / sr
     hop_s = max(HOP_S, longest / MAX_FRAMES)
-    hop = int(round(sr * hop_s))
+    hop = round(sr * hop_s)
     a, b = _features(ref, sr, hop), _features(rec, sr, hop)
-    cost, path = librosa.sequence.dtw(X=a, Y=b, metric="euclidean", backtrack=True)
+    _, path = librosa.sequence.dtw(X=a, Y=b, metric="euclidean", backtrack=True)
     path = path[::-1]
     # Judged against the same rendering played backwards: it has the same voice, spectra and pauses but not the
     # same sequence, so it aligns about as well as the forward one with a recording of some other text, and

@@ -37,7 +37,7 @@ def decode(path: Path, where: str) -> np.ndarray:
     cannot read it."""
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1",
                            "-ar", str(RATE), "-af", "highpass=f=80:poles=2", "-f", "f32le", "-"],
-                          capture_output=True)
+                          capture_output=True, check=False)
     y = np.frombuffer(proc.stdout, dtype="<f4")
     if proc.returncode != 0 or len(y) < RATE // 2:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -111,7 +111,7 @@ def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed
     tmp = work / "recording.f32"
     tmp.write_bytes(y.astype("<f4").tobytes())
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-f", "f32le", "-ar", str(RATE), "-ac", "1",
-                           "-i", str(tmp), "-af", "ebur128", "-f", "null", "-"], capture_output=True, text=True)
+                           "-i", str(tmp), "-af", "ebur128", "-f", "null", "-"], capture_output=True, text=True, check=False)
     summary = proc.stderr[proc.stderr.rfind("Summary:"):]
     m = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
     gain = 10 ** ((target_lufs - float(m.group(1))) / 20) if m else 1.0
