@@ -294,3 +294,15 @@ def test_a_reading_of_other_words_falls_back_to_page_sync_and_says_so(tmp_path, 
     assert len(body) == 3 and all(a["end"] <= b["start"] for a, b in itertools.pairwise(body))
     assert p["start"] < body[0]["start"] and body[-1]["end"] <= p["end"]
     assert daisy_problems(result.out_dir / "daisy") == []
+
+
+def test_the_mixed_book_is_the_same_bytes_on_one_worker(mixed, tmp_path):
+    """Recordings are processed and aligned on the build's workers: one worker writes the same files, and so
+    does a build that finds them processed in the cache."""
+    guide, result = mixed
+    alone = build(guide / "guide.yaml", settings_for(tmp_path, jobs=1))
+    again = build(guide / "guide.yaml", settings_for(tmp_path, jobs=1, out_dir=tmp_path / "out2"))
+    for other in (alone, again):
+        assert [c["sha256"] for c in other.manifest["chapters"]] == [c["sha256"] for c in result.manifest["chapters"]]
+        assert other.manifest["chapters"] == result.manifest["chapters"]
+        assert (other.out_dir / "mini.epub").read_bytes() == (result.out_dir / "mini.epub").read_bytes()

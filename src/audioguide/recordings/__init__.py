@@ -67,8 +67,9 @@ class Recordings:
                 if (ps.chapter.id, ps.page.id) in self.found and body(ps)]
         if todo:
             require()
-        for ps in todo:  # in order: the first unreadable recording is the one named
-            self.ready[(ps.chapter.id, ps.page.id)] = self._prepared(ps, keys)
+        # On the build's workers; results come back in page order, so the first unreadable one is named.
+        for ps, ready in zip(todo, self.b.parallel(lambda ps: self._prepared(ps, keys), todo, "Enregistrements")):
+            self.ready[(ps.chapter.id, ps.page.id)] = ready
         for ps in todo:
             for message in self.ready[(ps.chapter.id, ps.page.id)]["warnings"]:
                 log.warning("%s", message)
@@ -112,7 +113,7 @@ class Recordings:
         import numpy as np
 
         from audioguide.audio import WavWriter, silence
-        from audioguide.recordings.align import MIN_CONFIDENCE, warp
+        from audioguide.recordings.align import MIN_CONFIDENCE, confidence, warp
         from audioguide.recordings.process import process, reference_loudness
 
         with tempfile.TemporaryDirectory(dir=self.b.work_dir) as tmp:
@@ -141,11 +142,12 @@ class Recordings:
             end = len(rec) / RATE
             warnings = list(done.warnings)
             ww = warp(ref, rec, RATE)
-            if ww.confidence >= MIN_CONFIDENCE:
+            sure = confidence(ww, [(c["start"], c["end"]) for c in cues])
+            if sure >= MIN_CONFIDENCE:
                 onset, offset = ww.onset, ww.offset
             else:
                 warnings.append(f"Page {where} : l'enregistrement {path.name} ne suit pas assez sûrement le texte "
-                                f"de la page (confiance {ww.confidence:.2f}) : les phrases sont placées en "
+                                f"de la page (confiance {sure:.2f}) : les phrases sont placées en "
                                 f"proportion de leur longueur (synchronisation par page). Vérifiez que c'est le bon "
                                 f"fichier et qu'il lit tout le texte.")
                 scale = end / (len(ref) / RATE)
@@ -167,7 +169,7 @@ class Recordings:
             data = np.clip(np.round(rec * 32767), -32768, 32767).astype("<i2").tobytes()
         folder.mkdir(parents=True, exist_ok=True)
         pcm.write_bytes(data)
-        out = {"cues": mapped, "warnings": warnings, "confidence": ww.confidence}
+        out = {"cues": mapped, "warnings": warnings, "confidence": sure}
         meta.write_text(json.dumps(out, ensure_ascii=False), "utf-8")
         return {**out, "pcm": str(pcm), "key": key}
 
