@@ -321,3 +321,15 @@ def test_a_recorded_page_is_as_loud_as_the_synthetic_page_beside_it(mixed):
                                 pre=f"atrim={body[0]['start']}:{body[-1]['end']}")[0]
 
     assert abs(lufs(recorded) - lufs(synthetic)) <= 1.5, (lufs(recorded), lufs(synthetic))
+
+
+def test_without_the_voice_extra_a_recorded_guide_says_what_to_install(monkeypatch):
+    import sys
+
+    from audioguide.exceptions import ConfigError
+    from audioguide.recordings import require
+
+    monkeypatch.setitem(sys.modules, "librosa", None)  # as if not installed: importing it raises ImportError
+    with pytest.raises(ConfigError) as exc:
+        require()
+    assert "librosa" in exc.value.message and "audioguide[voice]" in exc.value.fix
