@@ -141,6 +141,12 @@ class Builder:
         return ScriptWriter(self.guide, self.say, self.settings.pace)
 
     @cached_property
+    def recordings(self):  # recordings (issue 28): the pages a volunteer has read
+        from audioguide.recordings import Recordings
+
+        return Recordings(self)
+
+    @cached_property
     def voice(self) -> Voice:
         """What the engine hears: the narration with the lexicon's voice-only fixes (transcripts keep the text)."""
         from audioguide.narration.lexicon import Voice
@@ -220,6 +226,7 @@ class Builder:
             "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block, s.cuts]
                                                       for s in p.segments]
                          for p in pages],
+            **({"recorded": rec} if (rec := self.recordings.key(chapter)) else {}),  # recordings (issue 28)
             "tags": [g.title, g.publisher, g.date, g.rights, g.link, g.id, chapter.number, len(g.chapters),
                      chapter.title, chapter.part.title if chapter.part else None,
                      chapter.part.number if chapter.part else None, len(g.parts), cover_sha],
@@ -238,7 +245,11 @@ class Builder:
                     w.add(earcon("page"))
                     w.add(silence(PAGE_LEAD_MS))
                 cues = []
+                body = self.recordings.body(page)  # recordings (issue 28): a recorded page's words are laid from it
                 for k, seg in enumerate(page.segments):
+                    if k in body:
+                        cues += self.recordings.lay(w, page) if k == body[0] else []
+                        continue
                     if seg.kind == "cue" and (k == 0 or page.segments[k - 1].kind != "cue"):  # one chime per end cue
                         w.add(silence(END_LEAD_MS))
                         w.add(earcon("end"))
@@ -441,6 +452,7 @@ class Builder:
         t0, c0 = time.perf_counter(), _cpu_seconds()
         keys = self.synthesize(scripts)
         self.say.save()
+        self.recordings.prepare(scripts, keys)  # recordings (issue 28): before any output, so a bad file stops here
         # CPU time too: on a shared machine it says what synthesis costs when the wall time does not.
         log.debug("Synthesis: %.1f s, %.1f CPU-s.", time.perf_counter() - t0, _cpu_seconds() - c0)
         cover = make_cover(self.guide.title, self.guide.subtitle, self.guide.publisher)

@@ -181,6 +181,10 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
                        f"« {ch.title} » ne sera pas lu à voix haute (c'est la description du sujet, que seul "
                        "manifest.json garde). Pour qu'on l'entende, placez-le sous un titre de page, le niveau de "
                        "titre en dessous.")
+    from audioguide.recordings.check import report as recordings  # recorded pages, suspect lengths
+
+    for line in recordings(g):
+        click.echo(line)
     if speech:
         from audioguide.narration.audit import audit
 

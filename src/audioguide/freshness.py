@@ -27,6 +27,7 @@ from audioguide.audio import encoders
 from audioguide.files import Ownership
 from audioguide.publishers import ENTRY_POINTS
 from audioguide.publishers.cover import font_file
+from audioguide.recordings.find import digest as recordings_digest
 
 # Settings that change where or how fast a build runs, not what it writes.
 NOT_OUTPUT = {"out_dir", "cache_dir", "jobs", "clean", "progress", "allow_foreign_files"}
@@ -79,6 +80,7 @@ def inputs_key(guide, settings, engine) -> str:
     # says one text and the output another, and the next build, reading the file again, must not stop early.
     blob = json.dumps({"code": code_fingerprint(), "settings": shaping, "engine": engine.identity(), "fonts": fonts,
                        "encoders": encoders(),
+                       "recordings": recordings_digest(guide),  # recordings (issue 28): their bytes
                        "publishers": publishers(), "warnings heard": Warnings.heard(), "content": _content(guide),
                        "guide": [path.name, guide.id, str(guide.date), hashlib.sha256(path.read_bytes()).hexdigest()]},
                       sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,68 @@
+"""What `audioguide check` says of the recordings: which pages are recorded, which are not, recordings whose
+length is far from what their page's text takes (the wrong file, a missing paragraph), and files that match no
+page (a misspelt id)."""
+
+from __future__ import annotations
+
+from audioguide.exceptions import AudioguideError
+from audioguide.recordings.find import EXTENSIONS, find, folder
+
+READING_WPM = 150  # a volunteer reading aloud, measured range 130-180
+SENTENCE_GAP_S = 0.5
+FAR = 2.0  # more than twice as long or less than half: worth a look
+
+
+def expected_seconds(texts: list[str]) -> float:
+    words = sum(len(t.split()) for t in texts)
+    return words * 60 / READING_WPM + SENTENCE_GAP_S * max(0, len(texts) - 1)
+
+
+def speech_seconds(path, where: str) -> float:
+    from audioguide.recordings.align import speech_edges
+    from audioguide.recordings.process import decode
+    from audioguide.tts.base import RATE
+
+    on, off = speech_edges(decode(path, where).astype("float32"), RATE, min_pause_s=0.3)
+    return float(off[-1] - on[0]) if len(on) else 0.0
+
+
+def report(guide) -> list[str]:
+    """Lines for the check command; none when the guide has no recordings folder."""
+    root = folder(guide)
+    if root is None or not root.is_dir():
+        return []
+    from audioguide.narration.script import ScriptWriter
+    from audioguide.recordings import require
+
+    found = find(guide)
+    if found:
+        require()
+    writer = ScriptWriter(guide)
+    recorded, synthetic, lines = [], [], []
+    for ch in guide.chapters:
+        for ps in writer.chapter(ch):
+            where = f"{ch.id}/{ps.page.id}"
+            path = found.get((ch.id, ps.page.id))
+            if path is None:
+                synthetic.append(where)
+                continue
+            recorded.append(where)
+            texts = [s.text for s in ps.segments if s.block is not None]
+            try:
+                took = speech_seconds(path, where)
+            except AudioguideError as exc:
+                lines.append(f"Erreur : {exc}")
+                continue
+            want = expected_seconds(texts)
+            if not want / FAR <= took <= want * FAR:
+                lines.append(f"Attention : page {where} : l'enregistrement {path.relative_to(root.parent)} dure "
+                             f"{took:.0f} s, alors que son texte se lit en {want:.0f} s environ. Est-ce le bon "
+                             f"fichier, et lit-il toute la page ?")
+    pages = {(c, p) for c, p in ((ch.id, pg.id) for ch in guide.chapters for pg in ch.pages)}
+    for path in sorted(root.glob("*/*")):
+        if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages:
+            lines.append(f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide "
+                         f"(le dossier porte l'identifiant du chapitre, le fichier celui de la page).")
+    head = [f"Pages lues par une voix humaine ({len(recorded)}) : {', '.join(recorded) or 'aucune'}.",
+            f"Pages en voix de synthèse ({len(synthetic)}) : {', '.join(synthetic) or 'aucune'}."]
+    return head + lines
