@@ -34,7 +34,7 @@ LAYERS = {
     "audioguide.narration.tables": "guide",
     "audioguide.narration": "narration",
     "audioguide.tts": "speech",
-    "audioguide.recordings": "speech",
+    "audioguide.recordings": "assembly",  # recorded pages: decoded, levelled and aligned like the clips they replace
     # What a build makes and publishers read: the audio, its timing, the phone menu and its prompts.
     "audioguide.audio": "assembly",
     "audioguide.timing": "assembly",
