@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -96,17 +97,33 @@ def floor(guide: Path, work: Path, s: BuildSettings) -> dict[str, float]:
 
 
 def ebur128(path: Path) -> tuple[float, float]:
-    err = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true",
-                          "-f", "null", "-"], capture_output=True, text=True, errors="replace").stderr
-    summary = err[err.rfind("Summary:"):]
-    i = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
-    p = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
-    return float(i[1]), (float(p[1]) if p[1] != "-inf" else -120.0)
+    """(integrated LUFS, true peak dBTP) by ffmpeg's ebur128, to 3 decimals (its summary prints one)."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-af",
+                          "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"],
+                         capture_output=True, text=True, errors="replace").stdout
+    last = {k: v for k, _, v in (line.partition("=") for line in out.splitlines()) if v}
+    tp = float(last.get("lavfi.r128.true_peak", 0))
+    return float(last["lavfi.r128.I"]), (20 * math.log10(tp) if tp > 0 else -120.0)
+
+
+def ours(path: Path) -> tuple[float, float]:
+    """The build's in-process meter on the same file: loudness and true peak."""
+    from audioguide import audio
+
+    rate = int(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=sample_rate", "-of", "csv=p=0",
+                               str(path)], capture_output=True, text=True).stdout)
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "1", "-f", "f32le", "-"]
+    m = audio.meter(audio._pcm(cmd, path.name), rate)
+    return m.loudness(), audio.true_peak(path)
 
 
 def levels(out: Path) -> dict:
     mp3s = sorted(out.glob("audio/*.mp3")) + sorted(out.glob("*-complet.*.mp3"))
     res = {"mp3": {p.name: ebur128(p) for p in mp3s}}
+    ours_mp3 = {p.name: ours(p) for p in mp3s}
+    d = [(ours_mp3[n][0] - v[0], ours_mp3[n][1] - v[1]) for n, v in res["mp3"].items()]
+    print(f"In-process meter against ebur128 on the {len(d)} MP3s: |ΔLUFS| <= {max(abs(a) for a, _ in d):.3f}, "
+          f"|ΔTP| <= {max(abs(b) for _, b in d):.3f} dB", flush=True)
     for ext in ("wav", "g722"):
         res[ext] = {p.name: ebur128(p) for p in sorted(out.glob(f"phone/sounds/*.{ext}"))
                     if p.stat().st_size > 8000 * (2 if ext == "wav" else 1) * 3}  # ≥ 3 s: shorter is not gated well
@@ -120,7 +137,10 @@ def main() -> None:
     ap.add_argument("--levels", action="store_true", help="measure every published MP3 and phone sound")
     ap.add_argument("--keep", type=Path, help="build into this folder (kept) instead of a temporary one")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--levels-of", type=Path, help="only measure the levels of this earlier build's output")
     args = ap.parse_args()
+    if args.levels_of:
+        return report_levels(levels(args.levels_of))
     from audioguide.cli import cli
 
     s = BuildSettings()
@@ -166,8 +186,8 @@ def report_levels(lv) -> None:
                 continue
             i = [v[0] for v in figs.values()]
             tp = [v[1] for v in figs.values()]
-            print(f"ebur128, {len(figs)} {what}: integrated {min(i):.1f} to {max(i):.1f} LUFS, true peak "
-                  f"{min(tp):.1f} to {max(tp):.1f} dBTP", flush=True)
+            print(f"ebur128, {len(figs)} {what}: integrated {min(i):.2f} to {max(i):.2f} LUFS, true peak "
+                  f"{min(tp):.2f} to {max(tp):.2f} dBTP", flush=True)
 
 
 if __name__ == "__main__":

@@ -82,11 +82,11 @@ def test_the_wav_loudness_and_the_mp3_true_peak_the_build_uses(speech, tmp_path)
                     "-c:a", "libmp3lame", "-b:a", "64k", str(mp3)], check=True)
     assert audio.loudness(speech) == pytest.approx(ffmpeg_r128(speech)[0], abs=0.1)
     assert audio.true_peak(mp3) == pytest.approx(ffmpeg_r128(mp3)[1], abs=0.1)
-    limited = audio.limited_loudness(speech, 8.0)
-    tee = tmp_path / "limited.wav"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(speech), "-af", audio._limit(8.0, audio.LIMIT),
-                    "-c:a", "pcm_f32le", str(tee)], check=True)
-    assert limited == pytest.approx(ffmpeg_r128(tee)[0], abs=0.1)
+    for gain in (3.0, 8.0, 12.0):  # through the limiter: from the raw steps and what the limiter left of each
+        tee = tmp_path / f"limited-{gain}.wav"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(speech), "-af", audio._limit(gain),
+                        "-c:a", "pcm_f32le", str(tee)], check=True)
+        assert audio.limited_loudness(speech, gain) == pytest.approx(ffmpeg_r128(tee)[0], abs=0.1), gain
 
 
 def test_silence_and_a_too_short_sound_read_as_silence(tmp_path):

@@ -280,8 +280,9 @@ class Meter:
             self.nfft = 8 * self.taps
             self.spec = np.fft.rfft(h, self.nfft)
             self.tail = np.zeros(self.taps - 1)
-        self.carry = np.zeros(0)
+        self.carry = self.plain_carry = np.zeros(0)
         self.sums: list[np.ndarray] = []
+        self.plain_sums: list[np.ndarray] = []  # the same steps' energy without the K-weighting
         self.peak = self.rough = 0.0
         self.history = np.zeros(2 * TP_HALF, np.float32)
 
@@ -289,11 +290,10 @@ class Meter:
         if not len(x):
             return
         if self.measures_loudness:
-            k = self._k_weighted(np.asarray(x, dtype=np.float64))
-            sq = np.concatenate([self.carry, k * k])
-            n = len(sq) // self.step * self.step
-            self.sums.append(sq[:n].reshape(-1, self.step).sum(axis=1))
-            self.carry = sq[n:]
+            x64 = np.asarray(x, dtype=np.float64)
+            k = self._k_weighted(x64)
+            self.carry = _step_sums(self.carry, k * k, self.step, self.sums)
+            self.plain_carry = _step_sums(self.plain_carry, x64 * x64, self.step, self.plain_sums)
         if self.true_peak:
             self._peaks(np.asarray(x, dtype=np.float32))
 
@@ -323,33 +323,61 @@ class Meter:
         self.rough = max(self.rough, float(rough.max(initial=0.0)))
         n = np.flatnonzero(rough >= self.rough * 10 ** (-TP_SEARCH_DB / 20)) + a
         self.peak = max(self.peak, float(np.abs(x).max()))
-        if len(n):
-            # Tap by tap, not a matrix product: numpy's BLAS would start threads that spin on the other core.
-            acc = np.zeros((len(n), 3), np.float32)
-            for k, h in enumerate(_tp_phases(), start=1 - TP_HALF):
-                acc += buf[n + k][:, None] * h
-            self.peak = max(self.peak, float(np.abs(acc).max()))
+        # The half-way points first; the quarter points only where the signal comes within 2 dB of the peak
+        # (between a sample and the half-way point the signal moves less than that below a quarter of the rate).
+        for phases in ((1,), (0, 2)):
+            if not len(n):
+                break
+            near = self._interpolate(buf, n, phases)
+            self.peak = max(self.peak, float(near.max()))
+            n = n[np.maximum(near, np.maximum(np.abs(buf[n]), np.abs(buf[n + 1]))) >= self.peak * 10 ** (-2 / 20)]
+
+    @staticmethod
+    def _interpolate(buf: np.ndarray, n: np.ndarray, phases: tuple[int, ...]) -> np.ndarray:
+        """The largest magnitude of the signal at the given phases (0, 1, 2: 1/4, 2/4, 3/4) between n and n+1.
+        Tap by tap, not a matrix product: numpy's BLAS would start threads that spin on the other core."""
+        taps = _tp_phases()
+        out = None
+        for p in phases:
+            acc = np.zeros(len(n), np.float32)
+            for k in range(2 * TP_HALF):
+                acc += buf[n + (k + 1 - TP_HALF)] * taps[k, p]
+            out = np.abs(acc) if out is None else np.maximum(out, np.abs(acc))
+        return out
 
     def loudness(self) -> float:
         """Integrated loudness in LUFS; −70 for silence or under 400 ms, as ffmpeg reports them."""
-        e = np.concatenate(self.sums) if self.sums else np.zeros(0)
-        if len(e) < 4:
-            return -70.0
-        c = np.concatenate([[0.0], np.cumsum(e)])
-        power = (c[4:] - c[:-4]) / (4 * self.step)
-        with np.errstate(divide="ignore"):
-            lk = -0.691 + 10 * np.log10(power)
-        kept = power[lk >= -70]
-        if not kept.size:
-            return -70.0
-        gate = -0.691 + 10 * math.log10(kept.mean()) - 10
-        return -0.691 + 10 * math.log10(kept[lk[lk >= -70] >= gate].mean())
+        return integrated(np.concatenate(self.sums) if self.sums else np.zeros(0), self.step)
 
     def peak_db(self) -> float:
         """True peak in dBTP (the sample peak where nothing else was fed), −120 for silence."""
         if self.true_peak:
             self._peaks(np.zeros(TP_HALF, np.float32))  # the last samples' interpolators, against silence after
         return 20 * math.log10(self.peak) if self.peak > 0 else -120.0
+
+
+def _step_sums(carry: np.ndarray, sq: np.ndarray, step: int, out: list) -> np.ndarray:
+    """Append the sums of whole steps of squares to `out`; returns what is left for the next piece."""
+    sq = np.concatenate([carry, sq])
+    n = len(sq) // step * step
+    out.append(sq[:n].reshape(-1, step).sum(axis=1))
+    return sq[n:]
+
+
+def integrated(sums: np.ndarray, step: int) -> float:
+    """BS.1770 integrated loudness from the K-weighted energy of each 100 ms step: 400 ms blocks every 100 ms,
+    gated at −70 LUFS, then 10 LU under the loudness of the blocks kept. −70 for silence or under 400 ms."""
+    if len(sums) < 4:
+        return -70.0
+    c = np.concatenate([[0.0], np.cumsum(sums)])
+    power = (c[4:] - c[:-4]) / (4 * step)
+    with np.errstate(divide="ignore"):
+        lk = -0.691 + 10 * np.log10(power)
+    kept = power[lk >= -70]
+    if not kept.size:
+        return -70.0
+    gate = -0.691 + 10 * math.log10(kept.mean()) - 10
+    return -0.691 + 10 * math.log10(kept[lk[lk >= -70] >= gate].mean())
 
 
 def meter(pieces, rate: int, loudness: bool = True, true_peak: bool = False) -> Meter:
@@ -377,27 +405,45 @@ def measure_loudness(path: Path, true_peak: bool = False, pre: str = "") -> tupl
 
 
 @lru_cache(maxsize=16)
-def _loudness_of(path: str, stamp: tuple[int, int, int]) -> float:
+def _steps_of(path: str, stamp: tuple[int, int, int]) -> tuple[int, np.ndarray, np.ndarray]:
     with wave.open(path) as r:
         rate = r.getframerate()
-    return meter(_wav_pcm(Path(path)), rate).loudness()
+    m = meter(_wav_pcm(Path(path)), rate)
+    cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+    return rate // 10, cat(m.sums), cat(m.plain_sums)
+
+
+def _steps(path: Path) -> tuple[int, np.ndarray, np.ndarray]:
+    """(samples a step, K-weighted and plain energy of each 100 ms step) of a mono 16-bit WAV, measured once
+    while the file is unchanged: a chapter WAV's is needed by its MP3's gain, through the limiter, and by the
+    phone pages cut from it."""
+    st = Path(path).stat()
+    return _steps_of(str(path), (st.st_ino, st.st_size, st.st_mtime_ns))
 
 
 def loudness(path: Path) -> float:
-    """Integrated loudness (LUFS) of a mono 16-bit WAV, by the in-process meter, measured once while the file
-    is unchanged: a chapter WAV's is needed by its MP3's gain and again by the phone pages cut from it."""
-    st = Path(path).stat()
-    return _loudness_of(str(path), (st.st_ino, st.st_size, st.st_mtime_ns))
+    """Integrated loudness (LUFS) of a mono 16-bit WAV, by the in-process meter."""
+    step, sums, _ = _steps(path)
+    return integrated(sums, step)
 
 
 def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
-    """Integrated loudness (LUFS) of `wav` through the gain and ffmpeg's limiter: ffmpeg limits, and hands the
-    samples to the in-process meter (its own ebur128 filter cost twice the limiter)."""
-    with wave.open(str(wav)) as r:
-        rate = r.getframerate()
+    """Integrated loudness (LUFS) of `wav` through the gain and ffmpeg's limiter. ffmpeg limits; each 100 ms
+    step's K-weighted energy is the raw one's times what the limiter left of its plain energy. The limiter's
+    gain moves slowly next to the K-weighting's short response, so this reads as the meter on the limited
+    samples does, within 0.01 LU at +8 dB and 0.03 at +12 (tests/test_meter.py), for a fifth of its CPU."""
+    step, sums, plain = _steps(wav)
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(wav), "-af", _limit(gain, limit), "-ac", "1",
            "-f", "f32le", "-"]
-    return meter(_pcm(cmd, f"measuring {wav.name}"), rate).loudness()
+    carry, out = np.zeros(0), []
+    for y in _pcm(cmd, f"measuring {wav.name}"):
+        y = y.astype(np.float64)
+        carry = _step_sums(carry, y * y, step, out)
+    limited = np.concatenate(out) if out else np.zeros(0)
+    n = min(len(limited), len(plain))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(plain[:n] > 0, limited[:n] / plain[:n], 10 ** (gain / 10))
+    return integrated(sums[:n] * ratio, step)
 
 
 def gain_to(target: float, lufs: float) -> float:
