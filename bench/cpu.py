@@ -176,7 +176,8 @@ def report(args, cpu, python, fl, audio_h, wall, load0) -> None:
         print(f"  {k:34} {v:6.1f} CPU-s  {RUNS.get(k, 1) if k in RUNS else '':>5}{' runs' if k in RUNS else ''}")
     print(f"  {'total':34} {total:6.1f} CPU-s")
     print(f"Floor: espeak-ng {fl['espeak-ng']:.1f} + LAME {fl['LAME encode']:.1f} = {fl_total:.1f} CPU-s. "
-          f"Build / floor: {total / fl_total:.2f}x (target <= 1.8x). CPU per audio hour: {total / audio_h:.0f} s.", flush=True)
+          f"Build / floor: {total / fl_total:.2f}x (target <= 1.8x). CPU per audio hour: {total / audio_h:.0f} s.",
+          flush=True)
 
 
 def report_levels(lv) -> None:

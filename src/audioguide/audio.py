@@ -41,9 +41,9 @@ def ffmpeg_exe(name: str = "ffmpeg") -> str:
 
 def encoders() -> list[str]:
     """The versions of ffmpeg (its libraries: filters, resampler, muxers) and of the LAME it encodes with:
-    an upgrade of either can change the bytes of every MP3 and phone sound, so both go into their keys; so does
-    the version of our own chain (meters, phone cuts), for the same reason."""
-    return _encoders(ffmpeg_exe()) + [f"audioguide audio chain {AUDIO_CHAIN}"]
+    an upgrade of either can change the bytes of every MP3 and phone sound, so both go into their keys; so do
+    the version of our own chain (meters, phone cuts) and numpy's (the meter's arithmetic sets each gain)."""
+    return _encoders(ffmpeg_exe()) + [f"audioguide audio chain {AUDIO_CHAIN}", f"numpy {np.__version__}"]
 
 
 @lru_cache(maxsize=4)
