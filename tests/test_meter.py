@@ -1,0 +1,98 @@
+"""The in-process loudness and true-peak meter (audio.Meter) against ffmpeg's EBU R128 meter, the real one, on
+generated signals: the build levels every chapter and checks every MP3 with it, so it must read as ffmpeg reads."""
+
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+
+from audioguide import audio
+
+from conftest import needs_tools
+
+pytestmark = needs_tools
+
+
+def ffmpeg_r128(path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) by ffmpeg's ebur128, to 3 decimals (its summary prints one)."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-af",
+                          "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    last = {k: v for k, _, v in (line.partition("=") for line in out.splitlines()) if v}
+    return float(last["lavfi.r128.I"]), 20 * np.log10(float(last["lavfi.r128.true_peak"]))
+
+
+def lavfi(tmp_path, name: str, source: str, *args: str):
+    path = tmp_path / name
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", source, *args, str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    wav = tmp_path_factory.mktemp("meter") / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "fr", "-w", str(wav),
+                    "Votre dossier médical partagé garde vos ordonnances et vos analyses. Appelez le quinze en cas "
+                    "d'urgence, de jour comme de nuit, et gardez ce numéro près du téléphone."], check=True)
+    return wav
+
+
+def ours(path, pieces: int = audio.CHUNK) -> tuple[float, float]:
+    """Our meter on the file's samples as ffmpeg decodes them, fed `pieces` samples at a time."""
+    rate = int(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=sample_rate", "-of", "csv=p=0",
+                               str(path)], capture_output=True, text=True, check=True).stdout)
+    pcm = np.concatenate(list(audio._pcm(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "1",
+                                          "-f", "f32le", "-"], "test")))
+    m = audio.meter((pcm[i:i + pieces] for i in range(0, len(pcm), pieces)), rate, true_peak=True)
+    return m.loudness(), m.peak_db()
+
+
+FADE = "afade=t=in:d=0.05,afade=t=out:st=4.9:d=0.1"
+
+
+@pytest.mark.parametrize("name,source,args", [
+    ("sine-1k.wav", "sine=f=1000:r=22050:d=5", ["-af", f"volume=0.5,{FADE}"]),  # 1 kHz: K-weighting ~0
+    ("sine-100.wav", "sine=f=100:r=44100:d=5", ["-af", FADE]),  # under the shelf, above the high-pass
+    ("sine-6k.wav", "sine=f=6000:r=22050:d=5", ["-af", FADE]),  # on the +4 dB shelf; peaks between samples
+    ("pink.wav", "anoisesrc=c=pink:r=44100:a=0.4:d=6:s=7", ["-af", "lowpass=f=15000"]),
+    ("quiet-loud.wav", "sine=f=440:r=8000:d=8", ["-af", "volume='if(lt(t,4),0.01,0.6)':eval=frame"]),  # gated
+    ("noise.mp3", "anoisesrc=c=brown:r=44100:a=0.7:d=5:s=3", ["-c:a", "libmp3lame", "-b:a", "64k"]),
+])
+def test_the_meter_reads_generated_signals_as_ffmpeg_does(tmp_path, name, source, args):
+    path = lavfi(tmp_path, name, source, *args)
+    (lufs, tp), (want_lufs, want_tp) = ours(path), ffmpeg_r128(path)
+    assert lufs == pytest.approx(want_lufs, abs=0.1) and tp == pytest.approx(want_tp, abs=0.1), \
+        ((lufs, tp), (want_lufs, want_tp))
+
+
+@pytest.mark.parametrize("rate", [22050, 16000, 8000])
+def test_the_meter_reads_speech_as_ffmpeg_does_in_pieces_of_any_size(speech, tmp_path, rate):
+    wav = tmp_path / f"speech-{rate}.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(speech), "-ar", str(rate), str(wav)], check=True)
+    want_lufs, want_tp = ffmpeg_r128(wav)
+    for pieces in (audio.CHUNK, 4410, 999):  # a piece shorter than the filters: their tails carry over
+        lufs, tp = ours(wav, pieces)
+        assert lufs == pytest.approx(want_lufs, abs=0.1) and tp == pytest.approx(want_tp, abs=0.1), (pieces, lufs, tp)
+
+
+def test_the_wav_loudness_and_the_mp3_true_peak_the_build_uses(speech, tmp_path):
+    mp3 = tmp_path / "speech.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(speech), "-af", "volume=6dB", "-ar", "44100",
+                    "-c:a", "libmp3lame", "-b:a", "64k", str(mp3)], check=True)
+    assert audio.loudness(speech) == pytest.approx(ffmpeg_r128(speech)[0], abs=0.1)
+    assert audio.true_peak(mp3) == pytest.approx(ffmpeg_r128(mp3)[1], abs=0.1)
+    for gain in (3.0, 8.0, 12.0):  # through the limiter: from the raw steps and what the limiter left of each
+        tee = tmp_path / f"limited-{gain}.wav"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(speech), "-af", audio._limit(gain),
+                        "-c:a", "pcm_f32le", str(tee)], check=True)
+        assert audio.limited_loudness(speech, gain) == pytest.approx(ffmpeg_r128(tee)[0], abs=0.1), gain
+
+
+def test_silence_and_a_too_short_sound_read_as_silence(tmp_path):
+    path = tmp_path / "short.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes((np.sin(np.arange(6000) / 5) * 8000).astype("<i2").tobytes())  # 0.27 s: no 400 ms block
+    assert audio.loudness(path) == -70.0
+    assert audio.meter([np.zeros(22050 * 3)], 22050).loudness() == -70.0

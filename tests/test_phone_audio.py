@@ -1,0 +1,74 @@
+"""Phone sounds cut from one chain per rate: the levelled, band-limited, peak-limited chapter is made once for
+8 kHz and once for 16 kHz (G.722), and each span is cut from it; μ-law and A-law come from ffmpeg's tables."""
+
+import subprocess
+import wave
+
+import numpy as np
+import pytest
+
+from audioguide import audio
+from audioguide.phone import audio as phone_audio
+from audioguide.phone.audio import FORMATS, export
+
+from conftest import needs_tools
+
+pytestmark = needs_tools
+SENTENCES = ["Bonjour et bienvenue.", "Votre dossier médical partagé garde vos ordonnances.",
+             "Appelez le quinze en cas d'urgence.", "Fin du sujet."]
+
+
+@pytest.fixture(scope="module")
+def chapter(tmp_path_factory):
+    """Sentences of real espeak-ng speech with a second of silence between them, as a chapter is laid out;
+    returns the WAV and the spans cut in the middle of each pause."""
+    tmp = tmp_path_factory.mktemp("phone-audio")
+    w = audio.WavWriter(tmp / "chapter.wav")
+    cuts = [0.0]
+    for i, text in enumerate(SENTENCES):
+        clip = tmp / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "fr", "-w", str(clip), text], check=True)
+        w.add_clip(clip)
+        w.add(audio.silence(1000))
+        cuts.append(round(w.seconds - 0.5, 3))
+    w.close()
+    return tmp / "chapter.wav", list(zip(cuts, cuts[1:]))
+
+
+def test_the_chain_runs_once_per_rate_not_once_per_span(chapter, tmp_path, monkeypatch):
+    wav, spans = chapter
+    runs = []
+    real = phone_audio._run
+    monkeypatch.setattr(phone_audio, "_run", lambda cmd, what: (runs.append(cmd), real(cmd, what))[1])
+    export(wav, [(tmp_path / f"s{i}", a, b) for i, (a, b) in enumerate(spans)], -3.0)
+    assert len(runs) == 1
+    graph = runs[0][runs[0].index("-filter_complex") + 1]
+    assert graph.count("alimiter") == graph.count("highpass=f=300,highpass=f=300") * 2 == 2, graph
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == sorted([f".{e}" for e in FORMATS] * len(spans))
+
+
+def test_every_format_of_a_span_holds_the_same_sound(chapter, tmp_path):
+    wav, spans = chapter
+    export(wav, [(tmp_path / f"s{i}", a, b) for i, (a, b) in enumerate(spans)], -3.0)
+    for i, (a, b) in enumerate(spans):
+        base = tmp_path / f"s{i}"
+        sln = (base.with_suffix(".sln")).read_bytes()
+        assert len(sln) == 2 * round((b - a) * 8000)
+        with wave.open(str(base.with_suffix(".wav"))) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+            assert w.readframes(w.getnframes()) == sln
+        for ext, codec in (("ulaw", "mulaw"), ("alaw", "alaw")):  # ffmpeg's own encoder on the linear file
+            made = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", "8000", "-ac", "1", "-i",
+                                   str(base.with_suffix(".sln")), "-c:a", f"pcm_{codec}", "-f", codec, "-"],
+                                  capture_output=True, check=True).stdout
+            assert base.with_suffix(f".{ext}").read_bytes() == made, ext
+        # G.722 cut from the whole: a decoder starting at the cut hears silence there (no click), then the
+        # sentence at the level of the 8 kHz file.
+        g722 = np.frombuffer(subprocess.run(["ffmpeg", "-v", "error", "-f", "g722", "-i",
+                                             str(base.with_suffix(".g722")), "-f", "s16le", "-ac", "1", "-"],
+                                            capture_output=True, check=True).stdout, "<i2")
+        narrow = np.frombuffer(sln, "<i2")
+        assert abs(len(g722) - 2 * len(narrow)) <= 16
+        assert np.abs(g722[:160]).max() < 100 and np.abs(narrow[:80]).max() < 100  # the first 10 ms
+        loud = 20 * np.log10(np.sqrt(np.mean(g722.astype(float) ** 2)) / np.sqrt(np.mean(narrow.astype(float) ** 2)))
+        assert abs(loud) < 3, (i, loud)
