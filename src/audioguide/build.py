@@ -27,6 +27,7 @@ from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.files import Ownership, atomic_path, digest, matches, read_state, sha256_file, update_bytes
 from audioguide.guide import Chapter, Guide, load_guide
 from audioguide.lock import OutputLock
+from audioguide.timing import Caption, Cue, PageTiming
 from audioguide.publishers import publisher_classes
 from audioguide.tts import get_engine
 from audioguide.tts.cache import ClipCache, clip_key
@@ -225,10 +226,10 @@ class Builder:
                      chapter.part.number if chapter.part else None, len(g.parts), cover_sha],
         })
 
-    def assemble(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], wav: Path) -> list[dict]:
+    def assemble(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], wav: Path) -> list[PageTiming]:
         """Lay out one chapter: chapter chime, pages with page ticks, pauses; return page/cue timings."""
         w = WavWriter(wav)
-        timings = []
+        timings: list[PageTiming] = []
         try:
             w.add(earcon("chapter"))
             w.add(silence(CHAPTER_LEAD_MS))
@@ -237,7 +238,7 @@ class Builder:
                 if i:
                     w.add(earcon("page"))
                     w.add(silence(PAGE_LEAD_MS))
-                cues = []
+                cues: list[Cue] = []
                 for k, seg in enumerate(page.segments):
                     if seg.kind == "cue" and (k == 0 or page.segments[k - 1].kind != "cue"):  # one chime per end cue
                         w.add(silence(END_LEAD_MS))
@@ -248,21 +249,21 @@ class Builder:
                     # text: what is said; written: what readers see. A cue is a clip: its start and end are where
                     # its speech starts and ends in the chapter audio. A clip holding several captions lists
                     # them, timed by the engine's own timing of their first words.
-                    cue = {"start": round(t0, 3), "end": round(w.seconds, 3), "text": seg.text,
-                           "written": seg.written, "kind": seg.kind, "cont": seg.cont, "block": seg.block}
+                    cue = Cue(start=round(t0, 3), end=round(w.seconds, 3), text=seg.text, written=seg.written,
+                              kind=seg.kind, cont=seg.cont, block=seg.block)
                     if seg.cuts:
                         cue["captions"] = self.captions(seg, keys[seg.text], t0 - lead, t0, w.seconds)
                     cues.append(cue)
                     w.add(silence(seg.pause_ms))
                 if i == len(pages) - 1:
                     w.add(silence(TAIL_MS))
-                timings.append({"id": page.page.id, "title": page.page.title, "start": round(start, 3),
-                                "end": round(w.seconds, 3), "cues": cues})
+                timings.append(PageTiming(id=page.page.id, title=page.page.title, start=round(start, 3),
+                                          end=round(w.seconds, 3), cues=cues))
         finally:
             w.close()
         return timings
 
-    def captions(self, seg, key: str, origin: float, start: float, end: float) -> list[dict]:
+    def captions(self, seg, key: str, origin: float, start: float, end: float) -> list[Caption]:
         """The captions of a clip: its written pieces, each starting where the engine says its first word.
         origin: where the clip's first sample (before trimming) falls in the chapter."""
         from audioguide.narration.script import caption_times

@@ -14,6 +14,7 @@ from pathlib import Path
 from audioguide.exceptions import AudioguideError
 from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, PREV_PAGE, REPEAT, TIMEOUT, PhoneMenu,
                                    build_menu)
+from audioguide.timing import end_cue_at
 
 KEYS = set("0123456789*#") | {TIMEOUT}
 # Without audio (a guide run as text), a segment's length is estimated: espeak-ng at its usual rate says about
@@ -147,7 +148,7 @@ def load_menu(source: Path) -> tuple[PhoneMenu, Path | None]:
 
     guide = load_guide(source)
     writer = ScriptWriter(guide)
-    cues = {(ch.id, s.page.id): text_cues([seg for seg in s.segments if seg.kind != "cue"])
+    cues = {(ch.id, s.page.id): text_cues(s.segments[:end_cue_at([seg.kind for seg in s.segments])])
             for ch in guide.chapters for s in writer.chapter(ch)}
     return build_menu(guide, cues), None
 def player() -> list[str] | None:

@@ -17,6 +17,7 @@ from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import Publisher
+from audioguide.timing import ChapterTiming, Cue, PageTiming, without_end_cue
 
 PHONE_VERSION = 5  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
@@ -28,18 +29,12 @@ def _key(*parts) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def phone_cues(pages: list[dict], i: int) -> list[dict]:
-    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("Fin du sujet")."""
-    cues = pages[i]["cues"]
-    if i != len(pages) - 1 or len(cues) < 2:
-        return cues
-    n = len(cues) - 1  # the end cue may be several clips (one per caption sentence), all of kind "cue"
-    while n > 1 and cues[n - 1].get("kind") == "cue":
-        n -= 1
-    return cues[:n]
+def phone_cues(pages: list[PageTiming], i: int) -> list[Cue]:
+    """Page i's cues as the phone plays them: without the end cue ("Fin du sujet"), which the phone says itself."""
+    return without_end_cue(pages[i]["cues"])
 
 
-def page_spans(chapter: dict) -> list[tuple[float, float]]:
+def page_spans(chapter: ChapterTiming) -> list[tuple[float, float]]:
     """Each page's span in the chapter audio; the last one ends just after its last phone cue."""
     pages = chapter["pages"]
     spans = [(p["start"], p["end"]) for p in pages]
@@ -49,7 +44,7 @@ def page_spans(chapter: dict) -> list[tuple[float, float]]:
     return spans
 
 
-def segment_spans(chapter: dict) -> list[list[tuple[float, float]]]:
+def segment_spans(chapter: ChapterTiming) -> list[list[tuple[float, float]]]:
     """Each page's segments (menu.segment_cues) as spans of the chapter audio. A cut falls in the middle of the
     pause between two sentences, so the segments played in a row sound like the page."""
     out = []
@@ -60,7 +55,7 @@ def segment_spans(chapter: dict) -> list[list[tuple[float, float]]]:
     return out
 
 
-def page_cues(manifest: dict) -> dict[tuple[str, str], list[dict]]:
+def page_cues(manifest: dict) -> dict[tuple[str, str], list[Cue]]:
     return {(ch["id"], p["id"]): phone_cues(ch["pages"], i)
             for ch in manifest["chapters"] for i, p in enumerate(ch["pages"])}
 
