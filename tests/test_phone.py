@@ -214,13 +214,13 @@ def test_menus_are_short_when_spoken(tmp_path):
     from audioguide.build import Builder
 
     guide = load_guide(ESANTE)
-    builder = Builder(guide, settings_for(tmp_path))
+    speaker = Builder(guide, settings_for(tmp_path)).speaker
     menu = build_menu(guide)
     durations = {}
     for node in menu.nodes.values():
         if node.kind == "menu":
             wav = tmp_path / f"{node.prompt}.wav"
-            builder.render_clips(builder.prompt_clips(menu.prompts[node.prompt].text), wav)
+            speaker.render(speaker.prompt_clips(menu.prompts[node.prompt].text), wav)
             durations[node.id] = _stream(wav)[3]
     assert len(durations) == 6 and all(d > 5 for d in durations.values()), durations
     assert max(durations.values()) <= MENU_MAX_S, durations

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 from audioguide.audio import encode_mp3, loudness_gain
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
-from audioguide.publishers import Publisher, end_sentence, previous_manifest
+from audioguide.publishers import BuildContext, Published, Publisher, end_sentence
 from audioguide.publishers import book as talking
 
 log = logging.getLogger(__name__)
@@ -363,24 +362,22 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
                 raise explain_os_error(exc, p) from None
 
 
-def spoken_title(result, folder: Path) -> dict:
+def spoken_title(result: BuildContext, folder: Path) -> dict:
     """daisy/a00.mp3: the guide's title, said by the guide's voice through the same path as the phone's
-    prompts (Builder.prompt_clips, render_clips) and encoded like the chapters. Returns its key, sha256 and
-    length in ms; kept from the last build when its key and bytes are unchanged."""
+    prompts (the build's Speaker) and encoded like the chapters. Returns its key, sha256 and length in ms;
+    kept from the last build when its key and bytes are unchanged."""
     from mutagen.mp3 import MP3
 
-    builder, settings = result.builder, result.settings
-    clips = builder.prompt_clips(end_sentence(result.manifest["guide"]["title"]))
+    speaker, settings = result.speaker, result.settings
+    clips = speaker.prompt_clips(end_sentence(result.manifest["guide"]["title"]))
     key = hashlib.sha256(json.dumps(["daisy-title", [k for _, k, _ in clips], [p for *_, p in clips],
                                      settings.sample_rate, settings.bitrate_kbps, settings.loudness_lufs,
                                      settings.true_peak_db]).encode()).hexdigest()
     path = folder / TITLE_MP3
-    old = (previous_manifest(result.out_dir).get("daisy") or {}).get("title") or {}
+    old = (result.previous_entries().get("daisy") or {}).get("title") or {}
     if old.get("key") == key and isinstance(old.get("ms"), int) and matches(path, old.get("sha256", "")):
         return old
-    with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
-        wav = Path(tmp) / "title.wav"
-        builder.render_clips(clips, wav)
+    with speaker.speak(clips) as wav:
         with atomic_path(path) as mp3:
             encode_mp3(wav, mp3, settings, loudness_gain(wav, settings))
     # Never past the real end, as for the chapters (_length_ms).
@@ -389,8 +386,9 @@ def spoken_title(result, folder: Path) -> dict:
 
 class DaisyPublisher(Publisher):
     name = "daisy"
+    folders = (FOLDER,)
 
-    def publish(self, result) -> list:
+    def publish(self, result: BuildContext) -> Published:
         manifest, out = result.manifest, result.out_dir
         folder = out / FOLDER
         title = spoken_title(result, folder)
@@ -410,16 +408,16 @@ class DaisyPublisher(Publisher):
         names = ["ncc.html"] + sorted(n for n in shas if n != "ncc.html")
         key = hashlib.sha256("".join(f"{n} {shas[n]}\n" for n in names).encode()).hexdigest()
         zpath = out / zip_name(manifest["guide"]["id"])
-        old = previous_manifest(out)
+        old = result.previous_entries()
         old_zip = (old.get("downloads") or {}).get("daisy") or {}
         if not ((old.get("daisy") or {}).get("key") == key and matches(zpath, old_zip.get("sha256", ""))):
             write_zip(zpath, folder, names, _zip_time(manifest))
-        manifest["daisy"] = {
+        daisy = {
             "ncc": f"{FOLDER}/ncc.html", "duration": round(b.total_ms / 1000, 3), "key": key, "title": title,
             "files": [{"path": f"{FOLDER}/{n}", "bytes": (folder / n).stat().st_size, "sha256": shas[n]}
                       for n in names],
         }
         # Beside the EPUB: what the feed and the kiosk offer for download.
-        manifest.setdefault("downloads", {})["daisy"] = {
-            "path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath), "media_type": "application/zip"}
-        return [folder / n for n in names] + [zpath]
+        download = {"path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath),
+                    "media_type": "application/zip"}
+        return Published([folder / n for n in names] + [zpath], {"daisy": daisy, "downloads": {"daisy": download}})

@@ -16,7 +16,7 @@ from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.inline import href as _href
 from audioguide.narration.inline import to_html
 from audioguide.narration.script import display_url, written_form
-from audioguide.publishers import Publisher
+from audioguide.publishers import BuildContext, Publisher
 
 TXT, HTML = "transcript.txt", "transcript.html"
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -145,7 +145,10 @@ def guide_html(guide: Guide) -> str:
 class FullTextPublisher(Publisher):
     name = "fulltext"
 
-    def publish(self, result) -> list:
+    def entries(self, guide) -> dict:
+        return {"transcript": {"txt": TXT, "html": HTML}}
+
+    def publish(self, result: BuildContext) -> list:
         written = []
         for name, text in ((TXT, guide_text(result.guide)), (HTML, guide_html(result.guide))):
             path = result.out_dir / name

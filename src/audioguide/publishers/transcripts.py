@@ -14,7 +14,7 @@ import logging
 
 from audioguide.files import update_bytes
 from audioguide.narration.script import join_sentences, wrap_caption
-from audioguide.publishers import Publisher
+from audioguide.publishers import BuildContext, Publisher
 
 log = logging.getLogger(__name__)
 MIN_CUE_S, MAX_CUE_S = 1.0, 7.0
@@ -102,8 +102,15 @@ def chapters_json(chapter: dict, author: str) -> str:
 
 class TranscriptsPublisher(Publisher):
     name = "transcripts"
+    folders = ("transcripts", "chapters")
 
-    def publish(self, result) -> list:
+    def chapter_entries(self, chapter) -> dict:
+        slug = chapter.slug
+        return {"transcript": {"txt": f"transcripts/{slug}.txt", "vtt": f"transcripts/{slug}.vtt",
+                               "srt": f"transcripts/{slug}.srt"},
+                "chapters_json": f"chapters/{slug}.json"}
+
+    def publish(self, result: BuildContext) -> list:
         written = []
         for ch in result.manifest["chapters"]:
             cues = caption_cues(ch["pages"])
