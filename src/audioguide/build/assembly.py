@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encoders, silence
 from audioguide.files import atomic_path, digest, matches, sha256_file
-from audioguide.timing import Caption, Cue, PageTiming
+from audioguide.timing import Caption, ChapterTiming, Cue, PageTiming
 
 if TYPE_CHECKING:
     from audioguide.config import BuildSettings
@@ -108,7 +109,7 @@ def whole_is_fresh(old: dict | None, key: str, chapters: list[Chapter], out: Pat
                 and matches(out / old["mp3"], old.get("sha256", "")))
 
 
-def whole_audio(guide: Guide, out: Path, chapters: list[Chapter], entries: dict[str, dict], cover: bytes,
+def whole_audio(guide: Guide, out: Path, chapters: list[Chapter], entries: Mapping[str, ChapterTiming], cover: bytes,
                 old: dict | None) -> tuple[dict, bool]:
     """The whole guide as one MP3 (the chapters' MP3s joined); (its state entry, whether it was encoded)."""
     from audioguide.publishers.mp3 import tag_whole

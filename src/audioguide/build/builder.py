@@ -23,10 +23,10 @@ from audioguide.build.manifest import MANIFEST, add_entries, manifest, read_buil
 from audioguide.build.speaker import Speaker
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
-from audioguide.files import Ownership, digest, matches, update_bytes
+from audioguide.files import digest, matches, update_bytes
 from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.guide import Chapter, Guide
-from audioguide.lock import OutputLock
+from audioguide.output import OutputFolder
 from audioguide.publishers import BuildContext, Published, Publisher, publisher_classes
 from audioguide.timing import Caption, ChapterTiming
 from audioguide.tts import get_engine
@@ -118,6 +118,7 @@ class Builder:
         self.speaker = Speaker(guide, self.engine, self.cache, Path(settings.cache_dir), settings.pace)
         self.result = BuildResult(guide, settings, self.out)
         self.publishers: dict[str, Publisher] = {name: cls() for name, cls in publisher_classes().items()}
+        self.folder: OutputFolder | None = None
         self.words: dict[str, list] = {}
         """Clip key -> its words' start times, for clips that hold several captions."""
 
@@ -145,7 +146,7 @@ class Builder:
     def context(self, publisher: Publisher, data: dict[str, Any] | None = None) -> BuildContext:
         state = self.out / publisher.state_file if publisher.state_file else None
         return BuildContext(self.guide, self.settings, self.out, json.loads(json.dumps(data or {})), self.speaker,
-                            self._run_jobs, state)
+                            self._run_jobs, state, self.folder)
 
     def _run_jobs(self, jobs: list[Callable[[], object]], desc: str) -> None:
         _parallel(self.settings, lambda job: job(), jobs, desc)
@@ -159,15 +160,14 @@ class Builder:
             log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
                         "to publish it.", self.base_url)
         folders = AUDIO_FOLDERS + tuple(f for p in self.publishers.values() for f in p.folders)
-        with OutputLock(self.out):
-            owner = Ownership(self.out, self.guide.id)
-            owner.refuse_linked_folders(folders)
-            refuse_foreign_files(owner, self.settings.allow_foreign_files)
-            with owner.active():
-                owner.sweep_temp_files(folders)
+        with OutputFolder(self.out, self.guide.id) as out:
+            self.folder = out
+            out.owner.refuse_linked_folders(folders)
+            refuse_foreign_files(out.owner, self.settings.allow_foreign_files)
+            with out.recording(folders):
                 state = {} if self.settings.clean else read_build_state(self.out)
                 inputs = inputs_key(self.guide, self.settings, self.engine)
-                files = None if self.settings.clean else up_to_date(state, inputs, owner, MANIFEST)
+                files = None if self.settings.clean else up_to_date(state, inputs, out.owner, MANIFEST)
                 if files is not None:
                     return self.unchanged(state, files)
                 with Warnings() as warned:
@@ -176,7 +176,7 @@ class Builder:
                 # The manifest goes last: whoever reads it finds every file it names already in place.
                 write_json(self.out / MANIFEST, self.result.manifest)
                 # Only now, with the new feed and manifest in place, may files they no longer name go.
-                for rel in owner.finish():
+                for rel in out.finish():
                     log.debug("Removed %s (no longer part of the guide).", rel)
         return self.result
 
@@ -304,7 +304,7 @@ class Builder:
 
         mp3 = write_addressed(self.out / "audio", chapter.slug, write)
         return ChapterTiming(key=key, gain_db=gain, pages=timings, mp3=f"audio/{mp3.name}", sha256=digest(mp3),
-                             duration=round(MP3(mp3).info.length, 3))
+                             duration=round(MP3(mp3).info.length, 3))  # type: ignore[attr-defined]
 
     def hand_over(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], entry: ChapterTiming,
                   contexts: dict[str, BuildContext], wav: Path, assembled: bool) -> None:
@@ -324,7 +324,7 @@ class Builder:
         words = self.words.get(key)
         if words is None:
             words = self.words[key] = self.cache.words(self.engine, self.voice(seg.text), key)
-        return caption_times(seg, self.voice(seg.text), words, origin, start, end)
+        return caption_times(seg, self.voice(seg.text), words, origin, start, end)  # type: ignore[return-value]
 
     def whole(self, cover: bytes, state: dict) -> dict:
         entry, encoded = whole_audio(self.guide, self.out, self.guide.chapters, self._entries, cover,

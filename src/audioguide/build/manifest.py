@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +14,15 @@ if TYPE_CHECKING:
     from audioguide.config import BuildSettings
     from audioguide.guide import Guide
     from audioguide.publishers import Publisher
+    from audioguide.timing import ChapterTiming
 
 FORMAT = 1
 STATE_FILE = ".build-state.json"
 MANIFEST = "manifest.json"
 
 
-def manifest(guide: Guide, settings: BuildSettings, engine, out: Path, base_url: str, entries: dict[str, dict],
+def manifest(guide: Guide, settings: BuildSettings, engine, out: Path, base_url: str,
+             entries: Mapping[str, ChapterTiming],
              whole: dict, publishers: Iterable[Publisher]) -> dict[str, Any]:
     """The build's manifest before the publishers run: the guide, the audio, the chapters and their timings,
     and where each publisher says its files are."""
@@ -75,7 +77,7 @@ def write_json(path: Path, data: dict) -> None:
     update_bytes(path, (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
 
 
-def write_state(out: Path, entries: dict, whole: dict, inputs: str, warnings: list[str]) -> None:
+def write_state(out: Path, entries: Mapping[str, ChapterTiming], whole: dict, inputs: str, warnings: list[str]) -> None:
     update_bytes(out / STATE_FILE, json.dumps({"chapters": entries, "whole": whole, "inputs": inputs,
                                                "warnings": warnings}, sort_keys=True,
                                               ensure_ascii=False, indent=1).encode("utf-8"))

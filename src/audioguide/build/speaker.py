@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from audioguide.narration.lexicon import Voice
     from audioguide.narration.pipeline import MemoNormalizer
     from audioguide.narration.script import ScriptWriter, Segment
+    from audioguide.tts.base import Engine
 
 Clips = list[tuple[str, str, int]]
 """(text said, clip key, pause after it in ms) for each sentence."""
@@ -26,7 +27,7 @@ Clips = list[tuple[str, str, int]]
 class Speaker:
     """Narrates and synthesises through the build's engine and clip cache."""
 
-    def __init__(self, guide: Guide, engine, cache: ClipCache, cache_dir: Path, pace: str | None):
+    def __init__(self, guide: Guide, engine: Engine, cache: ClipCache, cache_dir: Path, pace: str | None):
         self.guide, self.engine, self.cache = guide, engine, cache
         self.cache_dir, self.pace = Path(cache_dir), pace
 
@@ -42,7 +43,7 @@ class Speaker:
     def writer(self) -> ScriptWriter:
         from audioguide.narration.script import ScriptWriter
 
-        return ScriptWriter(self.guide, self.say, self.pace)
+        return ScriptWriter(self.guide, self.say, self.pace)  # type: ignore[arg-type]  # a Normalizer by duck
 
     @cached_property
     def voice(self) -> Voice:

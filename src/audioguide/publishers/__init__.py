@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from audioguide.build.speaker import Speaker
     from audioguide.config import BuildSettings
     from audioguide.guide import Chapter, Guide
+    from audioguide.output import OutputFolder
     from audioguide.timing import ChapterTiming, PageTiming
 
 ENTRY_POINTS = "audioguide.publishers"
@@ -37,23 +38,32 @@ class BuildContext:
     run: Callable[[list[Callable[[], object]], str], None]
     """run(jobs, label): the jobs on the build's workers."""
     state_file: Path | None = None
+    folder: OutputFolder | None = None
+    """The output folder to write through (folder.update(rel, data), folder.atomic(rel)); None outside a build."""
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Write a file of the output folder, unless it already holds `data`."""
+        if self.folder is not None:
+            self.folder.update(rel, data)
+        else:
+            update_bytes(self.out_dir / rel, data)
 
     @property
     def timing(self) -> dict[str, list[PageTiming]]:
         """Chapter id -> its pages' timings (timing.py)."""
         return {ch["id"]: ch["pages"] for ch in self.manifest.get("chapters", [])}
 
-    def previous(self) -> dict:
+    def previous(self) -> dict[str, Any]:
         """What this publisher remembered at the end of the last build, {} if nothing (or unreadable)."""
         return read_state(self.state_file) if self.state_file else {}
 
-    def remember(self, data: Mapping) -> None:
+    def remember(self, data: Mapping[str, Any]) -> None:
         """Keep `data` for the next build's previous(), in the publisher's own state file."""
         if self.state_file is None:
             raise ValueError("this publisher declares no state_file")
         update_bytes(self.state_file, json.dumps(data, sort_keys=True, indent=0).encode())
 
-    def previous_entries(self) -> dict:
+    def previous_entries(self) -> dict[str, Any]:
         """The last build's manifest.json ({} if none or unreadable): the entries a publisher declared then."""
         return previous_manifest(self.out_dir)
 
@@ -112,7 +122,7 @@ def end_sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!", "…")) else text + "."
 
 
-def previous_manifest(out_dir) -> dict:
+def previous_manifest(out_dir: Path) -> dict[str, Any]:
     """The last build's manifest.json in `out_dir`, or {} when there is none or it cannot be read: what a
     publisher compares with to leave an unchanged file alone."""
     import json
@@ -128,7 +138,7 @@ def previous_manifest(out_dir) -> dict:
 DOWNLOAD_LABELS = {"epub": "EPUB 3, texte lu en synchronisation", "daisy": "DAISY 2.02, pour lecteur DAISY"}
 
 
-def downloads(manifest: dict) -> list[tuple[str, str]]:
+def downloads(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(path from the output folder, link text with the size in French) for each talking book built."""
     found = manifest.get("downloads") or {}
     def size(n: int) -> str:

@@ -146,47 +146,11 @@ def daisy_book(result, title_ms: int = 0) -> DaisyBook:
         total += length
         content += talking.chapter_body(ch)
         secs = [Section(f"s{len(sections) + i + 1:03d}.smil", p.title) for i, p in enumerate(ch.pages)]
-        order = [(0, h) for h in (ch.part_heading, ch.heading) if h]
-        for i, page in enumerate(ch.pages):
-            order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
-        if ch.end is not None:
-            order.append((len(ch.pages) - 1, ch.end))
-        # One par per heading or sentence with a clip, in audio order. The first starts at 0 (the chime), a
-        # page's first at the page's start (its tick); each ends where the next begins, the last at the end
-        # of the MP3. The end cue has its own par, from the end of the last sentence's speech (book.py).
-        pars: list[tuple[Par, Section]] = []
-        target: dict[str, tuple[Par, Section] | None] = {}  # heading id -> the par its NCC entry opens
-        for i, item in order:
-            at = None
-            if item.clip is not None:
-                begin = 0 if not pars else _ms(item.clip.start)
-                if i and not secs[i].pars:
-                    begin = min(begin, _ms(ch.pages[i].start))
-                if not pars or begin > pars[-1][0].begin:
-                    at = (Par(item.id, name, begin, 0), secs[i])
-                    secs[i].pars.append(at[0])
-                    pars.append(at)
-            if isinstance(item, talking.Heading):
-                # A heading the frame did not name on its own opens the par that says it.
-                target[item.id] = at or (pars[-1] if pars else None)
-        if not pars:
-            raise PublishError(f"DAISY book: chapter {ch.id} has no timed sentence.",
-                               cause="the build's cue timings are missing", fix="build again with --clean")
-        for (a, _), (b, _) in zip(pars, pars[1:]):
-            a.end = b.begin
-        pars[-1][0].end = length
+        pars, target = _chapter_pars(ch, name, secs, length)
         kept = [s for s in secs if s.pars]
         for k, sec in enumerate(kept, len(sections) + 1):
             sec.smil = f"s{k:03d}.smil"
-        first = pars[0]
-        for h, cls, own in ((ch.part_heading, "part", None),
-                            (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter", None),
-                            *((p.heading, "section", sec) for p, sec in zip(ch.pages, secs))):
-            if h is not None:
-                par, sec = target.get(h.id) or first
-                if own is not None and own is not sec and own.pars:
-                    par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
-                entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
+        entries += _ncc_entries(ch, g, secs, pars[0], target)
         sections += kept
     # The title opens the book with a par of its own: linked to the first topic's, a player played the
     # welcome twice from the first item, and none said the book's title.
@@ -194,6 +158,65 @@ def daisy_book(result, title_ms: int = 0) -> DaisyBook:
         sections[0].pars.insert(0, Par("title", TITLE_MP3, 0, title_ms))
     entries.insert(0, NccEntry(1, "title", g["title"], entries[0].smil, sections[0].pars[0].id))
     return DaisyBook(sections, entries, content, audio, total, title_ms)
+
+
+_Placed = tuple[Par, Section]
+
+
+def _audio_order(ch: talking.Chapter) -> list[tuple[int, talking.Heading | talking.Sentence]]:
+    """(page index, heading or sentence) of a chapter, in the order they are said."""
+    order: list[tuple[int, talking.Heading | talking.Sentence]] = [(0, h) for h in (ch.part_heading, ch.heading)
+                                                                    if h]
+    for i, page in enumerate(ch.pages):
+        order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
+    if ch.end is not None:
+        order.append((len(ch.pages) - 1, ch.end))
+    return order
+
+
+def _chapter_pars(ch: talking.Chapter, name: str, secs: list[Section],
+                  length: int) -> tuple[list[_Placed], dict[str, _Placed | None]]:
+    """One par per heading or sentence with a clip, in audio order, each in its page's section; and, by heading
+    id, the par its NCC entry opens. The first starts at 0 (the chime), a page's first at the page's start (its
+    tick); each ends where the next begins, the last at the end of the MP3. The end cue has its own par, from
+    the end of the last sentence's speech (book.py)."""
+    pars: list[_Placed] = []
+    target: dict[str, _Placed | None] = {}
+    for i, item in _audio_order(ch):
+        at = None
+        if item.clip is not None:
+            begin = 0 if not pars else _ms(item.clip.start)
+            if i and not secs[i].pars:
+                begin = min(begin, _ms(ch.pages[i].start))
+            if not pars or begin > pars[-1][0].begin:
+                at = (Par(item.id, name, begin, 0), secs[i])
+                secs[i].pars.append(at[0])
+                pars.append(at)
+        if isinstance(item, talking.Heading):
+            # A heading the frame did not name on its own opens the par that says it.
+            target[item.id] = at or (pars[-1] if pars else None)
+    if not pars:
+        raise PublishError(f"DAISY book: chapter {ch.id} has no timed sentence.",
+                           cause="the build's cue timings are missing", fix="build again with --clean")
+    for (a, _), (b, _) in zip(pars, pars[1:]):
+        a.end = b.begin
+    pars[-1][0].end = length
+    return pars, target
+
+
+def _ncc_entries(ch: talking.Chapter, g: dict, secs: list[Section], first: _Placed,
+                 target: dict[str, _Placed | None]) -> list[NccEntry]:
+    """The chapter's part, topic and page headings in ncc.html, each opening its par."""
+    entries = []
+    for h, cls, own in ((ch.part_heading, "part", None),
+                        (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter", None),
+                        *((p.heading, "section", sec) for p, sec in zip(ch.pages, secs))):
+        if h is not None:
+            par, sec = target.get(h.id) or first
+            if own is not None and own is not sec and own.pars:
+                par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
+            entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
+    return entries
 
 
 # --- documents ---------------------------------------------------------------------------------------------

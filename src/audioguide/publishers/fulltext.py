@@ -11,7 +11,6 @@ import html
 import re
 import unicodedata
 
-from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.inline import href as _href
 from audioguide.narration.inline import to_html
@@ -151,7 +150,6 @@ class FullTextPublisher(Publisher):
     def publish(self, result: BuildContext) -> list:
         written = []
         for name, text in ((TXT, guide_text(result.guide)), (HTML, guide_html(result.guide))):
-            path = result.out_dir / name
-            update_bytes(path, text.encode("utf-8"))
-            written.append(path)
+            result.write(name, text.encode("utf-8"))
+            written.append(result.out_dir / name)
         return written

@@ -8,7 +8,6 @@ import re
 from importlib.resources import files
 from urllib.parse import quote
 
-from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS
 from audioguide.phone.menu import build_menu
 from audioguide.publishers import BuildContext, Publisher, downloads
@@ -112,6 +111,6 @@ class KioskPublisher(Publisher):
 
     def publish(self, result: BuildContext) -> list:
         menu = build_menu(result.guide)
-        path = result.out_dir / "kiosk" / "index.html"
-        update_bytes(path, render(Book.from_build(result), menu, result.settings.kiosk_idle).encode("utf-8"))
-        return [path]
+        page = render(Book.from_build(result), menu, result.settings.kiosk_idle)
+        result.write("kiosk/index.html", page.encode("utf-8"))
+        return [result.out_dir / "kiosk" / "index.html"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 
-from audioguide.files import update_bytes
 from audioguide.narration.script import join_sentences, wrap_caption
 from audioguide.publishers import BuildContext, Publisher
 
@@ -121,7 +120,6 @@ class TranscriptsPublisher(Publisher):
                 ch["chapters_json"]: chapters_json(ch, result.guide.publisher or result.guide.author),
             }
             for rel, text in files.items():
-                path = result.out_dir / rel
-                update_bytes(path, text.encode("utf-8"))
-                written.append(path)
+                result.write(rel, text.encode("utf-8"))
+                written.append(result.out_dir / rel)
         return written
