@@ -485,9 +485,9 @@ def test_the_title_entry_opens_its_own_par_which_says_the_title(mini):
     length = real_duration(folder / daisy.TITLE_MP3)
     assert 0 <= length - float(NPT.match(audio.get("clip-end")).group(1)) < 0.002
     # What it says: the title's own clips, from the engine's cache, as for the phone's prompts.
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
 
-    speaker = Builder(mini.guide, mini.settings).speaker
+    speaker = make_speaker(mini.guide, mini.settings)
     clips = speaker.prompt_clips("Guide d'essai & <test>.")
     assert mini.manifest["daisy"]["title"]["ms"] == int(NPT.match(audio.get("clip-end")).group(1).replace(".", ""))
     speech = sum(real_duration(speaker.cache.path(k)) for _, k, _ in clips)

@@ -55,13 +55,13 @@ def scripts_for(guide: Guide, ref: str, writer) -> list[PageScript]:
 def render(guide: Guide, ref: str, settings: BuildSettings, out: Path) -> Path:
     """Synthesise the page or chapter `ref` into `out` (.wav, or .mp3 at the build's loudness)."""
     from audioguide.audio import encode_mp3, loudness_gain
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
     from audioguide.files import atomic_path
 
     if out.suffix.lower() not in (".wav", ".mp3"):
         raise AudioguideError(f"Cannot write {out.name}: the file must end in .mp3 or .wav.",
                               fix="e.g. --out page.mp3")
-    speaker = Builder(guide, settings).speaker
+    speaker = make_speaker(guide, settings)
     scripts = scripts_for(guide, ref, speaker.writer)
     clips = speaker.segment_clips([s for page in scripts for s in page.segments])
     with tempfile.TemporaryDirectory(prefix="audioguide-listen-") as tmp:

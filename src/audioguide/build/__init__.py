@@ -15,7 +15,7 @@ from pathlib import Path
 
 from audioguide.build.assembly import (ASSEMBLY_VERSION, CHAPTER_LEAD_MS, END_LEAD_MS, PAGE_LEAD_MS, TAIL_MS,
                                        write_addressed)
-from audioguide.build.builder import BuildResult, Builder, choose_engine
+from audioguide.build.builder import BuildResult, Builder, choose_engine, make_speaker
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import FORMAT, STATE_FILE
 from audioguide.build.speaker import Speaker
@@ -24,7 +24,7 @@ from audioguide.guide import load_guide
 
 __all__ = ["ASSEMBLY_VERSION", "CHAPTER_LEAD_MS", "END_LEAD_MS", "FORMAT", "PAGE_LEAD_MS", "STATE_FILE", "TAIL_MS",
            "BuildResult", "Builder", "Speaker", "build", "check_out_dir", "choose_engine", "refuse_foreign_files",
-           "write_addressed"]
+           "make_speaker", "write_addressed"]
 
 
 def build(guide_path: str | Path, settings: BuildSettings | None = None) -> BuildResult:

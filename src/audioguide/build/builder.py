@@ -88,6 +88,15 @@ def choose_engine(settings: BuildSettings):
     return engine
 
 
+def make_speaker(guide: Guide, settings: BuildSettings) -> Speaker:
+    """The guide's voice with these settings: the engine checked (or its fallback), the clip cache, the pace
+    the guide asks for. What the build, `audioguide listen` and the studio speak with."""
+    settings.apply_guide(guide)  # the pace (and so the rate) may come from the guide
+    engine = choose_engine(settings)
+    cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
+    return Speaker(guide, engine, cache, Path(settings.cache_dir), settings.pace)
+
+
 def in_context(exc: AudioguideError, where: str) -> AudioguideError:
     """A copy of `exc` (same kind, cause and fix) whose message starts with where it happened; raised `from`
     the original, which is left as it was."""
@@ -111,11 +120,9 @@ class Builder:
         # catalogue/cluster.py) and keeps their bytes in `cache`. None: here, on `jobs` threads.
         self.remote = remote
         self.settings = settings
-        settings.apply_guide(guide)  # the pace (and so the rate) may come from the guide
+        self.speaker = make_speaker(guide, settings)
+        self.engine, self.cache = self.speaker.engine, self.speaker.cache
         self.out = Path(settings.out_dir or Path("output") / guide.id)
-        self.engine = choose_engine(settings)
-        self.cache = ClipCache(settings.cache_dir, ignore_existing=settings.clean)
-        self.speaker = Speaker(guide, self.engine, self.cache, Path(settings.cache_dir), settings.pace)
         self.result = BuildResult(guide, settings, self.out)
         self.publishers: dict[str, Publisher] = {name: cls() for name, cls in publisher_classes().items()}
         self.folder: OutputFolder | None = None
