@@ -40,6 +40,11 @@ class OutputFolder:
             owner.sweep_temp_files(folders)
             yield self
 
+    def claim(self, folders: tuple[str, ...]) -> None:
+        """More folders this build writes in: refused if one is a link, swept of a killed build's temp files."""
+        self.owner.refuse_linked_folders(folders)
+        self.owner.sweep_temp_files(folders)
+
     def __exit__(self, *exc: object) -> None:
         if self._stack is not None:
             self._stack.close()

@@ -12,6 +12,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
@@ -124,10 +125,14 @@ class Builder:
         self.engine, self.cache = self.speaker.engine, self.speaker.cache
         self.out = Path(settings.out_dir or Path("output") / guide.id)
         self.result = BuildResult(guide, settings, self.out)
-        self.publishers: dict[str, Publisher] = {name: cls() for name, cls in publisher_classes().items()}
         self.folder: OutputFolder | None = None
         self.words: dict[str, list] = {}
         """Clip key -> its words' start times, for clips that hold several captions."""
+
+    @cached_property
+    def publishers(self) -> dict[str, Publisher]:
+        """Loaded when first needed: a rebuild that stops early imports none of them."""
+        return {name: cls() for name, cls in publisher_classes().items()}
 
     # The speaker's narration, under the names other code and the benchmarks use.
     @property
@@ -166,17 +171,19 @@ class Builder:
         if not (self.settings.base_url or self.guide.base_url):
             log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
                         "to publish it.", self.base_url)
-        folders = AUDIO_FOLDERS + tuple(f for p in self.publishers.values() for f in p.folders)
         with OutputFolder(self.out, self.guide.id) as out:
             self.folder = out
-            out.owner.refuse_linked_folders(folders)
+            # The folders of every file the last build wrote are checked too (files.Ownership): what the
+            # publishers will write in is checked once they are loaded, before any of them writes.
+            out.owner.refuse_linked_folders(AUDIO_FOLDERS)
             refuse_foreign_files(out.owner, self.settings.allow_foreign_files)
-            with out.recording(folders):
+            with out.recording(AUDIO_FOLDERS):
                 state = {} if self.settings.clean else read_build_state(self.out)
                 inputs = inputs_key(self.guide, self.settings, self.engine)
                 files = None if self.settings.clean else up_to_date(state, inputs, out.owner, MANIFEST)
                 if files is not None:
                     return self.unchanged(state, files)
+                out.claim(tuple(f for p in self.publishers.values() for f in p.folders))
                 with Warnings() as warned:
                     self.build(state, inputs)
                     write_state(self.out, self._entries, self._whole, inputs, warned.messages)
