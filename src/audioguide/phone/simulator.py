@@ -68,6 +68,7 @@ class Call:
         return self._in_page(n, s, keys)
 
     def _in_menu(self, n: Node, s: _State, keys: Iterator[str]) -> bool:
+        key: str | None
         if s.pending is None:
             self._say(n.prompt)
             key = next(keys, None)
@@ -101,7 +102,7 @@ class Call:
             return False
         s.timeouts = 0
         if key in (TIMEOUT, BACK):
-            s.node = n.parent
+            s.node = n.parent or self.menu.root  # a topic always has a parent menu
         elif key == HOME:
             s.node = self.menu.root
         elif key == NEXT_PAGE and n.next:
@@ -132,7 +133,7 @@ class Call:
         elif key == AGAIN:
             s.seg = 0
         elif key in (BACK, HOME):
-            s.node, s.timeouts = (n.parent if key == BACK else self.menu.root), 0
+            s.node, s.timeouts = ((n.parent or self.menu.root) if key == BACK else self.menu.root), 0
         else:  # help or a wrong key: said, then the same segment again, not the whole page
             self._say("page-keys" if key == REPEAT else "invalid")
         return True

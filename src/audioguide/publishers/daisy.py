@@ -23,8 +23,10 @@ import logging
 import os
 import shutil
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from audioguide.audio import encode_mp3, loudness_gain
 from audioguide.exceptions import PublishError
@@ -247,14 +249,14 @@ def _xhtml(lang: str, title: str, head: list[str], body: list[str]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def content_html(manifest: dict, b: DaisyBook) -> bytes:
+def content_html(manifest: Mapping[str, Any], b: DaisyBook) -> bytes:
     g = manifest["guide"]
     head = [_meta("dc:title", g["title"]), _meta("dc:identifier", _identifier(g)),
             _meta("dc:format", "Daisy 2.02"), _meta("ncc:generator", manifest["generator"])]
     return _xhtml(_language(g), g["title"], head, b.content)
 
 
-def smil(manifest: dict, sec: Section, elapsed_ms: int) -> bytes:
+def smil(manifest: Mapping[str, Any], sec: Section, elapsed_ms: int) -> bytes:
     g = manifest["guide"]
     lines = ['<?xml version="1.0" encoding="utf-8"?>', SMIL_DOCTYPE, "<smil>", "<head>",
              _meta("dc:format", "Daisy 2.02"), _meta("dc:title", g["title"]),
@@ -278,7 +280,7 @@ def text_id(par_id: str) -> str:
     return f"{par_id}-t"
 
 
-def master_smil(manifest: dict, b: DaisyBook) -> bytes:
+def master_smil(manifest: Mapping[str, Any], b: DaisyBook) -> bytes:
     g = manifest["guide"]
     lines = ['<?xml version="1.0" encoding="utf-8"?>', SMIL_DOCTYPE, "<smil>", "<head>",
              _meta("dc:format", "Daisy 2.02"), _meta("dc:title", g["title"]),
@@ -290,7 +292,7 @@ def master_smil(manifest: dict, b: DaisyBook) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
+def ncc_html(manifest: Mapping[str, Any], b: DaisyBook, files: int) -> bytes:
     """files: how many files the book has, ncc.html included (ncc:files)."""
     g = manifest["guide"]
     engine = manifest.get("engine", {})
@@ -328,7 +330,7 @@ def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
     return _xhtml(_language(g), g["title"], head, body)
 
 
-def documents(manifest: dict, b: DaisyBook) -> dict[str, bytes]:
+def documents(manifest: Mapping[str, Any], b: DaisyBook) -> dict[str, bytes]:
     """Every text file of the book, by name."""
     docs = {CONTENT: content_html(manifest, b), "master.smil": master_smil(manifest, b)}
     elapsed = 0
@@ -354,7 +356,7 @@ def _place_audio(src: Path, dst: Path, sha256: str) -> None:
             shutil.copyfile(src, tmp)
 
 
-def _zip_time(manifest: dict) -> tuple:
+def _zip_time(manifest: Mapping[str, Any]) -> tuple:
     y, m, d = (int(x) for x in manifest["guide"]["date"].split("-"))
     return (min(max(y, 1980), 2107), m, d, 0, 0, 0)
 

@@ -8,7 +8,8 @@ import json
 import threading
 import wave
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from audioguide.audio import encoders, gain_to, loudness
 from audioguide.files import digest, matches, update_bytes
@@ -58,7 +59,7 @@ def segment_spans(chapter: ChapterTiming) -> list[list[tuple[float, float]]]:
     return out
 
 
-def page_cues(manifest: dict) -> dict[tuple[str, str], list[Cue]]:
+def page_cues(manifest: Mapping[str, Any]) -> dict[tuple[str, str], list[Cue]]:
     return {(ch["id"], p["id"]): phone_cues(ch["pages"], i)
             for ch in manifest["chapters"] for i, p in enumerate(ch["pages"])}
 
@@ -98,7 +99,7 @@ class PhonePublisher(Publisher):
     def _made(sounds: Path, names: list[str], key: str) -> dict:
         return {"key": key, "sha256": {f"{n}.{e}": digest(sounds / f"{n}.{e}") for n in names for e in FORMATS}}
 
-    def _chapter_job(self, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
+    def _chapter_job(self, chapter, entry: ChapterTiming) -> tuple[list[str], list[tuple[float, float]], str]:
         names, spans = [], []
         for i, page in enumerate(segment_spans(entry), 1):
             names += [segment_id(chapter, i, k) for k in range(1, len(page) + 1)]
@@ -199,7 +200,7 @@ def _s(x: float) -> str:
     return f"{x:.1f} s"
 
 
-def bundle_readme(menu: PhoneMenu, manifest: dict, plan: str, sounds: Path) -> str:
+def bundle_readme(menu: PhoneMenu, manifest: Mapping[str, Any], plan: str, sounds: Path) -> str:
     snd, ctx = sound_dir(menu), context(menu)
     mins = round(sum(c["duration"] for c in manifest["chapters"]) / 60)
     fig = sound_figures(menu, sounds)
