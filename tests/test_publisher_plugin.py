@@ -111,3 +111,13 @@ def test_the_feed_is_written_after_the_transcript_it_links_to():
     order = list(publisher_classes())
     assert order.index("podcast") > max(order.index(n) for n in ("transcripts", "fulltext", "epub", "daisy"))
     assert order.index("kiosk") > max(order.index(n) for n in ("epub", "daisy"))
+
+
+def test_a_build_result_is_plain_data():
+    """Publishers get a BuildContext; the result holds no builder for them to drive."""
+    from dataclasses import fields
+
+    from audioguide.build import BuildResult
+
+    assert {f.name for f in fields(BuildResult)} == {"guide", "settings", "out_dir", "manifest", "synthesized",
+                                                     "encoded", "phone_encoded", "files"}

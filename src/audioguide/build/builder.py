@@ -21,7 +21,7 @@ from audioguide.audio import encode_mp3, ffmpeg_exe, loudness_gain
 from audioguide.build.assembly import assemble, chapter_key, whole_audio, write_addressed
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import MANIFEST, add_entries, manifest, read_build_state, write_json, write_state
-from audioguide.build.speaker import Speaker
+from audioguide.build.speaker import Clips, Speaker
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import digest, matches, update_bytes
@@ -134,18 +134,17 @@ class Builder:
         """Loaded when first needed: a rebuild that stops early imports none of them."""
         return {name: cls() for name, cls in publisher_classes().items()}
 
-    # The speaker's narration, under the names other code and the benchmarks use.
-    @property
-    def say(self):
-        return self.speaker.say
-
-    @property
-    def writer(self):
-        return self.speaker.writer
-
     @property
     def voice(self):
+        """What the engine hears (the speaker's Voice)."""
         return self.speaker.voice
+
+    # Kept for code written against the Builder's prompt methods; new code uses self.speaker (build/speaker.py).
+    def prompt_clips(self, text: str) -> Clips:
+        return self.speaker.prompt_clips(text)
+
+    def render_clips(self, clips: Clips, wav: Path, lead_ms: int = 150) -> None:
+        self.speaker.render(clips, wav, lead_ms)
 
     @property
     def base_url(self) -> str:
@@ -211,10 +210,10 @@ class Builder:
         self.result.manifest = manifest(self.guide, self.settings, self.engine, self.out, self.base_url,
                                         self._entries, self._whole, self.publishers.values())
         self.publish()
-        self.say.save()  # prompts and other late narration join the memo too
+        self.speaker.say.save()  # prompts and other late narration join the memo too
 
     def narrate(self) -> dict[str, list[PageScript]]:
-        return {ch.id: self.writer.chapter(ch) for ch in self.guide.chapters}
+        return {ch.id: self.speaker.writer.chapter(ch) for ch in self.guide.chapters}
 
     def synthesize(self, scripts: dict[str, list[PageScript]]) -> dict[str, str]:
         """Make every clip missing from the cache; returns text -> clip key."""
@@ -246,7 +245,7 @@ class Builder:
         self.engine.release()  # before the encoders start beside it
         self.result.synthesized = len(todo)
         log.info("Synthesised %d clips (%d from cache).", len(todo), len(keys) - len(todo))
-        self.say.save()
+        self.speaker.say.save()
         # CPU time too: on a shared machine it says what synthesis costs when the wall time does not.
         log.debug("Synthesis: %.1f s, %.1f CPU-s.", time.perf_counter() - t0, _cpu_seconds() - c0)
         return keys
