@@ -3,7 +3,7 @@
     python bench/pace.py [GUIDE] [--cache DIR] [--json FILE]
 
 For each pace, every chapter is narrated, synthesised by espeak-ng (through the clip cache) and laid out
-exactly as a build lays it out (Builder.assemble: earcons, pauses), without the MP3 encode. Words are
+exactly as a build lays it out (build/assembly.py: earcons, pauses), without the MP3 encode. Words are
 counted in what is said; "overall" divides them by the whole duration, "speaking" by the time left
 once ffmpeg's silencedetect has removed every pause of 0.2 s or more.
 """
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from frame_share import silences, words  # noqa: E402
 
 from audioguide.build import Builder  # noqa: E402
+from audioguide.build.assembly import assemble  # noqa: E402
 from audioguide.config import PACES, BuildSettings, default_cache_dir  # noqa: E402
 from audioguide.guide import load_guide  # noqa: E402
 
@@ -37,7 +38,7 @@ def measure(guide_path: str, pace: str, cache: Path) -> dict:
         n = 0
         for ch in guide.chapters:
             wav = Path(tmp) / f"{ch.id}.wav"
-            b.assemble(ch, scripts[ch.id], keys, wav)
+            assemble(scripts[ch.id], keys, b.cache, wav, b.captions)
             with wave.open(str(wav)) as w:
                 total += w.getnframes() / w.getframerate()
             quiet += silences(wav)

@@ -485,9 +485,12 @@ def test_the_title_entry_opens_its_own_par_which_says_the_title(mini):
     length = real_duration(folder / daisy.TITLE_MP3)
     assert 0 <= length - float(NPT.match(audio.get("clip-end")).group(1)) < 0.002
     # What it says: the title's own clips, from the engine's cache, as for the phone's prompts.
-    clips = mini.builder.prompt_clips("Guide d'essai & <test>.")
+    from audioguide.build import make_speaker
+
+    speaker = make_speaker(mini.guide, mini.settings)
+    clips = speaker.prompt_clips("Guide d'essai & <test>.")
     assert mini.manifest["daisy"]["title"]["ms"] == int(NPT.match(audio.get("clip-end")).group(1).replace(".", ""))
-    speech = sum(real_duration(mini.builder.cache.path(k)) for _, k, _ in clips)
+    speech = sum(real_duration(speaker.cache.path(k)) for _, k, _ in clips)
     assert speech > 0.8 and speech < length < speech + 1.0  # with its lead-in and its pause
 
 

@@ -91,6 +91,9 @@ def test_ffmpeg_crash_names_the_chapter_and_publishes_nothing(tmp_path, mini_gui
     with pytest.raises(AudioError) as e:
         build(mini_guide, s)
     assert "Chapter dmp (audio/02-dmp.mp3)" in str(e.value) and "Fix:" in str(e.value)
+    # Raised from the original error, which is left as it was: not edited in place.
+    cause = e.value.__cause__
+    assert isinstance(cause, AudioError) and "Chapter dmp" not in cause.message and cause.fix == e.value.fix
     assert not (s.out_dir / "manifest.json").exists() and not (s.out_dir / "feed.xml").exists()
     no_half_files(s.out_dir)
 

@@ -148,11 +148,11 @@ def test_a_guide_saved_while_a_build_starts_is_built_by_the_next_one(built, monk
     """The guide is saved again after the build read it but before its key was made (an editor saving twice
     under a file watcher): that build's output is of the first text, so its key must be too, or the next
     build would take the output for the second text and stop early."""
-    import audioguide.build
+    import audioguide.build.builder
 
     guide, s, out, narrations = built
     g = guide / "guide.yaml"
-    real = audioguide.build.check_out_dir
+    real = audioguide.build.builder.check_out_dir
 
     def saved_meanwhile(*args):
         g.write_text(g.read_text("utf-8").replace("rights: CC BY 4.0", "rights: CC BY 4.0\nemail: dmp@asso.example"),
@@ -160,7 +160,7 @@ def test_a_guide_saved_while_a_build_starts_is_built_by_the_next_one(built, monk
         return real(*args)
 
     with monkeypatch.context() as m:
-        m.setattr(audioguide.build, "check_out_dir", saved_meanwhile)
+        m.setattr(audioguide.build.builder, "check_out_dir", saved_meanwhile)
         build(guide, s)
     assert "dmp@asso.example" not in (out / "feed.xml").read_text("utf-8")  # built from the text it read
     build(guide, s)

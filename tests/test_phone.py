@@ -211,16 +211,16 @@ MENU_MAX_S = 24.0  # measured with espeak-ng: 22.8 s at most (5 choices); the 8-
 @needs_tools
 def test_menus_are_short_when_spoken(tmp_path):
     """Every menu prompt of the e-santé guide, said by espeak-ng as a build says it, measured from the audio."""
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
 
     guide = load_guide(ESANTE)
-    builder = Builder(guide, settings_for(tmp_path))
+    speaker = make_speaker(guide, settings_for(tmp_path))
     menu = build_menu(guide)
     durations = {}
     for node in menu.nodes.values():
         if node.kind == "menu":
             wav = tmp_path / f"{node.prompt}.wav"
-            builder.render_clips(builder.prompt_clips(menu.prompts[node.prompt].text), wav)
+            speaker.render(speaker.prompt_clips(menu.prompts[node.prompt].text), wav)
             durations[node.id] = _stream(wav)[3]
     assert len(durations) == 6 and all(d > 5 for d in durations.values()), durations
     assert max(durations.values()) <= MENU_MAX_S, durations

@@ -298,7 +298,7 @@ def test_serving_output_or_the_guide_folder_answers_every_feed_link(tmp_path, mi
     site.mkdir()
     parent = make_server(site, port=0)
     port = parent.server_address[1]
-    monkeypatch.setattr("audioguide.build.DEFAULT_BASE_URL", f"http://127.0.0.1:{port}/")
+    monkeypatch.setattr("audioguide.build.builder.DEFAULT_BASE_URL", f"http://127.0.0.1:{port}/")
     s = settings_for(tmp_path, engine="silence")
     s.out_dir = site / "mini"
     out = build(mini_guide, s).out_dir

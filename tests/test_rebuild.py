@@ -217,3 +217,21 @@ def test_warnings_about_the_guide_are_given_again_when_the_work_is_skipped(built
     build(guide, s)
     assert narrations == [1]
     assert sum("no `email:`" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_rebuild_that_stops_early_loads_no_publisher(built):
+    """The early stop needs no publisher: a fresh process (as `audioguide build` is) imports none of them, nor
+    the narration, to say that nothing changed."""
+    import subprocess
+    import sys
+
+    guide, s, _, out = built
+    code = (f"import sys; from audioguide.build import build; from conftest import settings_for; "
+            f"from pathlib import Path; s = settings_for(Path({str(s.cache_dir.parent)!r}), engine='silence'); "
+            f"r = build({str(guide)!r}, s); assert r.encoded == 0; "
+            f"from importlib.metadata import entry_points; "
+            f"plugins = tuple(ep.value.split(':')[0] for ep in entry_points(group='audioguide.publishers')); "
+            f"print(sorted(m for m in sys.modules if m.startswith(plugins + ('audioguide.narration',))))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr

@@ -24,6 +24,7 @@ from audioguide.exceptions import ConfigError, PublishError
 log = logging.getLogger(__name__)
 TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfiles cannot match by accident
 OWNERSHIP_NAME = ".audioguide-files.jsonl"
+LOCK_NAME = ".lock"  # lock.py's file: named here, so that files.py needs nothing from lock.py
 
 
 def explain_os_error(exc: OSError, path: Path, *, what: str = "output") -> PublishError:
@@ -244,22 +245,10 @@ class Ownership:
         self.ignored: list[str] = []  # lines naming files outside the folder: never acted on
         self._load()
         if self.ignored:
-            log.warning("%s: ignored %d line(s) naming a file outside the output folder (%s). A build only ever "
-                        "records files inside its folder: these lines were not written by one, and no such file "
-                        "is touched.", self.file, len(self.ignored), ", ".join(self.ignored[:3]))
+            _warn_ignored(self.file, self.ignored)
 
     def _load(self) -> None:
-        try:
-            lines = self.file.read_bytes().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a kill: the file it announced is swept or rebuilt
-            if not isinstance(e, dict):
-                continue
+        for e in _journal_lines(self.file):
             if isinstance(e.get("published"), list):
                 self.published = {p for p in e["published"] if isinstance(p, str) and self._inside(p)}
             elif isinstance(e.get("path"), str):
@@ -307,43 +296,11 @@ class Ownership:
                     raise self.linked_folder_error(folder)
 
     def linked_folder_error(self, folder: Path) -> ConfigError:
-        """Why a build does not write through a link to another folder (MP3s on another disk, phone sounds
-        linked into Asterisk's folder): it records, and later removes, only the files inside its own folder.
-        Through a link its files would escape that record; the next build would then remove files it had
-        just written there, and the feed would name them. Refused rather than followed: the folder at the
-        other end may hold other files (Asterisk's own sounds) that a build must never take for its own."""
-        target = folder
-        while target != self.given and not target.is_symlink() and target.parent != target:
-            target = target.parent
-        try:
-            where = f" (to {os.readlink(target)})"
-        except OSError:
-            where = ""
-        return ConfigError(f"Output folder {self.given}: {target} is a symbolic link{where}.",
-                           cause="a build keeps the files it writes, and the record of them, inside its own "
-                                 "folder; written through a link they would be outside it, and removed later",
-                           fix="remove the link, then either build straight onto the other disk with --out "
-                               "(or link the whole output folder, not a folder inside it), or copy the files "
-                               "there after each build, e.g. cp phone/sounds/* "
-                               "/usr/share/asterisk/sounds/fr/<guide-id>/")
+        return linked_folder_error(self.given, folder)
 
     def foreign_files(self) -> tuple[list[str], dict[str, str]]:
         """Files no audioguide build recorded, and files recorded for another guide (path -> guide id)."""
-        from audioguide.lock import LOCK_NAME
-
-        unknown, others = [], {}
-        for dirpath, dirs, names in os.walk(self.root):
-            dirs.sort()
-            for name in sorted(names):
-                rel = (Path(dirpath) / name).relative_to(self.root).as_posix()
-                if rel in (OWNERSHIP_NAME, LOCK_NAME) or name.startswith(TEMP_PREFIX):
-                    continue
-                e = self.entries.get(rel)
-                if e is None:
-                    unknown.append(rel)
-                elif e.get("guide") != self.guide:
-                    others[rel] = str(e.get("guide"))
-        return unknown, others
+        return foreign_files(self.root, self.entries, self.guide)
 
     def as_written(self, rel: str) -> bool:
         """Whether the file is still as recorded when it was written (its size and mtime): the trust rule."""
@@ -497,7 +454,7 @@ class Ownership:
                 if rel in keep or e.get("guide") != self.guide:
                     continue
                 self.entries.pop(rel)
-                if not self._as_recorded(path, e, st):
+                if not _as_recorded(path, e, st):
                     changed.append(rel)  # no longer ours: from now on a foreign file, left in place
                     continue
                 try:
@@ -509,44 +466,117 @@ class Ownership:
                 log.warning("Left %d file(s) in %s that a build once recorded, because they are no longer as it "
                             "wrote them (%s): a file edited or replaced by hand is never removed.", len(changed),
                             self.root, ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""))
-            for folder in sorted({(self.root / rel).parent for rel in removed}, key=lambda p: -len(p.parts)):
-                while folder != self.root and folder.is_relative_to(self.root):
-                    try:
-                        folder.rmdir()  # only if empty: a user's file in it keeps it
-                    except OSError:
-                        break
-                    folder = folder.parent
+            _prune_folders(self.root, removed)
             self.published = set(self.kept)
             self.close()
-            data = self.compacted()
-            try:
-                if self.file.read_bytes() == data:
-                    return removed
-            except OSError:
-                pass
-            tmp = None
-            try:  # a fresh name (O_EXCL): a link planted at a fixed temp name would redirect the write
-                fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{OWNERSHIP_NAME}.", dir=self.root)
-                os.fchmod(fd, 0o644)
-                with open(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, self.file)
-            except OSError as exc:
-                if tmp:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp)
-                raise explain_os_error(exc, self.file) from None
+            _replace_journal(self.file, self.compacted())
         return removed
 
-    @staticmethod
-    def _as_recorded(path: Path, e: dict, st: os.stat_result) -> bool:
-        """Whether the file is still the one a build wrote: a regular file of the recorded size, and its
-        recorded mtime, or else (a copied or synced folder gets new mtimes) its recorded hash."""
-        if not stat.S_ISREG(st.st_mode) or e.get("size") != st.st_size:
-            return False
-        if e.get("mtime_ns") == st.st_mtime_ns:
-            return True
+
+def _as_recorded(path: Path, e: dict, st: os.stat_result) -> bool:
+    """Whether the file is still the one a build wrote: a regular file of the recorded size, and its
+    recorded mtime, or else (a copied or synced folder gets new mtimes) its recorded hash."""
+    if not stat.S_ISREG(st.st_mode) or e.get("size") != st.st_size:
+        return False
+    if e.get("mtime_ns") == st.st_mtime_ns:
+        return True
+    try:
+        return "sha256" in e and sha256_file(path) == e["sha256"]
+    except OSError:
+        return False
+
+
+def linked_folder_error(given: Path, folder: Path) -> ConfigError:
+    """Why a build does not write through a link to another folder (MP3s on another disk, phone sounds
+    linked into Asterisk's folder): it records, and later removes, only the files inside its own folder.
+    Through a link its files would escape that record; the next build would then remove files it had
+    just written there, and the feed would name them. Refused rather than followed: the folder at the
+    other end may hold other files (Asterisk's own sounds) that a build must never take for its own."""
+    target = folder
+    while target != given and not target.is_symlink() and target.parent != target:
+        target = target.parent
+    try:
+        where = f" (to {os.readlink(target)})"
+    except OSError:
+        where = ""
+    return ConfigError(f"Output folder {given}: {target} is a symbolic link{where}.",
+                       cause="a build keeps the files it writes, and the record of them, inside its own "
+                             "folder; written through a link they would be outside it, and removed later",
+                       fix="remove the link, then either build straight onto the other disk with --out "
+                           "(or link the whole output folder, not a folder inside it), or copy the files "
+                           "there after each build, e.g. cp phone/sounds/* "
+                           "/usr/share/asterisk/sounds/fr/<guide-id>/")
+
+
+def foreign_files(root: Path, entries: dict[str, dict], guide: str) -> tuple[list[str], dict[str, str]]:
+    """Files no audioguide build recorded, and files recorded for another guide (path -> guide id)."""
+    unknown: list[str] = []
+    others: dict[str, str] = {}
+    for dirpath, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(names):
+            rel = (Path(dirpath) / name).relative_to(root).as_posix()
+            if rel in (OWNERSHIP_NAME, LOCK_NAME) or name.startswith(TEMP_PREFIX):
+                continue
+            e = entries.get(rel)
+            if e is None:
+                unknown.append(rel)
+            elif e.get("guide") != guide:
+                others[rel] = str(e.get("guide"))
+    return unknown, others
+
+
+def _prune_folders(root: Path, removed: list[str]) -> None:
+    """Remove the folders the removed files leave empty (a user's file in one keeps it)."""
+    for folder in sorted({(root / rel).parent for rel in removed}, key=lambda p: -len(p.parts)):
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+
+def _replace_journal(file: Path, data: bytes) -> None:
+    """The compacted journal in place of the old one, unless it already holds those bytes."""
+    try:
+        if file.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    tmp = None
+    try:  # a fresh name (O_EXCL): a link planted at a fixed temp name would redirect the write
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{OWNERSHIP_NAME}.", dir=file.parent)
+        os.fchmod(fd, 0o644)
+        with open(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, file)
+    except OSError as exc:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise explain_os_error(exc, file) from None
+
+
+def _journal_lines(file: Path) -> list[dict]:
+    """The journal's JSON objects; a line cut short by a kill is skipped (the file it announced is swept or
+    rebuilt)."""
+    try:
+        lines = file.read_bytes().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
         try:
-            return "sha256" in e and sha256_file(path) == e["sha256"]
-        except OSError:
-            return False
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict):
+            out.append(e)
+    return out
+
+
+def _warn_ignored(file: Path, ignored: list[str]) -> None:
+    log.warning("%s: ignored %d line(s) naming a file outside the output folder (%s). A build only ever "
+                "records files inside its folder: these lines were not written by one, and no such file "
+                "is touched.", file, len(ignored), ", ".join(ignored[:3]))

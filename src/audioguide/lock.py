@@ -16,9 +16,10 @@ import socket
 from pathlib import Path
 
 from audioguide.exceptions import LockError
+from audioguide.files import LOCK_NAME, explain_os_error, refuse_link
 
 log = logging.getLogger(__name__)
-LOCK_NAME = ".lock"
+__all__ = ["LOCK_NAME", "OutputLock"]
 
 
 def _alive(pid: int) -> bool:
@@ -43,16 +44,10 @@ class OutputLock:
         self.path = Path(folder) / LOCK_NAME
         self.fd: int | None = None
 
-    @property
-    def held(self) -> bool:
-        return self.fd is not None
-
     def __enter__(self):
         try:
             return self._acquire()
         except OSError as exc:  # a read-only or full disk shows up here first
-            from audioguide.files import explain_os_error
-
             raise explain_os_error(exc, self.path.parent) from None
 
     def _acquire(self):
@@ -120,8 +115,6 @@ def _open(path: Path) -> int:
             return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            from audioguide.files import refuse_link
-
             refuse_link(path, "a build's lock file")
         raise
 

@@ -55,19 +55,18 @@ def scripts_for(guide: Guide, ref: str, writer) -> list[PageScript]:
 def render(guide: Guide, ref: str, settings: BuildSettings, out: Path) -> Path:
     """Synthesise the page or chapter `ref` into `out` (.wav, or .mp3 at the build's loudness)."""
     from audioguide.audio import encode_mp3, loudness_gain
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
     from audioguide.files import atomic_path
-    from audioguide.tts.cache import clip_key
 
     if out.suffix.lower() not in (".wav", ".mp3"):
         raise AudioguideError(f"Cannot write {out.name}: the file must end in .mp3 or .wav.",
                               fix="e.g. --out page.mp3")
-    builder = Builder(guide, settings)
-    scripts = scripts_for(guide, ref, builder.writer)
-    clips = [(s.text, clip_key(builder.engine, s.text), s.pause_ms) for page in scripts for s in page.segments]
+    speaker = make_speaker(guide, settings)
+    scripts = scripts_for(guide, ref, speaker.writer)
+    clips = speaker.segment_clips([s for page in scripts for s in page.segments])
     with tempfile.TemporaryDirectory(prefix="audioguide-listen-") as tmp:
         wav = Path(tmp) / "listen.wav"
-        builder.render_clips(clips, wav)
+        speaker.render(clips, wav)
         with atomic_path(out) as part:
             if out.suffix.lower() == ".mp3":
                 encode_mp3(wav, part, settings, loudness_gain(wav, settings))

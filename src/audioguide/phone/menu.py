@@ -12,7 +12,9 @@ at most about SEGMENT_MAX_S: a help or invalid key replays the segment it interr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from audioguide.guide import Chapter, Guide, Level, after
 from audioguide.narration.numbers import cardinal
@@ -146,12 +148,12 @@ def segment_id(chapter: Chapter, page: int, segment: int) -> str:
     return page_prompt_id(chapter, page) + (f"-{segment}" if segment > 1 else "")
 
 
-def segment_cues(cues: list[dict]) -> list[list[dict]]:
+def segment_cues(cues: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
     """A page's cues ({start, end, cont, kind…}) grouped into segments: a new one starts at a sentence when
     that sentence would take the current one past SEGMENT_MAX_S. Never inside a sentence, nor after a heading,
     a callout's label, the page's announcement or a sentence ending in ":" (a list follows), so a replayed
     segment starts where a listener can pick the thread up again. A longer sentence stays whole."""
-    groups: list[list[dict]] = [[]]
+    groups: list[list[Mapping[str, Any]]] = [[]]
     for i, cue in enumerate(cues):
         before = cues[i - 1]
         if groups[-1] and not before.get("cont") and before.get("kind") not in INTRODUCERS \
@@ -209,7 +211,8 @@ def _menu(menu_id: str, title: str, heading: str, parent: str | None, entries: l
         prompts[f"menu-{nid}"] = Prompt(f"menu-{nid}", " ".join(lines))
 
 
-def build_menu(guide: Guide, page_cues: dict[tuple[str, str], list[dict]] | None = None) -> PhoneMenu:
+def build_menu(guide: Guide, page_cues: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None
+               ) -> PhoneMenu:
     """Main menu -> parts (and the introduction) -> chapters -> pages; without parts, or with only one,
     the main menu lists the chapters. `page_cues` gives each page's narration as timed cues
     ({text, start, end, cont}), keyed by (chapter id, page id): the pages are cut into segments from their
@@ -225,7 +228,7 @@ def build_menu(guide: Guide, page_cues: dict[tuple[str, str], list[dict]] | None
         pages = []
         for i, page in enumerate(ch.pages, 1):
             cues = (page_cues or {}).get((ch.id, page.id))
-            groups = segment_cues(cues) if cues else \
+            groups: list[list[Mapping[str, Any]]] = segment_cues(cues) if cues else \
                 [[{"text": f"{ch.title}, {levels.page.noun} {i} : {page.title}."}]]
             ids = []
             for k, group in enumerate(groups, 1):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
-from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, PREV_PAGE, REPEAT, TIMEOUT, PhoneMenu,
-                                   build_menu)
+from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, PREV_PAGE, REPEAT, TIMEOUT, Node,
+                                   PhoneMenu, build_menu)
+from audioguide.timing import end_cue_at
 
 KEYS = set("0123456789*#") | {TIMEOUT}
 # Without audio (a guide run as text), a segment's length is estimated: espeak-ng at its usual rate says about
@@ -50,76 +52,103 @@ class Call:
         key = next(keys, None)
         if key is None:
             return self.heard
-        # The state: a node, and in a chapter the page and segment playing (page None: the end of the topic).
-        node, page, seg, timeouts = self.menu.root, 0, 0, 0
-        pending = None if key == TIMEOUT else key  # pressed during the welcome: the main menu's key
-        while True:
-            n = self.menu.nodes[node]
-            if n.kind == "menu":
-                if pending is None:
-                    self._say(n.prompt)
-                    key = next(keys, None)
-                else:
-                    key, pending = pending, None
-                if key is None:
-                    return self.heard
-                if key == TIMEOUT:
-                    timeouts += 1
-                    if timeouts > MAX_TIMEOUTS:
-                        self._say("goodbye")
-                        return self.heard
-                    continue
-                timeouts = 0
-                item = next((i for i in n.items if i.key == key), None)
-                if item:
-                    node, page, seg = item.target, 0, 0
-                elif key == BACK:
-                    node = n.parent or node
-                elif key == HOME:
-                    node = self.menu.root
-                elif key != REPEAT:
-                    self._say("invalid")
-                continue
-            if page is None:  # the end of a topic: a small menu of its own
-                self._say(n.end_prompt)
-                key = next(keys, None)
-                if key is None:
-                    return self.heard
-                timeouts = 0
-                if key in (TIMEOUT, BACK):
-                    node = n.parent
-                elif key == HOME:
-                    node = self.menu.root
-                elif key == NEXT_PAGE and n.next:
-                    node, page, seg = n.next, 0, 0
-                elif key == AGAIN:
-                    page, seg = 0, 0
-                elif key == PREV_PAGE:
-                    page, seg = len(n.pages) - 1, 0
-                elif key != REPEAT:
-                    self._say("invalid")
-                continue
-            # A chapter: segments play one after the other; a key during one acts at once.
-            self._say(n.pages[page][seg])
+        # A key pressed during the welcome is the main menu's key.
+        state = _State(self.menu.root, pending=None if key == TIMEOUT else key)
+        while self._step(state, keys):
+            pass
+        return self.heard
+
+    def _step(self, s: _State, keys: Iterator[str]) -> bool:
+        """One wait of the call; False when it ends (keys run out, or goodbye)."""
+        n = self.menu.nodes[s.node]
+        if n.kind == "menu":
+            return self._in_menu(n, s, keys)
+        if s.page is None:
+            return self._at_end_of_topic(n, s, keys)
+        return self._in_page(n, s, keys)
+
+    def _in_menu(self, n: Node, s: _State, keys: Iterator[str]) -> bool:
+        key: str | None
+        if s.pending is None:
+            self._say(n.prompt)
             key = next(keys, None)
-            if key is None:
-                return self.heard
-            if key == TIMEOUT and seg + 1 < len(n.pages[page]):
-                seg += 1
-            elif key in (TIMEOUT, NEXT_PAGE):
-                page, seg = (page + 1 if page + 1 < len(n.pages) else None), 0
-            elif key == PREV_PAGE:
-                if page == 0:
-                    self._say("first-page")
-                page, seg = max(0, page - 1), 0
-            elif key == AGAIN:
-                seg = 0
-            elif key == BACK:
-                node, timeouts = n.parent, 0
-            elif key == HOME:
-                node, timeouts = self.menu.root, 0
-            else:  # help or a wrong key: said, then the same segment again, not the whole page
-                self._say("page-keys" if key == REPEAT else "invalid")
+        else:
+            key, s.pending = s.pending, None
+        if key is None:
+            return False
+        if key == TIMEOUT:
+            s.timeouts += 1
+            if s.timeouts > MAX_TIMEOUTS:
+                self._say("goodbye")
+                return False
+            return True
+        s.timeouts = 0
+        item = next((i for i in n.items if i.key == key), None)
+        if item:
+            s.node, s.page, s.seg = item.target, 0, 0
+        elif key == BACK:
+            s.node = n.parent or s.node
+        elif key == HOME:
+            s.node = self.menu.root
+        elif key != REPEAT:
+            self._say("invalid")
+        return True
+
+    def _at_end_of_topic(self, n: Node, s: _State, keys: Iterator[str]) -> bool:
+        """The end of a topic: a small menu of its own."""
+        self._say(n.end_prompt)
+        key = next(keys, None)
+        if key is None:
+            return False
+        s.timeouts = 0
+        if key in (TIMEOUT, BACK):
+            s.node = n.parent or self.menu.root  # a topic always has a parent menu
+        elif key == HOME:
+            s.node = self.menu.root
+        elif key == NEXT_PAGE and n.next:
+            s.node, s.page, s.seg = n.next, 0, 0
+        elif key == AGAIN:
+            s.page, s.seg = 0, 0
+        elif key == PREV_PAGE:
+            s.page, s.seg = len(n.pages) - 1, 0
+        elif key != REPEAT:
+            self._say("invalid")
+        return True
+
+    def _in_page(self, n: Node, s: _State, keys: Iterator[str]) -> bool:
+        """A chapter: segments play one after the other; a key during one acts at once."""
+        assert s.page is not None
+        self._say(n.pages[s.page][s.seg])
+        key = next(keys, None)
+        if key is None:
+            return False
+        if key == TIMEOUT and s.seg + 1 < len(n.pages[s.page]):
+            s.seg += 1
+        elif key in (TIMEOUT, NEXT_PAGE):
+            s.page, s.seg = (s.page + 1 if s.page + 1 < len(n.pages) else None), 0
+        elif key == PREV_PAGE:
+            if s.page == 0:
+                self._say("first-page")
+            s.page, s.seg = max(0, s.page - 1), 0
+        elif key == AGAIN:
+            s.seg = 0
+        elif key in (BACK, HOME):
+            s.node, s.timeouts = ((n.parent or self.menu.root) if key == BACK else self.menu.root), 0
+        else:  # help or a wrong key: said, then the same segment again, not the whole page
+            self._say("page-keys" if key == REPEAT else "invalid")
+        return True
+
+
+@dataclass
+class _State:
+    """Where a call is: a node, and in a chapter the page and segment playing (page None: the end of the topic)."""
+
+    node: str
+    page: int | None = 0
+    seg: int = 0
+    timeouts: int = 0
+    pending: str | None = None
+    """A key pressed during the welcome, acted on by the main menu."""
 
 
 def text_cues(segments) -> list[dict]:
@@ -147,7 +176,7 @@ def load_menu(source: Path) -> tuple[PhoneMenu, Path | None]:
 
     guide = load_guide(source)
     writer = ScriptWriter(guide)
-    cues = {(ch.id, s.page.id): text_cues([seg for seg in s.segments if seg.kind != "cue"])
+    cues = {(ch.id, s.page.id): text_cues(s.segments[:end_cue_at([seg.kind for seg in s.segments])])
             for ch in guide.chapters for s in writer.chapter(ch)}
     return build_menu(guide, cues), None
 def player() -> list[str] | None:

@@ -56,6 +56,7 @@ from audioguide.guide import Page as GuidePage
 from audioguide.narration.inline import display_url, escape, own_address, stressed
 from audioguide.narration.written import split_sentences, written_form
 from audioguide.publishers.fulltext import inline_html, part_heading
+from audioguide.timing import Cue, end_cue_start
 
 
 @dataclass(frozen=True)
@@ -216,13 +217,11 @@ def _chapter(guide: Guide, ch: GuideChapter, entry: dict) -> Chapter:
                    entry["duration"], entry["sha256"], entry["bytes"], _end_cue(ch, entry["pages"][-1]["cues"]))
 
 
-def _end_cue(ch: GuideChapter, cues: list[dict]) -> Sentence | None:
+def _end_cue(ch: GuideChapter, cues: list[Cue]) -> Sentence | None:
     """The run of end cues closing the last page, as one Sentence. Its clip starts where the speech before it
     ends, so the earcon before "Fin du sujet." is its audio and not the last sentence's."""
-    n = len(cues)
-    while n and cues[n - 1].get("kind") == "cue":
-        n -= 1
-    if n == len(cues) or not n:
+    n = end_cue_start(cues)
+    if n == len(cues):
         return None
     end = cues[n:]
     return Sentence(f"end.{ch.id}", " ".join(c["written"] or c["text"] for c in end),

@@ -22,15 +22,16 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from audioguide.audio import encode_mp3, loudness_gain
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, explain_os_error, matches, owner_of, update_bytes
-from audioguide.publishers import Publisher, end_sentence, previous_manifest
+from audioguide.publishers import BuildContext, Published, Publisher, end_sentence
 from audioguide.publishers import book as talking
 
 log = logging.getLogger(__name__)
@@ -147,47 +148,11 @@ def daisy_book(result, title_ms: int = 0) -> DaisyBook:
         total += length
         content += talking.chapter_body(ch)
         secs = [Section(f"s{len(sections) + i + 1:03d}.smil", p.title) for i, p in enumerate(ch.pages)]
-        order = [(0, h) for h in (ch.part_heading, ch.heading) if h]
-        for i, page in enumerate(ch.pages):
-            order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
-        if ch.end is not None:
-            order.append((len(ch.pages) - 1, ch.end))
-        # One par per heading or sentence with a clip, in audio order. The first starts at 0 (the chime), a
-        # page's first at the page's start (its tick); each ends where the next begins, the last at the end
-        # of the MP3. The end cue has its own par, from the end of the last sentence's speech (book.py).
-        pars: list[tuple[Par, Section]] = []
-        target: dict[str, tuple[Par, Section] | None] = {}  # heading id -> the par its NCC entry opens
-        for i, item in order:
-            at = None
-            if item.clip is not None:
-                begin = 0 if not pars else _ms(item.clip.start)
-                if i and not secs[i].pars:
-                    begin = min(begin, _ms(ch.pages[i].start))
-                if not pars or begin > pars[-1][0].begin:
-                    at = (Par(item.id, name, begin, 0), secs[i])
-                    secs[i].pars.append(at[0])
-                    pars.append(at)
-            if isinstance(item, talking.Heading):
-                # A heading the frame did not name on its own opens the par that says it.
-                target[item.id] = at or (pars[-1] if pars else None)
-        if not pars:
-            raise PublishError(f"DAISY book: chapter {ch.id} has no timed sentence.",
-                               cause="the build's cue timings are missing", fix="build again with --clean")
-        for (a, _), (b, _) in zip(pars, pars[1:]):
-            a.end = b.begin
-        pars[-1][0].end = length
+        pars, target = _chapter_pars(ch, name, secs, length)
         kept = [s for s in secs if s.pars]
         for k, sec in enumerate(kept, len(sections) + 1):
             sec.smil = f"s{k:03d}.smil"
-        first = pars[0]
-        for h, cls, own in ((ch.part_heading, "part", None),
-                            (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter", None),
-                            *((p.heading, "section", sec) for p, sec in zip(ch.pages, secs))):
-            if h is not None:
-                par, sec = target.get(h.id) or first
-                if own is not None and own is not sec and own.pars:
-                    par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
-                entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
+        entries += _ncc_entries(ch, g, secs, pars[0], target)
         sections += kept
     # The title opens the book with a par of its own: linked to the first topic's, a player played the
     # welcome twice from the first item, and none said the book's title.
@@ -195,6 +160,65 @@ def daisy_book(result, title_ms: int = 0) -> DaisyBook:
         sections[0].pars.insert(0, Par("title", TITLE_MP3, 0, title_ms))
     entries.insert(0, NccEntry(1, "title", g["title"], entries[0].smil, sections[0].pars[0].id))
     return DaisyBook(sections, entries, content, audio, total, title_ms)
+
+
+_Placed = tuple[Par, Section]
+
+
+def _audio_order(ch: talking.Chapter) -> list[tuple[int, talking.Heading | talking.Sentence]]:
+    """(page index, heading or sentence) of a chapter, in the order they are said."""
+    order: list[tuple[int, talking.Heading | talking.Sentence]] = [(0, h) for h in (ch.part_heading, ch.heading)
+                                                                    if h]
+    for i, page in enumerate(ch.pages):
+        order += [(i, page.heading)] + [(i, s) for b in page.blocks for s in _written(b)]
+    if ch.end is not None:
+        order.append((len(ch.pages) - 1, ch.end))
+    return order
+
+
+def _chapter_pars(ch: talking.Chapter, name: str, secs: list[Section],
+                  length: int) -> tuple[list[_Placed], dict[str, _Placed | None]]:
+    """One par per heading or sentence with a clip, in audio order, each in its page's section; and, by heading
+    id, the par its NCC entry opens. The first starts at 0 (the chime), a page's first at the page's start (its
+    tick); each ends where the next begins, the last at the end of the MP3. The end cue has its own par, from
+    the end of the last sentence's speech (book.py)."""
+    pars: list[_Placed] = []
+    target: dict[str, _Placed | None] = {}
+    for i, item in _audio_order(ch):
+        at = None
+        if item.clip is not None:
+            begin = 0 if not pars else _ms(item.clip.start)
+            if i and not secs[i].pars:
+                begin = min(begin, _ms(ch.pages[i].start))
+            if not pars or begin > pars[-1][0].begin:
+                at = (Par(item.id, name, begin, 0), secs[i])
+                secs[i].pars.append(at[0])
+                pars.append(at)
+        if isinstance(item, talking.Heading):
+            # A heading the frame did not name on its own opens the par that says it.
+            target[item.id] = at or (pars[-1] if pars else None)
+    if not pars:
+        raise PublishError(f"DAISY book: chapter {ch.id} has no timed sentence.",
+                           cause="the build's cue timings are missing", fix="build again with --clean")
+    for (a, _), (b, _) in zip(pars, pars[1:]):
+        a.end = b.begin
+    pars[-1][0].end = length
+    return pars, target
+
+
+def _ncc_entries(ch: talking.Chapter, g: dict, secs: list[Section], first: _Placed,
+                 target: dict[str, _Placed | None]) -> list[NccEntry]:
+    """The chapter's part, topic and page headings in ncc.html, each opening its par."""
+    entries = []
+    for h, cls, own in ((ch.part_heading, "part", None),
+                        (ch.heading, "introduction" if ch.id == g.get("intro") else "chapter", None),
+                        *((p.heading, "section", sec) for p, sec in zip(ch.pages, secs))):
+        if h is not None:
+            par, sec = target.get(h.id) or first
+            if own is not None and own is not sec and own.pars:
+                par, sec = own.pars[0], own  # a page's entry always opens the page's own SMIL file
+            entries.append(NccEntry(h.level, cls, h.text, sec.smil, par.id))
+    return entries
 
 
 # --- documents ---------------------------------------------------------------------------------------------
@@ -225,14 +249,14 @@ def _xhtml(lang: str, title: str, head: list[str], body: list[str]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def content_html(manifest: dict, b: DaisyBook) -> bytes:
+def content_html(manifest: Mapping[str, Any], b: DaisyBook) -> bytes:
     g = manifest["guide"]
     head = [_meta("dc:title", g["title"]), _meta("dc:identifier", _identifier(g)),
             _meta("dc:format", "Daisy 2.02"), _meta("ncc:generator", manifest["generator"])]
     return _xhtml(_language(g), g["title"], head, b.content)
 
 
-def smil(manifest: dict, sec: Section, elapsed_ms: int) -> bytes:
+def smil(manifest: Mapping[str, Any], sec: Section, elapsed_ms: int) -> bytes:
     g = manifest["guide"]
     lines = ['<?xml version="1.0" encoding="utf-8"?>', SMIL_DOCTYPE, "<smil>", "<head>",
              _meta("dc:format", "Daisy 2.02"), _meta("dc:title", g["title"]),
@@ -256,7 +280,7 @@ def text_id(par_id: str) -> str:
     return f"{par_id}-t"
 
 
-def master_smil(manifest: dict, b: DaisyBook) -> bytes:
+def master_smil(manifest: Mapping[str, Any], b: DaisyBook) -> bytes:
     g = manifest["guide"]
     lines = ['<?xml version="1.0" encoding="utf-8"?>', SMIL_DOCTYPE, "<smil>", "<head>",
              _meta("dc:format", "Daisy 2.02"), _meta("dc:title", g["title"]),
@@ -268,7 +292,7 @@ def master_smil(manifest: dict, b: DaisyBook) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
+def ncc_html(manifest: Mapping[str, Any], b: DaisyBook, files: int) -> bytes:
     """files: how many files the book has, ncc.html included (ncc:files)."""
     g = manifest["guide"]
     engine = manifest.get("engine", {})
@@ -306,7 +330,7 @@ def ncc_html(manifest: dict, b: DaisyBook, files: int) -> bytes:
     return _xhtml(_language(g), g["title"], head, body)
 
 
-def documents(manifest: dict, b: DaisyBook) -> dict[str, bytes]:
+def documents(manifest: Mapping[str, Any], b: DaisyBook) -> dict[str, bytes]:
     """Every text file of the book, by name."""
     docs = {CONTENT: content_html(manifest, b), "master.smil": master_smil(manifest, b)}
     elapsed = 0
@@ -332,7 +356,7 @@ def _place_audio(src: Path, dst: Path, sha256: str) -> None:
             shutil.copyfile(src, tmp)
 
 
-def _zip_time(manifest: dict) -> tuple:
+def _zip_time(manifest: Mapping[str, Any]) -> tuple:
     y, m, d = (int(x) for x in manifest["guide"]["date"].split("-"))
     return (min(max(y, 1980), 2107), m, d, 0, 0, 0)
 
@@ -363,24 +387,22 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
                 raise explain_os_error(exc, p) from None
 
 
-def spoken_title(result, folder: Path) -> dict:
+def spoken_title(result: BuildContext, folder: Path) -> dict:
     """daisy/a00.mp3: the guide's title, said by the guide's voice through the same path as the phone's
-    prompts (Builder.prompt_clips, render_clips) and encoded like the chapters. Returns its key, sha256 and
-    length in ms; kept from the last build when its key and bytes are unchanged."""
+    prompts (the build's Speaker) and encoded like the chapters. Returns its key, sha256 and length in ms;
+    kept from the last build when its key and bytes are unchanged."""
     from mutagen.mp3 import MP3
 
-    builder, settings = result.builder, result.settings
-    clips = builder.prompt_clips(end_sentence(result.manifest["guide"]["title"]))
+    speaker, settings = result.speaker, result.settings
+    clips = speaker.prompt_clips(end_sentence(result.manifest["guide"]["title"]))
     key = hashlib.sha256(json.dumps(["daisy-title", [k for _, k, _ in clips], [p for *_, p in clips],
                                      settings.sample_rate, settings.bitrate_kbps, settings.loudness_lufs,
                                      settings.true_peak_db]).encode()).hexdigest()
     path = folder / TITLE_MP3
-    old = (previous_manifest(result.out_dir).get("daisy") or {}).get("title") or {}
+    old = (result.previous_entries().get("daisy") or {}).get("title") or {}
     if old.get("key") == key and isinstance(old.get("ms"), int) and matches(path, old.get("sha256", "")):
         return old
-    with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
-        wav = Path(tmp) / "title.wav"
-        builder.render_clips(clips, wav)
+    with speaker.speak(clips) as wav:
         with atomic_path(path) as mp3:
             encode_mp3(wav, mp3, settings, loudness_gain(wav, settings))
     # Never past the real end, as for the chapters (_length_ms).
@@ -389,8 +411,9 @@ def spoken_title(result, folder: Path) -> dict:
 
 class DaisyPublisher(Publisher):
     name = "daisy"
+    folders = (FOLDER,)
 
-    def publish(self, result) -> list:
+    def publish(self, result: BuildContext) -> Published:
         manifest, out = result.manifest, result.out_dir
         folder = out / FOLDER
         title = spoken_title(result, folder)
@@ -410,16 +433,16 @@ class DaisyPublisher(Publisher):
         names = ["ncc.html"] + sorted(n for n in shas if n != "ncc.html")
         key = hashlib.sha256("".join(f"{n} {shas[n]}\n" for n in names).encode()).hexdigest()
         zpath = out / zip_name(manifest["guide"]["id"])
-        old = previous_manifest(out)
+        old = result.previous_entries()
         old_zip = (old.get("downloads") or {}).get("daisy") or {}
         if not ((old.get("daisy") or {}).get("key") == key and matches(zpath, old_zip.get("sha256", ""))):
             write_zip(zpath, folder, names, _zip_time(manifest))
-        manifest["daisy"] = {
+        daisy = {
             "ncc": f"{FOLDER}/ncc.html", "duration": round(b.total_ms / 1000, 3), "key": key, "title": title,
             "files": [{"path": f"{FOLDER}/{n}", "bytes": (folder / n).stat().st_size, "sha256": shas[n]}
                       for n in names],
         }
         # Beside the EPUB: what the feed and the kiosk offer for download.
-        manifest.setdefault("downloads", {})["daisy"] = {
-            "path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath), "media_type": "application/zip"}
-        return [folder / n for n in names] + [zpath]
+        download = {"path": zpath.name, "bytes": zpath.stat().st_size, "sha256": digest(zpath),
+                    "media_type": "application/zip"}
+        return Published([folder / n for n in names] + [zpath], {"daisy": daisy, "downloads": {"daisy": download}})

@@ -22,7 +22,7 @@ from pathlib import Path
 from audioguide.exceptions import PublishError
 from audioguide.files import atomic_path, digest, matches
 from audioguide.narration.written import written_form
-from audioguide.publishers import Publisher, previous_manifest
+from audioguide.publishers import BuildContext, Published, Publisher
 from audioguide.publishers.book import Book, Chapter, chapter_body, well_formed
 
 ACTIVE_CLASS = "-epub-media-overlay-active"
@@ -249,7 +249,7 @@ def _comment(path: Path) -> bytes:
 class EpubPublisher(Publisher):
     name = "epub"
 
-    def publish(self, result) -> list:
+    def publish(self, result: BuildContext) -> Published:
         book = Book.from_build(result)
         path = result.out_dir / f"{result.guide.id}.epub"
         # The key covers every input, so an unchanged guide keeps its EPUB without reading 30 MB of audio.
@@ -261,19 +261,17 @@ class EpubPublisher(Publisher):
             h.update(ch.sha256.encode())
         h.update(digest(result.out_dir / result.manifest.get("cover", "cover.jpg")).encode())
         key = h.hexdigest()
-        old = _previous(result.out_dir).get(path.name, {})
+        old = _previous(result.previous_entries()).get(path.name, {})
         if not (_comment(path) == KEY_PREFIX + key.encode() and matches(path, old.get("sha256", ""))):
             write_epub(path, book, result.out_dir, key, files)
-        result.manifest.setdefault("downloads", {})["epub"] = {
-            "path": path.name, "bytes": path.stat().st_size, "sha256": digest(path),
-            "media_type": "application/epub+zip"}
-        return [path]
+        entry = {"path": path.name, "bytes": path.stat().st_size, "sha256": digest(path),
+                 "media_type": "application/epub+zip"}
+        return Published([path], {"downloads": {"epub": entry}})
 
 
-def _previous(out_dir: Path) -> dict:
+def _previous(manifest: dict) -> dict:
     """The previous build's downloads, by file name."""
     try:
-        return {d["path"]: d for d in previous_manifest(out_dir).get("downloads", {}).values()
-                if isinstance(d, dict)}
+        return {d["path"]: d for d in manifest.get("downloads", {}).values() if isinstance(d, dict)}
     except (AttributeError, KeyError, TypeError):
         return {}

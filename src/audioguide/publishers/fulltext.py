@@ -10,13 +10,12 @@ from __future__ import annotations
 import html
 import re
 
-from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
 from audioguide.narration.inline import href as _href
 from audioguide.narration.inline import to_html as inline_html
 from audioguide.narration.inline import display_url
 from audioguide.narration.written import written_form
-from audioguide.publishers import Publisher
+from audioguide.publishers import BuildContext, Publisher
 
 TXT, HTML = "transcript.txt", "transcript.html"
 
@@ -138,10 +137,12 @@ def guide_html(guide: Guide) -> str:
 class FullTextPublisher(Publisher):
     name = "fulltext"
 
-    def publish(self, result) -> list:
+    def entries(self, guide) -> dict:
+        return {"transcript": {"txt": TXT, "html": HTML}}
+
+    def publish(self, result: BuildContext) -> list:
         written = []
         for name, text in ((TXT, guide_text(result.guide)), (HTML, guide_html(result.guide))):
-            path = result.out_dir / name
-            update_bytes(path, text.encode("utf-8"))
-            written.append(path)
+            result.write(name, text.encode("utf-8"))
+            written.append(result.out_dir / name)
         return written

@@ -8,10 +8,9 @@ import re
 from importlib.resources import files
 from urllib.parse import quote
 
-from audioguide.files import update_bytes
 from audioguide.guide import CALLOUTS
 from audioguide.phone.menu import build_menu
-from audioguide.publishers import Publisher, downloads
+from audioguide.publishers import BuildContext, Publisher, downloads
 from audioguide.publishers.book import Block, Book, Clip, Sentence
 from audioguide.publishers.book import Chapter as BookChapter
 
@@ -104,9 +103,14 @@ def render(book: Book, menu, idle_s: int) -> str:
 
 class KioskPublisher(Publisher):
     name = "kiosk"
+    after = ("epub", "daisy")  # it offers the talking books for download (manifest "downloads")
+    folders = ("kiosk",)
 
-    def publish(self, result) -> list:
+    def entries(self, guide) -> dict:
+        return {"kiosk": "kiosk/index.html"}
+
+    def publish(self, result: BuildContext) -> list:
         menu = build_menu(result.guide)
-        path = result.out_dir / "kiosk" / "index.html"
-        update_bytes(path, render(Book.from_build(result), menu, result.settings.kiosk_idle).encode("utf-8"))
-        return [path]
+        page = render(Book.from_build(result), menu, result.settings.kiosk_idle)
+        result.write("kiosk/index.html", page.encode("utf-8"))
+        return [result.out_dir / "kiosk" / "index.html"]

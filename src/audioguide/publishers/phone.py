@@ -5,18 +5,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import tempfile
 import threading
 import wave
 from pathlib import Path
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from audioguide.audio import encoders, gain_to, loudness
-from audioguide.files import digest, matches, read_state, update_bytes
+from audioguide.files import digest, matches, update_bytes
 from audioguide.phone.asterisk import FORMAT_MODULES, MODULES, context, dialplan, sound_dir, used
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
 from audioguide.phone.voicexml import voicexml
-from audioguide.publishers import Publisher
+from audioguide.publishers import BuildContext, Published, Publisher
+from audioguide.timing import ChapterTiming, Cue, PageTiming, without_end_cue
+
+if TYPE_CHECKING:
+    from audioguide.build.speaker import Speaker
 
 PHONE_VERSION = 5  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
@@ -28,18 +33,12 @@ def _key(*parts) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def phone_cues(pages: list[dict], i: int) -> list[dict]:
-    """Page i's cues as the phone plays them: the chapter's last page without its end cue ("Fin du sujet")."""
-    cues = pages[i]["cues"]
-    if i != len(pages) - 1 or len(cues) < 2:
-        return cues
-    n = len(cues) - 1  # the end cue may be several clips (one per caption sentence), all of kind "cue"
-    while n > 1 and cues[n - 1].get("kind") == "cue":
-        n -= 1
-    return cues[:n]
+def phone_cues(pages: list[PageTiming], i: int) -> list[Cue]:
+    """Page i's cues as the phone plays them: without the end cue ("Fin du sujet"), which the phone says itself."""
+    return without_end_cue(pages[i]["cues"])
 
 
-def page_spans(chapter: dict) -> list[tuple[float, float]]:
+def page_spans(chapter: ChapterTiming) -> list[tuple[float, float]]:
     """Each page's span in the chapter audio; the last one ends just after its last phone cue."""
     pages = chapter["pages"]
     spans = [(p["start"], p["end"]) for p in pages]
@@ -49,7 +48,7 @@ def page_spans(chapter: dict) -> list[tuple[float, float]]:
     return spans
 
 
-def segment_spans(chapter: dict) -> list[list[tuple[float, float]]]:
+def segment_spans(chapter: ChapterTiming) -> list[list[tuple[float, float]]]:
     """Each page's segments (menu.segment_cues) as spans of the chapter audio. A cut falls in the middle of the
     pause between two sentences, so the segments played in a row sound like the page."""
     out = []
@@ -60,13 +59,19 @@ def segment_spans(chapter: dict) -> list[list[tuple[float, float]]]:
     return out
 
 
-def page_cues(manifest: dict) -> dict[tuple[str, str], list[dict]]:
+def page_cues(manifest: Mapping[str, Any]) -> dict[tuple[str, str], list[Cue]]:
     return {(ch["id"], p["id"]): phone_cues(ch["pages"], i)
             for ch in manifest["chapters"] for i, p in enumerate(ch["pages"])}
 
 
 class PhonePublisher(Publisher):
     name = "phone"
+    folders = ("phone", "phone/sounds")
+    state_file = f"phone/{STATE}"
+
+    def entries(self, guide) -> dict:
+        return {"phone": {"menu": "phone/menu.json", "asterisk": "phone/extensions.conf",
+                          "voicexml": "phone/guide.vxml", "readme": "phone/README.md", "sounds": "phone/sounds/"}}
 
     def __init__(self):
         # Per chapter id or prompt id: the key of what its sounds were made from, and each sound's sha256 when
@@ -77,10 +82,10 @@ class PhonePublisher(Publisher):
         self._state: dict | None = None
         self._lock = threading.Lock()
 
-    def _old(self, folder: Path) -> dict:
+    def _old(self, ctx: BuildContext) -> dict:
         with self._lock:
             if self._state is None:
-                self._state = read_state(folder / STATE)
+                self._state = ctx.previous()
             return self._state
 
     @staticmethod
@@ -94,7 +99,7 @@ class PhonePublisher(Publisher):
     def _made(sounds: Path, names: list[str], key: str) -> dict:
         return {"key": key, "sha256": {f"{n}.{e}": digest(sounds / f"{n}.{e}") for n in names for e in FORMATS}}
 
-    def _chapter_job(self, chapter, entry: dict) -> tuple[list[str], list[tuple[float, float]], str]:
+    def _chapter_job(self, chapter, entry: ChapterTiming) -> tuple[list[str], list[tuple[float, float]], str]:
         names, spans = [], []
         for i, page in enumerate(segment_spans(entry), 1):
             names += [segment_id(chapter, i, k) for k in range(1, len(page) + 1)]
@@ -102,57 +107,53 @@ class PhonePublisher(Publisher):
         # The gain comes from the chapter's own loudness (entry["key"] fixes its audio), not the MP3's gain.
         return names, spans, _key("chapter", entry["key"], spans, names, PHONE_LUFS)
 
-    def wants_chapter(self, result, chapter, entry: dict) -> bool:
+    def wants_chapter(self, ctx: BuildContext, chapter, entry: ChapterTiming) -> bool:
         names, _, key = self._chapter_job(chapter, entry)
-        folder = result.out_dir / "phone"
-        old = self._old(folder).get(chapter.id)
-        if self._fresh(folder / "sounds", names, key, old):
+        old = self._old(ctx).get(chapter.id)
+        if self._fresh(ctx.out_dir / "phone" / "sounds", names, key, old):
             self.keys[chapter.id] = old
             return False
         return True
 
-    def chapter_ready(self, result, chapter, entry: dict, wav: Path) -> None:
+    def chapter_ready(self, ctx: BuildContext, chapter, entry: ChapterTiming, wav: Path) -> None:
         """Cut this chapter's pages from its assembled audio, levelled to the phone target as the prompts are.
 
         Not from the MP3's gain: that one makes up what the MP3's limiter takes (about 2 dB on espeak-ng), and
         the pages do not go through that limiter, so they came out ~1.5 LU louder than the prompts."""
         names, spans, key = self._chapter_job(chapter, entry)
         gain = gain_to(PHONE_LUFS, loudness(wav))
-        sounds = result.out_dir / "phone" / "sounds"
+        sounds = ctx.out_dir / "phone" / "sounds"
         export(wav, [(sounds / n, s, e) for n, (s, e) in zip(names, spans)], gain)
         with self._lock:
             self.exported += 1
         self.keys[chapter.id] = self._made(sounds, names, key)
 
-    def parallel_jobs(self, result) -> list:
+    def parallel_jobs(self, ctx: BuildContext) -> list:
         """One job per menu prompt whose sounds are missing or stale. Prompts depend on the guide only."""
-        builder = result.builder
-        sounds = result.out_dir / "phone" / "sounds"
-        old = self._old(result.out_dir / "phone")
+        sounds = ctx.out_dir / "phone" / "sounds"
+        old = self._old(ctx)
         jobs = []
-        for pid, prompt in build_menu(result.guide).prompts.items():
+        for pid, prompt in build_menu(ctx.guide).prompts.items():
             if prompt.kind != "prompt" or pid in self.keys:
                 continue
-            clips = builder.prompt_clips(prompt.text)
+            clips = ctx.speaker.prompt_clips(prompt.text)
             key = _key("prompt", [k for _, k, _ in clips], [p for *_, p in clips], PHONE_LUFS)
             if self._fresh(sounds, [pid], key, old.get(pid)):
                 self.keys[pid] = old[pid]
             else:
                 self.keys[pid] = {"key": key}  # claimed; the job adds the hashes
-                jobs.append(functools.partial(self._make_prompt, builder, sounds, pid, clips, key))
+                jobs.append(functools.partial(self._make_prompt, ctx.speaker, sounds, pid, clips, key))
         return jobs
 
-    def _make_prompt(self, builder, sounds: Path, pid: str, clips, key: str) -> None:
-        with tempfile.TemporaryDirectory(dir=builder.work_dir) as tmp:
-            wav = Path(tmp) / "prompt.wav"
-            builder.render_clips(clips, wav)
+    def _make_prompt(self, speaker: Speaker, sounds: Path, pid: str, clips, key: str) -> None:
+        with speaker.speak(clips) as wav:
             export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, loudness(wav)))
         with self._lock:
             self.exported += 1
         self.keys[pid] = self._made(sounds, [pid], key)
 
-    def publish(self, result) -> list:
-        builder, manifest = result.builder, result.manifest
+    def publish(self, result: BuildContext) -> Published:
+        manifest = result.manifest
         folder = result.out_dir / "phone"
         sounds = folder / "sounds"
         menu = build_menu(result.guide, page_cues(manifest))
@@ -161,8 +162,7 @@ class PhonePublisher(Publisher):
             raise RuntimeError(f"phone publisher: chapters not handed over: {missing}")
 
         late = self.parallel_jobs(result)  # normally run by the builder with the chapters; none left then
-        builder.parallel(lambda job: job(), late, "Téléphone")
-        result.phone_encoded = self.exported
+        result.run(late, "Téléphone")
 
         # Sounds no longer in the menu are removed by the build, after the manifest: only files it recorded.
         plan = dialplan(menu)
@@ -174,8 +174,9 @@ class PhonePublisher(Publisher):
         }
         for name, data in files.items():
             update_bytes(folder / name, data)
-        update_bytes(folder / STATE, json.dumps(self.keys, sort_keys=True, indent=0).encode())
-        return [folder / n for n in files] + sorted(sounds / f"{n}.{e}" for n in menu.prompts for e in FORMATS)
+        result.remember(self.keys)
+        return Published([folder / n for n in files] + sorted(sounds / f"{n}.{e}" for n in menu.prompts
+                                                              for e in FORMATS), encoded=self.exported)
 
 
 def wav_seconds(path: Path) -> float:
@@ -199,7 +200,7 @@ def _s(x: float) -> str:
     return f"{x:.1f} s"
 
 
-def bundle_readme(menu: PhoneMenu, manifest: dict, plan: str, sounds: Path) -> str:
+def bundle_readme(menu: PhoneMenu, manifest: Mapping[str, Any], plan: str, sounds: Path) -> str:
     snd, ctx = sound_dir(menu), context(menu)
     mins = round(sum(c["duration"] for c in manifest["chapters"]) / 60)
     fig = sound_figures(menu, sounds)

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from audioguide.files import update_bytes
-from audioguide.publishers import Publisher, downloads, end_sentence
+from audioguide.publishers import BuildContext, Publisher, downloads, end_sentence
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +297,13 @@ def _local(base_url: str) -> bool:
 
 class PodcastPublisher(Publisher):
     name = "podcast"
+    # The feed goes last: everything it links to (transcripts, the full text, the talking books) is in place.
+    after = ("transcripts", "fulltext", "epub", "daisy")
 
-    def publish(self, result) -> list:
+    def entries(self, guide) -> dict:
+        return {"feed": FEED_NAME}
+
+    def publish(self, result: BuildContext) -> list:
         from audioguide.publishers.fulltext import chapter_html
 
         notes = {ch.id: chapter_html(ch) for ch in result.guide.chapters}

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import logging
 
-from audioguide.files import update_bytes
 from audioguide.narration.captions import wrap_caption
 from audioguide.narration.written import join_sentences
-from audioguide.publishers import Publisher
+from audioguide.publishers import BuildContext, Publisher
 
 log = logging.getLogger(__name__)
 MIN_CUE_S, MAX_CUE_S = 1.0, 7.0
@@ -103,8 +102,15 @@ def chapters_json(chapter: dict, author: str) -> str:
 
 class TranscriptsPublisher(Publisher):
     name = "transcripts"
+    folders = ("transcripts", "chapters")
 
-    def publish(self, result) -> list:
+    def chapter_entries(self, chapter) -> dict:
+        slug = chapter.slug
+        return {"transcript": {"txt": f"transcripts/{slug}.txt", "vtt": f"transcripts/{slug}.vtt",
+                               "srt": f"transcripts/{slug}.srt"},
+                "chapters_json": f"chapters/{slug}.json"}
+
+    def publish(self, result: BuildContext) -> list:
         written = []
         for ch in result.manifest["chapters"]:
             cues = caption_cues(ch["pages"])
@@ -115,7 +121,6 @@ class TranscriptsPublisher(Publisher):
                 ch["chapters_json"]: chapters_json(ch, result.guide.publisher or result.guide.author),
             }
             for rel, text in files.items():
-                path = result.out_dir / rel
-                update_bytes(path, text.encode("utf-8"))
-                written.append(path)
+                result.write(rel, text.encode("utf-8"))
+                written.append(result.out_dir / rel)
         return written

@@ -267,20 +267,18 @@ async def save(request: Request):
 
 def render_page(st: Studio, ref: str, pace: str) -> tuple[str, list[tuple[str, str]]]:
     """Synthesise a page through the clip cache into a WAV of the studio's; (its name, [(clip key, text)])."""
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
     from audioguide.guide import load_guide
     from audioguide.preview import scripts_for
-    from audioguide.tts.cache import clip_key
 
     guide = load_guide(st.guide_file)
     find_page(guide, ref)
-    builder = Builder(guide, st.settings(pace))
-    scripts = scripts_for(guide, ref, builder.writer)
-    clips = [(s.text, clip_key(builder.engine, builder.voice(s.text)), s.pause_ms) for p in scripts
-             for s in p.segments]
+    speaker = make_speaker(guide, st.settings(pace))
+    scripts = scripts_for(guide, ref, speaker.writer)
+    clips = speaker.segment_clips([s for p in scripts for s in p.segments])
     name = secrets.token_hex(8) + ".wav"
-    builder.render_clips(clips, st.listen_dir / name)
-    return name, [(k, builder.voice(t)) for t, k, _ in clips]
+    speaker.render(clips, st.listen_dir / name)
+    return name, [(k, speaker.voice(t)) for t, k, _ in clips]
 
 
 async def listen(request: Request):
@@ -367,20 +365,18 @@ def try_fix(st: Studio, word: str, say: str) -> tuple[str, list[tuple[str, str]]
     """The word said with the fix, in a short sentence, through the clip cache."""
     import dataclasses
 
-    from audioguide.build import Builder
+    from audioguide.build import make_speaker
     from audioguide.guide import load_guide
-    from audioguide.tts.cache import clip_key
 
     if not word or not say:
         raise AudioguideError("Écrivez comment dire le mot.", fix="par exemple « Ségure » pour Ségur")
     guide = load_guide(st.guide_file)
     guide = dataclasses.replace(guide, lexicon={**guide.lexicon, word: say})
-    builder = Builder(guide, st.settings())
-    segs = builder.writer.prompt(f"{word}.")
-    clips = [(s.text, clip_key(builder.engine, builder.voice(s.text)), s.pause_ms) for s in segs]
+    speaker = make_speaker(guide, st.settings())
+    clips = speaker.prompt_clips(f"{word}.")
     name = secrets.token_hex(8) + ".wav"
-    builder.render_clips(clips, st.listen_dir / name)
-    return name, [(k, builder.voice(t)) for t, k, _ in clips]
+    speaker.render(clips, st.listen_dir / name)
+    return name, [(k, speaker.voice(t)) for t, k, _ in clips]
 
 
 async def pronunciation_try(request: Request):

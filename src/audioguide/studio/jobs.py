@@ -81,18 +81,20 @@ class WatchedBuilder(Builder):
         self.progress.update(step="voix", done=0, total=max(1, len(texts)))
         return super().synthesize(scripts)
 
-    def chapter_task(self, chapter, *a, **kw):
-        if self.progress.step != "chapitres":
-            self.progress.update(step="chapitres", done=0, total=len(self.guide.chapters))
-        out = super().chapter_task(chapter, *a, **kw)
+    def chapters(self, *a, **kw):
+        self.progress.update(step="chapitres", done=0, total=len(self.guide.chapters))
+        return super().chapters(*a, **kw)
+
+    def chapter(self, *a, **kw):
+        out = super().chapter(*a, **kw)
         with self.progress.changed:
             self.progress.done += 1
             self.progress.changed.notify_all()
         return out
 
-    def manifest(self, *a, **kw):
+    def publish(self):
         self.progress.update(step="publication", done=0, total=1)
-        return super().manifest(*a, **kw)
+        return super().publish()
 
 
 class BuildJob:
