@@ -40,7 +40,7 @@ def test_update_bytes_writes_only_a_change(tmp_path):
     assert update_bytes(f, b"one") is False and f.stat().st_mtime_ns == 1
     assert update_bytes(f, b"two") is True and f.read_bytes() == b"two"
     write_text(f, "été")
-    assert f.read_bytes() == "été".encode("utf-8")
+    assert f.read_bytes() == "été".encode()
 
 
 def test_a_full_disk_or_a_read_only_folder_is_explained(tmp_path):
@@ -52,7 +52,8 @@ def test_a_full_disk_or_a_read_only_folder_is_explained(tmp_path):
     for code in (errno.EACCES, errno.EPERM, errno.EROFS):
         ro = explain_os_error(OSError(code, "Read-only file system"), p)
         assert ro.message == f"Cannot write {p}: permission denied or read-only folder."
-        assert ro.cause == "Read-only file system" and ro.fix == "choose a writable --out folder, or fix its permissions"
+        assert ro.cause == "Read-only file system"
+        assert ro.fix == "choose a writable --out folder, or fix its permissions"
     other = explain_os_error(OSError(errno.EIO, "Input/output error"), p)
     assert other.message == f"Cannot write {p}: Input/output error." and other.cause == "Input/output error"
 

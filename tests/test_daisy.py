@@ -56,7 +56,7 @@ def seconds(value: str) -> float:
     return float(m.group(4)) * {"h": 3600, "min": 60, "s": 1, "ms": 0.001, None: 1}[m.group(5)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ffprobe_duration(path: Path, mtime_ns: int) -> float:
     out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
                          capture_output=True, text=True, check=True).stdout
@@ -326,7 +326,7 @@ DTDS = Path("/usr/share/xml/w3c-sgml-lib/schema/dtd")
 documents are XHTML 1.0 Transitional, its SMIL files SMIL 1.0; read locally, never from w3.org."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dtd(name: str) -> etree.DTD:
     path = DTDS / {"xhtml": "REC-xhtml1-20020801/xhtml1-transitional.dtd", "smil": "REC-smil-19980615/smil10.dtd"}[name]
     assert path.is_file(), f"{path} is missing: script/bootstrap --test installs Debian's w3c-sgml-lib"

@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.exceptions import AudioError, EngineError
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
+
 from conftest import needs_tools, settings_for, tmpfs
 from stepped_build import Stepped
 
@@ -228,7 +228,7 @@ def test_killed_builds_resume_to_the_same_bytes(tmp_path, mini_guide):
     for i, kill_at in enumerate(kills):
         out, cmd = over_a(i)
         run = Stepped(cmd[3:])
-        for n, step in enumerate(run.steps(), 1):
+        for n, _step in enumerate(run.steps(), 1):
             if n == kill_at:
                 run.kill()  # it is waiting to make change n: certainly inside the build
                 break
@@ -341,7 +341,7 @@ def test_serve_never_shows_a_feed_naming_other_bytes(tmp_path, mini_guide):
             # A whole round begun during this build or after it: the reader really read each one, however
             # the threads were scheduled (the timeout only ends a hang).
             with done:
-                assert done.wait_for(lambda: len(rounds) >= before + 2, timeout=300)
+                assert done.wait_for(lambda before=before: len(rounds) >= before + 2, timeout=300)
     finally:
         stop.set()
         t.join(30)

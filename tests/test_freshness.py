@@ -12,6 +12,7 @@ import pytest
 
 from audioguide.build import Builder, build
 from audioguide.publishers import publisher_classes
+
 from conftest import DATA, ROOT, needs_tools, settings_for
 
 pytestmark = [needs_tools]

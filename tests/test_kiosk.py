@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import expect
 
 from audioguide.build import build
 from audioguide.serve import make_server
+
 from conftest import DATA, ROOT, settings_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -95,7 +95,7 @@ def test_keys_pick_play_and_move_between_pages(page, kiosk_url, mini_build):
     assert s["page"] == "Page 2 sur 2 : Attention"
     assert "Page 2 sur 2" in s["status"]  # said through the aria-live region
     page.keyboard.press("4")
-    page.wait_for_function("() => document.getElementById('audio').currentTime < %f" % pages[1]["start"])
+    page.wait_for_function(f"() => document.getElementById('audio').currentTime < {pages[1]['start']:f}")
     assert audio_state(page)["page"].startswith("Page 1 sur 2")
     page.keyboard.press(" ")
     page.wait_for_function("() => document.getElementById('audio').paused")
@@ -199,7 +199,8 @@ def test_controls_are_large(page, kiosk_url):
         assert w >= 60 and h >= 60, (label, w, h)  # well over WCAG 2.2's 24 px target minimum
 
 
-HOSTILE = "<script>window.__pwned=1</script> & \"guillemets\" 'apostrophes' \u202eאבג\u200b <img src=x onerror=window.__pwned=2>"
+HOSTILE = ("<script>window.__pwned=1</script> & \"guillemets\" 'apostrophes' \u202eאבג\u200b "
+           "<img src=x onerror=window.__pwned=2>")
 
 
 def test_hostile_text_stays_inert_in_kiosk_and_feed(page, tmp_path, mini_guide):
@@ -700,7 +701,7 @@ def test_play_next_and_the_sentence_said_are_on_the_first_screen(browser, kiosk_
         pg.get_by_role("button", name="Le DMP").click()  # as a visitor does (scrolled to it if it must be)
         pg.wait_for_function("() => !audio.paused")
         pg.evaluate("audio.pause()")
-        for turn in range(2):  # both pages of the topic
+        for _turn in range(2):  # both pages of the topic
             marks = pg.evaluate("""() => [...document.querySelectorAll(
                 '#now-page[data-start], #transcript [data-start]')]
                 .map(el => (+el.dataset.start + +el.dataset.end) / 2)""")

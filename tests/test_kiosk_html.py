@@ -10,6 +10,7 @@ from audioguide.build import build
 from audioguide.phone.menu import build_menu
 from audioguide.publishers.book import Book
 from audioguide.publishers.kiosk import json_for_script, kiosk_data
+
 from conftest import needs_tools, settings_for
 
 pytestmark = [needs_tools]
@@ -139,6 +140,7 @@ def test_kiosk_idle_option_builds_a_personal_copy(tmp_path):
     from click.testing import CliRunner
 
     from audioguide.cli import cli
+
     from conftest import DATA
 
     out = tmp_path / "out"
@@ -154,6 +156,7 @@ def test_an_idle_time_too_short_to_read_is_refused_before_any_work(tmp_path, sec
     from click.testing import CliRunner
 
     from audioguide.cli import cli
+
     from conftest import DATA
 
     out = tmp_path / "out"

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from audioguide.cli import cli
 from audioguide.exceptions import LockError
 from audioguide.lock import OutputLock
+
 from conftest import DATA, needs_tools
 from stepped_build import Stepped
 

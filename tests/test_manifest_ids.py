@@ -5,6 +5,7 @@ import json
 import shutil
 
 from audioguide.build import STATE_FILE, build
+
 from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools]

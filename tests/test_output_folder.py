@@ -47,4 +47,4 @@ def test_a_folder_is_locked_while_open_and_records_what_is_written_through_it(tm
 
 def test_a_closed_folder_refuses_to_say_its_owner(tmp_path):
     with pytest.raises(RuntimeError, match="not open"):
-        OutputFolder(tmp_path, "g").owner
+        _ = OutputFolder(tmp_path, "g").owner

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from audioguide.build import build
 from audioguide.cli import cli
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
+
 from conftest import needs_tools, settings_for
 
 pytestmark = needs_tools

@@ -1,8 +1,8 @@
 """Phone line: journeys through the menu model, the dialplan run by a small interpreter, the bundle's audio."""
 
 import functools
-import os
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,11 +15,13 @@ from audioguide.cli import cli
 from audioguide.exceptions import AudioguideError
 from audioguide.guide import load_guide
 from audioguide.phone.asterisk import dialplan
-from audioguide.phone.voicexml import voicexml
 from audioguide.phone.audio import FORMATS, PHONE_LUFS
 from audioguide.phone.menu import SEGMENT_MAX_S, PhoneMenu, build_menu, segment_cues
 from audioguide.phone.simulator import Call, load_menu, parse_keys
+from audioguide.phone.voicexml import voicexml
+
 from conftest import DATA, ESANTE, needs_tools, settings_for
+
 
 def journey(source, keys: str) -> list[str]:
     """Run `audioguide phone SOURCE --keys KEYS --mute`; return the ids of what the caller heard."""

@@ -12,6 +12,7 @@ from audioguide.build import build
 from audioguide.phone.audio import FORMATS
 from audioguide.phone.menu import MAX_TIMEOUTS, SEGMENT_MAX_S, PhoneMenu
 from audioguide.publishers.phone import STATE, page_spans
+
 from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools]

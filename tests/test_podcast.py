@@ -245,7 +245,7 @@ def _guide_with(mini_guide, extra: str):
 
 def _guids(out):
     root = etree.parse(str(out / "feed.xml")).getroot()
-    return (root.findtext("channel/{%s}guid" % PODCAST), [i.findtext("guid") for i in root.iter("item")])
+    return (root.findtext(f"channel/{{{PODCAST}}}guid"), [i.findtext("guid") for i in root.iter("item")])
 
 
 def test_guids_do_not_depend_on_the_base_url_and_a_feed_guid_wins(tmp_path, mini_guide, caplog):

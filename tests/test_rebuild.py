@@ -10,6 +10,7 @@ import pytest
 
 from audioguide.build import STATE_FILE, build
 from audioguide.publishers.podcast import whole_chapters_json_path
+
 from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools]

@@ -7,7 +7,6 @@ against ffmpeg's silencedetect (measured: 0.017 s median, 0.05 s worst, the leve
 between clips), an error far below a caption's shortest duration (1 s).
 """
 
-import json
 import re
 import statistics
 import subprocess
@@ -15,6 +14,7 @@ import wave
 
 import pytest
 import yaml
+from test_captions import check_practice, parse_cues
 
 from audioguide.config import BuildSettings
 from audioguide.guide import load_guide
@@ -22,7 +22,6 @@ from audioguide.narration.script import ScriptWriter
 from audioguide.tts.espeak import EspeakEngine, library_synth, library_word_starts
 
 from conftest import needs_tools, settings_for
-from test_captions import check_practice, parse_cues
 
 MEDIAN_S, WORST_S = 0.03, 0.08
 

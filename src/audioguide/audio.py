@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import wave
 from array import array
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +71,7 @@ def _tone(freqs: list[float], note_ms: int, gap_ms: int, amp: float) -> array:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def earcon(kind: str) -> bytes:
     """'chapter': a rising three-note chime; 'page': a lighter two-note tick; 'end': a falling pair."""
     if kind == "chapter":
@@ -185,6 +185,7 @@ CHUNK = 1 << 20  # samples read at a time: a meter's memory does not grow with t
 def _pcm(cmd: list[str], what: str):
     """Mono float32 samples that an ffmpeg command writes to its standard output (`-f f32le -`), in pieces."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     try:
         rest = b""
         while data := proc.stdout.read(4 * CHUNK):
@@ -343,6 +344,7 @@ class Meter:
             for k in range(2 * TP_HALF):
                 acc += buf[n + (k + 1 - TP_HALF)] * taps[k, p]
             out = np.abs(acc) if out is None else np.maximum(out, np.abs(acc))
+        assert out is not None  # phases is never empty
         return out
 
     def loudness(self) -> float:
@@ -409,7 +411,10 @@ def _steps_of(path: str, stamp: tuple[int, int, int]) -> tuple[int, np.ndarray, 
     with wave.open(path) as r:
         rate = r.getframerate()
     m = meter(_wav_pcm(Path(path)), rate)
-    cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+
+    def cat(parts: list) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0)
+
     return rate // 10, cat(m.sums), cat(m.plain_sums)
 
 
@@ -435,7 +440,7 @@ def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
     step, sums, plain = _steps(wav)
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(wav), "-af", _limit(gain, limit), "-ac", "1",
            "-f", "f32le", "-"]
-    carry, out = np.zeros(0), []
+    carry, out = np.zeros(0), list[np.ndarray]()
     for y in _pcm(cmd, f"measuring {wav.name}"):
         y = y.astype(np.float64)
         carry = _step_sums(carry, y * y, step, out)

@@ -16,8 +16,9 @@ import os
 import stat
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import TextIO
 
 from audioguide.exceptions import ConfigError, PublishError
 
@@ -186,7 +187,7 @@ def digest(path: Path) -> str:
 
 # --- ownership ------------------------------------------------------------------------------------------
 
-_owners: dict[Path, "Ownership"] = {}
+_owners: dict[Path, Ownership] = {}
 _owners_lock = threading.Lock()
 _real_folders: dict[str, Path] = {}
 """Folder -> its resolved path, kept only while a build is active (a no-change rebuild checks ~1,300 files)."""
@@ -206,7 +207,7 @@ def _abs(path: Path) -> Path:
     return real / path.name
 
 
-def owner_of(path: Path) -> "Ownership | None":
+def owner_of(path: Path) -> Ownership | None:
     """The active ownership record of the output folder that holds `path`, if a build is writing there."""
     if not _owners:
         return None
@@ -239,7 +240,7 @@ class Ownership:
         self.published: set[str] = set()
         self.kept: set[str] = set()  # what this build wrote or found up to date: the new generation
         self._lock = threading.RLock()
-        self._fh = None
+        self._fh: TextIO | None = None
         self._folders: dict[str, bool] = {}
         self.linked: set[str] = set()
         self.ignored: list[str] = []  # lines naming files outside the folder: never acted on

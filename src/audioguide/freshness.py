@@ -53,7 +53,8 @@ def publishers() -> list[list]:
     found = []
     for ep in sorted(entry_points(group=ENTRY_POINTS), key=lambda ep: (ep.name, ep.value)):
         dist = ep.dist.name if ep.dist else None
-        found.append([ep.name, ep.value, dist, ep.dist.version if dist not in (None, "audioguide") else None])
+        found.append([ep.name, ep.value, dist,
+                      ep.dist.version if ep.dist and dist not in (None, "audioguide") else None])
     return found
 
 
@@ -168,7 +169,7 @@ class Warnings(logging.Handler):
         if record.name.startswith(self.ABOUT_THE_GUIDE):
             self.found.add(record.getMessage())
 
-    def __enter__(self) -> "Warnings":
+    def __enter__(self) -> Warnings:
         logging.getLogger("audioguide").addHandler(self)
         return self
 

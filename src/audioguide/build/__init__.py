@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audioguide.build.assembly import (ASSEMBLY_VERSION, CHAPTER_LEAD_MS, END_LEAD_MS, PAGE_LEAD_MS, TAIL_MS,
-                                       write_addressed)
-from audioguide.build.builder import BuildResult, Builder, choose_engine, make_speaker
+from audioguide.build.assembly import (
+    ASSEMBLY_VERSION,
+    CHAPTER_LEAD_MS,
+    END_LEAD_MS,
+    PAGE_LEAD_MS,
+    TAIL_MS,
+    write_addressed,
+)
+from audioguide.build.builder import Builder, BuildResult, choose_engine, make_speaker
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import FORMAT, STATE_FILE
 from audioguide.build.speaker import Speaker

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encoders, silence
 from audioguide.files import atomic_path, digest, matches, sha256_file
@@ -85,7 +85,8 @@ def assemble(pages: list[PageScript], keys: dict[str, str], cache: ClipCache, wa
             body = recordings.body(page) if recordings else []
             for k, seg in enumerate(page.segments):
                 if k in body:
-                    cues += recordings.lay(w, page) if recordings and k == body[0] else []  # type: ignore[misc]
+                    if recordings and k == body[0]:
+                        cues += cast("list[Cue]", recordings.lay(w, page))
                     continue
                 if seg.kind == "cue" and (k == 0 or page.segments[k - 1].kind != "cue"):  # one chime per end cue
                     w.add(silence(END_LEAD_MS))

@@ -41,6 +41,7 @@ def manifest(guide: Guide, settings: BuildSettings, engine, out: Path, base_url:
         for p in publishers:
             chapter.update(p.chapter_entries(ch))
         chapters.append(chapter)
+    assert g.date is not None  # load_guide sets it: the guide's date, else its file's
     data: dict[str, Any] = {
         "format": FORMAT, "generator": f"audioguide {__version__}",
         "guide": {"id": g.id, "title": g.title, "subtitle": g.subtitle, "publisher": g.publisher,

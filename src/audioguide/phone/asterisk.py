@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import re
 
-from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, MENU_TIMEOUT_S, NEXT_PAGE, PREV_PAGE, REPEAT,
-                                   Node, PhoneMenu)
+from audioguide.phone.menu import (
+    AGAIN,
+    BACK,
+    HOME,
+    MAX_TIMEOUTS,
+    MENU_TIMEOUT_S,
+    NEXT_PAGE,
+    PREV_PAGE,
+    REPEAT,
+    Node,
+    PhoneMenu,
+)
 
 ANSWER_WAIT_S = 1  # SIP media often starts a moment after the answer: a prompt played at once loses its start
 # Where each application and function the dialplan calls lives in Asterisk, for the bundle's README. Every one

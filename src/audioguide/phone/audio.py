@@ -140,7 +140,7 @@ def export(src: Path, jobs: list[tuple[Path, float | None, float | None]], gain_
                     tmp.write_bytes(data[ext])
                 except OSError as exc:
                     raise explain_os_error(exc, base.parent) from None
-            made.append((base, tmps, None if start is None else end - start))
+            made.append((base, tmps, None if start is None or end is None else end - start))
         whole = None
         for base, tmps, seconds in made:
             if seconds is None:

@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
-from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, NEXT_PAGE, PREV_PAGE, REPEAT, TIMEOUT, Node,
-                                   PhoneMenu, build_menu)
+from audioguide.phone.menu import (
+    AGAIN,
+    BACK,
+    HOME,
+    MAX_TIMEOUTS,
+    NEXT_PAGE,
+    PREV_PAGE,
+    REPEAT,
+    TIMEOUT,
+    Node,
+    PhoneMenu,
+    build_menu,
+)
 from audioguide.timing import end_cue_at
 
 KEYS = set("0123456789*#") | {TIMEOUT}

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from lxml import etree
 
-from audioguide.phone.menu import (AGAIN, BACK, HOME, MAX_TIMEOUTS, MENU_TIMEOUT_S, NEXT_PAGE, PREV_PAGE, REPEAT,
-                                   Node, PhoneMenu)
+from audioguide.phone.menu import (
+    AGAIN,
+    BACK,
+    HOME,
+    MAX_TIMEOUTS,
+    MENU_TIMEOUT_S,
+    NEXT_PAGE,
+    PREV_PAGE,
+    REPEAT,
+    Node,
+    PhoneMenu,
+)
 
 VXML = "http://www.w3.org/2001/vxml"
 SEGMENT_WAIT = "0.1s"  # between two segments of a page: they are cut mid-pause, so this adds next to nothing
@@ -136,7 +146,7 @@ def _chapter(root, menu: PhoneMenu, node: Node) -> None:
     _prompt(first, menu, "first-page")
     _goto(first, node.id)
     # The end of the topic, as in the dialplan: 6 next topic, 5 this one again, 4 its last page, silence: menu.
-    keys = [(NEXT_PAGE, node.next)] if node.next else []
+    keys: list[tuple[str, str | None]] = [(NEXT_PAGE, node.next)] if node.next else []
     keys += [(AGAIN, node.id), (PREV_PAGE, _ident(node.id, n - 1)), (REPEAT, end), (BACK, back),
              (HOME, menu.root)]
     _key_field(_el(root, "form", id=end), menu, node.end_prompt, keys, None, back, end)

@@ -93,7 +93,7 @@ class Block:
     """p, heading, list, link, or a callout kind (attention, bon-a-savoir…)."""
     sentences: list[Sentence] = field(default_factory=list)
     items: list[list[Sentence]] = field(default_factory=list)
-    children: list["Block"] = field(default_factory=list)
+    children: list[Block] = field(default_factory=list)
     url: str = ""
     level: int = 0
     """A heading block's level (its page's level + 1, at most 6)."""
@@ -137,7 +137,7 @@ class Chapter:
             found += [s for b in page.blocks for s in _sentences(b) if s.clip]
         if self.end is not None:
             found.append(self.end)
-        return sorted(found, key=lambda x: x.clip.start)
+        return sorted(found, key=lambda x: x.clip.start if x.clip else 0.0)  # all have a clip (filtered above)
 
     def playback(self) -> list[tuple[Heading | Sentence, float, float]]:
         """clips() laid end to end over the whole audio: (item, begin, end), the first from 0 (with the
@@ -147,7 +147,7 @@ class Chapter:
         instead of running the sentences together."""
         items = self.clips()
         end = min(self.duration, self.pages[-1].end)
-        starts = [0.0] + [x.clip.start for x in items[1:]]
+        starts = [0.0] + [x.clip.start for x in items[1:] if x.clip]  # clips() keeps only those with one
         return [(x, b, e) for x, b, e in zip(items, starts, starts[1:] + [end])]
 
     def sentences(self) -> list[Sentence]:
@@ -166,11 +166,11 @@ class Book:
         return round(sum(c.duration for c in self.chapters), 3)
 
     @classmethod
-    def from_build(cls, result) -> "Book":
+    def from_build(cls, result) -> Book:
         return cls.from_manifest(result.guide, result.manifest)
 
     @classmethod
-    def from_manifest(cls, guide: Guide, manifest: dict) -> "Book":
+    def from_manifest(cls, guide: Guide, manifest: dict) -> Book:
         by_id = {c["id"]: c for c in manifest["chapters"]}
         chapters = []
         for ch in guide.chapters:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
+from typing import Any
 
 SIZE = 1400
 MIN_SIZE = 36  # the smallest type the title and subtitle may shrink to
@@ -66,12 +67,12 @@ def _wrap(draw, text: str, font, width: int) -> list[str]:
     return lines + ([line] if line else [])
 
 
-def layout(draw, title: str, subtitle: str, publisher: str) -> list[tuple[float, float, str, object, tuple]]:
+def layout(draw, title: str, subtitle: str, publisher: str) -> list[tuple[float, float, str, Any, tuple]]:
     """Each line of text as drawn: (x, y, text, font, colour). Every line fits inside the frame."""
     margin = 110
     width = SIZE - 2 * margin
     for top in range(150, MIN_SIZE - 1, -6):  # a long title and subtitle shrink to leave the publisher room
-        placed = []
+        placed: list[tuple[float, float, str, Any, tuple]] = []
         font, lines = _fit(draw, title.upper(), True, top, width, 4)
         y = 430
         for line in lines:

@@ -406,7 +406,7 @@ def spoken_title(result: BuildContext, folder: Path) -> dict:
         with atomic_path(path) as mp3:
             encode_mp3(wav, mp3, settings, loudness_gain(wav, settings))
     # Never past the real end, as for the chapters (_length_ms).
-    return {"key": key, "sha256": digest(path), "ms": max(0, _ms(MP3(path).info.length) - 1)}
+    return {"key": key, "sha256": digest(path), "ms": max(0, _ms(MP3(path).info.length) - 1)}  # type: ignore[attr-defined]
 
 
 class DaisyPublisher(Publisher):

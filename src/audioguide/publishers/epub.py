@@ -104,13 +104,13 @@ def nav_document(book: Book) -> str:
 
     lines = []
     for part, group in groupby(book.chapters, key=lambda c: c.part["id"] if c.part else None):
-        group = list(group)
-        chapters = [line for ch in group for line in entry(ch)]
-        head = group[0].part_heading
+        members = list(group)
+        chapters = [line for ch in members for line in entry(ch)]
+        head = members[0].part_heading
         if part is None or head is None:
             lines += chapters
         else:
-            lines += [f"<li>{link(group[0], head.id, head.text)}", "<ol>", *chapters, "</ol>", "</li>"]
+            lines += [f"<li>{link(members[0], head.id, head.text)}", "<ol>", *chapters, "</ol>", "</li>"]
     first = _names(book.chapters[0])[0]
     lang = _a(book.guide.language or "fr")
     return "\n".join([
@@ -144,6 +144,7 @@ def summary(book: Book) -> str:
 def package_document(book: Book) -> str:
     g = book.guide
     lang = g.language or "fr"
+    assert g.date is not None  # load_guide sets it
     date = g.date.isoformat()
     meta = [
         f'<dc:identifier id="uid">{book_id(book)}</dc:identifier>',
@@ -217,6 +218,7 @@ def _info(name: str, date: tuple, compress: bool) -> zipfile.ZipInfo:
 
 def write_epub(path: Path, book: Book, out_dir: Path, key: str, files: dict[str, bytes] | None = None) -> None:
     g = book.guide
+    assert g.date is not None  # load_guide sets it
     date = (min(max(g.date.year, 1980), 2107), g.date.month, g.date.day, 0, 0, 0)
     files = files or text_files(book)
     sources = [(f"EPUB/{_names(ch)[2]}", out_dir / ch.mp3) for ch in book.chapters]

@@ -11,9 +11,9 @@ import html
 import re
 
 from audioguide.guide import CALLOUTS, Block, Chapter, Guide, Page
+from audioguide.narration.inline import display_url
 from audioguide.narration.inline import href as _href
 from audioguide.narration.inline import to_html as inline_html
-from audioguide.narration.inline import display_url
 from audioguide.narration.written import written_form
 from audioguide.publishers import BuildContext, Publisher
 

@@ -53,7 +53,8 @@ def read_along(ch: BookChapter, i: int) -> dict:
     which is not the page's text. Sentences said without a clip of their own are shown unmarked (no times)."""
     page = ch.pages[i]
     heads = [h for h in ((ch.part_heading, ch.heading, page.heading) if i == 0 else (page.heading,)) if h and h.clip]
-    items = ([Clip(min(h.clip.start for h in heads), max(h.clip.end for h in heads))] if heads else []) + \
+    spans = [h.clip for h in heads if h.clip]
+    items = ([Clip(min(c.start for c in spans), max(c.end for c in spans))] if spans else []) + \
         [s.clip for b in page.blocks for s in _said(b) if s.clip]
     until = {id(c): (nxt.start if nxt else c.end) for c, nxt in zip(items, items[1:] + [None])}
 

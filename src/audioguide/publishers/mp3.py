@@ -10,8 +10,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TCOP, TIT2, TIT3, TLAN, TPE1, TPE2, TPOS, TPUB, TRCK, TXXX, TYER,
-    USLT, WOAS, CTOCFlags,
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TCON,
+    TCOP,
+    TIT2,
+    TIT3,
+    TLAN,
+    TPE1,
+    TPE2,
+    TPOS,
+    TPUB,
+    TRCK,
+    TXXX,
+    TYER,
+    USLT,
+    WOAS,
+    CTOCFlags,
 )
 from mutagen.id3._tags import save_frame
 

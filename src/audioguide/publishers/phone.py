@@ -7,8 +7,8 @@ import hashlib
 import json
 import threading
 import wave
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audioguide.audio import encoders, gain_to, loudness
@@ -110,7 +110,7 @@ class PhonePublisher(Publisher):
     def wants_chapter(self, ctx: BuildContext, chapter, entry: ChapterTiming) -> bool:
         names, _, key = self._chapter_job(chapter, entry)
         old = self._old(ctx).get(chapter.id)
-        if self._fresh(ctx.out_dir / "phone" / "sounds", names, key, old):
+        if old is not None and self._fresh(ctx.out_dir / "phone" / "sounds", names, key, old):
             self.keys[chapter.id] = old
             return False
         return True

@@ -123,7 +123,7 @@ def build_feed(manifest: dict, base_url: str, notes: dict[str, str] | None = Non
     g = manifest["guide"]
     url = lambda rel: base_url + quote(rel)  # noqa: E731
     feed_url = url(FEED_NAME)
-    date = dt.datetime.combine(dt.date.fromisoformat(g["date"]), dt.time(8, 0), tzinfo=dt.timezone.utc)
+    date = dt.datetime.combine(dt.date.fromisoformat(g["date"]), dt.time(8, 0), tzinfo=dt.UTC)
     rss = etree.Element("rss", nsmap=NSMAP, version="2.0")
     ch = _el(rss, "channel")
     title = _clean(g["title"] + (f" — {g['subtitle']}" if g.get("subtitle") else ""))
