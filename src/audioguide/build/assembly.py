@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encoders, silence
 from audioguide.files import atomic_path, digest, matches, sha256_file
