@@ -37,6 +37,7 @@ LAYERS = {
     "audioguide.recordings": "assembly",  # recorded pages: decoded, levelled and aligned like the clips they replace
     # What a build makes and publishers read: the audio, its timing, the phone menu and its prompts.
     "audioguide.audio": "assembly",
+    "audioguide.speaker": "assembly",  # narrates and voices prompts for the builder, the phone and the studio
     "audioguide.timing": "assembly",
     "audioguide.phone": "assembly",
     "audioguide.publishers": "publishers",

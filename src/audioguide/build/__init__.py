@@ -24,7 +24,7 @@ from audioguide.build.assembly import (
 from audioguide.build.builder import Builder, BuildResult, choose_engine, make_speaker
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import FORMAT, STATE_FILE
-from audioguide.build.speaker import Speaker
+from audioguide.speaker import Speaker
 from audioguide.config import BuildSettings
 from audioguide.guide import load_guide
 from audioguide.tts import validate_settings

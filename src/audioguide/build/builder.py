@@ -22,7 +22,7 @@ from audioguide.audio import encode_mp3, ffmpeg_exe, loudness_gain
 from audioguide.build.assembly import assemble, chapter_key, whole_audio, write_addressed
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import MANIFEST, add_entries, manifest, read_build_state, write_json, write_state
-from audioguide.build.speaker import Clips, Speaker
+from audioguide.speaker import Clips, Speaker
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import digest, matches, update_bytes
@@ -155,7 +155,7 @@ class Builder:
         """What the engine hears (the speaker's Voice)."""
         return self.speaker.voice
 
-    # Kept for code written against the Builder's prompt methods; new code uses self.speaker (build/speaker.py).
+    # Kept for code written against the Builder's prompt methods; new code uses self.speaker (speaker.py).
     def prompt_clips(self, text: str) -> Clips:
         return self.speaker.prompt_clips(text)
 

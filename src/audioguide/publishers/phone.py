@@ -21,7 +21,7 @@ from audioguide.publishers import BuildContext, Published, Publisher
 from audioguide.timing import ChapterTiming, Cue, PageTiming, without_end_cue
 
 if TYPE_CHECKING:
-    from audioguide.build.speaker import Speaker
+    from audioguide.speaker import Speaker
 
 PHONE_VERSION = 5  # bump when the telephony chain changes in a way the keys below would not see
 STATE = ".build-phone.json"
