@@ -32,7 +32,7 @@ def catalogue():
 def msgids() -> set:
     """Every text the code marks (`_`, `ngettext`, `N_`) and every help text of the command tree."""
     found = {m[2] for m in extract_from_dir(str(ROOT / "src" / "audioguide"), [("**.py", "python")],
-                                            keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
+                                            keywords={"_": None, "N_": None, "ngettext": (1, 2), "N2_": (1, 2)})}
     found = {f if isinstance(f, str) else tuple(f) for f in found}
 
     def walk(cmd):
@@ -92,6 +92,9 @@ def run(args, lang_env: dict[str, str], cwd: Path):
 def test_french_by_default(tmp_path, lang_env):
     r = run(["--help"], lang_env, tmp_path)
     assert "Construire le guide audio" in r.stdout and "Plus de messages" in r.stdout, r.stdout
+    assert r.stdout.startswith("Utilisation : audioguide") and "Afficher cette aide et quitter." in r.stdout
+    r = run(["convert", "absent.yaml", "x.md"], lang_env, tmp_path)  # click's own refusal, in French too
+    assert "Chemin 'absent.yaml' n'existe pas." in r.stderr and "Solution : voyez l'aide" in r.stderr, r.stderr
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "guide.yaml").write_text("title: 5\nchapters: []\n", encoding="utf-8")
     r = run(["check", "bad"], lang_env, tmp_path)
@@ -110,6 +113,7 @@ def test_french_by_default(tmp_path, lang_env):
 def test_english_on_request(tmp_path, args, lang_env):
     r = run([*args, "--help"], lang_env, tmp_path)
     assert "Build the audio guide" in r.stdout and "More messages" in r.stdout, r.stdout
+    assert r.stdout.startswith("Usage: audioguide") and "Show this message and exit." in r.stdout
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "guide.yaml").write_text("title: 5\nchapters: []\n", encoding="utf-8")
     r = run([*args, "check", "bad"], lang_env, tmp_path)

@@ -16,10 +16,11 @@ import click
 from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError, UsageError
-from audioguide.i18n import _, ngettext, set_language
+from audioguide.i18n import _, localise_click, ngettext, set_language
 from audioguide.tts import validate_settings
 
 log = logging.getLogger("audioguide")
+localise_click()
 
 
 def _typed(ctx: click.Context | None) -> str:
@@ -125,7 +126,7 @@ def _say(exc: AudioguideError) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the messages [fr, or en when LANG "
               "starts with en].")
-@click.version_option(package_name="audioguide")
+@click.version_option(package_name="audioguide", help="Show the version and exit.")  # a msgid, not click's text
 def cli(verbose: int, quiet: bool, lang: str | None) -> None:
     """audioguide: turn a written patient-information guide into an accessible French audio guide."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]

@@ -48,4 +48,40 @@ def N_(message: str) -> str:
     return message
 
 
+def N2_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a plural pair for extraction (`pybabel extract -k N2_:1,2`)."""
+    return singular, plural
+
+
+def localise_click() -> None:
+    """click's own texts (Usage:, Options, its value errors) through this catalogue: each click module bound
+    gettext's functions at import, which follow LANG only, never --lang."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types):
+        if getattr(module, "_", None) is gettext.gettext:
+            module._ = _  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is gettext.ngettext:
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+# click's msgids the volunteer meets (help screens, refused values), marked so the catalogue test covers them.
+CLICK_TEXTS = (N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+               N_("Show the version and exit."), N_("Aborted!"), N_("Error: {message}"),
+               N_("Invalid value for {param_hint}: {message}"), N_("Invalid value: {message}"),
+               N_("Missing argument"), N_("Missing option"), N_("Missing command."),
+               N_("{value!r} is not a valid {number_type}."), N_("{value} is not in the range {range}."),
+               N_("{name} {filename!r} does not exist."), N_("{name} {filename!r} is a file."),
+               N_("{name} {filename!r} is a directory."), N_("file"), N_("directory"), N_("path"),
+               N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("Choose from:\n\t{choices}"),
+               N_("Option {name!r} does not take a value."))
+CLICK_PLURALS = (N2_("{value!r} is not {choice}.", "{value!r} is not one of {choices}."),
+                 N2_("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."),
+                 N2_("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"))
+
 set_language()
