@@ -30,7 +30,7 @@ from audioguide.guide.rules import (
     TEXT_LIST,
 )
 from audioguide.guide.yamlsrc import YList, YMap
-from audioguide.i18n import _
+from audioguide.i18n import N_, _
 
 
 class Checker:
@@ -121,8 +121,8 @@ class Checker:
 def _kind(v) -> str:
     if v is None:
         return _("nothing")
-    kind = {dict: "a mapping", YMap: "a mapping", list: "a list", YList: "a list", str: "text", int: "a number",
-            float: "a number", bool: "true/false"}.get(type(v))
+    kind = {dict: N_("a mapping"), YMap: N_("a mapping"), list: N_("a list"), YList: N_("a list"), str: N_("text"),
+            int: N_("a number"), float: N_("a number"), bool: N_("true/false")}.get(type(v))
     return _(kind) if kind else type(v).__name__
 
 
