@@ -338,7 +338,7 @@ def engines() -> None:
         ok, why = cls.probe()
         flag = (_("yes") if ok else _("no")).ljust(3)
         online = " " + _("[online: sends text to a third party]") if cls.online else ""
-        click.echo(f"{name:8} {flag}  {cls.description}{online}")
+        click.echo(f"{name:8} {flag}  {_(cls.description)}{online}")
         click.echo(f"{'':8}      {why}")
         if cls.options:
             settings = ", ".join(f"-o {o.example} ({o.help})" for o in cls.options.values())

@@ -16,18 +16,20 @@ from audioguide.narration.script import PageScript
 
 def toc_lines(guide: Guide) -> list[str]:
     """One line per part, chapter and page: level, the id to use with `listen`, and the title."""
-    out = [f"{guide.title} ({guide.id}): {len(guide.chapters)} chapters, "
-           f"{sum(len(c.pages) for c in guide.chapters)} pages"]
+    pages = sum(len(c.pages) for c in guide.chapters)
+    out = [_("{title} ({id}): {chapters} chapters, {pages} pages").format(
+        title=guide.title, id=guide.id, chapters=len(guide.chapters), pages=pages)]
+    part_word, chapter_word, page_word = _("part").ljust(8), _("chapter").ljust(8), _("page").ljust(6)
 
     def chapter(ch: Chapter, indent: str) -> None:
-        out.append(f"{indent}chapter  {ch.id:<28} {ch.title}")
+        out.append(f"{indent}{chapter_word} {ch.id:<28} {ch.title}")
         for p in ch.pages:
-            out.append(f"{indent}  page   {ch.id + '/' + p.id:<28} {p.title}")
+            out.append(f"{indent}  {page_word} {ch.id + '/' + p.id:<28} {p.title}")
 
     if guide.intro:
         chapter(guide.intro, "  ")
     for part in guide.parts:
-        out.append(f"  part     {part.id:<28} {part.title}")
+        out.append(f"  {part_word} {part.id:<28} {part.title}")
         for ch in part.chapters:
             chapter(ch, "    ")
     for ch in getattr(guide, "top_chapters", []):  # two-level guides, once the model has them
