@@ -132,3 +132,14 @@ def test_a_command_help_follows_lang_in_the_same_process():
     en = CliRunner().invoke(cli, ["--lang", "en", "check", "--help"]).output
     assert "Vérifier un guide" in fr and "Validate a guide" in en
     assert "Vérifier un guide" in CliRunner().invoke(cli, ["--lang", "fr", "check", "--help"]).output
+
+
+@pytest.mark.french
+def test_the_error_labels_in_french():
+    """Every AudioguideError is printed with its labels in the operator's language."""
+    from audioguide.exceptions import AudioguideError
+
+    text = str(AudioguideError("x", cause="le disque est plein", fix="libérez de la place"))
+    assert text == "x\nCause probable : le disque est plein\nSolution : libérez de la place"
+    r = CliRunner().invoke(cli, ["listen", str(ROOT / "tests" / "data" / "mini"), "nulle-part"])
+    assert r.exit_code != 0 and r.output.startswith("Erreur : Pas de page ni de chapitre 'nulle-part'"), r.output
