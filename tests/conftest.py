@@ -140,3 +140,16 @@ def _clear_caches() -> None:
             for o in (obj, *(vars(obj).values() if isinstance(obj, type) else ())):
                 if isinstance(o, functools._lru_cache_wrapper):
                     o.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _language(request, monkeypatch):
+    """English messages, the msgids most tests assert; `@pytest.mark.french` keeps the default French.
+    LANGUAGE reaches the commands run in a subprocess too; set_language, those run in this process."""
+    from audioguide.i18n import set_language
+
+    lang = "fr" if request.node.get_closest_marker("french") else "en"
+    monkeypatch.setenv("LANGUAGE", lang)
+    set_language(lang)
+    yield
+    set_language()

@@ -164,6 +164,7 @@ def run_cli(*args, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([BIN / "audioguide", *map(str, args)], capture_output=True, text=True, **kw)
 
 
+@pytest.mark.french
 def test_real_scheduler_client_killed_then_resumed_and_a_bad_guide(tmp_path, dask_cluster):
     """The client is killed once it has kept 12 clips; the next run resumes from its cache and journal and
     ends with a local build's bytes. The broken guide fails alone: listed in the summary, exit status 1."""
@@ -212,6 +213,7 @@ def test_unreachable_scheduler_says_so_and_publishes_nothing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.french
 def test_embedded_catalogue_yaml_shared_settings_index_and_a_bad_guide(tmp_path):
     """No scheduler: today's local pool. The shared base URL gives each guide its own address; the bad guide
     is listed, the others are built as `audioguide build` with those settings builds them."""

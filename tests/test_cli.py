@@ -37,7 +37,7 @@ HELP = {
     "listen": ("listen [OPTIONS] GUIDE PAGE", "Hear one page", ["--out", "--engine", "--voice"]),
     "new": ("new [OPTIONS] FOLDER", "Start a guide", []),
     "catalogue": ("catalogue [OPTIONS] COMMAND [ARGS]...", "Build many guides in one run", []),
-    "studio": ("studio [OPTIONS] [FOLDER]", "Ouvrir le studio", ["--port", "--host", "--secret"]),
+    "studio": ("studio [OPTIONS] [FOLDER]", "Open the studio", ["--port", "--host", "--secret"]),
 }
 
 
@@ -124,7 +124,7 @@ def test_missing_piper_voice_file_is_clear(tmp_path):
             "--out", str(tmp_path / "o"))
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert r.stderr.splitlines() == [
-        f"Erreur / Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
+        f"Error: Piper voice file not found: {tmp_path / 'x.onnx'}",
         "Probable cause: wrong path, or the voice was not downloaded",
         f"Fix: install a French voice with `{program()} voices install fr_FR-siwis-medium`, then pass --voice "
         "fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)"]

@@ -47,7 +47,9 @@ def _limit_memory():  # runs in the child: 2 GiB of address space is plenty for 
 
 
 def cli(*args: str, tmp: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "AUDIOGUIDE_CACHE": str(tmp / "cache"), "LANG": "C.UTF-8"}
+    # English messages: the cases assert the msgids (tests/test_i18n.py checks the French).
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "AUDIOGUIDE_CACHE": str(tmp / "cache"), "LANG": "C.UTF-8",
+           "LANGUAGE": "en"}
     return subprocess.run([sys.executable, "-m", "audioguide", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, preexec_fn=_limit_memory)
 

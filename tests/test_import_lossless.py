@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
@@ -294,6 +295,7 @@ def test_docx_text_under_a_topic_title_is_spoken(tmp_path):
     assert "Ce sujet dit comment nous joindre." in heard(g)
 
 
+@pytest.mark.french
 def test_check_warns_that_a_paragraph_under_a_topic_title_is_not_spoken(tmp_path):
     (tmp_path / "guide.md").write_text("---\nid: essai\ntitle: Essai\ndepth: 2\n---\n\n# Contact\n\n"
                                        "Un paragraphe sous le sujet.\n\n## Écrire\n\nÉcrivez-nous.\n",

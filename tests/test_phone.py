@@ -517,6 +517,7 @@ def test_simulator_reads_the_built_bundle(mini_build):
     assert from_output == ["welcome", "menu-main", "02-dmp-p01", "02-dmp-p02", "guide-end", "menu-main"]
 
 
+@pytest.mark.french
 def test_keys_typed_live_enter_waits_and_q_hangs_up():
     res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n\n2\n\nq\n")
     assert res.exit_code == 0, res.output

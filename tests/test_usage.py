@@ -19,6 +19,8 @@ from audioguide.tts import engine_classes, settings_problems, validate_settings
 from conftest import DATA
 
 MINI = str(DATA / "mini")
+# The messages asserted here are the French ones, the default.
+pytestmark = pytest.mark.french
 
 
 def invoke(*args: str):
@@ -151,10 +153,10 @@ def test_the_commands_new_prints_run_as_printed(tmp_path):
     env = {**os.environ, "PATH": "/usr/bin:/bin"}
     proc = subprocess.run([str(exe), "new", "guide"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    printed = proc.stdout.split("then: ", 1)[1].split(" && ")[0]
+    printed = proc.stdout.split("puis : ", 1)[1].split(" && ")[0]
     assert printed.split()[0] != "audioguide"
     check = subprocess.run(printed, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert check.returncode == 0 and "OK:" in check.stdout, (printed, check.stderr)
+    assert check.returncode == 0 and "OK :" in check.stdout, (printed, check.stderr)
 
 
 def test_the_commands_an_error_names_run_as_printed(tmp_path):

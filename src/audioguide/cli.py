@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import inspect
 import logging
 import shlex
 import sys
@@ -14,10 +15,12 @@ import click
 
 from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
-from audioguide.tts import validate_settings
 from audioguide.exceptions import AudioguideError, UsageError
+from audioguide.i18n import _, localise_click, ngettext, set_language
+from audioguide.tts import validate_settings
 
 log = logging.getLogger("audioguide")
+localise_click()
 
 
 def _typed(ctx: click.Context | None) -> str:
@@ -33,10 +36,11 @@ def _in_french(exc: click.UsageError) -> UsageError:
         if exc.ctx and not close:
             names = [n for p in exc.ctx.command.params for n in p.opts + p.secondary_opts]
             close = difflib.get_close_matches(exc.option_name, names, n=1)
-        return UsageError(f"L'option {exc.option_name} n'existe pas"
-                          + (f" : vouliez-vous dire {' ou '.join(close)} ?" if close else "."),
-                          fix=f"voyez les options avec {where}")
-    return UsageError(f"Commande mal écrite : {exc.format_message()}", fix=f"voyez l'aide avec {where}")
+        return UsageError(_("The option {name} does not exist").format(name=exc.option_name)
+                          + (_(": did you mean {names}?").format(names=_(" or ").join(close)) if close else "."),
+                          fix=_("see the options with {where}").format(where=where))
+    return UsageError(_("Mistyped command: {error}").format(error=exc.format_message()),
+                      fix=_("see the help with {where}").format(where=where))
 
 
 class _Commands(click.Group):
@@ -46,13 +50,42 @@ class _Commands(click.Group):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=2)
-            raise UsageError(f"La commande « {name} » n'existe pas"
-                             + (f" : vouliez-vous dire {' ou '.join(close)} ?" if close else "."),
-                             fix=f"voyez les commandes avec `{_typed(ctx)} --help`")
+            raise UsageError(_("The command “{name}” does not exist").format(name=name)
+                             + (_(": did you mean {names}?").format(names=_(" or ").join(close)) if close else "."),
+                             fix=_("see the commands with {where}").format(where=f"`{_typed(ctx)} --help`"))
         return super().resolve_command(ctx, args)
 
 
+def _lang_arg(args: list[str]) -> str | None:
+    """The value of the top-level `--lang`, read before click parses: the help itself must be in that language."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if not arg.startswith("-"):  # the command: its options are its own
+            return None
+    return None
+
+
+def _localise(cmd: click.Command) -> None:
+    """Each help text in the chosen language; the English text, its msgid, is kept to switch again (tests)."""
+    for obj in [cmd, *cmd.params]:
+        for attr in ("help", "short_help"):
+            original = obj.__dict__.setdefault(f"_msgid_{attr}", getattr(obj, attr, None))
+            if original:
+                setattr(obj, attr, _(inspect.cleandoc(original)))
+    for sub in getattr(cmd, "commands", {}).values():
+        _localise(sub)
+
+
 class _Group(_Commands):
+    def main(self, args: Any = None, *pargs: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        set_language(_lang_arg(argv))
+        _localise(self)
+        return super().main(argv, *pargs, **kwargs)
+
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
@@ -80,19 +113,21 @@ class _Group(_Commands):
             _say(err)
             ctx.exit(err.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted. Finished files were kept; run the same command again to resume.", err=True)
+            click.echo(_("Interrupted. Finished files were kept; run the same command again to resume."), err=True)
             ctx.exit(130)
 
 
 def _say(exc: AudioguideError) -> None:
-    click.echo(typed(f"Erreur / Error: {exc}"), err=True)
+    click.echo(typed(_("Error: {error}").format(error=exc)), err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More messages (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
-@click.version_option(package_name="audioguide")
-def cli(verbose: int, quiet: bool) -> None:
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the messages [fr, or en when LANG "
+              "starts with en].")
+@click.version_option(package_name="audioguide", help="Show the version and exit.")  # a msgid, not click's text
+def cli(verbose: int, quiet: bool, lang: str | None) -> None:
     """audioguide: turn a written patient-information guide into an accessible French audio guide."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
@@ -136,8 +171,9 @@ def build(guide: Path, out_dir, allow_foreign_files, engine, voice, pace, rate, 
     result = run_build(guide, settings)
     m = result.manifest
     total = sum(c["duration"] for c in m["chapters"])
-    click.echo(f"{len(m['chapters'])} chapters, {total / 60:.1f} min, in {result.out_dir} "
-               f"({result.synthesized} clips synthesised, {result.encoded} files encoded).")
+    click.echo(_("{chapters} chapters, {minutes:.1f} min, in {folder} ({clips} clips synthesised, {files} files "
+                 "encoded).").format(chapters=len(m["chapters"]), minutes=total / 60, folder=result.out_dir,
+                                     clips=result.synthesized, files=result.encoded))
 
 
 def _options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -145,8 +181,8 @@ def _options(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"Le réglage de moteur -o {pair} n'a pas la forme CLÉ=VALEUR.",
-                             fix="écrivez par exemple -o tld=fr (gTTS) ou -o length_scale=1.1 (Piper)")
+            raise UsageError(_("The engine setting -o {pair} is not of the form KEY=VALUE.").format(pair=pair),
+                             fix=_("write for example -o tld=fr (gTTS) or -o length_scale=1.1 (Piper)"))
         out[key.strip()] = value.strip()
     return out
 
@@ -166,21 +202,19 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
 
     g = load_guide(guide)
     pages = sum(len(c.pages) for c in g.chapters)
-    def count(n: int, noun: str) -> str:
-        return f"{n} {noun}" + ("s" if n != 1 else "")
-
     # A two-level guide has no parts: saying "0 parts" would suggest something is missing.
-    sizes = ([count(len(g.parts), "part")] if g.parts else []) + [count(len(g.chapters), "chapter"),
-                                                                  count(pages, "page")]
-    click.echo(f"OK: {g.title!r}: {', '.join(sizes)}.")
+    sizes = ([ngettext("{n} part", "{n} parts", len(g.parts)).format(n=len(g.parts))] if g.parts else []) + [
+        ngettext("{n} chapter", "{n} chapters", len(g.chapters)).format(n=len(g.chapters)),
+        ngettext("{n} page", "{n} pages", pages).format(n=pages)]
+    click.echo(_("OK: {title!r}: {sizes}.").format(title=g.title, sizes=", ".join(sizes)))
     from audioguide.guide.load import MARKDOWN_SUFFIXES
 
     for ch in g.chapters:  # Markdown makes a paragraph under a topic's title its description: never said
         if ch.description and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
-            click.echo(f"Attention : {g.path}, ligne {ch.description_line} : le paragraphe sous le titre "
-                       f"« {ch.title} » ne sera pas lu à voix haute (c'est la description du sujet, que seul "
-                       "manifest.json garde). Pour qu'on l'entende, placez-le sous un titre de page, le niveau de "
-                       "titre en dessous.")
+            click.echo(_("Warning: {file}, line {line}: the paragraph under the title “{title}” will not be read "
+                         "aloud (it is the topic's description, which only manifest.json keeps). To have it heard, "
+                         "put it under a page title, the heading level below.").format(
+                file=g.path, line=ch.description_line, title=ch.title))
     from audioguide.recordings.check import report as recordings  # recorded pages, suspect lengths
 
     for line in recordings(g):
@@ -220,8 +254,9 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
         try:
             ch, pg = g.find_page(page)
         except KeyError as exc:
-            raise UsageError(f"No page {page!r} in {source}.", fix="use CHAPTER-ID/PAGE-ID; list them with "
-                                  "`audioguide narrate GUIDE --chapter ID`") from exc
+            raise UsageError(_("No page {page!r} in {source}.").format(page=page, source=source),
+                             fix=_("use CHAPTER-ID/PAGE-ID; list them with `audioguide narrate GUIDE --chapter ID`"),
+                             ) from exc
         scripts = [writer.page(ch, pg, ch.pages.index(pg) + 1)]
     else:
         chapters = g.chapters
@@ -230,7 +265,8 @@ def narrate(source: str, page: str | None, chapter: str | None) -> None:
                 chapters = [g.chapter(chapter)]
             except KeyError as exc:
                 ids = ", ".join(c.id for c in g.chapters)
-                raise UsageError(f"No chapter {chapter!r}.", fix=f"chapters: {ids}") from exc
+                raise UsageError(_("No chapter {chapter!r}.").format(chapter=chapter),
+                                 fix=_("chapters: {ids}").format(ids=ids)) from exc
         scripts = [s for c in chapters for s in writer.chapter(c)]
     for s in scripts:
         click.echo(f"# {s.chapter.id}/{s.page.id}")
@@ -253,13 +289,13 @@ def serve(folder: Path, port: int, host: str) -> None:
         log.warning(warning)
     address, bound_port = str(server.server_address[0]), server.server_address[1]
     base = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
-    click.echo(f"Serving {folder} at {base} (Ctrl+C to stop)", err=True)
+    click.echo(_("Serving {folder} at {url} (Ctrl+C to stop)").format(folder=folder, url=base), err=True)
     for line in entry_points(folder, base):
         click.echo(f"  {line}", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        click.echo("Stopped.", err=True)
+        click.echo(_("Stopped."), err=True)
     finally:
         server.server_close()
 
@@ -290,7 +326,7 @@ def phone(source: Path, keys: str | None, mute: bool) -> None:
 
     Call(menu, play).run(scripted(parse_keys(keys)) if keys is not None
                          else live_keys(lambda s: click.echo(s, nl=False)))
-    click.echo("☎  fin de l'appel")
+    click.echo("☎  " + _("end of the call"))
 
 
 @cli.command()
@@ -300,13 +336,13 @@ def engines() -> None:
 
     for name, cls in engine_classes().items():
         ok, why = cls.probe()
-        flag = "yes" if ok else "no "
-        online = " [online: sends text to a third party]" if cls.online else ""
-        click.echo(f"{name:8} {flag}  {cls.description}{online}")
+        flag = (_("yes") if ok else _("no")).ljust(3)
+        online = " " + _("[online: sends text to a third party]") if cls.online else ""
+        click.echo(f"{name:8} {flag}  {_(cls.description)}{online}")
         click.echo(f"{'':8}      {why}")
         if cls.options:
             settings = ", ".join(f"-o {o.example} ({o.help})" for o in cls.options.values())
-            click.echo(f"{'':8}      réglages : {settings}")
+            click.echo(f"{'':8}      " + _("settings: {settings}").format(settings=settings))
 
 
 # The command is optional: click 8.2 and later say so in the usage line, 8.1 did not; one usage for both.
@@ -322,11 +358,11 @@ def voices(ctx, show_all: bool, refresh: bool) -> None:
 
     shown = [v for v in catalogue(refresh).values() if show_all or v.family == "fr"]
     for v in shown:
-        mark = "installed" if v.installed else ""
-        click.echo(f"{v.name:32} {v.quality:7} {v.speakers:4} speaker{'s' if v.speakers > 1 else ' '}  "
-                   f"{v.size / 1e6:6.0f} MB  {mark}")
-    click.echo(f"{len(shown)} voices; installed ones live in {voices_dir()}. "
-               f"Install one with: {program()} voices install NAME")
+        mark = _("installed") if v.installed else ""
+        speakers = ngettext("speaker", "speakers", v.speakers)
+        click.echo(f"{v.name:32} {v.quality:7} {v.speakers:4} {speakers:9} {v.size / 1e6:6.0f} MB  {mark}")
+    click.echo(_("{n} voices; installed ones live in {folder}. Install one with: {command}").format(
+        n=len(shown), folder=voices_dir(), command=f"{program()} voices install NAME"))
 
 
 @voices.command("install")
@@ -339,8 +375,8 @@ def voices_install(names: tuple[str, ...], source: Path | None) -> None:
 
     for name in names:
         path = install(name, source)
-        click.echo(f"{name}: installed in {path.parent}. Use it with: {program()} build GUIDE --engine piper "
-                   f"--voice {name}")
+        click.echo(_("{name}: installed in {folder}. Use it with: {command}").format(
+            name=name, folder=path.parent, command=f"{program()} build GUIDE --engine piper --voice {name}"))
 
 
 # --- authoring: Markdown, conversion, import, schema, hearing one page -----------------------------
@@ -354,7 +390,7 @@ def convert(source: Path, target: Path) -> None:
     from audioguide.guide.convert import convert as run_convert
 
     fmt = run_convert(source, target)
-    click.echo(f"Wrote {target} ({fmt}); it reads back as the same guide.")
+    click.echo(_("Wrote {file} ({format}); it reads back as the same guide.").format(file=target, format=fmt))
 
 
 
@@ -367,11 +403,12 @@ def import_(document: Path, out_dir: Path | None) -> None:
     from audioguide.importers import import_document
 
     target, report = import_document(document, out_dir)
-    click.echo(f"Wrote {target} (and import-report.txt beside it). What was guessed:")
+    click.echo(_("Wrote {file} (and import-report.txt beside it). What was guessed:").format(file=target))
     for line in report:
         click.echo(f"  - {line}")
     folder = shlex.quote(str(target.parent))
-    click.echo(f"Next: edit {target}, then `{program()} check {folder}` and `{program()} build {folder}`.")
+    click.echo(_("Next: edit {file}, then {check} and {build}.").format(
+        file=target, check=f"`{program()} check {folder}`", build=f"`{program()} build {folder}`"))
 
 
 
@@ -424,11 +461,11 @@ def listen(guide: Path, page: str, out_file: Path | None, engine: str, voice: st
     g = load_guide(guide)
     if out_file:
         render(g, page, settings, out_file)
-        click.echo(f"Wrote {out_file}.")
+        click.echo(_("Wrote {file}.").format(file=out_file))
         return
     with tempfile.TemporaryDirectory(prefix="audioguide-listen-") as tmp:
         wav = render(g, page, settings, Path(tmp) / "page.wav")
-        click.echo(f"Playing {page} (Ctrl+C to stop)…", err=True)
+        click.echo(_("Playing {page} (Ctrl+C to stop)…").format(page=page), err=True)
         play(wav)
 
 
@@ -440,25 +477,25 @@ def new(folder: Path) -> None:
 
     target = new_guide(folder)
     where = shlex.quote(str(folder))
-    click.echo(f"Wrote {target}. Edit it, then: {program()} check {where} && {program()} listen {where} "
-               "pourquoi-ce-guide")
+    click.echo(_("Wrote {file}. Edit it, then: {commands}").format(
+        file=target, commands=f"{program()} check {where} && {program()} listen {where} pourquoi-ce-guide"))
 
 
 @cli.command()
 @click.argument("folder", default="mon-guide", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port TCP (0 : un port libre).")
+              help="TCP port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Adresse d'écoute. Toute autre que 127.0.0.1 exige --secret.")
-@click.option("--secret", envvar="AUDIOGUIDE_STUDIO_SECRET", help="Code secret exigé des navigateurs (au moins 12 "
-              "caractères) ; aussi la variable AUDIOGUIDE_STUDIO_SECRET.")
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Dossier du cache des extraits de voix.")
+              help="Address to listen on. Any other than 127.0.0.1 requires --secret.")
+@click.option("--secret", envvar="AUDIOGUIDE_STUDIO_SECRET", help="Secret code asked of browsers (at least 12 "
+              "characters); also the variable AUDIOGUIDE_STUDIO_SECRET.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), help="Folder of the voice clip cache.")
 def studio(folder: Path, port: int, host: str, secret: str | None, cache_dir: Path | None) -> None:
-    """Ouvrir le studio : créer, importer, vérifier, écouter et construire un guide dans un navigateur."""
+    """Open the studio: make, import, check, hear and build a guide in a browser."""
     from audioguide.studio import serve_studio
 
     serve_studio(folder, host, port, secret, cache_dir,
-                 ready=lambda url: click.echo(f"Studio ouvert à l'adresse {url} (Ctrl+C pour arrêter)", err=True))
+                 ready=lambda url: click.echo(_("Studio open at {url} (Ctrl+C to stop)").format(url=url), err=True))
 
 
 @cli.group(cls=_Commands)
@@ -489,11 +526,13 @@ def catalogue_build(catalogue_path: Path, out_dir: Path, scheduler: str | None, 
     result = build_catalogue(catalogue_path, out_dir, settings, scheduler=scheduler)
     for o in result.outcomes:
         if not o.error:
-            click.echo(f"OK      {o.id}: {o.synthesized} clips synthesised, {o.encoded} files encoded.")
+            click.echo(_("OK").ljust(8) + _("{id}: {clips} clips synthesised, {files} files encoded.").format(
+                id=o.id, clips=o.synthesized, files=o.encoded))
     for o in result.failed:
-        click.echo(f"ÉCHEC   {o.id or o.source}:\n  " + (o.error or "").replace("\n", "\n  "), err=True)
+        click.echo(_("FAILED").ljust(8) + f"{o.id or o.source}:\n  " + (o.error or "").replace("\n", "\n  "), err=True)
     n, bad = len(result.outcomes), len(result.failed)
-    click.echo(f"{n - bad} guide(s) construit(s), {bad} en échec ; index : {out_dir / 'index.html'}.")
+    click.echo(_("{built} guide(s) built, {failed} failed; index: {index}.").format(
+        built=n - bad, failed=bad, index=out_dir / "index.html"))
     if bad:
         raise click.exceptions.Exit(1)
 

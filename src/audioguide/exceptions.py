@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audioguide.i18n import _, ngettext
+
 
 class AudioguideError(Exception):
     """Base of every error a user may see. Carries a probable cause and a fix."""
@@ -32,9 +34,9 @@ class AudioguideError(Exception):
     def __str__(self) -> str:
         parts = [self.message]
         if self.cause:
-            parts.append(f"Probable cause: {self.cause}")
+            parts.append(_("Probable cause: {cause}").format(cause=self.cause))
         if self.fix:
-            parts.append(f"Fix: {self.fix}")
+            parts.append(_("Fix: {fix}").format(fix=self.fix))
         return "\n".join(parts)
 
 
@@ -57,7 +59,7 @@ class Problem:
                 where += f":{self.column}"
         text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         if self.fix:
-            text += f"\n    Fix: {self.fix}"
+            text += "\n    " + _("Fix: {fix}").format(fix=self.fix)
         return text
 
 
@@ -81,7 +83,7 @@ class GuideError(InputError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         n = len(self.problems)
-        head = f"The guide has {n} problem{'s' if n > 1 else ''}:"
+        head = ngettext("The guide has {n} problem:", "The guide has {n} problems:", n).format(n=n)
         super().__init__("\n".join([head] + [f"  {p}" for p in self.problems]))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from audioguide.exceptions import LockError
 from audioguide.files import LOCK_NAME, explain_os_error, refuse_link
+from audioguide.i18n import _
 
 log = logging.getLogger(__name__)
 __all__ = ["LOCK_NAME", "OutputLock"]
@@ -33,10 +34,11 @@ def _alive(pid: int) -> bool:
 
 
 def _busy(folder: Path, pid: int | None) -> LockError:
-    who = f"Another build (process {pid})" if pid else "Another build"
-    return LockError(f"{who} is writing {folder}.",
-                     cause="two builds were started on the same output folder",
-                     fix="wait for the other build to finish, or use another --out folder")
+    message = _("Another build (process {pid}) is writing {folder}.") if pid else \
+        _("Another build is writing {folder}.")
+    return LockError(message.format(pid=pid, folder=folder),
+                     cause=_("two builds were started on the same output folder"),
+                     fix=_("wait for the other build to finish, or use another --out folder"))
 
 
 class OutputLock:
@@ -52,12 +54,12 @@ class OutputLock:
 
     def _acquire(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(10):
+        for _attempt in range(10):
             fd = _open(self.path)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                pid, _ = _read_owner(fd)
+                pid, _host = _read_owner(fd)
                 os.close(fd)
                 raise _busy(self.path.parent, pid) from None
             except BaseException:
@@ -79,8 +81,9 @@ class OutputLock:
                 raise
             self.fd = fd
             return self
-        raise LockError(f"Could not lock {self.path.parent}.", cause="the lock file keeps being replaced",
-                        fix="make sure no other program writes this folder, then build again")
+        raise LockError(_("Could not lock {folder}.").format(folder=self.path.parent),
+                        cause=_("the lock file keeps being replaced"),
+                        fix=_("make sure no other program writes this folder, then build again"))
 
     def _claim(self, fd: int) -> None:
         pid, host = _read_owner(fd)
@@ -122,7 +125,7 @@ def _open(path: Path) -> int:
 def _read_owner(fd: int) -> tuple[int | None, str]:
     """(pid, host) written in the lock file, or (None, "") while it is still empty or unreadable."""
     try:
-        pid_s, _, host = os.pread(fd, 256, 0).decode("utf-8", "replace").partition(" ")
+        pid_s, _sep, host = os.pread(fd, 256, 0).decode("utf-8", "replace").partition(" ")
         return int(pid_s), host.strip()
     except (OSError, ValueError):
         return None, ""

@@ -10,23 +10,26 @@ from pathlib import Path
 from audioguide.config import BuildSettings
 from audioguide.exceptions import AudioguideError
 from audioguide.guide import Chapter, Guide
+from audioguide.i18n import _
 from audioguide.narration.script import PageScript
 
 
 def toc_lines(guide: Guide) -> list[str]:
     """One line per part, chapter and page: level, the id to use with `listen`, and the title."""
-    out = [f"{guide.title} ({guide.id}): {len(guide.chapters)} chapters, "
-           f"{sum(len(c.pages) for c in guide.chapters)} pages"]
+    pages = sum(len(c.pages) for c in guide.chapters)
+    out = [_("{title} ({id}): {chapters} chapters, {pages} pages").format(
+        title=guide.title, id=guide.id, chapters=len(guide.chapters), pages=pages)]
+    part_word, chapter_word, page_word = _("part").ljust(8), _("chapter").ljust(8), _("page").ljust(6)
 
     def chapter(ch: Chapter, indent: str) -> None:
-        out.append(f"{indent}chapter  {ch.id:<28} {ch.title}")
+        out.append(f"{indent}{chapter_word} {ch.id:<28} {ch.title}")
         for p in ch.pages:
-            out.append(f"{indent}  page   {ch.id + '/' + p.id:<28} {p.title}")
+            out.append(f"{indent}  {page_word} {ch.id + '/' + p.id:<28} {p.title}")
 
     if guide.intro:
         chapter(guide.intro, "  ")
     for part in guide.parts:
-        out.append(f"  part     {part.id:<28} {part.title}")
+        out.append(f"  {part_word} {part.id:<28} {part.title}")
         for ch in part.chapters:
             chapter(ch, "    ")
     for ch in getattr(guide, "top_chapters", []):  # two-level guides, once the model has them
@@ -45,10 +48,11 @@ def scripts_for(guide: Guide, ref: str, writer) -> list[PageScript]:
         ch, page = guide.find_page(ref)
     except KeyError:
         pages = [f"{c.id}/{p.id}" for c in guide.chapters for p in c.pages]
-        shown = ", ".join(pages[:12]) + (f" … ({len(pages)} pages; all in `audioguide toc`)" if len(pages) > 12
-                                         else "")
-        raise AudioguideError(f"No page or chapter {ref!r} in the guide.",
-                              fix=f"chapters: {', '.join(c.id for c in guide.chapters)}; pages: {shown}") from None
+        more = _("{n} pages; all in `audioguide toc`").format(n=len(pages))
+        shown = ", ".join(pages[:12]) + (f" … ({more})" if len(pages) > 12 else "")
+        raise AudioguideError(_("No page or chapter {ref!r} in the guide.").format(ref=ref),
+                              fix=_("chapters: {chapters}; pages: {pages}").format(
+                                  chapters=", ".join(c.id for c in guide.chapters), pages=shown)) from None
     return [writer.page(ch, page, ch.pages.index(page) + 1)]
 
 
@@ -88,15 +92,15 @@ def play(path: Path) -> None:
 
 NEW_GUIDE = """\
 ---
-# The guide's details. Keys and defaults: the README's "Every key" table, or `audioguide schema`.
+# {c_details}
 title: {title}
 publisher: Le nom de votre association
 description: Deux ou trois phrases qui disent de quoi parle ce guide.
-# date: {date}   (optional: without it, the feed uses the day this file last changed)
-# Words the voice says badly: WORD: how to say it, or `spell` to spell an acronym letter by letter.
+# date: {date}   ({c_date})
+# {c_lexicon}
 lexicon:
   ARS: spell
-# 2 levels: `#` is a chapter, `##` a page. For 3 levels (parts), write depth: 3 and use #, ## and ###.
+# {c_depth}
 depth: 2
 ---
 
@@ -133,16 +137,25 @@ def new_guide(folder: Path) -> Path:
 
     existing = [folder / n for n in GUIDE_FILES if (folder / n).exists()]
     if existing:
-        raise AudioguideError(f"{existing[0]} already exists.", fix="choose a new folder for the new guide")
+        raise AudioguideError(_("{file} already exists.").format(file=existing[0]),
+                              fix=_("choose a new folder for the new guide"))
     title = folder.name.replace("-", " ").replace("_", " ").strip().capitalize() or "Mon guide"
     target = folder / "guide.md"
     from audioguide.files import atomic_path
 
-    text = NEW_GUIDE.format(title=title, date=dt.date.today().isoformat(), folder=folder)
+    text = NEW_GUIDE.format(
+        title=title, date=dt.date.today().isoformat(), folder=folder,
+        c_details=_("The guide's details. Keys and defaults: the README's \"Every key\" table, or "
+                    "`audioguide schema`."),
+        c_date=_("optional: without it, the feed uses the day this file last changed"),
+        c_lexicon=_("Words the voice says badly: WORD: how to say it, or `spell` to spell an acronym letter by "
+                    "letter."),
+        c_depth=_("2 levels: `#` is a chapter, `##` a page. For 3 levels (parts), write depth: 3 and use #, ## "
+                  "and ###."))
     from audioguide.guide import GUIDE_KEYS
 
     if GUIDE_KEYS["parts"][1]:  # a guide model that still requires parts: the same example in one part
-        front, _, body = text.partition("\n---\n\n")
+        front, _sep, body = text.partition("\n---\n\n")
         body = "\n".join("#" + ln if ln.startswith("#") else ln for ln in body.split("\n"))
         text = f"{front.replace('depth: 2', 'depth: 3')}\n---\n\n# {title}\n\n{body}"
     with atomic_path(target) as part:

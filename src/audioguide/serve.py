@@ -33,6 +33,7 @@ from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -409,25 +410,27 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, idle_t
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family = infos[0][0]
     except (socket.gaierror, UnicodeError) as exc:
-        raise AudioguideError(f"Cannot listen on {host!r}: no such address ({exc}).",
-                              fix="give an IP address such as 127.0.0.1 with --host") from exc
+        raise AudioguideError(_("Cannot listen on {host!r}: no such address ({error}).").format(host=host, error=exc),
+                              fix=_("give an IP address such as 127.0.0.1 with --host")) from exc
     handler = type("Handler", (Handler,), {"timeout": idle_timeout, "head_timeout": head_timeout})
     server_class = type("PreviewServer", (PreviewServer,), {"address_family": family, "max_per_client": max_per_client,
                                                             "max_connections": max_connections})
     try:
         return server_class((host, port), partial(handler, directory=str(root)))
     except OverflowError as exc:
-        raise AudioguideError(f"Port {port} does not exist.", fix="choose a --port from 0 to 65535") from exc
+        raise AudioguideError(_("Port {port} does not exist.").format(port=port),
+                              fix=_("choose a --port from 0 to 65535")) from exc
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            fix = "stop the other server, or choose another --port (e.g. --port 8001)"
+            fix = _("stop the other server, or choose another --port (e.g. --port 8001)")
         elif exc.errno in (errno.EACCES, errno.EPERM):
-            fix = "ports below 1024 need administrator rights; choose --port 8000 or above"
+            fix = _("ports below 1024 need administrator rights; choose --port 8000 or above")
         elif exc.errno == errno.EADDRNOTAVAIL:
-            fix = "this computer has no such address; use --host 127.0.0.1"
+            fix = _("this computer has no such address; use --host 127.0.0.1")
         else:
-            fix = "choose another --port or --host"
-        raise AudioguideError(f"Cannot listen on {host}:{port}: {exc.strerror}.", fix=fix) from exc
+            fix = _("choose another --port or --host")
+        raise AudioguideError(_("Cannot listen on {address}: {error}.").format(address=f"{host}:{port}",
+                                                                              error=exc.strerror), fix=fix) from exc
 
 
 def public_warning(server: ThreadingHTTPServer) -> str | None:
@@ -438,9 +441,9 @@ def public_warning(server: ThreadingHTTPServer) -> str | None:
             return None
     except ValueError:
         pass
-    return (f"Listening on {host}: anyone on the local network (or beyond, if this port is reachable) can "
-            "download this health guide and every file in the folder. "
-            "Use --host 127.0.0.1 to keep it on this computer.")
+    return _("Listening on {host}: anyone on the local network (or beyond, if this port is reachable) can "
+             "download this health guide and every file in the folder. "
+             "Use --host 127.0.0.1 to keep it on this computer.").format(host=host)
 
 
 def entry_points(root: Path, base_url: str) -> list[str]:

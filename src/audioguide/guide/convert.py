@@ -18,6 +18,7 @@ from audioguide.guide.markdown import parse_markdown, slug
 from audioguide.guide.model import CALLOUTS
 from audioguide.guide.parse import parse_guide
 from audioguide.guide.yamlsrc import parse_yaml
+from audioguide.i18n import _
 
 STRUCTURE = ("intro", "parts", "chapters")
 
@@ -89,8 +90,9 @@ class _Writer:
             if key in skip:
                 continue
             if not isinstance(value, str):
-                raise GuideError([Problem(self.file, None, None, f"{nid}.{key}", "this value cannot be written in "
-                                          "Markdown", "keep this guide in YAML")])
+                raise GuideError([Problem(self.file, None, None, f"{nid}.{key}",
+                                          _("this value cannot be written in Markdown"),
+                                          _("keep this guide in YAML"))])
             attrs.append(f"{key}={json.dumps(value, ensure_ascii=False)}")
         trailer = f" {{{' '.join(attrs)}}}" if attrs else ""
         self.lines += ["#" * level + " " + escape(title, heading=True) + trailer, ""]
@@ -183,18 +185,19 @@ def convert(src: Path, dst: Path) -> str:
     data = load_source(guide.path, str(guide.path))
     to_md = dst.suffix.lower() in MARKDOWN_SUFFIXES
     if not to_md and dst.suffix.lower() not in (".yaml", ".yml"):
-        raise GuideError([Problem(str(dst), None, None, "", "unknown output format",
-                                  "name the output file guide.md (Markdown) or guide.yaml (YAML)")])
+        raise GuideError([Problem(str(dst), None, None, "", _("unknown output format"),
+                                  _("name the output file guide.md (Markdown) or guide.yaml (YAML)"))])
     text = to_markdown(data, str(src)) if to_md else dump_yaml(data)
     back = parse_markdown(text, str(dst)) if to_md else parse_yaml(text, str(dst))
     again = parse_guide(back, str(dst), guide.id)
     again.path = guide.path
     if guide_signature(again) != guide_signature(guide):
-        raise GuideError([Problem(str(src), None, None, "", "this guide cannot be converted without losing something",
-                                  "please report it; meanwhile keep the guide in its current format")])
+        raise GuideError([Problem(str(src), None, None, "",
+                                  _("this guide cannot be converted without losing something"),
+                                  _("please report it; meanwhile keep the guide in its current format"))])
     if dst.exists():
-        raise GuideError([Problem(str(dst), None, None, "", "the output file already exists",
-                                  "choose another name, or move the old file away first")])
+        raise GuideError([Problem(str(dst), None, None, "", _("the output file already exists"),
+                                  _("choose another name, or move the old file away first"))])
     write_text(dst, text)  # a fresh temp file renamed: a link planted in the folder redirects nothing
     return "Markdown" if to_md else "YAML"
 

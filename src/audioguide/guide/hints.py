@@ -11,6 +11,8 @@ from functools import cached_property
 
 import yaml
 
+from audioguide.i18n import _, ngettext
+
 _KEY = re.compile(r"^(\s*)(?:-\s+)?([^\s#'\"][^:#]*?):(?:\s+(.*))?$")
 _VALUE_START = re.compile(r"^(\s*(?:-\s+)?(?:[^\s#'\"][^:#]*?:\s+)?)(['\"])")
 
@@ -65,7 +67,7 @@ def _levels(lines: list[str], i: int) -> list[tuple[int, str]]:
 
 
 def _spaces(n: int) -> str:
-    return "no space" if n == 0 else f"{n} space{'s' if n > 1 else ''}"
+    return _("no space") if n == 0 else ngettext("{n} space", "{n} spaces", n).format(n=n)
 
 
 def _closing(text: str, start: int, quote: str) -> int | None:
@@ -106,9 +108,10 @@ def _quote_closed_early(lines: list[str], i: int) -> Hint | None:
         return None
     last = line.rstrip().rfind(quote)
     inner = line[start + 1: last] if last > end else line[start + 1:].rstrip()
-    what = "an apostrophe" if quote == "'" else "a quotation mark"
-    return Hint(i + 1, end + 1, f"the text in quotes ends too early, at column {end + 1}: the text itself contains "
-                f"{what} ({quote}), which closes it", f"write the line as:  {line[:start]}{_requote(inner)}")
+    what = _("an apostrophe") if quote == "'" else _("a quotation mark")
+    return Hint(i + 1, end + 1, _("the text in quotes ends too early, at column {column}: the text itself contains "
+                                  "{what} ({quote}), which closes it").format(column=end + 1, what=what, quote=quote),
+                _("write the line as:  {line}").format(line=f"{line[:start]}{_requote(inner)}"))
 
 
 @dataclass
@@ -166,10 +169,11 @@ def _unclosed_flow(e: _Error) -> Hint | None:
         return None
     opener = "[" if "sequence" in e.context else "{"
     closer = "]" if opener == "[" else "}"
-    return Hint(e.ctx_line + 1, e.exc.context_mark.column + 1, f"a « {opener} » starts a list written on one line, "
-                f"and it is not closed by « {closer} » where YAML expected",
-                f"end it with {closer} on the same line, e.g. [premier point, second point]; or remove the "
-                f"{opener} and write one item per line, each starting with « - »")
+    return Hint(e.ctx_line + 1, e.exc.context_mark.column + 1,
+                _("a « {opener} » starts a list written on one line, and it is not closed by « {closer} » where YAML "
+                  "expected").format(opener=opener, closer=closer),
+                _("end it with {closer} on the same line, e.g. [premier point, second point]; or remove the {opener} "
+                  "and write one item per line, each starting with « - »").format(opener=opener, closer=closer))
 
 
 def _unclosed_quote(e: _Error) -> Hint | None:
@@ -178,8 +182,9 @@ def _unclosed_quote(e: _Error) -> Hint | None:
     m = _VALUE_START.match(e.lines[e.ctx_line])
     quote = m.group(2) if m else '"'
     col = (m.end(2) if m else e.exc.context_mark.column + 1)
-    return Hint(e.ctx_line + 1, col, f"a quote ({quote}) opens a text here that is never closed",
-                f"add the closing {quote} at the end of the text on line {e.ctx_line + 1}")
+    return Hint(e.ctx_line + 1, col, _("a quote ({quote}) opens a text here that is never closed").format(quote=quote),
+                _("add the closing {quote} at the end of the text on line {line}").format(quote=quote,
+                                                                                          line=e.ctx_line + 1))
 
 
 def _quote_closed_too_early(e: _Error) -> Hint | None:
@@ -196,16 +201,16 @@ def _colon_in_text(e: _Error) -> Hint | None:
     lines, i, line, here, prev = e.lines, e.at, e.line, e.here, e.prev
     if prev is not None and here > _indent(lines[prev]) and (k := _KEY.match(lines[prev])) and k.group(3):
         key = line.strip().split(":")[0]
-        return Hint(i + 1, here + 1, f"this line is indented more than line {prev + 1} ({lines[prev].strip()}), "
-                    "so it is read as the rest of that line's text",
-                    f"start `{key}:` right under `{k.group(2).strip()}:`, with {_spaces(_indent(lines[prev]))} "
-                    "before it")
+        return Hint(i + 1, here + 1, _("this line is indented more than line {line} ({text}), so it is read as the "
+                                       "rest of that line's text").format(line=prev + 1, text=lines[prev].strip()),
+                    _("start `{key}:` right under `{above}:`, with {spaces} before it").format(
+                        key=key, above=k.group(2).strip(), spaces=_spaces(_indent(lines[prev]))))
     value = line.split(": ", 1)[1] if ": " in line.lstrip("- ") else line.strip()
     head = line[: len(line) - len(value)]
     inner = value.strip()
-    return Hint(i + 1, e.exc.problem_mark.column + 1, "the text contains a colon followed by a space (« : »), which "
-                "YAML reads as the start of a new `key: value`",
-                f"put the whole text in quotes:  {head}{_requote(inner)}")
+    return Hint(i + 1, e.exc.problem_mark.column + 1, _("the text contains a colon followed by a space (« : »), "
+                                                        "which YAML reads as the start of a new `key: value`"),
+                _("put the whole text in quotes:  {line}").format(line=f"{head}{_requote(inner)}"))
 
 
 def _is_item(e: _Error) -> bool:
@@ -219,11 +224,11 @@ def _list_after_a_value(e: _Error) -> Hint | None:
         return None
     if _indent(lines[prev]) + (2 if lines[prev].lstrip().startswith("- ") else 0) != here:
         return None
-    return Hint(e.at + 1, here + 1, f"a list item (a line starting with « - ») comes after `{k.group(2).strip()}"
-                f": {k.group(3).strip()[:30]}`, which already has its value, so the list has no key to "
-                "belong to", "add the key the list belongs to on its own line above it (for example "
-                f"`blocks:`), with {_spaces(here)} before it, "
-                "and indent the list under it")
+    return Hint(e.at + 1, here + 1, _("a list item (a line starting with « - ») comes after {line}, which already "
+                                      "has its value, so the list has no key to belong to").format(
+                                          line=f"`{k.group(2).strip()}: {k.group(3).strip()[:30]}`"),
+                _("add the key the list belongs to on its own line above it (for example `blocks:`), with {spaces} "
+                  "before it, and indent the list under it").format(spaces=_spaces(here)))
 
 
 def _item_off_by_a_space(e: _Error) -> Hint | None:
@@ -235,30 +240,33 @@ def _item_off_by_a_space(e: _Error) -> Hint | None:
     if not items or _indent(lines[items[0]]) == here or e.prev is None or abs(_indent(lines[items[0]]) - here) > 2:
         return None
     want = _indent(lines[items[0]])
-    return Hint(i + 1, here + 1, f"this list item starts with {_spaces(here)}, but the item on line "
-                f"{items[0] + 1} starts with {_spaces(want)}",
-                f"put {_spaces(want)} before the dash, like line {items[0] + 1}")
+    return Hint(i + 1, here + 1, _("this list item starts with {spaces}, but the item on line {line} starts with "
+                                   "{want}").format(spaces=_spaces(here), line=items[0] + 1, want=_spaces(want)),
+                _("put {spaces} before the dash, like line {line}").format(spaces=_spaces(want), line=items[0] + 1))
 
 
 def _indent_matches_nothing(e: _Error) -> Hint | None:
     valid = sorted({ind for ind, _ in e.levels})
     if not valid or e.here in valid:
         return None
-    options = " or ".join(f"{_spaces(ind)} (like `{txt[:40]}`)" for ind, txt in e.levels if ind in valid[:3] or
-                          ind == max(valid))
-    return Hint(e.at + 1, e.here + 1, f"this line starts with {_spaces(e.here)}, which matches none of the lines "
-                "above it: YAML uses the number of spaces to know what belongs to what", f"use {options}")
+    options = _(" or ").join(_("{spaces} (like {line})").format(spaces=_spaces(ind), line=f"`{txt[:40]}`")
+                             for ind, txt in e.levels if ind in valid[:3] or ind == max(valid))
+    return Hint(e.at + 1, e.here + 1, _("this line starts with {spaces}, which matches none of the lines above it: "
+                                        "YAML uses the number of spaces to know what belongs to what").format(
+                                            spaces=_spaces(e.here)), _("use {options}").format(options=options))
 
 
 def _line_beside_a_list(e: _Error) -> Hint | None:
     if "expected '-' indicator" not in e.problem or e.ctx_line is None:
         return None
     owner = _previous(e.lines, e.ctx_line)
-    above = f"`{e.lines[owner].strip()}`, with {_spaces(_indent(e.lines[owner]))}" if owner is not None else \
-        "the key above the list"
-    return Hint(e.at + 1, e.here + 1, f"this line is at the same indentation as the list that starts on line "
-                f"{e.ctx_line + 1}, where only items starting with « - » can be",
-                f"if it belongs to the item above, add 2 spaces before it; if not, line it up with {above}")
+    above = _("{line}, with {spaces}").format(line=f"`{e.lines[owner].strip()}`",
+                                               spaces=_spaces(_indent(e.lines[owner]))) if owner is not None else \
+        _("the key above the list")
+    return Hint(e.at + 1, e.here + 1, _("this line is at the same indentation as the list that starts on line {line}, "
+                                        "where only items starting with « - » can be").format(line=e.ctx_line + 1),
+                _("if it belongs to the item above, add 2 spaces before it; if not, line it up with {above}").format(
+                    above=above))
 
 
 # Tried in this order; the first that recognises the error explains it.

@@ -10,6 +10,7 @@ from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.model import Guide
 from audioguide.guide.parse import parse_guide
 from audioguide.guide.yamlsrc import check_size, load_yaml
+from audioguide.i18n import _
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 GUIDE_FILES = ("guide.yaml", "guide.md")
@@ -70,8 +71,9 @@ def _not_a_guide(p: Path, file: Path) -> Problem | None:
     if not file.exists():
         if p.is_dir() and (problem := _misnamed(p)) is not None:
             return problem
-        hint = f"a guide folder must contain {' or '.join(GUIDE_FILES)}" if p.is_dir() else "check the path"
-        return Problem(str(file), None, None, "", "guide file not found", hint)
+        hint = _("a guide folder must contain {names}").format(names=_(" or ").join(GUIDE_FILES)) if p.is_dir() \
+            else _("check the path")
+        return Problem(str(file), None, None, "", _("guide file not found"), hint)
     if (other := OTHER_DOCUMENTS.get(file.suffix.lower())) is not None:
         return Problem(str(file), None, None, "", other[0], other[1].format(name=file.name))
     return None

@@ -29,6 +29,7 @@ from markdown_it.token import Token
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.yamlsrc import YList, YMap, parse_yaml
+from audioguide.i18n import N_, _
 from audioguide.narration.inline import parser, plain_tokens, source
 
 # Callout labels people write, folded to lowercase ASCII: the block kind they mean.
@@ -66,14 +67,15 @@ def read_source(path: Path, display: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise GuideError([Problem(display, None, None, "", f"cannot read the file ({exc.strerror})",
-                                  "check the path and the file's permissions")]) from None
+        raise GuideError([Problem(display, None, None, "",
+                                  _("cannot read the file ({error})").format(error=exc.strerror),
+                                  _("check the path and the file's permissions"))]) from None
     try:
         return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise GuideError([Problem(display, line, None, "", "the file is not valid UTF-8",
-                                  "re-save it as UTF-8 (\"Unicode (UTF-8)\" in the editor's Save as)")]) from None
+        raise GuideError([Problem(display, line, None, "", _("the file is not valid UTF-8"),
+                                  _("re-save it as UTF-8 (\"Unicode (UTF-8)\" in the editor's Save as)"))]) from None
 
 
 def load_markdown(path: Path, display: str | None = None) -> YMap:
@@ -85,18 +87,19 @@ def load_markdown(path: Path, display: str | None = None) -> YMap:
 def parse_markdown(text: str, display: str) -> YMap:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        raise GuideError([Problem(display, 1, 1, "", "a Markdown guide starts with its details between two `---` "
-                                  "lines", "put at the top:\n      ---\n      title: Le titre du guide\n"
+        raise GuideError([Problem(display, 1, 1, "",
+                                  _("a Markdown guide starts with its details between two `---` lines"),
+                                  _("put at the top:") + "\n      ---\n      title: Le titre du guide\n"
                                   "      publisher: Votre association\n      ---")])
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
-        raise GuideError([Problem(display, 1, 1, "", "the details at the top are opened by `---` but never closed",
-                                  "add a line `---` after the last detail (after `title:`, `date:`…)")])
+        raise GuideError([Problem(display, 1, 1, "", _("the details at the top are opened by `---` but never closed"),
+                                  _("add a line `---` after the last detail (after `title:`, `date:`…)"))])
     # A blank first line keeps the front matter's line numbers equal to the file's.
     front = parse_yaml("\n" + "\n".join(lines[1:end]), display) if "\n".join(lines[1:end]).strip() else YMap()
     if not isinstance(front, YMap):
-        raise GuideError([Problem(display, 2, 1, "", "the details at the top must be `key: value` lines",
-                                  "write e.g. `title: Le titre du guide`")])
+        raise GuideError([Problem(display, 2, 1, "", _("the details at the top must be `key: value` lines"),
+                                  _("write e.g. `title: Le titre du guide`"))])
     if not hasattr(front, "key_marks"):
         front.mark, front.key_marks, front.value_marks = (1, 1), {}, {}
     body = "\n".join(lines[end + 1:])
@@ -149,16 +152,17 @@ class _Reader:
             depth = 3 if any(t.type == "heading_open" and t.tag == "h3" for t in tokens) else 2
         elif depth not in (2, 3):
             self.problems.append(Problem(self.file, self.front.value_marks.get("depth", (1, 1))[0], None, "depth",
-                                         f"depth must be 2 or 3, not {depth!r}",
-                                         "2: `#` chapters and `##` pages; 3: `#` parts, `##` chapters, `###` pages"))
+                                         _("depth must be 2 or 3, not {depth!r}").format(depth=depth),
+                                         _("2: `#` chapters and `##` pages; 3: `#` parts, `##` chapters, `###` "
+                                           "pages")))
             depth = 3
         self.depth = depth
         if skipped := self.skipped_levels(tokens):  # what follows such a jump would only repeat it
             raise GuideError(skipped)
         for key in STRUCTURE_KEYS:
             if key in self.front:
-                self.problem(None, f"`{key}:` cannot be in the details of a Markdown guide",
-                             "write parts, chapters and pages as headings under the `---` line", key)
+                self.problem(None, _("`{key}:` cannot be in the details of a Markdown guide").format(key=key),
+                             _("write parts, chapters and pages as headings under the `---` line"), key)
         self.top = self.front
         self.parts = _ylist((self.offset + 1, 1))
         self.chapters = _ylist((self.offset + 1, 1))
@@ -207,8 +211,8 @@ class _Reader:
             return i + 1
         if tok.type == "fence" and tok.info.strip() == "narration":
             if self.page is None:
-                self.problem(tok, "hand-written narration outside a page", "put the ```narration block under a "
-                             "page heading")
+                self.problem(tok, _("hand-written narration outside a page"),
+                             _("put the ```narration block under a page heading"))
             else:
                 self.page["narration"] = tok.content[:-1] if tok.content.endswith("\n") else tok.content
                 self.page.value_marks["narration"] = self.page.key_marks["narration"] = self.mark(tok)
@@ -220,9 +224,10 @@ class _Reader:
 
     def content(self, made, tok: Token) -> None:
         if self.page is None:
-            where = "before the first page" if self.chapter is not None else "before the first chapter"
-            self.problem(tok, f"text {where}", f"put it under a page heading (`{'#' * self.depth} Titre`); under "
-                         "a chapter heading, only description paragraphs may come before its first page")
+            self.problem(tok, _("text before the first page") if self.chapter is not None
+                         else _("text before the first chapter"),
+                         _("put it under a page heading ({heading}); under a chapter heading, only description "
+                           "paragraphs may come before its first page").format(heading=f"`{'#' * self.depth} Titre`"))
             return
         kind, value, mark = made
         _add(self.page["blocks"], _ymap(mark, (kind, value, mark)), mark)
@@ -235,7 +240,7 @@ class _Reader:
         title = plain_tokens(self.md.parseInline(content)[0].children, addresses=False).strip() if content else ""
         mark = self.mark(tok)
         if not title:
-            self.problem(tok, "a heading without a title", "write the title after the #")
+            self.problem(tok, _("a heading without a title"), _("write the title after the #"))
         if "id" not in attrs:  # the title's slug, numbered if a sibling already has it
             base = slug(title, fallback)
             attrs["id"], n = base, 1
@@ -253,12 +258,13 @@ class _Reader:
         # A page whose only text was refused is not reported empty on top of that.
         if page is not None and not page["blocks"] and "narration" not in page and \
                 len(self.problems) == self.page_problems:
-            self.problems.append(Problem(self.file, page.mark[0], page.mark[1], "", f"empty page {page['title']!r}",
-                                         "write its text under the heading, or remove the heading"))
+            self.problems.append(Problem(self.file, page.mark[0], page.mark[1], "",
+                                         _("empty page {title!r}").format(title=page["title"]),
+                                         _("write its text under the heading, or remove the heading")))
 
     def open_part(self, tok: Token, inline: Token) -> None:
         self.close_page()
-        m, _ = self.heading(tok, inline, "partie", self.part_ids)
+        m, _attrs = self.heading(tok, inline, "partie", self.part_ids)
         m["chapters"] = _ylist(m.mark)
         m.key_marks["chapters"] = m.value_marks["chapters"] = m.mark
         _add(self.parts, m, m.mark)
@@ -272,8 +278,8 @@ class _Reader:
         intro = "intro" in extra["classes"] or (self.depth == 3 and self.part is None)
         if intro:
             if "intro" in self.top:
-                self.problem(tok, "a second introduction", "a guide has one introduction: give this chapter a "
-                             "part heading above it, or remove `.intro`")
+                self.problem(tok, _("a second introduction"), _("a guide has one introduction: give this chapter a "
+                                                                "part heading above it, or remove `.intro`"))
             self.top["intro"], self.top.key_marks["intro"], self.top.value_marks["intro"] = m, m.mark, m.mark
         elif self.depth == 3:
             _add(self.part["chapters"], m, m.mark)
@@ -284,10 +290,11 @@ class _Reader:
     def open_page(self, tok: Token, inline: Token) -> None:
         self.close_page()
         seen = self.page_ids.setdefault(id(self.chapter), set())
-        m, _ = self.heading(tok, inline, "page", seen)
+        m, _attrs = self.heading(tok, inline, "page", seen)
         if self.chapter is None:
-            self.problem(tok, f"page {m['title']!r} comes before any chapter",
-                         f"add a chapter heading (`{'#' * (self.depth - 1)} Titre`) above it")
+            self.problem(tok, _("page {title!r} comes before any chapter").format(title=m["title"]),
+                         _("add a chapter heading ({heading}) above it").format(
+                             heading=f"`{'#' * (self.depth - 1)} Titre`"))
             return
         m["blocks"] = _ylist(m.mark)
         m.key_marks["blocks"] = m.value_marks["blocks"] = m.mark
@@ -311,11 +318,12 @@ class _Reader:
             tok = tokens[i]
             end = _closing(tokens, i)
             if tok.type in _REFUSED:
-                self.problem(tok, *_REFUSED[tok.type])
+                self.problem(tok, *map(_, _REFUSED[tok.type]))
             elif (read := _BLOCK_READERS.get(tok.type)) is not None:
                 out.extend(read(self, tokens, i, end, callout_ok))
             elif tok.type != "hr":
-                self.problem(tok, f"unsupported Markdown ({tok.type})", "write paragraphs, lists, links and quotes")
+                self.problem(tok, _("unsupported Markdown ({kind})").format(kind=tok.type),
+                             _("write paragraphs, lists, links and quotes"))
             i = end + 1
         return out
 
@@ -358,7 +366,7 @@ class _Reader:
     def quote(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
         if callout_ok:
             return self.callout(tokens[i + 1:end], tokens[i])
-        self.problem(tokens[i], "a quote inside a callout", "callouts cannot be nested: move it out")
+        self.problem(tokens[i], _("a quote inside a callout"), _("callouts cannot be nested: move it out"))
         return []
 
     def heading_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
@@ -368,13 +376,13 @@ class _Reader:
         mark = self.mark(quote)
         kind = _callout_kind(inner)
         if kind is None:
-            self.problem(quote, "a quote (`>`) that is not a callout",
-                         "start it with a label in bold, e.g. `> **Attention :** …`; labels: Attention, "
-                         "Bon à savoir, À noter, Exemple, Important")
+            self.problem(quote, _("a quote (`>`) that is not a callout"),
+                         _("start it with a label in bold, e.g. `> **Attention :** …`; labels: Attention, "
+                           "Bon à savoir, À noter, Exemple, Important"))
             return []
         children = [b for b in self.blocks(inner, callout_ok=False) if not (b[0] == "p" and not b[1])]
         if not children:
-            self.problem(quote, "an empty callout", "write its text after the label")
+            self.problem(quote, _("an empty callout"), _("write its text after the label"))
             return []
         if len(children) == 1 and children[0][0] == "p":
             return [(kind, children[0][1], mark)]
@@ -410,9 +418,10 @@ def _callout_kind(inner: list[Token]) -> str | None:
 _BLOCK_READERS = {"paragraph_open": _Reader.paragraph, "bullet_list_open": _Reader.list_block,
                   "ordered_list_open": _Reader.list_block, "blockquote_open": _Reader.quote,
                   "heading_open": _Reader.heading_block}
-_CODE = ("a code block in a page", "indented lines and ``` blocks are read as code: remove the indentation; "
-         "use ```narration for text to be said instead of the page")
-_REFUSED = {"fence": _CODE, "code_block": _CODE, "html_block": ("HTML in a page", "write the text in plain Markdown")}
+_CODE = (N_("a code block in a page"), N_("indented lines and ``` blocks are read as code: remove the indentation; "
+                                         "use ```narration for text to be said instead of the page"))
+_REFUSED = {"fence": _CODE, "code_block": _CODE,
+            "html_block": (N_("HTML in a page"), N_("write the text in plain Markdown"))}
 
 
 def _closing(tokens: list[Token], i: int) -> int:
@@ -439,8 +448,9 @@ def _heading_attrs(content: str) -> tuple[str, dict, set, list[tuple[str, str]]]
         while rest.strip():
             a = _ATTR.match(rest)
             if not a:
-                problems.append((f"cannot read the heading's `{{{m.group(1)}}}`",
-                                 'write e.g. {#mon-id} or {#mon-id menu_label="la vaccination"}'))
+                problems.append((_("cannot read the heading's {braces}").format(braces=f"`{{{m.group(1)}}}`"),
+                                 _("write e.g. {example} or {example2}").format(
+                                     example="{#mon-id}", example2='{#mon-id menu_label="la vaccination"}')))
                 break
             rest = rest[a.end():]
             if a.group(1):
@@ -452,7 +462,8 @@ def _heading_attrs(content: str) -> tuple[str, dict, set, list[tuple[str, str]]]
                 try:  # quoted values use JSON's escapes (\" and \\), as the converter writes them
                     attrs[a.group(3)] = json.loads(v) if v.startswith('"') else v
                 except json.JSONDecodeError:
-                    problems.append((f"cannot read {a.group(0).strip()} in the heading's braces",
-                                     'write a backslash as \\\\ and a quote as \\" inside the quotes'))
+                    problems.append((_("cannot read {text} in the heading's braces").format(text=a.group(0).strip()),
+                                     _("write a backslash as {backslash} and a quote as {quote} inside the "
+                                       "quotes").format(backslash="\\\\", quote='\\"')))
                     attrs[a.group(3)] = v.strip('"')
     return content, attrs, classes, problems

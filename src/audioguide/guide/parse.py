@@ -23,6 +23,7 @@ from audioguide.guide.rules import (
     PART_KEYS,
 )
 from audioguide.guide.yamlsrc import YMap
+from audioguide.i18n import N_, _
 from audioguide.web import web_address
 
 
@@ -34,13 +35,14 @@ def _page(ck: Checker, raw, mark, path: str, seen: dict) -> Page | None:
     blocks = check_blocks(ck, m["blocks"], m.value_marks.get("blocks"), join(path, "blocks")) if "blocks" in m else []
     narration = m.get("narration") if isinstance(m.get("narration"), str) else None
     if not blocks and not narration and "blocks" not in m:
-        ck.add(m.mark, path, "empty page: it has neither blocks nor narration",
-               "add a `blocks:` list, or remove the page")
+        ck.add(m.mark, path, _("empty page: it has neither blocks nor narration"),
+               _("add a `blocks:` list, or remove the page"))
     size = sum(len(b.text) + sum(map(len, b.items)) + sum(len(c.text) + sum(map(len, c.items)) for c in b.children)
                for b in blocks)
     if size > MAX_PAGE_CHARS:
-        ck.add(m.mark, path, f"page is very long ({size} characters, limit {MAX_PAGE_CHARS})",
-               "split it into several pages so listeners can navigate it")
+        ck.add(m.mark, path, _("page is very long ({n} characters, limit {limit})").format(
+            n=size, limit=MAX_PAGE_CHARS),
+               _("split it into several pages so listeners can navigate it"))
     if pid is None or not isinstance(m.get("title"), str):
         return None
     return Page(pid, m["title"].strip(), blocks, narration, m.mark[0])
@@ -55,9 +57,10 @@ def _chapter(ck: Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter | 
     raw_pages = m.get("pages")
     if isinstance(raw_pages, list):
         if not raw_pages:
-            ck.add(m.value_marks.get("pages"), join(path, "pages"), "empty chapter: it has no pages",
-                   "add at least one page, or remove the chapter")
-        toc_limit(ck, raw_pages, m.key_marks.get("pages"), join(path, "pages"), "pages", "split the chapter")
+            ck.add(m.value_marks.get("pages"), join(path, "pages"), _("empty chapter: it has no pages"),
+                   _("add at least one page, or remove the chapter"))
+        toc_limit(ck, raw_pages, m.key_marks.get("pages"), join(path, "pages"), N_("pages"),
+                  N_("split the chapter"))
         page_ids: dict[str, str] = {}
         for i, rp in enumerate(raw_pages):
             p = _page(ck, rp, raw_pages.item_marks[i], f"{path}.pages[{i}]", page_ids)
@@ -84,15 +87,17 @@ class _Draft:
 def _guide_id(d: _Draft) -> None:
     gid = d.fields["id"] = d.top.get("id", d.default_id)
     if check_id(d.ck, gid, d.top.value_marks.get("id", (1, 1)), "id", {}) is None and "id" not in d.top:
-        d.ck.problems[-1:] = [Problem(d.ck.file, None, None, "id", f"the folder name {gid!r} is not a valid guide id",
-                                      "add an `id:` line with lowercase letters, digits and hyphens")]
+        d.ck.problems[-1:] = [Problem(d.ck.file, None, None, "id",
+                                      _("the folder name {id!r} is not a valid guide id").format(id=gid),
+                                      _("add an `id:` line with lowercase letters, digits and hyphens"))]
 
 
 def _language(d: _Draft) -> None:
     language = d.fields["language"] = d.top.get("language", "fr-FR")
     if isinstance(language, str) and not language.lower().startswith("fr"):
-        d.ck.add(d.top.value_marks.get("language"), "language", f"language {language!r} is not French",
-                 "audioguide narrates French guides: use fr-FR")
+        d.ck.add(d.top.value_marks.get("language"), "language",
+                 _("language {language!r} is not French").format(language=language),
+                 _("audioguide narrates French guides: use fr-FR"))
 
 
 def _addresses(d: _Draft) -> None:
@@ -103,8 +108,9 @@ def _addresses(d: _Draft) -> None:
             try:
                 d.fields[key] = web_address(value.strip(), folder=key == "base_url")
             except ValueError as exc:
-                d.ck.add(d.top.value_marks.get(key), key, f"the address {value!r} {exc}",
-                         "write the full public address, e.g. https://asso.example/guide/")
+                d.ck.add(d.top.value_marks.get(key), key,
+                         _("the address {address!r} {why}").format(address=value, why=exc),
+                         _("write the full public address, e.g. https://asso.example/guide/"))
 
 
 def _feed_guid(d: _Draft) -> None:
@@ -116,9 +122,9 @@ def _feed_guid(d: _Draft) -> None:
     try:
         d.fields["feed_guid"] = str(uuid.UUID(value.strip()))
     except ValueError:
-        d.ck.add(d.top.value_marks.get("feed_guid"), "feed_guid", f"not a UUID: {value!r}",
-                 "write the podcast's guid as 8-4-4-4-12 hexadecimal digits, e.g. "
-                 "917393e3-1b1e-5cef-ace4-edaa54e1f810, or remove the line to derive it from the id and publisher")
+        d.ck.add(d.top.value_marks.get("feed_guid"), "feed_guid", _("not a UUID: {value!r}").format(value=value),
+                 _("write the podcast's guid as 8-4-4-4-12 hexadecimal digits, e.g. "
+                   "917393e3-1b1e-5cef-ace4-edaa54e1f810, or remove the line to derive it from the id and publisher"))
 
 
 _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
@@ -127,8 +133,8 @@ _EMAIL = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+")
 def _email(d: _Draft) -> None:
     email = d.top.get("email")
     if isinstance(email, str) and email.strip() and not _EMAIL.fullmatch(email.strip()):
-        d.ck.add(d.top.value_marks.get("email"), "email", f"not an e-mail address: {email!r}",
-                 "write one address, e.g. contact@asso.example (podcast apps use it to check who owns the feed)")
+        d.ck.add(d.top.value_marks.get("email"), "email", _("not an e-mail address: {email!r}").format(email=email),
+                 _("write one address, e.g. contact@asso.example (podcast apps use it to check who owns the feed)"))
 
 
 def _date(d: _Draft) -> None:
@@ -137,12 +143,14 @@ def _date(d: _Draft) -> None:
         try:
             date = dt.date.fromisoformat(date)
         except ValueError:
-            d.ck.add(d.top.value_marks.get("date"), "date", f"not a date: {date!r}", "write it as 2024-03-31")
+            d.ck.add(d.top.value_marks.get("date"), "date", _("not a date: {date!r}").format(date=date),
+                     _("write it as 2024-03-31"))
     elif isinstance(date, dt.datetime):
         date = date.date()
     if isinstance(date, dt.date) and date.year > MAX_DATE_YEAR:
-        d.ck.add(d.top.value_marks.get("date"), "date", f"the year {date.year} is too far ahead: the EPUB and "
-                 f"DAISY books cannot carry a date after {MAX_DATE_YEAR}", "check the year (2204 for 2024?)")
+        d.ck.add(d.top.value_marks.get("date"), "date", _("the year {year} is too far ahead: the EPUB and DAISY books "
+                                                          "cannot carry a date after {limit}").format(
+                     year=date.year, limit=MAX_DATE_YEAR), _("check the year (2204 for 2024?)"))
     d.fields["date"] = date if isinstance(date, dt.date) else None
 
 
@@ -162,7 +170,7 @@ def _top_chapters(d: _Draft) -> None:
     if not isinstance(raw_ch, list):
         return
     toc_limit(d.ck, [None] * ("intro" in d.top) + raw_ch, d.top.key_marks.get("chapters"), "chapters",
-              "chapters (with the introduction)", "group the chapters into parts, or split the guide")
+              N_("chapters (with the introduction)"), N_("group the chapters into parts, or split the guide"))
     d.fields["top_chapters"] = [c for j, rc in enumerate(raw_ch)
                                 if (c := _chapter(d.ck, rc, raw_ch.item_marks[j], f"chapters[{j}]", d.chapter_ids))]
 
@@ -184,8 +192,8 @@ def _lexicon(d: _Draft) -> None:
         return
     for word, say in lex.items():
         if not isinstance(say, str) or not say.strip():
-            d.ck.add(lex.value_marks.get(word), f"lexicon.{word}", "expected the spoken form as text",
-                     f'e.g. {word}: "{word.lower()}"')
+            d.ck.add(lex.value_marks.get(word), f"lexicon.{word}", _("expected the spoken form as text"),
+                     _("e.g. {example}").format(example=f'{word}: "{word.lower()}"'))
         elif d.ck.text_content(word, lex.key_marks.get(word), f"lexicon.{word}", "lexicon") and \
                 d.ck.text_content(say, lex.value_marks.get(word), f"lexicon.{word}", "lexicon"):
             lexicon[word] = say
@@ -193,7 +201,7 @@ def _lexicon(d: _Draft) -> None:
 
     for word, message in lexicon_problems(lexicon):
         d.ck.add(lex.key_marks.get(word), f"lexicon.{word}", message,
-                 "make the spoken form plain words that are not themselves lexicon entries")
+                 _("make the spoken form plain words that are not themselves lexicon entries"))
 
 
 # Each step checks one part of the tree, adds its problems and its fields; in this order, so the problems
@@ -249,22 +257,23 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict) -> list[Part]:
     """`parts:` (three levels) or top-level `chapters:` (two levels): exactly one of them."""
     raw_parts = top.get("parts")
     if raw_parts is not None and top.get("chapters") is not None:
-        ck.add(top.key_marks.get("chapters"), "chapters", "the guide has both `parts:` and `chapters:`",
-               "use `parts:` with chapters inside each part (three levels), or `chapters:` alone (two levels)")
+        ck.add(top.key_marks.get("chapters"), "chapters", _("the guide has both `parts:` and `chapters:`"),
+               _("use `parts:` with chapters inside each part (three levels), or `chapters:` alone (two levels)"))
     elif raw_parts is None and top.get("chapters") is None:
-        ck.add(top.mark, "chapters", "the guide has no chapters",
-               "add a `chapters:` list (two levels), or `parts:` each with its `chapters:` (three levels)")
+        ck.add(top.mark, "chapters", _("the guide has no chapters"),
+               _("add a `chapters:` list (two levels), or `parts:` each with its `chapters:` (three levels)"))
     elif top.get("chapters") == []:
-        ck.add(top.value_marks.get("chapters"), "chapters", "the guide has no chapters", "add at least one chapter")
+        ck.add(top.value_marks.get("chapters"), "chapters", _("the guide has no chapters"),
+               _("add at least one chapter"))
     parts: list[Part] = []
     part_ids: dict[str, str] = {}
     if not isinstance(raw_parts, list):
         return parts
     if not raw_parts:
-        ck.add(top.value_marks.get("parts"), "parts", "the guide has no parts",
-               "add at least one part, or list `chapters:` alone for a guide without parts")
+        ck.add(top.value_marks.get("parts"), "parts", _("the guide has no parts"),
+               _("add at least one part, or list `chapters:` alone for a guide without parts"))
     toc_limit(ck, [None] * ("intro" in top) + raw_parts, top.key_marks.get("parts"), "parts",
-               "parts (with the introduction)", "group the parts")
+              N_("parts (with the introduction)"), N_("group the parts"))
     for i, rp in enumerate(raw_parts):
         path, mark = f"parts[{i}]", raw_parts.item_marks[i]
         m = ck.mapping(rp, mark, path, PART_KEYS)
@@ -275,10 +284,10 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict) -> list[Part]:
         raw_ch = m.get("chapters")
         if isinstance(raw_ch, list):
             if not raw_ch:
-                ck.add(m.value_marks.get("chapters"), join(path, "chapters"), "empty part: it has no chapters",
-                       "add at least one chapter, or remove the part")
-            toc_limit(ck, raw_ch, m.key_marks.get("chapters"), join(path, "chapters"), "chapters",
-                       "split the part")
+                ck.add(m.value_marks.get("chapters"), join(path, "chapters"), _("empty part: it has no chapters"),
+                       _("add at least one chapter, or remove the part"))
+            toc_limit(ck, raw_ch, m.key_marks.get("chapters"), join(path, "chapters"), N_("chapters"),
+                      N_("split the part"))
             for j, rc in enumerate(raw_ch):
                 c = _chapter(ck, rc, raw_ch.item_marks[j], f"{path}.chapters[{j}]", chapter_ids)
                 if c:
@@ -297,8 +306,9 @@ def _pace(ck: Checker, top: YMap) -> str | None:
     pace = pace.strip()
     if pace not in PACES:
         close = difflib.get_close_matches(pace.lower(), list(PACES), n=1, cutoff=0.5)
-        ck.add(top.value_marks.get("pace"), "pace", f"unknown pace {pace!r}",
-               (f"did you mean '{close[0]}'? " if close else "") + f"use one of: {', '.join(PACES)}")
+        ck.add(top.value_marks.get("pace"), "pace", _("unknown pace {pace!r}").format(pace=pace),
+               (_("did you mean '{name}'?").format(name=close[0]) + " " if close else "")
+               + _("use one of: {names}").format(names=", ".join(PACES)))
         return None
     return pace
 
@@ -318,8 +328,9 @@ def _levels(ck: Checker, top: YMap) -> Levels:
         noun = (words[1] if article else value.strip()).lower()
         gender = ARTICLES[article] if article else NOUN_GENDER.get(noun)
         if gender is None or len(noun.split()) != 1:
-            ck.add(raw.value_marks.get(key), f"levels.{key}", f"cannot tell how to say {value!r} in a sentence",
-                   f"write one noun with its article, e.g. `{key}: la fiche` or `{key}: le module`")
+            ck.add(raw.value_marks.get(key), f"levels.{key}",
+                   _("cannot tell how to say {value!r} in a sentence").format(value=value),
+                   _("write one noun with its article, e.g. `{key}: la fiche` or `{key}: le module`").format(key=key))
             continue
         found[key] = Level(noun, gender == "f")
     return Levels(**found)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from audioguide.guide.model import CALLOUTS
+from audioguide.i18n import N_
 
 ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -44,7 +45,9 @@ BLOCK_ALIASES = {"paragraph": "p", "paragraphe": "p", "paragraf": "p", "para": "
                  "example": "exemple"}
 
 
-TEXT, TEXT_LIST, MAP, LIST, DATE, ANY = "text", "list of texts", "mapping", "list", "date", "any"
+# Each kind is also its name in "wrong type: expected …" (translated where it is said).
+TEXT, TEXT_LIST, MAP, LIST, DATE, ANY = (N_("text"), N_("list of texts"), N_("mapping"), N_("list"), N_("date"),
+                                         N_("any"))
 
 GUIDE_KEYS = {
     # Only the title must be asked; the rest has a default or is derived (README, "Every key").

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from audioguide.exceptions import GuideError, Problem
+from audioguide.i18n import _
 
 Mark = tuple[int, int]  # 1-based line, column
 
@@ -52,15 +53,15 @@ def _convert(loader: _Loader, node, file: str, problems: list[Problem], path: st
             if len(problems) > before:
                 continue
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                problems.append(Problem(file, *_mark(knode), path, "a key must be a plain word",
-                                        "write keys as simple words followed by a colon, e.g. `title:`"))
+                problems.append(Problem(file, *_mark(knode), path, _("a key must be a plain word"),
+                                        _("write keys as simple words followed by a colon, e.g. `title:`")))
                 continue
             key = str(key)
             if key in out:
                 first = out.key_marks[key][0]
                 problems.append(Problem(file, *_mark(knode), _join(path, key),
-                                        f"duplicate key (already set on line {first})",
-                                        "keep only one of the two lines"))
+                                        _("duplicate key (already set on line {line})").format(line=first),
+                                        _("keep only one of the two lines")))
                 continue
             out.key_marks[key] = _mark(knode)
             out.value_marks[key] = _mark(vnode)
@@ -89,9 +90,10 @@ def check_size(path: Path, display: str) -> None:
     """Refuse a guide file over MAX_FILE_BYTES before reading it (OSError passes through)."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise GuideError([Problem(display, None, None, "", f"the file is {size / 1e6:.0f} MB; a guide is at most "
-                                  f"{MAX_FILE_BYTES // 1_000_000} MB (the e-santé guide is 0.07 MB)",
-                                  "check that this is the guide's file; split a huge guide into several")])
+        raise GuideError([Problem(display, None, None, "", _("the file is {size:.0f} MB; a guide is at most {limit} "
+                                                             "MB (the e-santé guide is 0.07 MB)").format(
+                                      size=size / 1e6, limit=MAX_FILE_BYTES // 1_000_000),
+                                  _("check that this is the guide's file; split a huge guide into several"))])
 
 
 def read_text(path: Path, display: str) -> str:
@@ -101,29 +103,32 @@ def read_text(path: Path, display: str) -> str:
         check_size(path, display)
         raw = path.read_bytes()
     except OSError as exc:
-        raise GuideError([Problem(display, None, None, "", f"cannot read the file ({exc.strerror})",
-                                  "check the path and the file's permissions")]) from None
+        raise GuideError([Problem(display, None, None, "",
+                                  _("cannot read the file ({error})").format(error=exc.strerror),
+                                  _("check the path and the file's permissions"))]) from None
     if raw.startswith(b"\xef\xbb\xbf"):
-        problems.append(Problem(display, 1, 1, "", "the file starts with a byte-order mark (BOM)",
-                                "save the file as UTF-8 without BOM (most editors have this option)"))
+        problems.append(Problem(display, 1, 1, "", _("the file starts with a byte-order mark (BOM)"),
+                                _("save the file as UTF-8 without BOM (most editors have this option)")))
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        problems.append(Problem(display, line, col, "", f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                                "the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8"))
+        problems.append(Problem(display, line, col, "",
+                                _("the file is not valid UTF-8 (byte 0x{byte:02x})").format(byte=raw[exc.start]),
+                                _("the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8")))
         raise GuideError(problems)
     for lineno, line in enumerate(text.split("\n"), 1):
         for col, ch in enumerate(line, 1):
             if ch == "\t" and not line[:col - 1].strip():
-                problems.append(Problem(display, lineno, col, "", "a tab is used for indentation",
-                                        "YAML indents with spaces only: replace the tab by spaces"))
+                problems.append(Problem(display, lineno, col, "", _("a tab is used for indentation"),
+                                        _("YAML indents with spaces only: replace the tab by spaces")))
                 break
             if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc" or ch in "\ufffe\uffff":
-                problems.append(Problem(display, lineno, col, "", f"control character U+{ord(ch):04X} in the text",
-                                        "delete it; it was probably pasted from a PDF or a word processor"))
+                problems.append(Problem(display, lineno, col, "",
+                                        _("control character U+{code:04X} in the text").format(code=ord(ch)),
+                                        _("delete it; it was probably pasted from a PDF or a word processor")))
                 break
     if problems:
         raise GuideError(problems)
@@ -153,8 +158,9 @@ def _refuse_aliases_and_depth(text: str, display: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
-                                              f"the YAML is nested more than {MAX_DEPTH} levels deep",
-                                              "a guide needs only a few levels: check the indentation")])
+                                              _("the YAML is nested more than {limit} levels deep").format(
+                                                  limit=MAX_DEPTH),
+                                              _("a guide needs only a few levels: check the indentation"))])
             elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     finally:
@@ -162,10 +168,11 @@ def _refuse_aliases_and_depth(text: str, display: str) -> None:
     if found:
         ev = found[0]
         what = f"alias *{ev.anchor}" if isinstance(ev, yaml.AliasEvent) else f"anchor &{ev.anchor}"
-        more = f" ({len(found)} anchors and aliases in the file)" if len(found) > 1 else ""
+        more = " " + _("({n} anchors and aliases in the file)").format(n=len(found)) if len(found) > 1 else ""
         raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
-                                  f"YAML {what}: anchors (&name) and aliases (*name) are not allowed in a guide{more}",
-                                  "write each value out in full where it is used")])
+                                  _("YAML {what}: anchors (&name) and aliases (*name) are not allowed in a "
+                                    "guide").format(what=what) + more,
+                                  _("write each value out in full where it is used"))])
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
@@ -175,29 +182,30 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
         at = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
         line = text.count("\n", 0, at) + 1 if at >= 0 else None
         col = at - text.rfind("\n", 0, at) if at >= 0 else None
-        return Problem(display, line, col, "", f"character U+{exc.character:04X} is not allowed in YAML"
-                       if isinstance(exc.character, int) else f"unreadable text: {exc.reason}",
-                       "delete it; it was probably pasted from a PDF or a word processor")
+        return Problem(display, line, col, "", _("character U+{code:04X} is not allowed in YAML").format(
+                           code=exc.character) if isinstance(exc.character, int)
+                       else _("unreadable text: {reason}").format(reason=exc.reason),
+                       _("delete it; it was probably pasted from a PDF or a word processor"))
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
     what = ", ".join(x for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x) or str(exc)
     if isinstance(exc, yaml.constructor.ConstructorError):
-        return Problem(display, line, col, "", f"YAML value error: {what}",
-                       "remove the `!tag` or `<<:`: a guide holds only plain texts, lists and mappings")
-    fix = "check the indentation and the colons on this line and the one before"
+        return Problem(display, line, col, "", _("YAML value error: {error}").format(error=what),
+                       _("remove the `!tag` or `<<:`: a guide holds only plain texts, lists and mappings"))
+    fix = _("check the indentation and the colons on this line and the one before")
     if "could not find expected ':'" in what:
-        fix = "a line inside a mapping needs `key: value`; a long text may need quotes or `>`"
+        fix = _("a line inside a mapping needs `key: value`; a long text may need quotes or `>`")
     elif "mapping values are not allowed" in what:
-        fix = "a text containing ': ' must be quoted, e.g. p: \"Attention : ...\""
+        fix = _("a text containing ': ' must be quoted, e.g. {example}").format(example='p: "Attention : ..."')
     elif "expected a single document" in what:
-        fix = "a guide is one YAML document: remove the extra `---` line"
+        fix = _("a guide is one YAML document: remove the extra `---` line")
     if isinstance(exc, yaml.MarkedYAMLError):
         from audioguide.guide.hints import explain
 
         if (hint := explain(text, exc)) is not None:  # the same error, in plain words, where the source shows why
-            return Problem(display, hint.line, hint.column, "", f"{hint.message} (YAML syntax error: {what})",
-                           hint.fix)
-    return Problem(display, line, col, "", f"YAML syntax error: {what}", fix)
+            return Problem(display, hint.line, hint.column, "", _("{message} (YAML syntax error: {error})").format(
+                message=hint.message, error=what), hint.fix)
+    return Problem(display, line, col, "", _("YAML syntax error: {error}").format(error=what), fix)
 
 
 def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: str):
@@ -209,11 +217,13 @@ def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: 
         if isinstance(exc, yaml.YAMLError):
             problems.append(replace(_yaml_problem(exc, "", file), field=path))
         elif node.tag == "tag:yaml.org,2002:timestamp":
-            problems.append(Problem(file, line, col, path, f"not a real date: {node.value!r} ({exc})",
-                                    "write an existing date as YYYY-MM-DD, e.g. 2024-02-29"))
+            problems.append(Problem(file, line, col, path,
+                                    _("not a real date: {value!r} ({error})").format(value=node.value, error=exc),
+                                    _("write an existing date as YYYY-MM-DD, e.g. 2024-02-29")))
         else:
-            problems.append(Problem(file, line, col, path, f"cannot read the value {node.value!r} ({exc})",
-                                    "put the value in quotes to make it text"))
+            problems.append(Problem(file, line, col, path,
+                                    _("cannot read the value {value!r} ({error})").format(value=node.value, error=exc),
+                                    _("put the value in quotes to make it text")))
         return None
 
 
@@ -236,7 +246,8 @@ def parse_yaml(text: str, display: str):
     except yaml.YAMLError as exc:
         raise GuideError([_yaml_problem(exc, text, display)]) from None
     if node is None:
-        raise GuideError([Problem(display, 1, 1, "", "the file is empty", "start from guides/e-sante/guide.yaml")])
+        raise GuideError([Problem(display, 1, 1, "", _("the file is empty"),
+                                  _("start from guides/e-sante/guide.yaml"))])
     data = _convert(loader, node, display, problems, "")
     if problems:
         raise GuideError(problems)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
+from audioguide.i18n import N_
 from audioguide.tts.base import RATE, Engine
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def french_voices() -> tuple[str, ...]:
 class EspeakEngine(Engine):
     name = "espeak"
     phonemes = True
-    description = "espeak-ng, offline (default). French voices fr, fr-fr, fr-be, fr-ch, and variants like fr+f3."
+    description = N_("espeak-ng, offline (default). French voices fr, fr-fr, fr-be, fr-ch, and variants like fr+f3.")
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:

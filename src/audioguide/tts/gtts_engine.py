@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
+from audioguide.i18n import N_
 from audioguide.tts.base import Engine, Option, to_wav
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def chunk_text(text: str, limit: int = MAX_CHARS) -> list[str]:
 class GttsEngine(Engine):
     name = "gtts"
     online = True
-    description = "Google Translate voice via gTTS; needs internet; sends the text to Google"
+    description = N_("Google Translate voice via gTTS; needs internet; sends the text to Google")
     retries = 3
     backoff = 1.0  # seconds before the second attempt; doubles each time
     timeout = (5.0, 30.0)  # connect, read: a stalled request must not hang the build

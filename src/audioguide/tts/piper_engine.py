@@ -24,6 +24,7 @@ from pathlib import Path
 
 from audioguide import versions
 from audioguide.exceptions import EngineError
+from audioguide.i18n import N_
 from audioguide.tts.base import RATE, Engine, Option, bound_text, to_wav
 from audioguide.tts.voices import resolve
 
@@ -245,7 +246,7 @@ def _runtime() -> list[str]:
 
 class PiperEngine(Engine):
     name = "piper"
-    description = "Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx"
+    description = N_("Piper neural voices, offline; needs --voice NAME (see `audioguide voices`) or PATH.onnx")
     max_chars = 250
     """A run's working memory grows with its sentence: about 20 MB per second of speech (260 MB for 250
     characters), per worker. Narration clauses are far shorter (77 characters at most in the e-santé guide);

@@ -5,12 +5,13 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
+from audioguide.i18n import N_
 from audioguide.tts.base import RATE, Engine
 
 
 class SilenceEngine(Engine):
     name = "silence"
-    description = "writes silence timed like speech; for fast tests and dry runs, not for listeners"
+    description = N_("writes silence timed like speech; for fast tests and dry runs, not for listeners")
 
     def identity(self) -> dict:
         return {"engine": "silence", "rate": self.settings.words_per_minute}

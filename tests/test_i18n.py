@@ -1,0 +1,145 @@
+"""The operator's language (issue 26, section 2): French by default, English with LANG=en… or --lang en; the
+French catalogue covers every English msgid, with the same placeholders, and its .mo is the compiled .po."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from audioguide.cli import cli
+from audioguide.i18n import LOCALE_DIR, from_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "audioguide.po"
+EXE = str(Path(sys.executable).parent / "audioguide")
+
+
+def catalogue():
+    with PO.open("rb") as f:
+        return read_po(f)
+
+
+def msgids() -> set:
+    """Every text the code marks (`_`, `ngettext`, `N_`) and every help text of the command tree."""
+    found = {m[2] for m in extract_from_dir(str(ROOT / "src" / "audioguide"), [("**.py", "python")],
+                                            keywords={"_": None, "N_": None, "ngettext": (1, 2), "N2_": (1, 2)})}
+    found = {f if isinstance(f, str) else tuple(f) for f in found}
+
+    def walk(cmd):
+        for obj in [cmd, *cmd.params]:
+            for attr in ("help", "short_help"):
+                text = getattr(obj, "_msgid_" + attr, None) or getattr(obj, attr, None)
+                if text:
+                    found.add(inspect.cleandoc(text))
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+
+    walk(cli)
+    return found
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"\{[^{}]*\}", text))
+
+
+def test_every_msgid_has_a_french_translation_with_the_same_placeholders():
+    cat = catalogue()
+    problems = []
+    for mid in sorted(msgids(), key=str):
+        msg = cat.get(mid if isinstance(mid, str) else mid[0])
+        if msg is None or msg.fuzzy or not all(msg.string if isinstance(msg.string, tuple) else [msg.string]):
+            problems.append(f"missing or fuzzy: {mid!r}")
+            continue
+        for source, target in zip([mid] if isinstance(mid, str) else mid,
+                                  [msg.string] if isinstance(msg.string, str) else msg.string):
+            if placeholders(source) != placeholders(target):
+                problems.append(f"placeholders differ: {source!r} -> {target!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_committed_mo_is_the_compiled_po():
+    out = io.BytesIO()
+    write_mo(out, catalogue())
+    assert (PO.with_suffix(".mo")).read_bytes() == out.getvalue(), "run: pybabel compile -D audioguide -d " \
+        "src/audioguide/locale"
+
+
+@pytest.mark.parametrize("env, lang", [
+    ({}, "fr"), ({"LANG": "fr_FR.UTF-8"}, "fr"), ({"LANG": "C.UTF-8"}, "fr"), ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LC_ALL": "en_GB.UTF-8", "LANG": "fr_FR.UTF-8"}, "en"), ({"LANGUAGE": "fr:en", "LANG": "en_US.UTF-8"}, "fr"),
+])
+def test_language_from_the_environment(env, lang):
+    assert from_environment(env) == lang
+
+
+def run(args, lang_env: dict[str, str], cwd: Path):
+    """The installed command, as the volunteer runs it, in a clean locale environment."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), **lang_env}
+    return subprocess.run([EXE, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("lang_env", [{}, {"LANG": "fr_FR.UTF-8"}])
+def test_french_by_default(tmp_path, lang_env):
+    r = run(["--help"], lang_env, tmp_path)
+    assert "Construire le guide audio" in r.stdout and "Plus de messages" in r.stdout, r.stdout
+    assert r.stdout.startswith("Utilisation : audioguide") and "Afficher cette aide et quitter." in r.stdout
+    r = run(["convert", "absent.yaml", "x.md"], lang_env, tmp_path)  # click's own refusal, in French too
+    assert "Chemin 'absent.yaml' n'existe pas." in r.stderr and "Solution : voyez l'aide" in r.stderr, r.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "guide.yaml").write_text("title: 5\nchapters: []\n", encoding="utf-8")
+    r = run(["check", "bad"], lang_env, tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "Erreur : Le guide a" in r.stderr
+    assert "guide.yaml:1:8: title: mauvais type : attendu du texte, trouvé un nombre" in r.stderr, r.stderr
+    assert "Solution : mettez la valeur entre guillemets pour en faire un texte" in r.stderr
+    r = run(["new", "g"], lang_env, tmp_path)
+    assert "g/guide.md écrit. Modifiez-le, puis :" in r.stdout, r.stdout
+    text = (tmp_path / "g" / "guide.md").read_text(encoding="utf-8")
+    assert "# Mots que la voix dit mal" in text and "Words the voice" not in text
+
+
+@pytest.mark.parametrize("args, lang_env", [([], {"LANG": "en_US.UTF-8"}), (["--lang", "en"], {"LANG": "fr_FR.UTF-8"}),
+                                            (["--lang=en"], {})])
+def test_english_on_request(tmp_path, args, lang_env):
+    r = run([*args, "--help"], lang_env, tmp_path)
+    assert "Build the audio guide" in r.stdout and "More messages" in r.stdout, r.stdout
+    assert r.stdout.startswith("Usage: audioguide") and "Show this message and exit." in r.stdout
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "guide.yaml").write_text("title: 5\nchapters: []\n", encoding="utf-8")
+    r = run([*args, "check", "bad"], lang_env, tmp_path)
+    assert r.returncode == 2
+    assert "Error: The guide has" in r.stderr
+    assert "guide.yaml:1:8: title: wrong type: expected text, found a number" in r.stderr, r.stderr
+    assert "Fix: put the value in quotes to make it text" in r.stderr
+    r = run([*args, "new", "g"], lang_env, tmp_path)
+    assert "Wrote g/guide.md. Edit it, then:" in r.stdout, r.stdout
+    assert "# Words the voice says badly" in (tmp_path / "g" / "guide.md").read_text(encoding="utf-8")
+
+
+def test_a_command_help_follows_lang_in_the_same_process():
+    """CliRunner runs both in one process: the help texts switch back and forth."""
+    fr = CliRunner().invoke(cli, ["--lang", "fr", "check", "--help"]).output
+    en = CliRunner().invoke(cli, ["--lang", "en", "check", "--help"]).output
+    assert "Vérifier un guide" in fr and "Validate a guide" in en
+    assert "Vérifier un guide" in CliRunner().invoke(cli, ["--lang", "fr", "check", "--help"]).output
+
+
+@pytest.mark.french
+def test_the_error_labels_in_french():
+    """Every AudioguideError is printed with its labels in the operator's language."""
+    from audioguide.exceptions import AudioguideError
+
+    text = str(AudioguideError("x", cause="le disque est plein", fix="libérez de la place"))
+    assert text == "x\nCause probable : le disque est plein\nSolution : libérez de la place"
+    r = CliRunner().invoke(cli, ["listen", str(ROOT / "tests" / "data" / "mini"), "nulle-part"])
+    assert r.exit_code != 0 and r.output.startswith("Erreur : Pas de page ni de chapitre 'nulle-part'"), r.output
