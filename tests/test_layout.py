@@ -24,6 +24,7 @@ LAYERS = {
     "audioguide.files": "foundation",
     "audioguide.lock": "foundation",
     "audioguide.web": "foundation",
+    "audioguide.i18n": "foundation",
     # The guide stage: a guide file to a checked Guide. Importers turn other documents into guide files.
     "audioguide.guide": "guide",
     "audioguide.importers": "guide",
@@ -47,6 +48,7 @@ LAYERS = {
     "audioguide.catalogue": "build",
     "audioguide.preview": "build",
     "audioguide.cli": "commands",
+    "audioguide.i18n_extract": "commands",  # Babel reads the commands through it
     "audioguide.__main__": "commands",
     "audioguide.serve": "commands",
     "audioguide.studio": "commands",

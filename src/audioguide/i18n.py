@@ -70,28 +70,6 @@ def localise_click() -> None:
             module.ngettext = ngettext  # type: ignore[attr-defined]
 
 
-def extract_cli(fileobj, keywords, comment_tags, options):  # type: ignore[no-untyped-def]
-    """Babel extractor for cli.py (babel.cfg): its `_()` calls, and the help texts click reads from docstrings and
-    `help=`, which no keyword marks."""
-    import inspect
-
-    from babel.messages.extract import extract_python
-
-    yield from extract_python(fileobj, keywords, comment_tags, options)
-    from audioguide.cli import cli
-
-    def walk(cmd):  # type: ignore[no-untyped-def]
-        for obj in [cmd, *cmd.params]:
-            for attr in ("help", "short_help"):
-                text = getattr(obj, "_msgid_" + attr, None) or getattr(obj, attr, None)
-                if text:
-                    yield 0, None, inspect.cleandoc(text), [f"help of {cmd.name}"]
-        for sub in getattr(cmd, "commands", {}).values():
-            yield from walk(sub)
-
-    yield from walk(cli)
-
-
 # click's msgids the volunteer meets (help screens, refused values), marked so the catalogue test covers them.
 CLICK_TEXTS = (N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
                N_("Show the version and exit."), N_("Aborted!"), N_("Error: {message}"),
