@@ -14,8 +14,8 @@ import click
 
 from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
-from audioguide.tts import validate_settings
 from audioguide.exceptions import AudioguideError, UsageError
+from audioguide.tts import validate_settings
 
 log = logging.getLogger("audioguide")
 

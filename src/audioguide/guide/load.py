@@ -107,4 +107,4 @@ def file_date(file: Path) -> dt.date:
             return dt.date.fromisoformat(out)
     except (OSError, ValueError, subprocess.SubprocessError):
         pass
-    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC).date()

@@ -114,7 +114,7 @@ def read_text(path: Path, display: str) -> str:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         problems.append(Problem(display, line, col, "", f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                                 "the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8"))
-        raise GuideError(problems)
+        raise GuideError(problems) from exc
     for lineno, line in enumerate(text.split("\n"), 1):
         for col, ch in enumerate(line, 1):
             if ch == "\t" and not line[:col - 1].strip():

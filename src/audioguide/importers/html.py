@@ -45,7 +45,7 @@ def read_html(path: Path) -> Document:
     except (ValueError, lhtml.etree.ParserError) as exc:
         raise AudioguideError(f"Impossible de lire {path.name} comme une page web ({exc}).",
                               fix="enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > "
-                                  "Page web, HTML uniquement)")
+                                  "Page web, HTML uniquement)") from exc
     if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
         raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
                               "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
@@ -130,8 +130,8 @@ def _decode(raw: bytes, notes: list[str]) -> str:
 
 def _navigation(text: str) -> bool:
     """Only navigation buttons: « Précédent / Suivant », « < Retour au sommaire | Haut de page ^ »."""
-    from audioguide.importers.pdf import NAVIGATION, _nav_words
     from audioguide.guide.markdown import fold
+    from audioguide.importers.pdf import NAVIGATION, _nav_words
 
     folded = clean(re.sub(r"[/|<>«»‹›^↑←→·•–—-]", " ", fold(text)))
     return bool(folded) and (folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)))

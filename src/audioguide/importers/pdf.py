@@ -11,8 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
-from audioguide.importers import Document, Element, clean
 from audioguide.guide.markdown import fold
+from audioguide.importers import Document, Element, clean
 
 # Interactive PDFs (the e-santé export among them) repeat these buttons on every page.
 NAVIGATION = {"precedent", "suivant", "page precedente", "page suivante", "retour au menu", "retour au sommaire",

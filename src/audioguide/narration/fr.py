@@ -14,7 +14,14 @@ from audioguide.narration import tables
 from audioguide.narration.inline import INVISIBLE
 from audioguide.narration.lexicon import say_acronym, sayable
 from audioguide.narration.numbers import (
-    ROMAN_RE, cardinal, decimal, digits_to_int, ordinal, phone_pairs, roman_to_int, short_number,
+    ROMAN_RE,
+    cardinal,
+    decimal,
+    digits_to_int,
+    ordinal,
+    phone_pairs,
+    roman_to_int,
+    short_number,
 )
 
 L = "A-Za-zÀ-ÖØ-öø-ÿŒœÆæ"  # letters, for boundaries that \b gets wrong around digits
@@ -120,7 +127,7 @@ _SPELL_TLD = {"fr", "eu", "io", "be", "ch", "ca", "de", "uk", "re", "lu", "mc", 
               "nc", "pf"}
 _DOMAIN = rf"(?:[\w-]+\.)+(?:{TLDS})(?![\w-])"
 _URL = re.compile(rf"(?:https?://|www\.)[^\s<>\"«»)]+|(?<![\w@.-]){_DOMAIN}(?:/[^\s<>\"«»)]*)?", re.I)
-_EMAIL = re.compile(rf"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{{2,}}")
+_EMAIL = re.compile(r"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{2,}")
 
 
 # Short words a domain may be made of; any other piece must have three letters or more, so that a name
@@ -230,7 +237,7 @@ def urls_and_emails(text: str) -> str:
         has_scheme = bool(re.match(r"https?://", raw, re.I))
         rest = re.sub(r"^(?:https?://)", "", raw, flags=re.I)
         host, _, path = rest.partition("/")
-        if not re.search(rf"\.(?:[A-Za-z]{{2,}})$", host):
+        if not re.search(r"\.(?:[A-Za-z]{2,})$", host):
             return m.group(0)
         spoken = say_host(host)
         before = text[max(0, m.start() - 25):m.start()].lower()
@@ -372,7 +379,8 @@ def weekdays_and_months(text: str) -> str:
     # "juil.-août": a span of months.
     text = _sub(rf"\b((?i:{months}))\.\s?[-–]\s?(?:({'|'.join(MONTHS)})\b|((?i:{months}))\.)",
                 lambda m: f"{_MONTH_ABBR[m.group(1).lower()]}, {m.group(2) or _MONTH_ABBR[m.group(3).lower()]}", text)
-    text = _sub(rf"(?:(?<=\d\s)|(?<=\der\s))((?i:{months}))\.(?=\s|$|[,;:!?)])|(?<![\w.])((?i:{months}))\.?(?=\s?\d{{4}}\b)",
+    text = _sub(rf"(?:(?<=\d\s)|(?<=\der\s))((?i:{months}))\.(?=\s|$|[,;:!?)])"
+                rf"|(?<![\w.])((?i:{months}))\.?(?=\s?\d{{4}}\b)",
                 lambda m: _MONTH_ABBR[(m.group(1) or m.group(2)).lower()] + (_end_dot(m) if m.group(1) else ""),
                 text)
     return text
@@ -428,7 +436,8 @@ _PHONE_CUE = re.compile(r"(?:t[ée]l[ée]phone|t[ée]l\b|appel|appelez|appeler|c
 
 
 def _group(digits: str) -> str:
-    """A group of a printed number, said as printed: '13' -> 'treize', '05' -> 'zéro cinq', '123' -> 'cent vingt-trois'."""
+    """A group of a printed number, said as printed: '13' -> 'treize', '05' -> 'zéro cinq',
+    '123' -> 'cent vingt-trois'."""
     zeros = len(digits) - len(digits.lstrip("0"))
     return " ".join(["zéro"] * min(zeros, len(digits) - 1) + [cardinal(int(digits))])
 
@@ -838,9 +847,10 @@ def elide(text: str) -> str:
 # --- 8. acronyms and words -------------------------------------------------------------------
 
 # Short words that are also acronyms (CE, PA…) are plain words inside an all-caps heading.
-_HEADING_WORDS = {"NOS", "VOS", "CE", "DE", "LA", "LE", "LES", "DES", "DU", "UN", "UNE", "ET", "OU", "EN", "À", "AU", "AUX", "SUR",
-                  "POUR", "PAR", "DANS", "AVEC", "SE", "SA", "SON", "SES", "MON", "MA", "MES", "QUI", "QUE", "EST",
-                  "NE", "PAS", "IL", "ELLE", "ON", "NOUS", "VOUS", "Y", "L", "D", "C", "QU", "PLUS", "TOUS", "ME"}
+_HEADING_WORDS = {"NOS", "VOS", "CE", "DE", "LA", "LE", "LES", "DES", "DU", "UN", "UNE", "ET", "OU", "EN", "À", "AU",
+                  "AUX", "SUR", "POUR", "PAR", "DANS", "AVEC", "SE", "SA", "SON", "SES", "MON", "MA", "MES", "QUI",
+                  "QUE", "EST", "NE", "PAS", "IL", "ELLE", "ON", "NOUS", "VOUS", "Y", "L", "D", "C", "QU", "PLUS",
+                  "TOUS", "ME"}
 _CAPS_WORD = rf"[{UP}][{UP}&]*[{UP}](?:-[{UP}]+)*"
 
 

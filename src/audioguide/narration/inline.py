@@ -4,8 +4,9 @@ A text of a guide, from YAML or from Markdown, is CommonMark inline markup: `**g
 `[libellé](adresse)`, `<adresse>`, `` `code` ``. The Markdown reader hands its paragraphs on in that same form
 (`source`), and every output reads them with the same parser. Three renderers: the written form (`plain`,
 finished by narration.written, from which the spoken form is then made), the HTML of the transcripts and books
-(`to_html`), and the stressed phrases the books mark again on their sentences (`stressed`). HTML tags are not part of a guide: they are dropped,
-their text kept. Rendering from the parser's tokens keeps the HTML well nested whatever the input.
+(`to_html`), and the stressed phrases the books mark again on their sentences (`stressed`). HTML tags are not
+part of a guide: they are dropped, their text kept. Rendering from the parser's tokens keeps the HTML well nested
+whatever the input.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ async def posted(request: Request) -> dict:
     return form
 
 
-def need_guide(st: "Studio") -> Path:
+def need_guide(st: Studio) -> Path:
     if st.guide_file is None:
         raise Refused(409, "Ce dossier n'a pas encore de guide : commencez-en un depuis la page d'accueil du studio.")
     return st.guide_file
