@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from audioguide.narration import tables
 from audioguide.narration.inline import INVISIBLE
@@ -156,7 +156,7 @@ def segment_label(label: str) -> str:
             if prev is None:
                 continue
             word = _word(low[start:end])
-            if word and (best[end] is None or len(prev) + 1 < len(best[end])):
+            if word and ((cur := best[end]) is None or len(prev) + 1 < len(cur)):
                 best[end] = prev + [word]
     return " ".join(best[-1]) if best[-1] else label
 
@@ -386,6 +386,11 @@ def weekdays_and_months(text: str) -> str:
     return text
 
 
+def _said_abbr(spoken: str, m: re.Match[str]) -> str:
+    """At the very end, the abbreviation's period also ends the sentence."""
+    return spoken + ("." if not m.string[m.end():].strip() else "")
+
+
 @lru_cache(maxsize=1)
 def _abbreviation_table() -> dict[str, str]:
     """The table, plus each dotted lower-case entry with a capital ('Env.', 'Bât.') at a sentence start."""
@@ -422,8 +427,7 @@ def abbreviations(text: str) -> str:
     for abbr, spoken in _abbreviation_table().items():
         if abbr.endswith("."):
             # At the very end, the abbreviation's period also ends the sentence.
-            text = re.sub(rf"(?<![\w./-]){re.escape(abbr)}(?=\s|$|[,;:!?)])",
-                          lambda m, s=spoken: s + ("." if not m.string[m.end():].strip() else ""), text)
+            text = re.sub(rf"(?<![\w./-]){re.escape(abbr)}(?=\s|$|[,;:!?)])", partial(_said_abbr, spoken), text)
         else:
             text = re.sub(rf"(?<![\w.-]){re.escape(abbr)}(?![\w'-])", spoken, text)
     return text
