@@ -176,7 +176,7 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
     from audioguide.guide.load import MARKDOWN_SUFFIXES
 
     for ch in g.chapters:  # Markdown makes a paragraph under a topic's title its description: never said
-        if ch.description and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
+        if ch.description and g.path is not None and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
             click.echo(f"Attention : {g.path}, ligne {ch.description_line} : le paragraphe sous le titre "
                        f"« {ch.title} » ne sera pas lu à voix haute (c'est la description du sujet, que seul "
                        "manifest.json garde). Pour qu'on l'entende, placez-le sous un titre de page, le niveau de "

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.guide.markdown import CALLOUT_LABELS, fold, slug
@@ -290,8 +291,9 @@ class _Tree:
 
     def __init__(self, d: _Draft):
         self.d = d
-        self.chapter: dict | None = None
-        self.page: dict | None = None
+        # The raw tree being drafted, as guide.yaml will hold it.
+        self.chapter: dict[str, Any] | None = None
+        self.page: dict[str, Any] | None = None
         self.page_size = 0
 
     def part(self, title: str) -> None:
@@ -299,11 +301,12 @@ class _Tree:
         self.chapter = self.page = None
         self.d.counts["part"] += 1
 
-    def new_chapter(self, title: str) -> None:
+    def new_chapter(self, title: str) -> dict[str, Any]:
         from audioguide.guide import MAX_TOC_ENTRIES
 
         d = self.d
-        self.chapter, self.page = {"id": "", "title": title, "pages": []}, None
+        chapter: dict[str, Any] = {"id": "", "title": title, "pages": []}
+        self.chapter, self.page = chapter, None
         if d.depth == 3:
             if not d.parts:
                 d.parts.append({"id": "", "title": "Introduction", "chapters": []})
@@ -311,31 +314,36 @@ class _Tree:
                                 "« Introduction ».")
             if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
                 d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
-            d.parts[-1]["chapters"].append(self.chapter)
+            d.parts[-1]["chapters"].append(chapter)
         else:
-            d.chapters.append(self.chapter)
+            d.chapters.append(chapter)
         d.counts["chapter"] += 1
+        return chapter
 
-    def new_page(self, title: str) -> None:
+    def new_page(self, title: str) -> dict[str, Any]:
         from audioguide.guide import MAX_TOC_ENTRIES
 
         d = self.d
-        if self.chapter is None:
-            self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
-        elif len(self.chapter["pages"]) == MAX_TOC_ENTRIES:
-            self.new_chapter(_continued(self.chapter["title"], d.split))
-        self.page = {"id": "", "title": title, "blocks": []}
-        self.chapter["pages"].append(self.page)
+        chapter = self.chapter
+        if chapter is None:
+            chapter = self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
+        elif len(chapter["pages"]) == MAX_TOC_ENTRIES:
+            chapter = self.new_chapter(_continued(chapter["title"], d.split))
+        page: dict[str, Any] = {"id": "", "title": title, "blocks": []}
+        self.page = page
+        chapter["pages"].append(page)
         d.counts["page"] += 1
+        return page
 
     def block(self, e: Element) -> None:
-        if self.page is None:
-            self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
+        page = self.page
+        if page is None:
+            page = self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
         size = len(e.text) + sum(map(len, e.items))
-        if self.page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
-            self.new_page(_continued(self.page["title"], self.d.split))
-        self.page_size = size + (self.page_size if len(self.page["blocks"]) else 0)
-        self.page["blocks"].append(_block(e, self.d.report))
+        if page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
+            page = self.new_page(_continued(page["title"], self.d.split))
+        self.page_size = size + (self.page_size if len(page["blocks"]) else 0)
+        page["blocks"].append(_block(e, self.d.report))
         self.d.counts[e.kind] += 1
 
 

@@ -249,7 +249,7 @@ def _walk(root, out: list[Element]) -> None:
     """The blocks of ROOT in document order; with a stack, not recursion: a page may nest 2,000 deep."""
     def loose(text: str | None) -> None:  # text written straight into a <div>, without <p>, is a paragraph too
         if clean(text or ""):
-            out.append(Element("p", text=clean(text)))
+            out.append(Element("p", text=clean(text or "")))
 
     loose(root.text)
     stack = [(root, iter(root))]
@@ -328,7 +328,8 @@ def _heading_like(p, text: str) -> bool:
 def _table(table, out: list[Element]) -> None:
     """One paragraph per row; a table inside a cell comes after its row, once (not inside the row's text too)."""
     for row in table.xpath("./tr | ./*/tr"):
-        cells, nested = [], []
+        cells: list[str] = []
+        nested: list[lhtml.HtmlElement] = []
         for cell in row:
             if isinstance(cell.tag, str):
                 cells.append(clean(_text_without_tables(cell, nested)))

@@ -129,7 +129,7 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     key = lambda ln: (re.sub(r"\d+", "#", fold(ln["text"])), round(ln["top"] / 5))  # noqa: E731
     seen = Counter(k for page in pages for k in {key(ln) for ln in page})
     repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) * 0.6)}
-    counts = Counter()
+    counts: Counter[str] = Counter()
     running: dict[str, None] = {}
     out = []
     for page in pages:
@@ -181,7 +181,7 @@ def _font_levels(lines: list[dict], notes: list[str]):
     """Body text is the commonest size; bigger sizes (or bold at body size) are headings, biggest first."""
     if not lines:
         return lambda ln: None
-    weight = Counter()
+    weight: Counter[float] = Counter()
     for ln in lines:
         weight[ln["size"]] += len(ln["text"])
     body = weight.most_common(1)[0][0]
@@ -260,7 +260,7 @@ def _near(limit: int) -> bool:
     except OSError:
         return False
     m = re.search(r"^VmPeak:\s*(\d+) kB", status, re.MULTILINE)
-    return bool(m) and int(m.group(1)) * 1024 > limit - 64_000_000
+    return m is not None and int(m.group(1)) * 1024 > limit - 64_000_000
 
 
 def _reraise_memory_error(exc: Exception) -> None:

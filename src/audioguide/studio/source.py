@@ -13,9 +13,13 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.files import atomic_path
+
+if TYPE_CHECKING:
+    from audioguide.guide import Guide
 
 _HEADING = re.compile(r"^(#{1,6})\s")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -91,7 +95,7 @@ def splice(text: str, line: int, page: str) -> str:
 @dataclass
 class Checked:
     problems: list[Problem]
-    guide: object | None
+    guide: Guide | None
 
 
 def check_text(file: Path, text: str) -> Checked:
