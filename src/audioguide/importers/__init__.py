@@ -101,37 +101,38 @@ class _Cleaner:
         return clean(text)
 
     def elements(self, elements: list[Element]) -> list[Element]:
-        from audioguide.guide import BAD_CHARS, LINK_ADDRESS, MAX_TITLE_CHARS, TEXT_LIMITS
-
+        """Each element cleaned, then cut where it is too long for one block."""
         out: list[Element] = []
         for e in elements:
-            e.text, e.items = self.text(e.text), [t for t in map(self.text, e.items) if t]
-            if e.kind == "heading" and len(e.text) > MAX_TITLE_CHARS:
-                self.demoted.append(_quote(e.text))
-                e.kind = "p"
-            if e.kind == "link":
-                if not LINK_ADDRESS.match(e.url) or len(e.url) > TEXT_LIMITS["url"] or \
-                        BAD_CHARS.search(e.url) or re.search(r"\s", e.url):
-                    self.links.append(e.url[:80])
-                    e = Element("p", text=e.text)
-                else:
-                    e.text = shorten(e.text or e.url, MAX_TITLE_CHARS)
-            if e.kind == "p" and len(e.text) > SPLIT_AT:
-                self.cut.append(_quote(e.text))
-                out += [Element("p", text=t) for t in _pieces(e.text, SPLIT_AT)]
-            elif e.kind == "list" and sum(map(len, e.items)) > SPLIT_AT:
-                self.cut.append(_quote(e.items[0]))
-                items = [piece for item in e.items for piece in _pieces(item, SPLIT_AT)]
-                chunk: list[str] = []
-                for item in items:
-                    if chunk and sum(map(len, chunk)) + len(item) > SPLIT_AT:
-                        out.append(Element("list", items=chunk))
-                        chunk = []
-                    chunk.append(item)
-                out.append(Element("list", items=chunk))
-            elif e.text or e.items:
-                out.append(e)
+            out += self._split(self._element(e))
         return out
+
+    def _element(self, e: Element) -> Element:
+        """E's texts cleaned; an over-long title demoted to a paragraph, a link to no known address kept as text."""
+        from audioguide.guide import MAX_TITLE_CHARS
+
+        e.text, e.items = self.text(e.text), [t for t in map(self.text, e.items) if t]
+        if e.kind == "heading" and len(e.text) > MAX_TITLE_CHARS:
+            self.demoted.append(_quote(e.text))
+            e.kind = "p"
+        if e.kind != "link":
+            return e
+        if not _address_ok(e.url):
+            self.links.append(e.url[:80])
+            return Element("p", text=e.text)
+        e.text = shorten(e.text or e.url, MAX_TITLE_CHARS)
+        return e
+
+    def _split(self, e: Element) -> list[Element]:
+        """A paragraph or list longer than SPLIT_AT as several; an empty element as none."""
+        if e.kind == "p" and len(e.text) > SPLIT_AT:
+            self.cut.append(_quote(e.text))
+            return [Element("p", text=t) for t in _pieces(e.text, SPLIT_AT)]
+        if e.kind == "list" and sum(map(len, e.items)) > SPLIT_AT:
+            self.cut.append(_quote(e.items[0]))
+            items = [piece for item in e.items for piece in _pieces(item, SPLIT_AT)]
+            return [Element("list", items=chunk) for chunk in _chunks(items, SPLIT_AT)]
+        return [e] if e.text or e.items else []
 
     def report(self) -> list[str]:
         from audioguide.guide import MAX_NUMBER_DIGITS, MAX_TITLE_CHARS
@@ -153,6 +154,27 @@ class _Cleaner:
             lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : "
                          + ", ".join(self.links) + ".")
         return lines
+
+
+def _address_ok(url: str) -> bool:
+    """A web, e-mail or phone address a guide's link can hold."""
+    from audioguide.guide import BAD_CHARS, LINK_ADDRESS, TEXT_LIMITS
+
+    return not (not LINK_ADDRESS.match(url) or len(url) > TEXT_LIMITS["url"] or BAD_CHARS.search(url)
+                or re.search(r"\s", url))
+
+
+def _chunks(items: list[str], limit: int) -> list[list[str]]:
+    """ITEMS in runs in order, each run's text at most LIMIT long (a longer item alone)."""
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    for item in items:
+        if chunk and sum(map(len, chunk)) + len(item) > limit:
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(item)
+    chunks.append(chunk)
+    return chunks
 
 
 def read_document(path: Path) -> Document:
