@@ -696,15 +696,22 @@ _DATE_CUE = re.compile(r"(?i)(?:\b(?:le|du|au|jusqu'au|dès le|depuis le|lundi|m
                        r"dimanche)\s*)$")
 
 
+def _season(a: str, b: str, x: int, y: int) -> str | None:
+    """'2024/2025' or '2024/25': two years in a row."""
+    if len(a) == 4 and len(b) == 4 and 1900 <= x < 2100 and y == x + 1:
+        return f"{cardinal(x)}, {cardinal(y)}"
+    if len(a) == 4 and len(b) == 2 and 1900 <= x < 2100 and y == (x + 1) % 100:  # 2024/25
+        return f"{cardinal(x)}, {cardinal(x + 1)}"
+    return None
+
+
 def _number_pair(a: str, b: str, before: str, after: str) -> str | None:
     """A slash between two numbers, read from what surrounds it: a season ('2024/2025'), a blood pressure
     ('tension 14/9': 'quatorze neuf'), a date ('le 3/03'), a score ('douleur 7/10': 'sept sur dix').
     None: a plain fraction ('1/3 des patients')."""
     x, y = int(a), int(b)
-    if len(a) == 4 and len(b) == 4 and 1900 <= x < 2100 and y == x + 1:
-        return f"{cardinal(x)}, {cardinal(y)}"
-    if len(a) == 4 and len(b) == 2 and 1900 <= x < 2100 and y == (x + 1) % 100:  # 2024/25
-        return f"{cardinal(x)}, {cardinal(x + 1)}"
+    if (said := _season(a, b, x, y)) is not None:
+        return said
     if _PRESSURE_CUE.search(before) or re.match(r"\s?(?:cm|mm)\s?Hg\b", after):
         if 5 <= x <= 30 and 3 <= y <= 20:
             return f"{cardinal(x)} {cardinal(y)}"
