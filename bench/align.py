@@ -121,9 +121,9 @@ def main() -> None:
                 errors[name] += [abs(w.onset(r0) - t0), abs(w.offset(r1) - t1)]
             print(f"{pid:50s} {name:14s} conf {right[-1]:.2f}  median {np.median(errors[name]):.3f} s",
                   flush=True)
-    for k, (pid, texts, pauses) in enumerate(chosen):
+    for k in range(len(chosen)):
         _, nxt, nxt_pauses = chosen[(k + 1) % len(chosen)]
-        for name, (args, scale, snr) in readers.items():
+        for args, scale, snr in readers.values():
             other = noisy(render(nxt, nxt_pauses, args, scale, lead=1.0, hesitate=len(nxt) // 2)[0], snr, rng)
             wrong.append(confidence(warp(renders[k][0], other, SR), renders[k][1]))
     every = [e for n, v in errors.items() if n in READERS for e in v]

@@ -153,7 +153,8 @@ def main() -> None:
         print(f"Cluster start (scheduler + workers ready, not in the figures above): "
               f"{figures['cluster']['cluster_start_s']:.1f} s. Target: cluster wall <= 1.1x embedded.")
     if args.json:
-        args.json.write_text(json.dumps({"load": [load0, load1], "audio_h": audio_h, "figures": figures}, indent=1) + "\n")
+        figures_json = {"load": [load0, load1], "audio_h": audio_h, "figures": figures}
+        args.json.write_text(json.dumps(figures_json, indent=1) + "\n")
 
 
 if __name__ == "__main__":

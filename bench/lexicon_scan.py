@@ -14,8 +14,9 @@ then proposes a fix for each candidate that is a French word and not an English 
 `wamerican` list: "bowling", "atoll", "canyons" are loans or shared words, said the English way by
 French speakers too, so they are left for a person to review). A fix is a respelling that keeps the
 French pronunciation by French spelling rules — "th" is said t, "y" between consonants is said i, a final
-s, d or z is silent, î is said i, "ai" is said è, a doubled p, f, t, b or d is said single — and that espeak-ng then reads in French (checked again, in one batch). Proposals
-go to bench/lexicon_proposals.tsv; reviewed ones are copied into narration/data/pronunciation.yaml.
+s, d or z is silent, î is said i, "ai" is said è, a doubled p, f, t, b or d is said single — and that espeak-ng
+then reads in French (checked again, in one batch). Proposals go to bench/lexicon_proposals.tsv;
+reviewed ones are copied into narration/data/pronunciation.yaml.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-
 from audioguide.config import BuildSettings
 
 # Hypothesis: the same examples on every run (CI's result must not depend on a seed), no example database;

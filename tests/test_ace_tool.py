@@ -31,7 +31,7 @@ A11Y_METADATA = """
     <meta property="schema:accessibilityFeature">structuralNavigation</meta>
     <meta property="schema:accessibilityFeature">tableOfContents</meta>
     <meta property="schema:accessibilityHazard">none</meta>
-    <meta property="schema:accessibilitySummary">Livre audio synchronisé : chaque phrase du texte est lue à voix haute.</meta>
+    <meta property="schema:accessibilitySummary">Livre audio synchronisé : chaque phrase est lue à voix haute.</meta>
     <meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.1 Level AA</meta>"""
 
 OPF = """<?xml version="1.0" encoding="UTF-8"?>
@@ -85,8 +85,10 @@ SMIL = f"""<?xml version="1.0" encoding="UTF-8"?>
 <smil xmlns="http://www.w3.org/ns/SMIL" xmlns:epub="http://www.idpf.org/2007/ops" version="3.0">
   <body>
     <seq id="seq1" epub:textref="chapter.xhtml#c1">
-      <par id="p1"><text src="chapter.xhtml#s1"/><audio src="audio/chapter.mp3" clipBegin="0s" clipEnd="{CLIP_S}s"/></par>
-      <par id="p2"><text src="chapter.xhtml#s2"/><audio src="audio/chapter.mp3" clipBegin="{CLIP_S}s" clipEnd="{2 * CLIP_S}s"/></par>
+      <par id="p1"><text src="chapter.xhtml#s1"/>
+        <audio src="audio/chapter.mp3" clipBegin="0s" clipEnd="{CLIP_S}s"/></par>
+      <par id="p2"><text src="chapter.xhtml#s2"/>
+        <audio src="audio/chapter.mp3" clipBegin="{CLIP_S}s" clipEnd="{2 * CLIP_S}s"/></par>
     </seq>
   </body>
 </smil>

@@ -6,6 +6,7 @@ import pytest
 
 from audioguide.audio import ENCODER_LOSS_DB, encode_mp3, gain_to, loudness_gain, measure_loudness
 from audioguide.config import BuildSettings
+
 from conftest import needs_tools
 
 pytestmark = [needs_tools]

@@ -24,8 +24,8 @@ def parse_cues(text: str, sep: str = ".") -> list[dict]:
         lines = block.split("\n")
         if lines[0] == "WEBVTT":
             continue
-        m = re.fullmatch(rf"(\d+):(\d\d):(\d\d){re.escape(sep)}(\d{{3}}) --> (\d+):(\d\d):(\d\d){re.escape(sep)}(\d{{3}})",
-                         lines[1])
+        stamp = rf"(\d+):(\d\d):(\d\d){re.escape(sep)}(\d{{3}})"
+        m = re.fullmatch(rf"{stamp} --> {stamp}", lines[1])
         assert m, lines
         n = [int(x) for x in m.groups()]
         cues.append({"id": lines[0], "start": n[0] * 3600 + n[1] * 60 + n[2] + n[3] / 1000,
@@ -47,7 +47,8 @@ def speech_bounds(mp3) -> tuple[list[float], list[float]]:
     """(speech starts, speech ends) in the audio, from ffmpeg's silencedetect."""
     err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(mp3), "-af",
                           "silencedetect=noise=-45dB:d=0.12", "-f", "null", "-"],
-                         capture_output=True, text=True, errors="replace", check=True).stderr  # tags may be cut mid-character
+                         # errors="replace": the tags may be cut mid-character
+                         capture_output=True, text=True, errors="replace", check=True).stderr
     ends = [float(x) for x in re.findall(r"silence_start: ([\d.]+)", err)]
     starts = [float(x) for x in re.findall(r"silence_end: ([\d.]+)", err)]
     return starts, ends
@@ -181,7 +182,7 @@ def test_cue_boundaries_match_speech_in_the_audio(mini_build):
         # A caption that starts inside a clip starts on a word, not after a silence (test_timing.py measures those)
         inner = {cap["start"] for p in ch["pages"] for c in p["cues"] for cap in c.get("captions", [])[1:]}
 
-        def on_a_word(t: float) -> bool:
+        def on_a_word(t: float, inner: set[float] = inner) -> bool:
             return any(abs(t - w) < 0.0015 for w in inner)
 
         for c in cues:

@@ -31,7 +31,7 @@ def test_long_unbreakable_text_stays_inside_the_cover(title, subtitle, publisher
     d = ImageDraw.Draw(Image.new("RGB", (SIZE, SIZE)))
     placed = layout(d, title, subtitle, publisher)
     boxes = [d.textbbox((x, y), text, font=font) for x, y, text, font, _ in placed]
-    for (left, top, right, bottom), (_, _, text, _, _) in zip(boxes, placed):
+    for (left, _top, right, bottom), (_, _, text, _, _) in zip(boxes, placed):
         assert FRAME <= left and right <= SIZE - FRAME and bottom <= SIZE - FRAME, (text, left, right, bottom)
     assert all(bottom < boxes[-1][1] for _, _, _, bottom in boxes[:-1])  # above the publisher's line
     # Nothing of the title is lost but a tail marked as cut.

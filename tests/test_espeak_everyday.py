@@ -41,7 +41,8 @@ def test_hba1c_stays_french(written):
     assert "aS" in ph and "b,e'a" in ph  # H, B, A said as French letters
 
 
-@pytest.mark.parametrize("written", ["Une IRM est prévue.", "Un IMC élevé.", "Les IST se soignent.", "Des IRM et des IVG."])
+@pytest.mark.parametrize("written", ["Une IRM est prévue.", "Un IMC élevé.", "Les IST se soignent.",
+                                     "Des IRM et des IVG."])
 def test_acronym_starting_with_i_does_not_glide(written):
     ph = heard(written)
     # The I is its own vowel 'i, never the glide j before the next letter ("une yèrèm").
@@ -51,8 +52,9 @@ def test_acronym_starting_with_i_does_not_glide(written):
 
 def test_publisher_name_keeps_its_final_s():
     # The e-santé guide no longer allows "Assos" as written: the shipped fix reaches the voice.
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     guide = yaml.safe_load((Path(__file__).parents[1] / "guides" / "e-sante" / "guide.yaml").read_text("utf-8"))
     ph = heard("France Assos Santé, la voix des usagers.", guide.get("lexicon"))

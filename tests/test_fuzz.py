@@ -16,6 +16,7 @@ from audioguide.guide import load_guide
 from audioguide.narration import normalize
 from audioguide.narration.script import ScriptWriter
 from audioguide.narration.written import MAX_SEGMENT_CHARS
+
 from conftest import DATA, examples
 
 FUZZ = settings(max_examples=examples(200))

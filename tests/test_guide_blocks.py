@@ -35,13 +35,17 @@ CASES = {
         f"15:17: {PAGE}.blocks[0]: empty paragraph\n    Fix: write the text, or remove the line",
         f"16:20: {PAGE}.blocks[1].p: is empty\n    Fix: write the text, or remove the line"]),
     "not-one-kind": ("            blocks:\n              - {p: a, heading: b}\n              - 42\n", [
-        f"15:17: {PAGE}.blocks[0]: a block is one `kind: content` line\n    Fix: kinds: {KINDS}; e.g. `- p: Un paragraphe.`",
-        f"16:17: {PAGE}.blocks[1]: a block is one `kind: content` line\n    Fix: kinds: {KINDS}; e.g. `- p: Un paragraphe.`"]),
-    "unknown-kinds": ("            blocks:\n              - paragraphe: x\n              - lsit: [a]\n              - zzz: x\n", [
+        f"15:17: {PAGE}.blocks[0]: a block is one `kind: content` line\n"
+        f"    Fix: kinds: {KINDS}; e.g. `- p: Un paragraphe.`",
+        f"16:17: {PAGE}.blocks[1]: a block is one `kind: content` line\n"
+        f"    Fix: kinds: {KINDS}; e.g. `- p: Un paragraphe.`"]),
+    "unknown-kinds": ("            blocks:\n              - paragraphe: x\n              - lsit: [a]\n"
+                      "              - zzz: x\n", [
         f"15:17: {PAGE}.blocks[0].paragraphe: unknown block kind 'paragraphe'\n    Fix: did you mean 'p'?",
         f"16:17: {PAGE}.blocks[1].lsit: unknown block kind 'lsit'\n    Fix: did you mean 'list'?",
         f"17:17: {PAGE}.blocks[2].zzz: unknown block kind 'zzz'\n    Fix: kinds: {KINDS}"]),
-    "lists": ("            blocks:\n              - list: []\n              - list: ['  ', '']\n              - list: a\n", [
+    "lists": ("            blocks:\n              - list: []\n              - list: ['  ', '']\n"
+              "              - list: a\n", [
         f"15:23: {PAGE}.blocks[0].list: empty list\n    Fix: add items, or remove the block",
         f"16:23: {PAGE}.blocks[1].list: empty list\n    Fix: add items, or remove the block",
         f"17:23: {PAGE}.blocks[2].list: wrong type: expected list of texts, found text"]),
@@ -59,10 +63,12 @@ CASES = {
         f"18:41: {PAGE}.blocks[3].important[0].attention: callouts cannot be nested\n"
         "    Fix: move the inner callout out"]),  # and not also "empty callout": the author wrote content
     "empty-page": ("", [
-        f"12:13: {PAGE}: empty page: it has neither blocks nor narration\n    Fix: add a `blocks:` list, or remove the page"]),
+        f"12:13: {PAGE}: empty page: it has neither blocks nor narration\n"
+        "    Fix: add a `blocks:` list, or remove the page"]),
     "narration-not-text": ("            narration: [a]\n", [
         f"14:24: {PAGE}.narration: wrong type: expected text, found a list",
-        f"12:13: {PAGE}: empty page: it has neither blocks nor narration\n    Fix: add a `blocks:` list, or remove the page"]),
+        f"12:13: {PAGE}: empty page: it has neither blocks nor narration\n"
+        "    Fix: add a `blocks:` list, or remove the page"]),
 }
 
 
@@ -129,19 +135,23 @@ GUIDE_CASES = {
     "bad-date": (H + "date: hier\n" + PARTS, ["4:7: date: not a date: 'hier'\n    Fix: write it as 2024-03-31"]),
     "language": (H + "date: 2024-01-01\nlanguage: en-US\n" + PARTS, [
         "5:11: language: language 'en-US' is not French\n    Fix: audioguide narrates French guides: use fr-FR"]),
-    "no-parts": (H + "date: 2024-01-01\nparts: []\n", ["5:8: parts: the guide has no parts\n    Fix: add at least one part, or list `chapters:` alone "
-                                                  "for a guide without parts"]),
+    "no-parts": (H + "date: 2024-01-01\nparts: []\n", [
+        "5:8: parts: the guide has no parts\n    Fix: add at least one part, or list `chapters:` alone "
+        "for a guide without parts"]),
     "empty-part-and-chapter": (
         H + "date: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters: []\n  - id: b\n    title: B\n"
         "    chapters:\n      - id: c\n        title: C\n        pages: []\n", [
-            "8:15: parts[0].chapters: empty part: it has no chapters\n    Fix: add at least one chapter, or remove the part",
+            "8:15: parts[0].chapters: empty part: it has no chapters\n"
+            "    Fix: add at least one chapter, or remove the part",
             "14:16: parts[1].chapters[0].pages: empty chapter: it has no pages\n"
             "    Fix: add at least one page, or remove the chapter"]),
     "types": (H + "date: 2024-01-01\nsubtitle: 4.5\nsource: {a: b}\nparts:\n  - id: a\n    title: 42\n    chapters:\n"
-              "      - id: c\n        title: C\n        description: 12\n        pages: [{id: p, title: P, blocks: [p: x]}]\n", [
+              "      - id: c\n        title: C\n        description: 12\n"
+              "        pages: [{id: p, title: P, blocks: [p: x]}]\n", [
         "5:11: subtitle: wrong type: expected text, found a number\n    Fix: put the value in quotes to make it text",
         "6:9: source: wrong type: expected text, found a mapping",
-        "9:12: parts[0].title: wrong type: expected text, found a number\n    Fix: put the value in quotes to make it text",
+        "9:12: parts[0].title: wrong type: expected text, found a number\n"
+        "    Fix: put the value in quotes to make it text",
         "13:22: parts[0].chapters[0].description: wrong type: expected text, found a number\n"
         "    Fix: put the value in quotes to make it text"]),
     "bad-id": ("id: Mon/Guide\n" + H + "date: 2024-01-01\n" + PARTS, [
@@ -197,7 +207,8 @@ def test_every_guide_field_is_read_and_optional_ones_default_to_empty(tmp_path):
     folder = tmp_path / "essai"
     folder.mkdir()
     full = (H + "date: 2024-01-01\nsubtitle: Sous-titre\nauthor: Autrice\nsource: Source\nrights: CC BY 4.0\n"
-            "version: '2'\nbase_url: https://a.fr/g/\nemail: a@b.fr\nlink: https://a.fr\nlexicon: {ABC: abécé}\n" + PARTS)
+            "version: '2'\nbase_url: https://a.fr/g/\nemail: a@b.fr\nlink: https://a.fr\n"
+            "lexicon: {ABC: abécé}\n" + PARTS)
     (folder / "guide.yaml").write_text(full, "utf-8")
     g = load_guide(folder)
     assert (g.subtitle, g.author, g.source, g.rights, g.version, g.base_url, g.email, g.link, g.lexicon) == (

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from audioguide.cli import cli
 from audioguide.exceptions import GuideError
 from audioguide.guide import load_guide
+
 from conftest import DATA
 
 MD_GUIDE = "---\ntitle: Essai\npublisher: Asso\n---\n# Partie un\n### Page un\nTexte.\n### Page deux\nTexte.\n"

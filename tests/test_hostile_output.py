@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from audioguide.cli import cli
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
+
 from conftest import DATA, needs_tools, tmpfs
 
 pytestmark = needs_tools

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_import import add_hyperlink
 
 from audioguide.cli import cli
 from audioguide.guide import load_guide
 from audioguide.importers import import_document
-from test_import import add_hyperlink
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_import import DEJAVU, add_hyperlink
 
 from audioguide.cli import cli
 from audioguide.guide import load_guide
 from audioguide.importers import import_document
 from audioguide.narration.script import ScriptWriter
-from test_import import DEJAVU, add_hyperlink
 
 
 def imported(src: Path, out: Path):

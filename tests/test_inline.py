@@ -20,6 +20,7 @@ from audioguide.narration.script import ScriptWriter
 from audioguide.narration.written import written_form
 from audioguide.publishers.book import well_formed
 from audioguide.publishers.fulltext import guide_html, guide_text
+
 from conftest import DATA, needs_tools, settings_for
 
 FRONT = "---\ntitle: T\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n"

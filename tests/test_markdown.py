@@ -8,10 +8,11 @@ from click.testing import CliRunner
 from audioguide.cli import cli
 from audioguide.exceptions import GuideError
 from audioguide.guide import load_guide, parse_guide
-from audioguide.narration.script import ScriptWriter
 from audioguide.guide.convert import dump_yaml, guide_signature, to_markdown
 from audioguide.guide.markdown import parse_markdown, slug
 from audioguide.guide.yamlsrc import load_yaml, parse_yaml
+from audioguide.narration.script import ScriptWriter
+
 from conftest import DATA, ESANTE
 
 MD = DATA / "md"

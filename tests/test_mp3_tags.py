@@ -9,6 +9,7 @@ from mutagen.id3 import ID3
 
 from audioguide.guide import load_guide
 from audioguide.publishers.mp3 import tag_chapter, tag_whole
+
 from conftest import DATA, needs_tools
 
 pytestmark = [needs_tools]

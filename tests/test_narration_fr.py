@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audioguide.narration import Normalizer, normalize
-from audioguide.narration import fr, tables
+from audioguide.narration import Normalizer, fr, normalize, tables
+
 from conftest import examples
 
 CASES = {

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, needs_tools, settings_for
 from test_daisy import daisy_problems
 from test_epub import epub_of, epubcheck
 
@@ -27,6 +26,8 @@ from audioguide.narration.script import ScriptWriter
 from audioguide.recordings.align import speech_edges
 from audioguide.recordings.process import MAX_PAUSE_S, process
 from audioguide.tts.base import RATE
+
+from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 pytest.importorskip("librosa")

@@ -14,6 +14,7 @@ from audioguide.cli import cli
 from audioguide.guide.convert import plain
 from audioguide.guide.markdown import load_markdown
 from audioguide.guide.yamlsrc import load_yaml
+
 from conftest import DATA, ESANTE, ROOT
 
 

@@ -10,6 +10,7 @@ from audioguide.narration.lexicon import lexicon_problems
 from audioguide.narration.pipeline import MemoNormalizer, rules_fingerprint
 from audioguide.narration.script import ScriptWriter
 from audioguide.narration.written import MAX_SEGMENT_CHARS, split_sentences
+
 from conftest import DATA
 
 EXPECTED = {

@@ -16,6 +16,7 @@ from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter
 from audioguide.narration.written import join_sentences, split_sentences
 from audioguide.tts.espeak import EspeakEngine
+
 from conftest import DATA, ESANTE, needs_tools
 
 # Written blind (by someone who had not read the rule), from the class description alone: sentences with
@@ -107,7 +108,8 @@ def test_every_clip_that_leaves_its_sentence_unfinished_ends_on_a_comma():
     acronym's dot ("la H.A.S.,") reads as a full stop even with a comma after it."""
     guide = load_guide(ESANTE)
     w = ScriptWriter(guide)
-    cont = [s.text for ch in guide.chapters for p in w.chapter(ch) for s in p.segments if s.cont and s.kind == "sentence"]
+    cont = [s.text for ch in guide.chapters for p in w.chapter(ch) for s in p.segments
+            if s.cont and s.kind == "sentence"]
     assert len(cont) > 150
     assert [t for t in cont if t[-1:] not in ",;:" or re.search(r"[A-ZÀ-Ý]\.[,;:]$", t)] == []
 

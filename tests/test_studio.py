@@ -16,6 +16,7 @@ from audioguide.exceptions import AudioguideError
 from audioguide.lock import OutputLock
 from audioguide.studio import source
 from audioguide.studio.app import StudioServer
+
 from conftest import DATA, needs_tools
 
 GRIPPE = DATA / "md" / "grippe"

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from test_kiosk import AXE_TAGS, CHROMIUM, WAIT_MS
 
 from audioguide.studio.app import StudioServer
+
 from conftest import have_tools
-from test_kiosk import AXE_TAGS, CHROMIUM, WAIT_MS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not CHROMIUM, reason="chromium: script/bootstrap --test"),
               pytest.mark.skipif(not have_tools(), reason="espeak-ng and ffmpeg: script/bootstrap")]
@@ -126,12 +127,12 @@ def wait_audio(pg, box: str) -> None:
 
 def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     import feedparser
+    from test_epub import epubcheck
 
     from audioguide.build import choose_engine
     from audioguide.config import BuildSettings
     from audioguide.guide import load_guide
     from audioguide.tts.cache import ClipCache, clip_key
-    from test_epub import epubcheck
 
     docx = make_docx(tmp_path / "diabete.docx")
     t0, timeline = time.perf_counter(), []

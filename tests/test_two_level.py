@@ -10,9 +10,9 @@ import pytest
 from lxml import etree
 from mutagen.id3 import ID3
 
-from audioguide.narration.written import join_sentences
 from audioguide.build import build
 from audioguide.config import PACES
+from audioguide.narration.written import join_sentences
 from audioguide.phone.menu import page_prompt_id
 from audioguide.phone.simulator import Call, load_menu, parse_keys
 

@@ -62,8 +62,8 @@ def test_an_engine_without_options_says_so():
 
 
 def test_an_option_of_the_fallback_engine_is_accepted():
-    assert settings_problems(BuildSettings(engine="gtts", fallback="piper", engine_options={"tld": "fr", "speaker": "0"})) \
-        == []
+    options = {"tld": "fr", "speaker": "0"}
+    assert settings_problems(BuildSettings(engine="gtts", fallback="piper", engine_options=options)) == []
 
 
 @pytest.mark.parametrize("option,cause", [

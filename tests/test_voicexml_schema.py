@@ -46,7 +46,7 @@ def problems(doc) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def menu_of(source):
     return load_menu(source)[0]
 

@@ -9,7 +9,8 @@ import re
 
 import feedparser
 import pytest
-from lxml import etree, html as lhtml
+from lxml import etree
+from lxml import html as lhtml
 from mutagen.id3 import ID3
 
 from audioguide.guide import Block, Page, load_guide
@@ -392,6 +393,7 @@ def test_transcript_html_pages_keep_their_paragraphs_and_callout_headings():
         "<h3>Urgences</h3>", '<div class="callout"><p><strong>Attention :</strong></p>', "<h4>En cas d'urgence</h4>",
         "<p>Appelez le 15.</p>", "</div>"]
     narrated = Page(id="p", title="Bienvenue", blocks=[], narration="Bonjour.\n\nCe guide dure une minute.")
-    assert fulltext.page_html(narrated, 3) == ["<h3>Bienvenue</h3>", "<p>Bonjour.</p>", "<p>Ce guide dure une minute.</p>"]
+    assert fulltext.page_html(narrated, 3) == ["<h3>Bienvenue</h3>", "<p>Bonjour.</p>",
+                                               "<p>Ce guide dure une minute.</p>"]
     assert fulltext.inline_html("Écrire à contact@sante.fr.") == (
         'Écrire à <a href="mailto:contact@sante.fr">contact@sante.fr</a>.')

@@ -13,8 +13,9 @@ CASES = {
         "guide.yaml:2:9: the file is not valid UTF-8 (byte 0xe9)\n"
         "    Fix: the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8"]),
     "tab": (b"title: A\nparts:\n\t- id: a\n", [
-        "guide.yaml:3:1: a tab is used for indentation\n    Fix: YAML indents with spaces only: replace the tab by spaces"]),
-    "control": ("title: A\x07b\n".encode(), [
+        "guide.yaml:3:1: a tab is used for indentation\n"
+        "    Fix: YAML indents with spaces only: replace the tab by spaces"]),
+    "control": (b"title: A\x07b\n", [
         "guide.yaml:1:9: control character U+0007 in the text\n"
         "    Fix: delete it; it was probably pasted from a PDF or a word processor"]),
     "empty": (b"  \n# rien\n", ["guide.yaml:1:1: the file is empty\n    Fix: start from guides/e-sante/guide.yaml"]),

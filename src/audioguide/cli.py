@@ -210,7 +210,7 @@ def check(guide: Path, speech: bool, strict: bool) -> None:
     from audioguide.guide.load import MARKDOWN_SUFFIXES
 
     for ch in g.chapters:  # Markdown makes a paragraph under a topic's title its description: never said
-        if ch.description and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
+        if ch.description and g.path is not None and g.path.suffix.lower() in MARKDOWN_SUFFIXES:
             click.echo(_("Warning: {file}, line {line}: the paragraph under the title “{title}” will not be read "
                          "aloud (it is the topic's description, which only manifest.json keeps). To have it heard, "
                          "put it under a page title, the heading level below.").format(

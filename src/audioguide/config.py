@@ -9,6 +9,7 @@ from typing import Protocol
 
 from audioguide.exceptions import ConfigError
 
+
 class HasPace(Protocol):
     """What the settings read of a guide (its `pace:`); a Protocol, as the guide stage sits above config."""
 

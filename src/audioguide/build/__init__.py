@@ -24,9 +24,9 @@ from audioguide.build.assembly import (
 from audioguide.build.builder import Builder, BuildResult, choose_engine, make_speaker
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import FORMAT, STATE_FILE
-from audioguide.speaker import Speaker
 from audioguide.config import BuildSettings
 from audioguide.guide import load_guide
+from audioguide.speaker import Speaker
 from audioguide.tts import validate_settings
 
 __all__ = ["ASSEMBLY_VERSION", "CHAPTER_LEAD_MS", "END_LEAD_MS", "FORMAT", "PAGE_LEAD_MS", "STATE_FILE", "TAIL_MS",

@@ -22,7 +22,6 @@ from audioguide.audio import encode_mp3, ffmpeg_exe, loudness_gain
 from audioguide.build.assembly import assemble, chapter_key, whole_audio, write_addressed
 from audioguide.build.folder import check_out_dir, refuse_foreign_files
 from audioguide.build.manifest import MANIFEST, add_entries, manifest, read_build_state, write_json, write_state
-from audioguide.speaker import Clips, Speaker
 from audioguide.config import DEFAULT_BASE_URL, BuildSettings
 from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import digest, matches, update_bytes
@@ -30,6 +29,7 @@ from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.guide import Chapter, Guide
 from audioguide.output import OutputFolder
 from audioguide.publishers import BuildContext, Published, Publisher, publisher_classes
+from audioguide.speaker import Clips, Speaker
 from audioguide.timing import Caption, ChapterTiming
 from audioguide.tts import get_engine
 from audioguide.tts.cache import ClipCache

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
-from audioguide.tts import validate_settings
 from audioguide.exceptions import AudioguideError, ConfigError
+from audioguide.tts import validate_settings
 
 log = logging.getLogger(__name__)
 CATALOGUE_FILE = "catalogue.yaml"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Mapping, Sized
 
 from audioguide.exceptions import Problem
 from audioguide.guide.model import BLOCK_KINDS, Block
@@ -29,8 +30,11 @@ from audioguide.guide.rules import (
     TEXT_LIMITS,
     TEXT_LIST,
 )
-from audioguide.guide.yamlsrc import YList, YMap
+from audioguide.guide.yamlsrc import Mark, Raw, YList, YMap
 from audioguide.i18n import N_, _
+
+# A mapping's keys: each key's kind (rules.TEXT…) and whether it is required.
+Spec = Mapping[str, tuple[str, bool]]
 
 
 class Checker:
@@ -38,13 +42,13 @@ class Checker:
         self.file = file
         self.problems: list[Problem] = []
 
-    def add(self, mark, field_path: str, message: str, fix: str | None = None) -> None:
+    def add(self, mark: Mark | None, field_path: str, message: str, fix: str | None = None) -> None:
         line, col = mark if mark else (None, None)
         self.problems.append(Problem(self.file, line, col, field_path, message, fix))
 
-    def mapping(self, value, mark, path: str, spec: dict) -> YMap | None:
+    def mapping(self, value: Raw, mark: Mark | None, path: str, spec: Spec) -> YMap | None:
         """Check a mapping against a spec; report unknown keys, missing keys and wrong types."""
-        if not isinstance(value, dict):
+        if not isinstance(value, YMap):  # the YAML reader makes every mapping a YMap
             self.add(mark, path, _("expected a mapping (key: value lines), found {kind}").format(kind=_kind(value)))
             return None
         for key in value:
@@ -62,7 +66,7 @@ class Checker:
             self.typed(value[key], value.value_marks.get(key), join(path, key), kind)
         return value
 
-    def typed(self, v, mark, path: str, kind: str) -> bool:
+    def typed(self, v: Raw, mark: Mark | None, path: str, kind: str) -> bool:
         ok = {
             TEXT: isinstance(v, str), MAP: isinstance(v, dict), LIST: isinstance(v, list),
             DATE: isinstance(v, (dt.date, str)), ANY: True,
@@ -80,7 +84,7 @@ class Checker:
             return self.text_content(v if kind == TEXT else "\n".join(v), mark, path)
         return ok
 
-    def text_content(self, v: str, mark, path: str, name: str | None = None) -> bool:
+    def text_content(self, v: str, mark: Mark | None, path: str, name: str | None = None) -> bool:
         """Refuse characters that no output can carry, line breaks in one-line fields, and over-long texts."""
         name = name or re.sub(r"\[\d+\]$", "", path.rpartition(".")[2])
         if name == "id":  # ids have their own, stricter rule
@@ -118,7 +122,7 @@ class Checker:
 
 
 
-def _kind(v) -> str:
+def _kind(v: Raw) -> str:
     if v is None:
         return _("nothing")
     kind = {dict: N_("a mapping"), YMap: N_("a mapping"), list: N_("a list"), YList: N_("a list"), str: N_("text"),
@@ -130,7 +134,7 @@ def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def check_id(ck: Checker, value, mark, path: str, seen: dict[str, str]) -> str | None:
+def check_id(ck: Checker, value: Raw, mark: Mark | None, path: str, seen: dict[str, str]) -> str | None:
     if not isinstance(value, str):
         return None
     if not ID_RE.match(value):
@@ -159,7 +163,7 @@ def _ascii(s: str) -> str:
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
 
 
-def check_blocks(ck: Checker, raw, mark, path: str, depth: int = 0) -> list[Block]:
+def check_blocks(ck: Checker, raw: Raw, mark: Mark | None, path: str, depth: int = 0) -> list[Block]:
     """A page's `blocks:` list (or a callout's), each block checked by the reader of its kind."""
     out: list[Block] = []
     if not isinstance(raw, list):
@@ -174,7 +178,7 @@ def check_blocks(ck: Checker, raw, mark, path: str, depth: int = 0) -> list[Bloc
     return out
 
 
-def _bare_paragraph(ck: Checker, item: str, mark, path: str) -> Block | None:
+def _bare_paragraph(ck: Checker, item: str, mark: Mark | None, path: str) -> Block | None:
     """A bare string is a paragraph."""
     if not item.strip():
         ck.add(mark, path, _("empty paragraph"), _("write the text, or remove the line"))
@@ -183,9 +187,9 @@ def _bare_paragraph(ck: Checker, item: str, mark, path: str) -> Block | None:
     return None
 
 
-def _one_block(ck: Checker, item, imark, ipath: str, depth: int) -> Block | None:
+def _one_block(ck: Checker, item: Raw, imark: Mark | None, ipath: str, depth: int) -> Block | None:
     """`- kind: content`, read by its kind's reader."""
-    if not isinstance(item, dict) or len(item) != 1:
+    if not isinstance(item, YMap) or len(item) != 1:
         ck.add(imark, ipath, _("a block is one `kind: content` line"),
                _("kinds: {kinds}; e.g. `- p: Un paragraphe.`").format(kinds=", ".join(BLOCK_KINDS)))
         return None
@@ -202,11 +206,11 @@ def _one_block(ck: Checker, item, imark, ipath: str, depth: int) -> Block | None
     return reader(ck, kind, value, kmark, kpath, depth)
 
 
-def _text_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+def _text_block(ck: Checker, kind: str, value: Raw, mark: Mark | None, path: str, depth: int) -> Block | None:
     return Block(kind, text=value) if ck.typed(value, mark, path, TEXT) else None
 
 
-def _list_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+def _list_block(ck: Checker, kind: str, value: Raw, mark: Mark | None, path: str, depth: int) -> Block | None:
     if not ck.typed(value, mark, path, TEXT_LIST):
         return None
     items = [x for x in value if x.strip()]
@@ -216,7 +220,7 @@ def _list_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> B
     return Block("list", items=items)
 
 
-def _link_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+def _link_block(ck: Checker, kind: str, value: Raw, mark: Mark | None, path: str, depth: int) -> Block | None:
     if ck.mapping(value, mark, path, LINK_KEYS) is None or not isinstance(value.get("url"), str) or \
             not isinstance(value.get("label"), str):
         return None
@@ -228,7 +232,7 @@ def _link_block(ck: Checker, kind: str, value, mark, path: str, depth: int) -> B
     return Block("link", text=value["label"], url=value["url"].strip())
 
 
-def _callout(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Block | None:
+def _callout(ck: Checker, kind: str, value: Raw, mark: Mark | None, path: str, depth: int) -> Block | None:
     if depth > 0:  # checked first: a one-line inner callout is nested all the same
         ck.add(mark, path, _("callouts cannot be nested"), _("move the inner callout out"))
         return None
@@ -247,7 +251,7 @@ def _callout(ck: Checker, kind: str, value, mark, path: str, depth: int) -> Bloc
 _BLOCK_READERS = {"p": _text_block, "heading": _text_block, "list": _list_block, "link": _link_block}
 
 
-def toc_limit(ck: Checker, items: list, mark, path: str, what: str, fix: str) -> None:
+def toc_limit(ck: Checker, items: Sized, mark: Mark | None, path: str, what: str, fix: str) -> None:
     if len(items) > MAX_TOC_ENTRIES:
         ck.add(mark, path, _("too many {what}: {n}, limit {limit} (an MP3's table of contents cannot list "
                              "more)").format(

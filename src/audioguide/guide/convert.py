@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping
+from dataclasses import is_dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -15,15 +18,20 @@ from audioguide.exceptions import GuideError, Problem
 from audioguide.files import write_text
 from audioguide.guide.load import MARKDOWN_SUFFIXES, load_guide, load_source
 from audioguide.guide.markdown import parse_markdown, slug
-from audioguide.guide.model import CALLOUTS
+from audioguide.guide.model import CALLOUTS, Guide
 from audioguide.guide.parse import parse_guide
-from audioguide.guide.yamlsrc import parse_yaml
+from audioguide.guide.yamlsrc import Raw, parse_yaml
 from audioguide.i18n import _
+
+Node = Mapping[str, Raw]  # a part, chapter or page of the raw tree
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 STRUCTURE = ("intro", "parts", "chapters")
 
 
-def plain(value):
+def plain(value: Raw) -> Raw:
     """YMap/YList trees as plain dicts and lists, which yaml.safe_dump can write."""
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
@@ -32,7 +40,7 @@ def plain(value):
     return value
 
 
-def dump_yaml(data) -> str:
+def dump_yaml(data: Raw) -> str:
     return yaml.safe_dump(plain(data), allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
 
 
@@ -62,7 +70,7 @@ def _url(url: str) -> str:
     return f"<{url}>" if re.search(r"[\s()<>\\]", url) else url
 
 
-def _next_free(base: str, seen: set) -> str:
+def _next_free(base: str, seen: set[str]) -> str:
     out, n = base, 1
     while out in seen:
         n += 1
@@ -74,11 +82,11 @@ class _Writer:
     def __init__(self, file: str):
         self.file = file
         self.lines: list[str] = []
-        self.part_ids: set = set()
-        self.chapter_ids: set = set()
+        self.part_ids: set[str] = set()
+        self.chapter_ids: set[str] = set()
 
-    def heading(self, level: int, node: dict, seen: set, fallback: str, classes: str = "",
-                skip=("id", "title")) -> None:
+    def heading(self, level: int, node: Node, seen: set[str], fallback: str, classes: str = "",
+                skip: tuple[str, ...] = ("id", "title")) -> None:
         title, nid = str(node.get("title", "")), str(node.get("id", ""))
         attrs = []
         if _next_free(slug(title, fallback), seen) != nid:
@@ -97,12 +105,12 @@ class _Writer:
         trailer = f" {{{' '.join(attrs)}}}" if attrs else ""
         self.lines += ["#" * level + " " + escape(title, heading=True) + trailer, ""]
 
-    def chapter(self, level: int, ch: dict, classes: str = "") -> None:
+    def chapter(self, level: int, ch: Node, classes: str = "") -> None:
         self.heading(level, ch, self.chapter_ids, "chapitre", classes, skip=("id", "title", "pages", "description"))
         if isinstance(ch.get("description"), str):
             for para in ch["description"].split("\n\n"):
                 self.lines += [escape(para.strip("\n")), ""]
-        seen: set = set()
+        seen: set[str] = set()
         for page in ch.get("pages") or []:
             self.heading(level + 1, page, seen, "page", skip=("id", "title", "blocks", "narration"))
             for block, bullet in _bullets(page.get("blocks") or []):
@@ -112,7 +120,7 @@ class _Writer:
                 fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
                 self.lines += [fence + "narration", *text.split("\n"), fence, ""]
 
-    def block(self, block, heading_level: int, bullet: str = "-") -> list[str]:
+    def block(self, block: Raw, heading_level: int, bullet: str = "-") -> list[str]:
         if isinstance(block, str):
             return [escape(block)]
         (kind, value), = block.items()
@@ -136,7 +144,7 @@ class _Writer:
         return ["> " + line if line else ">" for line in "\n".join(lines).split("\n")]
 
 
-def _bullets(blocks: list):
+def _bullets(blocks: list[Raw]) -> Iterator[tuple[Raw, str]]:
     """Each block with its list marker: CommonMark joins two lists in a row unless their markers differ."""
     bullet = "*"
     for i, block in enumerate(blocks):
@@ -145,7 +153,7 @@ def _bullets(blocks: list):
         yield block, bullet
 
 
-def to_markdown(data: dict, file: str = "") -> str:
+def to_markdown(data: Node, file: str = "") -> str:
     """A guide's raw tree (from YAML) as a Markdown guide."""
     w = _Writer(file)
     front = {k: v for k, v in data.items() if k not in STRUCTURE}
@@ -165,23 +173,29 @@ def to_markdown(data: dict, file: str = "") -> str:
     return "\n".join(w.lines) + "\n"
 
 
-def guide_signature(guide) -> dict:
+def guide_signature(guide: Guide) -> dict[str, Raw]:
     """Everything a Guide holds, as plain data, minus where it was read from (for lossless comparisons)."""
-    def walk(x, skip=("part", "path", "line", "description_line")):
-        if hasattr(x, "__dataclass_fields__"):
-            return {k: walk(getattr(x, k)) for k in x.__dataclass_fields__ if k not in skip}
+    skip = ("part", "path", "line", "description_line")
+
+    def fields(x: DataclassInstance) -> dict[str, Raw]:
+        return {k: walk(getattr(x, k)) for k in x.__dataclass_fields__ if k not in skip}
+
+    def walk(x: object) -> Raw:
+        if is_dataclass(x) and not isinstance(x, type):
+            return fields(x)
         if isinstance(x, list):
             return [walk(v) for v in x]
         if isinstance(x, dict):
             return {k: walk(v) for k, v in x.items()}
         return x
-    return walk(guide)
+    return fields(guide)
 
 
 def convert(src: Path, dst: Path) -> str:
     """Write SRC (YAML or Markdown guide) as DST in the other format, after checking that DST reads back as the
     same guide. Returns the format written."""
     guide = load_guide(src)
+    assert guide.path is not None  # load_guide always says which file it read
     data = load_source(guide.path, str(guide.path))
     to_md = dst.suffix.lower() in MARKDOWN_SUFFIXES
     if not to_md and dst.suffix.lower() not in (".yaml", ".yml"):

@@ -120,6 +120,7 @@ class _Error:
 
     lines: list[str]
     exc: yaml.MarkedYAMLError
+    mark: yaml.Mark  # where PyYAML stopped: the error's problem_mark, which `explain` checks is there
 
     @property
     def problem(self) -> str:
@@ -132,12 +133,17 @@ class _Error:
     @property
     def stop(self) -> int:
         """The line PyYAML stopped on (0-based)."""
-        return min(self.exc.problem_mark.line, len(self.lines) - 1)
+        return min(self.mark.line, len(self.lines) - 1)
 
     @property
     def ctx_line(self) -> int | None:
         """The line of the construct PyYAML was reading (a list, a quoted text), if it says."""
         return min(self.exc.context_mark.line, len(self.lines) - 1) if self.exc.context_mark is not None else None
+
+    @property
+    def ctx_column(self) -> int:
+        """The column of that construct (0-based; 0 if PyYAML does not say, which `ctx_line` tells first)."""
+        return self.exc.context_mark.column if self.exc.context_mark is not None else 0
 
     @cached_property
     def at(self) -> int:
@@ -169,7 +175,7 @@ def _unclosed_flow(e: _Error) -> Hint | None:
         return None
     opener = "[" if "sequence" in e.context else "{"
     closer = "]" if opener == "[" else "}"
-    return Hint(e.ctx_line + 1, e.exc.context_mark.column + 1,
+    return Hint(e.ctx_line + 1, e.ctx_column + 1,
                 _("a « {opener} » starts a list written on one line, and it is not closed by « {closer} » where YAML "
                   "expected").format(opener=opener, closer=closer),
                 _("end it with {closer} on the same line, e.g. [premier point, second point]; or remove the {opener} "
@@ -181,7 +187,7 @@ def _unclosed_quote(e: _Error) -> Hint | None:
         return None
     m = _VALUE_START.match(e.lines[e.ctx_line])
     quote = m.group(2) if m else '"'
-    col = (m.end(2) if m else e.exc.context_mark.column + 1)
+    col = (m.end(2) if m else e.ctx_column + 1)
     return Hint(e.ctx_line + 1, col, _("a quote ({quote}) opens a text here that is never closed").format(quote=quote),
                 _("add the closing {quote} at the end of the text on line {line}").format(quote=quote,
                                                                                           line=e.ctx_line + 1))
@@ -208,7 +214,7 @@ def _colon_in_text(e: _Error) -> Hint | None:
     value = line.split(": ", 1)[1] if ": " in line.lstrip("- ") else line.strip()
     head = line[: len(line) - len(value)]
     inner = value.strip()
-    return Hint(i + 1, e.exc.problem_mark.column + 1, _("the text contains a colon followed by a space (« : »), "
+    return Hint(i + 1, e.mark.column + 1, _("the text contains a colon followed by a space (« : »), "
                                                         "which YAML reads as the start of a new `key: value`"),
                 _("put the whole text in quotes:  {line}").format(line=f"{head}{_requote(inner)}"))
 
@@ -278,5 +284,5 @@ def explain(text: str, exc: yaml.MarkedYAMLError) -> Hint | None:
     """A plain-words hint for a YAML syntax error, or None when the source gives no better clue."""
     if exc.problem_mark is None:
         return None
-    error = _Error(text.split("\n"), exc)
+    error = _Error(text.split("\n"), exc, exc.problem_mark)
     return next((hint for rule in EXPLAINERS if (hint := rule(error)) is not None), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.model import Guide
@@ -22,7 +23,7 @@ def guide_file(folder: Path) -> Path:
     return next((folder / n for n in GUIDE_FILES if (folder / n).exists()), folder / GUIDE_FILES[0])
 
 
-def load_source(file: Path, display: str):
+def load_source(file: Path, display: str) -> Any:
     """The raw tree of a guide file, by its format (Markdown by suffix, else YAML): the same YMap/YList with
     line marks whatever the format, so `parse_guide` checks every format alike."""
     if file.suffix.lower() in MARKDOWN_SUFFIXES:
@@ -109,4 +110,4 @@ def file_date(file: Path) -> dt.date:
             return dt.date.fromisoformat(out)
     except (OSError, ValueError, subprocess.SubprocessError):
         pass
-    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC).date()

@@ -28,7 +28,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from audioguide.exceptions import GuideError, Problem
-from audioguide.guide.yamlsrc import YList, YMap, parse_yaml
+from audioguide.guide.yamlsrc import Mark, Raw, YList, YMap, parse_yaml
 from audioguide.i18n import N_, _
 from audioguide.narration.inline import parser, plain_tokens, source
 
@@ -106,7 +106,11 @@ def parse_markdown(text: str, display: str) -> YMap:
     return _Reader(display, end + 1, front).read(body)
 
 
-def _ymap(mark, *pairs) -> YMap:
+# A block as read: (kind, value, mark), e.g. ("p", "Un paragraphe.", (12, 1)).
+Made = tuple[str, Raw, Mark]
+
+
+def _ymap(mark: Mark, *pairs: tuple[str, Raw, Mark]) -> YMap:
     m = YMap()
     m.mark, m.key_marks, m.value_marks = mark, {}, {}
     for key, value, vmark in pairs:
@@ -114,13 +118,13 @@ def _ymap(mark, *pairs) -> YMap:
     return m
 
 
-def _ylist(mark) -> YList:
+def _ylist(mark: Mark) -> YList:
     y = YList()
     y.mark, y.item_marks = mark, []
     return y
 
 
-def _add(y: YList, value, mark) -> None:
+def _add(y: YList, value: Raw, mark: Mark) -> None:
     y.append(value)
     y.item_marks.append(mark)
 
@@ -222,7 +226,7 @@ class _Reader:
             self.content(b, tok)
         return end + 1
 
-    def content(self, made, tok: Token) -> None:
+    def content(self, made: Made, tok: Token) -> None:
         if self.page is None:
             self.problem(tok, _("text before the first page") if self.chapter is not None
                          else _("text before the first chapter"),
@@ -232,7 +236,7 @@ class _Reader:
         kind, value, mark = made
         _add(self.page["blocks"], _ymap(mark, (kind, value, mark)), mark)
 
-    def heading(self, tok: Token, inline: Token, fallback: str, seen: set) -> tuple[YMap, dict]:
+    def heading(self, tok: Token, inline: Token, fallback: str, seen: set[str]) -> tuple[YMap, dict[str, set[str]]]:
         """Title, id and `{#id .intro key="value"}` attributes of a structure heading."""
         content, attrs, classes, problems = _heading_attrs(inline.content)
         for message, fix in problems:
@@ -281,7 +285,7 @@ class _Reader:
                 self.problem(tok, _("a second introduction"), _("a guide has one introduction: give this chapter a "
                                                                 "part heading above it, or remove `.intro`"))
             self.top["intro"], self.top.key_marks["intro"], self.top.value_marks["intro"] = m, m.mark, m.mark
-        elif self.depth == 3:
+        elif self.depth == 3 and self.part is not None:  # not intro: under a part
             _add(self.part["chapters"], m, m.mark)
         else:
             _add(self.chapters, m, m.mark)
@@ -310,9 +314,9 @@ class _Reader:
         """A block's text with its inline markup, as a YAML guide writes it: one reading serves both."""
         return source(inline.children).strip()
 
-    def blocks(self, tokens: list[Token], callout_ok: bool) -> list[tuple]:
+    def blocks(self, tokens: list[Token], callout_ok: bool) -> list[Made]:
         """Paragraphs, lists, links and callouts as (kind, value, mark) triples."""
-        out: list[tuple] = []
+        out: list[Made] = []
         i = 0
         while i < len(tokens):
             tok = tokens[i]
@@ -345,7 +349,7 @@ class _Reader:
             last = min(level, self.depth)
         return out
 
-    def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+    def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[Made]:
         """A paragraph, or a link block when the paragraph is one link alone."""
         mark, inline = self.mark(tokens[i]), tokens[i + 1]
         kids = [t for t in inline.children or [] if not (t.type == "text" and not t.content.strip())]
@@ -355,7 +359,7 @@ class _Reader:
                                    ("label", plain_tokens(kids[1:-1]).strip(), mark)), mark)]
         return [("p", self.text(inline), mark)]
 
-    def list_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+    def list_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[Made]:
         mark = self.mark(tokens[i])
         items = _ylist(mark)
         for j in range(i, end):
@@ -363,16 +367,16 @@ class _Reader:
                 _add(items, self.text(tokens[j]), self.mark(tokens[j]))
         return [("list", items, mark)]
 
-    def quote(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+    def quote(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[Made]:
         if callout_ok:
             return self.callout(tokens[i + 1:end], tokens[i])
         self.problem(tokens[i], _("a quote inside a callout"), _("callouts cannot be nested: move it out"))
         return []
 
-    def heading_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[tuple]:
+    def heading_block(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[Made]:
         return [("heading", self.text(tokens[i + 1]), self.mark(tokens[i]))]
 
-    def callout(self, inner: list[Token], quote: Token) -> list[tuple]:
+    def callout(self, inner: list[Token], quote: Token) -> list[Made]:
         mark = self.mark(quote)
         kind = _callout_kind(inner)
         if kind is None:
@@ -436,11 +440,11 @@ def _closing(tokens: list[Token], i: int) -> int:
     return len(tokens) - 1
 
 
-def _heading_attrs(content: str) -> tuple[str, dict, set, list[tuple[str, str]]]:
+def _heading_attrs(content: str) -> tuple[str, dict[str, str], set[str], list[tuple[str, str]]]:
     """A heading's text without its `{#id .intro key="value"}`, the attributes and classes read from it, and
     the (message, fix) of what could not be read."""
-    attrs: dict = {}
-    classes: set = set()
+    attrs: dict[str, str] = {}
+    classes: set[str] = set()
     problems: list[tuple[str, str]] = []
     if m := _ATTRS.search(content):
         content = content[: m.start()].rstrip()

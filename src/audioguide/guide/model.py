@@ -30,7 +30,7 @@ class Block:
     """List items."""
     url: str = ""
     """Link target."""
-    children: list["Block"] = field(default_factory=list)
+    children: list[Block] = field(default_factory=list)
     """Blocks inside a callout."""
 
 
@@ -50,7 +50,7 @@ class Chapter:
     title: str
     pages: list[Page]
     description: str = ""
-    part: "Part | None" = None
+    part: Part | None = None
     number: int = 0
     """1-based position among all chapters of the guide (the intro included)."""
     index_in_part: int = 0

@@ -8,6 +8,7 @@ import difflib
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.checks import Checker, check_blocks, check_id, join, toc_limit
@@ -22,12 +23,12 @@ from audioguide.guide.rules import (
     PAGE_KEYS,
     PART_KEYS,
 )
-from audioguide.guide.yamlsrc import YMap
+from audioguide.guide.yamlsrc import Mark, Raw, YList, YMap
 from audioguide.i18n import N_, _
 from audioguide.web import web_address
 
 
-def _page(ck: Checker, raw, mark, path: str, seen: dict) -> Page | None:
+def _page(ck: Checker, raw: Raw, mark: Mark | None, path: str, seen: dict[str, str]) -> Page | None:
     m = ck.mapping(raw, mark, path, PAGE_KEYS)
     if m is None:
         return None
@@ -48,14 +49,14 @@ def _page(ck: Checker, raw, mark, path: str, seen: dict) -> Page | None:
     return Page(pid, m["title"].strip(), blocks, narration, m.mark[0])
 
 
-def _chapter(ck: Checker, raw, mark, path: str, chapter_ids: dict) -> Chapter | None:
+def _chapter(ck: Checker, raw: Raw, mark: Mark | None, path: str, chapter_ids: dict[str, str]) -> Chapter | None:
     m = ck.mapping(raw, mark, path, CHAPTER_KEYS)
     if m is None:
         return None
     cid = check_id(ck, m.get("id"), m.value_marks.get("id"), join(path, "id"), chapter_ids)
     pages: list[Page] = []
     raw_pages = m.get("pages")
-    if isinstance(raw_pages, list):
+    if isinstance(raw_pages, YList):
         if not raw_pages:
             ck.add(m.value_marks.get("pages"), join(path, "pages"), _("empty chapter: it has no pages"),
                    _("add at least one page, or remove the chapter"))
@@ -80,7 +81,7 @@ class _Draft:
     ck: Checker
     top: YMap
     default_id: str
-    fields: dict = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)  # Guide's keyword arguments, of their own types
     chapter_ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -167,7 +168,7 @@ def _top_chapters(d: _Draft) -> None:
     """A two-level guide's `chapters:`."""
     raw_ch = d.top.get("chapters")
     d.fields["top_chapters"] = []
-    if not isinstance(raw_ch, list):
+    if not isinstance(raw_ch, YList):
         return
     toc_limit(d.ck, [None] * ("intro" in d.top) + raw_ch, d.top.key_marks.get("chapters"), "chapters",
               N_("chapters (with the introduction)"), N_("group the chapters into parts, or split the guide"))
@@ -188,7 +189,7 @@ def _lexicon(d: _Draft) -> None:
     lexicon: dict[str, str] = {}
     d.fields["lexicon"] = lexicon
     lex = d.top.get("lexicon")
-    if not isinstance(lex, dict):
+    if not isinstance(lex, YMap):
         return
     for word, say in lex.items():
         if not isinstance(say, str) or not say.strip():
@@ -210,7 +211,7 @@ STEPS = [_guide_id, _language, _addresses, _feed_guid, _email, _date, _intro, _g
          _guide_levels, _guide_pace, _lexicon]
 
 
-def parse_guide(data, file: str, default_id: str) -> Guide:
+def parse_guide(data: Raw, file: str, default_id: str) -> Guide:
     """Validate a loaded YAML tree and build the Guide; raise GuideError listing every problem."""
     ck = Checker(file)
     top = ck.mapping(data, (1, 1), "", GUIDE_KEYS)
@@ -253,7 +254,7 @@ def _number(guide: Guide) -> Guide:
     return guide
 
 
-def _parts(ck: Checker, top: YMap, chapter_ids: dict) -> list[Part]:
+def _parts(ck: Checker, top: YMap, chapter_ids: dict[str, str]) -> list[Part]:
     """`parts:` (three levels) or top-level `chapters:` (two levels): exactly one of them."""
     raw_parts = top.get("parts")
     if raw_parts is not None and top.get("chapters") is not None:
@@ -267,7 +268,7 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict) -> list[Part]:
                _("add at least one chapter"))
     parts: list[Part] = []
     part_ids: dict[str, str] = {}
-    if not isinstance(raw_parts, list):
+    if not isinstance(raw_parts, YList):
         return parts
     if not raw_parts:
         ck.add(top.value_marks.get("parts"), "parts", _("the guide has no parts"),
@@ -282,7 +283,7 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict) -> list[Part]:
         pid = check_id(ck, m.get("id"), m.value_marks.get("id"), join(path, "id"), part_ids)
         chapters = []
         raw_ch = m.get("chapters")
-        if isinstance(raw_ch, list):
+        if isinstance(raw_ch, YList):
             if not raw_ch:
                 ck.add(m.value_marks.get("chapters"), join(path, "chapters"), _("empty part: it has no chapters"),
                        _("add at least one chapter, or remove the part"))

@@ -6,6 +6,9 @@ put `# yaml-language-server: $schema=guide.schema.json` on the first line of gui
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from audioguide.config import PACES
 from audioguide.guide import model, rules
 
@@ -46,22 +49,25 @@ DOCS = {
     "label": "What is said and shown for the link.",
 }
 
+Json = dict[str, Any]  # a JSON Schema object
+
 _TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _ID = {"type": "string", "pattern": rules.ID_RE.pattern}
 
 
-def _typed(key: str, kind: str) -> dict:
+def _typed(key: str, kind: str) -> Json:
     if key == "id":
         return dict(_ID)
-    return {
+    by_kind: dict[str, Json] = {
         rules.TEXT: dict(_TEXT), rules.TEXT_LIST: {"type": "array", "items": {"type": "string"}},
         rules.MAP: {"type": "object"}, rules.LIST: {"type": "array"}, rules.ANY: {},
         rules.DATE: {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-    }[kind]
+    }
+    return by_kind[kind]
 
 
-def _object(spec: dict, overrides: dict | None = None) -> dict:
-    props = {}
+def _object(spec: Mapping[str, tuple[str, bool]], overrides: dict[str, Json] | None = None) -> Json:
+    props: dict[str, Json] = {}
     for key, (kind, _required) in spec.items():
         props[key] = {**_typed(key, kind), **(overrides or {}).get(key, {})}
         if key in DOCS:
@@ -70,7 +76,7 @@ def _object(spec: dict, overrides: dict | None = None) -> dict:
             "additionalProperties": False}
 
 
-def _blocks() -> dict:
+def _blocks() -> Json:
     text = dict(_TEXT)
     simple = [
         {"type": "string", "description": "A bare text is a paragraph."},
@@ -91,7 +97,7 @@ def _blocks() -> dict:
     return {"type": "array", "items": {"anyOf": simple + callouts}}
 
 
-def schema() -> dict:
+def schema() -> Json:
     """The JSON Schema (draft 2020-12) of a guide file, YAML or Markdown front matter alike."""
     page = _object(rules.PAGE_KEYS, {"blocks": {"$ref": "#/$defs/blocks"}})
     chapter = _object(rules.CHAPTER_KEYS, {"pages": {"items": {"$ref": "#/$defs/page"}, "minItems": 1}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -12,33 +13,43 @@ from audioguide.exceptions import GuideError, Problem
 from audioguide.i18n import _
 
 Mark = tuple[int, int]  # 1-based line, column
+# A value as read from YAML, before the checks know what it is (text, number, date, YMap, YList…): the checks'
+# isinstance tests narrow it.
+Raw = Any
 
 
-class YMap(dict):
+# A YAML value is whatever the author wrote (text, number, date, YMap, YList…): the checks find out which.
+class YMap(dict[str, Any]):
     """A mapping with the position of itself, of each key and of each value."""
 
     mark: Mark = (1, 1)
-    key_marks: dict
-    value_marks: dict
+    key_marks: dict[str, Mark]
+    value_marks: dict[str, Mark]
 
 
-class YList(list):
+class YList(list[Any]):
     """A list with the position of itself and of each item."""
 
     mark: Mark = (1, 1)
-    item_marks: list
+    item_marks: list[Mark]
 
 
-def _mark(node) -> Mark:
+def _mark(node: yaml.Node) -> Mark:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 # libyaml's parser gives the same nodes and marks, five times faster (a warm rebuild reads the guide).
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     pass
 
 
-def _convert(loader: _Loader, node, file: str, problems: list[Problem], path: str):
+def _convert(loader: _Loader, node: yaml.Node, file: str, problems: list[Problem], path: str) -> Any:
     if isinstance(node, yaml.MappingNode):
         out = YMap()
         out.mark, out.key_marks, out.value_marks = _mark(node), {}, {}
@@ -68,12 +79,12 @@ def _convert(loader: _Loader, node, file: str, problems: list[Problem], path: st
             out[key] = _convert(loader, vnode, file, problems, _join(path, key))
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = YList()
-        out.mark, out.item_marks = _mark(node), []
+        seq = YList()
+        seq.mark, seq.item_marks = _mark(node), []
         for i, item in enumerate(node.value):
-            out.item_marks.append(_mark(item))
-            out.append(_convert(loader, item, file, problems, f"{path}[{i}]"))
-        return out
+            seq.item_marks.append(_mark(item))
+            seq.append(_convert(loader, item, file, problems, f"{path}[{i}]"))
+        return seq
     return _construct(loader, node, file, problems, path)
 
 
@@ -118,10 +129,10 @@ def read_text(path: Path, display: str) -> str:
         problems.append(Problem(display, line, col, "",
                                 _("the file is not valid UTF-8 (byte 0x{byte:02x})").format(byte=raw[exc.start]),
                                 _("the file was probably saved as Latin-1 or Windows-1252; re-save it as UTF-8")))
-        raise GuideError(problems)
-    for lineno, line in enumerate(text.split("\n"), 1):
-        for col, ch in enumerate(line, 1):
-            if ch == "\t" and not line[:col - 1].strip():
+        raise GuideError(problems) from exc
+    for lineno, row in enumerate(text.split("\n"), 1):
+        for col, ch in enumerate(row, 1):
+            if ch == "\t" and not row[:col - 1].strip():
                 problems.append(Problem(display, lineno, col, "", _("a tab is used for indentation"),
                                         _("YAML indents with spaces only: replace the tab by spaces")))
                 break
@@ -151,13 +162,13 @@ def _refuse_aliases_and_depth(text: str, display: str) -> None:
     depth = 0
     try:
         while loader.check_event():
-            ev = loader.get_event()
+            ev: yaml.Event = loader.get_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None) is not None:
                 found.append(ev)
             elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
+                    raise GuideError([Problem(display, *_event_mark(ev), "",
                                               _("the YAML is nested more than {limit} levels deep").format(
                                                   limit=MAX_DEPTH),
                                               _("a guide needs only a few levels: check the indentation"))])
@@ -167,12 +178,19 @@ def _refuse_aliases_and_depth(text: str, display: str) -> None:
         loader.dispose()
     if found:
         ev = found[0]
-        what = f"alias *{ev.anchor}" if isinstance(ev, yaml.AliasEvent) else f"anchor &{ev.anchor}"
+        anchor = getattr(ev, "anchor", None)  # on alias, scalar, mapping and sequence events only
+        what = f"alias *{anchor}" if isinstance(ev, yaml.AliasEvent) else f"anchor &{anchor}"
         more = " " + _("({n} anchors and aliases in the file)").format(n=len(found)) if len(found) > 1 else ""
-        raise GuideError([Problem(display, ev.start_mark.line + 1, ev.start_mark.column + 1, "",
+        raise GuideError([Problem(display, *_event_mark(ev), "",
                                   _("YAML {what}: anchors (&name) and aliases (*name) are not allowed in a "
                                     "guide").format(what=what) + more,
                                   _("write each value out in full where it is used"))])
+
+
+def _event_mark(ev: yaml.Event) -> tuple[int | None, int | None]:
+    """1-based line and column of an event (the parser always gives one)."""
+    mark = ev.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
@@ -208,7 +226,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
     return Problem(display, line, col, "", _("YAML syntax error: {error}").format(error=what), fix)
 
 
-def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: str):
+def _construct(loader: _Loader, node: yaml.Node, file: str, problems: list[Problem], path: str) -> Any:
     """A scalar's value; a value PyYAML cannot build (2024-02-30, a !tag) is a located problem, not a crash."""
     try:
         return loader.construct_object(node, deep=True)
@@ -227,13 +245,13 @@ def _construct(loader: _Loader, node, file: str, problems: list[Problem], path: 
         return None
 
 
-def load_yaml(path: Path, display: str | None = None):
+def load_yaml(path: Path, display: str | None = None) -> Any:
     """Parse a YAML file into YMap/YList trees; raise GuideError listing every problem."""
     display = display or str(path)
     return parse_yaml(read_text(path, display), display)
 
 
-def parse_yaml(text: str, display: str):
+def parse_yaml(text: str, display: str) -> Any:
     """Parse YAML text (a file's, or a Markdown guide's front matter) into YMap/YList trees."""
     problems: list[Problem] = []
     try:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.guide.markdown import CALLOUT_LABELS, fold, slug
@@ -100,37 +101,38 @@ class _Cleaner:
         return clean(text)
 
     def elements(self, elements: list[Element]) -> list[Element]:
-        from audioguide.guide import BAD_CHARS, LINK_ADDRESS, MAX_TITLE_CHARS, TEXT_LIMITS
-
+        """Each element cleaned, then cut where it is too long for one block."""
         out: list[Element] = []
         for e in elements:
-            e.text, e.items = self.text(e.text), [t for t in map(self.text, e.items) if t]
-            if e.kind == "heading" and len(e.text) > MAX_TITLE_CHARS:
-                self.demoted.append(_quote(e.text))
-                e.kind = "p"
-            if e.kind == "link":
-                if not LINK_ADDRESS.match(e.url) or len(e.url) > TEXT_LIMITS["url"] or \
-                        BAD_CHARS.search(e.url) or re.search(r"\s", e.url):
-                    self.links.append(e.url[:80])
-                    e = Element("p", text=e.text)
-                else:
-                    e.text = shorten(e.text or e.url, MAX_TITLE_CHARS)
-            if e.kind == "p" and len(e.text) > SPLIT_AT:
-                self.cut.append(_quote(e.text))
-                out += [Element("p", text=t) for t in _pieces(e.text, SPLIT_AT)]
-            elif e.kind == "list" and sum(map(len, e.items)) > SPLIT_AT:
-                self.cut.append(_quote(e.items[0]))
-                items = [piece for item in e.items for piece in _pieces(item, SPLIT_AT)]
-                chunk: list[str] = []
-                for item in items:
-                    if chunk and sum(map(len, chunk)) + len(item) > SPLIT_AT:
-                        out.append(Element("list", items=chunk))
-                        chunk = []
-                    chunk.append(item)
-                out.append(Element("list", items=chunk))
-            elif e.text or e.items:
-                out.append(e)
+            out += self._split(self._element(e))
         return out
+
+    def _element(self, e: Element) -> Element:
+        """E's texts cleaned; an over-long title demoted to a paragraph, a link to no known address kept as text."""
+        from audioguide.guide import MAX_TITLE_CHARS
+
+        e.text, e.items = self.text(e.text), [t for t in map(self.text, e.items) if t]
+        if e.kind == "heading" and len(e.text) > MAX_TITLE_CHARS:
+            self.demoted.append(_quote(e.text))
+            e.kind = "p"
+        if e.kind != "link":
+            return e
+        if not _address_ok(e.url):
+            self.links.append(e.url[:80])
+            return Element("p", text=e.text)
+        e.text = shorten(e.text or e.url, MAX_TITLE_CHARS)
+        return e
+
+    def _split(self, e: Element) -> list[Element]:
+        """A paragraph or list longer than SPLIT_AT as several; an empty element as none."""
+        if e.kind == "p" and len(e.text) > SPLIT_AT:
+            self.cut.append(_quote(e.text))
+            return [Element("p", text=t) for t in _pieces(e.text, SPLIT_AT)]
+        if e.kind == "list" and sum(map(len, e.items)) > SPLIT_AT:
+            self.cut.append(_quote(e.items[0]))
+            items = [piece for item in e.items for piece in _pieces(item, SPLIT_AT)]
+            return [Element("list", items=chunk) for chunk in _chunks(items, SPLIT_AT)]
+        return [e] if e.text or e.items else []
 
     def report(self) -> list[str]:
         from audioguide.guide import MAX_NUMBER_DIGITS, MAX_TITLE_CHARS
@@ -152,6 +154,27 @@ class _Cleaner:
             lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : "
                          + ", ".join(self.links) + ".")
         return lines
+
+
+def _address_ok(url: str) -> bool:
+    """A web, e-mail or phone address a guide's link can hold."""
+    from audioguide.guide import BAD_CHARS, LINK_ADDRESS, TEXT_LIMITS
+
+    return not (not LINK_ADDRESS.match(url) or len(url) > TEXT_LIMITS["url"] or BAD_CHARS.search(url)
+                or re.search(r"\s", url))
+
+
+def _chunks(items: list[str], limit: int) -> list[list[str]]:
+    """ITEMS in runs in order, each run's text at most LIMIT long (a longer item alone)."""
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    for item in items:
+        if chunk and sum(map(len, chunk)) + len(item) > limit:
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(item)
+    chunks.append(chunk)
+    return chunks
 
 
 def read_document(path: Path) -> Document:
@@ -290,8 +313,9 @@ class _Tree:
 
     def __init__(self, d: _Draft):
         self.d = d
-        self.chapter: dict | None = None
-        self.page: dict | None = None
+        # The raw tree being drafted, as guide.yaml will hold it.
+        self.chapter: dict[str, Any] | None = None
+        self.page: dict[str, Any] | None = None
         self.page_size = 0
 
     def part(self, title: str) -> None:
@@ -299,11 +323,12 @@ class _Tree:
         self.chapter = self.page = None
         self.d.counts["part"] += 1
 
-    def new_chapter(self, title: str) -> None:
+    def new_chapter(self, title: str) -> dict[str, Any]:
         from audioguide.guide import MAX_TOC_ENTRIES
 
         d = self.d
-        self.chapter, self.page = {"id": "", "title": title, "pages": []}, None
+        chapter: dict[str, Any] = {"id": "", "title": title, "pages": []}
+        self.chapter, self.page = chapter, None
         if d.depth == 3:
             if not d.parts:
                 d.parts.append({"id": "", "title": "Introduction", "chapters": []})
@@ -311,31 +336,36 @@ class _Tree:
                                 "« Introduction ».")
             if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
                 d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
-            d.parts[-1]["chapters"].append(self.chapter)
+            d.parts[-1]["chapters"].append(chapter)
         else:
-            d.chapters.append(self.chapter)
+            d.chapters.append(chapter)
         d.counts["chapter"] += 1
+        return chapter
 
-    def new_page(self, title: str) -> None:
+    def new_page(self, title: str) -> dict[str, Any]:
         from audioguide.guide import MAX_TOC_ENTRIES
 
         d = self.d
-        if self.chapter is None:
-            self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
-        elif len(self.chapter["pages"]) == MAX_TOC_ENTRIES:
-            self.new_chapter(_continued(self.chapter["title"], d.split))
-        self.page = {"id": "", "title": title, "blocks": []}
-        self.chapter["pages"].append(self.page)
+        chapter = self.chapter
+        if chapter is None:
+            chapter = self.new_chapter(d.title if not d.counts["chapter"] else "Suite")
+        elif len(chapter["pages"]) == MAX_TOC_ENTRIES:
+            chapter = self.new_chapter(_continued(chapter["title"], d.split))
+        page: dict[str, Any] = {"id": "", "title": title, "blocks": []}
+        self.page = page
+        chapter["pages"].append(page)
         d.counts["page"] += 1
+        return page
 
     def block(self, e: Element) -> None:
-        if self.page is None:
-            self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
+        page = self.page
+        if page is None:
+            page = self.new_page(self.chapter["title"] if self.chapter is not None else "Introduction")
         size = len(e.text) + sum(map(len, e.items))
-        if self.page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
-            self.new_page(_continued(self.page["title"], self.d.split))
-        self.page_size = size + (self.page_size if len(self.page["blocks"]) else 0)
-        self.page["blocks"].append(_block(e, self.d.report))
+        if page["blocks"] and self.page_size + size > SPLIT_AT:  # no heading for a long stretch: cut it
+            page = self.new_page(_continued(page["title"], self.d.split))
+        self.page_size = size + (self.page_size if len(page["blocks"]) else 0)
+        page["blocks"].append(_block(e, self.d.report))
         self.d.counts[e.kind] += 1
 
 

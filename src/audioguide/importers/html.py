@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 from lxml import html as lhtml
 
@@ -29,6 +31,29 @@ CONTENT_TAGS = (*HEADINGS, "p", "li", "dd", "dt", "blockquote", "pre", "td", "th
 
 
 def read_html(path: Path) -> Document:
+    _check_size(path)
+    notes: list[str] = []
+    root = _parse(path, _decode(path.read_bytes(), notes))
+    title = clean(" ".join(root.xpath("//head/title//text()")))
+    meta_date = root.xpath("//meta[@property='article:modified_time' or @property='article:published_time' "
+                           "or @name='date' or @name='dcterms.modified']/@content")
+    _drop_furniture(root, notes)
+    main = _main(root)
+    outside = _outside(root, main)
+    if outside:
+        notes.append(f"Gardé le contenu principal de la page, <{main.tag}> ; laissé de côté autour : "
+                     + ", ".join(map(_quote, outside)) + ".")
+    elements: list[Element] = []
+    _walk(main, elements)
+    notes += _images(main) + _tables(main)
+    elements = _drop_navigation(elements, notes)
+    h1 = [e.text for e in elements if e.kind == "heading" and e.level == 1]
+    if len(h1) == 1:
+        title = h1[0]
+    return Document(elements, title=title, date=_date(meta_date), notes=notes)
+
+
+def _check_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise AudioguideError(f"{path.name} fait {size / 1e6:.0f} Mo : l'import lit une page web de "
@@ -36,8 +61,10 @@ def read_html(path: Path) -> Document:
                               cause="le fichier n'est sans doute pas une page enregistrée seule",
                               fix="enregistrez la page depuis le navigateur (Fichier > Enregistrer sous > Page web, "
                                   "HTML uniquement)")
-    notes: list[str] = []
-    text = _decode(path.read_bytes(), notes)
+
+
+def _parse(path: Path, text: str) -> Any:
+    """The page's element tree (an lxml HtmlElement); a page libxml2 cannot read whole is refused."""
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     parser = lhtml.HTMLParser(huge_tree=True)  # elements nested past 256 deep would be dropped without it
     try:
@@ -45,14 +72,16 @@ def read_html(path: Path) -> Document:
     except (ValueError, lhtml.etree.ParserError) as exc:
         raise AudioguideError(f"Impossible de lire {path.name} comme une page web ({exc}).",
                               fix="enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > "
-                                  "Page web, HTML uniquement)")
+                                  "Page web, HTML uniquement)") from exc
     if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
         raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
                               "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
                               "fabriquée", fix="copiez son texte dans Word ou LibreOffice, puis importez le .docx")
-    title = clean(" ".join(root.xpath("//head/title//text()")))
-    meta_date = root.xpath("//meta[@property='article:modified_time' or @property='article:published_time' "
-                           "or @name='date' or @name='dcterms.modified']/@content")
+    return root
+
+
+def _drop_furniture(root: Any, notes: list[str]) -> None:
+    """Remove menus, headers, footers, banners and scripts, saying which in the notes."""
     dropped, left_out = 0, []
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
@@ -67,31 +96,25 @@ def read_html(path: Path) -> Document:
     if dropped:
         notes.append(f"{dropped} menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés"
                      + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
-    main = _main(root)
-    outside = _outside(root, main)
-    if outside:
-        notes.append(f"Gardé le contenu principal de la page, <{main.tag}> ; laissé de côté autour : "
-                     + ", ".join(map(_quote, outside)) + ".")
-    elements: list[Element] = []
-    _walk(main, elements)
-    notes += _images(main) + _tables(main)
+
+
+def _drop_navigation(elements: list[Element], notes: list[str]) -> list[Element]:
     nav = [e for e in elements if e.kind == "p" and _navigation(e.text)]
     if nav:
         elements = [e for e in elements if e not in nav]
         notes.append("Liens de navigation retirés (ils mènent à d'autres pages, l'auditeur n'en a que faire) : "
                      + ", ".join(dict.fromkeys(_quote(e.text) for e in nav)) + ".")
-    h1 = [e.text for e in elements if e.kind == "heading" and e.level == 1]
-    if len(h1) == 1:
-        title = h1[0]
-    date = None
-    if meta_date:
-        import datetime as dt
+    return elements
 
+
+def _date(meta_date: list[str]) -> dt.date | None:
+    """The page's date from its first date <meta>, if it reads as one."""
+    if meta_date:
         try:
-            date = dt.date.fromisoformat(meta_date[0][:10])
+            return dt.date.fromisoformat(meta_date[0][:10])
         except ValueError:
             pass
-    return Document(elements, title=title, date=date, notes=notes)
+    return None
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -130,8 +153,8 @@ def _decode(raw: bytes, notes: list[str]) -> str:
 
 def _navigation(text: str) -> bool:
     """Only navigation buttons: « Précédent / Suivant », « < Retour au sommaire | Haut de page ^ »."""
-    from audioguide.importers.pdf import NAVIGATION, _nav_words
     from audioguide.guide.markdown import fold
+    from audioguide.importers.pdf import NAVIGATION, _nav_words
 
     folded = clean(re.sub(r"[/|<>«»‹›^↑←→·•–—-]", " ", fold(text)))
     return bool(folded) and (folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)))
@@ -249,7 +272,7 @@ def _walk(root, out: list[Element]) -> None:
     """The blocks of ROOT in document order; with a stack, not recursion: a page may nest 2,000 deep."""
     def loose(text: str | None) -> None:  # text written straight into a <div>, without <p>, is a paragraph too
         if clean(text or ""):
-            out.append(Element("p", text=clean(text)))
+            out.append(Element("p", text=clean(text or "")))
 
     loose(root.text)
     stack = [(root, iter(root))]
@@ -277,24 +300,9 @@ def _child(child, out: list[Element]) -> bool:
         if text:
             out.append(Element("heading", text=text, level=int(tag[1])))
     elif tag in ("ul", "ol"):
-        items, links = [], []
-        for li in child.iterchildren("li"):
-            text, found = _inline(li)
-            if text:
-                items.append(text)
-                links += [link for link in found if link.text != text]
-                if len(found) == 1 and found[0].text == text:  # a list of links: keep the addresses
-                    links.append(found[0])
-        if items:
-            out.append(Element("list", items=items, numbered=tag == "ol"))
-        out.extend(links)
+        _list(child, tag == "ol", out)
     elif tag in ("p", "blockquote", "pre", "dd", "dt", "figcaption") or _box(child):
-        text, links = _inline(child)
-        if links and len(links) == 1 and links[0].text == text:
-            out.extend(links)
-        elif text:
-            out.append(Element("p", text=text, heading_like=_heading_like(child, text)))
-            out.extend(links)
+        _paragraph(child, out)
     elif tag == "table":
         _table(child, out)
     elif tag == "a" and child.get("href", "").startswith(("http://", "https://", "mailto:", "tel:")):
@@ -306,6 +314,32 @@ def _child(child, out: list[Element]) -> bool:
     else:
         return False
     return True
+
+
+def _list(child: Any, numbered: bool, out: list[Element]) -> None:
+    """A <ul>/<ol>: its items, then the links found in them."""
+    items: list[str] = []
+    links: list[Element] = []
+    for li in child.iterchildren("li"):
+        text, found = _inline(li)
+        if text:
+            items.append(text)
+            links += [link for link in found if link.text != text]
+            if len(found) == 1 and found[0].text == text:  # a list of links: keep the addresses
+                links.append(found[0])
+    if items:
+        out.append(Element("list", items=items, numbered=numbered))
+    out.extend(links)
+
+
+def _paragraph(child: Any, out: list[Element]) -> None:
+    """A paragraph, then its links; a paragraph that is one link alone is that link."""
+    text, links = _inline(child)
+    if links and len(links) == 1 and links[0].text == text:
+        out.extend(links)
+    elif text:
+        out.append(Element("p", text=text, heading_like=_heading_like(child, text)))
+        out.extend(links)
 
 
 def _box(el) -> bool:
@@ -328,7 +362,8 @@ def _heading_like(p, text: str) -> bool:
 def _table(table, out: list[Element]) -> None:
     """One paragraph per row; a table inside a cell comes after its row, once (not inside the row's text too)."""
     for row in table.xpath("./tr | ./*/tr"):
-        cells, nested = [], []
+        cells: list[str] = []
+        nested: list[lhtml.HtmlElement] = []
         for cell in row:
             if isinstance(cell.tag, str):
                 cells.append(clean(_text_without_tables(cell, nested)))

@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from audioguide.exceptions import AudioguideError
-from audioguide.importers import Document, Element, clean
 from audioguide.guide.markdown import fold
+from audioguide.importers import Document, Element, clean
 
 # Interactive PDFs (the e-santé export among them) repeat these buttons on every page.
 NAVIGATION = {"precedent", "suivant", "page precedente", "page suivante", "retour au menu", "retour au sommaire",
@@ -39,6 +41,32 @@ def read_pdf(path: Path) -> Document:
         raise AudioguideError("L'import des PDF demande pdfplumber.",
                               fix="installez-le : pip install 'audioguide[import]'") from None
     pages, outline, meta, cids, images = _run_reader(path)
+    notes = _image_notes(images) + _cid_notes(cids)
+    pages, removed = _drop_furniture(pages)
+    notes += removed
+    lines = [ln for page in pages for ln in page]
+    level_of = _outline_levels(outline, notes) if outline else _font_levels(lines, notes)
+    elements: list[Element] = []
+    prev = None
+    for ln in lines:
+        level = level_of(ln)
+        if level:
+            _add_heading(elements, prev, ln, level, two_lines=not outline)
+        elif m := _BULLET.match(ln["text"]):
+            _add_item(elements, prev, ln, m)
+        elif elements and elements[-1].kind in ("p", "list") and prev and _close(prev, ln) and not level_of(prev):
+            _continue(elements[-1], ln)
+        else:
+            elements.append(Element("p", text=ln["text"], heading_like=ln["bold"] and len(ln["text"]) <= 90
+                                    and not ln["text"].endswith((".", ",", ";", ":"))))
+        prev = ln
+    title = clean(str(meta.get("Title", "") or ""))
+    date = _pdf_date(meta.get("ModDate") or meta.get("CreationDate"))
+    return Document(elements, title=title, date=date, notes=notes)
+
+
+def _image_notes(images: list[list[Any]]) -> list[str]:
+    """Each image's alternative text offered as a sentence; one line for all the images without one."""
     notes: list[str] = []
     for page, _, alts in images:
         notes += [f"Image page {page} non reprise. Son texte de remplacement peut devenir une phrase du brouillon : "
@@ -48,51 +76,51 @@ def read_pdf(path: Path) -> Document:
         where = ", ".join(str(page) for page, _ in bare[:20]) + (", …" if len(bare) > 20 else "")
         notes.append(f"{sum(n for _, n in bare)} image(s) sans texte de remplacement non reprise(s), page(s) {where} : "
                      "si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
-    if cids:
-        notes.append(f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
-                     "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
-                     "d'origine s'il manque des mots.")
-    pages, removed = _drop_furniture(pages)
-    notes += removed
-    lines = [ln for page in pages for ln in page]
-    if outline:
-        notes.append(f"Les titres viennent des {len(outline)} signets du PDF.")
-        headings = {fold(t): lvl for t, lvl in outline}
-        level_of = lambda ln: headings.get(fold(ln["text"]))  # noqa: E731
+    return notes
+
+
+def _cid_notes(cids: int) -> list[str]:
+    if not cids:
+        return []
+    return [f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
+            "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
+            "d'origine s'il manque des mots."]
+
+
+def _outline_levels(outline: list[tuple[str, int]], notes: list[str]) -> Callable[[dict[str, Any]], int | None]:
+    """A line's heading level from the PDF's bookmarks."""
+    notes.append(f"Les titres viennent des {len(outline)} signets du PDF.")
+    headings = {fold(t): lvl for t, lvl in outline}
+    return lambda ln: headings.get(fold(ln["text"]))
+
+
+def _add_heading(elements: list[Element], prev: dict[str, Any] | None, ln: dict[str, Any], level: int,
+                 two_lines: bool) -> None:
+    """A heading; with font-size levels, a title on two lines is one heading."""
+    if elements and elements[-1].kind == "heading" and elements[-1].level == level and prev and \
+            _close(prev, ln) and two_lines:
+        elements[-1].text += " " + ln["text"]
     else:
-        level_of = _font_levels(lines, notes)
-    elements: list[Element] = []
-    prev = None
-    for ln in lines:
-        level = level_of(ln)
-        if level:
-            if elements and elements[-1].kind == "heading" and elements[-1].level == level and prev and \
-                    _close(prev, ln) and not outline:  # a title on two lines
-                elements[-1].text += " " + ln["text"]
-            else:
-                elements.append(Element("heading", text=ln["text"], level=level))
-        elif m := _BULLET.match(ln["text"]):
-            item, numbered = ln["text"][m.end():], m.group().strip()[:1].isdigit()
-            # Bullets are often spaced apart: any bullet right after a list item continues the list.
-            if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5 \
-                    and elements[-1].numbered == numbered:
-                elements[-1].items.append(item)
-            else:
-                elements.append(Element("list", items=[item], numbered=numbered))
-        elif elements and elements[-1].kind in ("p", "list") and prev and _close(prev, ln) and not level_of(prev):
-            last = elements[-1]
-            if last.kind == "list":
-                last.items[-1] = _join(last.items[-1], ln["text"])
-            else:
-                last.text = _join(last.text, ln["text"])
-                last.heading_like = False  # more than one line
-        else:
-            elements.append(Element("p", text=ln["text"], heading_like=ln["bold"] and len(ln["text"]) <= 90
-                                    and not ln["text"].endswith((".", ",", ";", ":"))))
-        prev = ln
-    title = clean(str(meta.get("Title", "") or ""))
-    date = _pdf_date(meta.get("ModDate") or meta.get("CreationDate"))
-    return Document(elements, title=title, date=date, notes=notes)
+        elements.append(Element("heading", text=ln["text"], level=level))
+
+
+def _add_item(elements: list[Element], prev: dict[str, Any] | None, ln: dict[str, Any], m: re.Match[str]) -> None:
+    item, numbered = ln["text"][m.end():], m.group().strip()[:1].isdigit()
+    # Bullets are often spaced apart: any bullet right after a list item continues the list.
+    if elements and elements[-1].kind == "list" and prev and abs(prev["size"] - ln["size"]) < 0.5 \
+            and elements[-1].numbered == numbered:
+        elements[-1].items.append(item)
+    else:
+        elements.append(Element("list", items=[item], numbered=numbered))
+
+
+def _continue(last: Element, ln: dict[str, Any]) -> None:
+    """The next line of a paragraph or of a list's last item."""
+    if last.kind == "list":
+        last.items[-1] = _join(last.items[-1], ln["text"])
+    else:
+        last.text = _join(last.text, ln["text"])
+        last.heading_like = False  # more than one line
 
 
 def _line(ln: dict) -> dict:
@@ -129,7 +157,7 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
     key = lambda ln: (re.sub(r"\d+", "#", fold(ln["text"])), round(ln["top"] / 5))  # noqa: E731
     seen = Counter(k for page in pages for k in {key(ln) for ln in page})
     repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) * 0.6)}
-    counts = Counter()
+    counts: Counter[str] = Counter()
     running: dict[str, None] = {}
     out = []
     for page in pages:
@@ -181,7 +209,7 @@ def _font_levels(lines: list[dict], notes: list[str]):
     """Body text is the commonest size; bigger sizes (or bold at body size) are headings, biggest first."""
     if not lines:
         return lambda ln: None
-    weight = Counter()
+    weight: Counter[float] = Counter()
     for ln in lines:
         weight[ln["size"]] += len(ln["text"])
     body = weight.most_common(1)[0][0]
@@ -260,7 +288,7 @@ def _near(limit: int) -> bool:
     except OSError:
         return False
     m = re.search(r"^VmPeak:\s*(\d+) kB", status, re.MULTILINE)
-    return bool(m) and int(m.group(1)) * 1024 > limit - 64_000_000
+    return m is not None and int(m.group(1)) * 1024 > limit - 64_000_000
 
 
 def _reraise_memory_error(exc: Exception) -> None:

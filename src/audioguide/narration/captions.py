@@ -94,7 +94,7 @@ def caption_times(seg: Captioned, voiced: str, words: list, origin: float, start
             at -= 1
         return at
 
-    times = []
+    times: list[float] = []
     for _, said_at in seg.cuts or []:
         at = in_voiced(said_at)
         t = next((origin + s for pos, s in words if pos >= at), None)

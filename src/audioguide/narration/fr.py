@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from audioguide.narration import tables
 from audioguide.narration.inline import INVISIBLE
 from audioguide.narration.lexicon import say_acronym, sayable
 from audioguide.narration.numbers import (
-    ROMAN_RE, cardinal, decimal, digits_to_int, ordinal, phone_pairs, roman_to_int, short_number,
+    ROMAN_RE,
+    cardinal,
+    decimal,
+    digits_to_int,
+    ordinal,
+    phone_pairs,
+    roman_to_int,
+    short_number,
 )
 
 L = "A-Za-zÀ-ÖØ-öø-ÿŒœÆæ"  # letters, for boundaries that \b gets wrong around digits
@@ -120,7 +127,7 @@ _SPELL_TLD = {"fr", "eu", "io", "be", "ch", "ca", "de", "uk", "re", "lu", "mc", 
               "nc", "pf"}
 _DOMAIN = rf"(?:[\w-]+\.)+(?:{TLDS})(?![\w-])"
 _URL = re.compile(rf"(?:https?://|www\.)[^\s<>\"«»)]+|(?<![\w@.-]){_DOMAIN}(?:/[^\s<>\"«»)]*)?", re.I)
-_EMAIL = re.compile(rf"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{{2,}}")
+_EMAIL = re.compile(r"[\w.+-]+@(?:[\w-]+\.)+[A-Za-z]{2,}")
 
 
 # Short words a domain may be made of; any other piece must have three letters or more, so that a name
@@ -149,7 +156,7 @@ def segment_label(label: str) -> str:
             if prev is None:
                 continue
             word = _word(low[start:end])
-            if word and (best[end] is None or len(prev) + 1 < len(best[end])):
+            if word and ((cur := best[end]) is None or len(prev) + 1 < len(cur)):
                 best[end] = prev + [word]
     return " ".join(best[-1]) if best[-1] else label
 
@@ -230,7 +237,7 @@ def urls_and_emails(text: str) -> str:
         has_scheme = bool(re.match(r"https?://", raw, re.I))
         rest = re.sub(r"^(?:https?://)", "", raw, flags=re.I)
         host, _, path = rest.partition("/")
-        if not re.search(rf"\.(?:[A-Za-z]{{2,}})$", host):
+        if not re.search(r"\.(?:[A-Za-z]{2,})$", host):
             return m.group(0)
         spoken = say_host(host)
         before = text[max(0, m.start() - 25):m.start()].lower()
@@ -372,10 +379,16 @@ def weekdays_and_months(text: str) -> str:
     # "juil.-août": a span of months.
     text = _sub(rf"\b((?i:{months}))\.\s?[-–]\s?(?:({'|'.join(MONTHS)})\b|((?i:{months}))\.)",
                 lambda m: f"{_MONTH_ABBR[m.group(1).lower()]}, {m.group(2) or _MONTH_ABBR[m.group(3).lower()]}", text)
-    text = _sub(rf"(?:(?<=\d\s)|(?<=\der\s))((?i:{months}))\.(?=\s|$|[,;:!?)])|(?<![\w.])((?i:{months}))\.?(?=\s?\d{{4}}\b)",
+    text = _sub(rf"(?:(?<=\d\s)|(?<=\der\s))((?i:{months}))\.(?=\s|$|[,;:!?)])"
+                rf"|(?<![\w.])((?i:{months}))\.?(?=\s?\d{{4}}\b)",
                 lambda m: _MONTH_ABBR[(m.group(1) or m.group(2)).lower()] + (_end_dot(m) if m.group(1) else ""),
                 text)
     return text
+
+
+def _said_abbr(spoken: str, m: re.Match[str]) -> str:
+    """At the very end, the abbreviation's period also ends the sentence."""
+    return spoken + ("." if not m.string[m.end():].strip() else "")
 
 
 @lru_cache(maxsize=1)
@@ -414,8 +427,7 @@ def abbreviations(text: str) -> str:
     for abbr, spoken in _abbreviation_table().items():
         if abbr.endswith("."):
             # At the very end, the abbreviation's period also ends the sentence.
-            text = re.sub(rf"(?<![\w./-]){re.escape(abbr)}(?=\s|$|[,;:!?)])",
-                          lambda m, s=spoken: s + ("." if not m.string[m.end():].strip() else ""), text)
+            text = re.sub(rf"(?<![\w./-]){re.escape(abbr)}(?=\s|$|[,;:!?)])", partial(_said_abbr, spoken), text)
         else:
             text = re.sub(rf"(?<![\w.-]){re.escape(abbr)}(?![\w'-])", spoken, text)
     return text
@@ -428,7 +440,8 @@ _PHONE_CUE = re.compile(r"(?:t[ée]l[ée]phone|t[ée]l\b|appel|appelez|appeler|c
 
 
 def _group(digits: str) -> str:
-    """A group of a printed number, said as printed: '13' -> 'treize', '05' -> 'zéro cinq', '123' -> 'cent vingt-trois'."""
+    """A group of a printed number, said as printed: '13' -> 'treize', '05' -> 'zéro cinq',
+    '123' -> 'cent vingt-trois'."""
     zeros = len(digits) - len(digits.lstrip("0"))
     return " ".join(["zéro"] * min(zeros, len(digits) - 1) + [cardinal(int(digits))])
 
@@ -683,15 +696,22 @@ _DATE_CUE = re.compile(r"(?i)(?:\b(?:le|du|au|jusqu'au|dès le|depuis le|lundi|m
                        r"dimanche)\s*)$")
 
 
+def _season(a: str, b: str, x: int, y: int) -> str | None:
+    """'2024/2025' or '2024/25': two years in a row."""
+    if len(a) == 4 and len(b) == 4 and 1900 <= x < 2100 and y == x + 1:
+        return f"{cardinal(x)}, {cardinal(y)}"
+    if len(a) == 4 and len(b) == 2 and 1900 <= x < 2100 and y == (x + 1) % 100:  # 2024/25
+        return f"{cardinal(x)}, {cardinal(x + 1)}"
+    return None
+
+
 def _number_pair(a: str, b: str, before: str, after: str) -> str | None:
     """A slash between two numbers, read from what surrounds it: a season ('2024/2025'), a blood pressure
     ('tension 14/9': 'quatorze neuf'), a date ('le 3/03'), a score ('douleur 7/10': 'sept sur dix').
     None: a plain fraction ('1/3 des patients')."""
     x, y = int(a), int(b)
-    if len(a) == 4 and len(b) == 4 and 1900 <= x < 2100 and y == x + 1:
-        return f"{cardinal(x)}, {cardinal(y)}"
-    if len(a) == 4 and len(b) == 2 and 1900 <= x < 2100 and y == (x + 1) % 100:  # 2024/25
-        return f"{cardinal(x)}, {cardinal(x + 1)}"
+    if (said := _season(a, b, x, y)) is not None:
+        return said
     if _PRESSURE_CUE.search(before) or re.match(r"\s?(?:cm|mm)\s?Hg\b", after):
         if 5 <= x <= 30 and 3 <= y <= 20:
             return f"{cardinal(x)} {cardinal(y)}"
@@ -838,9 +858,10 @@ def elide(text: str) -> str:
 # --- 8. acronyms and words -------------------------------------------------------------------
 
 # Short words that are also acronyms (CE, PA…) are plain words inside an all-caps heading.
-_HEADING_WORDS = {"NOS", "VOS", "CE", "DE", "LA", "LE", "LES", "DES", "DU", "UN", "UNE", "ET", "OU", "EN", "À", "AU", "AUX", "SUR",
-                  "POUR", "PAR", "DANS", "AVEC", "SE", "SA", "SON", "SES", "MON", "MA", "MES", "QUI", "QUE", "EST",
-                  "NE", "PAS", "IL", "ELLE", "ON", "NOUS", "VOUS", "Y", "L", "D", "C", "QU", "PLUS", "TOUS", "ME"}
+_HEADING_WORDS = {"NOS", "VOS", "CE", "DE", "LA", "LE", "LES", "DES", "DU", "UN", "UNE", "ET", "OU", "EN", "À", "AU",
+                  "AUX", "SUR", "POUR", "PAR", "DANS", "AVEC", "SE", "SA", "SON", "SES", "MON", "MA", "MES", "QUI",
+                  "QUE", "EST", "NE", "PAS", "IL", "ELLE", "ON", "NOUS", "VOUS", "Y", "L", "D", "C", "QU", "PLUS",
+                  "TOUS", "ME"}
 _CAPS_WORD = rf"[{UP}][{UP}&]*[{UP}](?:-[{UP}]+)*"
 
 

@@ -4,8 +4,9 @@ A text of a guide, from YAML or from Markdown, is CommonMark inline markup: `**g
 `[libellé](adresse)`, `<adresse>`, `` `code` ``. The Markdown reader hands its paragraphs on in that same form
 (`source`), and every output reads them with the same parser. Three renderers: the written form (`plain`,
 finished by narration.written, from which the spoken form is then made), the HTML of the transcripts and books
-(`to_html`), and the stressed phrases the books mark again on their sentences (`stressed`). HTML tags are not part of a guide: they are dropped,
-their text kept. Rendering from the parser's tokens keeps the HTML well nested whatever the input.
+(`to_html`), and the stressed phrases the books mark again on their sentences (`stressed`). HTML tags are not
+part of a guide: they are dropped, their text kept. Rendering from the parser's tokens keeps the HTML well nested
+whatever the input.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 
+class _AsWritten(MarkdownIt):
+    """Keeps addresses as written: no percent-encoding of accents."""
+
+    def normalizeLink(self, url: str) -> str:
+        return url
+
+    def normalizeLinkText(self, link: str) -> str:
+        return link
+
+
 def parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark")
-    md.normalizeLink = lambda url: url  # keep addresses as written: no percent-encoding of accents
-    md.normalizeLinkText = lambda text: text
-    return md
+    return _AsWritten("commonmark")
 
 
 _MD = parser()
@@ -49,7 +57,7 @@ _TAG = re.compile(r"<!--.*?-->|<\?.*?\?>|<!\w[^>]*>|</?([A-Za-z][A-Za-z0-9-]*)",
 
 def _is_tag(token: Token) -> bool:
     m = _TAG.match(token.content)
-    return bool(m) and (m.group(1) is None or m.group(1).lower() in _TAGS)
+    return m is not None and (m.group(1) is None or m.group(1).lower() in _TAGS)
 
 
 def display_url(url: str) -> str:
@@ -108,8 +116,8 @@ def _link_end(toks, i: int) -> int:
     return len(toks) - 1
 
 
-def _link_plain(open_: Token, inner) -> str:
-    url = open_.attrs.get("href", "")
+def _link_plain(open_: Token, inner: list[Token]) -> str:
+    url = str(open_.attrs.get("href", ""))  # a text: markdown-it types attributes wider
     label = plain_tokens(inner).strip()
     if open_.markup == "autolink":
         return display_url(url) if url.lower().startswith(("http://", "https://", "mailto:")) else label

@@ -14,7 +14,7 @@ The shipped pronunciations (data/pronunciation.yaml) are voice-only too: written
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from audioguide.narration import tables
 
@@ -60,7 +60,7 @@ def say_acronym(word: str, lexicon: dict[str, str]) -> str:
     return spell(word) if rule == SPELL else rule
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_lexicon() -> dict[str, str]:
     return dict(tables.acronyms())
 
@@ -103,7 +103,7 @@ def lexicon_problems(lexicon: dict[str, str]) -> list[tuple[str, str]]:
 _ELISION = {"l": "l", "d": "d", "j": "Z", "m": "m", "n": "n", "s": "s", "t": "t", "c": "s", "qu": "k"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def pronunciations() -> dict[str, dict[str, str]]:
     """Shipped voice-only fixes: word -> {"espeak": what espeak-ng must hear, "say": for any engine}.
     The reviewed table (pronunciation.yaml) wins over the word-list scan (pronunciation-scan.yaml)."""

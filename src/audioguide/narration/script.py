@@ -262,8 +262,9 @@ class ScriptWriter:
         if index > 1:
             return f"{levels.page.title} {number(index)} : {lower_first(page.title)}"
         where = []
-        if any(chapter.part is p for p in self.guide.named_parts) and chapter.index_in_part == 1:
-            where.append(end_with(f"{levels.part.title} {number(chapter.part.number)}, {chapter.part.title}"))
+        if (part := chapter.part) is not None and any(part is p for p in self.guide.named_parts) \
+                and chapter.index_in_part == 1:
+            where.append(end_with(f"{levels.part.title} {number(part.number)}, {part.title}"))
         if chapter is self.guide.intro:
             where.append(end_with(chapter.title))
         else:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str):
     text = resources.files("audioguide.narration").joinpath("data", f"{name}.yaml").read_text("utf-8")
     # libyaml's loader when present: the pronunciation table took 0.2 s with the pure-Python one, at every build
@@ -27,7 +27,7 @@ def symbols() -> dict[str, str]:
     return table("symbols")
 
 
-@lru_cache(maxsize=None)
+@cache
 def feminine_nouns() -> frozenset[str]:
     return frozenset(table("feminine"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 from audioguide.narration.inline import INVISIBLE, plain
@@ -54,11 +55,11 @@ def _never_last() -> frozenset[str]:
     return frozenset({w.lower() for w in words if not w[:1].isupper()} | {w for w in words if w[:1].isupper()})
 
 
-def _ends_sentence(before: str, never_last: set[str]) -> bool:
+def _ends_sentence(before: str, never_last: AbstractSet[str]) -> bool:
     """Does the dot ending `before` end a sentence, the next word starting with a capital?"""
     if before[-1:] != ".":
         return True
-    word = re.search(r"[^\s(«\"']*$", before[:-1]).group()
+    word = m.group() if (m := re.search(r"[^\s(«\"']*$", before[:-1])) else ""  # `*$` always matches
     if re.fullmatch(r"(?:[A-ZÀ-Ý]\.)+[A-ZÀ-Ý]", word):  # "Le D.M.P. Mon espace": the dot is the acronym's
         return False
     if word in never_last or len(word) > 1 and word.lower() in never_last:  # "env." or, first, "Env."

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from audioguide.files import read_state, update_bytes
 
 if TYPE_CHECKING:
-    from audioguide.speaker import Speaker
     from audioguide.config import BuildSettings
     from audioguide.guide import Chapter, Guide
     from audioguide.output import OutputFolder
+    from audioguide.speaker import Speaker
     from audioguide.timing import ChapterTiming, PageTiming
 
 ENTRY_POINTS = "audioguide.publishers"

@@ -85,7 +85,7 @@ def speech_edges(y: np.ndarray, sr: int, min_pause_s: float = 0.12) -> tuple[np.
             j += 1
         runs.append([bool(voiced[i]), i, j])
         i = j
-    merged = []
+    merged: list[list[int]] = []  # [voiced, start, end] runs
     for r in runs:
         if merged and (not r[0] and r[2] - r[1] < minp and r[2] < n):
             merged[-1][2] = r[2]  # a short gap inside speech: still speech

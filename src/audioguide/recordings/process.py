@@ -111,7 +111,8 @@ def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed
     tmp = work / "recording.f32"
     tmp.write_bytes(y.astype("<f4").tobytes())
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-f", "f32le", "-ar", str(RATE), "-ac", "1",
-                           "-i", str(tmp), "-af", "ebur128", "-f", "null", "-"], capture_output=True, text=True, check=False)
+                           "-i", str(tmp), "-af", "ebur128", "-f", "null", "-"],
+                          capture_output=True, text=True, check=False)
     summary = proc.stderr[proc.stderr.rfind("Summary:"):]
     m = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
     gain = 10 ** ((target_lufs - float(m.group(1))) / 20) if m else 1.0

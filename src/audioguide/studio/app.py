@@ -16,6 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, State
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -76,7 +77,7 @@ def fail(request: Request, exc: AudioguideError, template: str = "error.html", s
     return page(request, template, status=status, error=exc.message, fix=exc.fix, **ctx)
 
 
-async def posted(request: Request) -> dict:
+async def posted(request: Request) -> FormData:
     """The form of a POST, once its CSRF token is checked (a page of another site cannot know it)."""
     st: Studio = request.app.state.studio
     form = await request.form(max_files=1, max_fields=50)
@@ -87,7 +88,7 @@ async def posted(request: Request) -> dict:
     return form
 
 
-def need_guide(st: "Studio") -> Path:
+def need_guide(st: Studio) -> Path:
     if st.guide_file is None:
         raise Refused(409, "Ce dossier n'a pas encore de guide : commencez-en un depuis la page d'accueil du studio.")
     return st.guide_file
@@ -119,9 +120,10 @@ def tree(guide) -> list[dict]:
     return out
 
 
-def load(st: Studio):
-    text = source.read(st.guide_file)
-    checked = source.check_text(st.guide_file, text)
+def load(st: Studio) -> tuple[str, source.Checked]:
+    guide_file = need_guide(st)
+    text = source.read(guide_file)
+    checked = source.check_text(guide_file, text)
     return text, checked
 
 
@@ -224,13 +226,13 @@ def _whole(current: str, line: int, text: str) -> str:
 async def check(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
-    need_guide(st)
-    current = source.read(st.guide_file)
+    guide_file = need_guide(st)
+    current = source.read(guide_file)
     try:
         whole = _whole(current, _line(form), str(form.get("texte", "")))
     except AudioguideError:
         whole = str(form.get("texte", ""))
-    checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
+    checked = await run_in_threadpool(source.check_text, guide_file, whole)
     signature = source.version("\n".join(map(str, checked.problems)))
     if form.get("signature") == signature:
         return Response(status_code=204)  # the same problems: nothing swapped, nothing re-announced
@@ -240,17 +242,17 @@ async def check(request: Request):
 async def save(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
-    need_guide(st)
+    guide_file = need_guide(st)
     ref, line = str(form.get("ref", "")), _line(form)
     text, based_on = str(form.get("texte", "")), str(form.get("version", ""))
-    current = source.read(st.guide_file)
+    current = source.read(guide_file)
     ctx = {"ref": ref, "line": line, "text": text, "version": based_on, "paces": list(PACES),
            "page_title": form.get("page_title") or None, "title": "Modifier"}
     try:
         source.require(current, based_on)
         whole = _whole(current, line, text)
-        checked = await run_in_threadpool(source.check_text, st.guide_file, whole)
-        source.write(st.guide_file, whole, based_on)
+        checked = await run_in_threadpool(source.check_text, guide_file, whole)
+        source.write(guide_file, whole, based_on)
     except AudioguideError as exc:
         return fail(request, exc, "edit.html", status=409, problems=[], **ctx)
     if checked.guide is not None and ref:
@@ -271,7 +273,7 @@ def render_page(st: Studio, ref: str, pace: str) -> tuple[str, list[tuple[str, s
     from audioguide.guide import load_guide
     from audioguide.preview import scripts_for
 
-    guide = load_guide(st.guide_file)
+    guide = load_guide(need_guide(st))
     find_page(guide, ref)
     speaker = make_speaker(guide, st.settings(pace))
     scripts = scripts_for(guide, ref, speaker.writer)
@@ -310,7 +312,7 @@ def findings(st: Studio) -> dict[str, list[dict]]:
     from audioguide.guide import load_guide
     from audioguide.narration.audit import audit
 
-    guide = load_guide(st.guide_file)
+    guide = load_guide(need_guide(st))
     report = audit(guide)
     titles = {f"{c.id}/{p.id}": f"{c.title} › {p.title}" for c in guide.chapters for p in c.pages}
     by_page: dict[str, list[dict]] = {}
@@ -325,7 +327,7 @@ def findings(st: Studio) -> dict[str, list[dict]]:
 
 async def _findings(st: Studio) -> dict[str, list[dict]]:
     """The audit of the guide as it is now (kept per file version: it takes seconds on a long guide)."""
-    ver = source.version(source.read(st.guide_file))
+    ver = source.version(source.read(need_guide(st)))
     if st.audit[0] != ver:
         st.audit = (ver, await run_in_threadpool(findings, st))
     return st.audit[1]
@@ -370,7 +372,7 @@ def try_fix(st: Studio, word: str, say: str) -> tuple[str, list[tuple[str, str]]
 
     if not word or not say:
         raise AudioguideError("Écrivez comment dire le mot.", fix="par exemple « Ségure » pour Ségur")
-    guide = load_guide(st.guide_file)
+    guide = load_guide(need_guide(st))
     guide = dataclasses.replace(guide, lexicon={**guide.lexicon, word: say})
     speaker = make_speaker(guide, st.settings())
     clips = speaker.prompt_clips(f"{word}.")
@@ -396,16 +398,16 @@ async def pronunciation_try(request: Request):
 async def pronunciation_keep(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
-    need_guide(st)
+    guide_file = need_guide(st)
     word, say = _entry(form)
-    current = source.read(st.guide_file)
+    current = source.read(guide_file)
     try:
-        text = source.add_lexicon(current, st.guide_file.suffix == ".md", word, say)
-        checked = await run_in_threadpool(source.check_text, st.guide_file, text)
+        text = source.add_lexicon(current, guide_file.suffix == ".md", word, say)
+        checked = await run_in_threadpool(source.check_text, guide_file, text)
         if checked.problems:
             raise AudioguideError(f"Cette correction rendrait le guide invalide : {checked.problems[0]}",
                                   fix="écrivez la prononciation autrement")
-        source.write(st.guide_file, text, source.version(current))
+        source.write(guide_file, text, source.version(current))
     except AudioguideError as exc:
         return fail(request, exc)
     return RedirectResponse(f"/prononciation?garde={quote(word)}", status_code=303)
@@ -423,12 +425,12 @@ async def build_page(request: Request):
 async def build_start(request: Request):
     st: Studio = request.app.state.studio
     form = await posted(request)
-    need_guide(st)
+    guide_file = need_guide(st)
     settings = st.settings()
     address = str(form.get("adresse", "")).strip()
     settings.base_url = address or None  # else the guide's `base_url:`, else the local preview's address
     try:
-        st.job.start(st.guide_file, settings)
+        st.job.start(guide_file, settings)
     except AudioguideError as exc:
         return fail(request, exc, "build.html", status=409, title="Construire le guide", running=st.job.running,
                     progress=None)
@@ -533,6 +535,8 @@ async def help_page(request: Request):
 class Guard:
     """ASGI middleware: secret, Host and Origin checks, body size limit; then the app."""
 
+    state: State  # the app's (create_app sets it), where StudioServer finds the studio
+
     def __init__(self, app, studio: Studio):
         self.app, self.studio = app, studio
 
@@ -619,9 +623,10 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
                host: str = "127.0.0.1", port: int = 0) -> Guard:
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    studio = Studio(folder, secret=secret, host=host, port=port, **({"cache_dir": cache_dir} if cache_dir else {}))
+    studio = Studio(folder, cache_dir=cache_dir or default_cache_dir(), secret=secret, host=host, port=port)
 
-    async def on_refused(request: Request, exc: Refused):
+    async def on_refused(request: Request, exc: Exception) -> HTMLResponse:
+        assert isinstance(exc, Refused)  # the handler of Refused only
         return refused(exc.status, exc.message)
 
     routes = [

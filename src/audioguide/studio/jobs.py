@@ -70,7 +70,7 @@ class WatchedBuilder(Builder):
                 progress.changed.notify_all()
             return out
 
-        self.cache.make = counted
+        self.cache.make = counted  # type: ignore[method-assign]  # counts the clips of this build only
 
     def narrate(self):
         self.progress.update(step="lecture", done=0, total=0)

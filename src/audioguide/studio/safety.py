@@ -45,7 +45,7 @@ def new_token() -> str:
 
 
 def same(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+    return bool(a and b and hmac.compare_digest(a.encode(), b.encode()))
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:

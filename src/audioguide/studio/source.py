@@ -13,9 +13,13 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.files import atomic_path
+
+if TYPE_CHECKING:
+    from audioguide.guide import Guide
 
 _HEADING = re.compile(r"^(#{1,6})\s")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -91,7 +95,7 @@ def splice(text: str, line: int, page: str) -> str:
 @dataclass
 class Checked:
     problems: list[Problem]
-    guide: object | None
+    guide: Guide | None
 
 
 def check_text(file: Path, text: str) -> Checked:
@@ -128,15 +132,8 @@ def add_lexicon(text: str, is_markdown: bool, word: str, say: str) -> str:
                               fix="un mot d'une ligne, et sa prononciation écrite sur une ligne")
     entry = f"  {_yaml_key(word)}: {_yaml_value(say)}"
     lines = text.split("\n")
-    if is_markdown:
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-        if not lines or lines[0].strip() != "---" or end is None:
-            raise AudioguideError("Le guide n'a pas de détails en tête (entre deux lignes ---).",
-                                  fix="ajoutez en haut : --- puis title: … puis ---")
-        top = range(1, end)
-    else:
-        end = len(lines)
-        top = range(0, end)
+    top = _top_lines(lines, is_markdown)
+    end = top.stop
     at = next((i for i in top if re.match(r"^lexicon\s*:", lines[i])), None)
     if at is None:
         lines[end:end] = ["lexicon:", entry]
@@ -147,15 +144,31 @@ def add_lexicon(text: str, is_markdown: bool, word: str, say: str) -> str:
     stop = at + 1
     while stop < end and (lines[stop].startswith((" ", "\t")) or not lines[stop].strip()):
         stop += 1
+    _set_entry(lines, at, stop, word, entry)
+    return "\n".join(lines)
+
+
+def _top_lines(lines: list[str], is_markdown: bool) -> range:
+    """The lines of the guide's top-level details: the front matter of a Markdown guide, a YAML guide whole."""
+    if not is_markdown:
+        return range(0, len(lines))
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if not lines or lines[0].strip() != "---" or end is None:
+        raise AudioguideError("Le guide n'a pas de détails en tête (entre deux lignes ---).",
+                              fix="ajoutez en haut : --- puis title: … puis ---")
+    return range(1, end)
+
+
+def _set_entry(lines: list[str], at: int, stop: int, word: str, entry: str) -> None:
+    """Replace WORD's line in the `lexicon:` block LINES[at:stop], or add ENTRY after its last entry."""
     for i in range(at + 1, stop):
         key = lines[i].strip().split(":", 1)[0].strip().strip("'\"")
         if key == word:
             lines[i] = entry
-            return "\n".join(lines)
+            return
     while stop > at + 1 and not lines[stop - 1].strip():
         stop -= 1
     lines[stop:stop] = [entry]
-    return "\n".join(lines)
 
 
 def _yaml_key(word: str) -> str:

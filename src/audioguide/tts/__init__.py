@@ -12,7 +12,8 @@ from audioguide.tts.base import Engine, Option
 if TYPE_CHECKING:
     from audioguide.config import BuildSettings
 
-__all__ = ["Engine", "Option", "engine_classes", "get_engine", "option_problems", "settings_problems", "validate_settings"]
+__all__ = ["Engine", "Option", "engine_classes", "get_engine", "option_problems", "settings_problems",
+           "validate_settings"]
 
 
 def engine_classes() -> dict[str, type[Engine]]:
