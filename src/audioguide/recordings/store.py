@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
@@ -99,7 +99,7 @@ def _set_aside(folder: Path, chapter_id: str, page_id: str, stamp: str) -> list[
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d-%H%M%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
 
 
 def keep(folder: Path, chapter_id: str, page_id: str, take: Path, ext: str) -> tuple[Path, list[Path]]:
@@ -107,7 +107,8 @@ def keep(folder: Path, chapter_id: str, page_id: str, take: Path, ext: str) -> t
     from audioguide.files import atomic_path
 
     if ext not in EXTENSIONS:
-        raise AudioguideError(f"« {ext} » n'est pas un format d'enregistrement.", fix="wav, flac, mp3, m4a, ogg ou webm")
+        raise AudioguideError(f"« {ext} » n'est pas un format d'enregistrement.",
+                              fix="wav, flac, mp3, m4a, ogg ou webm")
     folder = Path(folder)
     base = _inside(folder, folder / FOLDER / chapter_id)
     moved = _set_aside(folder, chapter_id, page_id, _stamp())

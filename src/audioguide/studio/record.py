@@ -106,15 +106,16 @@ async def take(request: Request):
     ref = str(form.get("ref", ""))
     # An htmx or recorder request gets its error as a fragment with 200, so that it is swapped in and shown.
     status = 200 if request.headers.get("hx-request") else None
+    shown = "_error.html" if status else "error.html"
     upload = form.get("fichier")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return fail(request, AudioguideError("Aucun fichier son reçu.", fix="choisissez un fichier son"),
-                    "_error.html", status=status or 400)
+                    shown, status=status or 400)
     data = await upload.read()
     try:
         suffix = audio_kind(upload.filename, data[:64])
     except AudioguideError as exc:
-        return fail(request, exc, "_error.html", status=status or 415)
+        return fail(request, exc, shown, status=status or 415)
     folder = st.listen_dir / "prises"
     folder.mkdir(exist_ok=True)
     name = secrets.token_hex(8) + suffix
@@ -124,7 +125,7 @@ async def take(request: Request):
                                    safety.safe_name(upload.filename, suffix))
     except AudioguideError as exc:
         (folder / name).unlink()
-        return fail(request, exc, "_error.html", status=status or 400)
+        return fail(request, exc, shown, status=status or 400)
     return page(request, "_take.html", a=a, name=name, ref=ref)
 
 
