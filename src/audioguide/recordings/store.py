@@ -48,7 +48,10 @@ def assess(path: Path, where: str, texts: list[str], name: str | None = None) ->
     from audioguide.tts.base import RATE
 
     name = name or path.name
-    y = decode(path, where)
+    try:
+        y = decode(path, where)
+    except AudioguideError as exc:  # named as the author knows it, not by the studio's scratch file
+        raise type(exc)(exc.message.replace(str(path), name), cause=exc.cause, fix=exc.fix) from None
     took, want = spoken(y), expected_seconds(texts)
     warnings = quality_warnings(y, where, name)
     if took == 0:
