@@ -19,6 +19,7 @@ from audioguide.recordings.find import EXTENSIONS, find
 from audioguide.recordings.store import BACKUPS, page_texts
 from audioguide.studio import safety
 from audioguide.studio.record import audio_kind
+
 from conftest import DATA, needs_tools
 
 pytestmark = [needs_tools, pytest.mark.e2e]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import expect
+from test_kiosk import CHROMIUM, WAIT_MS
 from test_recordings import READER, say, speech_bounds
 from test_studio_browser import BUILD_MS, Running, axe, follow, tab_to, wait_audio
 
@@ -22,8 +23,8 @@ from audioguide.recordings.check import spoken
 from audioguide.recordings.process import decode
 from audioguide.recordings.store import BACKUPS, page_texts
 from audioguide.tts.base import RATE
+
 from conftest import DATA, have_tools
-from test_kiosk import CHROMIUM, WAIT_MS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not CHROMIUM, reason="chromium: script/bootstrap --test"),
               pytest.mark.skipif(not have_tools(), reason="espeak-ng and ffmpeg: script/bootstrap")]
