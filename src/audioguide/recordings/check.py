@@ -42,7 +42,7 @@ def length_warning(where: str, name: str, took: float, want: float) -> str | Non
 def report(guide) -> list[str]:
     """Lines for the check command; none when the guide has no recordings folder."""
     root = folder(guide)
-    if root is None or not root.is_dir():
+    if root is None or not (root.is_dir() or any(p.recording for c in guide.chapters for p in c.pages)):
         return []
     from audioguide.narration.script import ScriptWriter
     from audioguide.recordings import require
@@ -70,7 +70,7 @@ def report(guide) -> list[str]:
             if far:
                 lines.append(far)
     pages = {(c, p) for c, p in ((ch.id, pg.id) for ch in guide.chapters for pg in ch.pages)}
-    for path in sorted(root.glob("*/*")):
+    for path in sorted(root.glob("*/*")) if root.is_dir() else []:
         if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages:
             lines.append(f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide "
                          f"(le dossier porte l'identifiant du chapitre, le fichier celui de la page).")

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from audioguide.exceptions import AudioguideError, GuideError
 from audioguide.recordings import store
-from audioguide.recordings.find import EXTENSIONS
+from audioguide.recordings.find import EXTENSIONS, declared
 from audioguide.studio import safety
 from audioguide.studio.app import Refused, Studio, env, fail, find_page, need_guide, page, posted
 
@@ -66,12 +66,25 @@ def _page(st: Studio, ref: str):
     return guide, ch, pg
 
 
+def _declared(pg) -> None:
+    """The studio keeps takes by the folder's convention; a page whose recording the guide names is changed there."""
+    if pg.recording:
+        raise AudioguideError(f"Le guide donne lui-même l'enregistrement de cette page (recording: {pg.recording}) : "
+                              "le studio ne le remplace pas et ne le supprime pas.",
+                              fix="changez ou retirez la ligne « recording: » de la page dans le guide, puis "
+                                  "revenez ici")
+
+
 _assessed: dict[tuple, store.Assessment | AudioguideError] = {}
 
 
 def _status(st: Studio, ref: str) -> dict:
     guide, ch, pg = _page(st, ref)
-    path = store.current(st.folder, ch.id, pg.id)
+    try:
+        path = declared(guide, ch, pg) if pg.recording else store.current(st.folder, ch.id, pg.id)
+    except AudioguideError as exc:  # declared but missing: said where the recording would be shown
+        return {"ref": ref, "recorded": {"file": pg.recording, "version": 0, "a": None, "error": exc,
+                                         "declared": True}}
     if path is None:
         return {"ref": ref, "recorded": None}
     rel = path.relative_to(st.folder).as_posix()
@@ -83,7 +96,7 @@ def _status(st: Studio, ref: str) -> dict:
         except AudioguideError as exc:
             _assessed[key] = exc
     found = _assessed[key]
-    return {"ref": ref, "recorded": {"file": rel, "version": stat.st_mtime_ns,
+    return {"ref": ref, "recorded": {"file": rel, "version": stat.st_mtime_ns, "declared": bool(pg.recording),
                                      "a": found if isinstance(found, store.Assessment) else None,
                                      "error": found if isinstance(found, AudioguideError) else None}}
 
@@ -144,8 +157,11 @@ async def take_file(request: Request):
 
 async def recording_file(request: Request):
     st: Studio = request.app.state.studio
-    _, ch, pg = await run_in_threadpool(_page, st, request.path_params["ref"])
-    path = store.current(st.folder, ch.id, pg.id)
+    guide, ch, pg = await run_in_threadpool(_page, st, request.path_params["ref"])
+    try:
+        path = declared(guide, ch, pg) if pg.recording else store.current(st.folder, ch.id, pg.id)
+    except AudioguideError:
+        path = None
     real = safety.inside(st.folder, path.relative_to(st.folder).as_posix()) if path else None
     if path is None or real is None:
         raise Refused(404, "Cette page n'a pas d'enregistrement.")
@@ -159,6 +175,7 @@ async def keep(request: Request):
     took = _take_file(st, str(form.get("prise", "")))
     _, ch, pg = await run_in_threadpool(_page, st, ref)
     try:
+        _declared(pg)
         await run_in_threadpool(store.keep, st.folder, ch.id, pg.id, took, took.suffix)
     except AudioguideError as exc:
         return fail(request, exc)
@@ -172,6 +189,10 @@ async def remove(request: Request):
     form = await posted(request)
     ref = str(form.get("ref", ""))
     _, ch, pg = await run_in_threadpool(_page, st, ref)
+    try:
+        _declared(pg)
+    except AudioguideError as exc:
+        return fail(request, exc)
     path = store.current(st.folder, ch.id, pg.id)
     if path is None:
         return RedirectResponse(f"/page/{quote(ref)}", status_code=303)
