@@ -48,12 +48,14 @@
   async function start(button) {
     var box = document.querySelector(".enregistreur"), problem = $("erreur-micro");
     problem.hidden = true;
-    var stream;
+    // Made within the key press or click: a context made after the permission prompt may start suspended.
+    var ctx = new AudioContext(), stream;
     try {
       // The raw voice: the studio levels and cleans it like any recording.
       stream = await navigator.mediaDevices.getUserMedia(
         {audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}});
     } catch (e) {
+      ctx.close();
       problem.textContent = "Le studio n'a pas accès au micro (" + e.name + ") : autorisez le micro pour cette " +
         "page dans le navigateur et vérifiez qu'un micro est branché, ou envoyez un fichier son.";
       problem.hidden = false;
@@ -61,7 +63,8 @@
     }
     var type = TYPES.find(function (t) { return MediaRecorder.isTypeSupported(t[0]); });
     var recorder = type ? new MediaRecorder(stream, {mimeType: type[0]}) : new MediaRecorder(stream);
-    var ctx = new AudioContext(), analyser = ctx.createAnalyser();
+    ctx.resume();
+    var analyser = ctx.createAnalyser();
     analyser.fftSize = 2048;
     ctx.createMediaStreamSource(stream).connect(analyser);
     var samples = new Float32Array(analyser.fftSize), max = +box.dataset.max, meter = $("niveau"),
