@@ -190,3 +190,19 @@ def test_a_file_is_uploaded_and_a_wrong_one_refused_in_place(studio, pg, voice, 
     follow(pg, "#garder")
     expect(pg.locator("#voix")).to_contain_text("recordings/introduction/bienvenue.wav")
     assert (studio.folder / "recordings" / CHAPTER / f"{PAGE}.wav").read_bytes() == voice[0].read_bytes()
+
+
+def test_the_recorder_stops_itself_at_the_studio_s_maximum(studio, pg, monkeypatch):
+    """No second key press: the recorder's own clock reaches the maximum, it stops and the take is shown."""
+    from audioguide.studio import record as studio_record
+
+    monkeypatch.setattr(studio_record, "MAX_TAKE_S", 2)
+    pg.goto(studio.url + f"page/{REF}")
+    expect(pg.locator(".enregistreur")).to_have_attribute("data-max", "2")
+    tab_to(pg, "#enregistrer")
+    pg.keyboard.press("Enter")
+    expect(pg.locator("#etat-voix")).to_contain_text("Prise enregistrée, durée")
+    wait_audio(pg, "#prise")
+    assert float(pg.eval_on_selector("#duree-prise", "d => d.dataset.secondes")) >= 2
+    assert pg.evaluate("() => document.activeElement.id") == "enregistrer"
+    expect(pg.locator("#enregistrer")).to_have_text("Enregistrer à nouveau")

@@ -50,12 +50,14 @@
     problem.hidden = true;
     // Made within the key press or click: a context made after the permission prompt may start suspended.
     var ctx = new AudioContext(), stream;
+    button.setAttribute("aria-disabled", "true");  // until the microphone answers
     try {
       // The raw voice: the studio levels and cleans it like any recording.
       stream = await navigator.mediaDevices.getUserMedia(
         {audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}});
     } catch (e) {
       ctx.close();
+      button.removeAttribute("aria-disabled");
       problem.textContent = "Le studio n'a pas accès au micro (" + e.name + ") : autorisez le micro pour cette " +
         "page dans le navigateur et vérifiez qu'un micro est branché, ou envoyez un fichier son.";
       problem.hidden = false;
@@ -87,6 +89,7 @@
       if (t >= max) stop("Durée maximale atteinte : l'enregistrement s'arrête. Envoi de la prise…");
     }, 100);
     recorder.start(1000);
+    button.removeAttribute("aria-disabled");
     button.textContent = "Arrêter l'enregistrement";
     say("Enregistrement en cours");
   }
@@ -101,7 +104,8 @@
     r.ctx.close();
     $("niveau").value = 0;
     var button = $("enregistrer");
-    button.disabled = true;
+    // Not `disabled`: a disabled button drops the keyboard focus to the top of the page.
+    button.setAttribute("aria-disabled", "true");
     button.textContent = "Enregistrer à nouveau";
     say(note || "Enregistrement arrêté. Envoi de la prise…");
   }
@@ -120,13 +124,14 @@
       show(errorOf(""));
     } finally {
       rec = null;
-      $("enregistrer").disabled = false;
+      $("enregistrer").removeAttribute("aria-disabled");
       $("enregistrer").dataset.prises = String(+($("enregistrer").dataset.prises || 0) + 1);
     }
   }
 
   document.addEventListener("click", function (e) {
     if (!e.target || e.target.id !== "enregistrer") return;
+    if (e.target.getAttribute("aria-disabled") === "true") return;  // the take is being sent
     if (rec) stop(); else start(e.target);
   });
   document.addEventListener("htmx:beforeSwap", function (e) {
