@@ -208,23 +208,21 @@ def test_the_recorder_stops_itself_at_the_studio_s_maximum(studio, pg, monkeypat
     expect(pg.locator("#enregistrer")).to_have_text("Enregistrer à nouveau")
 
 
-def test_a_refused_microphone_is_said_in_french_and_the_file_remains(studio):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream=deny"])
-        try:
-            pg = b.new_page()
-            pg.set_default_timeout(WAIT_MS)
-            pg.goto(studio.url + f"page/{REF}")
-            tab_to(pg, "#enregistrer")
-            pg.keyboard.press("Enter")
-            expect(pg.locator("#erreur-micro")).to_contain_text("n'a pas accès au micro")
-            expect(pg.locator("#erreur-micro")).to_have_attribute("role", "alert")
-            expect(pg.locator("#enregistrer")).to_have_text("Enregistrer ma voix")
-            expect(pg.locator("#fichier-voix")).to_be_visible()
-            axe(pg, "microphone refused")
-        finally:
-            b.close()
+def test_a_refused_microphone_is_said_in_french_and_the_file_remains(studio, browser):
+    # A second chromium from the same Playwright, whose fake permission prompt says no.
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream=deny"])
+    try:
+        pg = b.new_page()
+        pg.set_default_timeout(WAIT_MS)
+        pg.goto(studio.url + f"page/{REF}")
+        tab_to(pg, "#enregistrer")
+        pg.keyboard.press("Enter")
+        expect(pg.locator("#erreur-micro")).to_contain_text("n'a pas accès au micro")
+        expect(pg.locator("#erreur-micro")).to_have_attribute("role", "alert")
+        expect(pg.locator("#enregistrer")).to_have_text("Enregistrer ma voix")
+        expect(pg.locator("#fichier-voix")).to_be_visible()
+        axe(pg, "microphone refused")
+    finally:
+        b.close()
