@@ -132,7 +132,8 @@ def test_a_page_recorded_with_the_microphone_is_the_reading_in_the_outputs(studi
     axe(pg, "page recorded")
     kept = studio.folder / "recordings" / CHAPTER / f"{PAGE}.webm"
     # The kept file is the fake microphone's reading: as long from its first word to its last.
-    assert abs(spoken(decode(kept, REF)) - (speech_end - speech_start)) <= 0.3
+    took = spoken(decode(kept, REF))
+    assert abs(took - (speech_end - speech_start)) <= 0.3
     assert not (kept.parent / BACKUPS).exists()  # no recording was replaced
 
     # Built from the studio: the page's sentences are the reading's, in the chapter's MP3.
@@ -146,9 +147,12 @@ def test_a_page_recorded_with_the_microphone_is_the_reading_in_the_outputs(studi
     assert len(body) == 2
     assert abs((body[-1]["end"] - body[0]["start"]) - (speech_end - speech_start)) <= 0.4, body
     starts, ends = speech_bounds(studio.folder / "sortie" / chapter["mp3"])
+    errors = []
     for cue in body:  # captions start and end where the reading does
-        assert min(abs(cue["start"] - s) for s in starts) <= 0.25, (cue, starts)
-        assert min(abs(cue["end"] - e) for e in ends) <= 0.25, (cue, ends)
+        errors += [min(abs(cue["start"] - s) for s in starts), min(abs(cue["end"] - e) for e in ends)]
+        assert errors[-2] <= 0.25 and errors[-1] <= 0.25, (cue, starts, ends)
+    print(f"\nmicrophone take: reading {speech_end - speech_start:.2f} s fed, {took:.2f} s kept; "
+          f"sentence edges vs silencedetect in the chapter MP3: worst {max(errors):.3f} s")
 
     # Removed, after asking: the page is synthetic again; the file is set aside.
     follow(pg, 'a[href="/"]')
