@@ -42,6 +42,8 @@ class Page:
     narration: str | None = None
     """Hand-written narration replacing the generated body."""
     line: int | None = None
+    recording: str | None = None
+    """The page's recording, relative to the guide's folder, as the guide declares it (`recording:`)."""
 
 
 @dataclass

@@ -46,7 +46,29 @@ def _page(ck: Checker, raw: Raw, mark: Mark | None, path: str, seen: dict[str, s
                _("split it into several pages so listeners can navigate it"))
     if pid is None or not isinstance(m.get("title"), str):
         return None
-    return Page(pid, m["title"].strip(), blocks, narration, m.mark[0])
+    recording = _recording(ck, m.get("recording"), m.value_marks.get("recording"), join(path, "recording"))
+    return Page(pid, m["title"].strip(), blocks, narration, m.mark[0], recording)
+
+
+def _recording(ck: Checker, value: object, mark: tuple[int, int] | None, path: str) -> str | None:
+    """A page's declared recording: a relative path inside the guide's folder, of a format the build reads.
+    Whether the file is there is checked where it is read (recordings.find), so a draft checked elsewhere (the
+    studio's live check) is judged on its words alone."""
+    from audioguide.recordings.find import EXTENSIONS
+
+    if not isinstance(value, str):
+        return None
+    rel = value.strip().replace("\\", "/")
+    parts = rel.split("/")
+    if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) or ".." in parts:
+        ck.add(mark, path, f"the recording {value!r} is not inside the guide's folder",
+               "write its path from the guide's folder, e.g. recording: voix/accueil.mp3")
+        return None
+    if not any(rel.lower().endswith(ext) for ext in EXTENSIONS):
+        ck.add(mark, path, f"the recording {value!r} is not a sound file the build reads",
+               "use a .wav, .flac, .mp3, .m4a, .ogg or .webm file")
+        return None
+    return rel
 
 
 def _chapter(ck: Checker, raw: Raw, mark: Mark | None, path: str, chapter_ids: dict[str, str]) -> Chapter | None:

@@ -64,6 +64,7 @@ PART_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, Fal
 CHAPTER_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "menu_label": (TEXT, False), "description": (TEXT, False),
                 "pages": (LIST, True)}
 # `blocks` is ANY here because _blocks checks its type with a more telling message: once is enough.
-PAGE_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "blocks": (ANY, False), "narration": (TEXT, False)}
+PAGE_KEYS = {"id": (TEXT, True), "title": (TEXT, True), "blocks": (ANY, False), "narration": (TEXT, False),
+             "recording": (TEXT, False)}
 LINK_KEYS = {"url": (TEXT, True), "label": (TEXT, True)}
 

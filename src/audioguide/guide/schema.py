@@ -45,6 +45,8 @@ DOCS = {
     "pages": "The pages of a chapter, each heard as one track section.",
     "blocks": "The page's text: paragraphs, lists, headings, links and callouts.",
     "narration": "Hand-written text said instead of the page's blocks, as written.",
+    "recording": "A person's reading of the page, a sound file beside the guide (e.g. voix/accueil.mp3): it "
+                 "replaces the synthetic voice. Default: recordings/<chapter-id>/<page-id>.<ext> if there is one.",
     "url": "A full web address (https://…), mailto: or tel:.",
     "label": "What is said and shown for the link.",
 }

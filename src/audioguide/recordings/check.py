@@ -18,18 +18,31 @@ def expected_seconds(texts: list[str]) -> float:
 
 
 def speech_seconds(path, where: str) -> float:
-    from audioguide.recordings.align import speech_edges
     from audioguide.recordings.process import decode
+
+    return spoken(decode(path, where))
+
+
+def spoken(y) -> float:
+    """Seconds from the first word to the last of decoded samples at the build's rate."""
+    from audioguide.recordings.align import speech_edges
     from audioguide.tts.base import RATE
 
-    on, off = speech_edges(decode(path, where).astype("float32"), RATE, min_pause_s=0.3)
+    on, off = speech_edges(y.astype("float32"), RATE, min_pause_s=0.3)
     return float(off[-1] - on[0]) if len(on) else 0.0
+
+
+def length_warning(where: str, name: str, took: float, want: float) -> str | None:
+    if want / FAR <= took <= want * FAR:
+        return None
+    return (f"Attention : page {where} : l'enregistrement {name} dure {took:.0f} s, alors que son texte se lit en "
+            f"{want:.0f} s environ. Est-ce le bon fichier, et lit-il toute la page ?")
 
 
 def report(guide) -> list[str]:
     """Lines for the check command; none when the guide has no recordings folder."""
     root = folder(guide)
-    if root is None or not root.is_dir():
+    if root is None or not (root.is_dir() or any(p.recording for c in guide.chapters for p in c.pages)):
         return []
     from audioguide.narration.script import ScriptWriter
     from audioguide.recordings import require
@@ -53,13 +66,11 @@ def report(guide) -> list[str]:
             except AudioguideError as exc:
                 lines.append(f"Erreur : {exc}")
                 continue
-            want = expected_seconds(texts)
-            if not want / FAR <= took <= want * FAR:
-                lines.append(f"Attention : page {where} : l'enregistrement {path.relative_to(root.parent)} dure "
-                             f"{took:.0f} s, alors que son texte se lit en {want:.0f} s environ. Est-ce le bon "
-                             f"fichier, et lit-il toute la page ?")
+            far = length_warning(where, str(path.relative_to(root.parent)), took, expected_seconds(texts))
+            if far:
+                lines.append(far)
     pages = {(c, p) for c, p in ((ch.id, pg.id) for ch in guide.chapters for pg in ch.pages)}
-    for path in sorted(root.glob("*/*")):
+    for path in sorted(root.glob("*/*")) if root.is_dir() else []:
         if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages:
             lines.append(f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide "
                          f"(le dossier porte l'identifiant du chapitre, le fichier celui de la page).")

@@ -92,19 +92,25 @@ def quieten_pauses(y: np.ndarray) -> np.ndarray:
     return y * np.convolve(gain, kernel, mode="same")
 
 
-def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed:
-    y = decode(path, where)
-    out = Processed(y)
+def quality_warnings(y: np.ndarray, where: str, name: str) -> list[str]:
+    """A clipped or noisy take, in French, naming the page (the build's log and the studio say the same)."""
+    out = []
     share = clipped_share(y)
     if share > 1e-4:
-        out.warnings.append(f"Page {where} : l'enregistrement {path.name} sature ({share:.2%} des échantillons "
-                            f"écrêtés) : la voix sera déformée. Enregistrez-la à nouveau avec le micro moins fort "
-                            f"ou plus loin de la bouche.")
+        out.append(f"Page {where} : l'enregistrement {name} sature ({share:.2%} des échantillons "
+                   f"écrêtés) : la voix sera déformée. Enregistrez-la à nouveau avec le micro moins fort "
+                   f"ou plus loin de la bouche.")
     snr = snr_db(y)
     if snr < MIN_SNR_DB:
-        out.warnings.append(f"Page {where} : l'enregistrement {path.name} a beaucoup de bruit de fond (la voix "
-                            f"n'est que {snr:.0f} dB au-dessus du bruit). Enregistrez dans une pièce calme, "
-                            f"loin d'un ordinateur ou d'une fenêtre.")
+        out.append(f"Page {where} : l'enregistrement {name} a beaucoup de bruit de fond (la voix "
+                   f"n'est que {snr:.0f} dB au-dessus du bruit). Enregistrez dans une pièce calme, "
+                   f"loin d'un ordinateur ou d'une fenêtre.")
+    return out
+
+
+def process(path: Path, where: str, target_lufs: float, work: Path) -> Processed:
+    y = decode(path, where)
+    out = Processed(y, quality_warnings(y, where, path.name))
     y = quieten_pauses(tidy(y))
     # Same loudness as the synthetic page: the chapter is normalised as a whole, so a page louder or quieter
     # than its neighbours would stay so. Measured by ffmpeg's own meter, as the chapter is.

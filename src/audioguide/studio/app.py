@@ -103,11 +103,11 @@ class Refused(Exception):
 # --- start -------------------------------------------------------------------------------------------------
 
 
-def tree(guide) -> list[dict]:
-    """Parts, chapters and pages as nested dicts for the template."""
+def tree(guide, recorded: frozenset | set = frozenset()) -> list[dict]:
+    """Parts, chapters and pages as nested dicts for the template; `recorded`: (chapter, page) ids read aloud."""
     def chapter(ch) -> dict:
-        return {"id": ch.id, "title": ch.title, "pages": [{"id": p.id, "title": p.title, "ref": f"{ch.id}/{p.id}"}
-                                                           for p in ch.pages]}
+        return {"id": ch.id, "title": ch.title, "pages": [{"id": p.id, "title": p.title, "ref": f"{ch.id}/{p.id}",
+                                                           "recorded": (ch.id, p.id) in recorded} for p in ch.pages]}
 
     out = []
     if guide.intro:
@@ -133,7 +133,10 @@ async def home(request: Request):
         return page(request, "start.html", title="Commencer un guide", limit_mb=safety.MAX_BODY // 2**20)
     text, checked = await run_in_threadpool(load, st)
     report = st.folder / "import-report.txt"
-    return page(request, "home.html", title="Votre guide", tree=tree(checked.guide) if checked.guide else None,
+    from audioguide.recordings.store import recorded
+
+    return page(request, "home.html", title="Votre guide",
+                tree=tree(checked.guide, recorded(st.folder, checked.guide)) if checked.guide else None,
                 guide=checked.guide, problems=checked.problems, markdown=st.guide_file.suffix == ".md",
                 report=report.read_text("utf-8") if report.is_file() else None, built=(st.out_dir /
                                                                                       "manifest.json").is_file())
@@ -625,6 +628,8 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
     folder.mkdir(parents=True, exist_ok=True)
     studio = Studio(folder, cache_dir=cache_dir or default_cache_dir(), secret=secret, host=host, port=port)
 
+    from audioguide.studio import record
+
     async def on_refused(request: Request, exc: Exception) -> HTMLResponse:
         assert isinstance(exc, Refused)  # the handler of Refused only
         return refused(exc.status, exc.message)
@@ -644,6 +649,7 @@ def create_app(folder: Path, *, cache_dir: Path | None = None, secret: str | Non
         Route("/publier", publish, methods=["POST"]), Route("/aide/{topic}", help_page),
         Route("/favicon.ico", lambda request: FileResponse(Path(__file__).with_name("static") / "icon.svg",
                                                            media_type="image/svg+xml")),
+        *record.routes,
         Mount("/static", StaticFiles(packages=[("audioguide.studio", "static")]), name="static"),
     ]
     async def not_found(request: Request, exc):
