@@ -151,7 +151,7 @@ def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     chooser.value.set_files(docx)
     follow(pg, 'form[action="/importer"] button')
     expect(pg.locator("#t-rapport")).to_have_text("Rapport d'import")
-    expect(pg.locator(".rapport")).to_contain_text("heading level 1")
+    expect(pg.locator(".rapport")).to_contain_text("titres de niveau 1")
     expect(pg.locator(".arbre")).to_contain_text("Les signes")
     axe(pg, "home after import")
     mark("document imported, report shown")
