@@ -15,7 +15,7 @@ import pytest
 from audioguide.exceptions import AudioguideError
 from audioguide.lock import OutputLock
 from audioguide.studio import source
-from audioguide.studio.app import StudioServer
+from audioguide.studio.server import StudioServer
 
 from conftest import DATA, needs_tools
 

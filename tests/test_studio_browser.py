@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from test_kiosk import AXE_TAGS, CHROMIUM, WAIT_MS
 
-from audioguide.studio.app import StudioServer
+from audioguide.studio.server import StudioServer
 
 from conftest import have_tools
 

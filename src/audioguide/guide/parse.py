@@ -22,6 +22,7 @@ from audioguide.guide.rules import (
     MAX_PAGE_CHARS,
     PAGE_KEYS,
     PART_KEYS,
+    RECORDING_EXTENSIONS,
 )
 from audioguide.guide.yamlsrc import Mark, Raw, YList, YMap
 from audioguide.i18n import N_, _
@@ -54,8 +55,6 @@ def _recording(ck: Checker, value: object, mark: tuple[int, int] | None, path: s
     """A page's declared recording: a relative path inside the guide's folder, of a format the build reads.
     Whether the file is there is checked where it is read (recordings.find), so a draft checked elsewhere (the
     studio's live check) is judged on its words alone."""
-    from audioguide.recordings.find import EXTENSIONS
-
     if not isinstance(value, str):
         return None
     rel = value.strip().replace("\\", "/")
@@ -64,7 +63,7 @@ def _recording(ck: Checker, value: object, mark: tuple[int, int] | None, path: s
         ck.add(mark, path, f"the recording {value!r} is not inside the guide's folder",
                "write its path from the guide's folder, e.g. recording: voix/accueil.mp3")
         return None
-    if not any(rel.lower().endswith(ext) for ext in EXTENSIONS):
+    if not any(rel.lower().endswith(ext) for ext in RECORDING_EXTENSIONS):
         ck.add(mark, path, f"the recording {value!r} is not a sound file the build reads",
                "use a .wav, .flac, .mp3, .m4a, .ogg or .webm file")
         return None

@@ -13,6 +13,8 @@ from audioguide.i18n import N_
 ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 MAX_PAGE_CHARS = 20_000
+# The sound files a page may be recorded in (`recording:`, recordings/): what the build decodes with ffmpeg.
+RECORDING_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".webm")
 # Longest text per field. A title is said before every page and printed in very large type on the cover;
 # podcast apps cut summaries at 4,000 characters. Other one-line fields default to MAX_TITLE_CHARS.
 MAX_TITLE_CHARS = 200

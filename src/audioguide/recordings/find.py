@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".webm")
+from audioguide.guide.rules import RECORDING_EXTENSIONS as EXTENSIONS
+
 FOLDER = "recordings"
 
 

@@ -4,6 +4,6 @@ Starlette serves pages rendered with Jinja2; htmx (vendored, static/htmx-2.0.11.
 the live checks, the listening and the pronunciation tries; the build's progress comes by server-sent events.
 """
 
-from audioguide.studio.app import create_app, serve_studio
+from audioguide.studio.server import create_app, serve_studio
 
 __all__ = ["create_app", "serve_studio"]
