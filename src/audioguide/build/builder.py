@@ -29,7 +29,7 @@ from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.guide import Chapter, Guide
 from audioguide.output import OutputFolder
 from audioguide.publishers import BuildContext, Published, Publisher, publisher_classes
-from audioguide.speaker import Clips, Speaker
+from audioguide.speaker import Speaker
 from audioguide.timing import Caption, ChapterTiming
 from audioguide.tts import get_engine
 from audioguide.tts.cache import ClipCache
@@ -143,10 +143,6 @@ class Builder:
 
         return Recordings(self)
 
-    @property
-    def work_dir(self) -> Path:
-        return self.speaker.work_dir
-
     def parallel(self, fn: Callable, items: list, desc: str) -> list:
         return _parallel(self.settings, fn, items, desc)
 
@@ -154,13 +150,6 @@ class Builder:
     def voice(self):
         """What the engine hears (the speaker's Voice)."""
         return self.speaker.voice
-
-    # Kept for code written against the Builder's prompt methods; new code uses self.speaker (speaker.py).
-    def prompt_clips(self, text: str) -> Clips:
-        return self.speaker.prompt_clips(text)
-
-    def render_clips(self, clips: Clips, wav: Path, lead_ms: int = 150) -> None:
-        self.speaker.render(clips, wav, lead_ms)
 
     @property
     def base_url(self) -> str:

@@ -161,7 +161,7 @@ class _Reader:
                                            "pages")))
             depth = 3
         self.depth = depth
-        if skipped := self.skipped_levels(tokens):  # what follows such a jump would only repeat it
+        if skipped := skipped_levels(self, tokens):  # what follows such a jump would only repeat it
             raise GuideError(skipped)
         for key in STRUCTURE_KEYS:
             if key in self.front:
@@ -331,24 +331,6 @@ class _Reader:
             i = end + 1
         return out
 
-    def skipped_levels(self, tokens: list[Token]) -> list[Problem]:
-        """One problem per heading that goes two levels down at once (`#` then `###`): read as it is, every
-        page under it would be reported as outside a chapter, and the part as empty."""
-        names = _LEVEL_NAMES[self.depth]
-        out, last = [], 0
-        for i, tok in enumerate(tokens):
-            level = int(tok.tag[1:]) if tok.type == "heading_open" else 0
-            if not level or level > self.depth and last == self.depth:  # a heading inside a page: any level
-                continue
-            if last and level > last + 1:
-                missing, heading = "#" * (last + 1), f"{tok.markup} {tokens[i + 1].content}".strip()
-                out.append(Problem(self.file, self.mark(tok)[0], None, "",
-                                   f"le niveau {missing} manque entre {'#' * last} et {tok.markup}",
-                                   f"ajoutez un titre {missing} ({names[last]}) au-dessus de « {heading[:60]} », "
-                                   f"ou écrivez ce titre avec {missing}"))
-            last = min(level, self.depth)
-        return out
-
     def paragraph(self, tokens: list[Token], i: int, end: int, callout_ok: bool) -> list[Made]:
         """A paragraph, or a link block when the paragraph is one link alone."""
         mark, inline = self.mark(tokens[i]), tokens[i + 1]
@@ -394,6 +376,25 @@ class _Reader:
         for k, v, m in children:
             _add(value, _ymap(m, (k, v, m)), m)
         return [(kind, value, mark)]
+
+
+def skipped_levels(r: _Reader, tokens: list[Token]) -> list[Problem]:
+    """One problem per heading that goes two levels down at once (`#` then `###`): read as it is, every
+    page under it would be reported as outside a chapter, and the part as empty."""
+    names = _LEVEL_NAMES[r.depth]
+    out, last = [], 0
+    for i, tok in enumerate(tokens):
+        level = int(tok.tag[1:]) if tok.type == "heading_open" else 0
+        if not level or level > r.depth and last == r.depth:  # a heading inside a page: any level
+            continue
+        if last and level > last + 1:
+            missing, heading = "#" * (last + 1), f"{tok.markup} {tokens[i + 1].content}".strip()
+            out.append(Problem(r.file, r.mark(tok)[0], None, "",
+                               f"le niveau {missing} manque entre {'#' * last} et {tok.markup}",
+                               f"ajoutez un titre {missing} ({names[last]}) au-dessus de « {heading[:60]} », "
+                               f"ou écrivez ce titre avec {missing}"))
+        last = min(level, r.depth)
+    return out
 
 
 def _callout_kind(inner: list[Token]) -> str | None:

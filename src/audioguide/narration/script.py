@@ -106,6 +106,19 @@ def _clause_cut(before: str, after: str) -> bool:
     return before[-1:] in ",;:)" or after[:1] in "(–—"
 
 
+def even_cuts(text: str) -> list[list[str]]:
+    """The ways to cut `text` in two between words, best first: even written lengths, a comma near the cut
+    preferred, a weak word (article, preposition) never left at the end of the first piece."""
+    words = text.split(" ")
+    cuts = []
+    for i in range(1, len(words)):
+        a, b = " ".join(words[:i]), " ".join(words[i:])
+        if not glued(words[i - 1], words[i]):
+            score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in WEAK_ENDS)
+            cuts.append((score, i, [a, b]))
+    return [pair for _, _, pair in sorted(cuts)]
+
+
 class ScriptWriter:
     """Writes the narration of every page of a guide; pure text, no audio."""
 
@@ -169,15 +182,8 @@ class ScriptWriter:
 
     def _balanced(self, text: str) -> list[str]:
         """Two pieces of even spoken length, cut between words, at a comma if one is near."""
-        words = text.split(" ")
-        cuts = []
-        for i in range(1, len(words)):
-            a, b = " ".join(words[:i]), " ".join(words[i:])
-            if not glued(words[i - 1], words[i]):
-                score = max(len(a), len(b)) - 10 * (a[-1] in ",;:") + 10 * (words[i - 1].lower() in WEAK_ENDS)
-                cuts.append((score, i, [a, b]))
         # Ranked on the written lengths; only the best few are said, to check they fit.
-        for _, _, pair in sorted(cuts)[:4]:
+        for pair in even_cuts(text)[:4]:
             if self._fits(pair[0]) and self._fits(pair[1]):
                 return pair
         return self._cut_words(text)

@@ -116,7 +116,7 @@ class Recordings:
         from audioguide.recordings.align import MIN_CONFIDENCE, confidence, warp
         from audioguide.recordings.process import process, reference_loudness
 
-        with tempfile.TemporaryDirectory(dir=self.b.work_dir) as tmp:
+        with tempfile.TemporaryDirectory(dir=self.b.speaker.work_dir) as tmp:
             # The synthetic rendering of the body, laid out and timed exactly as assembly lays it.
             ref_wav = Path(tmp) / "reference.wav"
             w = WavWriter(ref_wav)

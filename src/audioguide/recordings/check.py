@@ -4,6 +4,8 @@ page (a misspelt id)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from audioguide.exceptions import AudioguideError
 from audioguide.recordings.find import EXTENSIONS, find, folder
 
@@ -39,6 +41,26 @@ def length_warning(where: str, name: str, took: float, want: float) -> str | Non
             f"{want:.0f} s environ. Est-ce le bon fichier, et lit-il toute la page ?")
 
 
+def _page_lines(ps, where: str, path: Path, root: Path) -> list[str]:
+    """A recorded page's problem, if any: unreadable, or far longer or shorter than its text."""
+    texts = [s.text for s in ps.segments if s.block is not None]
+    try:
+        took = speech_seconds(path, where)
+    except AudioguideError as exc:
+        return [f"Erreur : {exc}"]
+    far = length_warning(where, str(path.relative_to(root.parent)), took, expected_seconds(texts))
+    return [far] if far else []
+
+
+def _strays(guide, root: Path) -> list[str]:
+    """Sound files in recordings/ that name no page (a renamed page, a typo in the file name)."""
+    pages = {(ch.id, pg.id) for ch in guide.chapters for pg in ch.pages}
+    return [f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide (le dossier porte "
+            "l'identifiant du chapitre, le fichier celui de la page)."
+            for path in (sorted(root.glob("*/*")) if root.is_dir() else [])
+            if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages]
+
+
 def report(guide) -> list[str]:
     """Lines for the check command; none when the guide has no recordings folder."""
     root = folder(guide)
@@ -56,24 +78,10 @@ def report(guide) -> list[str]:
         for ps in writer.chapter(ch):
             where = f"{ch.id}/{ps.page.id}"
             path = found.get((ch.id, ps.page.id))
-            if path is None:
-                synthetic.append(where)
-                continue
-            recorded.append(where)
-            texts = [s.text for s in ps.segments if s.block is not None]
-            try:
-                took = speech_seconds(path, where)
-            except AudioguideError as exc:
-                lines.append(f"Erreur : {exc}")
-                continue
-            far = length_warning(where, str(path.relative_to(root.parent)), took, expected_seconds(texts))
-            if far:
-                lines.append(far)
-    pages = {(c, p) for c, p in ((ch.id, pg.id) for ch in guide.chapters for pg in ch.pages)}
-    for path in sorted(root.glob("*/*")) if root.is_dir() else []:
-        if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages:
-            lines.append(f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide "
-                         f"(le dossier porte l'identifiant du chapitre, le fichier celui de la page).")
+            (synthetic if path is None else recorded).append(where)
+            if path is not None:
+                lines += _page_lines(ps, where, path, root)
+    lines += _strays(guide, root)
     head = [f"Pages lues par une voix humaine ({len(recorded)}) : {', '.join(recorded) or 'aucune'}.",
             f"Pages en voix de synthèse ({len(synthetic)}) : {', '.join(synthetic) or 'aucune'}."]
     return head + lines
