@@ -73,7 +73,9 @@ def report(guide) -> list[str]:
     if found:
         require()
     writer = ScriptWriter(guide)
-    recorded, synthetic, lines = [], [], []
+    recorded: list[str] = []
+    synthetic: list[str] = []
+    lines: list[str] = []
     for ch in guide.chapters:
         for ps in writer.chapter(ch):
             where = f"{ch.id}/{ps.page.id}"
