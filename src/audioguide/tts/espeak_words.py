@@ -40,9 +40,10 @@ def load() -> tuple[ctypes.CDLL, int]:
     return lib, hz
 
 
-def synth(text: str, voice: str, rate: int, pitch: int, loaded: tuple[ctypes.CDLL, int] | None = None) \
-        -> tuple[bytes, list[list[float]]]:
-    """The first synthesis after load(): a second one in the same process would not be the command line's."""
+def synth(text: str, voice: str, rate: int, pitch: int, loaded: tuple[ctypes.CDLL, int] | None = None,
+          voice_set: bool = False) -> tuple[bytes, list[list[float]]]:
+    """The first synthesis after load() (and the voice's setting, when `voice_set`): a second one in the same
+    process would not be the command line's."""
     lib, hz = loaded or load()
     audio, words = bytearray(), []
 
@@ -59,7 +60,7 @@ def synth(text: str, voice: str, rate: int, pitch: int, loaded: tuple[ctypes.CDL
 
     callback = _CALLBACK(on_audio)
     lib.espeak_SetSynthCallback(callback)
-    if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+    if not voice_set and lib.espeak_SetVoiceByName(voice.encode()) != 0:
         raise OSError(f"no espeak-ng voice {voice!r}")
     lib.espeak_SetParameter(RATE, rate, 0)
     lib.espeak_SetParameter(PITCH, pitch, 0)
@@ -73,11 +74,13 @@ def serve() -> None:
     """Requests on stdin: a JSON line [voice, rate, pitch, n], then n bytes of UTF-8 text. Each answer on stdout:
     a JSON line {"words": [...], "samples": n, "rate": hz} then n bytes of 16-bit mono samples, or
     {"error": "..."}. Each text is spoken in a forked child, from the state load() left: the command line's audio."""
-    loaded = load()
+    loaded, ready = load(), None
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     for line in inp:
         voice, rate, pitch, n = json.loads(line)
         text = inp.read(n).decode("utf-8")
+        if ready is None:  # the first text's voice, loaded once here (its dictionary): the children start from it
+            ready = voice if loaded[0].espeak_SetVoiceByName(voice.encode()) == 0 else ""
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: speak, hand back everything through the pipe, never return into the loop
@@ -85,7 +88,7 @@ def serve() -> None:
             try:
                 os.close(r)
                 signal.alarm(120)  # a text that hangs the library ends as an error, not a stuck build
-                pcm, timed = synth(text, voice, rate, pitch, loaded)
+                pcm, timed = synth(text, voice, rate, pitch, loaded, voice == ready)
                 data = json.dumps({"words": timed, "samples": len(pcm), "rate": loaded[1]}).encode() + b"\n" + pcm
                 view = memoryview(data)
                 while view:
