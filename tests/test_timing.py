@@ -106,6 +106,17 @@ def test_one_library_process_speaks_many_clips_each_as_the_command_line(tmp_path
 
 
 @needs_tools
+def test_a_library_process_is_not_reused_for_another_data_folder(tmp_path, monkeypatch):
+    """The library reads ESPEAK_DATA_PATH when its process starts: a process left from before the variable
+    changed must not speak with the old voices (the clip key names the data folder)."""
+    monkeypatch.delenv("ESPEAK_DATA_PATH", raising=False)
+    assert library_synth("Bonjour.", "fr", 130, 50)[1]  # leaves an idle process, with the usual data
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))  # an empty folder: no voice data there
+    with pytest.raises(OSError):
+        library_synth("Bonjour.", "fr", 130, 50)
+
+
+@needs_tools
 def test_a_word_event_is_where_its_speech_starts(tmp_path):
     """The word after a comma starts where espeak-ng's comma pause ends, as silencedetect measures it."""
     errors = []

@@ -251,12 +251,14 @@ class _Servers:
     the next call starts new ones."""
 
     def __init__(self) -> None:
-        self._idle: list[subprocess.Popen] = []
+        self._idle: list[tuple[str | None, subprocess.Popen]] = []
         self._lock = threading.Lock()
 
     def synth(self, text: str, voice: str, rate: int, pitch: int) -> tuple[bytes, list[tuple[int, float]], int]:
+        data_path = os.environ.get("ESPEAK_DATA_PATH")  # read by the library when the server starts
         with self._lock:
-            proc = self._idle.pop() if self._idle else None
+            mine = [i for i, (d, _) in enumerate(self._idle) if d == data_path]
+            proc = self._idle.pop(mine[-1])[1] if mine else None
         if proc is None:
             script = Path(__file__).with_name("espeak_words.py")
             proc = subprocess.Popen([sys.executable, "-I", "-S", str(script), "--serve"], stdin=subprocess.PIPE,
@@ -275,13 +277,13 @@ class _Servers:
             _end(proc)
             raise OSError(head["error"])
         with self._lock:
-            self._idle.append(proc)
+            self._idle.append((data_path, proc))
         return pcm, [(int(p), float(t)) for p, t in head["words"]], int(head["rate"])
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for proc in idle:
+        for _, proc in idle:
             _end(proc)
 
 
