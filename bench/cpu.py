@@ -40,6 +40,8 @@ def kind(args) -> str:
     exe, line = Path(argv[0]).name, " ".join(argv)
     if exe.startswith("espeak"):
         return "espeak-ng"
+    if "espeak_words.py" in line:  # its library, in a server that forks a child per clip (counted with it)
+        return "espeak-ng library"
     if exe == "ffprobe":
         return "ffprobe"
     if exe != "ffmpeg":
