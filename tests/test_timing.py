@@ -11,6 +11,7 @@ import re
 import statistics
 import subprocess
 import wave
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -19,7 +20,7 @@ from test_captions import check_practice, parse_cues
 from audioguide.config import BuildSettings
 from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter
-from audioguide.tts.espeak import EspeakEngine, library_synth, library_word_starts
+from audioguide.tts.espeak import EspeakEngine, _pcm, library_synth, library_word_starts
 
 from conftest import needs_tools, settings_for
 
@@ -50,14 +51,69 @@ def engine(voice="fr", rate=130):
                                         (COMMAS[1], "fr+f3"), ("Médicament à 12,50 € ; l'EHPAD.", "fr-be")])
 def test_the_library_makes_the_very_samples_of_the_clip(tmp_path, text, voice):
     """The word times are those of the published clip: with the command line's flags, the library's samples
-    are the command line's, sample for sample."""
+    are the command line's, sample for sample, and so is the clip the engine makes."""
     wav = tmp_path / "clip.wav"
     engine(voice).synthesize(text, wav)
     with wave.open(str(wav)) as r:
         clip = r.readframes(r.getnframes())
+    assert clip == command_line(text, voice)
     audio, words = library_synth(text, voice, 130, 50, tmp_path / "lib.raw")
     assert audio == clip
     assert [p for p, _ in words] == sorted(p for p, _ in words) and len(words) >= 4
+
+
+def command_line(text: str, voice: str = "fr", rate: int = 130) -> bytes:
+    """The samples `espeak-ng --stdout` makes of a text, with the engine's flags."""
+    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", "50", "-b", "1", "--stdout", "--stdin"],
+                         input=text.encode(), capture_output=True, check=True).stdout
+    pcm = _pcm(out)
+    assert pcm is not None
+    return pcm[2]
+
+
+@needs_tools
+def test_one_library_process_speaks_many_clips_each_as_the_command_line(tmp_path, monkeypatch):
+    """Clips and their word times come from a few long-lived library processes (a fork per text), not a
+    program and a Python start-up per clip; each clip is still the command line's, sample for sample, whatever
+    was spoken before it in that process and from how many threads."""
+    started = []
+
+    class Counted(subprocess.Popen):
+        def __init__(self, args, *a, **k):
+            started.append(args)
+            super().__init__(args, *a, **k)
+
+    monkeypatch.setattr(subprocess, "Popen", Counted)
+    texts = COMMAS + LONG + ["Le [[d'e:Em'pe]] est là, vraiment.", "Médicament à 12,50 € ; l'EHPAD.", "Oui.",
+                             "L'AP-HP, 3 rue du 14-Juillet, 75014 Paris : ouvert de 8 h à 20 h."]
+    jobs = [(i, t, ["fr", "fr+f3", "fr-be"][i % 3], [130, 160][i % 2]) for i, t in enumerate(texts * 2)]
+
+    def speak(job):
+        i, text, voice, rate = job
+        e = engine(voice, rate)
+        wav = tmp_path / f"{i}.wav"
+        e.synthesize(text, wav)
+        return wav, e.word_starts(text, wav)
+
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(speak, jobs))
+    EspeakEngine(BuildSettings()).release()
+    assert len(started) <= 2, started  # the servers; no espeak-ng, no Python process per clip
+    for (_i, text, voice, rate), (wav, words) in zip(jobs, made):
+        with wave.open(str(wav)) as r:
+            assert r.readframes(r.getnframes()) == command_line(text, voice, rate), (text, voice, rate)
+        assert len(words) == len(text.split()) or len(words) >= 2, words
+
+
+@needs_tools
+def test_a_library_process_is_not_reused_for_another_data_folder(tmp_path, monkeypatch):
+    """The library reads ESPEAK_DATA_PATH when its process starts: a process left from before the variable
+    changed must not speak with the old voices (the clip key names the data folder)."""
+    monkeypatch.delenv("ESPEAK_DATA_PATH", raising=False)
+    assert library_synth("Bonjour.", "fr", 130, 50)[1]  # leaves an idle process, with the usual data
+    monkeypatch.setenv("ESPEAK_DATA_PATH", str(tmp_path))  # an empty folder: no voice data there
+    with pytest.raises(OSError):
+        library_synth("Bonjour.", "fr", 130, 50)
 
 
 @needs_tools

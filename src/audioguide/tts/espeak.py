@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import wave
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +52,10 @@ class EspeakEngine(Engine):
     phonemes = True
     description = N_("espeak-ng, offline (default). French voices fr, fr-fr, fr-be, fr-ch, and variants like fr+f3.")
 
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self._words: dict[str, list[tuple[int, float]]] = {}
+
     @classmethod
     def probe(cls) -> tuple[bool, str]:
         if not shutil.which("espeak-ng"):
@@ -78,6 +84,31 @@ class EspeakEngine(Engine):
                 **({"data": data} if data else {})}
 
     def synthesize(self, text: str, wav: Path) -> None:
+        # The library, through a long-lived server that forks a child per text, makes the command line's very
+        # samples (tests/test_timing.py) without starting espeak-ng and loading its data for each clip; its word
+        # times come with them. Where it fails, the command line speaks and says what went wrong.
+        got = None
+        if _program(shutil.which("espeak-ng")):
+            try:
+                got = _SERVERS.synth(text, self.voice, self.settings.words_per_minute, self.settings.pitch)
+            except OSError:
+                pass
+        if got is not None and got[0] and got[2] == RATE:
+            pcm = (1, got[2], got[0])
+            with _LOCK:  # for word_starts(), which the cache asks next for some clips
+                self._words[text] = got[1]
+                while len(self._words) > 64:
+                    self._words.pop(next(iter(self._words)))
+        else:
+            pcm = self._command_line(text)
+        with wave.open(str(wav), "wb") as w:
+            w.setnchannels(pcm[0])
+            w.setsampwidth(2)
+            w.setframerate(pcm[1])
+            w.writeframes(pcm[2])
+        _check_rate(wav)
+
+    def _command_line(self, text: str) -> tuple[int, int, bytes]:
         exe = shutil.which("espeak-ng")
         if not exe:
             raise EngineError("espeak-ng not found.", fix=INSTALL)
@@ -94,17 +125,16 @@ class EspeakEngine(Engine):
         pcm = _pcm(proc.stdout) if proc.returncode == 0 else None
         if pcm is None:
             raise self._failure(exe, proc, text)
-        with wave.open(str(wav), "wb") as w:
-            w.setnchannels(pcm[0])
-            w.setsampwidth(2)
-            w.setframerate(pcm[1])
-            w.writeframes(pcm[2])
-        _check_rate(wav)
+        return pcm
 
     def word_starts(self, text: str, wav: Path) -> list[tuple[int, float]]:
         """espeak-ng's own word events, from its library: the command line gives none (and `--pho` prints
         nothing for the default voices). With the command line's flags the library makes the same samples as
         `espeak-ng --stdout` (tests/test_timing.py checks it), so the times are those of the clip."""
+        with _LOCK:
+            known = self._words.pop(text, None)  # synthesize() had them from the library
+        if known is not None:
+            return known
         try:
             return library_word_starts(text, self.voice, self.settings.words_per_minute, self.settings.pitch)
         except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
@@ -113,6 +143,9 @@ class EspeakEngine(Engine):
                 log.warning("The espeak-ng library gives no word timings here (%s): the captions that start "
                             "inside a clip are timed by an estimate.", exc)
             return super().word_starts(text, wav)
+
+    def release(self) -> None:
+        _SERVERS.close()
 
     def _command(self, exe: str) -> list[str]:
         return [exe, "-v", self.voice, "-s", str(self.settings.words_per_minute), "-p", str(self.settings.pitch),
@@ -141,6 +174,18 @@ class EspeakEngine(Engine):
 
 
 _SIGNALS = {s.value for s in signal.Signals}
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _program(exe: str | None) -> bool:
+    """Is this espeak-ng the program itself (an ELF file), whose library the server loads? A wrapper script in
+    its place may do anything, so it is run as it is."""
+    try:
+        with open(os.path.realpath(exe or ""), "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _start(text: str, n: int = 60) -> str:
@@ -195,13 +240,65 @@ def library_word_starts(text: str, voice: str, rate: int, pitch: int) -> list[tu
 def library_synth(text: str, voice: str, rate: int, pitch: int, audio: Path | None = None) \
         -> tuple[bytes | None, list[tuple[int, float]]]:
     """The library's word times for `text`, and its samples (16-bit mono) when `audio` names a file to put them."""
-    script = Path(__file__).with_name("espeak_words.py")
-    cmd = [sys.executable, "-I", "-S", str(script), voice, str(rate), str(pitch)] + ([str(audio)] if audio else [])
+    pcm, words, _ = _SERVERS.synth(text, voice, rate, pitch)
+    if audio:
+        audio.write_bytes(pcm)
+    return (pcm if audio else None), words
+
+
+class _Servers:
+    """`espeak_words.py --serve` processes, one per thread that asks at the same time: a Python start-up and a
+    library initialisation per build worker instead of per text. close() ends the idle ones (Engine.release);
+    the next call starts new ones."""
+
+    def __init__(self) -> None:
+        self._idle: list[tuple[str | None, subprocess.Popen]] = []
+        self._lock = threading.Lock()
+
+    def synth(self, text: str, voice: str, rate: int, pitch: int) -> tuple[bytes, list[tuple[int, float]], int]:
+        data_path = os.environ.get("ESPEAK_DATA_PATH")  # read by the library when the server starts
+        with self._lock:
+            mine = [i for i, (d, _) in enumerate(self._idle) if d == data_path]
+            proc = self._idle.pop(mine[-1])[1] if mine else None
+        if proc is None:
+            script = Path(__file__).with_name("espeak_words.py")
+            proc = subprocess.Popen([sys.executable, "-I", "-S", str(script), "--serve"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdin is not None and proc.stdout is not None
+        data = text.encode("utf-8")
+        try:
+            proc.stdin.write(json.dumps([voice, rate, pitch, len(data)]).encode() + b"\n" + data)
+            proc.stdin.flush()
+            head = json.loads(proc.stdout.readline() or b'{"error": "the library\'s process ended"}')
+            pcm = proc.stdout.read(head.get("samples", 0))
+        except (OSError, ValueError) as exc:
+            _end(proc)
+            raise OSError(f"the espeak-ng library's process failed ({exc})") from exc
+        if "error" in head:
+            _end(proc)
+            raise OSError(head["error"])
+        with self._lock:
+            self._idle.append((data_path, proc))
+        return pcm, [(int(p), float(t)) for p, t in head["words"]], int(head["rate"])
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for _, proc in idle:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    if proc.stdin:
+        proc.stdin.close()  # the server's loop ends at end of input
     try:
-        proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
-    except subprocess.TimeoutExpired as exc:
-        raise OSError("the espeak-ng library did not finish within 120 s") from exc
-    if proc.returncode != 0:
-        raise OSError(proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or f"exit {proc.returncode}")
-    words = [(int(p), float(t)) for p, t in json.loads(proc.stdout)]
-    return (audio.read_bytes() if audio else None), words
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+_SERVERS = _Servers()
+atexit.register(_SERVERS.close)
