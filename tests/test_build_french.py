@@ -59,3 +59,17 @@ def test_the_build_log_is_in_french(tmp_path, mini_guide, caplog):
     assert again.exit_code == 0, again.output
     assert "Rien n'a changé depuis la dernière construction" in caplog.text, caplog.text
     assert "Synthesised" not in log and "Nothing changed" not in caplog.text and "No base URL" not in log
+
+
+def test_an_engine_that_cannot_run_is_explained_in_french(monkeypatch):
+    """An engine's refusal (here espeak-ng missing from the PATH) with its cause and fix in French."""
+    from audioguide.config import BuildSettings
+    from audioguide.exceptions import EngineError
+    from audioguide.tts import get_engine
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(EngineError) as exc:
+        get_engine("espeak", BuildSettings()).check()
+    assert str(exc.value) == ("Le moteur espeak ne peut pas fonctionner ici.\n"
+                              "Cause probable : espeak-ng n'est pas installé.\n"
+                              "Solution : installez-le avec : apt-get install espeak-ng (ou lancez script/bootstrap)")
