@@ -102,7 +102,7 @@ class ClipCache:
             # not trusted, and too common after an upgrade to warn about each one.
             log.debug("Cached clip %s has no record: making it again.", clip)
         else:
-            log.warning("Cached clip %s is damaged (%s): making it again.", clip, problem)
+            log.warning(_("Cached clip %s is damaged (%s): making it again."), clip, problem)
         # Left in place until make() replaces it atomically: a build sharing the cache never finds it missing.
         return False
 

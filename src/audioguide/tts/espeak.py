@@ -112,8 +112,8 @@ class EspeakEngine(Engine):
         except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
             if not _warned:
                 _warned.append(exc)
-                log.warning("The espeak-ng library gives no word timings here (%s): the captions that start "
-                            "inside a clip are timed by an estimate.", exc)
+                log.warning(_("The espeak-ng library gives no word timings here (%s): the captions that start "
+                              "inside a clip are timed by an estimate."), exc)
             return super().word_starts(text, wav)
 
     def _command(self, exe: str) -> list[str]:
