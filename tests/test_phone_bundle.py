@@ -109,7 +109,7 @@ def test_the_readme_says_how_to_install_this_guide(first):
     readme = (result.out_dir / "phone" / "README.md").read_text()
     minutes = round(sum(c["duration"] for c in result.manifest["chapters"]) / 60)
     assert readme.startswith("# Ligne téléphonique pour « Guide d'essai & <test> »\n")
-    assert f"les appelants écoutent le guide\n({minutes} minutes)" in readme
+    assert f"les appelants écoutent le guide\n({minutes} minute{'s' * (minutes > 1)})" in readme
     assert f"un menu est joué {MAX_TIMEOUTS + 1} fois, puis l'appel se termine poliment" in readme
     assert "sudo cp sounds/* /var/lib/asterisk/sounds/fr/audioguide/mini/" in readme  # a source install's
     assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme

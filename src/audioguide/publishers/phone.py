@@ -200,6 +200,10 @@ def _s(x: float) -> str:
     return f"{x:.1f} s".replace(".", ",")  # French decimals
 
 
+def _min(n: int) -> str:
+    return f"{n} minute{'s' if n > 1 else ''}"  # French: 0 and 1 are singular
+
+
 def bundle_readme(menu: PhoneMenu, manifest: Mapping[str, Any], plan: str, sounds: Path) -> str:
     """The bundle's README, in French whatever the operator's language: it is published, and a build's bytes
     never depend on the machine that made them (no gettext here)."""
@@ -214,13 +218,13 @@ def bundle_readme(menu: PhoneMenu, manifest: Mapping[str, Any], plan: str, sound
     return f"""# Ligne téléphonique pour « {menu.title} »
 
 Ce dossier est un serveur vocal interactif (SVI) prêt à installer : les appelants écoutent le guide
-({mins} minutes) en choisissant sur le clavier de leur téléphone. Il a été produit par audioguide : pour le
+({_min(mins)}) en choisissant sur le clavier de leur téléphone. Il a été produit par audioguide : pour le
 changer, reconstruisez le guide plutôt que de modifier ces fichiers.
 
 ## Ce qu'entend un appelant (mesuré sur les fichiers son de cette construction)
 - L'accueil : {_s(fig["welcome"])} ; une touche pressée pendant l'accueil agit aussitôt.
 - Le menu principal : {_s(fig["main_menu"])} ; le menu le plus long : {_s(fig["longest_menu"])}.
-- Les pages : {fig["segments"]} segments, {round(fig["pages"] / 60)} minutes en tout, le plus long \
+- Les pages : {fig["segments"]} segments, {_min(round(fig["pages"] / 60))} en tout, le plus long \
 {_s(fig["longest_segment"])}.
 
 ## Les touches des appelants
