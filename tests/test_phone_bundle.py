@@ -108,17 +108,17 @@ def test_the_readme_says_how_to_install_this_guide(first):
     _, result = first
     readme = (result.out_dir / "phone" / "README.md").read_text()
     minutes = round(sum(c["duration"] for c in result.manifest["chapters"]) / 60)
-    assert readme.startswith("# Phone line for « Guide d'essai & <test> »\n")
-    assert f"callers hear the guide ({minutes} minutes)" in readme
-    assert f"a menu is played {MAX_TIMEOUTS + 1} times, then the call ends politely" in readme
+    assert readme.startswith("# Ligne téléphonique pour « Guide d'essai & <test> »\n")
+    assert f"les appelants écoutent le guide\n({minutes} minute{'s' * (minutes > 1)})" in readme
+    assert f"un menu est joué {MAX_TIMEOUTS + 1} fois, puis l'appel se termine poliment" in readme
     assert "sudo cp sounds/* /var/lib/asterisk/sounds/fr/audioguide/mini/" in readme  # a source install's
     assert "sudo cp extensions.conf /etc/asterisk/audioguide-mini.conf" in readme
     assert "echo '#include \"audioguide-mini.conf\"' | sudo tee -a /etc/asterisk/extensions.conf" in readme
     assert "audioguide phone output/mini --keys" in readme
-    assert "- While a page plays: 6 next page, 4 previous page," in readme and "next part" not in readme
-    assert "- At the end of a topic: 6 the next topic" in readme
+    assert "- Pendant une page : 6 page suivante, 4 page précédente," in readme and "partie suivante" not in readme
+    assert "- À la fin d'un sujet : 6 le sujet suivant" in readme
     conf = (result.out_dir / "phone" / "extensions.conf").read_text()
-    ctx = readme.split("starting at `[", 1)[1].split("]`", 1)[0]
+    ctx = readme.split("en commençant par `[", 1)[1].split("]`", 1)[0]
     assert f"[{ctx}]" in conf and f"exten => 100,1,Goto({ctx},s,1)" in readme
 
 

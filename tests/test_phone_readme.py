@@ -22,11 +22,16 @@ def ffprobe_seconds(path) -> float:
                                  str(path)], capture_output=True, text=True, check=True).stdout)
 
 
+def fr(seconds: float) -> str:
+    """A duration as the French README writes it: one decimal, with a comma."""
+    return f"{seconds:.1f}".replace(".", ",")
+
+
 def test_the_readme_says_what_the_dialplan_calls_and_which_modules_hold_it(mini_build):
     phone = mini_build.out_dir / "phone"
     readme = (phone / "README.md").read_text("utf-8")
     assert "Debian's asterisk package" not in readme  # Debian 12 has none
-    assert "Debian 12 has no `asterisk` package" in readme and "Asterisk 1.8 or later" in readme
+    assert "Debian 12 n'a pas de paquet `asterisk`" in readme and "Asterisk 1.8 ou plus récent" in readme
     calls = used((phone / "extensions.conf").read_text("utf-8"))
     assert {"Answer", "Background", "WaitExten", "Playback", "CHANNEL", "TIMEOUT"} <= set(calls)
     for name in calls:
@@ -45,7 +50,7 @@ def test_the_readme_gives_the_durations_of_its_own_sound_files(mini_build):
     welcome = ffprobe_seconds(sounds / "welcome.wav")
     main = ffprobe_seconds(sounds / f"{menu.nodes[menu.root].prompt}.wav")
     segments = [ffprobe_seconds(sounds / f"{sid}.wav") for n in menu.nodes.values() for p in n.pages for sid in p]
-    assert re.search(rf"The welcome: {welcome:.1f} s\b", readme), readme
-    assert f"The main menu: {main:.1f} s" in readme
-    assert f"{len(segments)} segments" in readme and f"the longest {max(segments):.1f} s" in readme
+    assert re.search(rf"L'accueil : {fr(welcome)} s\b", readme), readme
+    assert f"Le menu principal : {fr(main)} s" in readme
+    assert f"{len(segments)} segments" in readme and f"le plus long {fr(max(segments))} s" in readme
     assert "23 s" not in readme

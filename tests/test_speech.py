@@ -144,6 +144,7 @@ def check(*args):
     return subprocess.run([sys.executable, "-m", "audioguide", "check", *args], capture_output=True, text=True)
 
 
+@pytest.mark.french  # the report in the operator's default language
 def test_check_speech_lists_foreign_words_and_strict_fails(tmp_path):
     guide = _guide_with(tmp_path, "Activez le Bluetooth et le streaming avec la ZBRQ du Zorglubland.")
     r = check("--speech", str(guide))
@@ -155,6 +156,7 @@ def test_check_speech_lists_foreign_words_and_strict_fails(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
 
 
+@pytest.mark.french  # the report in the operator's default language
 def test_allowed_words_pass_strict(tmp_path):
     guide = _guide_with(tmp_path, "Activez le streaming avec la ZBRQ du Zorglubland.",
                         {"streaming": "allow", "ZBRQ": "spell", "Zorglubland": "allow"})

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from audioguide.exceptions import ConfigError, PublishError
+from audioguide.i18n import _
 
 log = logging.getLogger(__name__)
 TEMP_PREFIX = ".audioguide-tmp-"  # nothing else is ever swept: a user's dotfiles cannot match by accident
@@ -33,29 +34,33 @@ def explain_os_error(exc: OSError, path: Path, *, what: str = "output") -> Publi
     if what == "cache":
         return _explain_cache_error(exc, path)
     if exc.errno == errno.ENOSPC:
-        return PublishError(f"Cannot write {path}: the disk is full.", cause="no space left on the device",
-                            fix="free some space (or choose another --out folder) and build again; "
-                                "finished files were kept")
+        return PublishError(_("Cannot write {path}: the disk is full.").format(path=path),
+                            cause=_("no space left on the device"),
+                            fix=_("free some space (or choose another --out folder) and build again; "
+                                  "finished files were kept"))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return PublishError(f"Cannot write {path}: permission denied or read-only folder.",
-                            cause=exc.strerror, fix="choose a writable --out folder, or fix its permissions")
-    return PublishError(f"Cannot write {path}: {exc.strerror}.", cause=exc.strerror)
+        return PublishError(_("Cannot write {path}: permission denied or read-only folder.").format(path=path),
+                            cause=exc.strerror, fix=_("choose a writable --out folder, or fix its permissions"))
+    return PublishError(_("Cannot write {path}: {reason}.").format(path=path, reason=exc.strerror),
+                        cause=exc.strerror)
 
 
 
 def _explain_cache_error(exc: OSError, path: Path) -> PublishError:
     elsewhere = "--cache DIR or AUDIOGUIDE_CACHE=DIR"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return PublishError(f"Cannot write the clip cache {path}: the disk is full.",
-                            cause="no space left on the device that holds the cache",
-                            fix=f"free some space there, or move the cache to a bigger disk with {elsewhere}, "
-                                "and build again; finished clips were kept")
+        return PublishError(_("Cannot write the clip cache {path}: the disk is full.").format(path=path),
+                            cause=_("no space left on the device that holds the cache"),
+                            fix=_("free some space there, or move the cache to a bigger disk with {elsewhere}, "
+                                  "and build again; finished clips were kept").format(elsewhere=elsewhere))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return PublishError(f"Cannot write the clip cache {path}: permission denied or read-only folder.",
-                            cause=exc.strerror, fix=f"choose a writable cache folder with {elsewhere}, "
-                                                    "or fix its permissions")
-    return PublishError(f"Cannot write the clip cache {path}: {exc.strerror}.", cause=exc.strerror,
-                        fix=f"choose another cache folder with {elsewhere}")
+        return PublishError(_("Cannot write the clip cache {path}: permission denied or read-only "
+                              "folder.").format(path=path),
+                            cause=exc.strerror, fix=_("choose a writable cache folder with {elsewhere}, "
+                                                      "or fix its permissions").format(elsewhere=elsewhere))
+    return PublishError(_("Cannot write the clip cache {path}: {reason}.").format(path=path, reason=exc.strerror),
+                        cause=exc.strerror, fix=_("choose another cache folder with {elsewhere}").format(
+                            elsewhere=elsewhere))
 
 
 @contextlib.contextmanager
@@ -127,10 +132,12 @@ def refuse_link(path: Path, what: str) -> None:
     """A build's own bookkeeping file (lock, ownership record) must be a plain file: written through a link,
     it would overwrite whatever the link points at."""
     if os.path.islink(path):
-        raise PublishError(f"{path} is a symbolic link (to {os.readlink(path)}), not {what}.",
-                           cause="a build writes this file itself; through the link it would overwrite the file "
-                                 "the link points at",
-                           fix=f"delete the link ({path}) and build again; the build makes the file anew")
+        raise PublishError(_("{path} is a symbolic link (to {target}), not {what}.").format(
+                               path=path, target=os.readlink(path), what=what),
+                           cause=_("a build writes this file itself; through the link it would overwrite the "
+                                   "file the link points at"),
+                           fix=_("delete the link ({path}) and build again; the build makes the file "
+                                 "anew").format(path=path))
 
 
 def read_state(path: Path, shaped: Callable[[dict], bool] = lambda d: True) -> dict:
@@ -143,8 +150,8 @@ def read_state(path: Path, shaped: Callable[[dict], bool] = lambda d: True) -> d
         return {}
     if isinstance(data, dict) and shaped(data):
         return data
-    log.warning("%s is not a build state this version wrote; it is ignored, and every output file it describes "
-                "is checked again.", path)
+    log.warning(_("%s is not a build state this version wrote; it is ignored, and every output file it "
+                  "describes is checked again."), path)
     return {}
 
 
@@ -233,7 +240,7 @@ class Ownership:
     def __init__(self, root: Path, guide_id: str):
         self.given = Path(os.path.abspath(root))
         self.root = Path(root).resolve()
-        refuse_link(self.root / OWNERSHIP_NAME, "the build's record of its files")
+        refuse_link(self.root / OWNERSHIP_NAME, _("the build's record of its files"))
         self.guide = guide_id
         self.file = self.root / OWNERSHIP_NAME
         self.entries: dict[str, dict] = {}
@@ -464,8 +471,8 @@ class Ownership:
                     raise explain_os_error(exc, path) from None
                 removed.append(rel)
             if changed:
-                log.warning("Left %d file(s) in %s that a build once recorded, because they are no longer as it "
-                            "wrote them (%s): a file edited or replaced by hand is never removed.", len(changed),
+                log.warning(_("Left %d file(s) in %s that a build once recorded, because they are no longer as "
+                              "it wrote them (%s): a file edited or replaced by hand is never removed."), len(changed),
                             self.root, ", ".join(changed[:5]) + (" …" if len(changed) > 5 else ""))
             _prune_folders(self.root, removed)
             self.published = set(self.kept)
@@ -497,16 +504,17 @@ def linked_folder_error(given: Path, folder: Path) -> ConfigError:
     while target != given and not target.is_symlink() and target.parent != target:
         target = target.parent
     try:
-        where = f" (to {os.readlink(target)})"
+        where = _(" (to {target})").format(target=os.readlink(target))
     except OSError:
         where = ""
-    return ConfigError(f"Output folder {given}: {target} is a symbolic link{where}.",
-                       cause="a build keeps the files it writes, and the record of them, inside its own "
-                             "folder; written through a link they would be outside it, and removed later",
-                       fix="remove the link, then either build straight onto the other disk with --out "
-                           "(or link the whole output folder, not a folder inside it), or copy the files "
-                           "there after each build, e.g. cp phone/sounds/* "
-                           "/usr/share/asterisk/sounds/fr/<guide-id>/")
+    return ConfigError(_("Output folder {folder}: {target} is a symbolic link{where}.").format(
+                           folder=given, target=target, where=where),
+                       cause=_("a build keeps the files it writes, and the record of them, inside its own "
+                               "folder; written through a link they would be outside it, and removed later"),
+                       fix=_("remove the link, then either build straight onto the other disk with --out "
+                             "(or link the whole output folder, not a folder inside it), or copy the files "
+                             "there after each build, e.g. cp phone/sounds/* "
+                             "/usr/share/asterisk/sounds/fr/<guide-id>/"))
 
 
 def foreign_files(root: Path, entries: dict[str, dict], guide: str) -> tuple[list[str], dict[str, str]]:
@@ -578,6 +586,6 @@ def _journal_lines(file: Path) -> list[dict]:
 
 
 def _warn_ignored(file: Path, ignored: list[str]) -> None:
-    log.warning("%s: ignored %d line(s) naming a file outside the output folder (%s). A build only ever "
-                "records files inside its folder: these lines were not written by one, and no such file "
-                "is touched.", file, len(ignored), ", ".join(ignored[:3]))
+    log.warning(_("%s: ignored %d line(s) naming a file outside the output folder (%s). A build only ever "
+                  "records files inside its folder: these lines were not written by one, and no such file "
+                  "is touched."), file, len(ignored), ", ".join(ignored[:3]))

@@ -118,7 +118,7 @@ def _open(path: Path) -> int:
             return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            refuse_link(path, "a build's lock file")
+            refuse_link(path, _("a build's lock file"))
         raise
 
 

@@ -27,6 +27,7 @@ from audioguide.exceptions import AudioguideError, EngineError
 from audioguide.files import digest, matches, update_bytes
 from audioguide.freshness import Warnings, inputs_key, up_to_date
 from audioguide.guide import Chapter, Guide
+from audioguide.i18n import _
 from audioguide.output import OutputFolder
 from audioguide.publishers import BuildContext, Published, Publisher, publisher_classes
 from audioguide.speaker import Speaker
@@ -83,11 +84,11 @@ def choose_engine(settings: BuildSettings):
     except EngineError as exc:
         if not settings.fallback or settings.fallback == settings.engine:
             raise
-        log.warning("%s Falling back to %s, as asked with --fallback.", exc.message, settings.fallback)
+        log.warning(_("%s Falling back to %s, as asked with --fallback."), exc.message, settings.fallback)
         engine = get_engine(settings.fallback, settings)
         engine.check()
     if engine.online:
-        log.warning("The %s engine sends the guide's text to a third party over the internet.", engine.name)
+        log.warning(_("The %s engine sends the guide's text to a third party over the internet."), engine.name)
     return engine
 
 
@@ -173,8 +174,8 @@ class Builder:
         ffmpeg_exe()
         ffmpeg_exe("ffprobe")
         if not (self.settings.base_url or self.guide.base_url):
-            log.warning("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the guide "
-                        "to publish it.", self.base_url)
+            log.warning(_("No base URL set: the podcast feed points at %s. Set --base-url or `base_url:` in the "
+                          "guide to publish it."), self.base_url)
         with OutputFolder(self.out, self.guide.id) as out:
             self.folder = out
             # The folders of every file the last build wrote are checked too (files.Ownership): what the
@@ -201,7 +202,7 @@ class Builder:
     def unchanged(self, state: dict, files: list[Path]) -> BuildResult:
         for message in state.get("warnings", []):
             log.warning("%s", message)
-        log.info("Nothing changed since the last build: every output file is as it was written.")
+        log.info(_("Nothing changed since the last build: every output file is as it was written."))
         self.result.manifest = json.loads((self.out / MANIFEST).read_text("utf-8"))
         self.result.files = files
         return self.result
@@ -226,12 +227,12 @@ class Builder:
         t0, c0 = time.perf_counter(), _cpu_seconds()
         segments = [(f"{p.chapter.id}/{p.page.id}", s) for ps in scripts.values() for p in ps for s in p.segments]
         keys: dict[str, str] = {}
-        for _, seg in segments:
+        for _where, seg in segments:
             if seg.text not in keys:
                 keys[seg.text] = self.speaker.key(seg.text)
         todo = [(t, k) for t, k in keys.items() if not self.cache.has(k)]
-        timed = {seg.text for _, seg in segments if seg.cuts}
-        made = {t for t, _ in todo}
+        timed = {seg.text for _where, seg in segments if seg.cuts}
+        made = {t for t, _key in todo}
         jobs = todo + [(t, keys[t]) for t in sorted(timed - made)]
 
         def make(item: tuple[str, str]) -> None:
@@ -242,7 +243,7 @@ class Builder:
                     self.words[key] = self.cache.words(self.engine, self.voice(text), key)
             except AudioguideError as exc:
                 where = next((w for w, s in segments if s.text == text), "?")
-                raise in_context(exc, f"Page {where}") from exc
+                raise in_context(exc, _("Page {where}").format(where=where)) from exc
 
         if self.remote is not None and todo:
             self.remote(self.engine, [(self.voice(t), k) for t, k in todo], self.cache)
@@ -250,7 +251,7 @@ class Builder:
         _parallel(self.settings, make, jobs, "Synthèse")
         self.engine.release()  # before the encoders start beside it
         self.result.synthesized = len(todo)
-        log.info("Synthesised %d clips (%d from cache).", len(todo), len(keys) - len(todo))
+        log.info(_("Synthesised %d clips (%d from cache)."), len(todo), len(keys) - len(todo))
         self.speaker.say.save()
         # CPU time too: on a shared machine it says what synthesis costs when the wall time does not.
         log.debug("Synthesis: %.1f s, %.1f CPU-s.", time.perf_counter() - t0, _cpu_seconds() - c0)
@@ -302,7 +303,8 @@ class Builder:
                 entry = self.encode(chapter, pages, keys, cover, key, wav)
                 self.hand_over(chapter, pages, keys, entry, contexts, wav, assembled=True)
         except AudioguideError as exc:
-            raise in_context(exc, f"Chapter {chapter.id} (audio/{chapter.slug}.mp3)") from exc
+            where = _("Chapter {id} ({file})").format(id=chapter.id, file=f"audio/{chapter.slug}.mp3")
+            raise in_context(exc, where) from exc
         self.result.encoded += 1
         return entry
 

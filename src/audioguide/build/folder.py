@@ -9,6 +9,7 @@ from pathlib import Path
 
 from audioguide.exceptions import ConfigError
 from audioguide.files import Ownership
+from audioguide.i18n import _
 
 log = logging.getLogger("audioguide.build")
 
@@ -26,22 +27,22 @@ def check_out_dir(out: Path, guide_file: Path | None, cache_dir: Path) -> None:
     target = Path(os.path.abspath(out)).resolve()
     why = None
     if target.parent == target:
-        why = "it is the root of the file system"
+        why = _("it is the root of the file system")
     elif target in _homes() or target in Path.home().resolve().parents:
-        why = "it is a home folder"
+        why = _("it is a home folder")
     elif guide_file is not None:
         guide_dir = guide_file.resolve().parent
         if target == guide_dir or target in guide_dir.parents:
-            why = f"it holds the guide itself ({guide_file})"
+            why = _("it holds the guide itself ({file})").format(file=guide_file)
     if why is None:
         cache = Path(os.path.abspath(cache_dir)).resolve()
         if cache == target or target in cache.parents:
-            why = f"it holds the clip cache ({cache_dir})"
+            why = _("it holds the clip cache ({folder})").format(folder=cache_dir)
     if why:
-        raise ConfigError(f"Output folder {out}: refused, because {why}.",
-                          cause="a build writes audio/, transcripts/, phone/… there and replaces what it wrote "
-                                "before, so it needs a folder of its own",
-                          fix="choose a new or empty folder with --out, e.g. --out output/<guide-id>")
+        raise ConfigError(_("Output folder {folder}: refused, because {why}.").format(folder=out, why=why),
+                          cause=_("a build writes audio/, transcripts/, phone/… there and replaces what it wrote "
+                                  "before, so it needs a folder of its own"),
+                          fix=_("choose a new or empty folder with --out, e.g. --out output/<guide-id>"))
 
 
 def refuse_foreign_files(owner: Ownership, allowed: bool) -> None:
@@ -52,17 +53,19 @@ def refuse_foreign_files(owner: Ownership, allowed: bool) -> None:
     if not (unknown or others):
         return
     listed = unknown + sorted(others)
-    names = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
-    what = "files that no audioguide build of this guide recorded"
+    names = ", ".join(listed[:5]) + (_(" and {n} more").format(n=len(listed) - 5) if len(listed) > 5 else "")
+    what = _("files that no audioguide build of this guide recorded")
     if others and not unknown:
-        what = f"the build of another guide ({', '.join(sorted(set(others.values())))})"
+        what = _("the build of another guide ({ids})").format(ids=", ".join(sorted(set(others.values()))))
     if allowed:
-        log.warning("Output folder %s also holds %s (%s); they are left in place, except where this build "
-                    "writes a file of the same name.", owner.root, what, names)
+        log.warning(_("Output folder %s also holds %s (%s); they are left in place, except where this build "
+                      "writes a file of the same name."), owner.root, what, names)
         return
-    raise ConfigError(f"Output folder {owner.root} holds {what}: {names}.",
-                      cause="a build replaces and removes the files it wrote there, so it only writes into a "
-                            "folder of its own",
-                      fix="choose a new or empty --out folder; or, if the folder was made by an older audioguide, "
-                          "delete it and build again; or pass --allow-foreign-files to build beside those files "
-                          "(they are never removed, but files with the names the build writes are replaced)")
+    raise ConfigError(_("Output folder {folder} holds {what}: {names}.").format(folder=owner.root, what=what,
+                                                                               names=names),
+                      cause=_("a build replaces and removes the files it wrote there, so it only writes into a "
+                              "folder of its own"),
+                      fix=_("choose a new or empty --out folder; or, if the folder was made by an older "
+                            "audioguide, delete it and build again; or pass --allow-foreign-files to build beside "
+                            "those files (they are never removed, but files with the names the build writes are "
+                            "replaced)"))

@@ -23,6 +23,7 @@ from typing import Literal
 
 from audioguide.exceptions import EngineError
 from audioguide.guide import Block, Guide
+from audioguide.i18n import N_, _, ngettext
 from audioguide.narration import tables
 from audioguide.narration.lexicon import ALLOW, Voice, merged, pronunciations, say_acronym
 
@@ -39,8 +40,8 @@ def phonemise(sentences: list[str], voice: str = "fr") -> list[str]:
     """espeak-ng's phonemes (`-x`) for each sentence, from one process for all of them."""
     exe = shutil.which("espeak-ng")
     if not exe:
-        raise EngineError("espeak-ng not found: the speech audit uses its phonemiser.",
-                          fix="install it with: apt-get install espeak-ng (or run script/bootstrap)")
+        raise EngineError(_("espeak-ng not found: the speech audit uses its phonemiser."),
+                          fix=_("install it with: apt-get install espeak-ng (or run script/bootstrap)"))
     if not sentences:
         return []
     text = "".join(s.replace("\n", " ").strip() + ("" if s.strip()[-1:] in ".!?…:" else ".") + "\n"
@@ -48,7 +49,7 @@ def phonemise(sentences: list[str], voice: str = "fr") -> list[str]:
     proc = subprocess.run([exe, "-v", voice, "-q", "-x", "--stdin"], input=text, capture_output=True, text=True,
                           timeout=600)
     if proc.returncode != 0:
-        raise EngineError(f"espeak-ng failed while phonemising: {proc.stderr.strip()[:300]}")
+        raise EngineError(_("espeak-ng failed while phonemising: {error}").format(error=proc.stderr.strip()[:300]))
     mark = subprocess.run([exe, "-v", voice, "-q", "-x"], input=_SENTINEL, capture_output=True,
                           text=True).stdout.strip()
     out: list[str] = []
@@ -60,8 +61,8 @@ def phonemise(sentences: list[str], voice: str = "fr") -> list[str]:
         elif line.strip():
             cur.append(line.strip())
     if len(out) != len(sentences):
-        raise EngineError("espeak-ng's phoneme output could not be matched to the sentences.",
-                          cause=f"{len(out)} results for {len(sentences)} sentences")
+        raise EngineError(_("espeak-ng's phoneme output could not be matched to the sentences."),
+                          cause=_("{results} results for {n} sentences").format(results=len(out), n=len(sentences)))
     return out
 
 
@@ -100,7 +101,7 @@ class SpeechReport:
         return len(self.foreign) + len(self.unknown) + len(self.uncertain) + len(self.hidden_fixes)
 
     def lines(self) -> list[str]:
-        out = [f"Audit de prononciation : {self.sentences} phrases passées au phonémiseur d'espeak-ng."]
+        out = [_("Pronunciation audit: {n} sentences put through espeak-ng's phonemiser.").format(n=self.sentences)]
 
         def where(f: Finding) -> str:
             extra = f" (+{len(f.where) - 1})" if len(f.where) > 1 else ""
@@ -108,40 +109,43 @@ class SpeechReport:
 
         def section(title: str, findings: dict, line, fix: str, order=lambda f: f.word.lower()) -> None:
             if findings:
-                out.extend(["", f"{title} ({len(findings)}) :"])
+                out.extend(["", _("{title} ({count}):").format(title=title, count=len(findings))])
                 out.extend(f"  {line(f)}  {where(f)}" for f in sorted(findings.values(), key=order))
                 out.append(f"  -> {fix}")
 
-        section("Mots lus avec les sons d'une autre langue", self.foreign,
+        said = _("{word}  said “{said}”")
+        section(_("Words read with another language's sounds"), self.foreign,
                 lambda f: f"{f.word}  [{f.language}: {f.said}]",
-                "corrigez la prononciation (lexicon: MOT: respelling, ou [[phonèmes]]) ou acceptez le mot "
-                "(lexicon: MOT: allow).")
-        section("Sigles absents du lexique", self.unknown, lambda f: f"{f.word}  dit « {f.said} »",
-                "ajoutez-les au lexique du guide (MOT: spell, MOT: forme dite, ou MOT: allow).")
-        section("Constructions lues sans certitude", self.uncertain,
-                lambda f: f"{_KINDS[f.language]} : « {f.word} »  dit « {f.said} »",
-                "écrivez-les en toutes lettres dans le texte (« 15 jours », « référence »), ou comme les règles "
-                "les connaissent (« 14/9 » après « tension », « 3 g/j »).",
+                _("fix the pronunciation (lexicon: WORD: respelling, or [[phonemes]]) or accept the word "
+                  "(lexicon: WORD: allow)."))
+        section(_("Acronyms missing from the lexicon"), self.unknown, lambda f: said.format(word=f.word, said=f.said),
+                _("add them to the guide's lexicon (WORD: spell, WORD: spoken form, or WORD: allow)."))
+        section(_("Constructions read without certainty"), self.uncertain,
+                lambda f: _("{kind}: “{word}”  said “{said}”").format(kind=_(_KINDS[f.language]), word=f.word,
+                                                                   said=f.said),
+                _("write them out in full in the text (“15 jours”, “référence”), or as the rules know them "
+                  "(“14/9” after “tension”, “3 g/j”)."),
                 order=lambda f: (f.language, f.word.lower()))
-        section("Corrections de prononciation annulées par « allow »", self.hidden_fixes,
-                lambda f: f"{f.word}  serait dit « {f.said} » sans le allow",
-                "retirez « MOT: allow » du lexique du guide : audioguide sait déjà le dire.")
+        section(_("Pronunciation fixes undone by “allow”"), self.hidden_fixes,
+                lambda f: _("{word}  would be said “{said}” without the allow").format(word=f.word, said=f.said),
+                _("remove “WORD: allow” from the guide's lexicon: audioguide already knows how to say it."))
         if self.names:
-            out += ["", f"Noms propres à écouter ({len(self.names)}, non comptés) : "
+            out += ["", _("Proper names to listen to ({count}, not counted): ").format(count=len(self.names))
                     + ", ".join(sorted(self.names, key=str.lower))]
         if self.lexicon_used:
-            out += ["", f"Entrées du lexique utilisées ({len(self.lexicon_used)}) :"]
+            out += ["", _("Lexicon entries used ({count}):").format(count=len(self.lexicon_used))]
             out.append("  " + ", ".join(f"{w} ×{n}" for w, n in sorted(self.lexicon_used.items())))
         if self.allowed:
-            out += ["", "Mots acceptés par le guide : " + ", ".join(sorted(self.allowed))]
-        out += ["", "Aucun problème." if not self.problems else f"{self.problems} problème(s)."]
+            out += ["", _("Words the guide accepts: ") + ", ".join(sorted(self.allowed))]
+        out += ["", _("No problems.") if not self.problems else
+                ngettext("{n} problem.", "{n} problems.", self.problems).format(n=self.problems)]
         return out
 
 
 Uncertain = Literal["slash", "number", "abbreviation"]
 """What the French rules read by their last resort (see uncertain)."""
-_KINDS: dict[Uncertain, str] = {"slash": "barre oblique", "number": "nombre de forme inconnue",
-                                "abbreviation": "abréviation inconnue"}
+_KINDS: dict[Uncertain, str] = {"slash": N_("slash"), "number": N_("number of an unknown layout"),
+                                "abbreviation": N_("unknown abbreviation")}  # translated where shown
 # Digits joined by signs no rule has read by the `numbers` step ("1.2.3", "12:30:00"), or pairs of digits
 # in a row that are not a phone number ("45 67 89"): the last resort reads them one group at a time.
 _ODD_NUMBER = re.compile(r"\d+(?:[./:;_]\d+)+|(?<![\d,])\d{2}(?: \d{2}){2,}(?![\d,])|\d+[-/]\d+(?:[-/]\d+)+")

@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from audioguide.exceptions import ConfigError
+from audioguide.i18n import _
 from audioguide.tts.base import Engine, Option
 
 if TYPE_CHECKING:
@@ -27,9 +28,9 @@ def get_engine(name: str, settings: BuildSettings) -> Engine:
     classes = engine_classes()
     if name not in classes:
         close = difflib.get_close_matches(name, list(classes), n=1)
-        raise ConfigError(f"Unknown engine {name!r}.",
-                          cause=f"did you mean {close[0]!r}?" if close else None,
-                          fix=f"choose one of: {', '.join(classes)} (see `audioguide engines`)")
+        raise ConfigError(_("Unknown engine {name!r}.").format(name=name),
+                          cause=_("did you mean {name!r}?").format(name=close[0]) if close else None,
+                          fix=_("choose one of: {names} (see `audioguide engines`)").format(names=", ".join(classes)))
     return classes[name](settings)
 
 

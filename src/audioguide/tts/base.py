@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from audioguide.exceptions import EngineError
+from audioguide.i18n import _
 
 if TYPE_CHECKING:
     from audioguide.config import BuildSettings
@@ -92,8 +93,9 @@ class Engine(ABC):
         """Raise EngineError with the fix when the engine cannot run with these settings."""
         ok, why = self.probe()
         if not ok:
-            raise EngineError(f"The {self.name} engine cannot run here.", cause=why.split(" Fix: ")[0],
-                              fix=why.split(" Fix: ")[-1] if " Fix: " in why else None)
+            cause, sep, fix = why.partition(fix_label())
+            raise EngineError(_("The {name} engine cannot run here.").format(name=self.name), cause=cause,
+                              fix=fix if sep else None)
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:
@@ -183,15 +185,21 @@ def _break_word(word: str, limit: int) -> str:
     return " ".join(out + [word] if word else out)
 
 
+def fix_label() -> str:
+    """What separates a probe's reason from its fix (`audioguide engines` prints both; check() splits them)."""
+    return " " + _("Fix:") + " "
+
+
 def to_wav(src: Path, dst: Path) -> None:
     """Convert any audio file ffmpeg reads into the engines' common WAV format."""
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
-        raise EngineError("ffmpeg not found.", fix="install it with: apt-get install ffmpeg")
+        raise EngineError(_("ffmpeg not found."), fix=_("install it with: apt-get install ffmpeg"))
     proc = subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(src), "-ac", "1", "-ar", str(RATE),
                            "-sample_fmt", "s16", "-fflags", "+bitexact", "-flags:a", "+bitexact",
                            "-map_metadata", "-1", "-f", "wav", str(dst)], capture_output=True, text=True)
     if proc.returncode != 0:
         if "No space left on device" in proc.stderr:  # the cache's disk, to be explained as such by the caller
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        raise EngineError(f"ffmpeg could not convert {src.name}: {proc.stderr.strip()[:300]}")
+        raise EngineError(_("ffmpeg could not convert {file}: {error}").format(file=src.name,
+                                                                             error=proc.stderr.strip()[:300]))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from audioguide.exceptions import EngineError
 from audioguide.files import explain_os_error, nearly_full, sha256_file
+from audioguide.i18n import _
 from audioguide.tts.base import RATE, Engine, Speaks
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class ClipCache:
             # not trusted, and too common after an upgrade to warn about each one.
             log.debug("Cached clip %s has no record: making it again.", clip)
         else:
-            log.warning("Cached clip %s is damaged (%s): making it again.", clip, problem)
+            log.warning(_("Cached clip %s is damaged (%s): making it again."), clip, problem)
         # Left in place until make() replaces it atomically: a build sharing the cache never finds it missing.
         return False
 
@@ -156,9 +157,10 @@ class ClipCache:
             if problem:
                 if self._disk_full(tmp):
                     raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
-                raise EngineError(f"The {engine.name} engine returned a damaged clip ({problem}).",
-                                  cause="the engine failed on this text without saying so",
-                                  fix="build again; if it happens again, rephrase that text")
+                raise EngineError(_("The {name} engine returned a damaged clip ({problem}).").format(
+                                      name=engine.name, problem=problem),
+                                  cause=_("the engine failed on this text without saying so"),
+                                  fix=_("build again; if it happens again, rephrase that text"))
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)

@@ -17,11 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
-from audioguide.i18n import N_
-from audioguide.tts.base import RATE, Engine
+from audioguide.i18n import N_, _
+from audioguide.tts.base import RATE, Engine, fix_label
 
 log = logging.getLogger(__name__)
-INSTALL = "install it with: apt-get install espeak-ng (or run script/bootstrap)"
+INSTALL = N_("install it with: apt-get install espeak-ng (or run script/bootstrap)")
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +59,7 @@ class EspeakEngine(Engine):
     @classmethod
     def probe(cls) -> tuple[bool, str]:
         if not shutil.which("espeak-ng"):
-            return False, f"espeak-ng is not installed. Fix: {INSTALL}"
+            return False, _("espeak-ng is not installed.") + fix_label() + _(INSTALL)
         return True, f"ready ({espeak_version()})"
 
     @property
@@ -70,10 +70,11 @@ class EspeakEngine(Engine):
         super().check()
         base = self.voice.split("+")[0]
         if base not in french_voices():
-            raise EngineError(f"Unknown espeak-ng voice {self.voice!r}.",
-                              cause="the name is not one of espeak-ng's French voices",
-                              fix=f"use one of: {', '.join(v for v in french_voices() if '/' not in v)} "
-                                  "(a variant may follow '+', e.g. fr+f3); see `espeak-ng --voices=fr`")
+            raise EngineError(_("Unknown espeak-ng voice {voice!r}.").format(voice=self.voice),
+                              cause=_("the name is not one of espeak-ng's French voices"),
+                              fix=_("use one of: {voices} (a variant may follow '+', e.g. fr+f3); see "
+                                    "`espeak-ng --voices=fr`").format(
+                                  voices=", ".join(v for v in french_voices() if "/" not in v)))
 
     def identity(self) -> dict:
         # Another data folder is other voices and dictionaries under the same version; named only when set, so
@@ -111,7 +112,7 @@ class EspeakEngine(Engine):
     def _command_line(self, text: str) -> tuple[int, int, bytes]:
         exe = shutil.which("espeak-ng")
         if not exe:
-            raise EngineError("espeak-ng not found.", fix=INSTALL)
+            raise EngineError(_("espeak-ng not found."), fix=_(INSTALL))
         # Text goes through stdin: no argument-length limit, no shell quoting of user text. Audio comes back on
         # stdout and is written here: espeak-ng ignores its own write errors, so on a full disk it left a
         # short clip and exited 0; Python's writes raise instead.
@@ -119,9 +120,10 @@ class EspeakEngine(Engine):
         try:
             proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=120)
         except subprocess.TimeoutExpired as exc:
-            raise EngineError(f"espeak-ng did not finish within 120 s on the text {_start(text)}.",
-                              cause="a very long or unusual text",
-                              fix="shorten or rephrase that text in the guide") from exc
+            raise EngineError(_("espeak-ng did not finish within 120 s on the text {text}.").format(
+                                  text=_start(text)),
+                              cause=_("a very long or unusual text"),
+                              fix=_("shorten or rephrase that text in the guide")) from exc
         pcm = _pcm(proc.stdout) if proc.returncode == 0 else None
         if pcm is None:
             raise self._failure(exe, proc, text)
@@ -140,8 +142,8 @@ class EspeakEngine(Engine):
         except OSError as exc:  # no libespeak-ng.so.1 beside the program: words spread over the speech
             if not _warned:
                 _warned.append(exc)
-                log.warning("The espeak-ng library gives no word timings here (%s): the captions that start "
-                            "inside a clip are timed by an estimate.", exc)
+                log.warning(_("The espeak-ng library gives no word timings here (%s): the captions that start "
+                              "inside a clip are timed by an estimate."), exc)
             return super().word_starts(text, wav)
 
     def release(self) -> None:
@@ -164,13 +166,14 @@ class EspeakEngine(Engine):
         except subprocess.TimeoutExpired:
             healthy = False
         if healthy:
-            return EngineError(f"espeak-ng failed on the text {_start(text)} ({len(text)} characters; {detail}).",
-                               cause="this text makes espeak-ng fail, though it speaks other text: often a "
-                                     "very long word, or a long run of capitals or digits it spells out",
-                               fix="shorten or rephrase that text in the guide (or add a lexicon entry)")
-        return EngineError(f"espeak-ng failed ({detail}), even on a plain sentence.",
-                           cause="a broken espeak-ng installation or voice data",
-                           fix="reinstall with: apt-get install --reinstall espeak-ng espeak-ng-data")
+            return EngineError(_("espeak-ng failed on the text {text} ({n} characters; {detail}).").format(
+                                   text=_start(text), n=len(text), detail=detail),
+                               cause=_("this text makes espeak-ng fail, though it speaks other text: often a "
+                                       "very long word, or a long run of capitals or digits it spells out"),
+                               fix=_("shorten or rephrase that text in the guide (or add a lexicon entry)"))
+        return EngineError(_("espeak-ng failed ({detail}), even on a plain sentence.").format(detail=detail),
+                           cause=_("a broken espeak-ng installation or voice data"),
+                           fix=_("reinstall with: apt-get install --reinstall espeak-ng espeak-ng-data"))
 
 
 _SIGNALS = {s.value for s in signal.Signals}

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
-from audioguide.i18n import N_
-from audioguide.tts.base import Engine, Option, to_wav
+from audioguide.i18n import N_, _
+from audioguide.tts.base import Engine, Option, fix_label, to_wav
 
 log = logging.getLogger(__name__)
 MAX_CHARS = 100  # gTTS's own per-request limit (gtts.tts.gTTS.GOOGLE_TTS_MAX_CHARS)
-OFFLINE_FIX = "use --engine espeak (offline), or add --fallback espeak to switch automatically"
+OFFLINE_FIX = N_("use --engine espeak (offline), or add --fallback espeak to switch automatically")
 
 
 def chunk_text(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -47,8 +47,8 @@ class GttsEngine(Engine):
         try:
             import gtts  # noqa: F401
         except ImportError:
-            return False, "gTTS is not installed. Fix: pip install 'audioguide[gtts]'"
-        return True, "installed; needs internet access at build time"
+            return False, _("gTTS is not installed.") + fix_label() + "pip install 'audioguide[gtts]'"
+        return True, _("installed; needs internet access at build time")
 
     @property
     def tld(self) -> str:
@@ -60,8 +60,9 @@ class GttsEngine(Engine):
         try:
             socket.create_connection((host, 443), timeout=3).close()
         except OSError as exc:
-            raise EngineError(f"gTTS needs internet access to reach {host}, which failed ({exc}).",
-                              cause="this machine is offline or the site is blocked", fix=OFFLINE_FIX) from exc
+            raise EngineError(_("gTTS needs internet access to reach {host}, which failed ({error}).").format(
+                                  host=host, error=exc),
+                              cause=_("this machine is offline or the site is blocked"), fix=_(OFFLINE_FIX)) from exc
 
     def identity(self) -> dict:
         return {"engine": "gtts", "lang": "fr", "tld": self.tld}
@@ -81,10 +82,10 @@ class GttsEngine(Engine):
                 return self.fetch(chunk)
             except Exception as exc:  # gTTSError, requests errors: all mean "try again, then give up"
                 if attempt == self.retries:
-                    raise EngineError(f"gTTS failed after {self.retries} attempts: {exc}",
-                                      cause="no internet access, or Google refused the request",
-                                      fix=OFFLINE_FIX) from exc
-                log.warning("gTTS attempt %d failed (%s); retrying in %.0f s.", attempt, exc, delay)
+                    raise EngineError(_("gTTS failed after {n} attempts: {error}").format(n=self.retries, error=exc),
+                                      cause=_("no internet access, or Google refused the request"),
+                                      fix=_(OFFLINE_FIX)) from exc
+                log.warning(_("gTTS attempt %d failed (%s); retrying in %.0f s."), attempt, exc, delay)
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")

@@ -24,12 +24,12 @@ from pathlib import Path
 
 from audioguide import versions
 from audioguide.exceptions import EngineError
-from audioguide.i18n import N_
-from audioguide.tts.base import RATE, Engine, Option, bound_text, to_wav
+from audioguide.i18n import N_, _
+from audioguide.tts.base import RATE, Engine, Option, bound_text, fix_label, to_wav
 from audioguide.tts.voices import resolve
 
-VOICES_HELP = ("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
-               "--voice fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)")
+VOICES_HELP = N_("install a French voice with `audioguide voices install fr_FR-siwis-medium`, then pass "
+                  "--voice fr_FR-siwis-medium (or --voice PATH/NAME.onnx for a file with its .onnx.json beside it)")
 NOISE = "audioguide_noise_"
 """Prefix of the inputs that replace the model's random nodes, and of the outputs giving how much noise a run used."""
 MAX_WAV = 32767.0
@@ -141,7 +141,7 @@ class Model:
         seed = int.from_bytes(hashlib.sha256(ids.tobytes() + scales.tobytes() + str(sid).encode()).digest()[:8],
                               "little")
         want = [max(1, int(r * ids.shape[1] * 1.25)) for r in self.per_id]
-        for _ in range(4):
+        for _attempt in range(4):
             for i, ((mean, scale), n) in enumerate(zip(self.noises, want)):
                 # The same seed gives the same first values however many are drawn: a run that had to
                 # draw more (below) uses the noise a luckier guess would have used.
@@ -157,7 +157,7 @@ class Model:
             # The model stretched the speech more than guessed: the graph repeated the noise to fill it.
             # Run again with exactly what it needs.
             want = [max(u, n) for u, n in zip(used, want)]
-        raise EngineError("Piper kept asking for more noise than it used.", cause="an unusual voice model")
+        raise EngineError(_("Piper kept asking for more noise than it used."), cause=_("an unusual voice model"))
 
 
 def _noise_from_inputs(path: Path) -> tuple[bytes, list[tuple[float, float]], str | None]:
@@ -224,9 +224,10 @@ def load(path: Path) -> Model:
             try:
                 model = Model(path)
             except Exception as exc:
-                raise EngineError(f"Piper could not load {path.name}: {str(exc)[:300]}",
-                                  cause="a damaged or incompatible voice file",
-                                  fix="download the voice again") from exc
+                raise EngineError(_("Piper could not load {file}: {error}").format(file=path.name,
+                                                                                    error=str(exc)[:300]),
+                                  cause=_("a damaged or incompatible voice file"),
+                                  fix=_("download the voice again")) from exc
             while len(_models) >= 2:  # a test or a long-lived process switching voices keeps two at most
                 _models.pop(next(iter(_models)))
             _models[key] = model
@@ -263,13 +264,14 @@ class PiperEngine(Engine):
         # find_spec, not import: a rebuild with nothing to synthesise does not pay for loading onnxruntime
         missing = [m for m, pkg in (("piper", "piper-tts"), ("onnx", "onnx")) if importlib.util.find_spec(m) is None]
         if missing:
-            return False, f"{missing[0]} is not installed. Fix: pip install 'audioguide[piper]'"
+            return False, _("{module} is not installed.").format(module=missing[0]) + fix_label() + \
+                "pip install 'audioguide[piper]'"
         return True, "installed; needs --voice NAME or PATH.onnx (" + VOICES_HELP.split(", then")[0] + ")"
 
     @property
     def voice_path(self) -> Path:
         if not self.settings.voice:
-            raise EngineError("The piper engine needs a voice file.", fix=VOICES_HELP)
+            raise EngineError(_("The piper engine needs a voice file."), fix=_(VOICES_HELP))
         return resolve(self.settings.voice)
 
     def check(self) -> None:
@@ -278,12 +280,13 @@ class PiperEngine(Engine):
         super().check()
         p = self.voice_path
         if not p.exists():
-            raise EngineError(f"Piper voice file not found: {p}", cause="wrong path, or the voice was not downloaded",
-                              fix=VOICES_HELP)
+            raise EngineError(_("Piper voice file not found: {file}").format(file=p),
+                              cause=_("wrong path, or the voice was not downloaded"), fix=_(VOICES_HELP))
         config = Path(str(p) + ".json")
         if not config.exists():
-            raise EngineError(f"Piper voice config not found: {config}",
-                              cause="each .onnx voice comes with a .onnx.json file", fix="put both files side by side")
+            raise EngineError(_("Piper voice config not found: {file}").format(file=config),
+                              cause=_("each .onnx voice comes with a .onnx.json file"),
+                              fix=_("put both files side by side"))
         problem: str | None
         try:
             data = json.loads(config.read_text("utf-8"))
@@ -293,8 +296,9 @@ class PiperEngine(Engine):
             problem = "not a JSON object" if not isinstance(data, dict) else next(
                 (f"no {k!r}" for k in ("audio", "num_speakers", "phoneme_id_map") if k not in data), None)
         if problem:
-            raise EngineError(f"Piper voice config {config} is unreadable ({problem}).",
-                              cause="a damaged or incomplete .onnx.json file", fix="download the voice again")
+            raise EngineError(_("Piper voice config {file} is unreadable ({problem}).").format(file=config,
+                                                                                              problem=problem),
+                              cause=_("a damaged or incomplete .onnx.json file"), fix=_("download the voice again"))
 
     def _opt(self, key: str, cast=float):
         v = self.settings.engine_options.get(key)
@@ -343,13 +347,15 @@ class PiperEngine(Engine):
         except EngineError:
             raise
         except Exception as exc:  # onnxruntime and the phonemiser raise their own kinds
-            raise EngineError(f"Piper failed on the text «{text[:60]}» ({type(exc).__name__}: {str(exc)[:200]}).",
-                              cause="a voice file that does not match this version of piper-tts, or an "
-                                    "unusual text", fix="download the voice again, or rephrase that text") from exc
+            raise EngineError(_("Piper failed on the text «{text}» ({error}).").format(
+                                  text=text[:60], error=f"{type(exc).__name__}: {str(exc)[:200]}"),
+                              cause=_("a voice file that does not match this version of piper-tts, or an "
+                                      "unusual text"),
+                              fix=_("download the voice again, or rephrase that text")) from exc
         if not pcm:
-            raise EngineError(f"Piper made no speech from the text «{text[:60]}».",
-                              cause="the text has nothing this voice can pronounce",
-                              fix="rephrase that text in the guide")
+            raise EngineError(_("Piper made no speech from the text «{text}».").format(text=text[:60]),
+                              cause=_("the text has nothing this voice can pronounce"),
+                              fix=_("rephrase that text in the guide"))
         rate = model.config.sample_rate
         raw = wav if rate == RATE else wav.with_suffix(".piper.wav")
         try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audioguide.exceptions import EngineError
+from audioguide.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ def voices_dir() -> Path:
     return Path(data) / "audioguide" / "voices"
 
 
-OFFLINE_FIX = ("on a machine with internet access, download the voice's .onnx and .onnx.json files (from the Piper "
-               "voices repository, or run `audioguide voices install NAME` there), copy them here, then run "
-               "`audioguide voices install NAME --from FOLDER`, or pass --voice PATH/NAME.onnx")
+OFFLINE_FIX = N_("on a machine with internet access, download the voice's .onnx and .onnx.json files (from the "
+                  "Piper voices repository, or run `audioguide voices install NAME` there), copy them here, then run "
+                  "`audioguide voices install NAME --from FOLDER`, or pass --voice PATH/NAME.onnx")
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,12 @@ def _open(url: str, headers: dict | None = None):
 
 def _network_error(url: str, exc: Exception) -> EngineError:
     if isinstance(exc, urllib.error.HTTPError):
-        return EngineError(f"The voices repository answered {exc.code} for {url}.",
-                           cause="the file is not there (a mistyped voice name, or a moved repository)",
-                           fix="check the name with `audioguide voices --all`; " + OFFLINE_FIX)
-    return EngineError(f"Cannot reach the voices repository ({url}).",
-                       cause=f"no network connection ({getattr(exc, 'reason', exc)})", fix=OFFLINE_FIX)
+        return EngineError(_("The voices repository answered {code} for {url}.").format(code=exc.code, url=url),
+                           cause=_("the file is not there (a mistyped voice name, or a moved repository)"),
+                           fix=_("check the name with `audioguide voices --all`; ") + _(OFFLINE_FIX))
+    return EngineError(_("Cannot reach the voices repository ({url}).").format(url=url),
+                       cause=_("no network connection ({reason})").format(reason=getattr(exc, "reason", exc)),
+                       fix=_(OFFLINE_FIX))
 
 
 def catalogue(refresh: bool = False) -> dict[str, Voice]:
@@ -153,18 +155,19 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if not saved.exists():
                 raise _network_error(url, exc) from exc
-            log.warning("Cannot refresh the voices catalogue (%s); using the saved copy.", exc)
+            log.warning(_("Cannot refresh the voices catalogue (%s); using the saved copy."), exc)
         except ValueError as exc:
-            raise EngineError(f"The voices catalogue at {url} is not valid JSON (or is over "
-                              f"{CATALOGUE_MAX >> 20} MB).",
-                              cause="a proxy or captive portal answered instead of the repository",
-                              fix="try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror") from exc
+            raise EngineError(_("The voices catalogue at {url} is not valid JSON (or is over {mb} MB).").format(
+                                  url=url, mb=CATALOGUE_MAX >> 20),
+                              cause=_("a proxy or captive portal answered instead of the repository"),
+                              fix=_("try again later, or set AUDIOGUIDE_VOICES_URL to a working mirror")) from exc
         else:
             if shape:
-                raise EngineError(f"The voices catalogue at {url} is not a Piper voices catalogue: {shape}.",
-                                  cause="the address points at another file, or the mirror is broken; "
-                                        "it was not saved",
-                                  fix="check AUDIOGUIDE_VOICES_URL, or try again later")
+                raise EngineError(_("The voices catalogue at {url} is not a Piper voices catalogue: "
+                                    "{problem}.").format(url=url, problem=shape),
+                                  cause=_("the address points at another file, or the mirror is broken; "
+                                          "it was not saved"),
+                                  fix=_("check AUDIOGUIDE_VOICES_URL, or try again later"))
             saved.parent.mkdir(parents=True, exist_ok=True)
             tmp = saved.with_name(saved.name + ".part")
             tmp.write_bytes(data)
@@ -175,8 +178,8 @@ def catalogue(refresh: bool = False) -> dict[str, Voice]:
             raise ValueError
     except (OSError, ValueError) as exc:
         saved.unlink(missing_ok=True)
-        raise EngineError(f"The saved voices catalogue {saved} is damaged.",
-                          fix="run `audioguide voices` again: it fetches a new one") from exc
+        raise EngineError(_("The saved voices catalogue {file} is damaged.").format(file=saved),
+                          fix=_("run `audioguide voices` again: it fetches a new one")) from exc
     return {name: _voice(name, v) for name, v in sorted(raw.items())}
 
 
@@ -186,9 +189,10 @@ def find(name: str) -> Voice:
         import difflib
 
         close = difflib.get_close_matches(name, list(voices), n=3)
-        raise EngineError(f"No Piper voice is called {name!r}.",
-                          cause=f"did you mean {', '.join(close)}?" if close else "not in the voices catalogue",
-                          fix="see `audioguide voices` (French) or `audioguide voices --all`")
+        raise EngineError(_("No Piper voice is called {name!r}.").format(name=name),
+                          cause=_("did you mean {names}?").format(names=", ".join(close)) if close
+                          else _("not in the voices catalogue"),
+                          fix=_("see `audioguide voices` (French) or `audioguide voices --all`"))
     return voices[name]
 
 
@@ -200,12 +204,14 @@ def _md5(path: Path) -> str:
 def _check(path: Path, meta: dict, what: str) -> None:
     size, md5 = meta.get("size_bytes"), meta.get("md5_digest")
     if size is not None and path.stat().st_size != size:
-        raise EngineError(f"{what}: {path.stat().st_size} bytes instead of {size}.",
-                          cause="the download was cut short or the file was changed", fix="install the voice again")
+        raise EngineError(_("{file}: {size} bytes instead of {expected}.").format(
+                              file=what, size=path.stat().st_size, expected=size),
+                          cause=_("the download was cut short or the file was changed"),
+                          fix=_("install the voice again"))
     if md5 and _md5(path) != md5:
-        raise EngineError(f"{what}: its checksum does not match the catalogue.",
-                          cause="the file was damaged in transit or is not the published voice",
-                          fix="install the voice again; if it keeps failing, the mirror serves a wrong file")
+        raise EngineError(_("{file}: its checksum does not match the catalogue.").format(file=what),
+                          cause=_("the file was damaged in transit or is not the published voice"),
+                          fix=_("install the voice again; if it keeps failing, the mirror serves a wrong file"))
 
 
 def _deadline(size: int) -> float:
@@ -257,12 +263,12 @@ def _download(url: str, part: Path, size: int) -> None:
                     _copy(resp, fh, size - have, deadline, url)
             if part.stat().st_size == size:
                 return
-            log.warning("%s: the connection closed early; resuming (attempt %d of %d).", url, attempt, ATTEMPTS)
+            log.warning(_("%s: the connection closed early; resuming (attempt %d of %d)."), url, attempt, ATTEMPTS)
         except OverflowError as exc:
             part.unlink(missing_ok=True)
-            raise EngineError(f"{url} is larger than the catalogue says ({size} bytes).",
-                              cause="the mirror serves another file under this name", fix="try another mirror, "
-                              "or " + OFFLINE_FIX) from exc
+            raise EngineError(_("{url} is larger than the catalogue says ({size} bytes).").format(url=url, size=size),
+                              cause=_("the mirror serves another file under this name"),
+                              fix=_("try another mirror, or ") + _(OFFLINE_FIX)) from exc
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:  # our partial file is wrong for this range: start again
                 part.unlink()
@@ -270,16 +276,17 @@ def _download(url: str, part: Path, size: int) -> None:
             raise _network_error(url, exc) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             if time.monotonic() >= deadline:
-                raise EngineError(f"Downloading {url} takes too long ({part.stat().st_size if part.exists() else 0}"
-                                  f" of {size} bytes so far).", cause="the connection or the mirror is very slow",
-                                  fix="run the same command again later: it resumes where it stopped; or "
-                                  + OFFLINE_FIX) from exc
+                raise EngineError(_("Downloading {url} takes too long ({have} of {size} bytes so far).").format(
+                                      url=url, have=part.stat().st_size if part.exists() else 0, size=size),
+                                  cause=_("the connection or the mirror is very slow"),
+                                  fix=_("run the same command again later: it resumes where it stopped; or ")
+                                  + _(OFFLINE_FIX)) from exc
             if attempt == ATTEMPTS:
                 raise _network_error(url, exc) from exc
-            log.warning("%s: %s; retrying (attempt %d of %d).", url, exc, attempt, ATTEMPTS)
+            log.warning(_("%s: %s; retrying (attempt %d of %d)."), url, exc, attempt, ATTEMPTS)
         time.sleep(min(2 ** (attempt - 1), 4) * float(os.environ.get("AUDIOGUIDE_RETRY_SCALE", "1")))
-    raise EngineError(f"Could not download {url} whole after {ATTEMPTS} attempts.",
-                      cause="the connection keeps breaking", fix="run the same command again: it resumes")
+    raise EngineError(_("Could not download {url} whole after {n} attempts.").format(url=url, n=ATTEMPTS),
+                      cause=_("the connection keeps breaking"), fix=_("run the same command again: it resumes"))
 
 
 def install(name: str, source: Path | None = None) -> Path:
@@ -292,15 +299,16 @@ def install(name: str, source: Path | None = None) -> Path:
         if source is None:
             raise
         # Copied by hand onto a machine that never had the catalogue: install, but say it is unverified.
-        log.warning("No voices catalogue here: %s is installed from %s without a checksum check.", name, source)
+        log.warning(_("No voices catalogue here: %s is installed from %s without a checksum check."), name, source)
         voice = Voice(name, name.split("-")[0], "", 1, {f"{name}.onnx": {}, f"{name}.onnx.json": {}})
         from_catalogue = False
     files = voice.model_files()
     unchecked = [n for n, m in files.items() if not isinstance(m.get("size_bytes"), int) or not m.get("md5_digest")]
     if from_catalogue and (len(files) != 2 or unchecked):
-        raise EngineError(f"The voices catalogue gives no size and checksum for {name}'s model files.",
-                          cause="without them a damaged or replaced file could not be told from the real voice",
-                          fix="choose another voice (`audioguide voices`), or use another mirror")
+        raise EngineError(_("The voices catalogue gives no size and checksum for {name}'s model files.").format(
+                              name=name),
+                          cause=_("without them a damaged or replaced file could not be told from the real voice"),
+                          fix=_("choose another voice (`audioguide voices`), or use another mirror"))
     dest = voices_dir()
     dest.mkdir(parents=True, exist_ok=True)
     for local, meta in files.items():
@@ -313,7 +321,9 @@ def install(name: str, source: Path | None = None) -> Path:
         if source is not None:
             src = Path(source) / local
             if not src.exists():
-                raise EngineError(f"{src} not found.", fix=f"copy {local} into {source}, or check the folder")
+                raise EngineError(_("{file} not found.").format(file=src),
+                                  fix=_("copy {name} into {folder}, or check the folder").format(name=local,
+                                                                                               folder=source))
             try:
                 shutil.copyfile(src, part)
             except BaseException:
@@ -338,7 +348,7 @@ def resolve(voice: str) -> Path:
     installed = voices_dir() / f"{voice}.onnx"
     if installed.exists():
         return installed
-    raise EngineError(f"The Piper voice {voice!r} is not installed.",
-                      cause=f"no {installed.name} in {installed.parent}",
-                      fix=f"run `audioguide voices install {voice}` (it needs the internet once), or pass "
-                          "--voice PATH/NAME.onnx")
+    raise EngineError(_("The Piper voice {voice!r} is not installed.").format(voice=voice),
+                      cause=_("no {file} in {folder}").format(file=installed.name, folder=installed.parent),
+                      fix=_("run `audioguide voices install {voice}` (it needs the internet once), or pass "
+                            "--voice PATH/NAME.onnx").format(voice=voice))
