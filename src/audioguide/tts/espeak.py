@@ -287,7 +287,7 @@ class _Servers:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for _, proc in idle:
+        for _path, proc in idle:
             _end(proc)
 
 
