@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from audioguide.exceptions import ConfigError
+from audioguide.i18n import _
 
 
 class HasPace(Protocol):
@@ -111,7 +112,8 @@ class BuildSettings:
         problems = self.problems() if problems is None else problems
         if problems:
             lines = [f"  {field} : {cause}.\n    Correction : {fix}." for field, cause, fix in problems]
-            raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines))
+            raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines),
+                              fix=_("correct each option named above, then run the command again"))
 
     def problems(self) -> list[tuple[str, str, str]]:
         """(option as the user wrote it, cause, fix) for each bad setting; settles base_url to its normal form."""
