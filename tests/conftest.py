@@ -152,3 +152,20 @@ def _language(request, monkeypatch):
     set_language(lang)
     yield
     set_language()
+
+
+# Debian's chromium, for the kiosk's and the studio's browser tests (one for the whole session).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless chromium; a test that needs other flags (a fake microphone) makes its own."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--autoplay-policy=no-user-gesture-required", "--mute-audio"])
+        yield b
+        b.close()

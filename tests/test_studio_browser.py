@@ -23,18 +23,6 @@ BUILD_MS = 15 * 60_000  # a whole build under a loaded machine; the wait ends on
 expect.set_options(timeout=WAIT_MS)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--autoplay-policy=no-user-gesture-required", "--mute-audio"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def context(browser, tmp_path):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR", accept_downloads=True)

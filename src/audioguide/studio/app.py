@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from audioguide.config import PACES, BuildSettings, default_cache_dir
 from audioguide.exceptions import AudioguideError
+from audioguide.speaker import Clips, Speaker
 from audioguide.studio import safety, source
 from audioguide.studio.jobs import BuildJob
 
@@ -276,7 +277,11 @@ def render_page(st: Studio, ref: str, pace: str) -> tuple[str, list[tuple[str, s
     find_page(guide, ref)
     speaker = make_speaker(guide, st.settings(pace))
     scripts = scripts_for(guide, ref, speaker.writer)
-    clips = speaker.segment_clips([s for p in scripts for s in p.segments])
+    return _heard(st, speaker, speaker.segment_clips([s for p in scripts for s in p.segments]))
+
+
+def _heard(st: Studio, speaker: Speaker, clips: Clips) -> tuple[str, list[tuple[str, str]]]:
+    """The clips rendered into a WAV of the studio's; (its name, [(clip key, what the engine heard)])."""
     name = secrets.token_hex(8) + ".wav"
     speaker.render(clips, st.listen_dir / name)
     return name, [(k, speaker.voice(t)) for t, k, _ in clips]
@@ -374,10 +379,7 @@ def try_fix(st: Studio, word: str, say: str) -> tuple[str, list[tuple[str, str]]
     guide = load_guide(need_guide(st))
     guide = dataclasses.replace(guide, lexicon={**guide.lexicon, word: say})
     speaker = make_speaker(guide, st.settings())
-    clips = speaker.prompt_clips(f"{word}.")
-    name = secrets.token_hex(8) + ".wav"
-    speaker.render(clips, st.listen_dir / name)
-    return name, [(k, speaker.voice(t)) for t, k, _ in clips]
+    return _heard(st, speaker, speaker.prompt_clips(f"{word}."))
 
 
 async def pronunciation_try(request: Request):
