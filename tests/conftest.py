@@ -158,14 +158,22 @@ def _language(request, monkeypatch):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
+
+
 @pytest.fixture(scope="session")
-def browser():
-    """A headless chromium; a test that needs other flags (a fake microphone) makes its own."""
+def playwright():
+    """One Playwright for the session: its sync API refuses a second one while the first runs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--autoplay-policy=no-user-gesture-required", "--mute-audio"])
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """A headless chromium; a test that needs other flags (a fake microphone) launches its own from `playwright`."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()

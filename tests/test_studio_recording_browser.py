@@ -24,7 +24,7 @@ from audioguide.recordings.process import decode
 from audioguide.recordings.store import BACKUPS, page_texts
 from audioguide.tts.base import RATE
 
-from conftest import DATA, have_tools
+from conftest import CHROMIUM_ARGS, DATA, have_tools
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not CHROMIUM, reason="chromium: script/bootstrap --test"),
               pytest.mark.skipif(not have_tools(), reason="espeak-ng and ffmpeg: script/bootstrap")]
@@ -53,17 +53,12 @@ def voice(tmp_path_factory) -> tuple[Path, float, float]:
 
 
 @pytest.fixture(scope="module")
-def browser(voice):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-audio-capture={voice[0]}%noloop"])
-        yield b
-        b.close()
+def browser(playwright, voice):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={voice[0]}%noloop"])
+    yield b
+    b.close()
 
 
 @pytest.fixture
