@@ -56,6 +56,7 @@ def make_docx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.french
 def test_docx_headings_lists_and_links(tmp_path):
     target, report = import_document(make_docx(tmp_path / "Vaccination grippe.docx"), tmp_path / "out")
     g = load_guide(target.parent)
@@ -182,6 +183,7 @@ def test_pdf_structure_without_navigation_debris(tmp_path, bookmarks):
     assert any("lien(s) de navigation" in r for r in report)
 
 
+@pytest.mark.french
 def test_cli_import_then_check(tmp_path):
     src = make_docx(tmp_path / "leaflet.docx")
     runner = CliRunner()

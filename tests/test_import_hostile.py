@@ -279,6 +279,7 @@ def test_check_refuses_a_date_after_2107_with_its_line(tmp_path):
     assert "guide.yaml:2:7: date: the year 2204 is too far ahead" in r.output and "2107" in r.output
 
 
+@pytest.mark.french
 def test_far_dates_from_documents_are_left_out_of_the_draft(tmp_path):
     import docx
 
@@ -308,6 +309,7 @@ def test_zip_dates_are_clamped_to_what_zip_carries():
 
 # --- item 11: drafts the validator accepts ----------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_text_the_validator_would_refuse_is_cleaned_and_reported(tmp_path):
     import docx
 
@@ -331,6 +333,7 @@ def test_docx_text_the_validator_would_refuse_is_cleaned_and_reported(tmp_path):
         assert said in report
 
 
+@pytest.mark.french
 def test_html_noncharacter_and_300_sections_make_a_valid_draft(tmp_path):
     sections = "".join(f"<h2>Question {i}</h2><p>Réponse {i}\ufffe.</p>" for i in range(300))
     g, report, _ = imported(tmp_path, "faq.html", f"<html><body><main>{sections}</main></body></html>")
@@ -339,6 +342,7 @@ def test_html_noncharacter_and_300_sections_make_a_valid_draft(tmp_path):
     assert "300 caractère(s) invisible(s) retiré(s)" in report and "255 pages au plus" in report
 
 
+@pytest.mark.french
 def test_empty_document_is_refused_in_french(tmp_path):
     import docx
 
@@ -444,6 +448,7 @@ def test_html_in_an_unknown_encoding_says_it_guessed(tmp_path):
     assert "Vérifiez vos vaccins." in texts(g) and "pas en UTF-8 : elle a été lue en cp1252" in report
 
 
+@pytest.mark.french
 def test_import_refuses_a_folder_that_holds_a_yaml_guide(tmp_path):
     src = tmp_path / "d.docx"
     make_docx(src, "Texte.")
@@ -462,6 +467,7 @@ def test_markdown_guide_over_the_size_cap_is_refused(tmp_path):
     assert r.exit_code == 2 and "a guide is at most 10 MB" in r.output, r.output
 
 
+@pytest.mark.french
 def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
     """A draft over 10 MB would be refused by `check` (a guide file's cap): the import says so instead."""
     para = "<p>" + "Une phrase sur la vaccination. " * 160 + "</p>"  # 5,000 characters

@@ -198,6 +198,7 @@ def test_pdf_images_and_running_headers_are_named_in_the_report(tmp_path):
 
 # --- structure ---------------------------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_numbered_lists_keep_their_numbers_and_typed_bullets_become_lists(tmp_path):
     from docx.shared import Pt
 
@@ -247,6 +248,7 @@ def test_docx_numbering_of_the_paragraph_itself_tells_numbers_from_bullets(tmp_p
     assert [b.items for b in blocks(g)] == [["1 : prenez rendez-vous ;", "2 : venez."], ["la fièvre ;", "la toux."]]
 
 
+@pytest.mark.french
 def test_html_ordered_lists_typed_bullets_and_bold_lines(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Vaccin</h1><ol><li>Prenez rendez-vous.</li><li>Venez.</li></ol>"
@@ -258,6 +260,7 @@ def test_html_ordered_lists_typed_bullets_and_bold_lines(tmp_path):
     assert "Titres possibles" in report and "« Les effets »" in report
 
 
+@pytest.mark.french
 def test_pdf_numbered_items_keep_their_numbers(tmp_path):
     from fpdf import FPDF
 
