@@ -97,6 +97,7 @@ PAGE = """<!doctype html><html lang="fr"><head><title>Grippe | Site de l'associa
 </body></html>"""
 
 
+@pytest.mark.french
 def test_html_main_content_without_menus_footers_and_banners(tmp_path):
     src = tmp_path / "grippe.html"
     src.write_text(PAGE, encoding="utf-8")
@@ -163,6 +164,7 @@ def make_pdf(path: Path, bookmarks: bool) -> Path:
     return path
 
 
+@pytest.mark.french
 @pytest.mark.parametrize("bookmarks", [True, False], ids=["bookmarks", "font-sizes"])
 def test_pdf_structure_without_navigation_debris(tmp_path, bookmarks):
     target, report = import_document(make_pdf(tmp_path / "esante.pdf", bookmarks), tmp_path / "out")
@@ -201,6 +203,7 @@ def test_cli_import_then_check(tmp_path):
 ESANTE_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "source" / "se-reperer-dans-la-e-sante.txt"
 
 
+@pytest.mark.french
 @pytest.mark.skipif(not ESANTE_EXPORT.exists(), reason="the e-santé text export lives in the project's shared/ folder")
 def test_esante_export_as_a_pdf_loses_its_navigation_and_keeps_its_text(tmp_path):
     """The real e-santé export, laid out as a 29-page PDF with a running title and page numbers: the buttons
