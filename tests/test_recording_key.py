@@ -37,6 +37,7 @@ def declared(tmp_path, value: str):
     return guide
 
 
+@pytest.mark.french
 def test_a_declared_recording_is_the_page_s_reading_in_the_build(tmp_path, caplog):
     guide = declared(tmp_path, "voix/accueil.flac")
     take = guide / "voix" / "accueil.flac"
