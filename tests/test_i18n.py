@@ -179,3 +179,14 @@ def test_settings_documents_and_import_report_follow_the_language(tmp_path, args
     assert r.returncode == 0 and found in r.stdout and title in r.stdout, r.stdout
     report = (tmp_path / "d" / "import-report.txt").read_text(encoding="utf-8")
     assert found in report and other[3] not in report
+
+
+def test_an_engine_option_refused_in_english_on_request():
+    """The engines' option texts were French literals: with English asked for (the fixture), all English."""
+    from audioguide.tts import option_problems
+
+    assert option_problems(["piper"], {"length_scale": "abc", "speed": "2"}) == [
+        ("-o length_scale=abc", "“abc” is not a number (with a point: 1.1)",
+         "the slowness: 1 normal, 1.2 slower; for example -o length_scale=1.1"),
+        ("-o speed=2", "the engine piper does not know the setting “speed”",
+         "did you mean “speaker”? Write -o speaker=0")]
