@@ -69,7 +69,7 @@ class Recordings:
         if todo:
             require()
         # On the build's workers; results come back in page order, so the first unreadable one is named.
-        for ps, ready in zip(todo, self.b.parallel(lambda ps: self._prepared(ps, keys), todo, "Enregistrements")):
+        for ps, ready in zip(todo, self.b.parallel(lambda ps: self._prepared(ps, keys), todo, _("Recordings"))):
             self.ready[(ps.chapter.id, ps.page.id)] = ready
         for ps in todo:
             for message in self.ready[(ps.chapter.id, ps.page.id)]["warnings"]:
