@@ -107,6 +107,7 @@ def test_engines_says_no_and_the_fix_when_espeak_is_missing(tmp_path):
     assert rows["silence"][0] == "yes"
 
 
+@pytest.mark.french
 def test_unknown_engine_is_clear(tmp_path):
     r = run("build", str(DATA / "mini"), "--engine", "espek", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr

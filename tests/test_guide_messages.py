@@ -21,6 +21,7 @@ def run(*args: object):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@pytest.mark.french
 def test_a_skipped_heading_level_is_one_message(tmp_path):
     (tmp_path / "guide.md").write_text(MD_GUIDE, encoding="utf-8")
     with pytest.raises(GuideError) as caught:
@@ -30,6 +31,7 @@ def test_a_skipped_heading_level_is_one_message(tmp_path):
     assert "ajoutez un titre ## (un sujet) au-dessus de « ### Page un »" in problem.fix
 
 
+@pytest.mark.french
 def test_a_skipped_level_in_a_two_level_guide(tmp_path):
     (tmp_path / "guide.md").write_text("---\ntitle: Essai\npublisher: Asso\ndepth: 2\n---\n# Sujet\nUn mot.\n"
                                        "## Page\nTexte.\n# Autre\n### Trop bas\nTexte.\n", encoding="utf-8")
@@ -45,6 +47,7 @@ def test_a_skipped_level_in_a_two_level_guide(tmp_path):
     ("notice.html", "c'est une page web : utilisez audioguide import"),
     ("notice.doc", "c'est un ancien fichier Word (.doc), que audioguide import ne lit pas"),
 ])
+@pytest.mark.french
 def test_a_document_given_as_the_guide_says_to_import_it(tmp_path, command, name, said):
     doc = tmp_path / name
     doc.write_bytes(b"PK\x03\x04 not a guide" if name.endswith("x") else b"<html><body>Un guide</body></html>")
@@ -72,6 +75,7 @@ def test_check_dot_names_the_folder(tmp_path, monkeypatch):
     assert "the folder name 'mon guide'" in result.output and "''" not in result.output
 
 
+@pytest.mark.french
 @pytest.mark.parametrize("name, right", [("guide.md.txt", "guide.md"), ("Guide.md", "guide.md"),
                                          ("guide.yml", "guide.yaml"), ("GUIDE.YAML.txt", "guide.yaml")])
 def test_a_misnamed_guide_file_is_recognised(tmp_path, name, right):

@@ -143,3 +143,50 @@ def test_the_error_labels_in_french():
     assert text == "x\nCause probable : le disque est plein\nSolution : libérez de la place"
     r = CliRunner().invoke(cli, ["listen", str(ROOT / "tests" / "data" / "mini"), "nulle-part"])
     assert r.exit_code != 0 and r.output.startswith("Erreur : Pas de page ni de chapitre 'nulle-part'"), r.output
+
+
+# Texts that were French literals (settings, a document given as a guide, the import report): French by default,
+# English with --lang en, the same command in both.
+PAGE = "<html><body><h1>Titre</h1><h2>Une</h2><p>Texte un.</p><h2>Deux</h2><p>Texte deux.</p></body></html>"
+SAID = {
+    "fr": ("--rate 5000 : la vitesse est hors de 80 à 450 mots par minute.",
+           "Correction : donnez par exemple --rate 130 (normal) ou 115 (lent), ou --pace lent.",
+           "notice.docx: c'est un fichier Word : utilisez audioguide import",
+           "Trouvé : 0 partie(s), 1 sujet(s), 2 page(s), 2 paragraphe(s), 0 liste(s), 0 lien(s).",
+           "Le premier titre, « Titre », est pris comme titre du guide."),
+    "en": ("--rate 5000: the speed is outside 80 to 450 words per minute.",
+           "Fix: give for example --rate 130 (normal) or 115 (slow), or --pace lent.",
+           "notice.docx: this is a Word file: use audioguide import",
+           "Found: 0 part(s), 1 topic(s), 2 page(s), 2 paragraph(s), 0 list(s), 0 link(s).",
+           "The first heading, “Titre”, is taken as the guide's title."),
+}
+
+
+@pytest.mark.parametrize("args, lang_env, lang", [([], {}, "fr"), ([], {"LANG": "fr_FR.UTF-8"}, "fr"),
+                                                  (["--lang", "en"], {"LANG": "fr_FR.UTF-8"}, "en"),
+                                                  ([], {"LANG": "en_GB.UTF-8"}, "en")])
+def test_settings_documents_and_import_report_follow_the_language(tmp_path, args, lang_env, lang):
+    rate, fix, docx, found, title = SAID[lang]
+    other = SAID["en" if lang == "fr" else "fr"]
+    r = run([*args, "build", str(ROOT / "tests" / "data" / "mini"), "--rate", "5000", "--out", "o"], lang_env, tmp_path)
+    assert r.returncode == 2 and rate in r.stderr and fix in r.stderr, r.stderr
+    assert other[0] not in r.stderr and not (tmp_path / "o").exists()
+    (tmp_path / "notice.docx").write_bytes(b"PK\x03\x04 not a guide")
+    r = run([*args, "check", "notice.docx"], lang_env, tmp_path)
+    assert r.returncode == 2 and docx in r.stderr and other[2] not in r.stderr, r.stderr
+    (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    r = run([*args, "import", "page.html", "--out", "d"], lang_env, tmp_path)
+    assert r.returncode == 0 and found in r.stdout and title in r.stdout, r.stdout
+    report = (tmp_path / "d" / "import-report.txt").read_text(encoding="utf-8")
+    assert found in report and other[3] not in report
+
+
+def test_an_engine_option_refused_in_english_on_request():
+    """The engines' option texts were French literals: with English asked for (the fixture), all English."""
+    from audioguide.tts import option_problems
+
+    assert option_problems(["piper"], {"length_scale": "abc", "speed": "2"}) == [
+        ("-o length_scale=abc", "“abc” is not a number (with a point: 1.1)",
+         "the slowness: 1 normal, 1.2 slower; for example -o length_scale=1.1"),
+        ("-o speed=2", "the engine piper does not know the setting “speed”",
+         "did you mean “speaker”? Write -o speaker=0")]

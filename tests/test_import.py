@@ -56,6 +56,7 @@ def make_docx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.french
 def test_docx_headings_lists_and_links(tmp_path):
     target, report = import_document(make_docx(tmp_path / "Vaccination grippe.docx"), tmp_path / "out")
     g = load_guide(target.parent)
@@ -96,6 +97,7 @@ PAGE = """<!doctype html><html lang="fr"><head><title>Grippe | Site de l'associa
 </body></html>"""
 
 
+@pytest.mark.french
 def test_html_main_content_without_menus_footers_and_banners(tmp_path):
     src = tmp_path / "grippe.html"
     src.write_text(PAGE, encoding="utf-8")
@@ -162,6 +164,7 @@ def make_pdf(path: Path, bookmarks: bool) -> Path:
     return path
 
 
+@pytest.mark.french
 @pytest.mark.parametrize("bookmarks", [True, False], ids=["bookmarks", "font-sizes"])
 def test_pdf_structure_without_navigation_debris(tmp_path, bookmarks):
     target, report = import_document(make_pdf(tmp_path / "esante.pdf", bookmarks), tmp_path / "out")
@@ -182,6 +185,7 @@ def test_pdf_structure_without_navigation_debris(tmp_path, bookmarks):
     assert any("lien(s) de navigation" in r for r in report)
 
 
+@pytest.mark.french
 def test_cli_import_then_check(tmp_path):
     src = make_docx(tmp_path / "leaflet.docx")
     runner = CliRunner()
@@ -199,6 +203,7 @@ def test_cli_import_then_check(tmp_path):
 ESANTE_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "source" / "se-reperer-dans-la-e-sante.txt"
 
 
+@pytest.mark.french
 @pytest.mark.skipif(not ESANTE_EXPORT.exists(), reason="the e-santé text export lives in the project's shared/ folder")
 def test_esante_export_as_a_pdf_loses_its_navigation_and_keeps_its_text(tmp_path):
     """The real e-santé export, laid out as a 29-page PDF with a running title and page numbers: the buttons

@@ -87,6 +87,7 @@ def test_html_nested_divs_keep_every_paragraph(tmp_path, depth):
     assert re.findall(r"Paragraphe numéro (\d+)\.", texts(g)) == [str(i) for i in range(depth)]
 
 
+@pytest.mark.french
 def test_html_nested_past_what_the_parser_reads_is_refused(tmp_path):
     page = "<html><body>" + "<div><p>Texte.</p>" * 3000 + "</div>" * 3000 + "</body></html>"
     (tmp_path / "abime.html").write_text(page)
@@ -130,6 +131,7 @@ def rewrite_part(path: Path, name: str, change) -> None:
             z.writestr(n, data)
 
 
+@pytest.mark.french
 def test_docx_part_inflating_past_the_limit_is_refused_under_a_memory_cap(tmp_path):
     """45 MB of empty paragraphs in word/document.xml (a 50 KB file): refused by the part's size, before
     lxml builds a tree of nine million elements."""
@@ -154,6 +156,7 @@ def test_docx_part_inflating_past_the_limit_is_refused_under_a_memory_cap(tmp_pa
     assert not (tmp_path / "g").exists()
 
 
+@pytest.mark.french
 def test_docx_part_lying_about_its_size_is_refused_under_a_memory_cap(tmp_path):
     """A part that declares 2 KB and inflates to 1 GB: read 1 MB at a time, it fails its check."""
     src = tmp_path / "menteur.docx"
@@ -234,6 +237,7 @@ def pdf_with_content(path: Path, content_stream: bytes, *fonts: str, resources: 
     return path
 
 
+@pytest.mark.french
 def test_pdf_flate_bomb_is_refused_under_a_memory_cap(tmp_path):
     """A 1.2 MB PDF whose page inflates to 1.2 GB: the reader's memory cap stops it with a French message."""
     chunk, n = b" " * (1 << 24), 72
@@ -253,6 +257,7 @@ def test_pdf_flate_bomb_is_refused_under_a_memory_cap(tmp_path):
     assert not (tmp_path / "g").exists()
 
 
+@pytest.mark.french
 def test_pdf_unmapped_glyphs_are_not_read_aloud(tmp_path):
     """A CID font without a ToUnicode map: pdfminer writes each glyph as « (cid:65) », which is left out."""
     cid_font = ("<< /Type /Font /Subtype /Type0 /BaseFont /Sans /Encoding /Identity-H /DescendantFonts [<< /Type "
@@ -279,6 +284,7 @@ def test_check_refuses_a_date_after_2107_with_its_line(tmp_path):
     assert "guide.yaml:2:7: date: the year 2204 is too far ahead" in r.output and "2107" in r.output
 
 
+@pytest.mark.french
 def test_far_dates_from_documents_are_left_out_of_the_draft(tmp_path):
     import docx
 
@@ -308,6 +314,7 @@ def test_zip_dates_are_clamped_to_what_zip_carries():
 
 # --- item 11: drafts the validator accepts ----------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_text_the_validator_would_refuse_is_cleaned_and_reported(tmp_path):
     import docx
 
@@ -331,6 +338,7 @@ def test_docx_text_the_validator_would_refuse_is_cleaned_and_reported(tmp_path):
         assert said in report
 
 
+@pytest.mark.french
 def test_html_noncharacter_and_300_sections_make_a_valid_draft(tmp_path):
     sections = "".join(f"<h2>Question {i}</h2><p>Réponse {i}\ufffe.</p>" for i in range(300))
     g, report, _ = imported(tmp_path, "faq.html", f"<html><body><main>{sections}</main></body></html>")
@@ -339,6 +347,7 @@ def test_html_noncharacter_and_300_sections_make_a_valid_draft(tmp_path):
     assert "300 caractère(s) invisible(s) retiré(s)" in report and "255 pages au plus" in report
 
 
+@pytest.mark.french
 def test_empty_document_is_refused_in_french(tmp_path):
     import docx
 
@@ -351,6 +360,7 @@ def test_empty_document_is_refused_in_french(tmp_path):
 
 # --- low items and issue 26 §3 ----------------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_dangling_link_keeps_its_text(tmp_path):
     import docx
 
@@ -382,6 +392,7 @@ def test_docx_mailto_and_tel_links_are_kept(tmp_path):
         ("link", "01 23 45 67 89", "tel:+33123456789")]
 
 
+@pytest.mark.french
 def test_docx_tracked_changes_take_the_accepted_view(tmp_path):
     src = tmp_path / "revu.docx"
     make_docx(src, "Le vaccin est MARQUE.")
@@ -438,12 +449,14 @@ def test_html_in_utf16_is_read(tmp_path, codec):
     assert texts(g).endswith("Été comme hiver.")
 
 
+@pytest.mark.french
 def test_html_in_an_unknown_encoding_says_it_guessed(tmp_path):
     g, report, _ = imported(tmp_path, "ancien.html", "<html><body><main><p>Vérifiez vos vaccins.</p></main></body>"
                             "</html>".encode("cp1252"))
     assert "Vérifiez vos vaccins." in texts(g) and "pas en UTF-8 : elle a été lue en cp1252" in report
 
 
+@pytest.mark.french
 def test_import_refuses_a_folder_that_holds_a_yaml_guide(tmp_path):
     src = tmp_path / "d.docx"
     make_docx(src, "Texte.")
@@ -462,6 +475,7 @@ def test_markdown_guide_over_the_size_cap_is_refused(tmp_path):
     assert r.exit_code == 2 and "a guide is at most 10 MB" in r.output, r.output
 
 
+@pytest.mark.french
 def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
     """A draft over 10 MB would be refused by `check` (a guide file's cap): the import says so instead."""
     para = "<p>" + "Une phrase sur la vaccination. " * 160 + "</p>"  # 5,000 characters
@@ -471,6 +485,7 @@ def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
     assert not (tmp_path / "g").exists()
 
 
+@pytest.mark.french
 def test_pdf_drawing_repeated_a_million_times_is_refused_under_a_memory_cap(tmp_path):
     """A 7 KB PDF: a form of 1,000 characters drawn 100 × 100 times is ten million characters to lay out."""
     form = b"BT /F1 1 Tf 0 0 Td (" + b"x" * 1000 + b") Tj ET"

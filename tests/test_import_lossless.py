@@ -116,6 +116,7 @@ def test_mail_and_phone_links_are_real_links_in_transcripts_and_books(tmp_path):
 
 # --- tracked changes and comments ------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_comments_are_reported_and_not_spoken(tmp_path):
     d = new_docx()
     p = d.add_paragraph("L'allocation est de 65,80 € par jour.")
@@ -136,6 +137,7 @@ def png(path: Path) -> Path:
     return path
 
 
+@pytest.mark.french
 def test_docx_images_tables_headers_and_footers_are_named_in_the_report(tmp_path):
     d = new_docx()
     d.sections[0].header.paragraphs[0].text = "Association Santé Info"
@@ -159,6 +161,7 @@ def test_docx_images_tables_headers_and_footers_are_named_in_the_report(tmp_path
     assert "Association" not in target.read_text()
 
 
+@pytest.mark.french
 def test_html_images_and_tables_are_named_in_the_report(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Vaccin</h1><p>Le vaccin protège.</p>"
@@ -173,6 +176,7 @@ def test_html_images_and_tables_are_named_in_the_report(tmp_path):
     assert "Tableau « Âge ; Dose » : il n'est pas repris comme tableau ; ses 2 ligne(s)" in report
 
 
+@pytest.mark.french
 def test_pdf_images_and_running_headers_are_named_in_the_report(tmp_path):
     from fpdf import FPDF
 
@@ -198,6 +202,7 @@ def test_pdf_images_and_running_headers_are_named_in_the_report(tmp_path):
 
 # --- structure ---------------------------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_docx_numbered_lists_keep_their_numbers_and_typed_bullets_become_lists(tmp_path):
     from docx.shared import Pt
 
@@ -247,6 +252,7 @@ def test_docx_numbering_of_the_paragraph_itself_tells_numbers_from_bullets(tmp_p
     assert [b.items for b in blocks(g)] == [["1 : prenez rendez-vous ;", "2 : venez."], ["la fièvre ;", "la toux."]]
 
 
+@pytest.mark.french
 def test_html_ordered_lists_typed_bullets_and_bold_lines(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Vaccin</h1><ol><li>Prenez rendez-vous.</li><li>Venez.</li></ol>"
@@ -258,6 +264,7 @@ def test_html_ordered_lists_typed_bullets_and_bold_lines(tmp_path):
     assert "Titres possibles" in report and "« Les effets »" in report
 
 
+@pytest.mark.french
 def test_pdf_numbered_items_keep_their_numbers(tmp_path):
     from fpdf import FPDF
 
@@ -307,6 +314,7 @@ def test_check_warns_that_a_paragraph_under_a_topic_title_is_not_spoken(tmp_path
 
 # --- web pages ---------------------------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_html_attention_box_in_a_div_is_a_callout_and_navigation_is_dropped(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Vaccin</h1><h2>Avant</h2><p>Le vaccin protège.</p>"

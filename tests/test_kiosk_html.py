@@ -151,6 +151,7 @@ def test_kiosk_idle_option_builds_a_personal_copy(tmp_path):
     assert json.loads(page.get_element_by_id("guide-data").text)["idle"] == 0
 
 
+@pytest.mark.french
 @pytest.mark.parametrize("seconds", [-1, 10, 29, 86401])
 def test_an_idle_time_too_short_to_read_is_refused_before_any_work(tmp_path, seconds):
     from click.testing import CliRunner

@@ -37,6 +37,7 @@ def declared(tmp_path, value: str):
     return guide
 
 
+@pytest.mark.french
 def test_a_declared_recording_is_the_page_s_reading_in_the_build(tmp_path, caplog):
     guide = declared(tmp_path, "voix/accueil.flac")
     take = guide / "voix" / "accueil.flac"
@@ -75,6 +76,17 @@ def test_a_bad_recording_path_is_refused_with_its_line_and_field(tmp_path, value
         load_guide(guide / "guide.yaml")
     p, = exc.value.problems
     assert said in p.message and p.field.endswith("recording") and p.line == 16 and p.fix
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("value, said", [("../voix.wav", "n'est pas dans le dossier du guide"),
+                                          ("voix/accueil.txt", "n'est pas un fichier son que la construction lit")])
+def test_a_bad_recording_path_is_refused_in_french_by_default(tmp_path, value, said):
+    guide = declared(tmp_path, value)
+    with pytest.raises(GuideError) as exc:
+        load_guide(guide / "guide.yaml")
+    p, = exc.value.problems
+    assert said in p.message and p.fix.startswith(("écrivez son chemin", "utilisez un fichier")), p
 
 
 def test_a_missing_declared_recording_stops_check_and_build_naming_the_line(tmp_path):

@@ -194,6 +194,7 @@ def test_one_changed_recording_rebuilds_only_its_chapter(mixed, tmp_path):
 
 # --- processing and refusal ----------------------------------------------------------------------------------
 
+@pytest.mark.french
 def test_a_clipped_recording_is_warned_about_by_page(tmp_path, mini_guide):
     texts = body_texts(mini_guide, "dmp", "attention")
     loud, fine = tmp_path / "loud.wav", tmp_path / "fine.wav"
@@ -204,6 +205,7 @@ def test_a_clipped_recording_is_warned_about_by_page(tmp_path, mini_guide):
     assert process(fine, "dmp/attention", -20.0, tmp_path).warnings == []
 
 
+@pytest.mark.french
 def test_a_noisy_recording_is_warned_about_by_page(tmp_path, mini_guide):
     rec = tmp_path / "noisy.wav"
     reading(body_texts(mini_guide, "dmp", "attention"), rec)
@@ -224,6 +226,7 @@ def test_processing_trims_the_room_and_shortens_the_hesitation(tmp_path, mini_gu
     assert max(b - a for a, b in zip(off, on[1:])) <= MAX_PAUSE_S + 0.05  # the 3 s hesitation, shortened
 
 
+@pytest.mark.french
 def test_an_unreadable_recording_stops_the_build_naming_the_page(tmp_path):
     guide = tmp_path / "mini"
     shutil.copytree(DATA / "mini", guide)
@@ -247,6 +250,7 @@ def test_the_manifest_still_lists_every_page(mixed):
     json.dumps(result.manifest)
 
 
+@pytest.mark.french
 def test_check_lists_recorded_pages_and_warns_of_a_length_far_from_the_text(tmp_path):
     from click.testing import CliRunner
 
@@ -278,6 +282,7 @@ def test_check_says_nothing_of_recordings_for_a_guide_without_them(tmp_path):
     assert out.exit_code == 0 and "voix" not in out.output, out.output
 
 
+@pytest.mark.french
 def test_a_reading_of_other_words_falls_back_to_page_sync_and_says_so(tmp_path, caplog):
     """The wrong file on a page: the aligner's confidence is low, so the page's sentences are spread over the
     recording in proportion to the rendering, the book is complete, and a warning names the page."""

@@ -105,6 +105,7 @@ def test_an_uploaded_take_is_heard_assessed_then_kept_in_the_guide_folder(studio
     assert studio.client.get(f"/voix/ecoute/{name}").status_code == 404  # the take was moved, not copied twice
 
 
+@pytest.mark.french
 def test_every_accepted_format_is_taken_and_its_content_sniffed(studio, take_wav):
     for ext in EXTENSIONS:
         data = take_wav.read_bytes() if ext == ".wav" else encoded(take_wav, ext)
@@ -127,6 +128,7 @@ def test_every_accepted_format_is_taken_and_its_content_sniffed(studio, take_wav
     assert not (studio.folder / "recordings").exists()
 
 
+@pytest.mark.french
 def test_a_clipped_take_is_warned_about_in_french(studio, tmp_path):
     loud = tmp_path / "fort.wav"
     reading(page_texts(load_guide(studio.folder / "guide.md"), *REF.split("/")), loud, gain=6.0)
@@ -135,6 +137,7 @@ def test_a_clipped_take_is_warned_about_in_french(studio, tmp_path):
     assert "avertissement." in html
 
 
+@pytest.mark.french
 def test_uploads_keep_the_studio_s_safety_rules(studio, take_wav, tmp_path):
     data = take_wav.read_bytes()
     for csrf in (None, "faux-jeton"):

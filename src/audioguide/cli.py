@@ -341,7 +341,7 @@ def engines() -> None:
         click.echo(f"{name:8} {flag}  {_(cls.description)}{online}")
         click.echo(f"{'':8}      {why}")
         if cls.options:
-            settings = ", ".join(f"-o {o.example} ({o.help})" for o in cls.options.values())
+            settings = ", ".join(f"-o {o.example} ({_(o.help)})" for o in cls.options.values())
             click.echo(f"{'':8}      " + _("settings: {settings}").format(settings=settings))
 
 

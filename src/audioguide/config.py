@@ -111,42 +111,45 @@ class BuildSettings:
         `problems`: all of them, engines' included (tts.settings_problems); by default the settings' own."""
         problems = self.problems() if problems is None else problems
         if problems:
-            lines = [f"  {field} : {cause}.\n    Correction : {fix}." for field, cause, fix in problems]
-            raise ConfigError("Réglages invalides ; rien n'a été fait :\n" + "\n".join(lines),
+            lines = [_("  {field}: {cause}.\n    Fix: {fix}.").format(field=field, cause=cause, fix=fix)
+                     for field, cause, fix in problems]
+            raise ConfigError(_("Invalid settings; nothing was done:") + "\n" + "\n".join(lines),
                               fix=_("correct each option named above, then run the command again"))
 
     def problems(self) -> list[tuple[str, str, str]]:
         """(option as the user wrote it, cause, fix) for each bad setting; settles base_url to its normal form."""
         problems: list[tuple[str, str, str]] = []
         if self.pace is not None and self.pace not in PACES:
-            problems.append((f"--pace {self.pace}", "ce rythme n'existe pas", f"choisissez {' ou '.join(PACES)}"))
+            problems.append((f"--pace {self.pace}", _("this pace does not exist"),
+                             _("choose {paces}").format(paces=_(" or ").join(PACES))))
         if not 80 <= self.words_per_minute <= 450:
-            problems.append((f"--rate {self.rate}", "la vitesse est hors de 80 à 450 mots par minute",
-                             f"donnez par exemple --rate {PACES['normal'].rate} (normal) ou {PACES['lent'].rate} "
-                             "(lent), ou --pace lent"))
+            problems.append((f"--rate {self.rate}", _("the speed is outside 80 to 450 words per minute"),
+                             _("give for example --rate {normal} (normal) or {slow} (slow), or --pace lent")
+                             .format(normal=PACES['normal'].rate, slow=PACES['lent'].rate)))
         if not 0 <= self.pitch <= 99:
-            problems.append((f"--pitch {self.pitch}", "la hauteur de voix est hors de 0 à 99",
-                             "donnez un nombre de 0 à 99 ; 50 est la hauteur habituelle"))
+            problems.append((f"--pitch {self.pitch}", _("the voice pitch is outside 0 to 99"),
+                             _("give a number from 0 to 99; 50 is the usual pitch")))
         if self.out_dir is not None and not str(self.out_dir).strip():
-            problems.append(("--out", "le dossier de sortie est vide (ce serait le dossier courant)",
-                             "donnez un nom de dossier, par exemple --out sortie"))
+            problems.append(("--out", _("the output folder is empty (it would be the current folder)"),
+                             _("give a folder name, for example --out output")))
         if self.jobs < 1:
-            problems.append((f"--jobs {self.jobs}", "il faut au moins un travailleur",
-                             "donnez 1 ou plus, ou retirez l'option (un par cœur du processeur)"))
+            problems.append((f"--jobs {self.jobs}", _("at least one worker is needed"),
+                             _("give 1 or more, or remove the option (one per processor core)")))
         if self.kiosk_idle != 0 and not 30 <= self.kiosk_idle <= 86400:
             # The page warns 20 s before it resets: less than 30 s would hurry a slow reader.
-            problems.append((f"--kiosk-idle {self.kiosk_idle}", "le délai de la borne n'est ni 0 (jamais) ni "
-                             "de 30 à 86400 secondes", "donnez 0 (jamais) ou au moins 30 secondes, par exemple 120"))
+            problems.append((f"--kiosk-idle {self.kiosk_idle}", _("the kiosk delay is neither 0 (never) nor "
+                             "30 to 86400 seconds"), _("give 0 (never) or at least 30 seconds, for example 120")))
         if self.bitrate_kbps not in MP3_SPEECH_BITRATES:
-            problems.append((f"bitrate_kbps {self.bitrate_kbps}", "ce n'est pas un débit MP3 habituel pour la voix",
-                             f"choisissez parmi {', '.join(map(str, MP3_SPEECH_BITRATES))} kbit/s"))
+            problems.append((f"bitrate_kbps {self.bitrate_kbps}", _("this is not a usual MP3 bitrate for speech"),
+                             _("choose from {rates} kbit/s").format(rates=", ".join(map(str, MP3_SPEECH_BITRATES)))))
         if self.base_url is not None:
             from audioguide.web import web_address  # the same rule as `base_url:` in a guide
 
             try:
                 self.base_url = web_address(self.base_url.strip(), folder=True)
             except ValueError as exc:
-                problems.append((f"--base-url {self.base_url}", f"cette adresse (base URL) ne convient pas : {exc}",
-                                 "donnez l'adresse complète du dossier publié, par exemple "
-                                 "https://asso.example/guide/"))
+                problems.append((f"--base-url {self.base_url}",
+                                 _("this address (base URL) is not suitable: {error}").format(error=exc),
+                                 _("give the full address of the published folder, for example "
+                                   "https://asso.example/guide/")))
         return problems

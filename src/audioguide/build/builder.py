@@ -248,7 +248,7 @@ class Builder:
         if self.remote is not None and todo:
             self.remote(self.engine, [(self.voice(t), k) for t, k in todo], self.cache)
             jobs = [(t, keys[t]) for t in sorted(timed)]  # in the cache now: only their words are timed here
-        _parallel(self.settings, make, jobs, "Synthèse")
+        _parallel(self.settings, make, jobs, _("Synthesis"))
         self.engine.release()  # before the encoders start beside it
         self.result.synthesized = len(todo)
         log.info(_("Synthesised %d clips (%d from cache)."), len(todo), len(keys) - len(todo))
@@ -282,7 +282,7 @@ class Builder:
                 return task.id, self.chapter(task, scripts[task.id], keys, cover, cover_sha, old, contexts)
             return None, task()
 
-        done = {cid: e for cid, e in _parallel(self.settings, run_task, tasks, "Encodage") if cid}
+        done = {cid: e for cid, e in _parallel(self.settings, run_task, tasks, _("Encoding")) if cid}
         log.debug("Chapter audio: %.1f s.", time.perf_counter() - t0)
         return done
 

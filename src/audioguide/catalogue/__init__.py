@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError
+from audioguide.i18n import _
 from audioguide.tts import validate_settings
 
 log = logging.getLogger(__name__)
@@ -182,15 +183,16 @@ def build_catalogue(path: Path, out: Path, settings: BuildSettings, scheduler: s
                 log.debug("Guide %s failed: %s", source, exc)
             outcomes.append(o)
             bar.update(1)
-            bar.set_postfix_str(f"{len(outcomes) - sum(1 for x in outcomes if x.error)} ok, "
-                                f"{sum(1 for x in outcomes if x.error)} en échec")
+            failed = sum(1 for x in outcomes if x.error)
+            bar.set_postfix_str(_("{ok} ok, {failed} failed").format(ok=len(outcomes) - failed, failed=failed))
     finally:
         bar.close()
         if remote is not None:
             remote.close()
     result = CatalogueResult(cat, out, outcomes)
     write_index(result)
-    log.info("Catalogue: %d guides in %.0f s.", len(outcomes), time.perf_counter() - start)
+    log.info(_("Catalogue: {n} guides in {seconds} s.").format(n=len(outcomes),
+                                                                seconds=f"{time.perf_counter() - start:.0f}"))
     return result
 
 

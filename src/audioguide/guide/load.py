@@ -11,7 +11,7 @@ from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.model import Guide
 from audioguide.guide.parse import parse_guide
 from audioguide.guide.yamlsrc import check_size, load_yaml
-from audioguide.i18n import _
+from audioguide.i18n import N_, _
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 GUIDE_FILES = ("guide.yaml", "guide.md")
@@ -38,16 +38,17 @@ def load_source(file: Path, display: str) -> Any:
     return load_yaml(file, display)
 
 # Documents people give `build` or `check` instead of a guide: what the file is, and what to do with it.
-_IMPORT = "audioguide import {name} en fait un dossier avec guide.md, à relire, puis lancez check sur ce dossier"
-_RESAVE = "enregistrez-le en .docx (Fichier > Enregistrer sous), puis lancez audioguide import sur le .docx"
+# Marked with N_ (made at import time), translated where shown.
+_IMPORT = N_("audioguide import {name} makes it a folder with guide.md, to review, then run check on that folder")
+_RESAVE = N_("save it as .docx (File > Save As), then run audioguide import on the .docx")
 OTHER_DOCUMENTS = {
-    ".docx": ("c'est un fichier Word : utilisez audioguide import", _IMPORT),
-    ".pdf": ("c'est un fichier PDF : utilisez audioguide import", _IMPORT),
-    ".html": ("c'est une page web : utilisez audioguide import", _IMPORT),
-    ".htm": ("c'est une page web : utilisez audioguide import", _IMPORT),
-    ".doc": ("c'est un ancien fichier Word (.doc), que audioguide import ne lit pas", _RESAVE),
-    ".odt": ("c'est un fichier LibreOffice (.odt), que audioguide import ne lit pas", _RESAVE),
-    ".rtf": ("c'est un fichier RTF, que audioguide import ne lit pas", _RESAVE),
+    ".docx": (N_("this is a Word file: use audioguide import"), _IMPORT),
+    ".pdf": (N_("this is a PDF file: use audioguide import"), _IMPORT),
+    ".html": (N_("this is a web page: use audioguide import"), _IMPORT),
+    ".htm": (N_("this is a web page: use audioguide import"), _IMPORT),
+    ".doc": (N_("this is an old Word file (.doc), which audioguide import does not read"), _RESAVE),
+    ".odt": (N_("this is a LibreOffice file (.odt), which audioguide import does not read"), _RESAVE),
+    ".rtf": (N_("this is an RTF file, which audioguide import does not read"), _RESAVE),
 }
 # Names a guide file gets by mistake, once lowercased and without a ".txt" Windows hides: the right name.
 _NEAR_NAMES = {"guide.yaml": "guide.yaml", "guide.yml": "guide.yaml", "guide.md": "guide.md",
@@ -60,10 +61,11 @@ def _misnamed(folder: Path) -> Problem | None:
         name = f.name.lower().removesuffix(".txt")
         right = _NEAR_NAMES.get(name)
         if right and f.name != right and f.is_file():
-            return Problem(str(f), None, None, "", f"le fichier du guide s'appelle « {f.name} » : renommez-le "
-                           f"« {right} »", "audioguide cherche exactement guide.yaml ou guide.md, en minuscules ; "
-                           "Windows cache souvent la fin « .txt » d'un nom : dans l'Explorateur, cochez "
-                           "Affichage > Extensions de noms de fichiers pour la voir")
+            return Problem(str(f), None, None, "",
+                           _("the guide file is named “{name}”: rename it “{right}”").format(name=f.name, right=right),
+                           _("audioguide looks for exactly guide.yaml or guide.md, in lower case; Windows often "
+                             "hides the “.txt” end of a name: in the Explorer, tick View > File name extensions "
+                             "to see it"))
     return None
 
 
@@ -76,7 +78,7 @@ def _not_a_guide(p: Path, file: Path) -> Problem | None:
             else _("check the path")
         return Problem(str(file), None, None, "", _("guide file not found"), hint)
     if (other := OTHER_DOCUMENTS.get(file.suffix.lower())) is not None:
-        return Problem(str(file), None, None, "", other[0], other[1].format(name=file.name))
+        return Problem(str(file), None, None, "", _(other[0]), _(other[1]).format(name=file.name))
     return None
 
 

@@ -44,7 +44,7 @@ ALERTS = {"NOTE": "a-noter", "TIP": "bon-a-savoir", "IMPORTANT": "important", "W
           "CAUTION": "attention"}
 STRUCTURE_KEYS = ("intro", "parts", "chapters")
 # What a heading of each level is, by the guide's depth (index: the number of #, less one).
-_LEVEL_NAMES = {2: ("un sujet", "une page"), 3: ("une partie", "un sujet", "une page")}
+_LEVEL_NAMES = {2: (N_("a topic"), N_("a page")), 3: (N_("a part"), N_("a topic"), N_("a page"))}
 _ATTRS = re.compile(r'(?<!\\)\{((?:[^{}"\\]|"(?:[^"\\]|\\.)*")*)\}\s*$')
 _ATTR = re.compile(r'\s*(?:#([\w-]+)|\.([\w-]+)|(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+))')
 
@@ -390,9 +390,10 @@ def skipped_levels(r: _Reader, tokens: list[Token]) -> list[Problem]:
         if last and level > last + 1:
             missing, heading = "#" * (last + 1), f"{tok.markup} {tokens[i + 1].content}".strip()
             out.append(Problem(r.file, r.mark(tok)[0], None, "",
-                               f"le niveau {missing} manque entre {'#' * last} et {tok.markup}",
-                               f"ajoutez un titre {missing} ({names[last]}) au-dessus de « {heading[:60]} », "
-                               f"ou écrivez ce titre avec {missing}"))
+                               _("the level {missing} is missing between {upper} and {lower}").format(
+                                   missing=missing, upper="#" * last, lower=tok.markup),
+                               _("add a {missing} heading ({what}) above “{heading}”, or write this heading with "
+                                 "{missing}").format(missing=missing, what=_(names[last]), heading=heading[:60])))
         last = min(level, r.depth)
     return out
 

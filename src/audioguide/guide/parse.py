@@ -60,12 +60,12 @@ def _recording(ck: Checker, value: object, mark: tuple[int, int] | None, path: s
     rel = value.strip().replace("\\", "/")
     parts = rel.split("/")
     if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) or ".." in parts:
-        ck.add(mark, path, f"the recording {value!r} is not inside the guide's folder",
-               "write its path from the guide's folder, e.g. recording: voix/accueil.mp3")
+        ck.add(mark, path, _("the recording {value!r} is not inside the guide's folder").format(value=value),
+               _("write its path from the guide's folder, e.g. recording: voix/accueil.mp3"))
         return None
     if not any(rel.lower().endswith(ext) for ext in RECORDING_EXTENSIONS):
-        ck.add(mark, path, f"the recording {value!r} is not a sound file the build reads",
-               "use a .wav, .flac, .mp3, .m4a, .ogg or .webm file")
+        ck.add(mark, path, _("the recording {value!r} is not a sound file the build reads").format(value=value),
+               _("use a .wav, .flac, .mp3, .m4a, .ogg or .webm file"))
         return None
     return rel
 

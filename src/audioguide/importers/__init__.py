@@ -16,6 +16,7 @@ from typing import Any
 
 from audioguide.exceptions import AudioguideError, GuideError, Problem
 from audioguide.guide.markdown import CALLOUT_LABELS, fold, slug
+from audioguide.i18n import _
 
 # A page is what a listener skips at a time: past this many characters (about five minutes of speech) a
 # document without headings is cut, well below the validator's limit.
@@ -139,20 +140,21 @@ class _Cleaner:
 
         lines = []
         if self.bad_chars:
-            lines.append(f"{self.bad_chars} caractère(s) invisible(s) retiré(s) (caractères de contrôle ou "
-                         "non-caractères) : aucune sortie ne peut les porter.")
+            lines.append(_("{n} invisible character(s) removed (control characters or non-characters): no output "
+                           "can carry them.").format(n=self.bad_chars))
         if self.numbers:
-            lines.append(f"Nombres de plus de {MAX_NUMBER_DIGITS} chiffres, impossibles à lire à voix haute, "
-                         "remplacés par […] : " + ", ".join(self.numbers) + ". Écrivez en mots ce qu'ils disent.")
+            lines.append(_("Numbers of more than {digits} digits, impossible to read aloud, replaced by […]: "
+                           "{numbers}. Write in words what they say.").format(
+                               digits=MAX_NUMBER_DIGITS, numbers=", ".join(self.numbers)))
         if self.demoted:
-            lines.append(f"Titres de plus de {MAX_TITLE_CHARS} caractères devenus des paragraphes : "
-                         + ", ".join(self.demoted) + ". Donnez à ces sections un titre court.")
+            lines.append(_("Headings of more than {chars} characters turned into paragraphs: {titles}. Give these "
+                           "sections a short heading.").format(chars=MAX_TITLE_CHARS, titles=", ".join(self.demoted)))
         if self.cut:
-            lines.append(f"Paragraphes ou listes de plus de {SPLIT_AT} caractères coupés en morceaux : "
-                         + ", ".join(self.cut) + ".")
+            lines.append(_("Paragraphs or lists of more than {chars} characters cut into pieces: {texts}.").format(
+                chars=SPLIT_AT, texts=", ".join(self.cut)))
         if self.links:
-            lines.append("Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : "
-                         + ", ".join(self.links) + ".")
+            lines.append(_("Link addresses that are neither web, nor e-mail, nor phone, kept as text: {links}.")
+                         .format(links=", ".join(self.links)))
         return lines
 
 
@@ -186,11 +188,13 @@ def read_document(path: Path) -> Document:
     elif suffix == ".pdf":
         from audioguide.importers.pdf import read_pdf as reader
     else:
-        raise AudioguideError(f"Impossible d'importer {path.name} : le format {suffix or '(sans extension)'} est "
-                              "inconnu.", fix="importez un fichier Word (.docx), une page web (.html) ou un PDF "
-                                              "(.pdf) ; un ancien .doc ou un .odt, enregistrez-le d'abord en .docx")
+        raise AudioguideError(_("Cannot import {name}: the format {suffix} is unknown.").format(
+                                  name=path.name, suffix=suffix or _("(no extension)")),
+                              fix=_("import a Word file (.docx), a web page (.html) or a PDF (.pdf); an old .doc or "
+                                    "an .odt, save it as .docx first"))
     if not path.is_file():
-        raise AudioguideError(f"Fichier introuvable : {path}.", fix="vérifiez le chemin et le nom du fichier")
+        raise AudioguideError(_("File not found: {path}.").format(path=path),
+                              fix=_("check the path and the file name"))
     return reader(path)
 
 
@@ -264,10 +268,11 @@ def _title(d: _Draft) -> None:
             and (not title or fold(title) == fold(els[0].text)):
         title = els[0].text
         d.elements, d.levels = els[1:], levels[1:]
-        d.report.append(f"Le premier titre, « {title} », est pris comme titre du guide.")
+        d.report.append(_("The first heading, “{title}”, is taken as the guide's title.").format(title=title))
     title = d.cleaner.text(title or "") or d.guide_id.replace("-", " ").capitalize()
     if len(title) > MAX_TITLE_CHARS:
-        d.report.append(f"Le titre a été coupé à {MAX_TITLE_CHARS} caractères : {_quote(title)}.")
+        d.report.append(_("The title was cut to {chars} characters: {title}.").format(
+            chars=MAX_TITLE_CHARS, title=_quote(title)))
         title = shorten(title, MAX_TITLE_CHARS)
     d.title = title
     d.report += d.cleaner.report()
@@ -280,14 +285,15 @@ def _levels(d: _Draft) -> None:
     d.role = {lvl: name for lvl, name in zip(levels, ["part", "chapter", "page"][3 - d.depth:])}
     if len(levels) == 1:  # a leaflet with one level of headings: its sections are pages of one chapter
         d.role = {levels[0]: "page"}
-    names = {"part": "parties (#)", "chapter": "sujets", "page": "pages"}
+    names = {"part": _("parts (#)"), "chapter": _("topics"), "page": _("pages")}
     if levels:
-        d.report.append("Niveaux : " + ", ".join(f"titres de niveau {lvl} → {names[d.role[lvl]]}" for lvl in d.role)
-                        + ("; les titres plus profonds restent des intertitres dans leur page"
-                           if len(levels) > d.depth else "") + f" ({d.depth} niveaux).")
+        d.report.append(_("Levels: ") + ", ".join(_("level {level} headings → {role}").format(
+                            level=lvl, role=names[d.role[lvl]]) for lvl in d.role)
+                        + (_("; deeper headings stay subheadings in their page") if len(levels) > d.depth else "")
+                        + _(" ({depth} levels).").format(depth=d.depth))
     else:
-        d.report.append("Aucun titre trouvé : tout le document est une seule page ; ajoutez des titres `#` et `##` "
-                        "pour le découper.")
+        d.report.append(_("No heading found: the whole document is a single page; add `#` and `##` headings to "
+                          "divide it."))
 
 
 def _front_matter(d: _Draft) -> None:
@@ -296,16 +302,16 @@ def _front_matter(d: _Draft) -> None:
     d.data = {"title": d.title}
     date = d.doc.date
     if date and date.year > MAX_DATE_YEAR:
-        d.report.append(f"La date du document, {date}, est laissée de côté : les livres audio ne peuvent pas porter "
-                        f"une date après {MAX_DATE_YEAR}.")
+        d.report.append(_("The document's date, {date}, is left out: audio books cannot carry a date after "
+                          "{year}.").format(date=date, year=MAX_DATE_YEAR))
         date = d.doc.date = None
     if date:
         d.data["date"] = date
-    d.report.append("publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer "
-                    "votre association dans les applications de podcast et les étiquettes des MP3.")
-    d.report.append(f"date: {date} (celle du document)" if date else
-                    "Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la "
-                    "dernière modification du fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.")
+    d.report.append(_("publisher: and description: are optional: add them at the top of the draft to name your "
+                      "association in podcast apps and the MP3s' tags."))
+    d.report.append(_("date: {date} (the document's)").format(date=date) if date else
+                    _("No date in the document: none was invented. The feed will take the day the guide file was "
+                      "last changed; add `date: YYYY-MM-DD` to set it."))
 
 
 class _Tree:
@@ -332,8 +338,7 @@ class _Tree:
         if d.depth == 3:
             if not d.parts:
                 d.parts.append({"id": "", "title": "Introduction", "chapters": []})
-                d.report.append("Le texte placé avant la première partie est allé dans une partie nommée "
-                                "« Introduction ».")
+                d.report.append(_("The text before the first part went into a part named “Introduction”."))
             if len(d.parts[-1]["chapters"]) == MAX_TOC_ENTRIES:  # an MP3's table of contents lists at most 255
                 d.parts.append({"id": "", "title": _continued(d.parts[-1]["title"], d.split), "chapters": []})
             d.parts[-1]["chapters"].append(chapter)
@@ -384,9 +389,10 @@ def _tree(d: _Draft) -> None:
         else:
             tree.block(e)
     if d.split:
-        d.report.append(f"Les longs passages sans titre ont été coupés en pages d'environ {SPLIT_AT} caractères, "
-                        f"et les sujets en {MAX_TOC_ENTRIES} pages au plus ({sum(n - 1 for n in d.split.values())} "
-                        "coupure(s), titrées « … (suite N) ») : donnez-leur des titres.")
+        d.report.append(_("Long passages without a heading were cut into pages of about {chars} characters, and "
+                          "topics into {pages} pages at most ({cuts} cut(s), titled “… (suite N)”): give them "
+                          "headings.").format(chars=SPLIT_AT, pages=MAX_TOC_ENTRIES,
+                                              cuts=sum(n - 1 for n in d.split.values())))
 
 
 def _callout_labels(d: _Draft) -> None:
@@ -418,17 +424,17 @@ def _repeated_links(d: _Draft) -> None:
         out.append(e)
     d.elements = out
     if dropped:
-        d.report.append("Adresses déjà écrites dans leur paragraphe, qui n'ont pas été répétées en lien à part "
-                        f"(l'auditeur les aurait entendues trois fois) : {', '.join(dropped)}. Les textes écrits "
-                        "du guide (transcriptions, livres, borne) en font quand même des liens.")
+        d.report.append(_("Addresses already written in their paragraph, not repeated as a separate link (the "
+                          "listener would have heard them three times): {addresses}. The guide's written texts "
+                          "(transcripts, books, kiosk) still make them links.").format(addresses=", ".join(dropped)))
 
 
 def _heading_candidates(d: _Draft) -> None:
     found = [_quote(e.text) for e in d.elements if e.kind == "p" and e.heading_like]
     if found:
-        d.report.append("Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus "
-                        "grand) : " + ", ".join(found) + ". Si ce sont des titres, mettez ## (ou ###) devant dans "
-                        "guide.md, ou appliquez-leur un style « Titre » dans Word avant d'importer à nouveau.")
+        d.report.append(_("Possible headings, kept as paragraphs (alone on their line, in bold or larger): "
+                          "{texts}. If they are headings, put ## (or ###) before them in guide.md, or give them a "
+                          "“Heading” style in Word before importing again.").format(texts=", ".join(found)))
 
 
 def _prune_empty(d: _Draft) -> None:
@@ -441,10 +447,11 @@ def _toc_limit(d: _Draft) -> None:
     top = d.parts if d.depth == 3 else d.chapters
     if len(top) > MAX_TOC_ENTRIES:
         level = min(d.role, key=lambda lvl: ["part", "chapter", "page"].index(d.role[lvl]))
-        raise AudioguideError(f"Le document a {len(top)} titres de niveau {level} : un guide en a au plus "
-                              f"{MAX_TOC_ENTRIES} à ce niveau (la table des matières d'un MP3 n'en liste pas plus).",
-                              fix="regroupez ces sections sous des titres de niveau supérieur, ou coupez le document "
-                                  "en plusieurs guides")
+        raise AudioguideError(_("The document has {count} level {level} headings: a guide has at most {limit} at "
+                                "this level (an MP3's table of contents lists no more).").format(
+                                    count=len(top), level=level, limit=MAX_TOC_ENTRIES),
+                              fix=_("group these sections under higher-level headings, or cut the document into "
+                                    "several guides"))
 
 
 def _structure(d: _Draft) -> None:
@@ -456,12 +463,13 @@ def _structure(d: _Draft) -> None:
         d.data["chapters"] = d.chapters
     else:  # a guide model that still requires parts: one part, named like the guide
         d.data["parts"] = [{"id": "", "title": d.title, "chapters": d.chapters}]
-        d.report.append("Cette version d'audioguide demande des parties : les sujets ont été mis dans une seule "
-                        "partie.")
+        d.report.append(_("This version of audioguide requires parts: the topics were put in a single part."))
     _ids(d.data)
     c = d.counts
-    d.report.append(f"Trouvé : {c['part']} partie(s), {c['chapter']} sujet(s), {c['page']} page(s), "
-                    f"{c['p']} paragraphe(s), {c['list']} liste(s), {c['link']} lien(s).")
+    d.report.append(_("Found: {parts} part(s), {topics} topic(s), {pages} page(s), {paragraphs} paragraph(s), "
+                      "{lists} list(s), {links} link(s).").format(parts=c['part'], topics=c['chapter'],
+                                                                  pages=c['page'], paragraphs=c['p'],
+                                                                  lists=c['list'], links=c['link']))
 
 
 # What `draft` does, in order: each step reads and fills the shared _Draft.
@@ -493,12 +501,12 @@ def _prune(parts: list[dict], chapters: list[dict], report: list[str]) -> None:
             empty = [pg["title"] for pg in ch["pages"] if not pg["blocks"]]
             ch["pages"] = [pg for pg in ch["pages"] if pg["blocks"]]
             if empty:
-                report.append("Titres sans texte en dessous, laissés de côté : "
-                              + ", ".join(f"« {t} »" for t in empty) + ".")
+                report.append(_("Headings with no text under them, left out: {titles}.").format(
+                    titles=", ".join(f"« {t} »" for t in empty)))
         kept = [ch for ch in chs if ch["pages"]]
         if len(kept) < len(chs):
-            report.append("Sujets sans texte, laissés de côté : " + ", ".join(f"« {c['title']} »" for c in chs
-                                                                             if not c["pages"]) + ".")
+            report.append(_("Topics without text, left out: {titles}.").format(
+                titles=", ".join(f"« {c['title']} »" for c in chs if not c["pages"])))
         chs[:] = kept
     parts[:] = [p for p in parts if p["chapters"]]
 
@@ -513,7 +521,8 @@ def _block(e: Element, report: list[str]) -> dict:
     m = _CALLOUT_START.match(e.text)
     if m and e.text[m.end():].strip():
         kind = CALLOUT_LABELS[fold(m.group(1))]
-        report.append(f"« {clean(e.text)[:40]}… » est devenu un encadré « {m.group(1).capitalize()} ».")
+        report.append(_("“{text}…” became a “{kind}” box.").format(text=clean(e.text)[:40],
+                                                                   kind=m.group(1).capitalize()))
         return {kind: e.text[m.end():].strip()}
     return {"p": e.text}
 
@@ -541,9 +550,9 @@ def _check_draft_size(path: Path, size: int) -> None:
     from audioguide.guide.yamlsrc import MAX_FILE_BYTES
 
     if size > MAX_FILE_BYTES:
-        raise AudioguideError(f"{path.name} ferait un guide de plus de {MAX_FILE_BYTES // 1_000_000} Mo de texte, "
-                              "la taille maximale d'un guide.",
-                              fix="coupez le document en plusieurs, un par guide (le guide e-santé fait 0,07 Mo)")
+        raise AudioguideError(_("{name} would make a guide of more than {mb} MB of text, the largest a guide can "
+                                "be.").format(name=path.name, mb=MAX_FILE_BYTES // 1_000_000),
+                              fix=_("cut the document into several, one per guide (the e-santé guide is 0.07 MB)"))
 
 
 def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list[str]]:
@@ -557,32 +566,33 @@ def import_document(path: Path, out_dir: Path | None = None) -> tuple[Path, list
     out_dir = out_dir or Path(guide_id)
     target = out_dir / "guide.md"
     if target.exists():
-        raise AudioguideError(f"{target} existe déjà.", fix="choisissez un autre dossier avec --out, ou déplacez "
-                                                             "d'abord l'ancien brouillon")
+        raise AudioguideError(_("{target} already exists.").format(target=target),
+                              fix=_("choose another folder with --out, or move the old draft first"))
     from audioguide.guide.load import guide_file
 
     if guide_file(out_dir).exists():  # check and build would read it, never the draft
-        raise AudioguideError(f"Le dossier {out_dir} contient déjà un guide, {guide_file(out_dir).name} : "
-                              "check et build le liraient à la place du brouillon guide.md.",
-                              fix="choisissez un autre dossier avec --out")
+        raise AudioguideError(_("The folder {folder} already holds a guide, {name}: check and build would read it "
+                                "instead of the draft guide.md.").format(folder=out_dir, name=guide_file(out_dir).name),
+                              fix=_("choose another folder with --out"))
     doc = read_document(path)
     _check_draft_size(path, sum(len(e.text) + sum(map(len, e.items)) for e in doc.elements))
     data, report = draft(doc, guide_id)
     if not data.get("parts") and not data.get("chapters"):
-        raise AudioguideError(f"{path.name} ne contient aucun texte à importer.",
-                              cause="le document est vide, ou n'est fait que d'images (un PDF scanné, par exemple)",
-                              fix="ouvrez-le et vérifiez que son texte peut être sélectionné ; un scan doit "
-                                  "d'abord passer par un logiciel de reconnaissance de texte (OCR)")
+        raise AudioguideError(_("{name} holds no text to import.").format(name=path.name),
+                              cause=_("the document is empty, or made only of images (a scanned PDF, for example)"),
+                              fix=_("open it and check that its text can be selected; a scan must first go through "
+                                    "text recognition software (OCR)"))
     text = to_markdown(data, str(target))
     _check_draft_size(path, len(text.encode("utf-8")))
     try:
         parse_guide(parse_markdown(text, str(target)), str(target), guide_id)
     except GuideError as exc:  # a bug of ours: say so rather than leave a draft that does not load
-        raise GuideError([*exc.problems, Problem(str(path), None, None, "", "le brouillon fait de ce document n'est "
-                                                 "pas un guide valide", "c'est une erreur d'audioguide : signalez-la "
-                                                 "en joignant le document")]) from None
+        raise GuideError([*exc.problems, Problem(str(path), None, None, "",
+                                                 _("the draft made from this document is not a valid guide"),
+                                                 _("this is a bug in audioguide: report it, attaching the "
+                                                   "document"))]) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = f"Importé de {path.name}. Ce qui a été deviné, changé ou laissé de côté :"
+    header = _("Imported from {name}. What was guessed, changed or left out:").format(name=path.name)
     # Through files.write_text: a link planted in the folder is replaced, never written through.
     write_text(out_dir / "import-report.txt", "\n".join([header, *(f"- {r}" for r in report)]) + "\n")
     write_text(target, text)

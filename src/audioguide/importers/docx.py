@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 from audioguide.importers import Document, Element, clean
 
 # English, French and German names of Word's built-in heading styles ("Heading 2", "Titre 2", "Überschrift 2").
@@ -37,8 +38,8 @@ def read_docx(path: Path) -> Document:
         from docx.text.hyperlink import Hyperlink
         from docx.text.paragraph import Paragraph
     except ImportError:
-        raise AudioguideError("L'import des fichiers Word demande python-docx.",
-                              fix="installez-le : pip install 'audioguide[import]'") from None
+        raise AudioguideError(_("Importing Word files needs python-docx."),
+                              fix=_("install it: pip install 'audioguide[import]'")) from None
     _check_sizes(path)
     try:
         d = docx.Document(str(path))
@@ -48,18 +49,18 @@ def read_docx(path: Path) -> Document:
     body = d.element.body
     revisions, entities = _accepted_view(body)
     if revisions:
-        notes.append(f"Le document a {revisions} modification(s) suivie(s) (révisions) : le brouillon les prend "
-                     "comme acceptées (ajouts gardés, suppressions retirées). Relisez-le à côté du document.")
+        notes.append(_("The document has {n} tracked change(s) (revisions): the draft takes them as accepted "
+                       "(insertions kept, deletions removed). Review it beside the document.").format(n=revisions))
     if entities:
-        notes.append("Références d'entité laissées de côté (l'import ne les développe jamais, par sécurité) : "
-                     + ", ".join(sorted(set(entities))) + " ; le texte autour est gardé.")
+        notes.append(_("Entity references left out (the import never expands them, for safety): {entities}; the "
+                       "text around them is kept.").format(entities=", ".join(sorted(set(entities)))))
     reader = _Reader(d, Paragraph, Hyperlink)
     reader.blocks(body)
     notes += reader.left_out
     notes += _comments(d) + _headers_footers(d)
     if reader.dangling:
-        notes.append(f"{reader.dangling} lien(s) sans adresse dans le document (un lien cassé dans Word) : leur "
-                     "texte est gardé, sans lien.")
+        notes.append(_("{n} link(s) without an address in the document (a broken link in Word): their text is kept, "
+                       "without a link.").format(n=reader.dangling))
     modified = d.core_properties.modified or d.core_properties.created
     title = clean(d.core_properties.title or "") or reader.title
     return Document(reader.out, title=title, date=modified.date() if modified else None, notes=notes)
@@ -78,8 +79,8 @@ def _comments(d) -> list[str]:
     said = [f"{_quote(text)}" + (f" ({author})" if author else "") for text, author in comments if text]
     if not said:
         return []
-    return [f"Le document a {len(said)} commentaire(s), qui ne sont pas lus à voix haute : " + ", ".join(said)
-            + ". Si l'un d'eux doit être entendu, écrivez-le dans le texte du brouillon."]
+    return [_("The document has {n} comment(s), which are not read aloud: {comments}. If one of them must be "
+              "heard, write it in the draft's text.").format(n=len(said), comments=", ".join(said))]
 
 
 def _headers_footers(d) -> list[str]:
@@ -94,40 +95,46 @@ def _headers_footers(d) -> list[str]:
                 text = clean(" ".join(p.text for p in part.paragraphs))
                 if text and _quote(text) not in found[kind]:
                     found[kind].append(_quote(text))
-    return [f"{kind} des pages non repris : {', '.join(texts)}. S'il dit quelque chose d'utile (une adresse, "
-            "un numéro), écrivez-le dans une page du brouillon." for kind, texts in found.items() if texts]
+    names = {"En-tête": _("Header"), "Pied de page": _("Footer")}
+    return [_("{kind} of the pages not carried over: {texts}. If it says something useful (an address, a number), "
+              "write it in a page of the draft.").format(kind=names[kind], texts=", ".join(texts))
+            for kind, texts in found.items() if texts]
 
 
 def _damaged(path: Path, exc: Exception) -> AudioguideError:
-    return AudioguideError(f"Impossible de lire {path.name} comme un document Word ({exc.__class__.__name__}).",
-                           cause="le fichier est endommagé, ou c'est un ancien .doc renommé en .docx",
-                           fix="ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx")
+    return AudioguideError(_("Cannot read {name} as a Word document ({error}).").format(
+                               name=path.name, error=exc.__class__.__name__),
+                           cause=_("the file is damaged, or it is an old .doc renamed .docx"),
+                           fix=_("open it in Word or LibreOffice and save it again as .docx"))
 
 
 def _check_sizes(path: Path) -> None:
     """Refuse a .docx whose parts inflate past the limits, by their declared sizes and then by the bytes
     actually inflated (a zip bomb can declare small sizes), read 1 MB at a time."""
     def refuse(what: str, size: int, limit: int):
-        return AudioguideError(f"{path.name} : {what} ferait {size / 1e6:,.0f} Mo une fois décompressé ; l'import "
-                               f"lit {limit / 1e6:,.0f} Mo au plus.".replace(",", " "),
-                               cause="le fichier est endommagé, ou fait exprès pour saturer la mémoire",
-                               fix="ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx ; "
-                                   "s'il est vraiment si gros, coupez-le en plusieurs documents")
+        def mb(n: int) -> str:
+            return f"{n / 1e6:,.0f}".replace(",", " ")
+        return AudioguideError(_("{name}: {what} would be {size} MB once decompressed; the import reads {limit} MB "
+                                 "at most.").format(name=path.name, what=what, size=mb(size), limit=mb(limit)),
+                               cause=_("the file is damaged, or made on purpose to fill the memory"),
+                               fix=_("open it in Word or LibreOffice and save it again as .docx; if it really is that "
+                                     "big, cut it into several documents"))
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             if len(infos) > MAX_PARTS:
-                raise AudioguideError(f"{path.name} : {len(infos)} fichiers dans le .docx ; l'import en lit "
-                                      f"{MAX_PARTS} au plus.", cause="le fichier est endommagé",
-                                      fix="enregistrez-le à nouveau depuis Word ou LibreOffice")
+                raise AudioguideError(_("{name}: {count} files in the .docx; the import reads {limit} at most.")
+                                      .format(name=path.name, count=len(infos), limit=MAX_PARTS),
+                                      cause=_("the file is damaged"),
+                                      fix=_("save it again from Word or LibreOffice"))
             total = 0
             for info in infos:
                 limit = MAX_XML_BYTES if info.filename.endswith((".xml", ".rels")) else MAX_PART_BYTES
                 if info.file_size > limit:
-                    raise refuse(f"la partie {info.filename}", info.file_size, limit)
+                    raise refuse(_("the part {name}").format(name=info.filename), info.file_size, limit)
                 total += info.file_size
                 if total > MAX_TOTAL_BYTES:
-                    raise refuse("le document", total, MAX_TOTAL_BYTES)
+                    raise refuse(_("the document"), total, MAX_TOTAL_BYTES)
             for info in infos:  # a part that inflates past its declared size fails its CRC check here
                 with z.open(info) as f:
                     while f.read(1 << 20):
@@ -233,9 +240,9 @@ class _Reader:
                 self.table(inner)
         rows = [e.text for e in self.out[start:]]
         if rows:
-            self.left_out.append(f"Tableau {_quote(rows[0])} : il n'est pas repris comme tableau ; ses {len(rows)} "
-                                 "ligne(s) sont devenues des paragraphes, cellules séparées par « ; ». Relisez-les "
-                                 "à voix haute : si elles se comprennent mal, écrivez-les en phrases.")
+            self.left_out.append(_("Table {table}: it is not carried over as a table; its {n} row(s) became "
+                                   "paragraphs, cells separated by « ; ». Read them aloud: if they are hard to "
+                                   "follow, write them as sentences.").format(table=_quote(rows[0]), n=len(rows)))
 
     def text(self, p) -> tuple[str, list[Element]]:
         text, links = "", []
@@ -256,13 +263,13 @@ class _Reader:
         where = text or (self.out[-1].text or " ".join(self.out[-1].items) if self.out else "")
         for pr in p.iter(WP + "docPr"):
             alt = clean(pr.get("descr") or pr.get("title") or "")
-            near = f"près de {_quote(where)}" if where else "au début du document"
+            near = _("near {text}").format(text=_quote(where)) if where else _("at the start of the document")
             if alt:
-                self.left_out.append(f"Image {near} non reprise. Son texte de remplacement peut devenir une phrase "
-                                     f"du brouillon : « Image : {alt.rstrip('.')}. »")
+                self.left_out.append(_("Image {near} not carried over. Its alternative text can become a sentence of "
+                                       "the draft: « Image : {alt}. »").format(near=near, alt=alt.rstrip('.')))
             else:
-                self.left_out.append(f"Image {near} non reprise, sans texte de remplacement : si elle apporte une "
-                                     "information, écrivez-la en une phrase dans le brouillon.")
+                self.left_out.append(_("Image {near} not carried over, without alternative text: if it gives "
+                                       "information, write it as a sentence in the draft.").format(near=near))
 
     def heading_like(self, p, text: str, style: str) -> bool:
         """All its runs in bold (or the style bold), or larger than body text: a heading left unstyled."""

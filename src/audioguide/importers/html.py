@@ -11,6 +11,7 @@ from typing import Any
 from lxml import html as lhtml
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 from audioguide.importers import Document, Element, clean
 
 DROP_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "header", "aside", "form", "button",
@@ -41,8 +42,8 @@ def read_html(path: Path) -> Document:
     main = _main(root)
     outside = _outside(root, main)
     if outside:
-        notes.append(f"Gardé le contenu principal de la page, <{main.tag}> ; laissé de côté autour : "
-                     + ", ".join(map(_quote, outside)) + ".")
+        notes.append(_("Kept the page's main content, <{tag}>; left out around it: {texts}.").format(
+            tag=main.tag, texts=", ".join(map(_quote, outside))))
     elements: list[Element] = []
     _walk(main, elements)
     notes += _images(main) + _tables(main)
@@ -56,11 +57,10 @@ def read_html(path: Path) -> Document:
 def _check_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise AudioguideError(f"{path.name} fait {size / 1e6:.0f} Mo : l'import lit une page web de "
-                              f"{MAX_BYTES // 1_000_000} Mo au plus.",
-                              cause="le fichier n'est sans doute pas une page enregistrée seule",
-                              fix="enregistrez la page depuis le navigateur (Fichier > Enregistrer sous > Page web, "
-                                  "HTML uniquement)")
+        raise AudioguideError(_("{name} is {size} MB: the import reads a web page of {limit} MB at most.").format(
+                                  name=path.name, size=f"{size / 1e6:.0f}", limit=MAX_BYTES // 1_000_000),
+                              cause=_("the file is probably not a page saved on its own"),
+                              fix=_("save the page from the browser (File > Save As > Web page, HTML only)"))
 
 
 def _parse(path: Path, text: str) -> Any:
@@ -70,13 +70,14 @@ def _parse(path: Path, text: str) -> Any:
     try:
         root = lhtml.document_fromstring(text, parser=parser)
     except (ValueError, lhtml.etree.ParserError) as exc:
-        raise AudioguideError(f"Impossible de lire {path.name} comme une page web ({exc}).",
-                              fix="enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > "
-                                  "Page web, HTML uniquement)") from exc
+        raise AudioguideError(_("Cannot read {name} as a web page ({error}).").format(name=path.name, error=exc),
+                              fix=_("save the page again from the browser (File > Save As > Web page, HTML only)")
+                              ) from exc
     if any("Excessive depth" in e.message for e in parser.error_log):  # libxml2 stops at 2,048 even then
-        raise AudioguideError(f"{path.name} imbrique ses éléments sur plus de 2048 niveaux : l'import n'en lit pas "
-                              "plus, et la suite de la page serait perdue.", cause="la page est endommagée, ou "
-                              "fabriquée", fix="copiez son texte dans Word ou LibreOffice, puis importez le .docx")
+        raise AudioguideError(_("{name} nests its elements more than 2048 levels deep: the import reads no more, "
+                                "and the rest of the page would be lost.").format(name=path.name),
+                              cause=_("the page is damaged, or crafted"),
+                              fix=_("copy its text into Word or LibreOffice, then import the .docx"))
     return root
 
 
@@ -94,16 +95,16 @@ def _drop_furniture(root: Any, notes: list[str]) -> None:
             el.drop_tree()
             dropped += 1
     if dropped:
-        notes.append(f"{dropped} menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés"
-                     + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
+        notes.append(_("{n} menu(s), header(s), footer(s), banner(s) and script(s) of the page removed").format(
+            n=dropped) + (": " + ", ".join(map(_quote, left_out)) if left_out else "") + ".")
 
 
 def _drop_navigation(elements: list[Element], notes: list[str]) -> list[Element]:
     nav = [e for e in elements if e.kind == "p" and _navigation(e.text)]
     if nav:
         elements = [e for e in elements if e not in nav]
-        notes.append("Liens de navigation retirés (ils mènent à d'autres pages, l'auditeur n'en a que faire) : "
-                     + ", ".join(dict.fromkeys(_quote(e.text) for e in nav)) + ".")
+        notes.append(_("Navigation links removed (they lead to other pages, of no use to the listener): {texts}.")
+                     .format(texts=", ".join(dict.fromkeys(_quote(e.text) for e in nav))))
     return elements
 
 
@@ -143,11 +144,12 @@ def _decode(raw: bytes, notes: list[str]) -> str:
                 pass
         if codec in ("latin-1", "iso8859-1", "ascii", "utf-8"):
             codec = "cp1252"  # as browsers do: a page that says Latin-1 (or wrongly UTF-8) is Windows-1252
-        notes.append(f"La page n'est pas en UTF-8 : elle a été lue en {codec} ; vérifiez les accents du brouillon.")
+        notes.append(_("The page is not in UTF-8: it was read as {codec}; check the draft's accents.").format(
+            codec=codec))
     text = raw.decode(codec, errors="replace")
     if "\ufffd" in text:
-        notes.append(f"{text.count(chr(0xFFFD))} octet(s) de la page illisibles en {codec} sont devenus U+FFFD "
-                     "(�) : relisez le brouillon à côté de la page.")
+        notes.append(_("{n} byte(s) of the page unreadable as {codec} became U+FFFD (�): review the draft beside "
+                       "the page.").format(n=text.count(chr(0xFFFD)), codec=codec))
     return text
 
 
@@ -167,11 +169,11 @@ def _images(main) -> list[str]:
         alt = clean(img.get("alt") or "")
         name = (img.get("src") or "").rsplit("/", 1)[-1][:60]
         if alt:
-            out.append(f"Image « {name} » non reprise. Son texte de remplacement peut devenir une phrase du "
-                       f"brouillon : « Image : {alt.rstrip('.')}. »")
+            out.append(_("Image {near} not carried over. Its alternative text can become a sentence of the draft: "
+                         "« Image : {alt}. »").format(near=f"« {name} »", alt=alt.rstrip('.')))
         elif img.get("alt") is None:  # alt="" says the image is decoration
-            out.append(f"Image « {name} » non reprise, sans texte de remplacement : si elle apporte une "
-                       "information, écrivez-la en une phrase dans le brouillon.")
+            out.append(_("Image {near} not carried over, without alternative text: if it gives information, write "
+                         "it as a sentence in the draft.").format(near=f"« {name} »"))
     return out
 
 
@@ -181,9 +183,9 @@ def _tables(main) -> list[str]:
         rows = table.xpath("./tr | ./*/tr")
         if rows:
             first = clean(" ; ".join(clean(c.text_content()) for c in rows[0] if isinstance(c.tag, str)))
-            out.append(f"Tableau {_quote(first)} : il n'est pas repris comme tableau ; ses {len(rows)} ligne(s) "
-                       "sont devenues des paragraphes, cellules séparées par « ; ». Relisez-les à voix haute : si "
-                       "elles se comprennent mal, écrivez-les en phrases.")
+            out.append(_("Table {table}: it is not carried over as a table; its {n} row(s) became paragraphs, cells "
+                         "separated by « ; ». Read them aloud: if they are hard to follow, write them as sentences.")
+                       .format(table=_quote(first), n=len(rows)))
     return out
 
 

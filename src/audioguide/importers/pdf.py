@@ -14,6 +14,7 @@ from typing import Any
 
 from audioguide.exceptions import AudioguideError
 from audioguide.guide.markdown import fold
+from audioguide.i18n import N_, _
 from audioguide.importers import Document, Element, clean
 
 # Interactive PDFs (the e-santé export among them) repeat these buttons on every page.
@@ -38,8 +39,8 @@ def read_pdf(path: Path) -> Document:
     try:
         import pdfplumber  # noqa: F401  (checked here, used by the child process)
     except ImportError:
-        raise AudioguideError("L'import des PDF demande pdfplumber.",
-                              fix="installez-le : pip install 'audioguide[import]'") from None
+        raise AudioguideError(_("Importing PDFs needs pdfplumber."),
+                              fix=_("install it: pip install 'audioguide[import]'")) from None
     pages, outline, meta, cids, images = _run_reader(path)
     notes = _image_notes(images) + _cid_notes(cids)
     pages, removed = _drop_furniture(pages)
@@ -68,23 +69,25 @@ def read_pdf(path: Path) -> Document:
 def _image_notes(images: list[list[Any]]) -> list[str]:
     """Each image's alternative text offered as a sentence; one line for all the images without one."""
     notes: list[str] = []
-    for page, _, alts in images:
-        notes += [f"Image page {page} non reprise. Son texte de remplacement peut devenir une phrase du brouillon : "
-                  f"« Image : {alt.rstrip('.')}. »" for alt in alts]
+    for page, _count, alts in images:
+        notes += [_("Image {near} not carried over. Its alternative text can become a sentence of the draft: "
+                    "« Image : {alt}. »").format(near=_("page {page}").format(page=page), alt=alt.rstrip('.'))
+                  for alt in alts]
     bare = [(page, count - len(alts)) for page, count, alts in images if count > len(alts)]
     if bare:  # one line for them all: a logo on each of 300 pages is not 300 lines
-        where = ", ".join(str(page) for page, _ in bare[:20]) + (", …" if len(bare) > 20 else "")
-        notes.append(f"{sum(n for _, n in bare)} image(s) sans texte de remplacement non reprise(s), page(s) {where} : "
-                     "si l'une apporte une information, écrivez-la en une phrase dans le brouillon.")
+        where = ", ".join(str(page) for page, _n in bare[:20]) + (", …" if len(bare) > 20 else "")
+        notes.append(_("{n} image(s) without alternative text not carried over, page(s) {where}: if one gives "
+                       "information, write it as a sentence in the draft.").format(
+                           n=sum(n for _page, n in bare), where=where))
     return notes
 
 
 def _cid_notes(cids: int) -> list[str]:
     if not cids:
         return []
-    return [f"{cids} caractère(s) laissés de côté : les polices du PDF ne les relient à aucune lettre "
-            "(« (cid:N) » de pdfminer). Comparez le brouillon au PDF, et exportez à nouveau le document "
-            "d'origine s'il manque des mots."]
+    return [_("{n} character(s) left out: the PDF's fonts link them to no letter (« (cid:N) » from pdfminer). "
+              "Compare the draft with the PDF, and export the original document again if words are missing.")
+            .format(n=cids)]
 
 
 def _outline_levels(outline: list[tuple[str, int]], notes: list[str]) -> Callable[[dict[str, Any]], int | None]:
@@ -146,7 +149,7 @@ def _close(prev: dict, ln: dict) -> bool:
 
 def _outline(pdf) -> list[tuple[str, int]]:
     try:
-        return [(clean(title), level) for level, title, *_ in pdf.doc.get_outlines() if clean(title or "")]
+        return [(clean(title), level) for level, title, *_rest in pdf.doc.get_outlines() if clean(title or "")]
     except Exception:  # pdfminer raises PDFNoOutlines, and others on odd files: then font sizes decide
         return []
 
@@ -165,20 +168,20 @@ def _drop_furniture(pages: list[list[dict]]) -> tuple[list[list[dict]], list[str
         for ln in page:
             folded = fold(ln["text"])
             if _PAGE_NUMBER.match(ln["text"]):
-                counts["numéro(s) de page"] += 1
+                counts[N_("page number(s)")] += 1
             elif folded in NAVIGATION or all(w in NAVIGATION for w in _nav_words(folded)) or _button(folded):
-                counts["lien(s) de navigation"] += 1
+                counts[N_("navigation link(s)")] += 1
             elif key(ln) in repeated:
-                counts["en-tête(s) et pied(s) de page répétés"] += 1
+                counts[N_("repeated header(s) and footer(s)")] += 1
                 running.setdefault(ln["text"], None)
             else:
                 kept.append(ln)
         out.append(kept)
     if counts:
-        notes.append("Retirés : " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+        notes.append(_("Removed: {what}.").format(what=", ".join(f"{n} {_(what)}" for what, n in counts.items())))
     if running:
-        notes.append("En-têtes et pieds de page répétés sur les pages, non repris : "
-                     + ", ".join(f"« {t[:60]} »" for t in list(running)[:10]) + ".")
+        notes.append(_("Headers and footers repeated on the pages, not carried over: {texts}.").format(
+            texts=", ".join(f"« {t[:60]} »" for t in list(running)[:10])))
     return out, notes
 
 
@@ -216,10 +219,10 @@ def _font_levels(lines: list[dict], notes: list[str]):
     bigger = sorted({ln["size"] for ln in lines if ln["size"] > body * 1.12}, reverse=True)[:3]
     levels = {size: i for i, size in enumerate(bigger, 1)}
     if bigger:
-        notes.append("Pas de signets : titres devinés d'après la taille des caractères ("
-                     f"{', '.join(f'{s:g} pt' for s in bigger)} ; texte courant {body:g} pt).")
+        notes.append(_("No bookmarks: headings guessed from the size of the characters ({sizes}; body text {body} "
+                       "pt).").format(sizes=", ".join(f"{s:g} pt" for s in bigger), body=f"{body:g}"))
     else:
-        notes.append("Pas de signets et une seule taille de caractères : aucun titre trouvé.")
+        notes.append(_("No bookmarks and a single character size: no heading found."))
     return lambda ln: levels.get(ln["size"])
 
 
@@ -247,26 +250,28 @@ def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], di
         return (result["pages"], [tuple(o) for o in result["outline"]], result["meta"], result["cids"],
                 result["images"])
     if proc.returncode == _DAMAGED:
-        raise AudioguideError(f"Impossible de lire {path.name} comme un PDF ({proc.stdout.decode().strip()}).",
-                              cause="le fichier est endommagé, ou protégé par un mot de passe",
-                              fix="ouvrez-le dans un lecteur PDF et imprimez-le à nouveau dans un nouveau PDF")
+        raise AudioguideError(_("Cannot read {name} as a PDF ({error}).").format(
+                                  name=path.name, error=proc.stdout.decode().strip()),
+                              cause=_("the file is damaged, or protected by a password"),
+                              fix=_("open it in a PDF reader and print it again to a new PDF"))
     if proc.returncode == _TOO_MANY_PAGES:
-        raise AudioguideError(f"{path.name} a {proc.stdout.decode().strip()} pages : l'import lit {MAX_PAGES} pages "
-                              "au plus.", fix="coupez le document en plusieurs PDF, un par guide")
-    fix = ("imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
-           "s'il est vraiment si lourd, coupez-le en plusieurs PDF")
+        raise AudioguideError(_("{name} has {count} pages: the import reads {limit} pages at most.").format(
+                                  name=path.name, count=proc.stdout.decode().strip(), limit=MAX_PAGES),
+                              fix=_("cut the document into several PDFs, one per guide"))
+    fix = _("print it again to PDF from a PDF reader, or import the original document (.docx); if it really is "
+            "that heavy, cut it into several PDFs")
     # Any signal but the CPU limit's: killed for want of memory (-9), Python aborting on a MemoryError it could
     # not raise (-6), a library not checking that malloc failed (-11).
     if proc.returncode == _OUT_OF_MEMORY or proc.returncode < 0 and proc.returncode != -24 \
             or b"MemoryError" in proc.stderr:
-        raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {limit // 1_000_000} Mo de "
-                              "mémoire, la limite de l'import.",
-                              cause="le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)",
+        raise AudioguideError(_("{name}: reading this PDF needs more than {mb} MB of memory, the import's "
+                                "limit.").format(name=path.name, mb=limit // 1_000_000),
+                              cause=_("the PDF is damaged, or made on purpose to fill the memory (a “bomb”)"),
                               fix=fix)
     if proc.returncode == -24:  # SIGXCPU
-        raise AudioguideError(f"{path.name} : la lecture de ce PDF demande plus de {CPU_SECONDS} secondes de calcul, "
-                              "la limite de l'import.", cause="le PDF est endommagé, ou fait exprès pour ne jamais "
-                              "finir", fix=fix)
+        raise AudioguideError(_("{name}: reading this PDF needs more than {seconds} seconds of computing, the "
+                                "import's limit.").format(name=path.name, seconds=CPU_SECONDS),
+                              cause=_("the PDF is damaged, or made on purpose never to end"), fix=fix)
     raise RuntimeError(f"the PDF reader stopped with code {proc.returncode}:\n"
                        + proc.stderr.decode(errors="replace")[-4000:])
 

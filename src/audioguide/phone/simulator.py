@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 from audioguide.phone.menu import (
     AGAIN,
     BACK,
@@ -201,13 +202,13 @@ def player() -> list[str] | None:
 def live_keys(echo: Callable[[str], None]) -> Iterator[str]:
     """Keys typed at the terminal, one line per wait: Enter alone lets it play on (a time-out), q hangs up."""
     while True:
-        echo("⌨  touche (1-9 0 * #, Entrée = attendre, q = raccrocher) : ")
+        echo(_("⌨  key (1-9 0 * #, Enter = wait, q = hang up): "))
         line = sys.stdin.readline()
         if not line or line.strip().lower() == "q":
             return
         try:
             keys = parse_keys(line) or [TIMEOUT]
         except AudioguideError:
-            echo("(touches possibles : 0 à 9, * et #)\n")
+            echo(_("(possible keys: 0 to 9, * and #)") + "\n")
             continue
         yield from keys

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from audioguide.audio import encoders, gain_to, loudness
 from audioguide.files import digest, matches, update_bytes
+from audioguide.i18n import _
 from audioguide.phone.asterisk import FORMAT_MODULES, MODULES, context, dialplan, sound_dir, used
 from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
@@ -162,7 +163,7 @@ class PhonePublisher(Publisher):
             raise RuntimeError(f"phone publisher: chapters not handed over: {missing}")
 
         late = self.parallel_jobs(result)  # normally run by the builder with the chapters; none left then
-        result.run(late, "Téléphone")
+        result.run(late, _("Phone"))
 
         # Sounds no longer in the menu are removed by the build, after the manifest: only files it recorded.
         plan = dialplan(menu)

@@ -17,6 +17,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from audioguide.i18n import _
 from audioguide.recordings.find import find
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,10 @@ def require() -> None:
     except ImportError as exc:
         from audioguide.exceptions import ConfigError
 
-        raise ConfigError(f"Le guide a des pages enregistrées (dossier recordings/), mais {exc.name} n'est pas "
-                          f"installé.", cause="la lecture des enregistrements est une option de l'installation",
-                          fix="installez-la : pip install 'audioguide[voice]' (ou script/bootstrap), ou retirez le "
-                              "dossier recordings/ pour garder la voix de synthèse partout") from None
+        raise ConfigError(_("The guide has recorded pages (recordings/ folder), but {module} is not installed.")
+                          .format(module=exc.name), cause=_("reading recordings is an option of the installation"),
+                          fix=_("install it: pip install 'audioguide[voice]' (or script/bootstrap), or remove the "
+                                "recordings/ folder to keep the synthetic voice everywhere")) from None
 
 
 def body(page) -> list[int]:
@@ -68,14 +69,14 @@ class Recordings:
         if todo:
             require()
         # On the build's workers; results come back in page order, so the first unreadable one is named.
-        for ps, ready in zip(todo, self.b.parallel(lambda ps: self._prepared(ps, keys), todo, "Enregistrements")):
+        for ps, ready in zip(todo, self.b.parallel(lambda ps: self._prepared(ps, keys), todo, _("Recordings"))):
             self.ready[(ps.chapter.id, ps.page.id)] = ready
         for ps in todo:
             for message in self.ready[(ps.chapter.id, ps.page.id)]["warnings"]:
                 log.warning("%s", message)
         if todo:
-            log.info("%d pages lues par une voix humaine, %d par la voix de synthèse.", len(todo),
-                     sum(len(p) for p in scripts.values()) - len(todo))
+            log.info(_("{human} pages read by a human voice, {synthetic} by the synthetic voice.").format(
+                human=len(todo), synthetic=sum(len(p) for p in scripts.values()) - len(todo)))
 
     def key(self, chapter) -> list:
         return [[pid, r["key"]] for (cid, pid), r in sorted(self.ready.items()) if cid == chapter.id]
@@ -146,10 +147,10 @@ class Recordings:
             if sure >= MIN_CONFIDENCE:
                 onset, offset = ww.onset, ww.offset
             else:
-                warnings.append(f"Page {where} : l'enregistrement {path.name} ne suit pas assez sûrement le texte "
-                                f"de la page (confiance {sure:.2f}) : les phrases sont placées en "
-                                f"proportion de leur longueur (synchronisation par page). Vérifiez que c'est le bon "
-                                f"fichier et qu'il lit tout le texte.")
+                warnings.append(_("Page {where}: the recording {name} does not follow the page's text surely "
+                                  "enough (confidence {sure}): the sentences are placed in proportion to their "
+                                  "length (page-level sync). Check that it is the right file and that it reads the "
+                                  "whole text.").format(where=where, name=path.name, sure=f"{sure:.2f}"))
                 scale = end / (len(ref) / RATE)
 
                 def onset(t: float) -> float:

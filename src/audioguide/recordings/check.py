@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 from audioguide.recordings.find import EXTENSIONS, find, folder
 
 READING_WPM = 150  # a volunteer reading aloud, measured range 130-180
@@ -34,11 +35,17 @@ def spoken(y) -> float:
     return float(off[-1] - on[0]) if len(on) else 0.0
 
 
-def length_warning(where: str, name: str, took: float, want: float) -> str | None:
+def length_problem(where: str, name: str, took: float, want: float) -> str | None:
     if want / FAR <= took <= want * FAR:
         return None
-    return (f"Attention : page {where} : l'enregistrement {name} dure {took:.0f} s, alors que son texte se lit en "
-            f"{want:.0f} s environ. Est-ce le bon fichier, et lit-il toute la page ?")
+    return _("page {where}: the recording {name} lasts {took} s, while its text reads in about {want} s. Is it the "
+             "right file, and does it read the whole page?").format(where=where, name=name, took=f"{took:.0f}",
+                                                                    want=f"{want:.0f}")
+
+
+def length_warning(where: str, name: str, took: float, want: float) -> str | None:
+    problem = length_problem(where, name, took, want)
+    return _("Warning: {message}").format(message=problem) if problem else None
 
 
 def _page_lines(ps, where: str, path: Path, root: Path) -> list[str]:
@@ -47,7 +54,7 @@ def _page_lines(ps, where: str, path: Path, root: Path) -> list[str]:
     try:
         took = speech_seconds(path, where)
     except AudioguideError as exc:
-        return [f"Erreur : {exc}"]
+        return [_("Error: {error}").format(error=exc)]
     far = length_warning(where, str(path.relative_to(root.parent)), took, expected_seconds(texts))
     return [far] if far else []
 
@@ -55,8 +62,9 @@ def _page_lines(ps, where: str, path: Path, root: Path) -> list[str]:
 def _strays(guide, root: Path) -> list[str]:
     """Sound files in recordings/ that name no page (a renamed page, a typo in the file name)."""
     pages = {(ch.id, pg.id) for ch in guide.chapters for pg in ch.pages}
-    return [f"Attention : {path.relative_to(root.parent)} ne correspond à aucune page du guide (le dossier porte "
-            "l'identifiant du chapitre, le fichier celui de la page)."
+    return [_("Warning: {message}").format(message=_(
+                "{path} matches no page of the guide (the folder bears the chapter's id, the file the page's)."
+            ).format(path=path.relative_to(root.parent)))
             for path in (sorted(root.glob("*/*")) if root.is_dir() else [])
             if path.suffix.lower() in EXTENSIONS and (path.parent.name, path.stem) not in pages]
 
@@ -84,6 +92,8 @@ def report(guide) -> list[str]:
             if path is not None:
                 lines += _page_lines(ps, where, path, root)
     lines += _strays(guide, root)
-    head = [f"Pages lues par une voix humaine ({len(recorded)}) : {', '.join(recorded) or 'aucune'}.",
-            f"Pages en voix de synthèse ({len(synthetic)}) : {', '.join(synthetic) or 'aucune'}."]
+    head = [_("Pages read by a human voice ({n}): {pages}.").format(n=len(recorded),
+                                                                     pages=", ".join(recorded) or _("none (pages)")),
+            _("Pages in the synthetic voice ({n}): {pages}.").format(n=len(synthetic),
+                                                                      pages=", ".join(synthetic) or _("none (pages)"))]
     return head + lines

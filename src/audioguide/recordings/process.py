@@ -15,6 +15,7 @@ import numpy as np
 
 from audioguide.audio import ffmpeg_exe, measure_loudness
 from audioguide.exceptions import AudioError
+from audioguide.i18n import _
 from audioguide.recordings.align import speech_edges
 from audioguide.tts.base import RATE
 
@@ -41,11 +42,12 @@ def decode(path: Path, where: str) -> np.ndarray:
     y = np.frombuffer(proc.stdout, dtype="<f4")
     if proc.returncode != 0 or len(y) < RATE // 2:
         detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"Page {where} : l'enregistrement {path} ne peut pas être lu"
-                         f" ({detail[-1] if detail else 'moins d’une demi-seconde de son'}).",
-                         cause="le fichier est abîmé, vide, ou n'est pas un fichier son",
-                         fix="enregistrez la page à nouveau, ou exportez-la en WAV ou MP3 depuis votre logiciel "
-                             "d'enregistrement ; pour garder la voix de synthèse sur cette page, retirez le fichier")
+        raise AudioError(_("Page {where}: the recording {path} cannot be read ({detail}).").format(
+                             where=where, path=path,
+                             detail=detail[-1] if detail else _("less than half a second of sound")),
+                         cause=_("the file is damaged, empty, or not a sound file"),
+                         fix=_("record the page again, or export it as WAV or MP3 from your recording software; to "
+                               "keep the synthetic voice on this page, remove the file"))
     return y.astype(np.float64)
 
 
@@ -97,14 +99,14 @@ def quality_warnings(y: np.ndarray, where: str, name: str) -> list[str]:
     out = []
     share = clipped_share(y)
     if share > 1e-4:
-        out.append(f"Page {where} : l'enregistrement {name} sature ({share:.2%} des échantillons "
-                   f"écrêtés) : la voix sera déformée. Enregistrez-la à nouveau avec le micro moins fort "
-                   f"ou plus loin de la bouche.")
+        out.append(_("Page {where}: the recording {name} clips ({share} of the samples clipped): the voice will be "
+                     "distorted. Record it again with the microphone less loud or further from the mouth.").format(
+                         where=where, name=name, share=f"{share:.2%}"))
     snr = snr_db(y)
     if snr < MIN_SNR_DB:
-        out.append(f"Page {where} : l'enregistrement {name} a beaucoup de bruit de fond (la voix "
-                   f"n'est que {snr:.0f} dB au-dessus du bruit). Enregistrez dans une pièce calme, "
-                   f"loin d'un ordinateur ou d'une fenêtre.")
+        out.append(_("Page {where}: the recording {name} has a lot of background noise (the voice is only {snr} dB "
+                     "above the noise). Record in a quiet room, away from a computer or a window.").format(
+                         where=where, name=name, snr=f"{snr:.0f}"))
     return out
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from audioguide.exceptions import AudioguideError
+from audioguide.i18n import _
 from audioguide.recordings.find import EXTENSIONS, FOLDER
 
 BACKUPS = "anciennes"
@@ -43,7 +44,7 @@ def page_texts(guide, chapter_id: str, page_id: str) -> list[str]:
 def assess(path: Path, where: str, texts: list[str], name: str | None = None) -> Assessment:
     """Decode a take (a French AudioError naming the page if ffmpeg cannot) and say what `check` and the build
     would say of it."""
-    from audioguide.recordings.check import expected_seconds, length_warning, spoken
+    from audioguide.recordings.check import expected_seconds, length_problem, spoken
     from audioguide.recordings.process import decode, quality_warnings
     from audioguide.tts.base import RATE
 
@@ -55,13 +56,12 @@ def assess(path: Path, where: str, texts: list[str], name: str | None = None) ->
     took, want = spoken(y), expected_seconds(texts)
     warnings = quality_warnings(y, where, name)
     if took == 0:
-        warnings.append(f"Page {where} : on n'entend aucune voix dans {name}. Vérifiez que le bon micro est "
-                        f"choisi et qu'il n'est pas coupé.")
+        warnings.append(_("Page {where}: no voice is heard in {name}. Check that the right microphone is chosen "
+                          "and that it is not muted.").format(where=where, name=name))
     else:
-        far = length_warning(where, name, took, want)
+        far = length_problem(where, name, took, want)
         if far:
-            rest = far.removeprefix("Attention : ")
-            warnings.append(rest[:1].upper() + rest[1:])
+            warnings.append(far[:1].upper() + far[1:])
     return Assessment(len(y) / RATE, took, want, warnings)
 
 
@@ -70,9 +70,10 @@ def _inside(folder: Path, path: Path) -> Path:
     nothing outside the guide's folder)."""
     real_root, real = os.path.realpath(folder), os.path.realpath(path)
     if os.path.commonpath([real_root, real]) != real_root:
-        raise AudioguideError(f"Le dossier {path.relative_to(folder)} mène hors du dossier du guide : le studio "
-                              "n'y écrit pas.",
-                              fix=f"remplacez ce lien par un vrai dossier « {FOLDER} » dans le dossier du guide")
+        raise AudioguideError(_("The folder {path} leads outside the guide's folder: the studio does not write "
+                                "there.").format(path=path.relative_to(folder)),
+                              fix=_("replace this link by a real folder “{folder}” in the guide's folder").format(
+                                  folder=FOLDER))
     return path
 
 
@@ -110,8 +111,8 @@ def keep(folder: Path, chapter_id: str, page_id: str, take: Path, ext: str) -> t
     from audioguide.files import atomic_path
 
     if ext not in EXTENSIONS:
-        raise AudioguideError(f"« {ext} » n'est pas un format d'enregistrement.",
-                              fix="wav, flac, mp3, m4a, ogg ou webm")
+        raise AudioguideError(_("“{ext}” is not a recording format.").format(ext=ext),
+                              fix=_("wav, flac, mp3, m4a, ogg or webm"))
     folder = Path(folder)
     base = _inside(folder, folder / FOLDER / chapter_id)
     moved = _set_aside(folder, chapter_id, page_id, _stamp())

@@ -42,18 +42,21 @@ def option_problems(engines: list[str], options: dict[str, str]) -> list[tuple[s
     for name in engines:
         if name in classes:
             table = {**classes[name].options, **table}
-    names = " et ".join(n for n in engines if n in classes) or "ce moteur"
-    known = ", ".join(table) if table else "aucun"
+    names = _(" and ").join(n for n in engines if n in classes) or _("this engine")
+    known = ", ".join(table) if table else _("none")
     problems = []
     for key, value in options.items():
         field = f"-o {key}={value}"
         if key not in table:
             close = difflib.get_close_matches(key, list(table), n=1)
-            problems.append((field, f"le moteur {names} ne connaît pas le réglage « {key} »",
-                             f"vouliez-vous dire « {close[0]} » ? Écrivez -o {table[close[0]].example}" if close
-                             else f"réglages de ce moteur : {known} ; voyez `audioguide engines`"))
+            problems.append((field,
+                             _("the engine {names} does not know the setting “{key}”").format(names=names, key=key),
+                             _("did you mean “{close}”? Write -o {example}").format(
+                                 close=close[0], example=table[close[0]].example) if close
+                             else _("this engine's settings: {known}; see `audioguide engines`").format(known=known)))
         elif why := table[key].problem(value):
-            problems.append((field, f"{why}", f"{table[key].help} ; par exemple -o {table[key].example}"))
+            problems.append((field, f"{why}", _("{help}; for example -o {example}").format(
+                help=_(table[key].help), example=table[key].example)))
     return problems
 
 
@@ -65,9 +68,9 @@ def settings_problems(settings: BuildSettings) -> list[tuple[str, str, str]]:
     for option, name in (("--engine", settings.engine), ("--fallback", settings.fallback)):
         if name is not None and name not in known:
             close = difflib.get_close_matches(name, known, n=1)
-            problems.append((f"{option} {name}", "ce moteur de voix n'existe pas",
-                             (f"vouliez-vous dire « {close[0]} » ? " if close else "")
-                             + f"moteurs : {', '.join(known)} (voyez `audioguide engines`)"))
+            problems.append((f"{option} {name}", _("this voice engine does not exist"),
+                             (_("did you mean “{close}”? ").format(close=close[0]) if close else "")
+                             + _("engines: {known} (see `audioguide engines`)").format(known=", ".join(known))))
     engines = [n for n in (settings.engine, settings.fallback) if n is not None]
     return problems + option_problems(engines, settings.engine_options)
 

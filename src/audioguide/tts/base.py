@@ -46,15 +46,16 @@ class Option:
         """Why `value` is refused, in French, or None when it is good."""
         if self.kind is str:
             if self.pattern and not re.fullmatch(self.pattern, value):
-                return f"« {value} » n'a pas la forme attendue ({self.help})"
+                return _("“{value}” does not have the expected form ({help})").format(value=value, help=_(self.help))
             return None
         try:
             number = float(value) if self.kind is float else int(value)
         except ValueError:
-            what = "un nombre entier" if self.kind is int else "un nombre (avec un point : 1.1)"
-            return f"« {value} » n'est pas {what}"
+            what = _("a whole number") if self.kind is int else _("a number (with a point: 1.1)")
+            return _("“{value}” is not {what}").format(value=value, what=what)
         if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
-            return f"{value} est hors de {self.minimum:g} à {self.maximum:g}"
+            return _("{value} is outside {minimum:g} to {maximum:g}").format(
+                value=value, minimum=self.minimum, maximum=self.maximum)
         return None
 
 

@@ -39,7 +39,7 @@ class GttsEngine(Engine):
     retries = 3
     backoff = 1.0  # seconds before the second attempt; doubles each time
     timeout = (5.0, 30.0)  # connect, read: a stalled request must not hang the build
-    options = {"tld": Option(str, "le domaine de Google, en lettres : fr, ca, com…", pattern=r"[a-z]{2,}(\.[a-z]{2,})*",
+    options = {"tld": Option(str, N_("Google's domain, in letters: fr, ca, com…"), pattern=r"[a-z]{2,}(\.[a-z]{2,})*",
                              example="tld=fr")}
 
     @classmethod

@@ -253,10 +253,10 @@ class PiperEngine(Engine):
     characters), per worker. Narration clauses are far shorter (77 characters at most in the e-santé guide);
     this bounds the rare long one, cut at a clause and joined with no gap."""
     options = {
-        "speaker": Option(int, "le numéro de la voix, pour un modèle à plusieurs voix", 0, 9999, example="speaker=0"),
-        "length_scale": Option(float, "la lenteur : 1 normal, 1.2 plus lent", 0.25, 4, example="length_scale=1.1"),
-        "noise_scale": Option(float, "la variation de la voix", 0, 2, example="noise_scale=0.667"),
-        "noise_w": Option(float, "la variation du rythme", 0, 2, example="noise_w=0.8"),
+        "speaker": Option(int, N_("the voice's number, for a model with several voices"), 0, 9999, example="speaker=0"),
+        "length_scale": Option(float, N_("the slowness: 1 normal, 1.2 slower"), 0.25, 4, example="length_scale=1.1"),
+        "noise_scale": Option(float, N_("the variation of the voice"), 0, 2, example="noise_scale=0.667"),
+        "noise_w": Option(float, N_("the variation of the rhythm"), 0, 2, example="noise_w=0.8"),
     }
 
     @classmethod
