@@ -186,7 +186,7 @@ def test_unknown_pace_is_a_clear_error(tmp_path):
     with pytest.raises(GuideError) as e:
         load_guide(write_guide(tmp_path, "pace: lente"))
     assert "pace" in str(e.value) and "did you mean 'lent'" in str(e.value)
-    with pytest.raises(ConfigError, match="--pace vite : ce rythme n'existe pas"):
+    with pytest.raises(ConfigError, match="--pace vite: this pace does not exist"):
         BuildSettings(pace="vite").validate()
     r = CliRunner().invoke(cli, ["build", str(tmp_path), "--pace", "vite"])
     assert r.exit_code == 2 and "lent" in r.output and "Traceback" not in r.output
