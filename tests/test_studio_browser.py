@@ -113,6 +113,7 @@ def wait_audio(pg, box: str) -> None:
                          "return a && a.readyState >= 1 && a.duration > 0; }")
 
 
+@pytest.mark.french  # the studio is French: the import report and the checks it shows are too
 def test_a_whole_journey_with_the_keyboard_alone(studio, pg, context, tmp_path):
     import feedparser
     from test_epub import epubcheck
