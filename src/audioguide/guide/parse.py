@@ -7,8 +7,9 @@ import datetime as dt
 import difflib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from audioguide.exceptions import GuideError, Problem
 from audioguide.guide.checks import Checker, check_blocks, check_id, join, toc_limit
@@ -27,6 +28,8 @@ from audioguide.guide.rules import (
 from audioguide.guide.yamlsrc import Mark, Raw, YList, YMap
 from audioguide.i18n import N_, _
 from audioguide.web import web_address
+
+T = TypeVar("T")
 
 
 def _page(ck: Checker, raw: Raw, mark: Mark | None, path: str, seen: dict[str, str]) -> Page | None:
@@ -70,24 +73,30 @@ def _recording(ck: Checker, value: object, mark: tuple[int, int] | None, path: s
     return rel
 
 
+def _children(ck: Checker, m: YMap, path: str, key: str, empty: tuple[str, str], limit: tuple[str, str],
+              read: Callable[[Raw, Mark | None, str], T | None]) -> list[T]:
+    """A part's chapters or a chapter's pages: the list checked (not empty, not longer than a table of contents
+    holds) and each item read where it is, the ones that read well kept in order."""
+    items = m.get(key)
+    if not isinstance(items, YList):
+        return []
+    if not items:
+        ck.add(m.value_marks.get(key), join(path, key), *empty)
+    toc_limit(ck, items, m.key_marks.get(key), join(path, key), *limit)
+    made = [read(item, items.item_marks[i], f"{path}.{key}[{i}]") for i, item in enumerate(items)]
+    return [x for x in made if x]
+
+
 def _chapter(ck: Checker, raw: Raw, mark: Mark | None, path: str, chapter_ids: dict[str, str]) -> Chapter | None:
     m = ck.mapping(raw, mark, path, CHAPTER_KEYS)
     if m is None:
         return None
     cid = check_id(ck, m.get("id"), m.value_marks.get("id"), join(path, "id"), chapter_ids)
-    pages: list[Page] = []
-    raw_pages = m.get("pages")
-    if isinstance(raw_pages, YList):
-        if not raw_pages:
-            ck.add(m.value_marks.get("pages"), join(path, "pages"), _("empty chapter: it has no pages"),
-                   _("add at least one page, or remove the chapter"))
-        toc_limit(ck, raw_pages, m.key_marks.get("pages"), join(path, "pages"), N_("pages"),
-                  N_("split the chapter"))
-        page_ids: dict[str, str] = {}
-        for i, rp in enumerate(raw_pages):
-            p = _page(ck, rp, raw_pages.item_marks[i], f"{path}.pages[{i}]", page_ids)
-            if p:
-                pages.append(p)
+    page_ids: dict[str, str] = {}
+    pages = _children(ck, m, path, "pages",
+                      (_("empty chapter: it has no pages"), _("add at least one page, or remove the chapter")),
+                      (N_("pages"), N_("split the chapter")),
+                      lambda raw, mark, where: _page(ck, raw, mark, where, page_ids))
     if cid is None or not isinstance(m.get("title"), str):
         return None
     return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "",
@@ -302,18 +311,10 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict[str, str]) -> list[Part]:
         if m is None:
             continue
         pid = check_id(ck, m.get("id"), m.value_marks.get("id"), join(path, "id"), part_ids)
-        chapters = []
-        raw_ch = m.get("chapters")
-        if isinstance(raw_ch, YList):
-            if not raw_ch:
-                ck.add(m.value_marks.get("chapters"), join(path, "chapters"), _("empty part: it has no chapters"),
-                       _("add at least one chapter, or remove the part"))
-            toc_limit(ck, raw_ch, m.key_marks.get("chapters"), join(path, "chapters"), N_("chapters"),
-                      N_("split the part"))
-            for j, rc in enumerate(raw_ch):
-                c = _chapter(ck, rc, raw_ch.item_marks[j], f"{path}.chapters[{j}]", chapter_ids)
-                if c:
-                    chapters.append(c)
+        chapters = _children(ck, m, path, "chapters",
+                             (_("empty part: it has no chapters"), _("add at least one chapter, or remove the part")),
+                             (N_("chapters"), N_("split the part")),
+                             lambda raw, mark, where: _chapter(ck, raw, mark, where, chapter_ids))
         if pid and isinstance(m.get("title"), str):
             parts.append(Part(pid, m["title"].strip(), chapters, menu_label=(m.get("menu_label") or "").strip()))
     return parts
