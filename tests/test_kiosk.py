@@ -687,7 +687,9 @@ def test_play_next_and_the_sentence_said_are_on_the_first_screen(browser, kiosk_
     try:
         pg.goto(kiosk_url)
         pg.get_by_role("button", name="Le DMP").click()  # as a visitor does (scrolled to it if it must be)
-        pg.wait_for_function("() => !audio.paused")
+        # Playing for real, not only asked to: a seek before the chapter's audio has loaded is lost (seen under
+        # load: the time read back was 0).
+        wait_playing(pg)
         pg.evaluate("audio.pause()")
         for _turn in range(2):  # both pages of the topic
             marks = pg.evaluate("""() => [...document.querySelectorAll(
