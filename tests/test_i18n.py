@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import io
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,20 @@ def test_an_engine_option_refused_in_english_on_request():
          "the slowness: 1 normal, 1.2 slower; for example -o length_scale=1.1"),
         ("-o speed=2", "the engine piper does not know the setting “speed”",
          "did you mean “speaker”? Write -o speaker=0")]
+
+
+@pytest.mark.parametrize("lang_env, warning, english", [({}, "Attention : Reprise d'un verrou laissé par le processus",
+                                                         "Taking over"),
+                                                        ({"LANG": "en_GB.UTF-8"}, "Warning: Taking over a stale lock "
+                                                         "left by process", "Reprise")])
+def test_a_build_warning_reads_in_the_operators_language(tmp_path, lang_env, warning, english):
+    """A volunteer read `WARNING: Taking over a stale lock…` in a French build: the level word and the message
+    now come in the operator's language."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / ".lock").write_text(f"{dead.stdout.strip()} {socket.gethostname()}\n")
+    r = run(["build", str(ROOT / "tests" / "data" / "mini"), "--out", "o", "--cache", "c", "--engine", "silence"],
+            lang_env, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"{warning} {dead.stdout.strip()}" in r.stderr and english not in r.stderr, r.stderr
+    assert "WARNING" not in r.stderr

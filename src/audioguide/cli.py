@@ -16,7 +16,7 @@ import click
 from audioguide.command import program, typed
 from audioguide.config import PACES, BuildSettings
 from audioguide.exceptions import AudioguideError, UsageError
-from audioguide.i18n import _, localise_click, ngettext, set_language
+from audioguide.i18n import N_, _, localise_click, ngettext, set_language
 from audioguide.tts import validate_settings
 
 log = logging.getLogger("audioguide")
@@ -117,6 +117,17 @@ class _Group(_Commands):
             ctx.exit(130)
 
 
+class _Levels(logging.Formatter):
+    """A volunteer reads « Attention : … » in French, not Python's WARNING: prefix."""
+
+    WORDS = {logging.DEBUG: N_("Debug: {message}"), logging.INFO: N_("Note: {message}"),
+             logging.WARNING: N_("Warning: {message}"), logging.ERROR: N_("Error: {message}"),
+             logging.CRITICAL: N_("Error: {message}")}
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _(self.WORDS.get(record.levelno, "{message}")).format(message=super().format(record))
+
+
 def _say(exc: AudioguideError) -> None:
     click.echo(typed(_("Error: {error}").format(error=exc)), err=True)
 
@@ -130,7 +141,9 @@ def _say(exc: AudioguideError) -> None:
 def cli(verbose: int, quiet: bool, lang: str | None) -> None:
     """audioguide: turn a written patient-information guide into an accessible French audio guide."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Levels())
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 @cli.command()

@@ -91,7 +91,7 @@ class OutputLock:
             if host == socket.gethostname() and _alive(pid):
                 # Written by a build that does not use flock (an older audioguide), and still running.
                 raise _busy(self.path.parent, pid)
-            log.warning("Taking over a stale lock left by process %d (no longer running).", pid)
+            log.warning(_("Taking over a stale lock left by process %d (no longer running)."), pid)
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from audioguide.files import update_bytes
+from audioguide.i18n import _
 from audioguide.publishers import BuildContext, Publisher, downloads, end_sentence
 
 log = logging.getLogger(__name__)
@@ -310,9 +311,9 @@ class PodcastPublisher(Publisher):
         base_url = result.manifest["guide"]["base_url"]
         manifest = {**result.manifest, "guide": {**result.manifest["guide"], "feed_guid": result.guide.feed_guid}}
         if not result.guide.email and not _local(base_url):
-            log.warning("The guide has no `email:`: the feed names no owner, so Apple Podcasts and podcast hosts "
-                        "cannot check that %s owns it. Add `email: contact@…` to the guide.",
-                        result.guide.publisher or "its publisher")
+            log.warning(_("The guide has no `email:`: the feed names no owner, so Apple Podcasts and podcast hosts "
+                          "cannot check that %s owns it. Add `email: contact@…` to the guide."),
+                        result.guide.publisher or _("its publisher"))
         written = []
         if manifest.get("whole") and whole_marks(manifest):
             path = result.out_dir / whole_chapters_json_path(manifest)

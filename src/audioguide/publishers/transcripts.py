@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 
+from audioguide.i18n import _
 from audioguide.narration.captions import wrap_caption
 from audioguide.narration.written import join_sentences
 from audioguide.publishers import BuildContext, Publisher
@@ -62,7 +63,7 @@ def caption_cues(pages: list[dict]) -> list[dict]:
             nxt = out[i + 1]["start"] if i + 1 < len(out) else float("inf")
             c["end"] = round(max(c["end"], min(c["start"] + MIN_CUE_S, nxt)), 3)
         if c["end"] - c["start"] > MAX_CUE_S:
-            log.warning("Caption %r lasts %.1f s (over 7 s): the voice is slow for this text.", c["text"],
+            log.warning(_("Caption %r lasts %.1f s (over 7 s): the voice is slow for this text."), c["text"],
                         c["end"] - c["start"])
         c["text"] = "\n".join(wrap_caption(c["text"]))
     return out
