@@ -1,0 +1,83 @@
+"""What a volunteer reads after `audioguide import`: the draft's text (every letter of the document, nothing of
+its menus) and import-report.txt, which says what was guessed or left out. Real documents: web pages written
+byte by byte in their own encodings, Word files by python-docx."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from audioguide.cli import cli
+from audioguide.guide import load_guide
+from audioguide.importers import import_document
+
+
+def imported(src, out):
+    target, report = import_document(src, out)
+    text = target.read_text("utf-8")
+    assert (out / "import-report.txt").read_text("utf-8").splitlines()[1:] == [f"- {r}" for r in report]
+    return load_guide(target.parent), report, text
+
+
+def page(body: bytes, head: bytes = b"") -> bytes:
+    return b"<html><head>" + head + b"</head><body><main><h1>Tarifs</h1>" + body + b"</main></body></html>"
+
+
+# --- encodings: the letters a page declares, and the report says how it was read -------------------------
+
+def test_html_in_a_declared_iso_8859_15_keeps_its_euro_and_oe(tmp_path):
+    """A page that names its charset in capitals (<META CHARSET=…>): € and œ are bytes A4 and BD there."""
+    src = tmp_path / "tarifs.html"
+    src.write_bytes(page("<p>Le ticket coûte 5 € pour un œuf.</p>".encode("iso-8859-15"),
+                         b'<META CHARSET="ISO-8859-15">'))
+    _, report, text = imported(src, tmp_path / "out")
+    assert "Le ticket coûte 5 € pour un œuf." in text
+    assert "The page is not in UTF-8: it was read as iso8859-15; check the draft's accents." in report
+    assert not any("U+FFFD" in r for r in report)
+
+
+def test_html_that_says_latin_1_is_read_as_windows_1252_like_browsers_do(tmp_path):
+    """Byte 80 is € in Windows-1252 and an invisible control character in Latin-1, which would be lost."""
+    src = tmp_path / "tarifs.html"
+    src.write_bytes(page("<p>Le ticket coûte 5 €.</p>".encode("cp1252"), b'<meta charset="iso-8859-1">'))
+    _, report, text = imported(src, tmp_path / "out")
+    assert "Le ticket coûte 5 €." in text
+    assert "The page is not in UTF-8: it was read as cp1252; check the draft's accents." in report
+
+
+def test_html_bytes_no_encoding_can_read_are_counted_in_the_report(tmp_path):
+    src = tmp_path / "tarifs.html"
+    src.write_bytes(page("<p>Le ticket coûte 5".encode("cp1252") + b" \x81 et 6 \x8d.</p>"))
+    _, report, text = imported(src, tmp_path / "out")
+    assert "Le ticket coûte 5" in text
+    assert "2 byte(s) of the page unreadable as cp1252 became U+FFFD (�): review the draft beside the page." in report
+
+
+@pytest.mark.french
+def test_html_encoding_guess_is_reported_in_french(tmp_path):
+    src = tmp_path / "tarifs.html"
+    src.write_bytes(page("<p>Le ticket coûte 5".encode("cp1252") + b" \x81.</p>"))
+    r = CliRunner().invoke(cli, ["import", str(src), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    report = (tmp_path / "out" / "import-report.txt").read_text("utf-8")
+    assert "- La page n'est pas en UTF-8 : elle a été lue en cp1252 ; vérifiez les " in report
+    assert "U+FFFD" in report
+
+
+# --- page furniture: menus, hidden boxes and banners are not read, and the report names them ---------------
+
+def test_html_menus_hidden_boxes_and_banners_are_left_out_and_named(tmp_path):
+    src = tmp_path / "page.html"
+    src.write_text("<html><body>"
+                   "<div role='navigation'><p>Aller au plan du site</p></div>"
+                   "<div id='menu'><p>Nos actions en région</p></div>"
+                   "<div class='x'><p hidden>Texte masqué du formulaire</p></div>"
+                   "<main><h1>Le vaccin</h1><p>Le vaccin protège contre la grippe.</p>"
+                   "<p>Il est gratuit après 65 ans.</p></main></body></html>", encoding="utf-8")
+    guide, report, text = imported(src, tmp_path / "out")
+    assert "Le vaccin protège contre la grippe." in text and "Il est gratuit après 65 ans." in text
+    for gone in ("plan du site", "actions en région", "masqué"):
+        assert gone not in text
+    assert "3 menu(s), header(s), footer(s), banner(s) and script(s) of the page removed: « Aller au plan du " \
+           "site », « Nos actions en région », « Texte masqué du formulaire »." in report
+
