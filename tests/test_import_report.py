@@ -81,3 +81,29 @@ def test_html_menus_hidden_boxes_and_banners_are_left_out_and_named(tmp_path):
     assert "3 menu(s), header(s), footer(s), banner(s) and script(s) of the page removed: « Aller au plan du " \
            "site », « Nos actions en région », « Texte masqué du formulaire »." in report
 
+
+
+# --- structure: what the report counts, and long text without headings kept whole -------------------------
+
+def test_html_three_heading_levels_are_counted_as_parts_topics_and_pages(tmp_path):
+    src = tmp_path / "page.html"
+    src.write_text("<html><body><main><h1>Le guide</h1><h2>Partie A</h2><h3>Sujet un</h3><h4>Page un</h4>"
+                   "<p>Texte un.</p><h4>Page deux</h4><p>Texte deux.</p><h2>Partie B</h2><h3>Sujet deux</h3>"
+                   "<h4>Page trois</h4><p>Texte trois.</p></main></body></html>", encoding="utf-8")
+    guide, report, _ = imported(src, tmp_path / "out")
+    assert [p.title for p in guide.parts] == ["Partie A", "Partie B"]
+    assert "Found: 2 part(s), 2 topic(s), 3 page(s), 3 paragraph(s), 0 list(s), 0 link(s)." in report
+
+
+def test_html_long_text_without_headings_is_cut_into_pages_and_nothing_is_lost(tmp_path):
+    src = tmp_path / "page.html"
+    said = [f"La phrase numéro {n} dit une chose utile au lecteur du guide." for n in range(400)]
+    src.write_text(f"<html><body><main><h1>Le long texte</h1><p>{' '.join(said)}</p></main></body></html>",
+                   encoding="utf-8")
+    guide, report, _ = imported(src, tmp_path / "out")
+    pages = [p for c in guide.chapters for p in c.pages]
+    assert [p.title for p in pages] == ["Le long texte"] + [f"Le long texte (suite {n})" for n in range(2, 6)]
+    assert " ".join(b.text for p in pages for b in p.blocks) == " ".join(said)  # cut between sentences only
+    assert "Paragraphs or lists of more than 6000 characters cut into pieces: « La phrase numéro 0 dit une " \
+           "chose utile au lecteur du… »." in report
+    assert any("(4 cut(s), titled “… (suite N)”)" in r for r in report)
