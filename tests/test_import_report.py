@@ -107,3 +107,36 @@ def test_html_long_text_without_headings_is_cut_into_pages_and_nothing_is_lost(t
     assert "Paragraphs or lists of more than 6000 characters cut into pieces: « La phrase numéro 0 dit une " \
            "chose utile au lecteur du… »." in report
     assert any("(4 cut(s), titled “… (suite N)”)" in r for r in report)
+
+
+# --- Word: the guide's title ------------------------------------------------------------------------------
+
+def _two_sections(d) -> None:
+    for title in ("Pourquoi se vacciner", "Comment se vacciner"):
+        d.add_heading(title, 1)
+        d.add_paragraph(f"Le texte de « {title} ».")
+
+
+def test_docx_title_paragraph_is_the_guide_title(tmp_path):
+    """A Word "Title" paragraph (not a heading) names the guide; the draft does not invent one from the file."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = ""
+    d.add_heading("Le guide du vaccin", 0)
+    _two_sections(d)
+    d.save(tmp_path / "brochure.docx")
+    guide, _, _ = imported(tmp_path / "brochure.docx", tmp_path / "out")
+    assert guide.title == "Le guide du vaccin"
+    assert [p.title for c in guide.chapters for p in c.pages] == ["Pourquoi se vacciner", "Comment se vacciner"]
+
+
+def test_docx_title_in_the_file_properties_is_the_guide_title(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Vaccins : le guide"
+    _two_sections(d)
+    d.save(tmp_path / "brochure.docx")
+    guide, _, _ = imported(tmp_path / "brochure.docx", tmp_path / "out")
+    assert guide.title == "Vaccins : le guide"
