@@ -156,3 +156,42 @@ def test_html_links_and_text_loose_in_a_box_are_kept(tmp_path):
     assert links == [("tel:+33123456789", "Appeler le centre"), ("https://www.ameli.fr/", "Le site ameli")]
     assert "Un texte libre dans un span." in text
     assert "\n## Horaires\n" in text and "Du lundi au vendredi." in text
+
+
+# --- Word files that would fill the memory: refused by what their zip declares, before any reading --------
+
+def _docx_with(tmp_path, extra) -> str:
+    import zipfile
+
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Le vaccin", 1)
+    d.add_paragraph("Le vaccin protège.")
+    d.save(tmp_path / "doc.docx")
+    with zipfile.ZipFile(tmp_path / "doc.docx", "a", zipfile.ZIP_DEFLATED) as z:
+        extra(z)
+    return str(tmp_path / "doc.docx")
+
+
+@pytest.mark.french
+def test_docx_with_a_part_declared_too_big_is_refused_in_french(tmp_path):
+    src = _docx_with(tmp_path, lambda z: z.writestr("word/custom.xml", b" " * 41_000_000))
+    r = CliRunner().invoke(cli, ["import", src, "--out", str(tmp_path / "out")])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert r.output.splitlines()[:3] == [
+        "Erreur : doc.docx : la partie word/custom.xml ferait 41 Mo une fois décompressé ; l'import lit 40 Mo au plus.",
+        "Cause probable : le fichier est endommagé, ou fait exprès pour saturer la mémoire",
+        "Solution : ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx ; s'il est vraiment si "
+        "gros, coupez-le en plusieurs documents"]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.french
+def test_docx_with_too_many_parts_is_refused_in_french(tmp_path):
+    src = _docx_with(tmp_path, lambda z: [z.writestr(f"word/x{n}.bin", b"") for n in range(5000)])
+    r = CliRunner().invoke(cli, ["import", src, "--out", str(tmp_path / "out")])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert r.output.splitlines()[:2] == [
+        "Erreur : doc.docx : 5017 fichiers dans le .docx ; l'import en lit 5000 au plus.",
+        "Cause probable : le fichier est endommagé"]
