@@ -149,13 +149,17 @@ def test_html_links_and_text_loose_in_a_box_are_kept(tmp_path):
     src = tmp_path / "page.html"
     src.write_text("<html><body><main><h1>Nous joindre</h1><p>Le centre répond en semaine.</p><div>"
                    "<a href='tel:+33123456789'>Appeler le centre</a> <a href='https://www.ameli.fr/'>Le site ameli"
-                   "</a> <span>Un texte libre dans un span.</span><h3>Horaires</h3><blockquote>Du lundi au "
+                   "</a> <span>Un texte libre dans un span.</span><h3>Horaires</h3>Ouvert toute l'année."
+                   "<img src='plan.png' alt='Le plan du centre.'><blockquote>Du lundi au "
                    "<strong>vendredi</strong>, de 9 h à 17 h.</blockquote></div></main></body></html>", encoding="utf-8")
-    guide, _, text = imported(src, tmp_path / "out")
+    guide, report, text = imported(src, tmp_path / "out")
     links = [(b.url, b.text) for c in guide.chapters for p in c.pages for b in p.blocks if b.kind == "link"]
     assert links == [("tel:+33123456789", "Appeler le centre"), ("https://www.ameli.fr/", "Le site ameli")]
     assert "Un texte libre dans un span." in text
     assert "\n## Horaires\n" in text and "Du lundi au vendredi, de 9 h à 17 h." in text
+    assert "Ouvert toute l'année." in text  # the text after a heading, in the same box
+    assert "Image « plan.png » not carried over. Its alternative text can become a sentence of the draft: " \
+           "« Image : Le plan du centre. »" in report
 
 
 # --- Word files that would fill the memory: refused by what their zip declares, before any reading --------
