@@ -141,3 +141,32 @@ def test_yaml_errors_say_what_to_change_on_which_line(tmp_path, body, line, mess
         fixed.mkdir()
         (fixed / "guide.yaml").write_text("\n".join(lines))
         assert run("check", fixed).exit_code == 0
+
+
+@pytest.mark.french
+def test_new_speaks_french_to_a_first_time_writer(tmp_path):
+    """The example's comments, the command it shows, its title and the refusal to overwrite, as she reads them."""
+    import datetime as dt
+
+    folder = tmp_path / "_"
+    assert run("new", folder).exit_code == 0
+    text = (folder / "guide.md").read_text("utf-8")
+    assert "\ntitle: Mon guide\n" in text  # a folder name without letters gives no empty title
+    assert f"\n# date: {dt.date.today().isoformat()}   (facultatif : sans elle, le flux prend le jour de la " \
+           "dernière modification de ce fichier)\n" in text
+    assert "\n# 2 niveaux : `#` est un chapitre, `##` une page." in text
+    assert f"audioguide listen {folder} qui-appeler\n" in text
+    r = run("new", folder)
+    assert r.exit_code == 1
+    assert r.output.splitlines() == [f"Erreur : {folder / 'guide.md'} existe déjà.",
+                                     "Solution : choisissez un nouveau dossier pour le nouveau guide"]
+
+
+@pytest.mark.french
+def test_a_problem_without_a_field_points_to_its_line_and_column(tmp_path):
+    (tmp_path / "guide.md").write_text("---\ntitle: Test\n---\n\nTexte perdu.\n\n# Chapitre\n\n## Page\n\nUn texte.\n",
+                                       encoding="utf-8")
+    r = run("check", tmp_path)
+    assert r.exit_code == 2
+    assert r.output.splitlines()[:2] == ["Erreur : Le guide a 1 problème :",
+                                         f"  {tmp_path / 'guide.md'}:5:1: du texte avant le premier chapitre"]
