@@ -55,6 +55,16 @@ def test_markdown_guides_validate(validator, path):
     (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"paragraph": "x"}), "is not valid"),
     (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"attention": [{"important": "x"}]}),
      "is not valid"),
+    # What an editor flags as it is typed: a block that is a number, empty, two kinds at once, an empty callout.
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append(3), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({}), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"heading": "x", "p": "y"}), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"attention": []}), "is not valid"),
+    (lambda g: g.update(date="2024-02-30"), "is not a 'date'"),
+    (lambda g: g.update(lexicon={"ARS": 3}), "is not of type 'string'"),
+    (lambda g: g.update(language="en"), "does not match"),
+    (lambda g: g.update(intro=3), "is not of type 'object'"),
+    (lambda g: g.update(levels={"partie": "partie", "x": "y"}), "Additional properties"),
 ])
 def test_schema_refuses_what_the_validator_refuses(validator, change, words):
     g = as_json(load_yaml(ESANTE / "guide.yaml"))
