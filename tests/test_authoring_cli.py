@@ -170,3 +170,30 @@ def test_a_problem_without_a_field_points_to_its_line_and_column(tmp_path):
     assert r.exit_code == 2
     assert r.output.splitlines()[:2] == ["Erreur : Le guide a 1 problème :",
                                          f"  {tmp_path / 'guide.md'}:5:1: du texte avant le premier chapitre"]
+
+
+def test_toc_of_a_two_level_guide_lists_its_chapters_and_pages():
+    r = run("toc", DATA / "md" / "two-level")
+    assert r.exit_code == 0, r.output
+    assert [line.split()[:2] for line in r.output.splitlines()[1:]] == [
+        ["chapter", "pourquoi-se-vacciner"], ["page", "pourquoi-se-vacciner/les-risques"],
+        ["chapter", "ou-se-vacciner"], ["page", "ou-se-vacciner/chez-le-pharmacien"]]
+
+
+@pytest.mark.french
+def test_listen_unknown_page_of_a_long_guide_names_twelve_pages_and_where_the_rest_are():
+    r = run("listen", ESANTE, "nulle-part")
+    assert r.exit_code == 1
+    fix = r.output.splitlines()[1]
+    assert fix.startswith("Solution : chapitres : introduction, e-sante-et-telesante,")
+    pages = fix.split(" ; pages : ")[1]
+    assert len(pages.split(" … ")[0].split(", ")) == 12
+    assert pages.split(" … ")[1].startswith("(67 pages ; toutes dans `") and pages.endswith(" toc`)")
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("extra, said", [(["a"], "Argument en trop (a)"), (["a", "b"], "Arguments en trop (a b)")])
+def test_extra_arguments_are_named_in_french_singular_or_plural(extra, said):
+    r = run("toc", DATA / "md" / "two-level", *extra)
+    assert r.exit_code == 2
+    assert r.output.splitlines()[0] == f"Erreur : Commande mal écrite : {said}"
