@@ -112,6 +112,7 @@ def test_several_bad_settings_are_all_named_at_once():
 def test_an_engine_option_not_key_value_is_a_usage_error(tmp_path):
     r = invoke("build", MINI, "-o", "tld", "--out", str(tmp_path / "o"))
     refused(r, "Le réglage de moteur -o tld n'a pas la forme CLÉ=VALEUR.")
+    assert r.output.splitlines()[1] == "Solution : écrivez par exemple -o tld=fr (gTTS) ou -o length_scale=1.1 (Piper)"
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -169,3 +170,16 @@ def test_the_commands_an_error_names_run_as_printed(tmp_path):
     assert printed != "audioguide engines"
     listed = subprocess.run(printed, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert listed.returncode == 0 and listed.stdout.startswith("espeak"), (printed, listed.stderr)
+
+
+def test_the_commands_printed_say_audioguide_when_the_shell_finds_this_one(tmp_path, monkeypatch):
+    """With the tool's folder on the PATH, `audioguide` itself is what the volunteer types next."""
+    import os
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    r = invoke("new", str(tmp_path / "guide"))
+    assert r.exit_code == 0, r.output
+    assert f": audioguide check {tmp_path / 'guide'} && audioguide listen {tmp_path / 'guide'} pourquoi-ce-guide" \
+        in r.output
