@@ -197,3 +197,12 @@ def test_extra_arguments_are_named_in_french_singular_or_plural(extra, said):
     r = run("toc", DATA / "md" / "two-level", *extra)
     assert r.exit_code == 2
     assert r.output.splitlines()[0] == f"Erreur : Commande mal écrite : {said}"
+
+
+@pytest.mark.french
+def test_listen_refuses_an_unknown_audio_format_in_french(tmp_path):
+    """It was said in English to a French volunteer."""
+    r = run("listen", DATA / "mini", "dmp/attention", "--out", tmp_path / "page.ogg", "--engine", "silence")
+    assert r.exit_code == 1 and not (tmp_path / "page.ogg").exists()
+    assert r.output.splitlines() == ["Erreur : Impossible d'écrire page.ogg : le fichier doit finir par .mp3 ou .wav.",
+                                     "Solution : par exemple --out page.mp3"]
