@@ -206,3 +206,12 @@ def test_listen_refuses_an_unknown_audio_format_in_french(tmp_path):
     assert r.exit_code == 1 and not (tmp_path / "page.ogg").exists()
     assert r.output.splitlines() == ["Erreur : Impossible d'écrire page.ogg : le fichier doit finir par .mp3 ou .wav.",
                                      "Solution : par exemple --out page.mp3"]
+
+
+def test_listen_unknown_page_of_a_thirteen_page_guide_still_names_twelve(tmp_path):
+    pages = "".join(f"## Page {n}\n\nLe texte {n}.\n\n" for n in range(1, 14))
+    (tmp_path / "guide.md").write_text(f"---\nid: treize\ntitle: Treize\n---\n\n# Chapitre\n\n{pages}",
+                                       encoding="utf-8")
+    r = run("listen", tmp_path, "nulle-part")
+    assert r.exit_code == 1, r.output
+    assert "chapitre/page-12 … (13 pages; all in `" in r.output and "page-13" not in r.output
