@@ -219,3 +219,14 @@ def test_the_feed_address_is_a_folder_address():
 
     s = BuildSettings(base_url=" https://asso.example/guide ")
     assert s.problems() == [] and s.base_url == "https://asso.example/guide/"
+
+
+def test_a_mistyped_subcommand_points_to_its_own_group_help():
+    r = invoke("voices", "instal", "x")
+    refused(r, "La commande « instal » n'existe pas : vouliez-vous dire install ?")
+    assert r.output.splitlines()[1].endswith(" voices --help`")
+
+
+def test_lang_after_another_top_level_option_still_chooses_the_language():
+    r = invoke("-v", "--lang", "en", "check", "--help")
+    assert r.exit_code == 0 and "Validate a guide and report every problem" in r.output
