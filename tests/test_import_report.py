@@ -151,7 +151,8 @@ def test_html_links_and_text_loose_in_a_box_are_kept(tmp_path):
                    "<a href='tel:+33123456789'>Appeler le centre</a> <a href='https://www.ameli.fr/'>Le site ameli"
                    "</a> <span>Un texte libre dans un span.</span><h3>Horaires</h3>Ouvert toute l'année."
                    "<img src='plan.png' alt='Le plan du centre.'><blockquote>Du lundi au "
-                   "<strong>vendredi</strong>, de 9 h à 17 h.</blockquote></div></main></body></html>", encoding="utf-8")
+                   "<strong>vendredi</strong>, de 9 h à 17 h.</blockquote></div></main></body></html>",
+                   encoding="utf-8")
     guide, report, text = imported(src, tmp_path / "out")
     links = [(b.url, b.text) for c in guide.chapters for p in c.pages for b in p.blocks if b.kind == "link"]
     assert links == [("tel:+33123456789", "Appeler le centre"), ("https://www.ameli.fr/", "Le site ameli")]
