@@ -141,3 +141,77 @@ def test_yaml_errors_say_what_to_change_on_which_line(tmp_path, body, line, mess
         fixed.mkdir()
         (fixed / "guide.yaml").write_text("\n".join(lines))
         assert run("check", fixed).exit_code == 0
+
+
+@pytest.mark.french
+def test_new_speaks_french_to_a_first_time_writer(tmp_path):
+    """The example's comments, the command it shows, its title and the refusal to overwrite, as she reads them."""
+    import datetime as dt
+
+    folder = tmp_path / "_"
+    assert run("new", folder).exit_code == 0
+    text = (folder / "guide.md").read_text("utf-8")
+    assert "\ntitle: Mon guide\n" in text  # a folder name without letters gives no empty title
+    assert f"\n# date: {dt.date.today().isoformat()}   (facultatif : sans elle, le flux prend le jour de la " \
+           "dernière modification de ce fichier)\n" in text
+    assert "\n# 2 niveaux : `#` est un chapitre, `##` une page." in text
+    assert f"audioguide listen {folder} qui-appeler\n" in text
+    r = run("new", folder)
+    assert r.exit_code == 1
+    assert r.output.splitlines() == [f"Erreur : {folder / 'guide.md'} existe déjà.",
+                                     "Solution : choisissez un nouveau dossier pour le nouveau guide"]
+
+
+@pytest.mark.french
+def test_a_problem_without_a_field_points_to_its_line_and_column(tmp_path):
+    (tmp_path / "guide.md").write_text("---\ntitle: Test\n---\n\nTexte perdu.\n\n# Chapitre\n\n## Page\n\nUn texte.\n",
+                                       encoding="utf-8")
+    r = run("check", tmp_path)
+    assert r.exit_code == 2
+    assert r.output.splitlines()[:2] == ["Erreur : Le guide a 1 problème :",
+                                         f"  {tmp_path / 'guide.md'}:5:1: du texte avant le premier chapitre"]
+
+
+def test_toc_of_a_two_level_guide_lists_its_chapters_and_pages():
+    r = run("toc", DATA / "md" / "two-level")
+    assert r.exit_code == 0, r.output
+    assert [line.split()[:2] for line in r.output.splitlines()[1:]] == [
+        ["chapter", "pourquoi-se-vacciner"], ["page", "pourquoi-se-vacciner/les-risques"],
+        ["chapter", "ou-se-vacciner"], ["page", "ou-se-vacciner/chez-le-pharmacien"]]
+
+
+@pytest.mark.french
+def test_listen_unknown_page_of_a_long_guide_names_twelve_pages_and_where_the_rest_are():
+    r = run("listen", ESANTE, "nulle-part")
+    assert r.exit_code == 1
+    fix = r.output.splitlines()[1]
+    assert fix.startswith("Solution : chapitres : introduction, e-sante-et-telesante,")
+    pages = fix.split(" ; pages : ")[1]
+    assert len(pages.split(" … ")[0].split(", ")) == 12
+    assert pages.split(" … ")[1].startswith("(67 pages ; toutes dans `") and pages.endswith(" toc`)")
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("extra, said", [(["a"], "Argument en trop (a)"), (["a", "b"], "Arguments en trop (a b)")])
+def test_extra_arguments_are_named_in_french_singular_or_plural(extra, said):
+    r = run("toc", DATA / "md" / "two-level", *extra)
+    assert r.exit_code == 2
+    assert r.output.splitlines()[0] == f"Erreur : Commande mal écrite : {said}"
+
+
+@pytest.mark.french
+def test_listen_refuses_an_unknown_audio_format_in_french(tmp_path):
+    """It was said in English to a French volunteer."""
+    r = run("listen", DATA / "mini", "dmp/attention", "--out", tmp_path / "page.ogg", "--engine", "silence")
+    assert r.exit_code == 1 and not (tmp_path / "page.ogg").exists()
+    assert r.output.splitlines() == ["Erreur : Impossible d'écrire page.ogg : le fichier doit finir par .mp3 ou .wav.",
+                                     "Solution : par exemple --out page.mp3"]
+
+
+def test_listen_unknown_page_of_a_thirteen_page_guide_still_names_twelve(tmp_path):
+    pages = "".join(f"## Page {n}\n\nLe texte {n}.\n\n" for n in range(1, 14))
+    (tmp_path / "guide.md").write_text(f"---\nid: treize\ntitle: Treize\n---\n\n# Chapitre\n\n{pages}",
+                                       encoding="utf-8")
+    r = run("listen", tmp_path, "nulle-part")
+    assert r.exit_code == 1, r.output
+    assert "chapitre/page-12 … (13 pages; all in `" in r.output and "page-13" not in r.output

@@ -208,3 +208,20 @@ def test_a_build_warning_reads_in_the_operators_language(tmp_path, lang_env, war
     assert r.returncode == 0, r.stderr
     assert f"{warning} {dead.stdout.strip()}" in r.stderr and english not in r.stderr, r.stderr
     assert "WARNING" not in r.stderr
+
+
+
+def test_the_babel_extractor_gives_every_help_text_of_the_command_tree():
+    """`pybabel extract` (babel.cfg) reads cli.py's help texts through this extractor: one it missed would stay
+    English in `--help`, for good."""
+    from audioguide.i18n_extract import extract_cli
+
+    found = {m[2]: m[3] for m in extract_cli(io.BytesIO(b""), {"_": None}, [], {})}
+    cat = catalogue()
+    for text, where in [("Build the audio guide: MP3 chapters, whole-guide MP3, transcripts, feed and manifest.",
+                         ["help of build"]),
+                        ("Words per minute; wins over the pace's rate.", ["help of build"]),
+                        ("Download a Piper voice by name (e.g. fr_FR-siwis-medium), check it against the catalogue, "
+                         "install it.", ["help of install"])]:
+        assert found.get(text) == where, text
+        assert cat.get(text) is not None and cat.get(text).string, text

@@ -164,3 +164,10 @@ def test_damaged_markdown_gives_guide_errors_never_a_crash():
             assert all(p.file == "g.md" and p.message for p in exc.problems)
             refused += 1
     assert loaded > 30 and refused > 30  # both outcomes were exercised
+
+
+def test_a_markdown_problem_points_to_its_line_and_column():
+    """What `check` prints: file:line:column, so an editor jumps to the stray text."""
+    with pytest.raises(GuideError) as e:
+        parse_markdown("---\ntitle: Test\n---\n\nTexte perdu.\n\n# Chapitre\n\n## Page\n\nUn texte.\n", "guide.md")
+    assert [str(p).split("\n")[0] for p in e.value.problems] == ["guide.md:5:1: text before the first chapter"]

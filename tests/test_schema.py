@@ -55,6 +55,17 @@ def test_markdown_guides_validate(validator, path):
     (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"paragraph": "x"}), "is not valid"),
     (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"attention": [{"important": "x"}]}),
      "is not valid"),
+    # What an editor flags as it is typed: a block that is a number, empty, two kinds at once, an empty callout.
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append(3), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({}), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"heading": "x", "p": "y"}), "is not valid"),
+    (lambda g: g["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"attention": []}), "is not valid"),
+    (lambda g: g.update(date="2024-02-30"), "is not a 'date'"),
+    (lambda g: g.update(lexicon={"ARS": 3}), "is not of type 'string'"),
+    (lambda g: g.update(language="en"), "does not match"),
+    (lambda g: g.update(intro=3), "is not of type 'object'"),
+    (lambda g: g.update(levels={"part": "partie", "x": "y"}), "Additional properties"),
+    (lambda g: g.update(levels={"part": ""}), "should be non-empty"),
 ])
 def test_schema_refuses_what_the_validator_refuses(validator, change, words):
     g = as_json(load_yaml(ESANTE / "guide.yaml"))
@@ -72,3 +83,18 @@ def test_readme_documents_every_key():
     section = readme[readme.index("## Writing a guide"):readme.index("## Narration")]
     missing = sorted(k for k in keys if f"`{k}`" not in section)
     assert missing == []
+
+
+def test_editors_know_which_json_schema_draft_and_what_file_it_describes():
+    """VS Code and others pick the draft from `$schema`, and show the title and description on hover."""
+    r = CliRunner().invoke(cli, ["schema"])
+    schema = json.loads(r.output)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == "audioguide guide" and "guide.yaml" in schema["description"]
+
+
+def test_a_two_level_guide_chapter_that_is_not_a_mapping_is_flagged(validator):
+    g = as_json(load_markdown(DATA / "md" / "two-level" / "guide.md"))
+    assert "chapters" in g and validator.is_valid(g)
+    g["chapters"].append(3)
+    assert any("is not of type 'object'" in e.message for e in validator.iter_errors(g))

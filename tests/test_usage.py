@@ -112,6 +112,7 @@ def test_several_bad_settings_are_all_named_at_once():
 def test_an_engine_option_not_key_value_is_a_usage_error(tmp_path):
     r = invoke("build", MINI, "-o", "tld", "--out", str(tmp_path / "o"))
     refused(r, "Le réglage de moteur -o tld n'a pas la forme CLÉ=VALEUR.")
+    assert r.output.splitlines()[1] == "Solution : écrivez par exemple -o tld=fr (gTTS) ou -o length_scale=1.1 (Piper)"
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -169,3 +170,63 @@ def test_the_commands_an_error_names_run_as_printed(tmp_path):
     assert printed != "audioguide engines"
     listed = subprocess.run(printed, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert listed.returncode == 0 and listed.stdout.startswith("espeak"), (printed, listed.stderr)
+
+
+def test_the_commands_printed_say_audioguide_when_the_shell_finds_this_one(tmp_path, monkeypatch):
+    """With the tool's folder on the PATH, `audioguide` itself is what the volunteer types next."""
+    import os
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    r = invoke("new", str(tmp_path / "guide"))
+    assert r.exit_code == 0, r.output
+    assert f": audioguide check {tmp_path / 'guide'} && audioguide listen {tmp_path / 'guide'} pourquoi-ce-guide" \
+        in r.output
+
+
+def test_every_bad_build_setting_is_named_in_french_and_the_limits_are_accepted(tmp_path):
+    """The highest rate and pitch are allowed; an empty --out, a kiosk delay of 5 s and an address without
+    http:// are each named with its cause and its fix, and nothing is built."""
+    r = invoke("build", MINI, "--rate", "450", "--pitch", "99", "--kiosk-idle", "5", "--out", " ",
+               "--base-url", "asso.example/guide")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.splitlines() == [
+        "Erreur : Réglages invalides ; rien n'a été fait :",
+        "  --out : le dossier de sortie est vide (ce serait le dossier courant).",
+        "    Correction : donnez un nom de dossier, par exemple --out sortie.",
+        "  --kiosk-idle 5 : le délai de la borne n'est ni 0 (jamais) ni de 30 à 86400 secondes.",
+        "    Correction : donnez 0 (jamais) ou au moins 30 secondes, par exemple 120.",
+        "  --base-url asso.example/guide : cette adresse (base URL) ne convient pas : doit commencer par http:// ou "
+        "https://.",
+        "    Correction : donnez l'adresse complète du dossier publié, par exemple https://asso.example/guide/.",
+        "Solution : corrigez chaque option nommée ci-dessus, puis relancez la commande"]
+
+
+def test_a_pace_or_bitrate_that_does_not_exist_is_named_with_the_choices():
+    from audioguide.config import BuildSettings
+
+    assert BuildSettings(pace="vite", bitrate_kbps=65).problems() == [
+        ("--pace vite", "ce rythme n'existe pas", "choisissez lent ou normal"),
+        ("bitrate_kbps 65", "ce n'est pas un débit MP3 habituel pour la voix",
+         "choisissez parmi 32, 40, 48, 56, 64, 80, 96, 112, 128 kbit/s")]
+
+
+def test_the_feed_address_is_a_folder_address():
+    """The feed and the kiosk link each file under --base-url: without its final slash, the last folder of the
+    address would be dropped from every link."""
+    from audioguide.config import BuildSettings
+
+    s = BuildSettings(base_url=" https://asso.example/guide ")
+    assert s.problems() == [] and s.base_url == "https://asso.example/guide/"
+
+
+def test_a_mistyped_subcommand_points_to_its_own_group_help():
+    r = invoke("voices", "instal", "x")
+    refused(r, "La commande « instal » n'existe pas : vouliez-vous dire install ?")
+    assert r.output.splitlines()[1].endswith(" voices --help`")
+
+
+def test_lang_after_another_top_level_option_still_chooses_the_language():
+    r = invoke("-v", "--lang", "en", "check", "--help")
+    assert r.exit_code == 0 and "Validate a guide and report every problem" in r.output

@@ -63,8 +63,8 @@ def render(guide: Guide, ref: str, settings: BuildSettings, out: Path) -> Path:
     from audioguide.files import atomic_path
 
     if out.suffix.lower() not in (".wav", ".mp3"):
-        raise AudioguideError(f"Cannot write {out.name}: the file must end in .mp3 or .wav.",
-                              fix="e.g. --out page.mp3")
+        raise AudioguideError(_("Cannot write {name}: the file must end in .mp3 or .wav.").format(name=out.name),
+                              fix=_("e.g. --out page.mp3"))
     speaker = make_speaker(guide, settings)
     scripts = scripts_for(guide, ref, speaker.writer)
     clips = speaker.segment_clips([s for page in scripts for s in page.segments])
@@ -84,9 +84,10 @@ def play(path: Path) -> None:
 
     cmd = player()
     if cmd is None:
-        raise AudioguideError("No audio player found to play the page.", cause="neither ffplay nor aplay is "
-                              "installed", fix="install ffmpeg (apt-get install ffmpeg), or write the page to a "
-                              "file with --out page.mp3 and open it")
+        raise AudioguideError(_("No audio player found to play the page."),
+                              cause=_("neither ffplay nor aplay is installed"),
+                              fix=_("install ffmpeg (apt-get install ffmpeg), or write the page to a file with --out "
+                                    "page.mp3 and open it"))
     subprocess.run([*cmd, str(path)], check=False)
 
 
