@@ -298,11 +298,15 @@ class Meter:
         """x through the K-weighting (FFT overlap-add), its tail carried over to the next piece."""
         step = self.nfft - self.taps + 1
         m = -(-len(x) // step)
-        blocks = np.zeros((m, step))
-        blocks.flat[:len(x)] = x
-        rows = np.fft.irfft(np.fft.rfft(blocks, self.nfft, axis=1) * self.spec, self.nfft, axis=1)
-        y = np.zeros((m + 1) * step)
-        y[:m * step] = rows[:, :step].ravel()
+        blocks = np.zeros((m, self.nfft))  # padded here, once: rfft(…, n) would copy each block again
+        full, rest = divmod(len(x), step)
+        blocks[:full, :step] = x[:full * step].reshape(full, step)
+        if rest:
+            blocks[full, :rest] = x[full * step:]
+        rows = np.fft.irfft(np.fft.rfft(blocks, axis=1) * self.spec, self.nfft, axis=1)
+        y = np.empty((m + 1) * step)
+        y[:m * step].reshape(m, step)[:] = rows[:, :step]
+        y[m * step:] = 0
         y[step:].reshape(m, step)[:, :self.taps - 1] += rows[:, step:]
         y[:self.taps - 1] += self.tail
         self.tail = y[len(x):len(x) + self.taps - 1].copy()
