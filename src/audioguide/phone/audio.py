@@ -118,7 +118,7 @@ def export_many(sources: list[tuple[Path, list[tuple[Path, float | None, float |
     if not sources:
         return
     exe = ffmpeg_exe()
-    cut = []
+    raws: list[tuple[Path, Path]] = []
     with tempfile.TemporaryDirectory(dir=Path(sources[0][0]).parent) as tmp:
         cmd = [exe, "-nostdin", "-v", "error", "-y"]
         for src, _, _ in sources:
@@ -133,10 +133,10 @@ def export_many(sources: list[tuple[Path, list[tuple[Path, float | None, float |
             outs += ["-map", f"[o{i}_8000]", *FORMATS["sln"][1], str(narrow_raw),
                      "-map", f"[o{i}_16000]", *FORMATS["g722"][1], "-fflags", "+bitexact", "-flags:a", "+bitexact",
                      "-map_metadata", "-1", str(wide_raw)]
-            cut.append((narrow_raw, wide_raw))
+            raws.append((narrow_raw, wide_raw))
         what = ", ".join(Path(src).name for src, _, _ in sources)
         _run([*cmd, "-filter_complex", ";".join(graph), *outs], f"making phone audio from {what}")
-        cut = [(np.fromfile(n, "<i2"), w.read_bytes()) for n, w in cut]
+        cut = [(np.fromfile(n, "<i2"), w.read_bytes()) for n, w in raws]
     tables = _g711(exe)
     with contextlib.ExitStack() as stack:
         for (src, jobs, _), (narrow, wide) in zip(sources, cut):

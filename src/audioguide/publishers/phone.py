@@ -150,12 +150,12 @@ class PhonePublisher(Publisher):
 
     def _make_prompts(self, speaker: Speaker, sounds: Path, todo: list) -> None:
         with contextlib.ExitStack() as stack:
-            wavs = [stack.enter_context(speaker.speak(clips)) for _, clips, _ in todo]
+            wavs = [stack.enter_context(speaker.speak(clips)) for _pid, clips, _k in todo]
             export_many([(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, loudness(wav)))
-                         for wav, (pid, _, _) in zip(wavs, todo)])
+                         for wav, (pid, _clips, _k) in zip(wavs, todo)])
         with self._lock:
             self.exported += len(todo)
-        for pid, _, key in todo:
+        for pid, _clips, key in todo:
             self.keys[pid] = self._made(sounds, [pid], key)
 
     def publish(self, result: BuildContext) -> Published:
