@@ -69,3 +69,16 @@ def test_one_encode_leaves_the_true_peak_well_under_the_ceiling(speech, tmp_path
     assert audio.true_peak(mp3) <= s.true_peak_db - 1.0  # a dB of room left for a sharper sound (-1.8 at -2 dBFS)
     lufs, _ = measure_loudness(mp3)
     assert lufs == pytest.approx(s.loudness_lufs, abs=WINDOW_LU)
+
+
+def test_trim_keeps_a_full_scale_negative_sample_and_pads_20_ms():
+    from array import array
+
+    from audioguide.audio import RATE, _trim
+
+    pad = int(RATE * 0.02)
+    pcm = array("h", [0] * 1000 + [-32768] + [10] * 500 + [300] + [0] * 1000)  # |−32768| overflows an int16
+    kept, skipped = _trim(pcm.tobytes(), 200)
+    assert skipped == 1000 - pad
+    assert array("h", kept).tolist() == pcm[1000 - pad:1000 + 502 + pad].tolist()
+    assert _trim(array("h", [5] * 3000).tobytes(), 200) == (array("h", [5] * pad).tobytes(), 3000 - pad)

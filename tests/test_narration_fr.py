@@ -419,3 +419,11 @@ def test_capitals_and_acronyms(src, want):
 def test_the_longest_lexicon_entry_wins():
     say = Normalizer({"Mon espace": "A", "Mon espace santé": "B"})
     assert say("Mon espace santé") == "B" and say("Mon espace") == "A"
+
+
+def test_the_word_list_is_keyed_by_each_words_own_unaccented_form():
+    words = tables.french_words()
+    assert (words["sante"], words["cote"], words["zygomatique"]) == ("santé", "cote", "zygomatique")  # côte, coté…
+    for word in tables._word_list()[::499]:
+        key = tables.unaccented(word)
+        assert words[key] in (word, key), word

@@ -72,3 +72,25 @@ def test_every_format_of_a_span_holds_the_same_sound(chapter, tmp_path):
         assert np.abs(g722[:160]).max() < 100 and np.abs(narrow[:80]).max() < 100  # the first 10 ms
         loud = 20 * np.log10(np.sqrt(np.mean(g722.astype(float) ** 2)) / np.sqrt(np.mean(narrow.astype(float) ** 2)))
         assert abs(loud) < 3, (i, loud)
+
+
+def test_several_sources_in_one_run_make_each_ones_own_bytes(chapter, tmp_path, monkeypatch):
+    """The menu's prompts share one ffmpeg run: each source keeps its own gain and chains, its files the bytes
+    that a run of its own makes."""
+    wav, spans = chapter
+    other = tmp_path / "other.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-t", "2.5", "-af", "volume=-9dB",
+                    str(other)], check=True)
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    alone.mkdir(), shared.mkdir()
+    export(wav, [(alone / "a", None, None)], -3.0)
+    export(other, [(alone / "b", None, None)], 4.5)
+    runs = []
+    real = phone_audio._run
+    monkeypatch.setattr(phone_audio, "_run", lambda cmd, what: (runs.append(cmd), real(cmd, what))[1])
+    phone_audio.export_many([(wav, [(shared / "a", None, None)], -3.0), (other, [(shared / "b", None, None)], 4.5)])
+    assert len(runs) == 1
+    for name in ("a", "b"):
+        for ext in FORMATS:
+            assert (shared / f"{name}.{ext}").read_bytes() == (alone / f"{name}.{ext}").read_bytes(), (name, ext)
+    assert (shared / "a.sln").stat().st_size != (shared / "b.sln").stat().st_size

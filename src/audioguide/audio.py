@@ -147,14 +147,10 @@ class WavWriter:
 def _trim(pcm: bytes, threshold: int = TRIM_THRESHOLD) -> tuple[bytes, int]:
     """Drop the engine's own leading/trailing silence so our pauses are the ones heard; also returns the
     number of samples dropped before the speech."""
-    a = array("h", pcm)
+    a = np.frombuffer(pcm, "<i2", len(pcm) // 2)
     n = len(a)
-    start = 0
-    while start < n and abs(a[start]) < threshold:
-        start += 1
-    end = n
-    while end > start and abs(a[end - 1]) < threshold:
-        end -= 1
+    loud = np.flatnonzero((a >= threshold) | (a <= -threshold))  # not abs(): |-32768| is not an int16
+    start, end = (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (n, n)
     pad = int(RATE * 0.02)
     return a[max(0, start - pad):min(n, end + pad)].tobytes(), max(0, start - pad)
 
@@ -302,11 +298,15 @@ class Meter:
         """x through the K-weighting (FFT overlap-add), its tail carried over to the next piece."""
         step = self.nfft - self.taps + 1
         m = -(-len(x) // step)
-        blocks = np.zeros((m, step))
-        blocks.flat[:len(x)] = x
-        rows = np.fft.irfft(np.fft.rfft(blocks, self.nfft, axis=1) * self.spec, self.nfft, axis=1)
-        y = np.zeros((m + 1) * step)
-        y[:m * step] = rows[:, :step].ravel()
+        blocks = np.zeros((m, self.nfft))  # padded here, once: rfft(…, n) would copy each block again
+        full, rest = divmod(len(x), step)
+        blocks[:full, :step] = x[:full * step].reshape(full, step)
+        if rest:
+            blocks[full, :rest] = x[full * step:]
+        rows = np.fft.irfft(np.fft.rfft(blocks, axis=1) * self.spec, self.nfft, axis=1)
+        y = np.empty((m + 1) * step)
+        y[:m * step].reshape(m, step)[:] = rows[:, :step]
+        y[m * step:] = 0
         y[step:].reshape(m, step)[:, :self.taps - 1] += rows[:, step:]
         y[:self.taps - 1] += self.tail
         self.tail = y[len(x):len(x) + self.taps - 1].copy()
@@ -319,11 +319,18 @@ class Meter:
         buf = np.concatenate([self.history, x])
         self.history = buf[-2 * TP_HALF:]
         a, b = TP_HALF, len(buf) - TP_HALF  # interpolate between n and n+1 for n in [a, b)
-        half = np.abs(9 * (buf[a:b] + buf[a + 1:b + 1]) - (buf[a - 1:b - 1] + buf[a + 2:b + 2])) / 16
-        rough = np.maximum(np.maximum(np.abs(buf[a:b]), np.abs(buf[a + 1:b + 1])), half)
+        mag = np.abs(buf)
+        # In place, in the same order as |9 (x[n] + x[n+1]) - (x[n-1] + x[n+2])| / 16: the same float32 values.
+        rough = np.add(buf[a:b], buf[a + 1:b + 1])
+        rough *= 9
+        rough -= np.add(buf[a - 1:b - 1], buf[a + 2:b + 2])
+        np.abs(rough, out=rough)
+        rough /= 16
+        np.maximum(rough, mag[a:b], out=rough)
+        np.maximum(rough, mag[a + 1:b + 1], out=rough)
         self.rough = max(self.rough, float(rough.max(initial=0.0)))
         n = np.flatnonzero(rough >= self.rough * 10 ** (-TP_SEARCH_DB / 20)) + a
-        self.peak = max(self.peak, float(np.abs(x).max()))
+        self.peak = max(self.peak, float(mag[2 * TP_HALF:].max(initial=0.0)))
         # The half-way points first; the quarter points only where the signal comes within 2 dB of the peak
         # (between a sample and the half-way point the signal moves less than that below a quarter of the rate).
         for phases in ((1,), (0, 2)):
@@ -331,20 +338,24 @@ class Meter:
                 break
             near = self._interpolate(buf, n, phases)
             self.peak = max(self.peak, float(near.max()))
-            n = n[np.maximum(near, np.maximum(np.abs(buf[n]), np.abs(buf[n + 1]))) >= self.peak * 10 ** (-2 / 20)]
+            n = n[np.maximum(near, np.maximum(mag[n], mag[n + 1])) >= self.peak * 10 ** (-2 / 20)]
 
     @staticmethod
     def _interpolate(buf: np.ndarray, n: np.ndarray, phases: tuple[int, ...]) -> np.ndarray:
         """The largest magnitude of the signal at the given phases (0, 1, 2: 1/4, 2/4, 3/4) between n and n+1.
         Tap by tap, not a matrix product: numpy's BLAS would start threads that spin on the other core."""
         taps = _tp_phases()
-        out = None
-        for p in phases:
-            acc = np.zeros(len(n), np.float32)
-            for k in range(2 * TP_HALF):
-                acc += buf[n + (k + 1 - TP_HALF)] * taps[k, p]
-            out = np.abs(acc) if out is None else np.maximum(out, np.abs(acc))
-        assert out is not None  # phases is never empty
+        accs = [np.zeros(len(n), np.float32) for _ in phases]
+        at, tmp = n + (1 - TP_HALF), np.empty(len(n), np.float32)
+        for k in range(2 * TP_HALF):
+            near = buf[at]  # each sample gathered once for all the phases
+            for acc, p in zip(accs, phases):
+                np.multiply(near, taps[k, p], out=tmp)
+                acc += tmp
+            at += 1
+        out = np.abs(accs[0])
+        for acc in accs[1:]:
+            np.maximum(out, np.abs(acc), out=out)
         return out
 
     def loudness(self) -> float:

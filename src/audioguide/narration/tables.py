@@ -56,8 +56,9 @@ def french_words() -> dict[str, str]:
     """Debian's wfrench word list (its lower-case words, up to 16 letters), keyed without accents: 'sante' -> 'santé'.
     A key whose words differ only by accents (cote: côte, coté, côté…) maps to itself: nothing is guessed."""
     out: dict[str, str] = {}
-    for word in _word_list():
-        key = unaccented(word)
+    words = _word_list()
+    # One call for the whole list (a newline stays a newline): the same keys, for a third of the CPU.
+    for word, key in zip(words, unaccented("\n".join(words)).split("\n")):
         out[key] = word if key not in out else key
     return out
 

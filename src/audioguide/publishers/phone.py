@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -15,7 +16,7 @@ from audioguide.audio import encoders, gain_to, loudness
 from audioguide.files import digest, matches, update_bytes
 from audioguide.i18n import _
 from audioguide.phone.asterisk import FORMAT_MODULES, MODULES, context, dialplan, sound_dir, used
-from audioguide.phone.audio import FORMATS, PHONE_LUFS, export
+from audioguide.phone.audio import FORMATS, PHONE_LUFS, export, export_many
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import BuildContext, Published, Publisher
@@ -133,7 +134,7 @@ class PhonePublisher(Publisher):
         """One job per menu prompt whose sounds are missing or stale. Prompts depend on the guide only."""
         sounds = ctx.out_dir / "phone" / "sounds"
         old = self._old(ctx)
-        jobs = []
+        todo = []
         for pid, prompt in build_menu(ctx.guide).prompts.items():
             if prompt.kind != "prompt" or pid in self.keys:
                 continue
@@ -143,15 +144,19 @@ class PhonePublisher(Publisher):
                 self.keys[pid] = old[pid]
             else:
                 self.keys[pid] = {"key": key}  # claimed; the job adds the hashes
-                jobs.append(functools.partial(self._make_prompt, ctx.speaker, sounds, pid, clips, key))
-        return jobs
+                todo.append((pid, clips, key))
+        # One job, one ffmpeg run for all the prompts: each is short, and an ffmpeg start costs more than its audio.
+        return [functools.partial(self._make_prompts, ctx.speaker, sounds, todo)] if todo else []
 
-    def _make_prompt(self, speaker: Speaker, sounds: Path, pid: str, clips, key: str) -> None:
-        with speaker.speak(clips) as wav:
-            export(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, loudness(wav)))
+    def _make_prompts(self, speaker: Speaker, sounds: Path, todo: list) -> None:
+        with contextlib.ExitStack() as stack:
+            wavs = [stack.enter_context(speaker.speak(clips)) for _pid, clips, _k in todo]
+            export_many([(wav, [(sounds / pid, None, None)], gain_to(PHONE_LUFS, loudness(wav)))
+                         for wav, (pid, _clips, _k) in zip(wavs, todo)])
         with self._lock:
-            self.exported += 1
-        self.keys[pid] = self._made(sounds, [pid], key)
+            self.exported += len(todo)
+        for pid, _clips, key in todo:
+            self.keys[pid] = self._made(sounds, [pid], key)
 
     def publish(self, result: BuildContext) -> Published:
         manifest = result.manifest
