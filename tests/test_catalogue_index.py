@@ -219,3 +219,34 @@ def test_unreachable_scheduler_in_french(tmp_path):
                         scheduler="tcp://127.0.0.1:9")
     assert "Impossible de joindre l'ordonnanceur Dask tcp://127.0.0.1:9" in str(err.value)
     assert "dask scheduler" in str(err.value) and not (tmp_path / "out").exists()
+
+
+def tree(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".audioguide-files.jsonl"}
+
+
+@pytest.mark.french
+def test_clips_made_by_an_in_process_dask_cluster_give_the_local_bytes(built, tmp_path, monkeypatch, capsys):
+    """The clips come back from a Dask worker (a thread here): the guide's files are the local build's bytes."""
+    from distributed import Client, LocalCluster
+
+    from audioguide.catalogue import build_catalogue
+
+    cat, out, run = built
+    (tmp_path / "cat").mkdir()
+    shutil.copytree(cat / "fait-main", tmp_path / "cat" / "fait-main")
+    (tmp_path / "cat" / "catalogue.yaml").write_text(
+        "base_url: https://exemple.fr/g/\npace: lent\npitch: 40\nguides: [fait-main]\n", "utf-8")
+    monkeypatch.setenv("AUDIOGUIDE_WORKER_CACHE", str(tmp_path / "worker-cache"))
+    clips = []
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster):
+        result = build_catalogue(tmp_path / "cat", tmp_path / "out", BuildSettings(cache_dir=tmp_path / "cache",
+                                                                                   progress=False),
+                                 scheduler=cluster.scheduler_address, on_clip=lambda: clips.append(1))
+    assert not result.failed and result.outcomes[0].synthesized == len(clips) > 0
+    assert len(list((tmp_path / "worker-cache").rglob("*.wav"))) == len(clips)
+    assert tree(tmp_path / "out" / "fait-main") == tree(out / "fait-main")
+    assert f"Grappe Dask {cluster.scheduler_address} : 1 machine(s) de calcul ; tableau de bord Dask : http" \
+        in capsys.readouterr().err
