@@ -116,8 +116,9 @@ class StudioServer:
         self.base = f"http://{shown}:{self.port}/"
         self.address = self.base + (f"?cle={quote(secret)}" if secret else "")
         self.server = uvicorn.Server(uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", limit_concurrency=64, timeout_keep_alive=10,
-            server_header=False))
+            # asgi3 said, not guessed from the app's __call__ (a wrapped one, as script/mutation's, reads as asgi2)
+            self.app, interface="asgi3", log_level="warning", lifespan="off", limit_concurrency=64,
+            timeout_keep_alive=10, server_header=False))
 
     def run(self) -> None:
         try:
