@@ -196,6 +196,9 @@ def test_catalogue_yaml_fields(tmp_path):
         assert str(f) in str(err.value), text
         for w in words:
             assert w in str(err.value), (text, w)
+    f.write_text("title: x\nguides: [a\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"catalogue\.yaml:3: this is not valid YAML"):
+        load_catalogue(tmp_path)
     f.write_bytes(b"\xff\xfe")
     with pytest.raises(ConfigError, match="cannot be read"):
         load_catalogue(f)
