@@ -283,3 +283,28 @@ def test_a_worker_makes_the_client_s_clip_or_says_why_not(tmp_path, monkeypatch)
     with pytest.raises(EngineError) as err:
         speak_clip({**spec, "pitch": 60}, text, key)
     assert "has another espeak than the client" in str(err.value) and "same engine version" in str(err.value)
+
+
+def test_a_terminal_shows_the_catalogue_s_progress(tmp_path, monkeypatch):
+    """On a terminal, a bar counts the guides done, with how many failed so far."""
+    import io
+    import sys
+
+    from audioguide.catalogue import build_catalogue
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for name in ("a", "b"):
+        (tmp_path / "cat" / name).mkdir(parents=True)
+        (tmp_path / "cat" / name / "guide.yaml").write_text(BROKEN, "utf-8")
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    result = build_catalogue(tmp_path / "cat", tmp_path / "out", BuildSettings(progress=True))
+    assert len(result.failed) == 2
+    last = screen.getvalue().split("\r")[-1]
+    assert last.startswith("Catalogue: 100%") and "2/2" in last and "0 ok, 2 failed]" in last, screen.getvalue()
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert build_catalogue(tmp_path / "cat", tmp_path / "out", BuildSettings(progress=False)).failed
+    assert sys.stderr.getvalue() == ""
