@@ -200,3 +200,21 @@ def test_removing_a_recording_asks_first_and_sets_it_aside(studio, take_wav):
     assert find(load_guide(studio.folder / "guide.md")) == {}
     assert "voix de synthèse" in status(studio)
     assert studio.client.get(f"/voix/fichier/{REF}").status_code == 404
+
+
+@pytest.mark.french
+def test_a_silent_take_says_no_voice_is_heard_and_an_unreadable_one_says_what_to_do(studio, tmp_path):
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(44100)
+        w.writeframes(bytes(2 * 44100 * 3))
+    html = unescape(send(studio, "muet.wav", buf.getvalue()).text)
+    assert "Page la-grippe/les-symptomes : on n'entend aucune voix dans muet.wav" in html, html
+    assert "2 avertissements." in html and "alors que son texte" not in html  # silent: no length warning
+    r = send(studio, "casse.wav", b"RIFF\x00\x00\x00\x00WAVEfmt pas vraiment un son")
+    text = unescape(r.text)
+    assert "Erreur :</strong> Page la-grippe/les-symptomes : l'enregistrement casse.wav" in text, text
+    assert "Que faire :</strong> enregistrez la page à nouveau" in text
