@@ -142,6 +142,10 @@ def test_a_guide_that_fails_later_stays_listed_from_its_last_build(built, tmp_pa
     cat2, out2 = tmp_path / "cat", tmp_path / "out"
     shutil.copytree(cat, cat2)
     shutil.copytree(out, out2)
+    # Its last build had no subtitle: the index shows none.
+    m = json.loads((out2 / "fait-main" / "manifest.json").read_text("utf-8"))
+    m["guide"]["subtitle"] = None
+    (out2 / "fait-main" / "manifest.json").write_text(json.dumps(m), "utf-8")
     # This time the guide fails after its id is known (a voice espeak-ng does not have).
     (cat2 / "catalogue.yaml").write_text("guides: [fait-main, zz-casse]\nvoice: zz-inconnue\n", "utf-8")
     again = CliRunner(**SEPARATE).invoke(cli, ["catalogue", "build", str(cat2), "--out", str(out2), "--cache",
@@ -152,7 +156,8 @@ def test_a_guide_that_fails_later_stays_listed_from_its_last_build(built, tmp_pa
     [g] = data["guides"]
     assert g["id"] == "fait-main" and g["last_build_failed"] is True and g["feed"] == "fait-main/feed.xml"
     assert [f["id"] for f in data["failed"]] == ["fait-main", None]
-    assert "minutes (dernière construction en échec : version précédente).</p>" in (out2 / "index.html").read_text()
+    assert ("<h2>Un guide &amp; &lt;le test&gt;</h2><p>1 chapitres, environ 0 minutes (dernière construction en échec"
+            " : version précédente).</p>") in (out2 / "index.html").read_text()
     # A broken last manifest: the guide is listed as failed only.
     (out2 / "fait-main" / "manifest.json").write_text("{", "utf-8")
     CliRunner().invoke(cli, ["catalogue", "build", str(cat2), "--out", str(out2), "--cache", str(tmp_path / "c")])
