@@ -91,7 +91,9 @@ def test_shared_settings_reach_the_guide(built):
 
 def test_catalogue_json_lists_the_built_guide_and_the_failures(built):
     cat, out, run = built
-    data = json.loads((out / "catalogue.json").read_text("utf-8"))
+    text = (out / "catalogue.json").read_text("utf-8")
+    data = json.loads(text)
+    assert text == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"  # readable by a person
     m = json.loads((out / "fait-main" / "manifest.json").read_text("utf-8"))
     assert data["format"] == 1 and data["title"] == "Les guides <de l'association>"
     [g] = data["guides"]
@@ -132,6 +134,11 @@ def test_index_page_and_opml(built):
     assert 'Tout le guide en un fichier MP3</a></li>' in page
     opml = etree.fromstring((out / "feeds.opml").read_bytes())
     assert opml.get("version") == "2.0" and opml.findtext("head/title") == "Les guides <de l'association>"
+    assert (out / "feeds.opml").read_text("utf-8") == (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<opml version=\"2.0\">\n  <head>\n"
+        "    <title>Les guides &lt;de l'association&gt;</title>\n  </head>\n  <body>\n"
+        '    <outline type="rss" text="Un guide &amp; &lt;le test&gt;" title="Un guide &amp; &lt;le test&gt;" '
+        'xmlUrl="https://exemple.fr/g/fait-main/feed.xml"/>\n  </body>\n</opml>\n')
     [outline] = opml.findall("body/outline")
     assert dict(outline.attrib) == {"type": "rss", "text": "Un guide & <le test>", "title": "Un guide & <le test>",
                                     "xmlUrl": "https://exemple.fr/g/fait-main/feed.xml"}
