@@ -357,3 +357,40 @@ def test_a_fix_in_phonemes_is_heard_as_phonemes(studio):
     keep = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "[[aRs]]"})
     assert keep.status_code == 303
     assert 'ARS: "[[aRs]]"' in (studio.folder / "guide.md").read_text()
+
+
+def test_a_new_guide_takes_the_title_typed_on_the_start_page(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        start = s.client.get("/").text
+        assert "<h1>Commencer un guide</h1>" in start
+        r = s.client.post("/nouveau", data={"csrf": token(start), "titre": "  Le guide « essai »  "})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        text = (tmp_path / "vide" / "guide.md").read_text("utf-8")
+        assert 'title: "Le guide « essai »"\n' in text
+        home = unescape(s.client.get("/").text)
+        assert "<h1>Votre guide</h1>" in home and "guide.md" in home
+        # A second guide is refused, and says why, in French; the first is kept.
+        r = s.client.post("/nouveau", data={"csrf": token(home), "titre": "Autre"})
+        assert r.status_code == 400 and "Cela n'a pas marché" in unescape(r.text)
+        assert (tmp_path / "vide" / "guide.md").read_text("utf-8") == text
+    finally:
+        s.close()
+
+
+def test_help_pages_and_the_page_heard_in_the_editor(studio):
+    for topic, title in (("podcast", "Publier le podcast"), ("telephone", "Ouvrir une ligne téléphonique")):
+        r = studio.client.get(f"/aide/{topic}")
+        assert r.status_code == 200 and f"<h1>{title}</h1>" in unescape(r.text)
+    assert studio.client.get("/aide/autre").status_code == 404
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "lent"})
+    assert r.status_code == 200, r.text
+    src = re.search(r'src="(/ecoute/[0-9a-f]{16}\.wav)"', r.text).group(1)
+    wav = studio.client.get(src)
+    assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF" and len(wav.content) > 44100
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "vite"})
+    assert r.status_code == 400 and "Allure inconnue" in r.text
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/nulle-part"})
+    assert "n'a pas de page" in unescape(r.text) and "nulle-part" in unescape(r.text)
+    assert studio.client.get("/ecoute/0123456789abcdef.wav").status_code == 404
