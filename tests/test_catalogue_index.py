@@ -210,11 +210,14 @@ def test_catalogue_yaml_fields(tmp_path):
         for w in words:
             assert w in str(err.value), (text, w)
     f.write_text("title: x\nguides: [a\n", "utf-8")
-    with pytest.raises(ConfigError, match=r"catalogue\.yaml:3: this is not valid YAML"):
+    with pytest.raises(ConfigError) as err:
         load_catalogue(tmp_path)
+    assert f"{f}:3: this is not valid YAML (expected ',' or ']', but got '<stream end>')." in str(err.value)
+    assert "check the indentation and the colons near that line" in str(err.value)
     f.write_bytes(b"\xff\xfe")
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError) as err:
         load_catalogue(f)
+    assert f"{f}: cannot be read (" in str(err.value) and str(err.value).endswith("check the file")
 
 
 def test_guide_settings_command_line_then_catalogue(tmp_path):

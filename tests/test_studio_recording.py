@@ -158,7 +158,8 @@ def test_uploads_keep_the_studio_s_safety_rules(studio, take_wav, tmp_path):
     outside.mkdir()
     (studio.folder / "recordings").symlink_to(outside)
     r = keep(studio, name)
-    assert r.status_code == 400 and "hors du dossier du guide" in unescape(r.text)
+    assert r.status_code == 400
+    assert "Le dossier recordings/la-grippe mène hors du dossier du guide" in unescape(r.text)
     assert list(outside.rglob("*")) == []
 
 
@@ -218,3 +219,20 @@ def test_a_silent_take_says_no_voice_is_heard_and_an_unreadable_one_says_what_to
     text = unescape(r.text)
     assert "Erreur :</strong> Page la-grippe/les-symptomes : l'enregistrement casse.wav" in text, text
     assert "Que faire :</strong> enregistrez la page à nouveau" in text
+
+
+def test_takes_replaced_within_one_second_are_all_set_aside(tmp_path, take_wav, monkeypatch):
+    """Four takes of a page kept in the same second (the clock stopped here): the three older ones are all in
+    anciennes/, numbered in order; a file that is not a recording format is refused with the formats named."""
+    from audioguide.exceptions import AudioguideError
+    from audioguide.recordings import store
+
+    monkeypatch.setattr(store, "_stamp", lambda: "2026-01-02-030405")
+    for _ in range(4):
+        dest, _moved = store.keep(tmp_path, "ch", "pg", take_wav, ".wav")
+    assert dest == tmp_path / "recordings" / "ch" / "pg.wav"
+    assert sorted(p.name for p in (tmp_path / "recordings" / "ch" / "anciennes").iterdir()) == [
+        "pg.2026-01-02-030405-2.wav", "pg.2026-01-02-030405-3.wav", "pg.2026-01-02-030405.wav"]
+    with pytest.raises(AudioguideError) as err:
+        store.keep(tmp_path, "ch", "pg", take_wav, ".txt")
+    assert "“.txt” is not a recording format" in str(err.value) and "wav, flac, mp3, m4a, ogg or webm" in str(err.value)
