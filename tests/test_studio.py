@@ -324,6 +324,9 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     studio.server.app.state.studio.job.thread.join()
     feed = (studio.folder / "sortie" / "feed.xml").read_text()
     assert '<atom:link href="https://asso.example/grippe/feed.xml" rel="self"' in feed
+    # The outputs page serves the new feed, never one a browser kept from the last build.
+    r = studio.client.get("/sorties/feed.xml")
+    assert r.status_code == 200 and r.text == feed and r.headers["cache-control"] == "no-cache"
 
 
 def test_a_bad_public_address_is_refused_before_the_build(studio):
@@ -393,4 +396,11 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
     assert r.status_code == 400 and "Allure inconnue" in r.text
     r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/nulle-part"})
     assert "n'a pas de page" in unescape(r.text) and "nulle-part" in unescape(r.text)
-    assert studio.client.get("/ecoute/0123456789abcdef.wav").status_code == 404
+    gone = studio.client.get("/ecoute/0123456789abcdef.wav")
+    assert gone.status_code == 404 and "Cette écoute n'existe plus." in unescape(gone.text)
+    # A forged form (a line that is no number) and a fix that says nothing: refused in words.
+    r = studio.client.post("/enregistrer", data={"csrf": csrf, "line": "abc", "texte": "x", "version": "v"})
+    assert r.status_code == 400 and "Demande mal formée : rechargez la page." in unescape(r.text)
+    r = studio.client.post("/prononciation/essai", data={"csrf": csrf, "mot": "Ségur", "dire": ""})
+    assert r.status_code == 400 and "« Ségur » ou «  » ne peut pas aller dans le lexique." in unescape(r.text)
+    assert 'role="alert"' in r.text and "<html" not in r.text  # shown in place, beside the word
