@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -241,6 +242,22 @@ def test_unreachable_scheduler_in_french(tmp_path):
                         scheduler="tcp://127.0.0.1:9")
     assert "Impossible de joindre l'ordonnanceur Dask tcp://127.0.0.1:9" in str(err.value)
     assert "dask scheduler" in str(err.value) and not (tmp_path / "out").exists()
+    assert re.search(r"aucun ordonnanceur ne répond à cette adresse \((OSError|TimeoutError|ValueError): ",
+                     str(err.value)), str(err.value)
+
+
+@pytest.mark.french
+def test_without_dask_the_scheduler_option_says_what_to_install(monkeypatch):
+    import sys
+
+    from audioguide.catalogue.cluster import Cluster
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the `cluster` extra were not installed
+    with pytest.raises(AudioguideError) as err:
+        Cluster("tcp://127.0.0.1:9")
+    text = str(err.value)
+    assert "Le calcul sur une grappe Dask n'est pas installé." in text
+    assert "--scheduler a besoin des paquets dask et distributed" in text and "audioguide[cluster]" in text
 
 
 def tree(folder) -> dict[str, bytes]:

@@ -160,6 +160,7 @@ def test_uploads_keep_the_studio_s_safety_rules(studio, take_wav, tmp_path):
     r = keep(studio, name)
     assert r.status_code == 400
     assert "Le dossier recordings/la-grippe mène hors du dossier du guide" in unescape(r.text)
+    assert "remplacez ce lien par un vrai dossier « recordings » dans le dossier du guide" in unescape(r.text)
     assert list(outside.rglob("*")) == []
 
 
