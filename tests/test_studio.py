@@ -156,6 +156,7 @@ def test_a_stale_save_from_a_second_tab_is_refused(studio):
     second["texte"] = second["texte"].replace("courbatures", "douleurs")
     r = studio.client.post("/enregistrer", data=second)
     assert r.status_code == 409 and "modifié ailleurs" in r.text
+    assert "votre texte n'a pas été enregistré, pour ne pas effacer" in unescape(r.text)
     assert "douleurs" in r.text  # the refused text is still in the editor, to copy
     text = (studio.folder / "guide.md").read_text()
     assert "soudainement" in text and "courbatures" in text and "douleurs" not in text
@@ -165,8 +166,15 @@ def test_a_page_save_replaces_only_that_page(studio):
     form = editor(studio)
     before = (studio.folder / "guide.md").read_text()
     form["texte"] = form["texte"].replace("une forte fièvre", "une fièvre élevée")
-    assert studio.client.post("/enregistrer", data=form).status_code == 303
+    r = studio.client.post("/enregistrer", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/page/la-grippe/les-symptomes?enregistre=1"
     assert (studio.folder / "guide.md").read_text() == before.replace("une forte fièvre", "une fièvre élevée")
+    # The whole file saved from its own editor: back to that editor.
+    whole = studio.client.get("/fichier").text
+    r = studio.client.post("/enregistrer", data={"csrf": token(whole), "ref": "", "line": "0",
+                                                 "version": field(whole, "version"),
+                                                 "texte": (studio.folder / "guide.md").read_text()})
+    assert r.status_code == 303 and r.headers["location"] == "/fichier?enregistre=1"
 
 
 def test_the_live_check_gives_check_s_own_problems(studio):
@@ -214,6 +222,14 @@ def test_a_build_waits_for_the_cli_s_lock(studio):
 ])
 def test_a_fix_goes_into_the_guide_s_lexicon(text, md, expect):
     assert source.add_lexicon(text, md, "ZPQR", "zépécuère") == expect
+
+
+def test_a_word_with_a_space_is_quoted_and_a_long_fix_refused():
+    assert source.add_lexicon("---\ntitle: T\n---\n", True, "Dr Ségur", "docteur ségure") == (
+        '---\ntitle: T\nlexicon:\n  "Dr Ségur": "docteur ségure"\n---\n')
+    assert "a" * 200 in source.add_lexicon("---\ntitle: T\n---\n", True, "AB", "a" * 200)
+    with pytest.raises(AudioguideError, match="ne peut pas aller dans le lexique"):
+        source.add_lexicon("---\ntitle: T\n---\n", True, "AB", "a" * 201)
 
 
 def test_a_one_line_lexicon_is_not_rewritten():
