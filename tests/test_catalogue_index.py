@@ -79,6 +79,8 @@ def test_summary_and_exit_status_name_each_guide(built):
     assert f"FAILED  {cat / 'zz-casse'}:\n  " in err and "titre" in err
     assert f"FAILED  {cat / 'absent'}:\n  " in err
     assert "FAILED  fait-main:\n  " in err and str(cat / "copie") in err and str(cat / "fait-main") in err
+    assert "each guide of a catalogue is built into a folder named after its id" in err
+    assert "give one of them another `id:` in its guide file" in err
     assert "Traceback" not in run.output and manifest["guide"]["id"] == "fait-main"
 
 
