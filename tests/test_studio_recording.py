@@ -193,6 +193,8 @@ def test_removing_a_recording_asks_first_and_sets_it_aside(studio, take_wav):
     rec.write_bytes(take_wav.read_bytes())
     r = studio.client.post("/voix/supprimer", data={"csrf": studio.csrf, "ref": REF})
     assert r.status_code == 200 and "Supprimer l'enregistrement ?" in unescape(r.text)
+    assert ("Le fichier <code>recordings/la-grippe/les-symptomes.wav</code> n'est pas effacé : il est mis de côté "
+            "dans <code>recordings/la-grippe/anciennes/</code>.") in unescape(r.text)
     assert 'name="confirme" value="oui"' in r.text and rec.is_file()  # asked, nothing done yet
     assert studio.client.post("/voix/supprimer", data={"ref": REF, "confirme": "oui"}).status_code == 403
     assert rec.is_file()
