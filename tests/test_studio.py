@@ -343,6 +343,27 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     # The outputs page serves the new feed, never one a browser kept from the last build.
     r = studio.client.get("/sorties/feed.xml")
     assert r.status_code == 200 and r.text == feed and r.headers["cache-control"] == "no-cache"
+    assert "<h1>Les sorties du guide</h1>" in unescape(studio.client.get("/sorties").text)
+    # The phone line's files in one zip, for the person who runs the telephone server; no hidden build state.
+    import io
+    import zipfile
+
+    z = studio.client.get("/sorties/ligne-telephonique.zip")
+    assert z.headers["content-disposition"] == 'attachment; filename="ligne-telephonique.zip"'
+    names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+    assert "ligne-telephonique/extensions.conf" in names and "ligne-telephonique/guide.vxml" in names
+    assert all(n.startswith("ligne-telephonique/") and "/." not in n for n in names)
+    # A folder ready to copy to a web host: an index page whose every link is a file of the folder.
+    r = studio.client.post("/publier", data={"csrf": csrf})
+    assert r.status_code == 200 and "Dossier prêt à publier" in unescape(r.text)
+    pub = studio.folder / "publication"
+    index = (pub / "index.html").read_text("utf-8")
+    assert index.startswith('<!DOCTYPE html>\n<html lang="fr">') and (pub / "feed.xml").read_text() == feed
+    links = re.findall(r'href="([^"]+)"', index)
+    assert links and all((pub / unescape(h)).is_file() for h in links if "://" not in h), links
+    plain = [h for h in links if h.startswith("audio/") and re.fullmatch(r"audio/[\w-]+\.mp3", h)]
+    assert plain and all((pub / h).read_bytes() == next((pub / "audio").glob(h[6:-4] + ".*.mp3")).read_bytes()
+                         for h in plain)
 
 
 def test_a_bad_public_address_is_refused_before_the_build(studio):
