@@ -441,3 +441,20 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
     r = studio.client.post("/prononciation/essai", data={"csrf": csrf, "mot": "Ségur", "dire": ""})
     assert r.status_code == 400 and "« Ségur » ou «  » ne peut pas aller dans le lexique." in unescape(r.text)
     assert 'role="alert"' in r.text and "<html" not in r.text  # shown in place, beside the word
+
+
+def test_the_pronunciation_page_lists_words_and_keeps_a_fix(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8").rstrip("\n") + "\n\nLe site Doctolib et le XKQZ vous aident, avec le feedback du staff.\n", "utf-8")
+    page = studio.client.get("/prononciation")
+    assert page.status_code == 200 and "<h1>Prononciation</h1>" in page.text
+    found = unescape(studio.client.get("/prononciation/resultats").text)
+    words = re.findall(r"<h3 id=\"m-[\d-]+\">([^<]+)</h3>", found)
+    assert "XKQZ" in words and "<h2 id=\"p-1\">Où et quand › Le calendrier</h2>" in found, found
+    assert "<p>sigle absent du lexique : dit « X.K.Q.Z. ».</p>" in found
+    # Asked again while the guide is unchanged: the same audit, shown at once on the page itself.
+    assert words == re.findall(r"<h3 id=\"m-[\d-]+\">([^<]+)</h3>", unescape(studio.client.get("/prononciation").text))
+    r = studio.client.post("/prononciation/garder", data={"csrf": token(page.text), "mot": "ZPQR", "dire": "zépé"})
+    assert r.status_code == 303 and r.headers["location"] == "/prononciation?garde=ZPQR"
+    assert '  ZPQR: "zépé"\n' in (studio.folder / "guide.md").read_text("utf-8")
+    assert "« ZPQR » est dans le lexique du guide." in unescape(studio.client.get(r.headers["location"]).text)
