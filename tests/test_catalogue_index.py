@@ -22,7 +22,7 @@ from audioguide.config import BuildSettings
 from audioguide.exceptions import AudioguideError, ConfigError
 from audioguide.i18n import set_language
 
-from conftest import DATA, needs_tools
+from conftest import needs_tools
 
 pytestmark = [needs_tools]
 # stdout and stderr apart: click 8.2 and later always, 8.1 (gTTS's pin) when asked.
@@ -59,8 +59,8 @@ def built(tmp_path_factory):
         "guides: [' fait-main ', zz-casse, absent, copie]\n", "utf-8")
     out = tmp / "out"
     set_language("en")  # the autouse language fixture comes after this module-wide one
-    run = CliRunner(**SEPARATE).invoke(cli, ["catalogue", "build", str(cat), "--out", str(out), "--cache", str(tmp / "cache"),
-                                   "-j", "1"], env={"LANGUAGE": "en"})
+    run = CliRunner(**SEPARATE).invoke(cli, ["catalogue", "build", str(cat), "--out", str(out), "--cache",
+                                             str(tmp / "cache"), "-j", "1"], env={"LANGUAGE": "en"})
     set_language()
     return cat, out, run
 

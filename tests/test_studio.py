@@ -445,7 +445,7 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
 
 def test_the_pronunciation_page_lists_words_and_keeps_a_fix(studio):
     guide = studio.folder / "guide.md"
-    guide.write_text(guide.read_text("utf-8").rstrip("\n") + "\n\nLe site Doctolib et le XKQZ vous aident, avec le feedback du staff.\n", "utf-8")
+    guide.write_text(guide.read_text("utf-8").rstrip("\n") + "\n\nLe XKQZ vous aide.\n", "utf-8")
     page = studio.client.get("/prononciation")
     assert page.status_code == 200 and "<h1>Prononciation</h1>" in page.text
     found = unescape(studio.client.get("/prononciation/resultats").text)
