@@ -186,6 +186,7 @@ def test_a_folder_of_guides_in_name_order(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_catalogue(tmp_path / "nowhere")
     assert str(tmp_path / "nowhere") in str(err.value) and "not found" in str(err.value)
+    assert "give a folder of guide folders, or a catalogue.yaml file" in str(err.value)
     with pytest.raises(ConfigError) as err:
         load_catalogue(tmp_path / "c")
     assert "guide.yaml or guide.md" in str(err.value) and "catalogue.yaml" in str(err.value)
