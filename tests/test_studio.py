@@ -156,6 +156,7 @@ def test_a_stale_save_from_a_second_tab_is_refused(studio):
     second["texte"] = second["texte"].replace("courbatures", "douleurs")
     r = studio.client.post("/enregistrer", data=second)
     assert r.status_code == 409 and "modifié ailleurs" in r.text
+    assert "votre texte n'a pas été enregistré, pour ne pas effacer" in unescape(r.text)
     assert "douleurs" in r.text  # the refused text is still in the editor, to copy
     text = (studio.folder / "guide.md").read_text()
     assert "soudainement" in text and "courbatures" in text and "douleurs" not in text
@@ -165,8 +166,15 @@ def test_a_page_save_replaces_only_that_page(studio):
     form = editor(studio)
     before = (studio.folder / "guide.md").read_text()
     form["texte"] = form["texte"].replace("une forte fièvre", "une fièvre élevée")
-    assert studio.client.post("/enregistrer", data=form).status_code == 303
+    r = studio.client.post("/enregistrer", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/page/la-grippe/les-symptomes?enregistre=1"
     assert (studio.folder / "guide.md").read_text() == before.replace("une forte fièvre", "une fièvre élevée")
+    # The whole file saved from its own editor: back to that editor.
+    whole = studio.client.get("/fichier").text
+    r = studio.client.post("/enregistrer", data={"csrf": token(whole), "ref": "", "line": "0",
+                                                 "version": field(whole, "version"),
+                                                 "texte": (studio.folder / "guide.md").read_text()})
+    assert r.status_code == 303 and r.headers["location"] == "/fichier?enregistre=1"
 
 
 def test_the_live_check_gives_check_s_own_problems(studio):
@@ -214,6 +222,14 @@ def test_a_build_waits_for_the_cli_s_lock(studio):
 ])
 def test_a_fix_goes_into_the_guide_s_lexicon(text, md, expect):
     assert source.add_lexicon(text, md, "ZPQR", "zépécuère") == expect
+
+
+def test_a_word_with_a_space_is_quoted_and_a_long_fix_refused():
+    assert source.add_lexicon("---\ntitle: T\n---\n", True, "Dr Ségur", "docteur ségure") == (
+        '---\ntitle: T\nlexicon:\n  "Dr Ségur": "docteur ségure"\n---\n')
+    assert "a" * 200 in source.add_lexicon("---\ntitle: T\n---\n", True, "AB", "a" * 200)
+    with pytest.raises(AudioguideError, match="ne peut pas aller dans le lexique"):
+        source.add_lexicon("---\ntitle: T\n---\n", True, "AB", "a" * 201)
 
 
 def test_a_one_line_lexicon_is_not_rewritten():
@@ -324,6 +340,30 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     studio.server.app.state.studio.job.thread.join()
     feed = (studio.folder / "sortie" / "feed.xml").read_text()
     assert '<atom:link href="https://asso.example/grippe/feed.xml" rel="self"' in feed
+    # The outputs page serves the new feed, never one a browser kept from the last build.
+    r = studio.client.get("/sorties/feed.xml")
+    assert r.status_code == 200 and r.text == feed and r.headers["cache-control"] == "no-cache"
+    assert "<h1>Les sorties du guide</h1>" in unescape(studio.client.get("/sorties").text)
+    # The phone line's files in one zip, for the person who runs the telephone server; no hidden build state.
+    import io
+    import zipfile
+
+    z = studio.client.get("/sorties/ligne-telephonique.zip")
+    assert z.headers["content-disposition"] == 'attachment; filename="ligne-telephonique.zip"'
+    names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+    assert "ligne-telephonique/extensions.conf" in names and "ligne-telephonique/guide.vxml" in names
+    assert all(n.startswith("ligne-telephonique/") and "/." not in n for n in names)
+    # A folder ready to copy to a web host: an index page whose every link is a file of the folder.
+    r = studio.client.post("/publier", data={"csrf": csrf})
+    assert r.status_code == 200 and "Dossier prêt à publier" in unescape(r.text)
+    pub = studio.folder / "publication"
+    index = (pub / "index.html").read_text("utf-8")
+    assert index.startswith('<!DOCTYPE html>\n<html lang="fr">') and (pub / "feed.xml").read_text() == feed
+    links = re.findall(r'href="([^"]+)"', index)
+    assert links and all((pub / unescape(h)).is_file() for h in links if "://" not in h), links
+    plain = [h for h in links if h.startswith("audio/") and re.fullmatch(r"audio/[\w-]+\.mp3", h)]
+    assert plain and all((pub / h).read_bytes() == next((pub / "audio").glob(h[6:-4] + ".*.mp3")).read_bytes()
+                         for h in plain)
 
 
 def test_a_bad_public_address_is_refused_before_the_build(studio):
@@ -357,3 +397,64 @@ def test_a_fix_in_phonemes_is_heard_as_phonemes(studio):
     keep = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "[[aRs]]"})
     assert keep.status_code == 303
     assert 'ARS: "[[aRs]]"' in (studio.folder / "guide.md").read_text()
+
+
+def test_a_new_guide_takes_the_title_typed_on_the_start_page(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        start = s.client.get("/").text
+        assert "<h1>Commencer un guide</h1>" in start
+        r = s.client.post("/nouveau", data={"csrf": token(start), "titre": "  Le guide « essai »  "})
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        text = (tmp_path / "vide" / "guide.md").read_text("utf-8")
+        assert 'title: "Le guide « essai »"\n' in text
+        home = unescape(s.client.get("/").text)
+        assert "<h1>Votre guide</h1>" in home and "guide.md" in home
+        # A second guide is refused, and says why, in French; the first is kept.
+        r = s.client.post("/nouveau", data={"csrf": token(home), "titre": "Autre"})
+        assert r.status_code == 400 and "Cela n'a pas marché" in unescape(r.text)
+        assert (tmp_path / "vide" / "guide.md").read_text("utf-8") == text
+    finally:
+        s.close()
+
+
+def test_help_pages_and_the_page_heard_in_the_editor(studio):
+    for topic, title in (("podcast", "Publier le podcast"), ("telephone", "Ouvrir une ligne téléphonique")):
+        r = studio.client.get(f"/aide/{topic}")
+        assert r.status_code == 200 and f"<h1>{title}</h1>" in unescape(r.text)
+    assert studio.client.get("/aide/autre").status_code == 404
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "lent"})
+    assert r.status_code == 200, r.text
+    src = re.search(r'src="(/ecoute/[0-9a-f]{16}\.wav)"', r.text).group(1)
+    wav = studio.client.get(src)
+    assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF" and len(wav.content) > 44100
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "vite"})
+    assert r.status_code == 400 and "Allure inconnue" in r.text
+    r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/nulle-part"})
+    assert "n'a pas de page" in unescape(r.text) and "nulle-part" in unescape(r.text)
+    gone = studio.client.get("/ecoute/0123456789abcdef.wav")
+    assert gone.status_code == 404 and "Cette écoute n'existe plus." in unescape(gone.text)
+    # A forged form (a line that is no number) and a fix that says nothing: refused in words.
+    r = studio.client.post("/enregistrer", data={"csrf": csrf, "line": "abc", "texte": "x", "version": "v"})
+    assert r.status_code == 400 and "Demande mal formée : rechargez la page." in unescape(r.text)
+    r = studio.client.post("/prononciation/essai", data={"csrf": csrf, "mot": "Ségur", "dire": ""})
+    assert r.status_code == 400 and "« Ségur » ou «  » ne peut pas aller dans le lexique." in unescape(r.text)
+    assert 'role="alert"' in r.text and "<html" not in r.text  # shown in place, beside the word
+
+
+def test_the_pronunciation_page_lists_words_and_keeps_a_fix(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8").rstrip("\n") + "\n\nLe XKQZ vous aide.\n", "utf-8")
+    page = studio.client.get("/prononciation")
+    assert page.status_code == 200 and "<h1>Prononciation</h1>" in page.text
+    found = unescape(studio.client.get("/prononciation/resultats").text)
+    words = re.findall(r"<h3 id=\"m-[\d-]+\">([^<]+)</h3>", found)
+    assert "XKQZ" in words and "<h2 id=\"p-1\">Où et quand › Le calendrier</h2>" in found, found
+    assert "<p>sigle absent du lexique : dit « X.K.Q.Z. ».</p>" in found
+    # Asked again while the guide is unchanged: the same audit, shown at once on the page itself.
+    assert words == re.findall(r"<h3 id=\"m-[\d-]+\">([^<]+)</h3>", unescape(studio.client.get("/prononciation").text))
+    r = studio.client.post("/prononciation/garder", data={"csrf": token(page.text), "mot": "ZPQR", "dire": "zépé"})
+    assert r.status_code == 303 and r.headers["location"] == "/prononciation?garde=ZPQR"
+    assert '  ZPQR: "zépé"\n' in (studio.folder / "guide.md").read_text("utf-8")
+    assert "« ZPQR » est dans le lexique du guide." in unescape(studio.client.get(r.headers["location"]).text)

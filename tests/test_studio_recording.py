@@ -158,7 +158,9 @@ def test_uploads_keep_the_studio_s_safety_rules(studio, take_wav, tmp_path):
     outside.mkdir()
     (studio.folder / "recordings").symlink_to(outside)
     r = keep(studio, name)
-    assert r.status_code == 400 and "hors du dossier du guide" in unescape(r.text)
+    assert r.status_code == 400
+    assert "Le dossier recordings/la-grippe mène hors du dossier du guide" in unescape(r.text)
+    assert "remplacez ce lien par un vrai dossier « recordings » dans le dossier du guide" in unescape(r.text)
     assert list(outside.rglob("*")) == []
 
 
@@ -191,6 +193,8 @@ def test_removing_a_recording_asks_first_and_sets_it_aside(studio, take_wav):
     rec.write_bytes(take_wav.read_bytes())
     r = studio.client.post("/voix/supprimer", data={"csrf": studio.csrf, "ref": REF})
     assert r.status_code == 200 and "Supprimer l'enregistrement ?" in unescape(r.text)
+    assert ("Le fichier <code>recordings/la-grippe/les-symptomes.wav</code> n'est pas effacé : il est mis de côté "
+            "dans <code>recordings/la-grippe/anciennes/</code>.") in unescape(r.text)
     assert 'name="confirme" value="oui"' in r.text and rec.is_file()  # asked, nothing done yet
     assert studio.client.post("/voix/supprimer", data={"ref": REF, "confirme": "oui"}).status_code == 403
     assert rec.is_file()
@@ -200,3 +204,38 @@ def test_removing_a_recording_asks_first_and_sets_it_aside(studio, take_wav):
     assert find(load_guide(studio.folder / "guide.md")) == {}
     assert "voix de synthèse" in status(studio)
     assert studio.client.get(f"/voix/fichier/{REF}").status_code == 404
+
+
+@pytest.mark.french
+def test_a_silent_take_says_no_voice_is_heard_and_an_unreadable_one_says_what_to_do(studio, tmp_path):
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(44100)
+        w.writeframes(bytes(2 * 44100 * 3))
+    html = unescape(send(studio, "muet.wav", buf.getvalue()).text)
+    assert "Page la-grippe/les-symptomes : on n'entend aucune voix dans muet.wav" in html, html
+    assert "2 avertissements." in html and "alors que son texte" not in html  # silent: no length warning
+    r = send(studio, "casse.wav", b"RIFF\x00\x00\x00\x00WAVEfmt pas vraiment un son")
+    text = unescape(r.text)
+    assert "Erreur :</strong> Page la-grippe/les-symptomes : l'enregistrement casse.wav" in text, text
+    assert "Que faire :</strong> enregistrez la page à nouveau" in text
+
+
+def test_takes_replaced_within_one_second_are_all_set_aside(tmp_path, take_wav, monkeypatch):
+    """Four takes of a page kept in the same second (the clock stopped here): the three older ones are all in
+    anciennes/, numbered in order; a file that is not a recording format is refused with the formats named."""
+    from audioguide.exceptions import AudioguideError
+    from audioguide.recordings import store
+
+    monkeypatch.setattr(store, "_stamp", lambda: "2026-01-02-030405")
+    for _ in range(4):
+        dest, _moved = store.keep(tmp_path, "ch", "pg", take_wav, ".wav")
+    assert dest == tmp_path / "recordings" / "ch" / "pg.wav"
+    assert sorted(p.name for p in (tmp_path / "recordings" / "ch" / "anciennes").iterdir()) == [
+        "pg.2026-01-02-030405-2.wav", "pg.2026-01-02-030405-3.wav", "pg.2026-01-02-030405.wav"]
+    with pytest.raises(AudioguideError) as err:
+        store.keep(tmp_path, "ch", "pg", take_wav, ".txt")
+    assert "“.txt” is not a recording format" in str(err.value) and "wav, flac, mp3, m4a, ogg or webm" in str(err.value)

@@ -39,11 +39,13 @@ def entry(folder: str, m: dict) -> dict:
 
 def catalogue_json(result) -> dict:
     guides, failed = [], []
+    built = {o.id for o in result.outcomes if not o.error}
     for o in result.outcomes:
         m = o.manifest
         if o.error:
             failed.append({"source": str(o.source), "id": o.id, "error": o.error})
-            old = result.out_dir / o.id / "manifest.json" if o.id else None
+            # A second guide with a built guide's id: that folder is the built one's, not a last build of its own.
+            old = result.out_dir / o.id / "manifest.json" if o.id and o.id not in built else None
             if old and old.exists():
                 try:
                     m = json.loads(old.read_text("utf-8"))

@@ -115,9 +115,16 @@ class StudioServer:
         shown = f"[{host}]" if ":" in host else host
         self.base = f"http://{shown}:{self.port}/"
         self.address = self.base + (f"?cle={quote(secret)}" if secret else "")
+        app = self.app
+
+        async def asgi(scope, receive, send):
+            await app(scope, receive, send)
+
+        # uvicorn guesses from the app's __call__ whether it is ASGI 2 or 3, or a factory; a wrapped __call__
+        # (script/mutation's) reads as both. A plain coroutine function, and asgi3 said, leave nothing to guess.
         self.server = uvicorn.Server(uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", limit_concurrency=64, timeout_keep_alive=10,
-            server_header=False))
+            asgi, interface="asgi3", log_level="warning", lifespan="off", limit_concurrency=64,
+            timeout_keep_alive=10, server_header=False))
 
     def run(self) -> None:
         try:
