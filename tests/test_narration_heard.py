@@ -1,0 +1,164 @@
+"""The narration as its users meet it, on realistic French text: the report `check --speech` prints for an
+author (every section, where each finding is, the count), the spoken words of whole sentences, and where a
+long sentence is cut into captions."""
+
+import shutil
+
+import pytest
+import yaml
+
+from audioguide.guide import Block, load_guide
+from audioguide.narration.audit import audit
+from audioguide.narration.script import ScriptWriter
+from audioguide.narration.written import join_sentences, split_sentences
+
+from conftest import DATA
+
+needs_espeak = pytest.mark.skipif(not shutil.which("espeak-ng"), reason="needs espeak-ng")
+
+
+def _guide(tmp_path, blocks, lexicon=None, more=None):
+    data = yaml.safe_load((DATA / "mini" / "guide.yaml").read_text("utf-8"))
+    data["intro"]["pages"][0]["blocks"] = blocks
+    if more:
+        data["parts"][0]["chapters"][0]["pages"][0]["blocks"].append({"p": more})
+    if lexicon:
+        data["lexicon"] = lexicon
+    (tmp_path / "guide.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return load_guide(tmp_path)
+
+
+# --- the speech report an author reads --------------------------------------------------------------
+
+@needs_espeak
+def test_speech_report_names_each_finding_where_it_is(tmp_path):
+    guide = _guide(tmp_path, [
+        {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub, selon la réf. du dossier."},
+        {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU."},
+        {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
+    ], {"Assos": "allow", "streaming": "allow", "Zorglub": "allow", "Wifi": "allow", "ZBRQ": "spell",
+        "SAMU": "Samu"}, more="Le feedback du coaching passe par le TPE.")
+    report = audit(guide)
+    assert report.lines() == [
+        "Pronunciation audit: 20 sentences put through espeak-ng's phonemiser.",
+        "",
+        "Words read with another language's sounds (2):",
+        "  coaching  [en: k'oUtSIN]  introduction/bienvenue (+1)",
+        "  feedback  [en: f'i:dbak]  dmp/quest-ce-que-cest",
+        "  -> fix the pronunciation (lexicon: WORD: respelling, or [[phonemes]]) or accept the word "
+        "(lexicon: WORD: allow).",
+        "",
+        "Acronyms missing from the lexicon (1):",
+        "  TPE  said “T.P.E.”  introduction/bienvenue (+1)",
+        "  -> add them to the guide's lexicon (WORD: spell, WORD: spoken form, or WORD: allow).",
+        "",
+        "Constructions read without certainty (3):",
+        "  unknown abbreviation: “réf.”  said “Zorglub, selon la réf. du dossier.”  introduction/bienvenue",
+        "  number of an unknown layout: “2.4.1”  said “deux.quatre.un”  introduction/bienvenue",
+        "  slash: “oui/non”  said “oui ou non,”  introduction/bienvenue",
+        "  -> write them out in full in the text (“15 jours”, “référence”), or as the rules know them "
+        "(“14/9” after “tension”, “3 g/j”).",
+        "",
+        "Pronunciation fixes undone by “allow” (2):",
+        "  Assos  would be said “Assosse” without the allow  introduction/bienvenue",
+        "  Wifi  would be said “ouifi” without the allow  introduction/bienvenue",
+        "  -> remove “WORD: allow” from the guide's lexicon: audioguide already knows how to say it.",
+        "",
+        "Proper names to listen to (1, not counted): France",
+        "",
+        "Lexicon entries used (9):",
+        "  Assos ×1, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
+        "",
+        "Words the guide accepts: streaming",
+        "",
+        "8 problems.",
+    ]
+    assert report.problems == 8 and dict(report.allowed) == {"streaming": 1}
+
+
+@needs_espeak
+def test_a_clean_guide_has_no_problems(tmp_path):
+    report = audit(_guide(tmp_path, [{"p": "Bonjour, ce guide vous explique vos droits."}]))
+    assert report.problems == 0 and report.lines()[-2:] == ["", "No problems."]
+    assert not report.foreign and not report.unknown and not report.uncertain and not report.names
+
+
+# --- long sentences: clips, captions, pauses ----------------------------------------------------------
+# A clip ends only at clause punctuation (its spoken form then ends on a comma: the voice rises); inside a
+# clip, captions of at most 2 lines of 42 characters, never ending on "au" or "de", never parting a phone
+# number or a date; a piece said in under a second ("Oui,", "voilà.") joins a neighbour. (kind, pause,
+# sentence goes on, [(caption as written, as said)]) per clip.
+
+LONG = ("Concrètement, votre médecin traitant peut consulter votre dossier médical partagé depuis son cabinet sans "
+        "vous demander de document papier, et il peut y ajouter le compte rendu de votre dernière consultation au "
+        "06 12 34 56 78 le 15 octobre 2024.")
+ASIDE = ("La liste des actes est fixée par la HAS (Haute Autorité de santé), après avis des sociétés savantes – et des "
+         "représentants des patients concernés par ces nouvelles prises en charge. Oui, c'est ainsi que les choses "
+         "se passent aujourd'hui dans les centres de santé, voilà.")
+CONSULT = [("et il peut y ajouter le compte rendu de votre dernière consultation",
+            "et il peut y ajouter le compte rendu de votre dernière consultation"),
+           ("au 06 12 34 56 78", "au zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit"),
+           ("le 15 octobre 2024.", "le quinze octobre deux mille vingt-quatre.")]
+HAS = [("La liste des actes est fixée par la HAS (Haute Autorité de santé),",
+        "La liste des actes est fixée par la H.A.S., Haute Autorité de santé,")]
+SAVANTES = [("après avis des sociétés savantes", "après avis des sociétés savantes,")]
+PATIENTS = [("– et des représentants des patients", "et des représentants des patients"),
+            ("concernés par ces nouvelles prises en charge.", "concernés par ces nouvelles prises en charge.")]
+CLIPS = {
+    (None, LONG): [
+        ("sentence", 200, True, [("Concrètement, votre médecin traitant peut",) * 2,
+                                 ("consulter votre dossier médical partagé depuis",) * 2,
+                                 ("son cabinet sans vous demander de document papier,",) * 2]),
+        ("paragraph", 850, False, CONSULT)],
+    (None, ASIDE): [
+        ("sentence", 200, True, HAS), ("sentence", 200, True, SAVANTES), ("sentence", 500, False, PATIENTS),
+        ("paragraph", 850, False, [("Oui, c'est ainsi que les choses se passent",) * 2,
+                                   ("aujourd'hui dans les centres de santé, voilà.",) * 2])],
+    # The slow pace says fewer characters a second: shorter captions, longer pauses.
+    ("lent", LONG): [
+        ("sentence", 280, True, [("Concrètement, votre médecin traitant peut",) * 2,
+                                 ("consulter votre dossier médical partagé",) * 2,
+                                 ("depuis son cabinet sans vous demander de document papier,",) * 2]),
+        ("paragraph", 1190, False, CONSULT)],
+    ("lent", ASIDE): [
+        ("sentence", 280, True, HAS), ("sentence", 280, True, SAVANTES), ("sentence", 700, False, PATIENTS),
+        ("paragraph", 1190, False, [("Oui, c'est ainsi que les choses",) * 2,
+                                    ("se passent aujourd'hui dans les centres de santé, voilà.",) * 2])],
+}
+
+
+@pytest.mark.parametrize("pace,text", list(CLIPS))
+def test_long_sentences_are_cut_into_clips_and_captions_at_phrases(pace, text):
+    guide = load_guide(DATA / "script")
+    segs = ScriptWriter(guide, pace=pace).prompt(text)
+    assert [(s.kind, s.pause_ms, s.cont, s.captions()) for s in segs] == CLIPS[pace, text]
+    assert join_sentences(segs).split("\n") == split_sentences(text)  # the written text, whole
+
+
+LINKS = [
+    # Too long for one caption: the label, then the address (only its host is said).
+    (("Le formulaire de demande de complémentaire santé solidaire",
+      "https://www.service-public.fr/particuliers/vosdroits/F10027"),
+     [("Le formulaire de demande de complémentaire santé solidaire :",
+       "Le formulaire de demande de complémentaire santé solidaire :", 200, "sentence", True),
+      ("service tiret public point f r.", "www.service-public.fr/particuliers/vosdroits/F10027", 850, "link", False)]),
+    # A link whose text is its address is said once, with what to do.
+    (("contact@france-assos-sante.org", "mailto:contact@france-assos-sante.org"),
+     [("Écrire à contact arobase france tiret assos tiret santé point org.", "Écrire à contact@france-assos-sante.org",
+       850, "link", False)]),
+    (("01 23 45 67 89", "tel:+33123456789"),
+     [("Appeler le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf.",
+       "Appeler le 01 23 45 67 89", 850, "link", False)]),
+    # An international number is said as it is dialled in France.
+    (("Santé Info Droits", "tel:+33153624030"),
+     [("Santé Info Droits :", "Santé Info Droits :", 200, "sentence", True),
+      ("zéro un, cinquante-trois, soixante-deux, quarante, trente.", "+33153624030", 850, "link", False)]),
+    (("Écrivez-nous", "mailto:Contact@Asso.fr"),
+     [("Écrivez-nous : Contact arobase Asso point f r.", "Écrivez-nous : Contact@Asso.fr", 850, "link", False)]),
+]
+
+
+@pytest.mark.parametrize("link,said", LINKS)
+def test_a_link_is_said_with_its_host_and_shown_with_its_address(link, said):
+    segs = ScriptWriter(load_guide(DATA / "script")).link(Block("link", text=link[0], url=link[1]))
+    assert [(s.text, s.written, s.pause_ms, s.kind, s.cont) for s in segs] == said
