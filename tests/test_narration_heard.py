@@ -9,8 +9,9 @@ import yaml
 
 from audioguide.guide import Block, load_guide
 from audioguide.narration.audit import audit
+from audioguide.narration.inline import parser, source, stressed, to_html
 from audioguide.narration.script import ScriptWriter
-from audioguide.narration.written import join_sentences, split_sentences
+from audioguide.narration.written import join_sentences, split_sentences, written_form
 
 from conftest import DATA
 
@@ -162,3 +163,41 @@ LINKS = [
 def test_a_link_is_said_with_its_host_and_shown_with_its_address(link, said):
     segs = ScriptWriter(load_guide(DATA / "script")).link(Block("link", text=link[0], url=link[1]))
     assert [(s.text, s.written, s.pause_ms, s.kind, s.cont) for s in segs] == said
+
+
+# --- a paragraph with markup: what a reader sees, in the transcripts' text and HTML -------------------------
+
+MARKED = (
+    'Pour **vos droits**, voir le site [ameli](https://www.ameli.fr/assure/) ou <https://www.sante.fr>, é'
+    'crire à <accueil@cpam.fr> ou à aide@asso.fr,\nou aller sur www.monespacesante.fr ; le code `A&B` et <'
+    'b>le gras</b> *en italique*, une ![image d’un formulaire](f.png) et [](https://www.has-sante.fr). [*'
+    '*Le 3919**](tel:0800123456) [Contact](<https://ex.fr/a b>) <nom> ``a`b`` fin  \nsuite'
+)
+MARKED_WRITTEN = (
+    'Pour vos droits, voir le site ameli (www.ameli.fr/assure) ou www.sante.fr, écrire à accueil@cpam.fr '
+    'ou à aide@asso.fr, ou aller sur www.monespacesante.fr ; le code A&B et le gras en italique, une imag'
+    "e d'un formulaire et www.has-sante.fr. Le 3919 (0800123456) Contact (ex.fr/a b) <nom> a`b fin suite"
+)
+MARKED_HTML = (
+    'Pour <strong>vos droits</strong>, voir le site <a href="https://www.ameli.fr/assure/">ameli</a> ou <'
+    'a href="https://www.sante.fr">www.sante.fr</a>, écrire à <a href="mailto:accueil@cpam.fr">accueil@cp'
+    'am.fr</a> ou à <a href="mailto:aide@asso.fr">aide@asso.fr</a>, ou aller sur <a href="https://www.mon'
+    'espacesante.fr">www.monespacesante.fr</a> ; le code A&amp;B et le gras <em>en italique</em>, une ima'
+    'ge d\'un formulaire et <a href="https://www.has-sante.fr">www.has-sante.fr</a>. <a href="tel:08001234'
+    '56"><strong>Le 3919</strong></a> <a href="https://ex.fr/a b">Contact</a> &lt;nom&gt; a`b fin suite'
+)
+# The Markdown reader hands a paragraph on as the markup a YAML guide writes.
+MARKED_SOURCE = (
+    'Pour **vos droits**, voir le site [ameli](https://www.ameli.fr/assure/) ou <https://www.sante.fr>, é'
+    'crire à <accueil@cpam.fr> ou à aide@asso.fr, ou aller sur www.monespacesante.fr ; le code `A&B` et l'
+    'e gras *en italique*, une image d’un formulaire et [](https://www.has-sante.fr). [**Le 3919**](tel:0'
+    '800123456) [Contact](<https://ex.fr/a b>) <nom> ``a`b`` fin\nsuite'
+)
+
+
+def test_markup_is_read_the_same_way_for_the_text_the_html_and_a_markdown_guide():
+    assert written_form(MARKED) == MARKED_WRITTEN
+    assert to_html(MARKED) == MARKED_HTML
+    assert stressed(MARKED) == [("vos droits", "**"), ("en italique", "*"), ("Le 3919", "**")]
+    md = [t for t in parser().parse(MARKED) if t.type == "inline"][0]
+    assert source(md.children) == MARKED_SOURCE
