@@ -201,3 +201,33 @@ def test_markup_is_read_the_same_way_for_the_text_the_html_and_a_markdown_guide(
     assert stressed(MARKED) == [("vos droits", "**"), ("en italique", "*"), ("Le 3919", "**")]
     md = [t for t in parser().parse(MARKED) if t.type == "inline"][0]
     assert source(md.children) == MARKED_SOURCE
+
+
+# --- when each caption inside a clip shows -------------------------------------------------------------------
+
+@needs_espeak
+def test_a_caption_inside_a_clip_shows_when_the_voice_says_its_first_word():
+    """espeak-ng is given the voice-only forms ("mail" said "mèl", "wifi" "ouifi"): a shorter text, yet the
+    second caption starts with the engine's own "consultation", not a word early or late."""
+    from audioguide.narration.captions import caption_times
+    from audioguide.narration.lexicon import Voice
+    from audioguide.tts import espeak_words
+
+    guide = load_guide(DATA / "script")
+    [seg] = ScriptWriter(guide).prompt("Envoyez un mail à votre médecin traitant avec le compte rendu de la dernière "
+                                       "consultation et le wifi de la maison pour le suivi")
+    first = "Envoyez un mail à votre médecin traitant avec le compte rendu de la dernière"
+    second = "consultation et le wifi de la maison pour le suivi"
+    assert seg.captions() == [(first, first), (second, second + ".")]
+    voiced = Voice(guide.lexicon, phonemes=True)(seg.text)
+    assert "un mèl" in voiced and "le ouifi" in voiced
+    audio, words = espeak_words.synth(voiced, "fr", 145, 50)
+    said_at = dict((pos, t) for pos, t in words)[voiced.index("consultation")]
+    end = 2.0 + len(audio) / 2 / 22050
+    assert caption_times(seg, voiced, words, origin=2.0, start=2.05, end=end) == [
+        {"start": 2.05, "end": round(2.0 + said_at, 3), "written": first},
+        {"start": round(2.0 + said_at, 3), "end": round(end, 3), "written": second}]
+    # An engine without word timings: the cut in proportion to the characters said.
+    at = round(2.05 + (end - 2.05) * seg.cuts[0][1] / len(seg.text), 3)
+    assert [(c["start"], c["end"]) for c in caption_times(seg, voiced, [], 2.0, 2.05, end)] == \
+        [(2.05, at), (at, round(end, 3))]
