@@ -231,3 +231,14 @@ def test_a_caption_inside_a_clip_shows_when_the_voice_says_its_first_word():
     at = round(2.05 + (end - 2.05) * seg.cuts[0][1] / len(seg.text), 3)
     assert [(c["start"], c["end"]) for c in caption_times(seg, voiced, [], 2.0, 2.05, end)] == \
         [(2.05, at), (at, round(end, 3))]
+
+
+def test_a_page_reads_as_written_one_sentence_a_line():
+    """The transcript a reader sees: the guide's words with digits, no spoken forms ("15", not "quinze")."""
+    guide = load_guide(DATA / "script")
+    page = ScriptWriter(guide).chapter(guide.chapter("c"))[0]
+    assert page.written.split("\n") == [
+        "Partie 1, Droits. Sujet 1 : Vos données. Page 1 sur 2 : qu'est-ce que c'est ?", "Le principe",
+        "Premier point ; second point,", "un", "deux,", "trois", "Le site ameli : www.ameli.fr/assure/droits",
+        "Attention :", "Appelez le 15.", "jour", "nuit"]
+    assert ScriptWriter(guide).prompt(" ** ** ") == []  # markup with no words says nothing
