@@ -242,3 +242,17 @@ def test_a_page_reads_as_written_one_sentence_a_line():
         "Premier point ; second point,", "un", "deux,", "trois", "Le site ameli : www.ameli.fr/assure/droits",
         "Attention :", "Appelez le 15.", "jour", "nuit"]
     assert ScriptWriter(guide).prompt(" ** ** ") == []  # markup with no words says nothing
+
+
+@pytest.mark.parametrize("text,captions", [
+    # "50 ans" and "Madame Sophie Martin" stay on one caption; "de" and "par" go with the words they introduce.
+    ("Le dépistage est proposé gratuitement à toutes les femmes âgées de 50 ans qui le demandent à leur médecin.",
+     [("Le dépistage est proposé gratuitement à toutes les femmes âgées",) * 2,
+      ("de 50 ans qui le demandent à leur médecin.", "de cinquante ans qui le demandent à leur médecin.")]),
+    ("Les rendez-vous de suivi sont assurés par Madame Sophie Martin qui reçoit sur rendez-vous.",
+     [("Les rendez-vous de suivi sont assurés",) * 2,
+      ("par Madame Sophie Martin qui reçoit sur rendez-vous.",) * 2]),
+])
+def test_a_caption_never_parts_a_number_from_its_noun_nor_a_name(text, captions):
+    [seg] = ScriptWriter(load_guide(DATA / "script")).prompt(text)
+    assert seg.captions() == captions
