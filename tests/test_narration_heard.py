@@ -252,6 +252,18 @@ def test_a_page_reads_as_written_one_sentence_a_line():
     ("Les rendez-vous de suivi sont assurés par Madame Sophie Martin qui reçoit sur rendez-vous.",
      [("Les rendez-vous de suivi sont assurés",) * 2,
       ("par Madame Sophie Martin qui reçoit sur rendez-vous.",) * 2]),
+    # A short clause ("Attention,") joins its neighbour, and the two are cut again evenly, never after "par un".
+    ("Attention, les documents ajoutés par un professionnel de santé ne peuvent pas être supprimés par vous mais "
+     "vous pouvez les masquer à tout moment.",
+     [("Attention, les documents ajoutés",) * 2, ("par un professionnel de santé ne peuvent pas être",) * 2,
+      ("supprimés par vous mais vous pouvez les masquer à tout moment.",) * 2]),
+    # "ou le" moves to the caption of the number it introduces.
+    ("Oui, en cas d'urgence vitale appelez immédiatement le 15 ou le 112 depuis n'importe quel téléphone même sans "
+     "carte SIM.",
+     [("Oui, en cas d'urgence vitale appelez immédiatement le 15",
+       "Oui, en cas d'urgence vitale appelez immédiatement le quinze"),
+      ("ou le 112 depuis n'importe quel téléphone même sans carte SIM.",
+       "ou le cent douze depuis n'importe quel téléphone même sans carte S.I.M.")]),
 ])
 def test_a_caption_never_parts_a_number_from_its_noun_nor_a_name(text, captions):
     [seg] = ScriptWriter(load_guide(DATA / "script")).prompt(text)
