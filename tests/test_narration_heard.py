@@ -268,3 +268,17 @@ def test_a_page_reads_as_written_one_sentence_a_line():
 def test_a_caption_never_parts_a_number_from_its_noun_nor_a_name(text, captions):
     [seg] = ScriptWriter(load_guide(DATA / "script")).prompt(text)
     assert seg.captions() == captions
+
+
+@needs_espeak
+def test_the_speech_audit_says_why_espeak_failed():
+    from audioguide.exceptions import EngineError
+    from audioguide.narration.audit import phonemise
+
+    with pytest.raises(EngineError) as err:
+        phonemise(["Bonjour."], voice="zz-nothing")
+    assert str(err.value) == "espeak-ng failed while phonemising: Error: The specified espeak-ng voice does not exist."
+    with pytest.raises(EngineError) as err:  # a sentence that is the audit's own separator
+        phonemise(["Ouagadougou Ouagadougou Ouagadougou."])
+    assert str(err.value) == ("espeak-ng's phoneme output could not be matched to the sentences.\n"
+                              "Probable cause: 2 results for 1 sentences")
