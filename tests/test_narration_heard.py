@@ -282,3 +282,15 @@ def test_the_speech_audit_says_why_espeak_failed():
         phonemise(["Ouagadougou Ouagadougou Ouagadougou."])
     assert str(err.value) == ("espeak-ng's phoneme output could not be matched to the sentences.\n"
                               "Probable cause: 2 results for 1 sentences")
+
+
+def test_the_speech_audit_without_espeak_says_how_to_install_it(tmp_path, monkeypatch):
+    from audioguide.exceptions import EngineError
+    from audioguide.narration.audit import phonemise
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without espeak-ng
+    with pytest.raises(EngineError) as err:
+        phonemise(["Bonjour."])
+    assert (err.value.message, err.value.fix) == (
+        "espeak-ng not found: the speech audit uses its phonemiser.",
+        "install it with: apt-get install espeak-ng (or run script/bootstrap)")
