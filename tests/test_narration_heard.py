@@ -35,10 +35,10 @@ def _guide(tmp_path, blocks, lexicon=None, more=None):
 def test_speech_report_names_each_finding_where_it_is(tmp_path):
     guide = _guide(tmp_path, [
         {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub, selon la réf. du dossier."},
-        {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU."},
+        {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
         {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
-    ], {"Assos": "allow", "streaming": "allow", "Zorglub": "allow", "Wifi": "allow", "ZBRQ": "spell",
-        "SAMU": "Samu"}, more="Le feedback du coaching passe par le TPE.")
+    ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
+        "ZBRQ": "spell", "SAMU": "Samu"}, more="Le feedback du coaching passe par le TPE.")
     report = audit(guide)
     assert report.lines() == [
         "Pronunciation audit: 20 sentences put through espeak-ng's phonemiser.",
@@ -70,11 +70,11 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "Lexicon entries used (9):",
         "  Assos ×1, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
         "",
-        "Words the guide accepts: streaming",
+        "Words the guide accepts: streaming, week-end",
         "",
         "8 problems.",
     ]
-    assert report.problems == 8 and dict(report.allowed) == {"streaming": 1}
+    assert report.problems == 8 and dict(report.allowed) == {"streaming": 1, "week-end": 1}
 
 
 @needs_espeak
