@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from audioguide.guide import Block, load_guide
+from audioguide.narration import normalize
 from audioguide.narration.audit import audit
 from audioguide.narration.inline import parser, source, stressed, to_html
 from audioguide.narration.script import ScriptWriter
@@ -294,3 +295,24 @@ def test_the_speech_audit_without_espeak_says_how_to_install_it(tmp_path, monkey
     assert (err.value.message, err.value.fix) == (
         "espeak-ng not found: the speech audit uses its phonemiser.",
         "install it with: apt-get install espeak-ng (or run script/bootstrap)")
+
+
+# --- everyday instructions, said as a French listener expects -----------------------------------------------
+
+@pytest.mark.parametrize("written,said", [
+    ("Prenez 1 c. à s. de sirop le matin et 2 c. à c. le soir.",
+     "Prenez une cuillère à soupe de sirop le matin et deux cuillères à café le soir."),
+    ("C. à s. : une cuillère rase.", "Cuillère à soupe : une cuillère rase."),
+    ("Prenez 1,5 c. à s. de sirop.", "Prenez un virgule cinq cuillère à soupe de sirop."),
+    ("Marchez 15 min. chaque jour.", "Marchez quinze minutes chaque jour."),
+    ("Une pause de 1 min. Puis reprenez.", "Une pause d'une minute. Puis reprenez."),
+    ("Comptez 2,5 min. de cuisson.", "Comptez deux virgule cinq minutes de cuisson."),
+    ("Prenez 1 ½ comprimé le soir pendant 1 ½ heure, puis ½ comprimé.",
+     "Prenez un comprimé et demi le soir pendant une heure et demie, puis un demi comprimé."),
+    ("Versez 2 ¾ de verre ou ⅓ de tasse.", "Versez deux et trois quarts de verre ou un tiers de tasse."),
+    ("Prenez 1 ½ à jeun.", "Prenez un et demi à jeun."),
+    ("Appelez le 01 05 00 13 13 ou le 3005.",
+     "Appelez le zéro un, zéro cinq, zéro zéro, treize, treize ou le trente zéro cinq."),
+])
+def test_everyday_instructions_are_said_in_full(written, said):
+    assert normalize(written) == said
