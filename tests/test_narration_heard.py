@@ -39,10 +39,11 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
         {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
     ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
-        "ZBRQ": "spell", "SAMU": "Samu"}, more="Le feedback du coaching passe par le TPE.")
+        "ZBRQ": "spell", "SAMU": "Samu"},
+        more="Le feedback du coaching passe par le TPE, avec un PV signé par France Assos Santé.")
     report = audit(guide)
     assert report.lines() == [
-        "Pronunciation audit: 20 sentences put through espeak-ng's phonemiser.",
+        "Pronunciation audit: 21 sentences put through espeak-ng's phonemiser.",
         "",
         "Words read with another language's sounds (2):",
         "  coaching  [en: k'oUtSIN]  introduction/bienvenue (+1)",
@@ -50,7 +51,8 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "  -> fix the pronunciation (lexicon: WORD: respelling, or [[phonemes]]) or accept the word "
         "(lexicon: WORD: allow).",
         "",
-        "Acronyms missing from the lexicon (1):",
+        "Acronyms missing from the lexicon (2):",
+        "  PV  said “P.V.”  dmp/quest-ce-que-cest",
         "  TPE  said “T.P.E.”  introduction/bienvenue (+1)",
         "  -> add them to the guide's lexicon (WORD: spell, WORD: spoken form, or WORD: allow).",
         "",
@@ -62,20 +64,20 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "(“14/9” after “tension”, “3 g/j”).",
         "",
         "Pronunciation fixes undone by “allow” (2):",
-        "  Assos  would be said “Assosse” without the allow  introduction/bienvenue",
+        "  Assos  would be said “Assosse” without the allow  introduction/bienvenue (+1)",
         "  Wifi  would be said “ouifi” without the allow  introduction/bienvenue",
         "  -> remove “WORD: allow” from the guide's lexicon: audioguide already knows how to say it.",
         "",
         "Proper names to listen to (1, not counted): France",
         "",
         "Lexicon entries used (9):",
-        "  Assos ×1, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
+        "  Assos ×2, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
         "",
         "Words the guide accepts: streaming, week-end",
         "",
-        "8 problems.",
+        "9 problems.",
     ]
-    assert report.problems == 8 and dict(report.allowed) == {"streaming": 1, "week-end": 1}
+    assert report.problems == 9 and dict(report.allowed) == {"streaming": 1, "week-end": 1}
 
 
 @needs_espeak
