@@ -35,7 +35,8 @@ def _guide(tmp_path, blocks, lexicon=None, more=None):
 @needs_espeak
 def test_speech_report_names_each_finding_where_it_is(tmp_path):
     guide = _guide(tmp_path, [
-        {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub, selon la réf. du dossier."},
+        {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub après un A.V.C. grave, selon la réf. "
+              "du dossier."},
         {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
         {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
     ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
@@ -43,7 +44,7 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         more="Le feedback du coaching passe par le TPE, avec un PV signé par France Assos Santé.")
     report = audit(guide)
     assert report.lines() == [
-        "Pronunciation audit: 21 sentences put through espeak-ng's phonemiser.",
+        "Pronunciation audit: 20 sentences put through espeak-ng's phonemiser.",
         "",
         "Words read with another language's sounds (2):",
         "  coaching  [en: k'oUtSIN]  introduction/bienvenue (+1)",
@@ -57,7 +58,7 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "  -> add them to the guide's lexicon (WORD: spell, WORD: spoken form, or WORD: allow).",
         "",
         "Constructions read without certainty (3):",
-        "  unknown abbreviation: “réf.”  said “Zorglub, selon la réf. du dossier.”  introduction/bienvenue",
+        "  unknown abbreviation: “réf.”  said “grave, selon la réf. du dossier.”  introduction/bienvenue",
         "  number of an unknown layout: “2.4.1”  said “deux.quatre.un”  introduction/bienvenue",
         "  slash: “oui/non”  said “oui ou non,”  introduction/bienvenue",
         "  -> write them out in full in the text (“15 jours”, “référence”), or as the rules know them "
@@ -159,6 +160,9 @@ LINKS = [
       ("zéro un, cinquante-trois, soixante-deux, quarante, trente.", "+33153624030", 850, "link", False)]),
     (("Écrivez-nous", "mailto:Contact@Asso.fr"),
      [("Écrivez-nous : Contact arobase Asso point f r.", "Écrivez-nous : Contact@Asso.fr", 850, "link", False)]),
+    # A scheme in capitals, as some word processors write it, is neither said nor shown.
+    (("Écrivez-nous", "MAILTO:accueil@cpam.fr"),
+     [("Écrivez-nous : accueil arobase C.P.A.M. point f r.", "Écrivez-nous : accueil@cpam.fr", 850, "link", False)]),
 ]
 
 
