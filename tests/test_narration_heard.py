@@ -147,7 +147,14 @@ LINKS = [
      [("Le formulaire de demande de complémentaire santé solidaire :",
        "Le formulaire de demande de complémentaire santé solidaire :", 200, "sentence", True),
       ("service tiret public point f r.", "www.service-public.fr/particuliers/vosdroits/F10027", 850, "link", False)]),
-    # A link whose text is its address is said once, with what to do.
+    # A short label, but an address too long to show beside it: two clips all the same.
+    (("Vos remboursements",
+      "https://www.ameli.fr/assure/remboursements/rembourse/medicaments-vaccins-dispositifs/medicaments"),
+     [("Vos remboursements :", "Vos remboursements :", 200, "sentence", True),
+      ("ameli point f r.", "www.ameli.fr/assure/remboursements/rembourse/medicaments-vaccins-dispositifs/medicaments",
+       850, "link", False)]),
+    # A link whose text is its address is said once, with what to do (a web address: only said).
+    (("ameli.fr", "https://www.ameli.fr"), [("ameli point f r.", "ameli.fr", 850, "link", False)]),
     (("contact@france-assos-sante.org", "mailto:contact@france-assos-sante.org"),
      [("Écrire à contact arobase france tiret assos tiret santé point org.", "Écrire à contact@france-assos-sante.org",
        850, "link", False)]),
