@@ -329,3 +329,9 @@ def test_the_speech_audit_without_espeak_says_how_to_install_it(tmp_path, monkey
 ])
 def test_everyday_instructions_are_said_in_full(written, said):
     assert normalize(written) == said
+
+
+@needs_espeak
+def test_one_problem_is_counted_in_the_singular(tmp_path):
+    report = audit(_guide(tmp_path, [{"p": "Le TPE de la pharmacie accepte la carte Vitale."}]))
+    assert report.problems == 1 and report.lines()[-1] == "1 problem."
