@@ -335,3 +335,20 @@ def test_everyday_instructions_are_said_in_full(written, said):
 def test_one_problem_is_counted_in_the_singular(tmp_path):
     report = audit(_guide(tmp_path, [{"p": "Le TPE de la pharmacie accepte la carte Vitale."}]))
     assert report.problems == 1 and report.lines()[-1] == "1 problem."
+
+
+def test_each_sentence_knows_its_block_for_the_talking_book():
+    """The talking book puts each sentence in the block the guide writes it in: a callout's label in the
+    callout, its paragraph and list items inside it; the frame in none."""
+    guide = load_guide(DATA / "script")
+    page = ScriptWriter(guide).chapter(guide.chapter("c"))[0]
+    assert [s.block for s in page.segments] == [None, None, None, [0], [1], [2, 0], [2, 1], [2, 2], [3], [4],
+                                                [4, 0], [4, 1, 0], [4, 1, 1]]
+
+
+def test_an_address_longer_than_a_caption_line_is_cut_rather_than_overflow():
+    from audioguide.narration.captions import wrap_caption
+
+    assert wrap_caption("Téléchargez le formulaire https://www.formulaires.service-public.fr/gf/cerfa_15692.do puis "
+                        "envoyez-le.") == ["Téléchargez le formulaire", "https://www.formulaires.service-public.fr/",
+                                           "gf/cerfa_15692.do puis envoyez-le."]
