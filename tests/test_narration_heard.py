@@ -349,6 +349,6 @@ def test_each_sentence_knows_its_block_for_the_talking_book():
 def test_an_address_longer_than_a_caption_line_is_cut_rather_than_overflow():
     from audioguide.narration.captions import wrap_caption
 
-    assert wrap_caption("Téléchargez le formulaire https://www.formulaires.service-public.fr/gf/cerfa_15692.do puis "
-                        "envoyez-le.") == ["Téléchargez le formulaire", "https://www.formulaires.service-public.fr/",
-                                           "gf/cerfa_15692.do puis envoyez-le."]
+    assert wrap_caption("Formulaire https://www.formulaires.service-public.fr/gf/cerfa_15692.do puis envoyez-le signé "
+                        "à votre caisse.") == ["Formulaire", "https://www.formulaires.service-public.fr/",
+                                               "gf/cerfa_15692.do puis envoyez-le signé à", "votre caisse."]
