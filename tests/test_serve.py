@@ -2,6 +2,7 @@
 validators (a resumed download never mixes two builds), clean answers to bad requests, no stall on idle clients."""
 
 import email.utils
+import errno
 import http.client
 import logging
 import os
@@ -391,6 +392,22 @@ def test_a_fault_while_answering_is_logged_with_its_traceback_and_the_server_car
     assert get(port, "/g/feed.xml")[0] == 200
 
 
+def test_past_the_servers_share_a_new_client_gets_a_503(site):
+    big = site / "g" / "audio" / "big.mp3"
+    with big.open("wb") as f:
+        f.truncate(64 << 20)
+    server = _start(site, max_per_client=10, max_connections=1, idle_timeout=60)
+    port = server.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"GET /g/audio/big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert slow.recv(12) == b"HTTP/1.0 200"
+            assert raw(port, b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_fifo_in_the_folder_is_not_opened(site, port):
     """Opening a FIFO waits for a writer: the handler would hang for ever. Only regular files are opened."""
     os.mkfifo(site / "g" / "pipe.mp3")
@@ -439,6 +456,17 @@ def test_port_out_of_range_is_a_clear_error(site, value):
     r = CliRunner().invoke(cli, ["serve", str(site), "--port", value])
     assert r.exit_code == 2 and isinstance(r.exception, SystemExit) and "Traceback" not in r.output
     assert "--port" in r.output and "Invalid value" in r.output
+
+
+def test_a_port_reserved_to_the_administrator_says_so(site, monkeypatch):
+    """As a volunteer (not root) sees it: the tests run as root, so the refusal a user gets is injected."""
+    def refuse(self):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socketserver.TCPServer, "server_bind", refuse)
+    r = CliRunner().invoke(cli, ["serve", str(site), "--port", "80"])
+    assert r.exit_code == 1 and "Cannot listen on 127.0.0.1:80: Permission denied." in r.output
+    assert "ports below 1024 need administrator rights; choose --port 8000 or above" in r.output
 
 
 def test_port_in_use_is_a_clear_error(site):
@@ -498,6 +526,7 @@ def test_addresses_the_server_cannot_use_are_explained(site):
 
     with pytest.raises(AudioguideError) as exc:
         make_server(site, host="no-such-host.invalid", port=0)
+    assert "Cannot listen on 'no-such-host.invalid': no such address (" in str(exc.value)
     assert "Fix: give an IP address such as 127.0.0.1 with --host" in str(exc.value)
     with pytest.raises(AudioguideError) as exc:
         make_server(site, port=70000)
