@@ -534,6 +534,10 @@ def test_addresses_the_server_cannot_use_are_explained(site):
     with pytest.raises(AudioguideError) as exc:  # TEST-NET-1: on no machine's interfaces; nothing is sent
         make_server(site, host="192.0.2.1", port=0)
     assert "Fix: this computer has no such address; use --host 127.0.0.1" in str(exc.value)
+    if socket.has_ipv6:
+        with pytest.raises(AudioguideError) as exc:  # a link-local address needs its interface (fe80::1%eth0)
+            make_server(site, host="fe80::1", port=0)
+        assert str(exc.value).endswith("Fix: choose another --port or --host")
 
 
 def test_start_up_lists_visible_kiosks_and_feeds_only(site):
