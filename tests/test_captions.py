@@ -100,6 +100,14 @@ def test_captions_show_the_guide_signs_on_every_player():
         assert [(c["start"], c["end"]) for c in cues] == [(0.0, 2.0), (3725.5, 3727.25)]
 
 
+def test_a_clip_with_nothing_written_is_skipped_and_the_captions_after_it_are_kept():
+    """A clip with no text (a pause in the timing) shows no caption, and the page's next sentences still do."""
+    pages = [{"cues": [{"start": 0.0, "end": 2.0, "text": "Un."}, {"start": 2.0, "end": 2.5, "text": ""},
+                       {"start": 2.5, "end": 5.0, "text": "Deux.", "written": "Deux."}]}]
+    cues = parse_cues(vtt(caption_cues(pages)))
+    assert [(c["start"], c["end"], c["lines"]) for c in cues] == [(0.0, 2.0, ["Un."]), (2.5, 5.0, ["Deux."])]
+
+
 def test_text_transcript_is_the_chapter_as_written():
     chapter = {"title": "Le DMP", "pages": [
         {"cues": [{"text": "Le D.M.P.", "written": "Le DMP", "cont": True}, {"text": "est gratuit.", "written": ""}]},

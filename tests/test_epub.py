@@ -448,8 +448,13 @@ def test_a_manifest_from_another_guide_version_is_refused(blocks_build):
     with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean"):
         Book.from_manifest(guide, manifest)
     del manifest["chapters"][0]["pages"][1]
-    with pytest.raises(PublishError, match="2 pages in the guide but 1"):
+    with pytest.raises(PublishError, match="2 pages in the guide but 1") as err:
         Book.from_manifest(guide, manifest)
+    assert str(err.value).endswith("Fix: build the guide again")  # what the volunteer is told to do
+    manifest["chapters"] = manifest["chapters"][1:]
+    with pytest.raises(PublishError, match="is not in the build's manifest") as err:
+        Book.from_manifest(guide, manifest)
+    assert str(err.value).endswith("Fix: build the guide again")
 
 
 def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_path):

@@ -109,6 +109,8 @@ def test_whole_guide_nests_parts_in_its_table_of_contents(guide, mp3):
         x for i, c in enumerate(chs) for x in (
             (f"c{c.number:03d}p001", i * 1000, i * 1000 + 200, f"{c.title} : Un"),
             (f"c{c.number:03d}p002", i * 1000 + 200, i * 1000 + 500, f"{c.title} : Deux"))]
+    # no byte offsets (0xFFFFFFFF): a player seeks by the times, never to byte 0 of the file
+    assert {(c.start_offset, c.end_offset) for c in chaps} == {(0xFFFFFFFF, 0xFFFFFFFF)}
     tocs = {c.element_id: c for c in t.getall("CTOC")}
     assert tocs["toc"].child_element_ids == ["c001", "part-01", "part-02"] and tocs["toc"].flags == 3
     assert tocs["part-01"].child_element_ids == ["c002"] and tocs["part-02"].child_element_ids == ["c003"]

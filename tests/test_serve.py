@@ -2,6 +2,7 @@
 validators (a resumed download never mixes two builds), clean answers to bad requests, no stall on idle clients."""
 
 import email.utils
+import errno
 import http.client
 import logging
 import os
@@ -122,7 +123,7 @@ def test_kiosk_folder_serves_its_index(port):
 def test_invalid_paths_get_a_clean_400_without_traceback(port, path, capfd, caplog):
     caplog.set_level(logging.DEBUG, logger="audioguide")
     status, _, body = get(port, path)
-    assert status == 400 and b"Traceback" not in body
+    assert status == 400 and b"Traceback" not in body and b"<p>Message: Bad path.</p>" in body
     assert "Traceback" not in capfd.readouterr().err and "Traceback" not in caplog.text
     assert get(port, "/g/feed.xml")[0] == 200  # and the server carries on
 
@@ -278,8 +279,21 @@ def test_a_trickled_request_head_is_dropped_at_its_deadline(site):
         server.server_close()
 
 
-def test_one_client_cannot_hold_more_than_its_share(site):
+def test_a_request_head_past_its_deadline_is_logged_as_such(site, caplog):
+    """The log says why the connection was closed: the head's deadline (here none at all), not an idle socket."""
+    caplog.set_level(logging.INFO, logger="audioguide")
+    server = _start(site, idle_timeout=30, head_timeout=0)
+    try:
+        assert raw(server.server_address[1], b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n\r\n") == b""
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "127.0.0.1 Request timed out: TimeoutError('request head not sent in time')" in caplog.messages
+
+
+def test_one_client_cannot_hold_more_than_its_share(site, caplog):
     """Past its share, a client's oldest connection still sending its head makes way for the new one."""
+    caplog.set_level(logging.INFO, logger="audioguide")
     server = _start(site, max_per_client=3, head_timeout=60, idle_timeout=60)
     port = server.server_address[1]
     idle = []
@@ -290,6 +304,8 @@ def test_one_client_cannot_hold_more_than_its_share(site):
         status, _, body = get(port, "/g/feed.xml")
         assert status == 200 and body == b"<rss/>"
         assert idle[0].recv(100) == b""  # the oldest, dropped by the server
+        # the person running `audioguide serve` is told which client it was, and why
+        assert "127.0.0.1: too many connections; dropping one still sending its request" in caplog.messages
     finally:
         for s in idle:
             s.close()
@@ -307,6 +323,85 @@ def test_past_its_share_a_client_busy_downloading_gets_a_503(site):
         with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
             slow.sendall(b"GET /g/audio/big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
             assert slow.recv(12) == b"HTTP/1.0 200"  # its head is read; it now reads no further
+            assert raw(port, b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Heard(logging.Handler):
+    """Wakes the test when the server logs a record at exactly `level` (it logs from its own thread)."""
+
+    def __init__(self, level):
+        super().__init__(level)
+        self.records, self.event = [], threading.Event()
+
+    def emit(self, record):
+        if record.levelno == self.level:
+            self.records.append(record)
+            self.event.set()
+
+
+def test_a_client_that_goes_away_mid_download_is_only_a_debug_line(site):
+    big = site / "g" / "audio" / "big.mp3"
+    with big.open("wb") as f:
+        f.truncate(64 << 20)
+    heard = _Heard(logging.DEBUG)
+    logger = logging.getLogger("audioguide.serve")
+    logger.addHandler(heard)
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    server = _start(site)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=30) as s:
+            s.sendall(b"GET /g/audio/big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(12) == b"HTTP/1.0 200"
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # close with a reset
+        assert heard.event.wait(60)
+        [record] = heard.records
+        assert record.exc_info is None
+        assert re.fullmatch(r"127\.0\.0\.1 went away: \[Errno \d+\] .+", record.getMessage())
+        assert get(server.server_address[1], "/g/feed.xml")[0] == 200
+    finally:
+        logger.removeHandler(heard)
+        logger.setLevel(old_level)
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_fault_while_answering_is_logged_with_its_traceback_and_the_server_carries_on(site, port, monkeypatch):
+    """A bug (here a fault injected into the 404 answer) shows as an error naming the client, with the
+    traceback to report; the other requests are still answered."""
+    from audioguide.serve import Handler
+
+    def broken(self):
+        raise RuntimeError("injected fault")
+
+    heard = _Heard(logging.ERROR)
+    logging.getLogger("audioguide.serve").addHandler(heard)
+    monkeypatch.setattr(Handler, "_not_found", broken)
+    try:
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            get(port, "/g/missing.mp3")
+        assert heard.event.wait(60)
+    finally:
+        logging.getLogger("audioguide.serve").removeHandler(heard)
+    [record] = heard.records
+    assert record.getMessage() == "Unexpected error while answering 127.0.0.1"
+    assert record.exc_info and str(record.exc_info[1]) == "injected fault"
+    assert get(port, "/g/feed.xml")[0] == 200
+
+
+def test_past_the_servers_share_a_new_client_gets_a_503(site):
+    big = site / "g" / "audio" / "big.mp3"
+    with big.open("wb") as f:
+        f.truncate(64 << 20)
+    server = _start(site, max_per_client=10, max_connections=1, idle_timeout=60)
+    port = server.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"GET /g/audio/big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert slow.recv(12) == b"HTTP/1.0 200"
             assert raw(port, b"GET /g/feed.xml HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
     finally:
         server.shutdown()
@@ -363,6 +458,17 @@ def test_port_out_of_range_is_a_clear_error(site, value):
     assert "--port" in r.output and "Invalid value" in r.output
 
 
+def test_a_port_reserved_to_the_administrator_says_so(site, monkeypatch):
+    """As a volunteer (not root) sees it: the tests run as root, so the refusal a user gets is injected."""
+    def refuse(self):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socketserver.TCPServer, "server_bind", refuse)
+    r = CliRunner().invoke(cli, ["serve", str(site), "--port", "80"])
+    assert r.exit_code == 1 and "Cannot listen on 127.0.0.1:80: Permission denied." in r.output
+    assert "ports below 1024 need administrator rights; choose --port 8000 or above" in r.output
+
+
 def test_port_in_use_is_a_clear_error(site):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -382,7 +488,10 @@ def no_loop(monkeypatch):
 def test_listening_beyond_loopback_warns(site, no_loop, caplog, host):
     r = CliRunner().invoke(cli, ["serve", str(site), "--port", "0", "--host", host])
     assert r.exit_code == 0, r.output
-    assert "local network" in caplog.text and "Use --host 127.0.0.1 to keep it on this computer." in caplog.text
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert re.fullmatch(r"Listening on (0\.0\.0\.0|::): anyone on the local network \(or beyond, if this port is "
+                        r"reachable\) can download this health guide and every file in the folder\. "
+                        r"Use --host 127\.0\.0\.1 to keep it on this computer\.", warning), warning
 
 
 def test_loopback_does_not_warn_and_shows_the_kiosk(site, no_loop, caplog):
@@ -417,6 +526,7 @@ def test_addresses_the_server_cannot_use_are_explained(site):
 
     with pytest.raises(AudioguideError) as exc:
         make_server(site, host="no-such-host.invalid", port=0)
+    assert "Cannot listen on 'no-such-host.invalid': no such address (" in str(exc.value)
     assert "Fix: give an IP address such as 127.0.0.1 with --host" in str(exc.value)
     with pytest.raises(AudioguideError) as exc:
         make_server(site, port=70000)
@@ -424,6 +534,10 @@ def test_addresses_the_server_cannot_use_are_explained(site):
     with pytest.raises(AudioguideError) as exc:  # TEST-NET-1: on no machine's interfaces; nothing is sent
         make_server(site, host="192.0.2.1", port=0)
     assert "Fix: this computer has no such address; use --host 127.0.0.1" in str(exc.value)
+    if socket.has_ipv6:
+        with pytest.raises(AudioguideError) as exc:  # a link-local address needs its interface (fe80::1%eth0)
+            make_server(site, host="fe80::1", port=0)
+        assert str(exc.value).endswith("Fix: choose another --port or --host")
 
 
 def test_start_up_lists_visible_kiosks_and_feeds_only(site):
