@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from audioguide.build import build
 from audioguide.cli import cli
+from audioguide.exceptions import PublishError
 from audioguide.files import OWNERSHIP_NAME, TEMP_PREFIX
 
 from conftest import needs_tools, settings_for
@@ -173,3 +174,135 @@ def test_a_journal_line_cut_short_loses_no_later_record(tmp_path):
     again = Ownership(tmp_path, "mini")
     assert again.ours("a.txt") and again.entries["a.txt"]["size"] == 2
     assert again.foreign_files() == ([], {})
+
+
+def _generation(out: Path, files: dict[str, bytes], guide: str = "g") -> list[str]:
+    """One build, as the builder drives the record: open it, write these files, finish; the paths removed."""
+    from audioguide.files import Ownership, write_bytes
+
+    owner = Ownership(out, guide)
+    with owner.active():
+        for rel, data in files.items():
+            write_bytes(out / rel, data)
+        return owner.finish()
+
+
+def test_a_copied_output_folder_still_loses_its_stale_files_and_keeps_edited_ones(tmp_path, caplog):
+    """`cp -r` gives every file a new date: a stale file of the build's is known by its hash and removed;
+    one edited by hand since is left, and the warning names it."""
+    out = tmp_path / "out"
+    _generation(out, {"audio/old.mp3": b"old chapter", "audio/edited.mp3": b"old chapter 2", "feed.xml": b"1"})
+    _generation(out, {"feed.xml": b"2"})  # the old chapters stay one build, for readers of the previous feed
+    for p in (out / "audio").iterdir():
+        os.utime(p, ns=(10**9, 10**9))
+    (out / "audio" / "edited.mp3").write_bytes(b"MY chapter 2!")  # same size, another content
+    with caplog.at_level("WARNING"):
+        assert _generation(out, {"feed.xml": b"3"}) == ["audio/old.mp3"]
+    assert (out / "audio" / "edited.mp3").read_bytes() == b"MY chapter 2!"
+    assert caplog.messages == [f"Left 1 file(s) in {out} that a build once recorded, because they are no longer as "
+                               "it wrote them (audio/edited.mp3): a file edited or replaced by hand is never removed."]
+
+
+def test_a_file_still_of_its_recorded_size_and_date_is_taken_for_the_one_written(tmp_path):
+    """The trust rule (no file read again while its size and date are as recorded): the record's word is kept,
+    so a no-change rebuild of ~1,300 files reads none of them."""
+    out = tmp_path / "out"
+    _generation(out, {"old.txt": b"abc", "feed.xml": b"1"})
+    _generation(out, {"feed.xml": b"2"})
+    st = (out / "old.txt").stat()
+    (out / "old.txt").write_bytes(b"xyz")
+    os.utime(out / "old.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _generation(out, {"feed.xml": b"3"}) == ["old.txt"]
+
+
+def test_a_file_the_user_deleted_leaves_the_record_and_the_build_goes_on(tmp_path):
+    out = tmp_path / "out"
+    _generation(out, {"a.txt": b"a", "b.txt": b"b"})
+    (out / "a.txt").unlink()
+    assert _generation(out, {"b.txt": b"b"}) == []
+    lines = (out / OWNERSHIP_NAME).read_text().splitlines()
+    assert [json.loads(x).get("path") for x in lines] == [None, "b.txt"]
+
+
+def test_a_file_that_cannot_be_removed_is_explained(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _generation(out, {"old.txt": b"old", "feed.xml": b"1"})
+    _generation(out, {"feed.xml": b"2"})
+
+    def refused(self, *a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with pytest.raises(PublishError) as exc:
+        _generation(out, {})
+    assert exc.value.message == (f"Cannot write {out / 'old.txt'}: permission denied or read-only folder.")
+    assert (out / "old.txt").read_bytes() == b"old"
+
+
+def test_a_journal_of_an_older_build_with_removed_lines_is_read(tmp_path):
+    """Older builds wrote {"path", "removed": true} lines, also for a file recorded in a journal since compacted."""
+    from audioguide.files import Ownership
+
+    (tmp_path / "a.txt").write_bytes(b"a")
+    (tmp_path / OWNERSHIP_NAME).write_text('{"path": "gone.txt", "removed": true}\n'
+                                           '{"path": "a.txt", "guide": "g", "size": 1}\n')
+    assert Ownership(tmp_path, "g").foreign_files() == ([], {})
+
+
+def test_a_planted_line_outside_the_folder_is_ignored_with_a_warning(tmp_path, caplog):
+    from audioguide.files import Ownership
+
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"mine")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OWNERSHIP_NAME).write_text('{"path": "../victim.txt", "guide": "g", "size": 4}\n')
+    with caplog.at_level("WARNING"):
+        _generation(out, {"feed.xml": b"1"})
+    assert caplog.messages[0] == (f"{out / OWNERSHIP_NAME}: ignored 1 line(s) naming a file outside the output folder "
+                                  "('../victim.txt'). A build only ever records files inside its folder: these lines "
+                                  "were not written by one, and no such file is touched.")
+    assert victim.read_bytes() == b"mine"
+
+
+def test_a_build_killed_just_after_a_rename_leaves_the_file_its_own(tmp_path, monkeypatch):
+    """The record says a file is the build's before its name appears: killed right after the rename, the next
+    build is not refused for a file it wrote itself."""
+    from audioguide.files import Ownership, write_bytes
+
+    out = tmp_path / "out"
+    _generation(out, {"feed.xml": b"1"})
+
+    def killed(self, path, sha256=None):
+        raise KeyboardInterrupt  # stands for the SIGKILL: no `except Exception` runs
+
+    with monkeypatch.context() as m:
+        m.setattr(Ownership, "record", killed)
+        with pytest.raises(KeyboardInterrupt), Ownership(out, "g").active():
+            write_bytes(out / "audio" / "01-a.mp3", b"ID3 chapter")
+
+    assert Ownership(out, "g").foreign_files() == ([], {})
+
+
+def test_a_folder_of_the_output_linked_elsewhere_is_refused_and_explained(tmp_path):
+    """phone/sounds linked into Asterisk's folder: refused before anything is written, the message naming the
+    link and where it points, and the other folder untouched."""
+    from audioguide.exceptions import ConfigError
+    from audioguide.output import OutputFolder
+
+    asterisk = tmp_path / "asterisk"
+    asterisk.mkdir()
+    (asterisk / "vm-intro.wav").write_bytes(b"RIFF Asterisk's own")
+    out = tmp_path / "out"
+    (out / "phone").mkdir(parents=True)
+    (out / "phone" / "sounds").symlink_to(asterisk)
+    with OutputFolder(out, "g") as folder, pytest.raises(ConfigError) as exc:
+        folder.claim(("phone/sounds",))
+    e = exc.value
+    assert e.message == f"Output folder {out}: {out / 'phone' / 'sounds'} is a symbolic link (to {asterisk})."
+    assert e.cause == ("a build keeps the files it writes, and the record of them, inside its own folder; written "
+                       "through a link they would be outside it, and removed later")
+    assert e.fix == ("remove the link, then either build straight onto the other disk with --out (or link the whole "
+                     "output folder, not a folder inside it), or copy the files there after each build, e.g. "
+                     "cp phone/sounds/* /usr/share/asterisk/sounds/fr/<guide-id>/")
+    assert [p.name for p in asterisk.iterdir()] == ["vm-intro.wav"]
