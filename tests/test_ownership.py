@@ -306,3 +306,22 @@ def test_a_folder_of_the_output_linked_elsewhere_is_refused_and_explained(tmp_pa
                      "output folder, not a folder inside it), or copy the files there after each build, e.g. "
                      "cp phone/sounds/* /usr/share/asterisk/sounds/fr/<guide-id>/")
     assert [p.name for p in asterisk.iterdir()] == ["vm-intro.wav"]
+
+
+def test_a_planted_line_through_a_link_of_the_users_is_never_acted_on(tmp_path, caplog):
+    """A line naming `media/../feed.xml`, where media is the user's own link beside the output: ignored, with
+    the warning, and the build goes on (the link is not among the build's folders)."""
+    from audioguide.output import OutputFolder
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "media").symlink_to(elsewhere)
+    (out / OWNERSHIP_NAME).write_text('{"path": "media/../feed.xml", "guide": "g", "size": 1}\n')
+    with caplog.at_level("WARNING"), OutputFolder(out, "g") as folder:
+        folder.claim(("audio",))
+        with folder.recording(("audio",)):
+            folder.update("audio/01-a.mp3", b"ID3")
+        assert folder.finish() == []
+    assert "ignored 1 line(s)" in caplog.text and (out / "media").is_symlink()
