@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -233,6 +234,11 @@ def test_a_rebuild_that_stops_early_loads_no_publisher(built):
             f"from importlib.metadata import entry_points; "
             f"plugins = tuple(ep.value.split(':')[0] for ep in entry_points(group='audioguide.publishers')); "
             f"print(sorted(m for m in sys.modules if m.startswith(plugins + ('audioguide.narration',))))")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
+    import audioguide
+
+    # The audioguide this test imports (under script/mutation, the mutated copy), not another installed one:
+    # another copy's code fingerprint differs, and the rebuild would rightly not stop early.
+    src = Path(audioguide.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert res.stdout.strip() == "[]", res.stdout + res.stderr
