@@ -325,3 +325,55 @@ def test_a_planted_line_through_a_link_of_the_users_is_never_acted_on(tmp_path, 
             folder.update("audio/01-a.mp3", b"ID3")
         assert folder.finish() == []
     assert "ignored 1 line(s)" in caplog.text and (out / "media").is_symlink()
+
+
+@pytest.mark.parametrize("where", ["root", "home", "home-parent", "guide", "guide-parent", "cache", "cache-parent"])
+def test_a_refused_output_folder_is_named_with_the_reason(tmp_path, monkeypatch, where):
+    """What the volunteer reads when --out would mix the build's files with theirs: the folder as they typed
+    it, why it is refused, and what to do."""
+    from audioguide.build.folder import check_out_dir
+    from audioguide.exceptions import ConfigError
+
+    home = tmp_path / "home" / "marie"
+    guide = home / "guides" / "mini" / "guide.yaml"
+    cache = tmp_path / "cache" / "clips"
+    for d in (guide.parent, cache):
+        d.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    out, why = {"root": ("/", "it is the root of the file system"),
+                "home": (str(home), "it is a home folder"),
+                "home-parent": (str(home.parent), "it is a home folder"),
+                "guide": (str(guide.parent), f"it holds the guide itself ({guide})"),
+                "guide-parent": (str(guide.parent.parent), f"it holds the guide itself ({guide})"),
+                "cache": (str(cache), f"it holds the clip cache ({cache})"),
+                "cache-parent": (str(cache.parent), f"it holds the clip cache ({cache})")}[where]
+    with pytest.raises(ConfigError) as exc:
+        check_out_dir(Path(out), guide, cache)
+    assert exc.value.message == f"Output folder {out}: refused, because {why}."
+    assert exc.value.cause == ("a build writes audio/, transcripts/, phone/… there and replaces what it wrote before, "
+                               "so it needs a folder of its own")
+    assert exc.value.fix == "choose a new or empty folder with --out, e.g. --out output/<guide-id>"
+    check_out_dir(tmp_path / "out", guide, cache)  # a folder of its own: accepted
+    check_out_dir(guide.parent / "out", guide, cache)  # beside the guide, inside its folder: accepted
+
+
+def test_a_folder_holding_many_foreign_files_names_five_and_counts_the_rest(tmp_path, caplog):
+    from audioguide.build.folder import refuse_foreign_files
+    from audioguide.exceptions import ConfigError
+    from audioguide.files import Ownership
+
+    for i in range(7):
+        (tmp_path / f"mine-{i}.txt").write_text("mine")
+    with pytest.raises(ConfigError) as exc:
+        refuse_foreign_files(Ownership(tmp_path, "g"), False)
+    assert exc.value.message == (f"Output folder {tmp_path} holds files that no audioguide build of this guide "
+                                 "recorded: mine-0.txt, mine-1.txt, mine-2.txt, mine-3.txt, mine-4.txt and 2 more.")
+    assert exc.value.cause == ("a build replaces and removes the files it wrote there, so it only writes into a "
+                               "folder of its own")
+    assert exc.value.fix.startswith("choose a new or empty --out folder; ") and "--allow-foreign-files" in exc.value.fix
+    with caplog.at_level("WARNING"):
+        refuse_foreign_files(Ownership(tmp_path, "g"), True)
+    assert caplog.messages == [f"Output folder {tmp_path} also holds files that no audioguide build of this guide "
+                               "recorded (mine-0.txt, mine-1.txt, mine-2.txt, mine-3.txt, mine-4.txt and 2 more); "
+                               "they are left in place, except where this build writes a file of the same name."]
+    assert len(list(tmp_path.glob("mine-*.txt"))) == 7
