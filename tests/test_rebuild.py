@@ -242,3 +242,34 @@ def test_a_rebuild_that_stops_early_loads_no_publisher(built):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+GOOD_ENTRY = {"key": "k", "pages": [], "chapters": [{"id": "a"}]}
+
+
+@pytest.mark.parametrize("state", [
+    {"chapters": []}, {"chapters": {"a": "k"}}, {"chapters": {"a": {"key": 1}}},
+    {"chapters": {"a": {"key": "k", "pages": {}}}}, {"chapters": {"a": {"key": "k", "chapters": {}}}},
+    {"chapters": {"a": {"key": "k", "chapters": ["id"]}}}, {"whole": {"key": None}}, {"whole": []},
+    {"inputs": 3}, {"warnings": "no email"}, {"warnings": [1]}])
+def test_a_state_file_edited_into_another_shape_is_ignored_with_a_warning(tmp_path, caplog, state):
+    """Edited by hand or written by another tool: the build checks everything again and says so, instead of a
+    traceback on every build until --clean."""
+    from audioguide.build.manifest import read_build_state
+
+    (tmp_path / STATE_FILE).write_text(json.dumps(state), "utf-8")
+    with caplog.at_level("WARNING"):
+        assert read_build_state(tmp_path) == {}
+    assert "is not a build state this version wrote" in caplog.text
+
+
+def test_a_state_file_of_this_version_is_read(tmp_path, caplog):
+    state = {"chapters": {"a": GOOD_ENTRY, "b": {"key": "k2"}}, "whole": GOOD_ENTRY, "inputs": "i",
+             "warnings": ["w"]}
+    from audioguide.build.manifest import read_build_state
+
+    for s in (state, {k: v for k, v in state.items() if k != "whole"}, {"chapters": {}}):
+        (tmp_path / STATE_FILE).write_text(json.dumps(s), "utf-8")
+        with caplog.at_level("WARNING"):
+            assert read_build_state(tmp_path) == s
+    assert caplog.messages == []
