@@ -370,10 +370,17 @@ def test_a_folder_holding_many_foreign_files_names_five_and_counts_the_rest(tmp_
                                  "recorded: mine-0.txt, mine-1.txt, mine-2.txt, mine-3.txt, mine-4.txt and 2 more.")
     assert exc.value.cause == ("a build replaces and removes the files it wrote there, so it only writes into a "
                                "folder of its own")
-    assert exc.value.fix.startswith("choose a new or empty --out folder; ") and "--allow-foreign-files" in exc.value.fix
+    assert exc.value.fix == ("choose a new or empty --out folder; or, if the folder was made by an older audioguide, "
+                             "delete it and build again; or pass --allow-foreign-files to build beside those files "
+                             "(they are never removed, but files with the names the build writes are replaced)")
     with caplog.at_level("WARNING"):
         refuse_foreign_files(Ownership(tmp_path, "g"), True)
     assert caplog.messages == [f"Output folder {tmp_path} also holds files that no audioguide build of this guide "
                                "recorded (mine-0.txt, mine-1.txt, mine-2.txt, mine-3.txt, mine-4.txt and 2 more); "
                                "they are left in place, except where this build writes a file of the same name."]
     assert len(list(tmp_path.glob("mine-*.txt"))) == 7
+    for i in (5, 6):
+        (tmp_path / f"mine-{i}.txt").unlink()
+    with pytest.raises(ConfigError) as exc:
+        refuse_foreign_files(Ownership(tmp_path, "g"), False)
+    assert exc.value.message.endswith(": mine-0.txt, mine-1.txt, mine-2.txt, mine-3.txt, mine-4.txt.")
