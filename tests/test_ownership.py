@@ -250,8 +250,6 @@ def test_a_journal_of_an_older_build_with_removed_lines_is_read(tmp_path):
 
 
 def test_a_planted_line_outside_the_folder_is_ignored_with_a_warning(tmp_path, caplog):
-    from audioguide.files import Ownership
-
     victim = tmp_path / "victim.txt"
     victim.write_bytes(b"mine")
     out = tmp_path / "out"
