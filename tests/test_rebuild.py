@@ -273,3 +273,22 @@ def test_a_state_file_of_this_version_is_read(tmp_path, caplog):
         with caplog.at_level("WARNING"):
             assert read_build_state(tmp_path) == s
     assert caplog.messages == []
+
+
+def test_a_rebuild_whose_encoder_crashes_names_the_chapter_and_leaves_the_last_output_whole(built, tmp_path,
+                                                                                             monkeypatch):
+    from audioguide.exceptions import AudioError
+
+    from test_faults import wrapper
+
+    guide, s, manifest, out = built
+    before = {p: p.read_bytes() for p in (out / "manifest.json", out / "feed.xml")}
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    wrapper(tmp_path / "bin", "ffmpeg", "02-dmp")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(AudioError) as e:
+        build(guide, s)
+    assert str(e.value).startswith("Chapter dmp (audio/02-dmp.mp3): ")
+    assert {p: p.read_bytes() for p in before} == before  # the last feed and manifest, as they were
+    assert all((out / c["mp3"]).exists() for c in manifest["chapters"])
