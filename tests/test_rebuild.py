@@ -277,9 +277,9 @@ def test_a_state_file_of_this_version_is_read(tmp_path, caplog):
 
 def test_a_rebuild_whose_encoder_crashes_names_the_chapter_and_leaves_the_last_output_whole(built, tmp_path,
                                                                                              monkeypatch):
-    from audioguide.exceptions import AudioError
-
     from test_faults import wrapper
+
+    from audioguide.exceptions import AudioError
 
     guide, s, manifest, out = built
     before = {p: p.read_bytes() for p in (out / "manifest.json", out / "feed.xml")}
