@@ -92,3 +92,119 @@ def test_sweep_removes_only_left_over_temp_files(tmp_path):
     assert Ownership(tmp_path, "g").sweep_temp_files(["audio"]) == 2
     assert not any(f.exists() for f in left) and all(f.exists() for f in kept)
     assert Ownership(tmp_path / "missing", "g").sweep_temp_files() == 0
+
+
+def test_a_cache_that_cannot_be_written_is_explained_with_the_way_to_move_it(tmp_path):
+    """The clip cache is set by --cache, not --out: the message names the cache and how to move it."""
+    p = tmp_path / "cache" / "ab.wav"
+    move = "--cache DIR or AUDIOGUIDE_CACHE=DIR"
+    full = explain_os_error(OSError(errno.ENOSPC, "No space left on device"), p, what="cache")
+    assert full.message == f"Cannot write the clip cache {p}: the disk is full."
+    assert full.cause == "no space left on the device that holds the cache"
+    assert full.fix == (f"free some space there, or move the cache to a bigger disk with {move}, and build again; "
+                        "finished clips were kept")
+    ro = explain_os_error(OSError(errno.EROFS, "Read-only file system"), p, what="cache")
+    assert ro.message == f"Cannot write the clip cache {p}: permission denied or read-only folder."
+    assert ro.cause == "Read-only file system"
+    assert ro.fix == f"choose a writable cache folder with {move}, or fix its permissions"
+    other = explain_os_error(OSError(errno.EIO, "Input/output error"), p, what="cache")
+    assert other.message == f"Cannot write the clip cache {p}: Input/output error."
+    assert other.cause == "Input/output error" and other.fix == f"choose another cache folder with {move}"
+
+
+def test_a_state_file_of_another_shape_is_ignored_with_a_warning_naming_it(tmp_path, caplog):
+    from audioguide.files import read_state
+
+    state = tmp_path / ".build-state.json"
+    state.write_text("[1, 2]")
+    with caplog.at_level("WARNING"):
+        assert read_state(state) == {}
+    assert caplog.messages == [f"{state} is not a build state this version wrote; it is ignored, and every output "
+                               "file it describes is checked again."]
+
+
+def test_a_build_record_that_is_a_link_is_refused_and_its_target_kept(tmp_path):
+    """A link planted at the ownership record's name: the build refuses, says which file and why, and never
+    writes through it."""
+    from audioguide.files import OWNERSHIP_NAME
+
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"the user's file")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / OWNERSHIP_NAME).symlink_to(victim)
+    with pytest.raises(PublishError) as exc:
+        Ownership(out, "g")
+    link = out / OWNERSHIP_NAME
+    assert exc.value.message == f"{link} is a symbolic link (to {victim}), not the build's record of its files."
+    assert exc.value.cause == ("a build writes this file itself; through the link it would overwrite the file the "
+                               "link points at")
+    assert exc.value.fix == f"delete the link ({link}) and build again; the build makes the file anew"
+    assert victim.read_bytes() == b"the user's file"
+
+
+def test_a_link_planted_at_the_record_while_a_build_runs_is_not_written_through(tmp_path):
+    """The record's name turned into a link after the build checked it: its next line is refused with the
+    record's name, not appended to the file the link points at."""
+    from audioguide.files import OWNERSHIP_NAME, write_bytes
+
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"the user's file")
+    out = tmp_path / "out"
+    out.mkdir()
+    owner = Ownership(out, "g")
+    (out / OWNERSHIP_NAME).symlink_to(victim)
+    with owner.active(), pytest.raises(PublishError) as exc:
+        write_bytes(out / "feed.xml", b"<rss/>")
+    assert exc.value.message.startswith(f"Cannot write {out / OWNERSHIP_NAME}: ")
+    assert victim.read_bytes() == b"the user's file" and not (out / "feed.xml").exists()
+
+
+def test_the_hash_of_a_file_changed_since_it_was_written_is_that_of_its_bytes(tmp_path):
+    """The hash a manifest states is that of the bytes on disk: the record vouches only for an unchanged file."""
+    import hashlib
+
+    from audioguide.files import digest, write_bytes
+
+    owner = Ownership(tmp_path, "g")
+    with owner.active():
+        write_bytes(tmp_path / "a.mp3", b"as written")
+        (tmp_path / "a.mp3").write_bytes(b"changed by hand since")
+        assert digest(tmp_path / "a.mp3") == hashlib.sha256(b"changed by hand since").hexdigest()
+
+
+def test_a_no_change_check_trusts_a_file_still_of_its_recorded_size_and_date(tmp_path):
+    """A no-change rebuild checks ~1,300 files: one whose size and date are as recorded is taken at the record's
+    word, unread (here its bytes were swapped behind the record's back, size and date kept, to show it)."""
+    import hashlib
+
+    from audioguide.files import digest, matches, write_bytes
+
+    p = tmp_path / "audio" / "01-a.mp3"
+    with Ownership(tmp_path, "g").active():
+        write_bytes(p, b"ID3 as encoded")
+    st = p.stat()
+    p.write_bytes(b"ID3 swapped!!!")
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    sha = hashlib.sha256(b"ID3 as encoded").hexdigest()
+    with Ownership(tmp_path, "g").active():
+        assert matches(p, sha) is True and digest(p) == sha
+
+
+def test_a_copied_output_folder_is_checked_by_its_bytes_and_kept(tmp_path):
+    """`cp -r` gives every file a new date: the file is read again, found as written, and stays the build's."""
+    import hashlib
+
+    from audioguide.files import matches, write_bytes
+
+    p = tmp_path / "audio" / "01-a.mp3"
+    with Ownership(tmp_path, "g").active() as owner:
+        write_bytes(p, b"ID3 as encoded")
+        owner.finish()
+    os.utime(p, ns=(10**9, 10**9))
+    sha = hashlib.sha256(b"ID3 as encoded").hexdigest()
+    for _ in range(2):  # two builds: a file no longer kept would go after one build of grace
+        with Ownership(tmp_path, "g").active() as owner:
+            assert matches(p, sha) is True and not matches(p, "0" * 64)
+            assert owner.finish() == []
+    assert p.read_bytes() == b"ID3 as encoded"

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -233,6 +234,61 @@ def test_a_rebuild_that_stops_early_loads_no_publisher(built):
             f"from importlib.metadata import entry_points; "
             f"plugins = tuple(ep.value.split(':')[0] for ep in entry_points(group='audioguide.publishers')); "
             f"print(sorted(m for m in sys.modules if m.startswith(plugins + ('audioguide.narration',))))")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
+    import audioguide
+
+    # The audioguide this test imports (under script/mutation, the mutated copy), not another installed one:
+    # another copy's code fingerprint differs, and the rebuild would rightly not stop early.
+    src = Path(audioguide.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(DATA.parent), os.environ.get("PYTHONPATH", "")])}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+GOOD_ENTRY = {"key": "k", "pages": [], "chapters": [{"id": "a"}]}
+
+
+@pytest.mark.parametrize("state", [
+    {"chapters": []}, {"chapters": {"a": "k"}}, {"chapters": {"a": {"key": 1}}},
+    {"chapters": {"a": {"key": "k", "pages": {}}}}, {"chapters": {"a": {"key": "k", "chapters": {}}}},
+    {"chapters": {"a": {"key": "k", "chapters": ["id"]}}}, {"whole": {"key": None}}, {"whole": []},
+    {"inputs": 3}, {"warnings": "no email"}, {"warnings": [1]}])
+def test_a_state_file_edited_into_another_shape_is_ignored_with_a_warning(tmp_path, caplog, state):
+    """Edited by hand or written by another tool: the build checks everything again and says so, instead of a
+    traceback on every build until --clean."""
+    from audioguide.build.manifest import read_build_state
+
+    (tmp_path / STATE_FILE).write_text(json.dumps(state), "utf-8")
+    with caplog.at_level("WARNING"):
+        assert read_build_state(tmp_path) == {}
+    assert "is not a build state this version wrote" in caplog.text
+
+
+def test_a_state_file_of_this_version_is_read(tmp_path, caplog):
+    state = {"chapters": {"a": GOOD_ENTRY, "b": {"key": "k2"}}, "whole": GOOD_ENTRY, "inputs": "i",
+             "warnings": ["w"]}
+    from audioguide.build.manifest import read_build_state
+
+    for s in (state, {k: v for k, v in state.items() if k != "whole"}, {"chapters": {}}):
+        (tmp_path / STATE_FILE).write_text(json.dumps(s), "utf-8")
+        with caplog.at_level("WARNING"):
+            assert read_build_state(tmp_path) == s
+    assert caplog.messages == []
+
+
+def test_a_rebuild_whose_encoder_crashes_names_the_chapter_and_leaves_the_last_output_whole(built, tmp_path,
+                                                                                             monkeypatch):
+    from test_faults import wrapper
+
+    from audioguide.exceptions import AudioError
+
+    guide, s, manifest, out = built
+    before = {p: p.read_bytes() for p in (out / "manifest.json", out / "feed.xml")}
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    wrapper(tmp_path / "bin", "ffmpeg", "02-dmp")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(AudioError) as e:
+        build(guide, s)
+    assert str(e.value).startswith("Chapter dmp (audio/02-dmp.mp3): ")
+    assert {p: p.read_bytes() for p in before} == before  # the last feed and manifest, as they were
+    assert all((out / c["mp3"]).exists() for c in manifest["chapters"])

@@ -93,7 +93,7 @@ def _state_shaped(state) -> bool:
         return isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("pages", []), list) \
             and isinstance(e.get("chapters", []), list) and all(isinstance(c, dict) for c in e.get("chapters", []))
 
-    chapters = state.get("chapters", {})
+    chapters, warnings = state.get("chapters", {}), state.get("warnings", [])  # both absent from older states
     return (isinstance(chapters, dict) and all(entry(e) for e in chapters.values())
             and ("whole" not in state or entry(state["whole"])) and isinstance(state.get("inputs", ""), str)
-            and isinstance(state.get("warnings", []), list) and all(isinstance(w, str) for w in state["warnings"]))
+            and isinstance(warnings, list) and all(isinstance(w, str) for w in warnings))
