@@ -1,0 +1,127 @@
+"""Where the messages a volunteer reads point: a realistic guide.yaml with one mistake each, and the message
+names the file, the line, the column and the field, in French as the volunteer reads it."""
+
+import datetime as dt
+import os
+import subprocess
+
+import pytest
+
+from audioguide.exceptions import GuideError
+from audioguide.guide import load_guide
+
+HEAD = ("title: Essai\npublisher: Asso\ndate: 2024-01-01\nparts:\n  - id: a\n    title: A\n    chapters:\n"
+        "      - id: c\n        title: C\n        pages:\n          - id: p\n            title: P\n"
+        "            blocks: [p: Texte.]\n")
+PAGE = "parts[0].chapters[0].pages[0]"
+
+
+def folder_with(tmp_path, text: str):
+    folder = tmp_path / "essai"
+    folder.mkdir(exist_ok=True)
+    (folder / "guide.yaml").write_text(text, "utf-8")
+    return folder
+
+
+def messages(tmp_path, text: str) -> list[str]:
+    folder = folder_with(tmp_path, text)
+    with pytest.raises(GuideError) as exc:
+        load_guide(folder)
+    return [str(p).replace(str(folder / "guide.yaml"), "guide.yaml") for p in exc.value.problems]
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("value, message, fix", [
+    ("../voix/p.mp3", "l'enregistrement '../voix/p.mp3' n'est pas dans le dossier du guide",
+     "écrivez son chemin depuis le dossier du guide, par exemple recording: voix/accueil.mp3"),
+    ("C:/voix/p.mp3", "l'enregistrement 'C:/voix/p.mp3' n'est pas dans le dossier du guide",
+     "écrivez son chemin depuis le dossier du guide, par exemple recording: voix/accueil.mp3"),
+    ("voix/p.txt", "l'enregistrement 'voix/p.txt' n'est pas un fichier son que la construction lit",
+     "utilisez un fichier .wav, .flac, .mp3, .m4a, .ogg ou .webm"),
+])
+def test_a_bad_recording_names_its_line_and_field_in_french(tmp_path, value, message, fix):
+    assert messages(tmp_path, HEAD + f"            recording: {value}\n") == [
+        f"guide.yaml:14:24: {PAGE}.recording: {message}\n    Solution : {fix}"]
+
+
+def test_a_recording_written_the_windows_way_is_read_from_the_guide_folder(tmp_path):
+    page = load_guide(folder_with(tmp_path, HEAD + "            recording: ' voix\\p..1.MP3 '\n")).chapter("c").pages[0]
+    assert page.recording == "voix/p..1.MP3"
+
+
+@pytest.mark.french
+def test_a_boolean_where_text_belongs_says_what_it_found(tmp_path):
+    assert messages(tmp_path, HEAD.replace("title: Essai\n", "title: Essai\nsubtitle: true\n")) == [
+        "guide.yaml:2:11: subtitle: mauvais type : attendu du texte, trouvé vrai/faux\n"
+        "    Solution : mettez la valeur entre guillemets pour en faire un texte"]
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("key, value, why", [
+    ("base_url", "https://asso.example/mon guide/", "ne doit contenir ni espace, ni guillemet, ni <, >, {, }, | "
+     "ou barre oblique inversée (écrivez une espace %20)"),
+    ("link", "https:///guide", "n'a pas de nom de serveur après le //"),
+    ("base_url", "https://asso.example/guide/?v=2", "ne doit avoir ni ?requête ni #fragment : c'est l'adresse "
+     "d'un dossier"),
+])
+def test_a_bad_address_says_why_at_its_line(tmp_path, key, value, why):
+    assert messages(tmp_path, HEAD.replace("date:", f"{key}: '{value}'\ndate:")) == [
+        f"guide.yaml:3:{len(key) + 3}: {key}: l'adresse '{value}' {why}\n"
+        "    Solution : écrivez l'adresse publique complète, par ex. https://asso.example/guide/"]
+
+
+def test_a_two_level_guide_numbers_its_chapters_after_the_intro(tmp_path):
+    page = "    pages: [{id: p, title: P, blocks: [p: Texte.]}]\n"
+    g = load_guide(folder_with(tmp_path, "title: Essai\nintro:\n  id: i\n  title: Accueil\n" + page[2:]
+                               + "chapters:\n" + "".join(f"  - id: {c}\n    title: {c.upper()}\n{page}"
+                                                          for c in ("c", "d"))))
+    assert [(c.slug, c.index_in_part, c.part) for c in g.chapters] == [
+        ("01-i", 0, None), ("02-c", 1, None), ("03-d", 2, None)]
+
+
+def test_a_guide_without_description_gets_one_from_its_title(tmp_path):
+    g = load_guide(folder_with(tmp_path, HEAD.replace("title: Essai", "title: Le guide.")))
+    assert g.description == "Le guide : le guide en version audio."
+
+
+def test_levels_named_with_their_article_contract_in_sentences(tmp_path):
+    g = load_guide(folder_with(tmp_path, HEAD + "levels: {part: le volet, chapter: module, page: la fiche}\n"))
+    assert (g.levels.part.of_the, g.levels.chapter.to_the, g.levels.page.of_the) == (
+        "du volet", "au module", "de la fiche")
+
+
+def _git(folder, *args, date="2021-05-04T10:00:00"):
+    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_NAME": "a",
+           "GIT_AUTHOR_EMAIL": "a@b.fr", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b.fr"}
+    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+
+
+def test_a_guide_without_date_is_dated_by_its_last_commit_else_by_its_file(tmp_path):
+    folder = folder_with(tmp_path, HEAD.replace("date: 2024-01-01\n", ""))
+    _git(folder, "init", "-q")
+    _git(folder, "add", "guide.yaml")
+    _git(folder, "commit", "-q", "-m", "guide")
+    assert load_guide(folder).date == dt.date(2021, 5, 4)  # the commit's day, the same at every build
+    (folder / "guide.yaml").write_text(HEAD.replace("date: 2024-01-01\n", "subtitle: Modifié\n"), "utf-8")
+    os.utime(folder / "guide.yaml", (1_600_000_000, 1_600_000_000))  # changed since: the file's own day
+    assert load_guide(folder).date == dt.date(2020, 9, 13)
+
+
+@pytest.mark.french
+def test_a_bad_email_and_feed_guid_are_each_named_at_their_line(tmp_path):
+    assert messages(tmp_path, HEAD.replace("date:", "email: contact@asso\nfeed_guid: 1234-abcd\ndate:")) == [
+        "guide.yaml:4:12: feed_guid: pas un UUID : '1234-abcd'\n    Solution : écrivez le guid du podcast en "
+        "8-4-4-4-12 chiffres hexadécimaux, par ex. 917393e3-1b1e-5cef-ace4-edaa54e1f810, ou supprimez la ligne pour "
+        "le déduire de l'identifiant et de l'éditeur",
+        "guide.yaml:3:8: email: pas une adresse e-mail : 'contact@asso'\n    Solution : écrivez une adresse, par ex. "
+        "contact@asso.example (les applications de podcast s'en servent pour vérifier à qui est le flux)"]
+
+
+@pytest.mark.french
+def test_a_chapter_with_more_pages_than_a_table_of_contents_holds(tmp_path):
+    pages = "".join(f"          - {{id: p{i}, title: P, blocks: [p: x]}}\n" for i in range(256))
+    assert messages(tmp_path, HEAD.replace("          - id: p\n            title: P\n            blocks: [p: Texte.]\n",
+                                           pages)) == [
+        "guide.yaml:10:9: parts[0].chapters[0].pages: trop de pages : 256, limite 255 (la table des matières d'un "
+        "MP3 ne peut pas en lister plus)\n    Solution : coupez le chapitre en deux ; les auditeurs s'y retrouvent "
+        "aussi mieux dans des listes plus courtes"]
