@@ -125,3 +125,11 @@ def test_a_chapter_with_more_pages_than_a_table_of_contents_holds(tmp_path):
         "guide.yaml:10:9: parts[0].chapters[0].pages: trop de pages : 256, limite 255 (la table des matières d'un "
         "MP3 ne peut pas en lister plus)\n    Solution : coupez le chapitre en deux ; les auditeurs s'y retrouvent "
         "aussi mieux dans des listes plus courtes"]
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("date", ["2204-03-31", "'2204-03-31'"])
+def test_a_date_too_far_ahead_for_the_books_is_named_at_its_line(tmp_path, date):
+    assert messages(tmp_path, HEAD.replace("date: 2024-01-01", f"date: {date}")) == [
+        "guide.yaml:3:7: date: l'année 2204 est trop lointaine : les livres EPUB et DAISY ne peuvent pas porter une "
+        "date après 2107\n    Solution : vérifiez l'année (2204 pour 2024 ?)"]
