@@ -3,7 +3,7 @@
 import pytest
 
 from audioguide.exceptions import GuideError
-from audioguide.guide.yamlsrc import load_yaml
+from audioguide.guide.yamlsrc import load_yaml, parse_yaml
 
 CASES = {
     "bom": ("\ufefftitle: A\n".encode(), [
@@ -173,3 +173,93 @@ def test_a_quote_closed_too_early_is_retold_in_french(tmp_path):
         "guide.yaml:12:30: le texte entre guillemets se termine trop tôt, à la colonne 30 : le texte lui-même "
         "contient un guillemet (\"), qui le ferme (erreur de syntaxe YAML : while parsing a block mapping, did not "
         "find expected key)\n    Solution : écrivez la ligne ainsi :                - p: 'Il a dit \"bonjour\" hier'"]
+
+
+# Values PyYAML refuses, and more syntax errors. The first two leave out the suggested line: for a text holding
+# escapes (\" or '') it is not yet right.
+MORE = {
+    "escaped-quote-then-closed-early": ('p: "Le \\"code\\" est "1234" ici"\n', [
+        'guide.yaml:1:21: the text in quotes ends too early, at column 21: the text itself contains a '
+        'quotation mark ("), which closes it (YAML syntax error: while parsing a block mapping, did not '
+        'find expected key)']),
+    "doubled-apostrophe-then-closed-early": ("title: 'L''accès 'aux' soins'\n", [
+        'guide.yaml:1:18: the text in quotes ends too early, at column 18: the text itself contains an '
+        "apostrophe ('), which closes it (YAML syntax error: while parsing a block mapping, did not "
+        'find expected key)']),
+    "item-far-right-of-the-list": ('a:\n  - x\nb: "c"\n      - y\n', [
+        'guide.yaml:4:7: this line starts with 6 spaces, which matches none of the lines above it: YAML '
+        'uses the number of spaces to know what belongs to what (YAML syntax error: while parsing a '
+        'block mapping, did not find expected key)\n    Fix: use no space (like `b: "c"`)']),
+    "key-beside-a-list-at-the-end-of-the-file": ('- p: x\nid: a', [
+        'guide.yaml:2:1: this line is at the same indentation as the list that starts on line 1, where '
+        'only items starting with « - » can be (YAML syntax error: while parsing a block collection, '
+        "did not find expected '-' indicator)\n    Fix: if it belongs to the item above, add 2 spaces "
+        'before it; if not, line it up with the key above the list']),
+    "quote-opened-inside-a-list": ('title: T\nlist: [a, "b c\n', [
+        'guide.yaml:2:11: a quote (") opens a text here that is never closed (YAML syntax error: while '
+        'scanning a quoted scalar, found unexpected end of stream)\n    Fix: add the closing " at the '
+        'end of the text on line 2']),
+    "unknown-tag": ('title: T\nsubtitle: !pas-un-tag x\n', [
+        'guide.yaml:2:11: subtitle: YAML value error: could not determine a constructor for the tag '
+        "'!pas-un-tag'\n    Fix: remove the `!tag` or `<<:`: a guide holds only plain texts, lists and "
+        'mappings']),
+    "not-a-number": ('title: T\nn: !!int abc\n', [
+        "guide.yaml:2:4: n: cannot read the value 'abc' (invalid literal for int() with base 10: "
+        "'abc')\n    Fix: put the value in quotes to make it text"]),
+    "merge-of-a-number": ('title: T\nsub:\n  <<: 3\n', [
+        'guide.yaml:3:7: sub: YAML value error: while constructing a mapping, expected a mapping or '
+        'list of mappings for merging, but found scalar\n    Fix: remove the `!tag` or `<<:`: a guide '
+        'holds only plain texts, lists and mappings']),
+    "impossible-date-as-key": ('[2024-02-30]: b\n', [
+        'guide.yaml:1:1: a key must be a plain word\n    Fix: write keys as simple words followed by a '
+        'colon, e.g. `title:`']),
+    "anchor-and-alias": ('a: &x 1\nb: *x\n', [
+        'guide.yaml:1:4: YAML anchor &x: anchors (&name) and aliases (*name) are not allowed in a guide '
+        '(2 anchors and aliases in the file)\n    Fix: write each value out in full where it is used']),
+    "no-hint": ('title: T\nsub: @x\n', [
+        'guide.yaml:2:6: YAML syntax error: while scanning for the next token, found character that '
+        'cannot start any token\n    Fix: check the indentation and the colons on this line and the one '
+        'before']),
+    "two-documents": ('title: T\n---\nb: c\n', [
+        'guide.yaml:2:1: YAML syntax error: expected a single document in the stream, but found another '
+        'document\n    Fix: a guide is one YAML document: remove the extra `---` line']),
+    "too-deep": ("a: " + "[" * 32 + "]" * 32 + "\n", [
+        'guide.yaml:1:35: the YAML is nested more than 32 levels deep\n    Fix: a guide needs only a few '
+        'levels: check the indentation']),
+}
+
+
+@pytest.mark.parametrize("case", MORE)
+def test_each_value_error_is_located_with_its_field_and_fix(tmp_path, case):
+    text, want = MORE[case]
+    got = problems(tmp_path, text.encode())
+    assert [p if "Fix:" in want[-1] else p.split("\n    Fix:")[0] for p in got] == ["".join(want)]
+
+
+def test_nesting_up_to_the_limit_is_read():
+    """32 levels (the top mapping and 31 lists) are read; one more is refused ("too-deep" above)."""
+    data = parse_yaml("a: " + "[" * 31 + "]" * 31 + "\n", "guide.yaml")
+    want: list = []
+    for _ in range(30):
+        want = [want]
+    assert data == {"a": want}
+
+
+def test_a_character_yaml_refuses_is_located_in_front_matter_text():
+    """parse_yaml also reads a Markdown guide's front matter, which comes as text: the line counts from 1."""
+    with pytest.raises(GuideError) as exc:
+        parse_yaml("\n\ntitle: \ufffe\n", "guide.md")
+    assert [str(p) for p in exc.value.problems] == [
+        "guide.md:3:8: character U+FFFE is not allowed in YAML\n"
+        "    Fix: delete it; it was probably pasted from a PDF or a word processor"]
+
+
+def test_a_file_too_big_is_refused_before_reading_it(tmp_path):
+    f = tmp_path / "guide.yaml"
+    with open(f, "wb") as out:
+        out.truncate(10_000_001)  # sparse: nothing is written
+    with pytest.raises(GuideError) as exc:
+        load_yaml(f, "guide.yaml")
+    assert [str(p) for p in exc.value.problems] == [
+        "guide.yaml: the file is 10 MB; a guide is at most 10 MB (the e-santé guide is 0.07 MB)\n"
+        "    Fix: check that this is the guide's file; split a huge guide into several"]
