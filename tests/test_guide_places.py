@@ -133,3 +133,51 @@ def test_a_date_too_far_ahead_for_the_books_is_named_at_its_line(tmp_path, date)
     assert messages(tmp_path, HEAD.replace("date: 2024-01-01", f"date: {date}")) == [
         "guide.yaml:3:7: date: l'année 2204 est trop lointaine : les livres EPUB et DAISY ne peuvent pas porter une "
         "date après 2107\n    Solution : vérifiez l'année (2204 pour 2024 ?)"]
+
+
+ONE_CHAPTER = "  - {id: c1, title: C, pages: [{id: p, title: P, blocks: [p: x]}]}\n"
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("text, want", [
+    (HEAD + "chapters:\n" + ONE_CHAPTER, "guide.yaml:14:1: chapters: le guide a à la fois `parts:` et `chapters:`\n"
+     "    Solution : utilisez `parts:` avec les chapitres dans chaque partie (trois niveaux), ou `chapters:` seul "
+     "(deux niveaux)"),
+    ("title: Essai\n", "guide.yaml:1:1: chapters: le guide n'a pas de chapitres\n    Solution : ajoutez une liste "
+     "`chapters:` (deux niveaux), ou des `parts:` chacune avec ses `chapters:` (trois niveaux)"),
+    ("title: Essai\nchapters: []\n", "guide.yaml:2:11: chapters: le guide n'a pas de chapitres\n"
+     "    Solution : ajoutez au moins un chapitre"),
+    ("title: Essai\nchapters:\n" + "".join(ONE_CHAPTER.replace("c1", f"c{i}") for i in range(256)),
+     "guide.yaml:2:1: chapters: trop de chapitres (avec l'introduction) : 256, limite 255 (la table des matières "
+     "d'un MP3 ne peut pas en lister plus)\n    Solution : regroupez les chapitres en parties, ou coupez le guide en "
+     "deux ; les auditeurs s'y retrouvent aussi mieux dans des listes plus courtes"),
+    (HEAD + "lexicon:\n  ABC: " + "a" * 201 + "\n", "guide.yaml:15:8: lexicon.ABC: trop long (201 caractères, "
+     "limite 200)\n    Solution : raccourcissez-le : les auditeurs l'entendent en entier"),
+], ids=["parts-and-chapters", "no-chapters", "empty-chapters", "too-many-chapters", "spoken-form-too-long"])
+def test_a_guide_level_mistake_is_named_at_its_line(tmp_path, text, want):
+    assert messages(tmp_path, text) == [want]
+
+
+def test_a_chapter_keeps_the_name_its_phone_menu_says(tmp_path):
+    g = load_guide(folder_with(tmp_path, HEAD.replace("        title: C\n",
+                                                      "        title: C\n        menu_label: ' la télésanté '\n")))
+    assert g.chapter("c").menu_label == "la télésanté"
+
+
+@pytest.mark.french
+def test_a_guide_file_under_a_near_name_says_how_to_rename_it(tmp_path):
+    folder = tmp_path / "essai"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("Idées.", "utf-8")  # not a guide's name: nothing to rename
+    with pytest.raises(GuideError) as exc:
+        load_guide(folder)
+    assert [str(p) for p in exc.value.problems] == [
+        f"{folder / 'guide.yaml'}: fichier du guide introuvable\n"
+        "    Solution : un dossier de guide doit contenir guide.yaml ou guide.md"]
+    (folder / "Guide.yml").write_text(HEAD, "utf-8")
+    with pytest.raises(GuideError) as exc:
+        load_guide(folder)
+    assert [str(p) for p in exc.value.problems] == [
+        f"{folder / 'Guide.yml'}: le fichier du guide s'appelle « Guide.yml » : renommez-le « guide.yaml »\n"
+        "    Solution : audioguide cherche exactement guide.yaml ou guide.md, en minuscules ; Windows cache souvent "
+        "la fin « .txt » d'un nom : dans l'Explorateur, cochez Affichage > Extensions de noms de fichiers pour la voir"]
