@@ -181,3 +181,31 @@ def test_a_guide_file_under_a_near_name_says_how_to_rename_it(tmp_path):
         f"{folder / 'Guide.yml'}: le fichier du guide s'appelle « Guide.yml » : renommez-le « guide.yaml »\n"
         "    Solution : audioguide cherche exactement guide.yaml ou guide.md, en minuscules ; Windows cache souvent "
         "la fin « .txt » d'un nom : dans l'Explorateur, cochez Affichage > Extensions de noms de fichiers pour la voir"]
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("text, want", [
+    (HEAD + "pace: Lentt\n", ["guide.yaml:14:7: pace: rythme 'Lentt' inconnu\n"
+                              "    Solution : vouliez-vous dire « lent » ? utilisez l'un de : lent, normal"]),
+    (HEAD + "pace: zzz\n", ["guide.yaml:14:7: pace: rythme 'zzz' inconnu\n"
+                            "    Solution : utilisez l'un de : lent, normal"]),
+    (HEAD + "levels: {part: la grande partie, chapter: truc, page: ' '}\n", [
+        "guide.yaml:14:55: levels.page: est vide\n    Solution : écrivez le texte, ou supprimez la ligne",
+        "guide.yaml:14:16: levels.part: impossible de savoir comment dire 'la grande partie' dans une phrase\n"
+        "    Solution : écrivez un nom avec son article, par ex. `part: la fiche` ou `part: le module`",
+        "guide.yaml:14:43: levels.chapter: impossible de savoir comment dire 'truc' dans une phrase\n"
+        "    Solution : écrivez un nom avec son article, par ex. `chapter: la fiche` ou `chapter: le module`"]),
+    ("title: Essai\nparts: []\n", ["guide.yaml:2:8: parts: le guide n'a pas de parties\n    Solution : ajoutez au "
+                                   "moins une partie, ou mettez `chapters:` seul pour un guide sans parties"]),
+    (HEAD + "  - id: a\n    title: B\n    chapters: [{id: d, title: D, pages: [{id: p, title: P, blocks: [p: x]}]}]\n",
+     ["guide.yaml:14:9: parts[1].id: identifiant 'a' en double (déjà utilisé en parts[0].id)\n"
+      "    Solution : donnez à chacun un identifiant différent"]),
+], ids=["pace-near-a-known-one", "pace-unknown", "levels", "no-parts", "duplicate-part"])
+def test_a_pace_level_or_part_mistake_is_named_at_its_line(tmp_path, text, want):
+    assert messages(tmp_path, text) == want
+
+
+def test_a_pace_and_levels_as_written_are_read(tmp_path):
+    g = load_guide(folder_with(tmp_path, HEAD + "pace: ' lent '\nlevels: {part: Une Étape, chapter: le Truc}\n"))
+    assert (g.pace, g.levels.part.the, g.levels.chapter.the, g.levels.page.the) == (
+        "lent", "l'étape", "le truc", "la page")
