@@ -209,3 +209,26 @@ def test_a_pace_and_levels_as_written_are_read(tmp_path):
     g = load_guide(folder_with(tmp_path, HEAD + "pace: ' lent '\nlevels: {part: Une Étape, chapter: le Truc}\n"))
     assert (g.pace, g.levels.part.the, g.levels.chapter.the, g.levels.page.the) == (
         "lent", "l'étape", "le truc", "la page")
+
+
+INTRO = "intro: {id: i, title: Accueil, pages: [{id: p, title: P, blocks: [p: x]}]}\n"
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("text, want", [
+    ("title: Essai\n" + INTRO + "parts:\n" + "".join(f"  - {{id: a{i}, title: A, chapters: [{{id: c{i}, title: C, "
+                                                     "pages: [{id: p, title: P, blocks: [p: x]}]}]}\n"
+                                                     for i in range(255)),
+     "guide.yaml:3:1: parts: trop de parties (avec l'introduction) : 256, limite 255 (la table des matières d'un MP3 "
+     "ne peut pas en lister plus)\n    Solution : regroupez les parties en deux ; les auditeurs s'y retrouvent aussi "
+     "mieux dans des listes plus courtes"),
+    ("title: Essai\nparts:\n  - une partie\n",
+     "guide.yaml:3:5: parts[0]: attendu : des lignes « clé: valeur », trouvé : du texte"),
+    ("title: Essai\nparts:\n  - id: a\n    title: A\n    chapters:\n"
+     + "".join("  " + ONE_CHAPTER.replace("c1", f"c{i}") for i in range(256)),
+     "guide.yaml:5:5: parts[0].chapters: trop de chapitres : 256, limite 255 (la table des matières d'un MP3 ne peut "
+     "pas en lister plus)\n    Solution : coupez la partie en deux ; les auditeurs s'y retrouvent aussi mieux dans "
+     "des listes plus courtes"),
+], ids=["too-many-parts", "part-not-a-mapping", "part-with-too-many-chapters"])
+def test_a_part_mistake_is_named_at_its_line(tmp_path, text, want):
+    assert messages(tmp_path, text) == [want]
