@@ -232,3 +232,32 @@ INTRO = "intro: {id: i, title: Accueil, pages: [{id: p, title: P, blocks: [p: x]
 ], ids=["too-many-parts", "part-not-a-mapping", "part-with-too-many-chapters"])
 def test_a_part_mistake_is_named_at_its_line(tmp_path, text, want):
     assert messages(tmp_path, text) == [want]
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("text, want", [
+    (HEAD.replace("title: Essai", 'title: "Es\\nsai"'), "guide.yaml:1:8: title: un retour à la ligne dans un texte "
+     "d'une seule ligne\n    Solution : écrivez-le sur une ligne (en YAML, un texte après `|` garde ses retours à la "
+     "ligne)"),
+    (HEAD.replace("title: Essai", 'title: "Es\\u2028sai"'), "guide.yaml:1:8: title: caractère invisible U+2028 au "
+     "caractère 3\n    Solution : supprimez-le (il vient sans doute d'un copier-coller depuis un PDF ou un traitement "
+     "de texte, ou d'un échappement comme \\u0000)"),
+    (HEAD.replace("title: Essai", "title: " + "a" * 201), "guide.yaml:1:8: title: trop long (201 caractères, limite "
+     "200)\n    Solution : raccourcissez-le : les auditeurs l'entendent en entier"),
+    (HEAD + "description: " + "a" * 4001 + "\n", "guide.yaml:14:14: description: trop long (4001 caractères, limite "
+     "4000)\n    Solution : raccourcissez-le"),
+    (HEAD.replace("blocks: [p: Texte.]", "narration: " + "a" * 20001), f"guide.yaml:13:24: {PAGE}.narration: trop "
+     "long (20001 caractères, limite 20000)\n    Solution : coupez-le en plusieurs pages pour que les auditeurs s'y "
+     "retrouvent"),
+    (HEAD.replace("title: Essai", "title: Code " + "1" * 101), "guide.yaml:1:8: title: un nombre de 101 chiffres au "
+     "caractère 6 : trop long pour être lu à voix haute (limite 100)\n    Solution : raccourcissez-le, ou écrivez en "
+     "mots ce qu'il veut dire"),
+], ids=["line-break", "invisible-character", "title-too-long", "description-too-long", "narration-too-long",
+        "number-too-long"])
+def test_a_text_no_output_can_carry_is_named_at_its_line(tmp_path, text, want):
+    assert messages(tmp_path, text) == [want]
+
+
+def test_a_long_number_in_an_address_is_no_problem(tmp_path):
+    g = load_guide(folder_with(tmp_path, HEAD + "link: https://a.fr/" + "1" * 101 + "\n"))
+    assert g.link == "https://a.fr/" + "1" * 101
