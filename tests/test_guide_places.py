@@ -261,3 +261,24 @@ def test_a_text_no_output_can_carry_is_named_at_its_line(tmp_path, text, want):
 def test_a_long_number_in_an_address_is_no_problem(tmp_path):
     g = load_guide(folder_with(tmp_path, HEAD + "link: https://a.fr/" + "1" * 101 + "\n"))
     assert g.link == "https://a.fr/" + "1" * 101
+
+
+@pytest.mark.french
+def test_an_invisible_character_in_a_list_item_is_counted_from_the_list(tmp_path):
+    assert messages(tmp_path, HEAD.replace("blocks: [p: Texte.]", 'blocks: [list: [a, "b\\u2028c"]]')) == [
+        f"guide.yaml:13:28: {PAGE}.blocks[0].list: caractère invisible U+2028 au caractère 4\n    Solution : "
+        "supprimez-le (il vient sans doute d'un copier-coller depuis un PDF ou un traitement de texte, ou d'un "
+        "échappement comme \\u0000)"]
+
+
+@pytest.mark.french
+def test_a_lexicon_word_too_long_to_read_is_one_message(tmp_path):
+    """The spoken form is checked only once the word is good: one mistake, one message."""
+    word = "A" + "1" * 101
+    assert messages(tmp_path, HEAD + f"lexicon:\n  '{word}': '{'2' * 101}'\n") == [
+        f"guide.yaml:15:3: lexicon.{word}: un nombre de 101 chiffres au caractère 2 : trop long pour être lu à voix "
+        "haute (limite 100)\n    Solution : raccourcissez-le, ou écrivez en mots ce qu'il veut dire"]
+
+
+def test_a_long_number_in_an_email_is_no_problem(tmp_path):
+    assert load_guide(folder_with(tmp_path, HEAD + f"email: {'1' * 101}@asso.fr\n")).email == "1" * 101 + "@asso.fr"
