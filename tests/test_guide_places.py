@@ -282,3 +282,24 @@ def test_a_lexicon_word_too_long_to_read_is_one_message(tmp_path):
 
 def test_a_long_number_in_an_email_is_no_problem(tmp_path):
     assert load_guide(folder_with(tmp_path, HEAD + f"email: {'1' * 101}@asso.fr\n")).email == "1" * 101 + "@asso.fr"
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("pid, want", [
+    ("'***'", "identifiant '***' invalide : seulement des minuscules sans accent, des chiffres et des tirets (il "
+     "devient un nom de fichier)\n    Solution : utilisez par exemple « page »"),
+    ("con", "l'identifiant 'con' est un nom de fichier réservé sous Windows\n    Solution : utilisez par exemple « con-1 »"),
+], ids=["no-letter-to-keep", "reserved-on-windows"])
+def test_a_page_id_that_cannot_be_a_file_name_says_which_to_use(tmp_path, pid, want):
+    assert messages(tmp_path, HEAD.replace("          - id: p\n", f"          - id: {pid}\n")) == [
+        f"guide.yaml:11:17: {PAGE}.id: {want}"]
+
+
+@pytest.mark.french
+def test_a_word_file_given_as_the_guide_says_how_to_import_it(tmp_path):
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    with pytest.raises(GuideError) as exc:
+        load_guide(tmp_path / "notes.docx")
+    assert [str(p) for p in exc.value.problems] == [
+        f"{tmp_path / 'notes.docx'}: c'est un fichier Word : utilisez audioguide import\n    Solution : audioguide "
+        "import notes.docx en fait un dossier avec guide.md, à relire, puis lancez check sur ce dossier"]
