@@ -288,7 +288,8 @@ def test_a_long_number_in_an_email_is_no_problem(tmp_path):
 @pytest.mark.parametrize("pid, want", [
     ("'***'", "identifiant '***' invalide : seulement des minuscules sans accent, des chiffres et des tirets (il "
      "devient un nom de fichier)\n    Solution : utilisez par exemple « page »"),
-    ("con", "l'identifiant 'con' est un nom de fichier réservé sous Windows\n    Solution : utilisez par exemple « con-1 »"),
+    ("con", "l'identifiant 'con' est un nom de fichier réservé sous Windows\n"
+     "    Solution : utilisez par exemple « con-1 »"),
 ], ids=["no-letter-to-keep", "reserved-on-windows"])
 def test_a_page_id_that_cannot_be_a_file_name_says_which_to_use(tmp_path, pid, want):
     assert messages(tmp_path, HEAD.replace("          - id: p\n", f"          - id: {pid}\n")) == [
