@@ -69,3 +69,73 @@ def test_one_encode_leaves_the_true_peak_well_under_the_ceiling(speech, tmp_path
     assert audio.true_peak(mp3) <= s.true_peak_db - 1.0  # a dB of room left for a sharper sound (-1.8 at -2 dBFS)
     lufs, _ = measure_loudness(mp3)
     assert lufs == pytest.approx(s.loudness_lufs, abs=WINDOW_LU)
+
+
+# --- the chimes and the failures a volunteer reads ----------------------------------------------------------------
+
+def _spectrum_peak(pcm, lo: float, hi: float) -> float:
+    """The strongest magnitude of `pcm` (16-bit samples at RATE) between lo and hi Hz."""
+    import numpy as np
+
+    from audioguide.tts.base import RATE
+
+    x = np.asarray(pcm, float) * np.hanning(len(pcm))
+    mag = np.abs(np.fft.rfft(x))
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    return float(mag[(freqs >= lo) & (freqs <= hi)].max())
+
+
+def test_the_chapter_chime_fades_in_and_rings_with_its_octave():
+    """A chime that starts at full level clicks; its note is the fundamental plus a softer octave (0.3)."""
+    from array import array
+
+    from audioguide.audio import earcon
+    from audioguide.tts.base import RATE
+
+    pcm = array("h", earcon("chapter"))
+    note = pcm[:int(RATE * 0.14)]  # the first note, C5 (523 Hz), 140 ms
+    peak = max(abs(v) for v in note)
+    assert max(abs(v) for v in note[:int(RATE * 0.002)]) < 0.25 * peak  # 10 ms fade-in: no click
+    assert max(abs(v) for v in note[int(RATE * 0.02):int(RATE * 0.05)]) > 0.9 * peak
+    assert len(pcm) == 3 * (int(RATE * 0.14) + int(RATE * 0.02))
+    f0, octave = _spectrum_peak(note, 500, 545), _spectrum_peak(note, 1020, 1070)
+    assert 0.2 < octave / f0 < 0.4
+    assert _spectrum_peak(note, 30, 300) < 0.05 * f0
+
+
+def test_ffmpeg_failing_on_a_broken_file_is_explained(tmp_path):
+    from audioguide.exceptions import AudioError
+
+    bad = tmp_path / "chapitre.wav"
+    bad.write_bytes(b"RIFF not really audio")
+    with pytest.raises(AudioError) as e:
+        encode_mp3(bad, tmp_path / "chapitre.mp3", BuildSettings(), 0.0)
+    text = str(e.value)
+    assert "ffmpeg failed while encoding chapitre.mp3" in text
+    assert "a broken input file or an ffmpeg build without libmp3lame" in text
+
+
+def test_a_folder_ffmpeg_may_not_write_is_named_with_the_fix(tmp_path):
+    """No file can be made in /sys, even as root: ffmpeg says "Permission denied" (or "Read-only file system"),
+    which the volunteer reads as a folder to fix, not as an ffmpeg failure."""
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import PublishError
+
+    wav = WavWriter(tmp_path / "w.wav")
+    wav.add(bytes(4000))
+    wav.close()
+    with pytest.raises(PublishError) as e:
+        encode_mp3(tmp_path / "w.wav", __import__("pathlib").Path("/sys/chapitre.mp3"), BuildSettings(), 0.0)
+    assert "Cannot write /sys: permission denied or read-only folder." in str(e.value)
+    assert "writable --out folder" in str(e.value)
+
+
+def test_a_chapter_that_cannot_be_assembled_names_the_cache_folder(tmp_path):
+    """Chapters are assembled under the cache's work/ folder: a failure there is the cache's, named as such."""
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import PublishError
+
+    work = tmp_path / "cache" / "work"
+    with pytest.raises(PublishError) as e:
+        WavWriter(work / "missing" / "chapitre.wav")  # its folder does not exist
+    assert f"Cannot write the clip cache {tmp_path / 'cache'}:" in str(e.value)
