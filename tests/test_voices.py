@@ -273,3 +273,23 @@ def test_real_catalogue_lists_french_voices(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path))
     names = [v.name for v in voices.catalogue().values() if v.family == "fr"]
     assert "fr_FR-siwis-medium" in names
+
+
+@pytest.mark.french
+def test_a_voice_not_installed_is_refused_in_french_with_the_command_to_install_it(tmp_path, monkeypatch):
+    """The volunteer typed a voice name that is not in the voices folder: told in French, before any work."""
+    from conftest import DATA
+
+    folder = tmp_path / "voices"
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(folder))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--out", str(out), "--cache", str(tmp_path / "c"),
+                                   "--engine", "piper", "--voice", "fr_FR-siwis-medium"])
+    assert res.exit_code == 3 and "Traceback" not in res.output
+    assert "La voix Piper 'fr_FR-siwis-medium' n'est pas installée." in res.output
+    assert f"pas de fr_FR-siwis-medium.onnx dans {folder}" in res.output
+    assert "voices install fr_FR-siwis-medium` (il faut internet une fois)" in res.output
+    assert not out.exists() or not (out / "manifest.json").exists()
+    # A path, or a name with a folder in it, is taken as a file, not looked up among the installed voices.
+    assert voices.resolve("voix/fr.onnx") == Path("voix/fr.onnx")
+    assert voices.resolve("~/fr") == Path.home() / "fr"
