@@ -139,3 +139,36 @@ def test_a_chapter_that_cannot_be_assembled_names_the_cache_folder(tmp_path):
     with pytest.raises(PublishError) as e:
         WavWriter(work / "missing" / "chapitre.wav")  # its folder does not exist
     assert f"Cannot write the clip cache {tmp_path / 'cache'}:" in str(e.value)
+
+
+def test_pauses_between_clips_last_as_long_as_asked(tmp_path):
+    """A 700 ms pause between two sentences is 700 ms of digital silence, as ffmpeg's silencedetect measures it;
+    the engine's own silence at a clip's edges is trimmed to 20 ms so our pauses are the ones heard."""
+    import re
+    import subprocess as sp
+    import wave as wv
+    from array import array
+
+    from audioguide.audio import WavWriter, silence
+    from audioguide.tts.base import RATE
+
+    clip = tmp_path / "clip.wav"
+    tone = array("h", [0] * (RATE // 2) + [8000 if (i // 25) % 2 else -8000 for i in range(RATE // 2)]
+                 + [0] * (RATE // 2))
+    with wv.open(str(clip), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(tone.tobytes())
+    out = WavWriter(tmp_path / "chapitre.wav")
+    skipped = out.add_clip(clip)
+    out.add(silence(700))
+    out.add_clip(clip)
+    out.close()
+    assert skipped == pytest.approx(0.5 - 0.02, abs=1e-4)  # the engine's leading silence, less 20 ms kept
+    assert out.seconds == pytest.approx(2 * (0.5 + 0.04) + 0.7, abs=1e-3)
+    proc = sp.run(["ffmpeg", "-nostdin", "-hide_banner", "-i", str(tmp_path / "chapitre.wav"), "-af",
+                   "silencedetect=n=-60dB:d=0.01", "-f", "null", "-"], capture_output=True, text=True)
+    gaps = [float(d) for d in re.findall(r"silence_duration: ([\d.]+)", proc.stderr)]
+    # the first clip's 20 ms lead-in, its tail and the pause and the next lead-in, the last tail
+    assert gaps == [pytest.approx(0.02, abs=0.003), pytest.approx(0.74, abs=0.003), pytest.approx(0.02, abs=0.003)]
