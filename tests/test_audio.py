@@ -112,7 +112,7 @@ def test_ffmpeg_failing_on_a_broken_file_is_explained(tmp_path):
         encode_mp3(bad, tmp_path / "chapitre.mp3", BuildSettings(), 0.0)
     text = str(e.value)
     assert "ffmpeg failed while encoding chapitre.mp3" in text
-    assert "a broken input file or an ffmpeg build without libmp3lame" in text
+    assert "\nProbable cause: a broken input file or an ffmpeg build without libmp3lame\n" in text
 
 
 def test_a_folder_ffmpeg_may_not_write_is_named_with_the_fix(tmp_path):
