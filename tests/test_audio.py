@@ -172,3 +172,63 @@ def test_pauses_between_clips_last_as_long_as_asked(tmp_path):
     gaps = [float(d) for d in re.findall(r"silence_duration: ([\d.]+)", proc.stderr)]
     # the first clip's 20 ms lead-in, its tail and the pause and the next lead-in, the last tail
     assert gaps == [pytest.approx(0.02, abs=0.003), pytest.approx(0.74, abs=0.003), pytest.approx(0.02, abs=0.003)]
+
+
+@pytest.fixture(scope="module")
+def two_mp3(tmp_path_factory):
+    """Two short chapters encoded as the build encodes them (an Info header frame first)."""
+    import math
+    from array import array
+
+    from audioguide.audio import WavWriter
+    from audioguide.tts.base import RATE
+
+    tmp = tmp_path_factory.mktemp("mp3")
+    out = []
+    for n, seconds in ((1, 1.0), (2, 2.5)):
+        w = WavWriter(tmp / f"{n}.wav")
+        w.add(array("h", (int(6000 * math.sin(2 * math.pi * 330 * i / RATE)) for i in range(int(RATE * seconds))))
+              .tobytes())
+        w.close()
+        encode_mp3(tmp / f"{n}.wav", tmp / f"{n}.mp3", BuildSettings(), 0.0)
+        out.append(tmp / f"{n}.mp3")
+    return out
+
+
+def _packets(path) -> int:
+    """Audio frames as ffprobe counts them (the Info header frame is not audio)."""
+    proc = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "a:0", "-show_entries",
+                           "stream=nb_read_packets", "-of", "csv=p=0", str(path)], capture_output=True, text=True)
+    return int(proc.stdout.strip())
+
+
+def test_the_whole_guide_joins_the_chapters_frame_for_frame(two_mp3, tmp_path):
+    """The whole-guide MP3: every chapter's audio frames, no chapter's header frame in the middle, and chapter
+    marks where each chapter starts; an ID3v1 tag at the end of a chapter is left out."""
+    from audioguide.audio import SAMPLES_PER_FRAME, concat_mp3
+
+    tagged = tmp_path / "2.mp3"
+    tagged.write_bytes(two_mp3[1].read_bytes() + b"TAG" + bytes(125))  # an ID3v1 tag, as some editors add
+    whole = tmp_path / "whole.mp3"
+    durations = concat_mp3([two_mp3[0], tagged], whole)
+    frames = [_packets(p) for p in two_mp3]
+    assert durations == [f * SAMPLES_PER_FRAME / 44100 for f in frames]
+    assert _packets(whole) == sum(frames)
+    assert b"TAG" not in whole.read_bytes()[-128:]
+    assert whole.read_bytes().count(b"Info") == 1  # the joined file's own header frame only
+
+
+def test_a_damaged_chapter_mp3_is_named_with_the_byte_and_the_fix(two_mp3, tmp_path):
+    from audioguide.audio import concat_mp3
+    from audioguide.exceptions import AudioError
+
+    bad = tmp_path / "chapitre.mp3"
+    data = bytearray(two_mp3[0].read_bytes())
+    start = len(data)
+    data += b"JUNK" + bytes(400)  # after the last frame: neither a frame nor an ID3v1 tag
+    bad.write_bytes(bytes(data))
+    with pytest.raises(AudioError) as e:
+        concat_mp3([two_mp3[1], bad], tmp_path / "whole.mp3")
+    assert str(e.value).startswith(f"chapitre.mp3: not an MPEG-1 Layer III frame at byte {start}\n")
+    assert "\nProbable cause: the file was changed or damaged after encoding\nFix: build again with --clean" \
+        in str(e.value)
