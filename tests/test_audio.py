@@ -216,6 +216,10 @@ def test_the_whole_guide_joins_the_chapters_frame_for_frame(two_mp3, tmp_path):
     assert _packets(whole) == sum(frames)
     assert b"TAG" not in whole.read_bytes()[-128:]
     assert whole.read_bytes().count(b"Info") == 1  # the joined file's own header frame only
+    # Players read the length from that header frame, without scanning: the sum of the chapters, exactly.
+    from mutagen.mp3 import MP3
+
+    assert MP3(whole).info.length == pytest.approx(sum(durations), abs=1e-9)
 
 
 def test_a_damaged_chapter_mp3_is_named_with_the_byte_and_the_fix(two_mp3, tmp_path):
