@@ -257,3 +257,32 @@ def test_an_empty_chapter_first_still_makes_a_whole_guide_players_read(two_mp3, 
     assert durations[0] == 0.0 and durations[1] == concat_mp3([two_mp3[0]], tmp_path / "one.mp3")[0]
     assert _packets(whole) == _packets(two_mp3[0])
     assert MP3(whole).info.length == pytest.approx(durations[1], abs=1e-9)
+
+
+def test_a_clip_of_another_format_or_unreadable_is_named_with_the_cause(tmp_path):
+    """The last guard when a chapter is assembled: the volunteer reads which clip, why, and what to do."""
+    import wave as wv
+
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import AudioError
+
+    phone = tmp_path / "phone.wav"
+    with wv.open(str(phone), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(1600))
+    out = WavWriter(tmp_path / "chapitre.wav")
+    with pytest.raises(AudioError) as e:
+        out.add_clip(phone)
+    assert str(e.value) == ("clip phone.wav is not mono 16-bit 22050 Hz\n"
+                            "Probable cause: a speech engine returned audio in another format\n"
+                            "Fix: clear the clip cache (audioguide build --clean)")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEjunk")
+    with pytest.raises(AudioError) as e:
+        out.add_clip(broken)
+    assert str(e.value).startswith(f"clip {broken} cannot be read (")
+    assert str(e.value).endswith("\nProbable cause: the clip cache was changed or damaged during the build\n"
+                                 "Fix: build again (damaged clips are made again), or use --clean")
+    out.close()
