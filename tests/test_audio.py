@@ -113,6 +113,8 @@ def test_ffmpeg_failing_on_a_broken_file_is_explained(tmp_path):
     text = str(e.value)
     assert "ffmpeg failed while encoding chapitre.mp3" in text
     assert "\nProbable cause: a broken input file or an ffmpeg build without libmp3lame\n" in text
+    with pytest.raises(AudioError, match="^ffmpeg failed while measuring chapitre.wav: "):
+        measure_loudness(bad)
 
 
 def test_a_folder_ffmpeg_may_not_write_is_named_with_the_fix(tmp_path):
