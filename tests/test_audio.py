@@ -82,3 +82,222 @@ def test_trim_keeps_a_full_scale_negative_sample_and_pads_20_ms():
     assert skipped == 1000 - pad
     assert array("h", kept).tolist() == pcm[1000 - pad:1000 + 502 + pad].tolist()
     assert _trim(array("h", [5] * 3000).tobytes(), 200) == (array("h", [5] * pad).tobytes(), 3000 - pad)
+
+
+# --- the chimes and the failures a volunteer reads ----------------------------------------------------------------
+
+def _spectrum_peak(pcm, lo: float, hi: float) -> float:
+    """The strongest magnitude of `pcm` (16-bit samples at RATE) between lo and hi Hz."""
+    import numpy as np
+
+    from audioguide.tts.base import RATE
+
+    x = np.asarray(pcm, float) * np.hanning(len(pcm))
+    mag = np.abs(np.fft.rfft(x))
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    return float(mag[(freqs >= lo) & (freqs <= hi)].max())
+
+
+def test_the_chapter_chime_fades_in_and_rings_with_its_octave():
+    """A chime that starts at full level clicks; its note is the fundamental plus a softer octave (0.3)."""
+    from array import array
+
+    from audioguide.audio import earcon
+    from audioguide.tts.base import RATE
+
+    pcm = array("h", earcon("chapter"))
+    note = pcm[:int(RATE * 0.14)]  # the first note, C5 (523 Hz), 140 ms
+    peak = max(abs(v) for v in note)
+    assert max(abs(v) for v in note[:int(RATE * 0.002)]) < 0.25 * peak  # 10 ms fade-in: no click
+    assert max(abs(v) for v in note[int(RATE * 0.02):int(RATE * 0.05)]) > 0.9 * peak
+    assert len(pcm) == 3 * (int(RATE * 0.14) + int(RATE * 0.02))
+    f0, octave = _spectrum_peak(note, 500, 545), _spectrum_peak(note, 1020, 1070)
+    assert 0.2 < octave / f0 < 0.4
+    assert _spectrum_peak(note, 30, 300) < 0.05 * f0
+
+
+def test_ffmpeg_failing_on_a_broken_file_is_explained(tmp_path):
+    from audioguide.exceptions import AudioError
+
+    bad = tmp_path / "chapitre.wav"
+    bad.write_bytes(b"RIFF not really audio")
+    with pytest.raises(AudioError) as e:
+        encode_mp3(bad, tmp_path / "chapitre.mp3", BuildSettings(), 0.0)
+    text = str(e.value)
+    assert "ffmpeg failed while encoding chapitre.mp3" in text
+    assert "\nProbable cause: a broken input file or an ffmpeg build without libmp3lame\n" in text
+    with pytest.raises(AudioError, match="^ffmpeg failed while measuring chapitre.wav: "):
+        measure_loudness(bad)
+
+
+def test_a_folder_ffmpeg_may_not_write_is_named_with_the_fix(tmp_path):
+    """No file can be made in /sys, even as root: ffmpeg says "Permission denied" (or "Read-only file system"),
+    which the volunteer reads as a folder to fix, not as an ffmpeg failure."""
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import PublishError
+
+    wav = WavWriter(tmp_path / "w.wav")
+    wav.add(bytes(4000))
+    wav.close()
+    with pytest.raises(PublishError) as e:
+        encode_mp3(tmp_path / "w.wav", __import__("pathlib").Path("/sys/chapitre.mp3"), BuildSettings(), 0.0)
+    assert "Cannot write /sys: permission denied or read-only folder." in str(e.value)
+    assert "writable --out folder" in str(e.value)
+
+
+def test_a_chapter_that_cannot_be_assembled_names_the_cache_folder(tmp_path):
+    """Chapters are assembled under the cache's work/ folder: a failure there is the cache's, named as such."""
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import PublishError
+
+    work = tmp_path / "cache" / "work"
+    with pytest.raises(PublishError) as e:
+        WavWriter(work / "missing" / "chapitre.wav")  # its folder does not exist
+    assert f"Cannot write the clip cache {tmp_path / 'cache'}:" in str(e.value)
+
+
+def test_pauses_between_clips_last_as_long_as_asked(tmp_path):
+    """A 700 ms pause between two sentences is 700 ms of digital silence, as ffmpeg's silencedetect measures it;
+    the engine's own silence at a clip's edges is trimmed to 20 ms so our pauses are the ones heard."""
+    import re
+    import subprocess as sp
+    import wave as wv
+    from array import array
+
+    from audioguide.audio import WavWriter, silence
+    from audioguide.tts.base import RATE
+
+    clip = tmp_path / "clip.wav"
+    tone = array("h", [0] * (RATE // 2) + [8000 if (i // 25) % 2 else -8000 for i in range(RATE // 2)]
+                 + [0] * (RATE // 2))
+    with wv.open(str(clip), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(tone.tobytes())
+    out = WavWriter(tmp_path / "chapitre.wav")
+    skipped = out.add_clip(clip)
+    out.add(silence(700))
+    out.add_clip(clip)
+    out.close()
+    assert skipped == pytest.approx(0.5 - 0.02, abs=1e-4)  # the engine's leading silence, less 20 ms kept
+    assert out.seconds == pytest.approx(2 * (0.5 + 0.04) + 0.7, abs=1e-3)
+    proc = sp.run(["ffmpeg", "-nostdin", "-hide_banner", "-i", str(tmp_path / "chapitre.wav"), "-af",
+                   "silencedetect=n=-60dB:d=0.01", "-f", "null", "-"], capture_output=True, text=True)
+    gaps = [float(d) for d in re.findall(r"silence_duration: ([\d.]+)", proc.stderr)]
+    # the first clip's 20 ms lead-in, its tail and the pause and the next lead-in, the last tail
+    assert gaps == [pytest.approx(0.02, abs=0.003), pytest.approx(0.74, abs=0.003), pytest.approx(0.02, abs=0.003)]
+
+
+@pytest.fixture(scope="module", params=[(64, 44100), (32, 44100), (48, 48000)],
+                ids=["64k-44.1kHz", "32k-44.1kHz", "48k-48kHz"])
+def two_mp3(tmp_path_factory, request):
+    """Two short chapters encoded as the build encodes them (an Info header frame first), at the usual
+    settings, at the lowest bitrate (whose frames are too short for the Info frame) and at another rate."""
+    import math
+    from array import array
+
+    from audioguide.audio import WavWriter
+    from audioguide.tts.base import RATE
+
+    tmp = tmp_path_factory.mktemp("mp3")
+    out = []
+    for n, seconds in ((1, 1.0), (2, 2.5)):
+        w = WavWriter(tmp / f"{n}.wav")
+        w.add(array("h", (int(6000 * math.sin(2 * math.pi * 330 * i / RATE)) for i in range(int(RATE * seconds))))
+              .tobytes())
+        w.close()
+        settings = BuildSettings(bitrate_kbps=request.param[0], sample_rate=request.param[1])
+        encode_mp3(tmp / f"{n}.wav", tmp / f"{n}.mp3", settings, 0.0)
+        out.append(tmp / f"{n}.mp3")
+    return out
+
+
+def _packets(path) -> int:
+    """Audio frames as ffprobe counts them (the Info header frame is not audio)."""
+    proc = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "a:0", "-show_entries",
+                           "stream=nb_read_packets", "-of", "csv=p=0", str(path)], capture_output=True, text=True)
+    return int(proc.stdout.strip())
+
+
+def test_the_whole_guide_joins_the_chapters_frame_for_frame(two_mp3, tmp_path):
+    """The whole-guide MP3: every chapter's audio frames, no chapter's header frame in the middle, and chapter
+    marks where each chapter starts; an ID3v1 tag at the end of a chapter is left out."""
+    from mutagen.mp3 import MP3
+
+    from audioguide.audio import SAMPLES_PER_FRAME, concat_mp3
+
+    tagged = tmp_path / "2.mp3"
+    tagged.write_bytes(two_mp3[1].read_bytes() + b"TAG" + bytes(125))  # an ID3v1 tag, as some editors add
+    whole = tmp_path / "whole.mp3"
+    durations = concat_mp3([two_mp3[0], tagged], whole)
+    frames = [_packets(p) for p in two_mp3]
+    rate = MP3(two_mp3[0]).info.sample_rate
+    assert durations == [f * SAMPLES_PER_FRAME / rate for f in frames]
+    assert _packets(whole) == sum(frames)
+    assert b"TAG" not in whole.read_bytes()[-128:]
+    assert whole.read_bytes().count(b"Info") == 1  # the joined file's own header frame only
+    # Players read the length from that header frame, without scanning: the sum of the chapters, exactly.
+    assert MP3(whole).info.length == pytest.approx(sum(durations), abs=1e-9)
+
+
+def test_a_damaged_chapter_mp3_is_named_with_the_byte_and_the_fix(two_mp3, tmp_path):
+    from audioguide.audio import concat_mp3
+    from audioguide.exceptions import AudioError
+
+    bad = tmp_path / "chapitre.mp3"
+    data = bytearray(two_mp3[0].read_bytes())
+    start = len(data)
+    data += b"JUNK" + bytes(400)  # after the last frame: neither a frame nor an ID3v1 tag
+    bad.write_bytes(bytes(data))
+    with pytest.raises(AudioError) as e:
+        concat_mp3([two_mp3[1], bad], tmp_path / "whole.mp3")
+    assert str(e.value).startswith(f"chapitre.mp3: not an MPEG-1 Layer III frame at byte {start}\n")
+    assert "\nProbable cause: the file was changed or damaged after encoding\nFix: build again with --clean" \
+        in str(e.value)
+
+
+def test_an_empty_chapter_first_still_makes_a_whole_guide_players_read(two_mp3, tmp_path):
+    """A chapter with no audio frames takes no time; the joined file's header frame is still a valid one."""
+    from mutagen.mp3 import MP3
+
+    from audioguide.audio import concat_mp3
+
+    if MP3(two_mp3[0]).info.sample_rate != 44100:
+        pytest.skip("known: with no frame to copy, the header frame is a 44.1 kHz one whatever the chapters' rate")
+    empty = tmp_path / "vide.mp3"
+    empty.write_bytes(b"")
+    whole = tmp_path / "whole.mp3"
+    durations = concat_mp3([empty, two_mp3[0]], whole)
+    assert durations[0] == 0.0 and durations[1] == concat_mp3([two_mp3[0]], tmp_path / "one.mp3")[0]
+    assert _packets(whole) == _packets(two_mp3[0])
+    assert MP3(whole).info.length == pytest.approx(durations[1], abs=1e-9)
+
+
+def test_a_clip_of_another_format_or_unreadable_is_named_with_the_cause(tmp_path):
+    """The last guard when a chapter is assembled: the volunteer reads which clip, why, and what to do."""
+    import wave as wv
+
+    from audioguide.audio import WavWriter
+    from audioguide.exceptions import AudioError
+
+    phone = tmp_path / "phone.wav"
+    with wv.open(str(phone), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(1600))
+    out = WavWriter(tmp_path / "chapitre.wav")
+    with pytest.raises(AudioError) as e:
+        out.add_clip(phone)
+    assert str(e.value) == ("clip phone.wav is not mono 16-bit 22050 Hz\n"
+                            "Probable cause: a speech engine returned audio in another format\n"
+                            "Fix: clear the clip cache (audioguide build --clean)")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEjunk")
+    with pytest.raises(AudioError) as e:
+        out.add_clip(broken)
+    assert str(e.value).startswith(f"clip {broken} cannot be read (")
+    assert str(e.value).endswith("\nProbable cause: the clip cache was changed or damaged during the build\n"
+                                 "Fix: build again (damaged clips are made again), or use --clean")
+    out.close()

@@ -522,3 +522,23 @@ def test_an_espeak_that_speaks_nothing_is_blamed_on_the_installation(tmp_path, m
     assert res.exit_code == 3 and "Traceback" not in res.output, res.output
     assert "even on a plain sentence" in res.output and "apt-get install --reinstall espeak-ng" in res.output
     assert not list((tmp_path / "c" / "clips").rglob("*.wav"))
+
+
+def test_gtts_asks_the_google_domain_chosen_and_says_each_retry(google, tmp_path, monkeypatch, caplog):
+    """-o tld=ca sends the text to translate.google.ca (the Canadian French voice), fr by default; a failed
+    attempt is reported with the wait before the next one."""
+    import gtts.tts
+
+    import audioguide.tts.gtts_engine as mod
+
+    monkeypatch.setattr(mod.time, "sleep", lambda s: None)
+    stub = google(fail=1)
+    domains = []
+    monkeypatch.setattr(gtts.tts, "_translate_url",
+                        lambda tld="com", path="": domains.append(tld) or stub.url + path)
+    gtts_engine().synthesize("Bonjour.", tmp_path / "g.wav")
+    gtts_engine(tld="ca").synthesize("Bonjour.", tmp_path / "c.wav")
+    assert set(domains[:2]) == {"fr"} and set(domains[2:]) == {"ca"}
+    assert "gTTS attempt 1 failed (" in caplog.text and "retrying in 0 s." in caplog.text
+    # A sentence that opens on a comma before an over-long word: the comma alone, then the word cut.
+    assert chunk_text(", " + "x" * 120) == [",", "x" * 100, "x" * 20]

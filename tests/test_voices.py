@@ -273,3 +273,49 @@ def test_real_catalogue_lists_french_voices(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(tmp_path))
     names = [v.name for v in voices.catalogue().values() if v.family == "fr"]
     assert "fr_FR-siwis-medium" in names
+
+
+@pytest.mark.french
+def test_a_voice_not_installed_is_refused_in_french_with_the_command_to_install_it(tmp_path, monkeypatch):
+    """The volunteer typed a voice name that is not in the voices folder: told in French, before any work."""
+    from conftest import DATA
+
+    folder = tmp_path / "voices"
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_DIR", str(folder))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--out", str(out), "--cache", str(tmp_path / "c"),
+                                   "--engine", "piper", "--voice", "fr_FR-siwis-medium"])
+    assert res.exit_code == 3 and "Traceback" not in res.output
+    assert "La voix Piper 'fr_FR-siwis-medium' n'est pas installée." in res.output
+    assert f"pas de fr_FR-siwis-medium.onnx dans {folder}" in res.output
+    assert "voices install fr_FR-siwis-medium` (il faut internet une fois)" in res.output
+    assert not out.exists() or not (out / "manifest.json").exists()
+    # A path, or a name with a folder in it, is taken as a file, not looked up among the installed voices.
+    assert voices.resolve("voix/fr.onnx") == Path("voix/fr.onnx")
+    assert voices.resolve("~/fr") == Path.home() / "fr"
+
+
+def test_the_list_gives_each_voice_its_quality_speakers_and_size_and_the_folder(repo, tmp_path, monkeypatch):
+    """What a volunteer reads to choose a voice: its quality, number of speakers and download size, and where
+    installed voices live; a mirror address without its final slash works the same."""
+    monkeypatch.setenv("AUDIOGUIDE_VOICES_URL", repo.url.rstrip("/"))
+    repo.catalogue["fr_FR-siwis-medium"]["num_speakers"] = 2
+    repo.catalogue["fr_FR-siwis-medium"]["files"]["fr/fr_FR/siwis/medium/fr_FR-siwis-medium.onnx.json"] = {
+        "size_bytes": 4_800_000, "md5_digest": "b" * 32}
+    res = _run("voices")
+    assert res.exit_code == 0, res.output
+    line = next(row for row in res.output.splitlines() if row.startswith("fr_FR-siwis-medium"))
+    assert line.split() == ["fr_FR-siwis-medium", "medium", "2", "speakers", "68", "MB"]
+    assert f"1 voices; installed ones live in {tmp_path / 'voices'}." in res.output
+    joe_mb = round(sum(_meta(JOE_DIR / f"{NAME}{ext}")["size_bytes"] for ext in (".onnx", ".onnx.json")) / 1e6)
+    line = next(row for row in _run("voices", "--all").output.splitlines() if row.startswith(NAME))
+    assert line.split() == [NAME, "medium", "1", "speaker", str(joe_mb), "MB"]
+
+
+def test_the_voices_folder_follows_the_usual_data_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUDIOGUIDE_VOICES_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert voices.voices_dir() == tmp_path / "data" / "audioguide" / "voices"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert voices.voices_dir() == tmp_path / "home" / ".local" / "share" / "audioguide" / "voices"
