@@ -263,8 +263,6 @@ def test_an_empty_chapter_first_still_makes_a_whole_guide_players_read(two_mp3, 
 
     from audioguide.audio import concat_mp3
 
-    if MP3(two_mp3[0]).info.sample_rate != 44100:
-        pytest.skip("known: with no frame to copy, the header frame is a 44.1 kHz one whatever the chapters' rate")
     empty = tmp_path / "vide.mp3"
     empty.write_bytes(b"")
     whole = tmp_path / "whole.mp3"

@@ -578,20 +578,30 @@ def _info_frame(first_header: int, frames: int, audio_bytes: int) -> bytes:
     return body + bytes(length - len(body))
 
 
+def _first_header(parts: list[Path]) -> int:
+    """The header of the first audio frame of any part: an empty first chapter must not give the joined file a
+    44.1 kHz Info frame over 22.05 kHz audio."""
+    for p in parts:
+        data = p.read_bytes()
+        start, end, _, _ = mp3_frames(data, p.name)
+        if end > start:
+            return int.from_bytes(data[start:start + 4], "big")
+    return _DEFAULT_HEADER
+
+
 def concat_mp3(parts: list[Path], out: Path) -> list[float]:
     """Join MP3s of identical format without re-encoding (the whole-guide file): an Info header frame, then
     their audio frames, one after the other. Returns each part's duration in the joined stream (priming and
     padding included, as players of the joined file hear them)."""
     durations = []
     frames_total = audio_bytes = 0
-    header = None
+    header = _first_header(parts) if parts else None
     with open(out, "wb") as fh:
+        if header is not None:
+            fh.write(bytes(len(_info_frame(header, 0, 0))))  # the Info frame's place, filled in below
         for p in parts:
             data = p.read_bytes()
             start, end, frames, rate = mp3_frames(data, p.name)
-            if header is None:
-                header = int.from_bytes(data[start:start + 4], "big") if end > start else _DEFAULT_HEADER
-                fh.write(bytes(len(_info_frame(header, 0, 0))))  # the Info frame's place, filled in below
             fh.write(data[start:end])
             frames_total += frames
             audio_bytes += end - start
