@@ -82,3 +82,21 @@ def test_trim_keeps_a_full_scale_negative_sample_and_pads_20_ms():
     assert skipped == 1000 - pad
     assert array("h", kept).tolist() == pcm[1000 - pad:1000 + 502 + pad].tolist()
     assert _trim(array("h", [5] * 3000).tobytes(), 200) == (array("h", [5] * pad).tobytes(), 3000 - pad)
+
+
+def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, monkeypatch):
+    """Without the limiter's headroom LAME's overshoot passes the ceiling: the check on the published MP3 (by
+    libmpg123, in this process) must see it, and the chapter is encoded again under the ceiling."""
+    import audioguide.audio as audio
+
+    encodes = []
+    real = audio._run
+    monkeypatch.setattr(audio, "_run", lambda cmd, what: (encodes.append(what) if "libmp3lame" in cmd else None,
+                                                          real(cmd, what))[1])
+    monkeypatch.setattr(audio, "LIMIT", 0.99)
+    s = BuildSettings()
+    mp3 = tmp_path / "loud.mp3"
+    encode_mp3(speech, mp3, s, 14.0)
+    assert len(encodes) >= 2
+    _, tp = measure_loudness(mp3, true_peak=True)
+    assert tp is not None and tp <= s.true_peak_db
