@@ -126,7 +126,7 @@ def test_the_peak_check_falls_back_to_ffmpeg_without_libmpg123_or_for_stereo(tmp
     assert audio.true_peak(stereo) == audio.meter([ffmpeg_pcm(stereo)], 0, loudness=False, true_peak=True).peak_db()
     monkeypatch.setattr(audio, "_mpg123", lambda: None)  # as on a machine without the library
     assert audio.true_peak(mono) == audio.meter([ffmpeg_pcm(mono)], 0, loudness=False, true_peak=True).peak_db()
-    assert audio._mpg123_identity.__wrapped__() == "ffmpeg"
+    assert audio.peak_decoder.__wrapped__() == "ffmpeg"
 
 
 @pytest.mark.parametrize("keep", [0, 100])

@@ -47,8 +47,7 @@ def encoders() -> list[str]:
     """The versions of ffmpeg (its libraries: filters, resampler, muxers) and of the LAME it encodes with:
     an upgrade of either can change the bytes of every MP3 and phone sound, so both go into their keys; so do
     the version of our own chain (meters, phone cuts) and numpy's (the meter's arithmetic sets each gain)."""
-    return _encoders(ffmpeg_exe()) + [f"audioguide audio chain {AUDIO_CHAIN}", f"numpy {np.__version__}",
-                                      f"MP3 peak decoder {_mpg123_identity()}"]
+    return _encoders(ffmpeg_exe()) + [f"audioguide audio chain {AUDIO_CHAIN}", f"numpy {np.__version__}"]
 
 
 @lru_cache(maxsize=4)
@@ -530,7 +529,7 @@ def _mpg123():
 
 
 @cache
-def _mpg123_identity() -> str:
+def peak_decoder() -> str:
     """Which decoder the peak check uses: libmpg123's file as the loader mapped it (its name carries the
     version: libmpg123.so.0.47.0 is 1.31), or ffmpeg."""
     if _mpg123() is None:
