@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import wave
 from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain
 from pathlib import Path
@@ -447,7 +449,17 @@ def loudness(path: Path) -> float:
     return integrated(sums, step)
 
 
-def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
+@dataclass
+class Tap:
+    """Other outputs of a chapter's limiter pass (limited_loudness), made in the same ffmpeg run: one start
+    and one read of the WAV fewer. chains: (filters, output label), each fed the chapter's samples; outputs:
+    the ffmpeg options and files that map those labels; finish: runs once ffmpeg has written them."""
+    chains: list[tuple[str, str]]
+    outputs: list[str]
+    finish: Callable[[], None]
+
+
+def limited_loudness(wav: Path, gain: float, limit: float = LIMIT, taps: Sequence[Tap] = ()) -> float:
     """Integrated loudness (LUFS) of `wav` through the gain and ffmpeg's limiter. ffmpeg limits; each 100 ms
     step's K-weighted energy is the raw one's times what the limiter left of its plain energy. The limiter's
     gain moves slowly next to the K-weighting's short response, so this reads as the meter on the limited
@@ -455,12 +467,21 @@ def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
     step, sums, plain = _steps(wav)
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(wav), "-af", _limit(gain, limit), "-ac", "1",
            "-f", "f32le", "-"]
+    chains = [c for t in taps for c in t.chains]
+    if chains:
+        labels = "".join(f"[tap{k}]" for k in range(len(chains)))
+        graph = [f"[0:a]asplit={1 + len(chains)}[limit]{labels}", f"[limit]{_limit(gain, limit)}[limited]"]
+        graph += [f"[tap{k}]{filters}[{label}]" for k, (filters, label) in enumerate(chains)]
+        cmd[cmd.index("-af"):cmd.index("-af") + 2] = ["-filter_complex", ";".join(graph), "-map", "[limited]"]
+        cmd += [o for t in taps for o in t.outputs]
     carry, out = np.zeros(0), list[np.ndarray]()
     for y in _pcm(cmd, f"measuring {wav.name}"):
         y = y.astype(np.float64)
         carry = _step_sums(carry, y * y, step, out)
     limited = np.concatenate(out) if out else np.zeros(0)
     n = min(len(limited), len(plain))
+    for t in taps:
+        t.finish()
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(plain[:n] > 0, limited[:n] / plain[:n], 10 ** (gain / 10))
     return integrated(sums[:n] * ratio, step)
@@ -471,17 +492,17 @@ def gain_to(target: float, lufs: float) -> float:
     return 0.0 if lufs <= -70 else max(-30.0, min(30.0, target - lufs))
 
 
-def loudness_gain(wav: Path, settings, limit: float = LIMIT) -> float:
+def loudness_gain(wav: Path, settings, limit: float = LIMIT, taps: Sequence[Tap] = ()) -> float:
     """The gain (dB) that brings `wav` to the loudness target through the peak limiter.
 
     Measuring is cheap next to the MP3 encoder: the raw loudness is measured, then the loudness through the
-    limiter at that gain, and the limiter's loss is made up."""
+    limiter at that gain (with the taps' outputs; none run for silence), and the limiter's loss is made up."""
     lufs = loudness(wav)
     if lufs <= -70:
         return 0.0
     target = settings.loudness_lufs + ENCODER_LOSS_DB
     gain = gain_to(target, lufs)
-    limited = limited_loudness(wav, gain, limit)
+    limited = limited_loudness(wav, gain, limit, taps)
     # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
     # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.
     step = min(LIMITER_MAKEUP * (target - limited), 6.0)
