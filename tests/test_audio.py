@@ -299,3 +299,21 @@ def test_a_clip_of_another_format_or_unreadable_is_named_with_the_cause(tmp_path
     assert str(e.value).endswith("\nProbable cause: the clip cache was changed or damaged during the build\n"
                                  "Fix: build again (damaged clips are made again), or use --clean")
     out.close()
+
+
+def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, monkeypatch):
+    """Without the limiter's headroom LAME's overshoot passes the ceiling: the check on the published MP3 (by
+    libmpg123, in this process) must see it, and the chapter is encoded again under the ceiling."""
+    import audioguide.audio as audio
+
+    encodes = []
+    real = audio._run
+    monkeypatch.setattr(audio, "_run", lambda cmd, what: (encodes.append(what) if "libmp3lame" in cmd else None,
+                                                          real(cmd, what))[1])
+    monkeypatch.setattr(audio, "LIMIT", 0.99)
+    s = BuildSettings()
+    mp3 = tmp_path / "loud.mp3"
+    encode_mp3(speech, mp3, s, 14.0)
+    assert len(encodes) >= 2
+    _, tp = measure_loudness(mp3, true_peak=True)
+    assert tp is not None and tp <= s.true_peak_db

@@ -96,3 +96,45 @@ def test_silence_and_a_too_short_sound_read_as_silence(tmp_path):
         w.writeframes((np.sin(np.arange(6000) / 5) * 8000).astype("<i2").tobytes())  # 0.27 s: no 400 ms block
     assert audio.loudness(path) == -70.0
     assert audio.meter([np.zeros(22050 * 3)], 22050).loudness() == -70.0
+
+
+def ffmpeg_pcm(path) -> np.ndarray:
+    return np.concatenate(list(audio._pcm(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "1",
+                                           "-f", "f32le", "-"], "test")))
+
+
+def test_the_mp3_peak_check_decodes_as_ffmpeg_does_to_the_last_sample(tmp_path):
+    """The build checks each published MP3's true peak on libmpg123's decode, in this process: the same samples
+    as ffmpeg's (the same number; each within 1e-5 of full scale, which MPG123_SLACK_DB covers), read never
+    lower. The loud burst is at the end, past the first piece, so a lost last piece would hide it."""
+    mp3 = lavfi(tmp_path, "late-burst.mp3", "anoisesrc=c=pink:r=44100:a=0.05:d=30:s=5",
+                "-af", "volume=enable='gt(t,29.5)':volume=30", "-c:a", "libmp3lame", "-b:a", "64k")
+    want = ffmpeg_pcm(mp3)
+    got = np.concatenate(list(audio._mp3_pcm(audio._mpg123(), mp3)))
+    assert len(want) > audio.CHUNK and len(got) == len(want)
+    assert np.abs(got - want).max() <= 1e-5
+    ffmpeg_peak = audio.meter([want], 0, loudness=False, true_peak=True).peak_db()
+    assert ffmpeg_peak > -1.1  # over the build's ceiling: a published file like it is encoded again
+    assert ffmpeg_peak <= audio.true_peak(mp3) <= ffmpeg_peak + 0.01
+    assert audio.true_peak(mp3) == pytest.approx(ffmpeg_r128(mp3)[1], abs=0.1)
+
+
+def test_the_peak_check_falls_back_to_ffmpeg_without_libmpg123_or_for_stereo(tmp_path, monkeypatch):
+    stereo = lavfi(tmp_path, "stereo.mp3", "anoisesrc=c=pink:r=44100:a=0.3:d=3:s=2", "-ac", "2",
+                   "-c:a", "libmp3lame", "-b:a", "96k")
+    mono = lavfi(tmp_path, "mono.mp3", "anoisesrc=c=pink:r=44100:a=0.3:d=3:s=2", "-c:a", "libmp3lame")
+    assert audio.true_peak(stereo) == audio.meter([ffmpeg_pcm(stereo)], 0, loudness=False, true_peak=True).peak_db()
+    monkeypatch.setattr(audio, "_mpg123", lambda: None)  # as on a machine without the library
+    assert audio.true_peak(mono) == audio.meter([ffmpeg_pcm(mono)], 0, loudness=False, true_peak=True).peak_db()
+    assert audio.peak_decoder.__wrapped__() == "ffmpeg"
+
+
+@pytest.mark.parametrize("keep", [0, 100])
+def test_an_mp3_cut_before_its_first_sound_is_an_error_not_a_silent_pass(tmp_path, keep):
+    """A full disk can leave a published MP3 empty or cut inside its first frame: no samples is no peak
+    checked, an error (encode_mp3 then says the disk is full)."""
+    whole = lavfi(tmp_path, "whole.mp3", "anoisesrc=r=44100:a=0.3:d=1", "-c:a", "libmp3lame", "-b:a", "64k")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[:keep])
+    with pytest.raises(audio.AudioError, match="cut.mp3"):
+        audio.true_peak(cut)

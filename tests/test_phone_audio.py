@@ -94,3 +94,24 @@ def test_several_sources_in_one_run_make_each_ones_own_bytes(chapter, tmp_path, 
         for ext in FORMATS:
             assert (shared / f"{name}.{ext}").read_bytes() == (alone / f"{name}.{ext}").read_bytes(), (name, ext)
     assert (shared / "a.sln").stat().st_size != (shared / "b.sln").stat().st_size
+
+
+def test_a_chapter_cut_in_its_limiter_pass_has_the_bytes_of_its_own_run(chapter, tmp_path, monkeypatch):
+    """The build makes a chapter's phone sounds in the ffmpeg run that measures the chapter through the MP3's
+    limiter (phone_audio.tap): one run instead of two, the same phone files, the same limited loudness."""
+    wav, spans = chapter
+    alone, tapped = tmp_path / "alone", tmp_path / "tapped"
+    alone.mkdir(), tapped.mkdir()
+    export(wav, [(alone / f"s{i}", a, b) for i, (a, b) in enumerate(spans)], -3.0)
+    want = audio.limited_loudness(wav, 9.0)
+    runs, done = [], []
+    real = audio._pcm
+    monkeypatch.setattr(audio, "_pcm", lambda cmd, what: (runs.append(cmd), real(cmd, what))[1])
+    t = phone_audio.tap(wav, [(tapped / f"s{i}", a, b) for i, (a, b) in enumerate(spans)], -3.0,
+                        lambda: done.append(1))
+    assert audio.limited_loudness(wav, 9.0, taps=[t]) == want
+    assert len(runs) == 1 and done == [1]
+    assert sorted(p.name for p in tapped.iterdir()) == sorted(p.name for p in alone.iterdir())
+    for p in alone.iterdir():
+        assert (tapped / p.name).read_bytes() == p.read_bytes(), p.name
+    assert not list(wav.parent.glob("*phone*"))  # its raw files gone from the chapter's folder

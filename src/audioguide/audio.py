@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
 import logging
 import math
+import os
 import re
 import shutil
 import subprocess
 import wave
 from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -443,7 +449,17 @@ def loudness(path: Path) -> float:
     return integrated(sums, step)
 
 
-def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
+@dataclass
+class Tap:
+    """Other outputs of a chapter's limiter pass (limited_loudness), made in the same ffmpeg run: one start
+    and one read of the WAV fewer. chains: (filters, output label), each fed the chapter's samples; outputs:
+    the ffmpeg options and files that map those labels; finish: runs once ffmpeg has written them."""
+    chains: list[tuple[str, str]]
+    outputs: list[str]
+    finish: Callable[[], None]
+
+
+def limited_loudness(wav: Path, gain: float, limit: float = LIMIT, taps: Sequence[Tap] = ()) -> float:
     """Integrated loudness (LUFS) of `wav` through the gain and ffmpeg's limiter. ffmpeg limits; each 100 ms
     step's K-weighted energy is the raw one's times what the limiter left of its plain energy. The limiter's
     gain moves slowly next to the K-weighting's short response, so this reads as the meter on the limited
@@ -451,12 +467,21 @@ def limited_loudness(wav: Path, gain: float, limit: float = LIMIT) -> float:
     step, sums, plain = _steps(wav)
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(wav), "-af", _limit(gain, limit), "-ac", "1",
            "-f", "f32le", "-"]
+    chains = [c for t in taps for c in t.chains]
+    if chains:
+        labels = "".join(f"[tap{k}]" for k in range(len(chains)))
+        graph = [f"[0:a]asplit={1 + len(chains)}[limit]{labels}", f"[limit]{_limit(gain, limit)}[limited]"]
+        graph += [f"[tap{k}]{filters}[{label}]" for k, (filters, label) in enumerate(chains)]
+        cmd[cmd.index("-af"):cmd.index("-af") + 2] = ["-filter_complex", ";".join(graph), "-map", "[limited]"]
+        cmd += [o for t in taps for o in t.outputs]
     carry, out = np.zeros(0), list[np.ndarray]()
     for y in _pcm(cmd, f"measuring {wav.name}"):
         y = y.astype(np.float64)
         carry = _step_sums(carry, y * y, step, out)
     limited = np.concatenate(out) if out else np.zeros(0)
     n = min(len(limited), len(plain))
+    for t in taps:
+        t.finish()
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(plain[:n] > 0, limited[:n] / plain[:n], 10 ** (gain / 10))
     return integrated(sums[:n] * ratio, step)
@@ -467,17 +492,17 @@ def gain_to(target: float, lufs: float) -> float:
     return 0.0 if lufs <= -70 else max(-30.0, min(30.0, target - lufs))
 
 
-def loudness_gain(wav: Path, settings, limit: float = LIMIT) -> float:
+def loudness_gain(wav: Path, settings, limit: float = LIMIT, taps: Sequence[Tap] = ()) -> float:
     """The gain (dB) that brings `wav` to the loudness target through the peak limiter.
 
     Measuring is cheap next to the MP3 encoder: the raw loudness is measured, then the loudness through the
-    limiter at that gain, and the limiter's loss is made up."""
+    limiter at that gain (with the taps' outputs; none run for silence), and the limiter's loss is made up."""
     lufs = loudness(wav)
     if lufs <= -70:
         return 0.0
     target = settings.loudness_lufs + ENCODER_LOSS_DB
     gain = gain_to(target, lufs)
-    limited = limited_loudness(wav, gain, limit)
+    limited = limited_loudness(wav, gain, limit, taps)
     # The limiter takes about half of any extra gain back on speech (measured slope 0.4-0.6 LU/dB),
     # so the shortfall is made up twice over; where nothing is limited the shortfall is ~0 anyway.
     step = min(LIMITER_MAKEUP * (target - limited), 6.0)
@@ -486,9 +511,108 @@ def loudness_gain(wav: Path, settings, limit: float = LIMIT) -> float:
     return round(max(-30.0, min(30.0, gain + step)), 2)
 
 
+# libmpg123 and ffmpeg decode the same MP3 to samples that differ by up to 2e-6 of full scale (e-santé's
+# chapters; tests/test_meter.py checks 1e-5), under 1e-4 dB at the ceiling: a peak decoded by libmpg123 is read
+# this much higher, so the check is never laxer than ffmpeg's decode would make it.
+MPG123_SLACK_DB = 0.001
+_MPG123_ADD_FLAGS, _MPG123_QUIET, _MPG123_GAPLESS, _MPG123_FORCE_FLOAT = 2, 0x20, 0x40, 0x400
+_MPG123_ENC_FLOAT_32, _MPG123_OK, _MPG123_NEED_MORE, _MPG123_NEW_FORMAT = 0x200, 0, -10, -11
+
+
+@cache
+def _mpg123():
+    """libmpg123 (Debian's libmpg123-0, which ffmpeg's packages depend on), or None where it cannot be loaded:
+    the peak check then decodes with ffmpeg, as before."""
+    lib = None
+    for name in ("libmpg123.so.0", "find"):
+        try:
+            lib = ctypes.CDLL(name if name != "find" else ctypes.util.find_library("mpg123"))
+            break
+        except (OSError, TypeError):  # TypeError: find_library found none
+            continue
+    if lib is None:
+        return None
+    vp, c_int, c_size = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
+    try:
+        lib.mpg123_init()  # needed before 1.27, a no-op since
+        lib.mpg123_new.restype, lib.mpg123_new.argtypes = vp, [ctypes.c_char_p, ctypes.POINTER(c_int)]
+        for f in ("mpg123_open_feed", "mpg123_format_none", "mpg123_delete"):
+            getattr(lib, f).argtypes = [vp]
+        lib.mpg123_param.argtypes = [vp, c_int, ctypes.c_long, ctypes.c_double]
+        lib.mpg123_format.argtypes = [vp, ctypes.c_long, c_int, c_int]
+        lib.mpg123_getformat.argtypes = [vp, ctypes.POINTER(ctypes.c_long), ctypes.POINTER(c_int),
+                                         ctypes.POINTER(c_int)]
+        lib.mpg123_decode.argtypes = [vp, ctypes.c_char_p, c_size, vp, c_size, ctypes.POINTER(c_size)]
+        lib.mpg123_strerror.restype, lib.mpg123_strerror.argtypes = ctypes.c_char_p, [vp]
+    except AttributeError:  # not the library it should be
+        return None
+    return lib
+
+
+@cache
+def peak_decoder() -> str:
+    """Which decoder the peak check uses: libmpg123's file as the loader mapped it (its name carries the
+    version: libmpg123.so.0.47.0 is 1.31), or ffmpeg."""
+    if _mpg123() is None:
+        return "ffmpeg"
+    try:
+        maps = Path("/proc/self/maps").read_text(errors="replace").split()
+    except OSError:
+        maps = []
+    return next((os.path.basename(w) for w in maps if "libmpg123" in w), "libmpg123")
+
+
+def _mp3_pcm(lib, path: Path):
+    """The mono float32 samples of an MP3, decoded in this process by libmpg123 (gapless: the encoder's delay
+    and padding left out, as ffmpeg leaves them out), in pieces; None (before any) for a file not mono."""
+    data = Path(path).read_bytes()
+    err = ctypes.c_int()
+    h = lib.mpg123_new(None, ctypes.byref(err))
+    if not h:
+        raise AudioError(f"libmpg123 could not start while measuring the peak of {path.name} (error {err.value})",
+                         cause="a broken libmpg123", fix="reinstall it with: apt-get install --reinstall libmpg123-0")
+    try:
+        lib.mpg123_param(h, _MPG123_ADD_FLAGS, _MPG123_QUIET | _MPG123_GAPLESS | _MPG123_FORCE_FLOAT, 0.0)
+        lib.mpg123_format_none(h)
+        for rate in (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000):
+            lib.mpg123_format(h, rate, 1 | 2, _MPG123_ENC_FLOAT_32)  # mono or stereo: a stereo file goes to ffmpeg
+        lib.mpg123_open_feed(h)
+        out = np.empty(CHUNK, np.float32)
+        done = ctypes.c_size_t()
+        ret = lib.mpg123_decode(h, data, len(data), out.ctypes.data, out.nbytes, ctypes.byref(done))
+        decoded = 0
+        while True:
+            if ret == _MPG123_NEW_FORMAT:
+                hz, channels, encoding = ctypes.c_long(), ctypes.c_int(), ctypes.c_int()
+                lib.mpg123_getformat(h, ctypes.byref(hz), ctypes.byref(channels), ctypes.byref(encoding))
+                if channels.value != 1:
+                    yield None
+                    return
+            if done.value:  # the last samples come with NEED_MORE
+                decoded += done.value
+                yield out[:done.value // 4].copy()
+            if ret not in (_MPG123_OK, _MPG123_NEW_FORMAT):
+                break
+            ret = lib.mpg123_decode(h, None, 0, out.ctypes.data, out.nbytes, ctypes.byref(done))
+        if ret != _MPG123_NEED_MORE or not decoded:  # the end of the fed bytes; none at all: an empty or cut file
+            reason = lib.mpg123_strerror(h).decode("utf-8", "replace") if ret != _MPG123_NEED_MORE else "no audio"
+            raise AudioError(f"libmpg123 failed while measuring the peak of {path.name}: {reason}",
+                             cause="a broken or empty MP3 file", fix="build again with --clean")
+    finally:
+        lib.mpg123_delete(h)
+
+
 def true_peak(path: Path) -> float:
-    """True peak (dBTP) of an audio file: its peak at 4x the sample rate, as BS.1770 measures it. ffmpeg
-    decodes; the in-process meter oversamples (ffmpeg's resampler to 4x and astats cost twice as much)."""
+    """True peak (dBTP) of an audio file: its peak at 4x the sample rate, as BS.1770 measures it. An MP3 is
+    decoded in this process by libmpg123 where it is installed (an ffmpeg run costs twice as much, most of it
+    start-up), anything else by ffmpeg; the in-process meter oversamples (ffmpeg's resampler to 4x and astats
+    cost twice as much)."""
+    lib = _mpg123() if Path(path).suffix.lower() == ".mp3" else None
+    if lib is not None:
+        pieces = _mp3_pcm(lib, path)
+        first = next(pieces, None)
+        if first is not None:
+            return meter(chain([first], pieces), 0, loudness=False, true_peak=True).peak_db() + MPG123_SLACK_DB
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-ac", "1", "-f", "f32le", "-"]
     return meter(_pcm(cmd, f"measuring the peak of {path.name}"), 0, loudness=False, true_peak=True).peak_db()
 

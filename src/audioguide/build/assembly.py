@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encoders, silence
+from audioguide.audio import ENCODER_LOSS_DB, LIMIT, WavWriter, concat_mp3, earcon, encoders, peak_decoder, silence
 from audioguide.files import atomic_path, digest, matches, sha256_file
 from audioguide.timing import Caption, ChapterTiming, Cue, PageTiming
 
@@ -53,6 +53,7 @@ def chapter_key(guide: Guide, settings: BuildSettings, chapter: Chapter, pages: 
                                                                                  settings.bitrate_kbps,
                                                                                  settings.sample_rate],
         "encoders": encoders(),  # an ffmpeg or LAME upgrade changes the MP3's bytes
+        "peak decoder": peak_decoder(),  # it decides whether a chapter is encoded again (encode_mp3)
         "segments": [[p.page.id, p.page.title] + [[keys[s.text], s.pause_ms, s.written, s.cont, s.block, s.cuts]
                                                   for s in p.segments]
                      for p in pages],

@@ -300,7 +300,7 @@ class Builder:
                     assert old is not None
                     self.hand_over(chapter, pages, keys, old, contexts, wav, assembled=False)
                     return old
-                entry = self.encode(chapter, pages, keys, cover, key, wav)
+                entry = self.encode(chapter, pages, keys, cover, key, wav, contexts)
                 self.hand_over(chapter, pages, keys, entry, contexts, wav, assembled=True)
         except AudioguideError as exc:
             where = _("Chapter {id} ({file})").format(id=chapter.id, file=f"audio/{chapter.slug}.mp3")
@@ -309,14 +309,17 @@ class Builder:
         return entry
 
     def encode(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes, key: str,
-               wav: Path) -> ChapterTiming:
+               wav: Path, contexts: dict[str, BuildContext] | None = None) -> ChapterTiming:
         from mutagen.mp3 import MP3
 
         from audioguide.narration.written import join_sentences
         from audioguide.publishers.mp3 import tag_chapter
 
         timings = assemble(pages, keys, self.cache, wav, self.captions, self.recordings)
-        gain = loudness_gain(wav, self.settings)
+        made = ChapterTiming(key=key, gain_db=0.0, pages=timings)
+        taps = [t for n, p in self.publishers.items() if contexts
+                and (t := p.chapter_tap(contexts[n], chapter, made, wav)) is not None]
+        gain = loudness_gain(wav, self.settings, taps=taps)
         transcript = "\n\n".join(join_sentences(t["cues"]) for t in timings)
 
         def write(tmp: Path) -> None:

@@ -8,12 +8,13 @@ import struct
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from audioguide.audio import _run, ffmpeg_exe
+from audioguide.audio import Tap, _run, ffmpeg_exe
 from audioguide.exceptions import AudioError
 from audioguide.files import atomic_path, explain_os_error, nearly_full
 
@@ -126,14 +127,10 @@ def export_many(sources: list[tuple[Path, list[tuple[Path, float | None, float |
         graph, outs = [], []
         for i, (_, _, gain_db) in enumerate(sources):
             graph.append(f"[{i}:a]asplit=2[{i}_8000][{i}_16000]")
-            graph += [f"[{i}_{r}]volume={gain_db + BAND_LOSS_DB[r]:.2f}dB,{BANDS[r]},"
-                      f"alimiter=limit={PEAK}:level=0,aformat=sample_fmts=s16:channel_layouts=mono[o{i}_{r}]"
-                      for r in (8000, 16000)]
-            narrow_raw, wide_raw = Path(tmp) / f"narrow{i}.s16", Path(tmp) / f"wide{i}.g722"
-            outs += ["-map", f"[o{i}_8000]", *FORMATS["sln"][1], str(narrow_raw),
-                     "-map", f"[o{i}_16000]", *FORMATS["g722"][1], "-fflags", "+bitexact", "-flags:a", "+bitexact",
-                     "-map_metadata", "-1", str(wide_raw)]
-            raws.append((narrow_raw, wide_raw))
+            chains, o, raw = _chains(str(i), gain_db, Path(tmp))
+            graph += [f"[{i}_{r}]{filters}[{label}]" for r, (filters, label) in zip((8000, 16000), chains)]
+            outs += o
+            raws.append(raw)
         what = ", ".join(Path(src).name for src, _, _ in sources)
         _run([*cmd, "-filter_complex", ";".join(graph), *outs], f"making phone audio from {what}")
         cut = [(np.fromfile(n, "<i2"), w.read_bytes()) for n, w in raws]
@@ -141,6 +138,36 @@ def export_many(sources: list[tuple[Path, list[tuple[Path, float | None, float |
     with contextlib.ExitStack() as stack:
         for (src, jobs, _), (narrow, wide) in zip(sources, cut):
             _write(stack, src, jobs, narrow, wide, tables)
+
+
+def _chains(name: str, gain_db: float, tmp: Path) -> tuple[list[tuple[str, str]], list[str], tuple[Path, Path]]:
+    """One source's chains to the two rates ((filters, output label) each), the ffmpeg outputs that map them
+    to raw files in `tmp`, and those files (8 kHz 16-bit, G.722)."""
+    chains = [(f"volume={gain_db + BAND_LOSS_DB[r]:.2f}dB,{BANDS[r]},"
+               f"alimiter=limit={PEAK}:level=0,aformat=sample_fmts=s16:channel_layouts=mono", f"o{name}_{r}")
+              for r in (8000, 16000)]
+    narrow_raw, wide_raw = tmp / f"narrow{name}.s16", tmp / f"wide{name}.g722"
+    outs = ["-map", f"[o{name}_8000]", *FORMATS["sln"][1], str(narrow_raw),
+            "-map", f"[o{name}_16000]", *FORMATS["g722"][1], "-fflags", "+bitexact", "-flags:a", "+bitexact",
+            "-map_metadata", "-1", str(wide_raw)]
+    return chains, outs, (narrow_raw, wide_raw)
+
+
+def tap(src: Path, jobs: list[tuple[Path, float | None, float | None]], gain_db: float,
+        done: Callable[[], None]) -> Tap:
+    """export() of a chapter made in its limiter pass (audio.limited_loudness): the same chains, the same
+    bytes, one ffmpeg start fewer. Its raw files go beside `src` (the chapter's own temporary folder)."""
+    chains, outs, (narrow_raw, wide_raw) = _chains("phone", gain_db, Path(src).parent)
+
+    def finish() -> None:
+        narrow, wide = np.fromfile(narrow_raw, "<i2"), wide_raw.read_bytes()
+        narrow_raw.unlink()
+        wide_raw.unlink()
+        with contextlib.ExitStack() as stack:
+            _write(stack, src, jobs, narrow, wide, _g711(ffmpeg_exe()))
+        done()
+
+    return Tap(chains, outs, finish)
 
 
 def _write(stack: contextlib.ExitStack, src: Path, jobs: list[tuple[Path, float | None, float | None]],

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from audioguide.files import read_state, update_bytes
 
 if TYPE_CHECKING:
+    from audioguide.audio import Tap
     from audioguide.config import BuildSettings
     from audioguide.guide import Chapter, Guide
     from audioguide.output import OutputFolder
@@ -102,6 +103,11 @@ class Publisher:
     def wants_chapter(self, ctx: BuildContext, chapter: Chapter, entry: ChapterTiming) -> bool:
         """Whether chapter_ready should run for this chapter (False: its files are up to date)."""
         return False
+
+    def chapter_tap(self, ctx: BuildContext, chapter: Chapter, entry: ChapterTiming, wav: Path) -> Tap | None:
+        """Optionally, this chapter's work as ffmpeg filters run in the chapter's limiter pass (audio.Tap), when
+        its MP3 is encoded (entry: key, pages). A publisher whose tap ran says so in wants_chapter."""
+        return None
 
     def chapter_ready(self, ctx: BuildContext, chapter: Chapter, entry: ChapterTiming, wav: Path) -> None:
         """Called while the chapter's MP3 is being encoded, with the chapter assembled in `wav` before loudness

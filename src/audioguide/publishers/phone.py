@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audioguide.audio import encoders, gain_to, loudness
+from audioguide.audio import Tap, encoders, gain_to, loudness
 from audioguide.files import digest, matches, update_bytes
 from audioguide.i18n import _
 from audioguide.phone.asterisk import FORMAT_MODULES, MODULES, context, dialplan, sound_dir, used
-from audioguide.phone.audio import FORMATS, PHONE_LUFS, export, export_many
+from audioguide.phone.audio import FORMATS, PHONE_LUFS, export, export_many, tap
 from audioguide.phone.menu import MAX_TIMEOUTS, PhoneMenu, build_menu, segment_cues, segment_id
 from audioguide.phone.voicexml import voicexml
 from audioguide.publishers import BuildContext, Published, Publisher
@@ -81,6 +81,7 @@ class PhonePublisher(Publisher):
         # guide's sound left by a killed build is made again.
         self.keys: dict[str, dict] = {}
         self.exported = 0
+        self.tapped: set[str] = set()
         self._state: dict | None = None
         self._lock = threading.Lock()
 
@@ -110,12 +111,30 @@ class PhonePublisher(Publisher):
         return names, spans, _key("chapter", entry["key"], spans, names, PHONE_LUFS)
 
     def wants_chapter(self, ctx: BuildContext, chapter, entry: ChapterTiming) -> bool:
+        if chapter.id in self.tapped:  # made in the chapter's limiter pass
+            return False
         names, _, key = self._chapter_job(chapter, entry)
         old = self._old(ctx).get(chapter.id)
         if old is not None and self._fresh(ctx.out_dir / "phone" / "sounds", names, key, old):
             self.keys[chapter.id] = old
             return False
         return True
+
+    def chapter_tap(self, ctx: BuildContext, chapter, entry: ChapterTiming, wav: Path) -> Tap | None:
+        """chapter_ready's sounds, made in the chapter's limiter pass: one ffmpeg start and WAV read fewer."""
+        if not self.wants_chapter(ctx, chapter, entry):
+            return None
+        names, spans, key = self._chapter_job(chapter, entry)
+        sounds = ctx.out_dir / "phone" / "sounds"
+
+        def done() -> None:
+            with self._lock:
+                self.exported += 1
+                self.tapped.add(chapter.id)
+            self.keys[chapter.id] = self._made(sounds, names, key)
+
+        return tap(wav, [(sounds / n, s, e) for n, (s, e) in zip(names, spans)], gain_to(PHONE_LUFS, loudness(wav)),
+                   done)
 
     def chapter_ready(self, ctx: BuildContext, chapter, entry: ChapterTiming, wav: Path) -> None:
         """Cut this chapter's pages from its assembled audio, levelled to the phone target as the prompts are.
