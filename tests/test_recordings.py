@@ -357,3 +357,29 @@ def test_without_the_voice_extra_a_recorded_guide_says_what_to_install(monkeypat
     with pytest.raises(ConfigError) as exc:
         require()
     assert "librosa" in exc.value.message and "audioguide[voice]" in exc.value.fix
+
+
+def test_a_long_recorded_sentence_keeps_its_caption_lines_in_the_reading(tmp_path):
+    """A sentence too long for one caption is shown in pieces; on a recorded page each piece is timed on the
+    reading, inside its sentence, in the manifest and the WebVTT file alike."""
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    yaml = guide / "guide.yaml"
+    long = ("Le DMP est un carnet de santé numérique, gratuit et confidentiel, qui garde vos ordonnances, vos "
+            "comptes-rendus d'hospitalisation et vos résultats d'analyses au même endroit.")
+    yaml.write_text(yaml.read_text("utf-8").replace("Le DMP est un carnet de santé numérique.", long), "utf-8")
+    reading(body_texts(guide, "dmp", "quest-ce-que-cest"), guide / "recordings" / "dmp" / "quest-ce-que-cest.wav")
+    result = build(yaml, settings_for(tmp_path))
+    c, p = page_of(result, "dmp", "quest-ce-que-cest")
+    cue = next(cue for cue in p["cues"] if cue["text"].startswith("vos comptes-rendus d'hospitalisation"))
+    pieces = cue["captions"]
+    assert len(pieces) >= 2
+    times = [t for x in pieces for t in (x["start"], x["end"])]
+    assert all(isinstance(t, float) and t == round(t, 3) for t in times), times
+    assert cue["start"] - 0.001 <= times[0] and times[-1] <= cue["end"] + 0.001, (cue, pieces)
+    assert times == sorted(times) and all(x["end"] > x["start"] for x in pieces)
+    assert pieces[-1]["start"] > cue["start"] + (cue["end"] - cue["start"]) / 3  # spread over the reading
+    vtt = (result.out_dir / c["transcript"]["vtt"]).read_text("utf-8")
+    for x in pieces:
+        h, m, s = divmod(x["start"], 3600)[0], *divmod(x["start"] % 3600, 60)
+        assert f"{int(h):02d}:{int(m):02d}:{s:06.3f} -->" in vtt
