@@ -412,3 +412,51 @@ def test_word_times_are_kept_beside_the_clip_and_made_again_with_it(tmp_path):
     again = ClipCache(tmp_path / "cache")
     again.make(engine, text)
     assert not saved.exists() and again.words(engine, text, key) == words and counting.calls == 2
+
+
+# --- what a volunteer reads when an engine name, option or conversion is wrong -------------------------------
+
+def test_a_mistyped_engine_is_refused_with_the_likely_one_and_the_list():
+    from audioguide.config import BuildSettings
+    from audioguide.exceptions import ConfigError
+    from audioguide.tts import engine_classes, get_engine, settings_problems
+
+    names = ", ".join(engine_classes())
+    with pytest.raises(ConfigError) as e:
+        get_engine("espek", BuildSettings())
+    assert str(e.value).startswith("Unknown engine 'espek'.")
+    assert "did you mean 'espeak'?" in str(e.value) and f"choose one of: {names} (see `audioguide engines`)" \
+        in str(e.value)
+    assert ("--engine espek", "this voice engine does not exist",
+            f"did you mean “espeak”? engines: {names} (see `audioguide engines`)") \
+        in settings_problems(BuildSettings(engine="espek"))
+
+
+def test_a_setting_neither_engine_reads_names_both_engines():
+    from audioguide.tts import option_problems
+
+    problems = option_problems(["piper", "espeak"], {"vitesse": "2"})
+    assert [p[:2] for p in problems] == [("-o vitesse=2", "the engine piper and espeak does not know the setting "
+                                                           "“vitesse”")]
+
+
+def test_a_file_ffmpeg_cannot_convert_is_named_with_ffmpegs_own_words(tmp_path):
+    from audioguide.exceptions import EngineError
+    from audioguide.tts.base import to_wav
+
+    bad = tmp_path / "voix.mp3"
+    bad.write_bytes(b"ceci n'est pas un son" * 50)
+    with pytest.raises(EngineError) as e:
+        to_wav(bad, tmp_path / "voix.wav")
+    text = str(e.value)
+    assert text.startswith("ffmpeg could not convert voix.mp3: ") and len(text) > len("ffmpeg could not convert "
+                                                                                      "voix.mp3: ") + 10, text
+
+
+def test_long_text_is_cut_for_an_engine_without_an_empty_last_piece():
+    from audioguide.tts.base import bound_text
+
+    text = "Première phrase assez longue pour remplir. " * 6
+    pieces = bound_text(text, max_chars=100)
+    assert all(pieces) and all(len(p) <= 100 for p in pieces)
+    assert " ".join(pieces) == text.strip()
