@@ -309,7 +309,7 @@ class Builder:
         return entry
 
     def encode(self, chapter: Chapter, pages: list[PageScript], keys: dict[str, str], cover: bytes, key: str,
-               wav: Path, contexts: dict[str, BuildContext] | None = None) -> ChapterTiming:
+               wav: Path, contexts: dict[str, BuildContext]) -> ChapterTiming:
         from mutagen.mp3 import MP3
 
         from audioguide.narration.written import join_sentences
@@ -317,8 +317,8 @@ class Builder:
 
         timings = assemble(pages, keys, self.cache, wav, self.captions, self.recordings)
         made = ChapterTiming(key=key, gain_db=0.0, pages=timings)
-        taps = [t for n, p in self.publishers.items() if contexts
-                and (t := p.chapter_tap(contexts[n], chapter, made, wav)) is not None]
+        taps = [t for n, p in self.publishers.items()
+                if (t := p.chapter_tap(contexts[n], chapter, made, wav)) is not None]
         gain = loudness_gain(wav, self.settings, taps=taps)
         transcript = "\n\n".join(join_sentences(t["cues"]) for t in timings)
 
