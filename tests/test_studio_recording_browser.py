@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from test_kiosk import CHROMIUM, WAIT_MS
 from test_recordings import READER, say, speech_bounds
-from test_studio_browser import BUILD_MS, Running, axe, follow, tab_to, wait_audio
+from test_studio_browser import BUILD_MS, Running, axe, choose_file, follow, tab_to, wait_audio
 
 from audioguide.guide import load_guide
 from audioguide.recordings.check import spoken
@@ -169,18 +169,12 @@ def test_a_file_is_uploaded_and_a_wrong_one_refused_in_place(studio, pg, voice, 
     pg.goto(studio.url + f"page/{REF}")
     bad = tmp_path / "lecture.mp3"
     bad.write_bytes(b"MZ\x90\x00 un programme, pas un son")
-    tab_to(pg, "#fichier-voix")
-    with pg.expect_file_chooser() as chooser:
-        pg.keyboard.press("Space")
-    chooser.value.set_files(bad)
+    choose_file(pg, "#fichier-voix", bad)
     tab_to(pg, "#deposer-prise button")
     pg.keyboard.press("Enter")
     expect(pg.locator("#prise [role=alert]")).to_contain_text("ne correspond pas à son nom")
     axe(pg, "upload refused")
-    tab_to(pg, "#fichier-voix")
-    with pg.expect_file_chooser() as chooser:
-        pg.keyboard.press("Space")
-    chooser.value.set_files(voice[0])
+    choose_file(pg, "#fichier-voix", voice[0])
     tab_to(pg, "#deposer-prise button")
     pg.keyboard.press("Enter")
     expect(pg.locator("#etat-voix")).to_contain_text("Prise enregistrée, durée")
