@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from book_builds import book_build
 from lxml import etree
 
 from audioguide.build import build
@@ -373,13 +375,16 @@ def _content_ids(path: Path, problems: list[str]) -> set[str]:
 # --- builds -------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mini(mini_build):
-    return mini_build
+def mini(request, tmp_path_factory):
+    """conftest's mini build; under script/mutation, a copy of it whose books the code under test writes."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return request.getfixturevalue("mini_build")
+    return book_build(DATA / "mini", tmp_path_factory.mktemp("daisy-mini"))
 
 
 @pytest.fixture(scope="module")
 def two_level(tmp_path_factory):
-    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("daisy-two-level")))
+    return book_build(DATA / "two-level", tmp_path_factory.mktemp("daisy-two-level"))
 
 
 def folder_of(result) -> Path:

@@ -5,6 +5,7 @@ cases on the talking-book model use the silence engine.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from book_builds import book_build
 from lxml import etree
 
 from audioguide.build import build
@@ -34,11 +36,19 @@ def epub_of(result) -> Path:
 
 
 @pytest.fixture(scope="module")
+def mini_book(request, tmp_path_factory):
+    """conftest's mini build; under script/mutation, a copy of it whose books the code under test writes."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return request.getfixturevalue("mini_build")
+    return book_build(DATA / "mini", tmp_path_factory.mktemp("mini-book"))
+
+
+@pytest.fixture(scope="module")
 def two_level(tmp_path_factory):
-    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("two-level")))
+    return book_build(DATA / "two-level", tmp_path_factory.mktemp("two-level"))
 
 
-@pytest.fixture(params=["mini_build", "two_level", "esante_build"])
+@pytest.fixture(params=["mini_book", "two_level", "esante_build"])
 def any_build(request):
     return request.getfixturevalue(request.param)
 
@@ -117,9 +127,9 @@ def test_ace_by_daisy_finds_no_violation(any_build, tmp_path):
     assert report["outcome"] == "pass"
 
 
-def test_epubcheck_is_really_checking(mini_build, tmp_path):
+def test_epubcheck_is_really_checking(mini_book, tmp_path):
     """A sentence id dropped from a content document: epubcheck must see the overlay pointing at nothing."""
-    src, bad = epub_of(mini_build), tmp_path / "bad.epub"
+    src, bad = epub_of(mini_book), tmp_path / "bad.epub"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info)
@@ -141,16 +151,16 @@ def speech_bounds(wav: Path) -> tuple[list[float], list[float]]:
 
 
 @pytest.mark.e2e
-def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
+def test_a_sentence_clip_plays_that_sentence(mini_book, tmp_path):
     """The overlay's clip for "Le DMP est un carnet de santé numérique.", cut with ffmpeg from the MP3 inside
     the EPUB (with a quarter second before it): silence, then speech for as long as the sentence's cue, then
     silence to the clip's end (its pause)."""
     sid = "s.dmp.quest-ce-que-cest.1"
-    book = Epub(epub_of(mini_build))
+    book = Epub(epub_of(mini_book))
     doc = book.xml("EPUB/02-dmp.xhtml")
     assert "".join(doc.xpath(f"//*[@id='{sid}']//text()")) == "Le DMP est un carnet de santé numérique."
     [(text, audio, begin, end)] = [p for p in book.overlays()["02-dmp.smil"] if p[0] == f"02-dmp.xhtml#{sid}"]
-    cue = next(c for p in mini_build.manifest["chapters"][1]["pages"] for c in p["cues"]
+    cue = next(c for p in mini_book.manifest["chapters"][1]["pages"] for c in p["cues"]
                if c["written"] == "Le DMP est un carnet de santé numérique.")
     assert begin == cue["start"]  # the clip starts where the speech starts, and runs on through the pause
     mp3 = tmp_path / "dmp.mp3"
@@ -171,18 +181,18 @@ def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
 
 
 @pytest.mark.e2e
-def test_the_end_cue_has_its_own_clip_and_text(mini_build, tmp_path):
+def test_the_end_cue_has_its_own_clip_and_text(mini_book, tmp_path):
     """The falling earcon and "Fin du sujet." are the end cue's clip, with its own text element, as the kiosk
     treats them: the last sentence's clip ends with its speech (one burst of sound, measured with
     silencedetect), so its highlight does not stay on while the earcon and the cue play."""
-    book = Epub(epub_of(mini_build))
+    book = Epub(epub_of(mini_book))
     pars = book.overlays()["02-dmp.smil"]
     (last, _, begin, end), (cue_ref, audio, cue_begin, cue_end) = pars[-2:]
     doc = book.xml("EPUB/02-dmp.xhtml")
     said = lambda ref: "".join(doc.xpath(f"//*[@id='{ref.partition('#')[2]}']//text()"))  # noqa: E731
     assert said(cue_ref).startswith("Fin du sujet.")
     assert said(last) == "Le site de l'Assurance maladie : www.ameli.fr/assure"
-    spoken = [c for c in mini_build.manifest["chapters"][1]["pages"][-1]["cues"] if c["kind"] != "cue"]
+    spoken = [c for c in mini_book.manifest["chapters"][1]["pages"][-1]["cues"] if c["kind"] != "cue"]
     assert end == cue_begin == spoken[-1]["end"]  # the sentence's clip ends where its speech ends
     mp3 = tmp_path / "dmp.mp3"
     mp3.write_bytes(book.zip.read("EPUB/" + audio))
@@ -251,8 +261,8 @@ def test_every_written_sentence_has_its_clip(any_build):
 # --- structure ----------------------------------------------------------------------------------------
 
 @pytest.mark.e2e
-def test_structure_headings_lists_language(mini_build):
-    book = Epub(epub_of(mini_build))
+def test_structure_headings_lists_language(mini_book):
+    book = Epub(epub_of(mini_book))
     doc = book.xml("EPUB/02-dmp.xhtml")
     assert doc.get("lang") == "fr-FR" and doc.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"
     heads = [(h.tag.split("}")[1], "".join(h.itertext())) for h in doc.xpath("//x:h1|//x:h2|//x:h3", namespaces=NS)]
@@ -300,8 +310,8 @@ def test_nav_lists_parts_chapters_and_pages_and_every_link_resolves(esante_build
 
 
 @pytest.mark.e2e
-def test_package_metadata(mini_build):
-    book = Epub(epub_of(mini_build))
+def test_package_metadata(mini_book):
+    book = Epub(epub_of(mini_book))
     assert book.zip.namelist()[0] == "mimetype" and book.zip.infolist()[0].compress_type == zipfile.ZIP_STORED
     assert book.zip.read("mimetype") == b"application/epub+zip"
     assert set(book.meta("schema:accessMode")) >= {"textual", "auditory"}
@@ -315,22 +325,22 @@ def test_package_metadata(mini_build):
     [active] = book.meta("media:active-class")
     assert f".{active} " in book.zip.read("EPUB/style.css").decode() and active == ACTIVE_CLASS
     [cover] = book.opf.xpath("//o:item[@properties='cover-image']", namespaces=NS)
-    assert book.zip.read("EPUB/" + cover.get("href")) == (mini_build.out_dir / "cover.jpg").read_bytes()
-    entry = mini_build.manifest["downloads"]["epub"]
-    path = epub_of(mini_build)
+    assert book.zip.read("EPUB/" + cover.get("href")) == (mini_book.out_dir / "cover.jpg").read_bytes()
+    entry = mini_book.manifest["downloads"]["epub"]
+    path = epub_of(mini_book)
     assert entry["bytes"] == path.stat().st_size and entry["sha256"] == sha256_file(path)
-    on_disk = json.loads((mini_build.out_dir / "manifest.json").read_text("utf-8"))
+    on_disk = json.loads((mini_book.out_dir / "manifest.json").read_text("utf-8"))
     assert on_disk["downloads"]["epub"] == entry
-    journal = (mini_build.out_dir / ".audioguide-files.jsonl").read_text("utf-8")
+    journal = (mini_book.out_dir / ".audioguide-files.jsonl").read_text("utf-8")
     assert '"mini.epub"' in journal  # recorded as this build's file: a later build may replace or remove it
 
 
 # --- determinism and rebuilds -------------------------------------------------------------------------
 
 @pytest.mark.e2e
-def test_two_builds_give_the_same_bytes(mini_build, tmp_path):
-    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini_build.settings.cache_dir))
-    assert epub_of(again).read_bytes() == epub_of(mini_build).read_bytes()
+def test_two_builds_give_the_same_bytes(mini_book, tmp_path):
+    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini_book.settings.cache_dir))
+    assert epub_of(again).read_bytes() == epub_of(mini_book).read_bytes()
 
 
 def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guide, tmp_path):
@@ -394,10 +404,10 @@ chapters:
 
 @pytest.fixture(scope="module")
 def blocks_build(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("blocks")
-    (tmp / "g").mkdir()
-    (tmp / "g" / "guide.yaml").write_text(BLOCKS_GUIDE, "utf-8")
-    return build(tmp / "g", settings_for(tmp, engine="silence"))
+    guide = tmp_path_factory.getbasetemp() / "blocks-guide"  # one path: book_build keeps a build per guide path
+    guide.mkdir(exist_ok=True)
+    (guide / "guide.yaml").write_text(BLOCKS_GUIDE, "utf-8")
+    return book_build(guide, tmp_path_factory.mktemp("blocks"), engine="silence")
 
 
 def test_model_puts_each_sentence_in_its_block(blocks_build):
@@ -471,19 +481,23 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
 
 # --- emphasis ------------------------------------------------------------------------------------------
 
-def test_bold_and_italics_of_the_guide_are_kept_in_both_books(tmp_path):
-    """The sentences come from the written form, which has no markup: what the guide stresses must still be
-    stressed for the reader, inside the sentence the overlay highlights, in a book epubcheck and the DTDs
-    accept."""
-    from test_daisy import dtd_problems
-
-    guide = tmp_path / "mini"
-    shutil.copytree(DATA / "mini", guide)
+@pytest.fixture(scope="module")
+def stressed_build(tmp_path_factory):
+    """The mini guide with bold and italics in a sentence (the silence engine)."""
+    guide = tmp_path_factory.getbasetemp() / "stressed"
+    if not guide.exists():
+        shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
-    g.write_text(g.read_text("utf-8").replace(
+    g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
         "Le DMP est un carnet de santé numérique.",
         "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__."), "utf-8")
-    result = build(guide, settings_for(tmp_path, engine="silence"))
+    return book_build(guide, tmp_path_factory.mktemp("stressed"), engine="silence")
+
+
+def test_bold_and_italics_of_the_guide_are_kept_in_both_books(stressed_build):
+    """The sentences come from the written form, which has no markup: what the guide stresses must still be
+    stressed for the reader, inside the sentence the overlay highlights."""
+    result = stressed_build
     with zipfile.ZipFile(epub_of(result)) as z:
         epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
     daisy = (result.out_dir / "daisy" / "content.html").read_text("utf-8")
@@ -492,5 +506,12 @@ def test_bold_and_italics_of_the_guide_are_kept_in_both_books(tmp_path):
         assert first == ("Le DMP est un carnet de santé <strong>numérique</strong>, "
                          "à garder <em>toute la vie</em>.")
         assert second == "Il est <strong>gratuit</strong>."
-    assert epubcheck(epub_of(result), tmp_path) == []
-    assert dtd_problems(result.out_dir / "daisy") == []
+
+
+@pytest.mark.e2e
+def test_the_stressed_books_pass_epubcheck_and_the_dtds(stressed_build, tmp_path):
+    """The markup added for bold and italics, in a book epubcheck and the DAISY DTDs accept."""
+    from test_daisy import dtd_problems
+
+    assert epubcheck(epub_of(stressed_build), tmp_path) == []
+    assert dtd_problems(stressed_build.out_dir / "daisy") == []
