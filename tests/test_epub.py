@@ -335,6 +335,84 @@ def test_package_metadata(mini_book):
     assert '"mini.epub"' in journal  # recorded as this build's file: a later build may replace or remove it
 
 
+@pytest.mark.e2e
+def test_a_reading_system_shows_the_book_s_details(mini_book):
+    """What Thorium or EasyReader list about the book (title, author, publisher, description, rights, narrator,
+    accessibility), its stable identifier, and the package's files in reading order: nav out of the flow."""
+    import uuid
+
+    book = Epub(epub_of(mini_book))
+    opf = book.opf
+    assert (opf.get("version"), opf.get("unique-identifier"), opf.get("{http://www.w3.org/XML/1998/namespace}lang")) \
+        == ("3.0", "uid", "fr-FR")
+    dc = [(e.tag.split("}")[1], e.get("id"), e.text) for e in opf.find("o:metadata", NS) if "purl.org/dc" in e.tag]
+    assert dc == [("identifier", "uid", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'urn:audioguide:mini')}"),
+                  ("title", None, "Guide d'essai & <test>"), ("language", None, "fr-FR"),
+                  ("creator", None, "Association Test"), ("publisher", None, "Association Test"),
+                  ("date", None, "2024-03-01"),
+                  ("description", None, "Un guide minuscule pour vérifier la chaîne complète."),
+                  ("rights", None, "CC BY 4.0")]
+    engine = mini_book.manifest["engine"]
+    assert book.meta("media:narrator") == [f"Synthèse vocale {engine['name']}, voix {engine['voice']}"]
+    assert book.meta("schema:accessMode") == ["textual", "auditory", "visual"]
+    assert book.meta("schema:accessModeSufficient") == ["textual", "textual,auditory"]
+    assert book.meta("schema:accessibilityFeature") == ["synchronizedAudioText", "structuralNavigation",
+                                                        "tableOfContents", "readingOrder", "alternativeText",
+                                                        "displayTransformability"]
+    [summary] = book.meta("schema:accessibilitySummary")
+    assert summary.startswith("Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
+                              f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent")
+    assert summary.endswith("Aucune image ne porte d'information, hormis la couverture, qui reprend le titre.")
+    items = [(i.get("id"), i.get("href"), i.get("media-type"), i.get("properties"), i.get("media-overlay"))
+             for i in opf.find("o:manifest", NS)]
+    assert items == [("nav", "nav.xhtml", "application/xhtml+xml", "nav", None),
+                     ("css", "style.css", "text/css", None, None),
+                     ("cover", "cover.jpg", "image/jpeg", "cover-image", None)] + [
+        x for slug in ("01-introduction", "02-dmp") for x in (
+            (f"x-{slug}", f"{slug}.xhtml", "application/xhtml+xml", None, f"mo-{slug}"),
+            (f"mo-{slug}", f"{slug}.smil", "application/smil+xml", None, None),
+            (f"a-{slug}", f"audio/{slug}.mp3", "audio/mpeg", None, None))]
+    assert [(r.get("idref"), r.get("linear")) for r in opf.find("o:spine", NS)] == [
+        ("x-01-introduction", None), ("x-02-dmp", None), ("nav", "no")]
+    # Every file of the zip is in the package (or is the container), and the other way round.
+    listed = {"EPUB/" + i[1] for i in items}
+    assert set(book.zip.namelist()) == listed | {"mimetype", "META-INF/container.xml", "EPUB/package.opf"}
+    container = etree.fromstring(book.zip.read("META-INF/container.xml"))
+    [root] = container.iter("{urn:oasis:names:tc:opendocument:xmlns:container}rootfile")
+    assert (root.get("full-path"), root.get("media-type")) == ("EPUB/package.opf", "application/oebps-package+xml")
+
+
+@pytest.mark.e2e
+def test_the_table_of_contents_goes_part_topic_page(mini_book):
+    """The nav a reader opens: the introduction, then the part, its topic and the topic's pages, nested; the
+    landmarks lead to it and to the start of the guide."""
+    book = Epub(epub_of(mini_book))
+    nav = book.xml("EPUB/nav.xhtml")
+
+    def tree(ol):
+        return [(li.find("x:a", NS).text, li.find("x:a", NS).get("href"),
+                 tree(li.find("x:ol", NS)) if li.find("x:ol", NS) is not None else [])
+                for li in ol.findall("x:li", NS)]
+
+    [toc] = nav.xpath("//x:nav[@e:type='toc']", namespaces=NS)
+    assert toc.get("id") == "toc" and toc.findtext("x:h1", namespaces=NS) == "Sommaire"
+    assert tree(toc.find("x:ol", NS)) == [
+        ("Introduction", "01-introduction.xhtml#ch.introduction",
+         [("Bienvenue", "01-introduction.xhtml#page.introduction.bienvenue", [])]),
+        ("Partie 1 – Santé", "02-dmp.xhtml#part.sante",
+         [("Le DMP", "02-dmp.xhtml#ch.dmp",
+           [("Qu'est-ce que c'est ?", "02-dmp.xhtml#page.dmp.quest-ce-que-cest", []),
+            ("Attention", "02-dmp.xhtml#page.dmp.attention", [])])])]
+    [marks] = nav.xpath("//x:nav[@e:type='landmarks']", namespaces=NS)
+    assert [(a.get(f"{{{NS['e']}}}type"), a.get("href"), a.text) for a in marks.iter(f"{{{NS['x']}}}a")] == [
+        ("toc", "nav.xhtml#toc", "Sommaire"), ("bodymatter", "01-introduction.xhtml", "Début du guide")]
+    assert nav.findtext("x:head/x:title", namespaces=NS) == "Guide d'essai & <test> — sommaire"
+    assert nav.get("lang") == "fr-FR"
+    intro = book.xml("EPUB/01-introduction.xhtml")
+    assert intro.findtext("x:head/x:title", namespaces=NS) == "Introduction"
+    assert intro.find("x:head/x:link", NS).get("href") == "style.css"
+
+
 # --- determinism and rebuilds -------------------------------------------------------------------------
 
 @pytest.mark.e2e
