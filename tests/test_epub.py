@@ -561,14 +561,17 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
 
 @pytest.fixture(scope="module")
 def stressed_build(tmp_path_factory):
-    """The mini guide with bold and italics in a sentence (the silence engine)."""
+    """The mini guide with bold and italics in a sentence and two phone links (the silence engine)."""
     guide = tmp_path_factory.getbasetemp() / "stressed"
     if not guide.exists():
         shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
     g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
         "Le DMP est un carnet de santé numérique.",
-        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__."), "utf-8")
+        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__.").replace(
+        '''label: "Le site de l'Assurance maladie"}\n''', '''label: "Le site de l'Assurance maladie"}
+              - link: {url: "tel:+33123456789", label: "standard au 01 23 45 67 89"}
+              - link: {url: "tel:+33800123456", label: "SAMU"}\n'''), "utf-8")
     return book_build(guide, tmp_path_factory.mktemp("stressed"), engine="silence")
 
 
@@ -584,6 +587,18 @@ def test_bold_and_italics_of_the_guide_are_kept_in_both_books(stressed_build):
         assert first == ("Le DMP est un carnet de santé <strong>numérique</strong>, "
                          "à garder <em>toute la vie</em>.")
         assert second == "Il est <strong>gratuit</strong>."
+
+
+def test_a_phone_number_in_the_books_is_a_link_that_calls_it(stressed_build):
+    """On a phone or a tablet, the number in the text calls it: the number itself when the link's text holds
+    it, else the number written after the text."""
+    with zipfile.ZipFile(epub_of(stressed_build)) as z:
+        epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
+    daisy = (stressed_build.out_dir / "daisy" / "content.html").read_text("utf-8")
+    for doc in (epub, daisy):
+        assert ('<p><span id="s.dmp.attention.4">Appeler le standard au <a href="tel:+33123456789">01 23 45 67 89</a>'
+                "</span></p>\n") in doc
+        assert '<p><span id="s.dmp.attention.5">SAMU : <a href="tel:+33800123456">+33800123456</a></span></p>' in doc
 
 
 @pytest.mark.e2e
