@@ -488,6 +488,62 @@ def blocks_build(tmp_path_factory):
     return book_build(guide, tmp_path_factory.mktemp("blocks"), engine="silence")
 
 
+PARTS_GUIDE = """\
+id: deux-parties
+title: Deux parties
+publisher: Test
+date: 2024-05-01
+parts:
+  - id: avant
+    title: Avant
+    chapters:
+      - id: preparer
+        title: Préparer
+        pages:
+          - id: papiers
+            title: Les papiers
+            blocks:
+              - p: Apportez votre carte Vitale.
+  - id: apres
+    title: Après
+    chapters:
+      - id: rentrer
+        title: Rentrer
+        pages:
+          - id: maison
+            title: À la maison
+            blocks:
+              - p: Reposez-vous.
+"""
+
+
+@pytest.fixture(scope="module")
+def parts_build(tmp_path_factory):
+    guide = tmp_path_factory.getbasetemp() / "deux-parties"
+    guide.mkdir(exist_ok=True)
+    (guide / "guide.yaml").write_text(PARTS_GUIDE, "utf-8")
+    return book_build(guide, tmp_path_factory.mktemp("parts"), engine="silence")
+
+
+def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_build):
+    """"Partie 1, Avant." "Sujet 1 : Préparer." "Les papiers": while each is said, a reader highlights the part's,
+    the topic's, then the page's heading; each DAISY entry opens the par that says it."""
+    book = Epub(epub_of(parts_build))
+    for n, (slug, ch) in enumerate((("01-preparer", "preparer"), ("02-rentrer", "rentrer"))):
+        cues = [c for c in parts_build.manifest["chapters"][n]["pages"][0]["cues"] if c["kind"] == "announce"]
+        assert [c["written"].split(",")[0].split(" :")[0] for c in cues] == [f"Partie {n + 1}", "Sujet 1",
+                                                                              cues[2]["written"]]
+        pars = book.overlays()[f"{slug}.smil"][:3]
+        part = ("avant", "apres")[n]
+        assert [p[0] for p in pars] == [f"{slug}.xhtml#part.{part}", f"{slug}.xhtml#ch.{ch}",
+                                        f"{slug}.xhtml#page.{ch}.{('papiers', 'maison')[n]}"]
+        assert [p[2] for p in pars] == [0.0, cues[1]["start"], cues[2]["start"]]
+    ncc = (parts_build.out_dir / "daisy" / "ncc.html").read_text("utf-8")
+    assert re.findall(r'<a href="([^"]+)">', ncc) == [
+        "s001.smil#title-t", "s001.smil#part.avant-t", "s001.smil#ch.preparer-t", "s001.smil#page.preparer.papiers-t",
+        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t"]
+
+
 def test_model_puts_each_sentence_in_its_block(blocks_build):
     book = Book.from_build(blocks_build)
     [ch] = book.chapters
@@ -533,8 +589,9 @@ def test_a_manifest_from_another_guide_version_is_refused(blocks_build):
     guide = load_guide(blocks_build.guide.path)
     manifest = json.loads(json.dumps(blocks_build.manifest))
     manifest["chapters"][0]["pages"][0]["cues"][-1]["block"] = [9]
-    with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean"):
+    with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean") as err:
         Book.from_manifest(guide, manifest)
+    assert "Probable cause: the build's cue timings come from another version of the guide" in str(err.value)
     del manifest["chapters"][0]["pages"][1]
     with pytest.raises(PublishError, match="2 pages in the guide but 1") as err:
         Book.from_manifest(guide, manifest)
