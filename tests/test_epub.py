@@ -618,14 +618,17 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
 
 @pytest.fixture(scope="module")
 def stressed_build(tmp_path_factory):
-    """The mini guide with bold and italics in a sentence and two phone links (the silence engine)."""
+    """The mini guide with bold and italics, a paragraph with no word to say and two phone links (the silence
+    engine)."""
     guide = tmp_path_factory.getbasetemp() / "stressed"
     if not guide.exists():
         shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
     g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
         "Le DMP est un carnet de santé numérique.",
-        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__.").replace(
+        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__. "
+        "Le *carnet* est **simple**, vraiment *simple*.").replace(
+        "              - list:\n", '              - p: "* * *"\n              - list:\n', 1).replace(
         '''label: "Le site de l'Assurance maladie"}\n''', '''label: "Le site de l'Assurance maladie"}
               - link: {url: "tel:+33123456789", label: "standard au 01 23 45 67 89"}
               - link: {url: "tel:+33800123456", label: "SAMU"}\n'''), "utf-8")
@@ -640,10 +643,24 @@ def test_bold_and_italics_of_the_guide_are_kept_in_both_books(stressed_build):
         epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
     daisy = (result.out_dir / "daisy" / "content.html").read_text("utf-8")
     for doc in (epub, daisy):
-        first, second = re.findall(r'<span id="s\.dmp\.quest-ce-que-cest\.[12]">(.*?)</span>', doc)[:2]
+        first, second, third = re.findall(r'<span id="s\.dmp\.quest-ce-que-cest\.[123]">(.*?)</span>', doc)[:3]
         assert first == ("Le DMP est un carnet de santé <strong>numérique</strong>, "
                          "à garder <em>toute la vie</em>.")
         assert second == "Il est <strong>gratuit</strong>."
+        # Each stressed word where the guide stresses it: not the same word earlier, nor twice the same one.
+        assert third == "Le <em>carnet</em> est <strong>simple</strong>, vraiment <em>simple</em>."
+
+
+def test_a_paragraph_with_no_word_to_say_is_written_without_a_clip(stressed_build):
+    """"* * *" is not said, but a reader of the book still sees it, in both books, and no overlay plays it."""
+    book = Epub(epub_of(stressed_build))
+    daisy = (stressed_build.out_dir / "daisy" / "content.html").read_text("utf-8")
+    span = '<p><span id="s.dmp.quest-ce-que-cest.4">* * *</span></p>'
+    assert span in book.zip.read("EPUB/02-dmp.xhtml").decode("utf-8") and span in daisy
+    assert "02-dmp.xhtml#s.dmp.quest-ce-que-cest.4" not in {p[0] for p in book.overlays()["02-dmp.smil"]}
+    said = [p[0] for p in book.overlays()["02-dmp.smil"]]
+    page = "02-dmp.xhtml#s.dmp.quest-ce-que-cest."
+    assert said.index(page + "5") == said.index(page + "3") + 1
 
 
 def test_a_phone_number_in_the_books_is_a_link_that_calls_it(stressed_build):
