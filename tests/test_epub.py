@@ -682,3 +682,15 @@ def test_the_stressed_books_pass_epubcheck_and_the_dtds(stressed_build, tmp_path
 
     assert epubcheck(epub_of(stressed_build), tmp_path) == []
     assert dtd_problems(stressed_build.out_dir / "daisy") == []
+
+
+def test_a_book_that_would_be_broken_xml_is_refused_with_what_to_do():
+    """Should some text ever come out as broken markup, the volunteer reads which file and line, that it is our
+    bug, and that the previous book is kept: not a book that readers refuse to open."""
+    from audioguide.publishers.book import well_formed
+
+    with pytest.raises(PublishError) as err:
+        well_formed({"EPUB/style.css": b"<", "EPUB/02-dmp.xhtml": b'<?xml version="1.0"?>\n<p>a<b>c</p>'}, "EPUB")
+    assert str(err.value).startswith("EPUB: EPUB/02-dmp.xhtml would not be well-formed XML (line 2: ")
+    assert "Probable cause: a bug of ours: some text of the guide was turned into broken markup" in str(err.value)
+    assert str(err.value).endswith("Fix: please report it with the guide; the previous book is kept as it was")
