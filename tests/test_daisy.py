@@ -536,6 +536,12 @@ def test_a_player_shows_the_book_s_details(mini):
     assert [(r.get("src"), r.get("title"), r.get("id")) for r in master.iterfind("body/ref")] == [
         ("s001.smil", "Bienvenue", "ms001"), ("s002.smil", "Qu'est-ce que c'est ?", "ms002"),
         ("s003.smil", "Attention", "ms003")]
+    # The build's manifest (read by the kiosk, the feed and the catalogue): where the book starts, how long it
+    # plays (every clip of every SMIL file, the spoken title included).
+    played = sum(float(NPT.match(a.get("clip-end")).group(1)) - float(NPT.match(a.get("clip-begin")).group(1))
+                 for smil in folder.glob("s*.smil") for a in parse(smil).iterfind("body/seq/par/seq/audio"))
+    assert mini.manifest["daisy"]["ncc"] == "daisy/ncc.html"
+    assert mini.manifest["daisy"]["duration"] == pytest.approx(played, abs=0.001)
 
 
 def test_two_builds_give_the_same_bytes(mini, tmp_path):

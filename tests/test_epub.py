@@ -625,6 +625,7 @@ def stressed_build(tmp_path_factory):
         shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
     g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
+        'title: "Guide d\'essai & <test>"', 'title: \'Le guide "essai" & <test>\'').replace(
         "Le DMP est un carnet de santé numérique.",
         "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__. "
         "Le *carnet* est **simple**, vraiment *simple*.").replace(
@@ -649,6 +650,20 @@ def test_bold_and_italics_of_the_guide_are_kept_in_both_books(stressed_build):
         assert second == "Il est <strong>gratuit</strong>."
         # Each stressed word where the guide stresses it: not the same word earlier, nor twice the same one.
         assert third == "Le <em>carnet</em> est <strong>simple</strong>, vraiment <em>simple</em>."
+
+
+def test_a_title_with_quotes_reads_back_whole_in_both_books(stressed_build):
+    """Le guide "essai" & <test>: in the EPUB's package and the DAISY book's heads (attributes there), as written."""
+    from test_daisy import H, metas, parse
+
+    title = 'Le guide "essai" & <test>'
+    assert Epub(epub_of(stressed_build)).opf.xpath("//dc:title", namespaces=NS)[0].text == title
+    folder = stressed_build.out_dir / "daisy"
+    for name in ("ncc.html", "content.html"):
+        root = parse(folder / name).getroot()
+        assert metas(root, H)["dc:title"] == [title] and root.findtext("h:head/h:title", namespaces=H) == title
+    for name in ("master.smil", "s001.smil"):
+        assert metas(parse(folder / name).getroot())["dc:title"] == [title]
 
 
 def test_a_paragraph_with_no_word_to_say_is_written_without_a_clip(stressed_build):
