@@ -618,14 +618,15 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
 
 @pytest.fixture(scope="module")
 def stressed_build(tmp_path_factory):
-    """The mini guide with bold and italics, a paragraph with no word to say and two phone links (the silence
-    engine)."""
+    """The mini guide with a title in quotes, dated 1975, with bold and italics, a paragraph with no word to say
+    and two phone links (the silence engine)."""
     guide = tmp_path_factory.getbasetemp() / "stressed"
     if not guide.exists():
         shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
     g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
         'title: "Guide d\'essai & <test>"', 'title: \'Le guide "essai" & <test>\'').replace(
+        "date: 2024-03-01", "date: 1975-06-15").replace(
         "Le DMP est un carnet de santé numérique.",
         "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__. "
         "Le *carnet* est **simple**, vraiment *simple*.").replace(
@@ -664,6 +665,15 @@ def test_a_title_with_quotes_reads_back_whole_in_both_books(stressed_build):
         assert metas(root, H)["dc:title"] == [title] and root.findtext("h:head/h:title", namespaces=H) == title
     for name in ("master.smil", "s001.smil"):
         assert metas(parse(folder / name).getroot())["dc:title"] == [title]
+
+
+def test_a_guide_dated_before_1980_still_gets_its_books(stressed_build):
+    """A ZIP file cannot hold dates before 1980: the files of both books are dated 1980, on the guide's day; the
+    EPUB's package keeps the guide's own date."""
+    for name in (stressed_build.manifest["downloads"][k]["path"] for k in ("epub", "daisy")):
+        with zipfile.ZipFile(stressed_build.out_dir / name) as z:
+            assert {i.date_time for i in z.infolist()} == {(1980, 6, 15, 0, 0, 0)}, name
+    assert Epub(epub_of(stressed_build)).meta("dcterms:modified") == ["1975-06-15T00:00:00Z"]
 
 
 def test_a_paragraph_with_no_word_to_say_is_written_without_a_clip(stressed_build):
