@@ -413,6 +413,21 @@ def test_the_table_of_contents_goes_part_topic_page(mini_book):
     assert intro.find("x:head/x:link", NS).get("href") == "style.css"
 
 
+@pytest.mark.e2e
+def test_the_zips_store_the_audio_as_is_and_compress_the_text(mini_book):
+    """Both books: the MP3s (and the EPUB's cover) stored as they are, not compressed again; the text deflated
+    (the EPUB's mimetype apart, which must be stored); every entry a plain Unix file, readable by all."""
+    downloads = mini_book.manifest["downloads"]
+    for name in (downloads["epub"]["path"], downloads["daisy"]["path"]):
+        with zipfile.ZipFile(mini_book.out_dir / name) as z:
+            infos = z.infolist()
+        assert infos and all((i.create_system, i.external_attr) == (3, 0o644 << 16) for i in infos), name
+        stored = {i.filename for i in infos if i.compress_type == zipfile.ZIP_STORED}
+        assert stored == {i.filename for i in infos if i.filename.endswith((".mp3", ".jpg")) or
+                          i.filename == "mimetype"}, name
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos if i.filename not in stored), name
+
+
 # --- determinism and rebuilds -------------------------------------------------------------------------
 
 @pytest.mark.e2e
@@ -434,6 +449,19 @@ def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guid
     again = build(mini_guide, settings_for(tmp_path, engine="silence"))
     assert sha256_file(path) == first.manifest["downloads"]["epub"]["sha256"] == \
         again.manifest["downloads"]["epub"]["sha256"]
+
+
+def test_a_new_subtitle_gives_the_epub_its_new_cover(mini_guide, tmp_path):
+    """The subtitle is on the cover only: a rebuild must not keep the EPUB with the old cover."""
+    first = build(mini_guide, settings_for(tmp_path, engine="silence"))
+    old_cover = (first.out_dir / "cover.jpg").read_bytes()
+    yaml = mini_guide / "guide.yaml"
+    yaml.write_text(yaml.read_text("utf-8").replace("Un petit guide pour les tests", "Un autre sous-titre"), "utf-8")
+    again = build(mini_guide, settings_for(tmp_path, engine="silence"))
+    cover = (again.out_dir / "cover.jpg").read_bytes()
+    assert cover != old_cover
+    with zipfile.ZipFile(epub_of(again)) as z:
+        assert z.read("EPUB/cover.jpg") == cover
 
 
 def test_an_edited_sentence_changes_the_epub(mini_guide, tmp_path):
