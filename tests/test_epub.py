@@ -451,19 +451,6 @@ def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guid
         again.manifest["downloads"]["epub"]["sha256"]
 
 
-def test_a_new_subtitle_gives_the_epub_its_new_cover(mini_guide, tmp_path):
-    """The subtitle is on the cover only: a rebuild must not keep the EPUB with the old cover."""
-    first = build(mini_guide, settings_for(tmp_path, engine="silence"))
-    old_cover = (first.out_dir / "cover.jpg").read_bytes()
-    yaml = mini_guide / "guide.yaml"
-    yaml.write_text(yaml.read_text("utf-8").replace("Un petit guide pour les tests", "Un autre sous-titre"), "utf-8")
-    again = build(mini_guide, settings_for(tmp_path, engine="silence"))
-    cover = (again.out_dir / "cover.jpg").read_bytes()
-    assert cover != old_cover
-    with zipfile.ZipFile(epub_of(again)) as z:
-        assert z.read("EPUB/cover.jpg") == cover
-
-
 def test_an_edited_sentence_changes_the_epub(mini_guide, tmp_path):
     first = build(mini_guide, settings_for(tmp_path, engine="silence"))
     old = epub_of(first).read_bytes()
