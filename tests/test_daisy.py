@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from book_builds import book_build
 from lxml import etree
 
 from audioguide.build import build
@@ -373,13 +375,16 @@ def _content_ids(path: Path, problems: list[str]) -> set[str]:
 # --- builds -------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mini(mini_build):
-    return mini_build
+def mini(request, tmp_path_factory):
+    """conftest's mini build; under script/mutation, a copy of it whose books the code under test writes."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return request.getfixturevalue("mini_build")
+    return book_build(DATA / "mini", tmp_path_factory.mktemp("daisy-mini"))
 
 
 @pytest.fixture(scope="module")
 def two_level(tmp_path_factory):
-    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("daisy-two-level")))
+    return book_build(DATA / "two-level", tmp_path_factory.mktemp("daisy-two-level"))
 
 
 def folder_of(result) -> Path:
@@ -492,6 +497,51 @@ def test_the_title_entry_opens_its_own_par_which_says_the_title(mini):
     assert mini.manifest["daisy"]["title"]["ms"] == int(NPT.match(audio.get("clip-end")).group(1).replace(".", ""))
     speech = sum(real_duration(speaker.cache.path(k)) for _, k, _ in clips)
     assert speech > 0.8 and speech < length < speech + 1.0  # with its lead-in and its pause
+
+
+def test_a_player_shows_the_book_s_details(mini):
+    """What a DAISY player or a library's catalogue reads in the book's heads: the guide's title, author,
+    publisher, description, rights, source, narrator and the book's stable identifier; each SMIL file's title."""
+    folder = folder_of(mini)
+    engine = mini.manifest["engine"]
+    ncc = metas(parse(folder / "ncc.html").getroot(), H)
+    assert {k: v for k, v in ncc.items() if not k.startswith(("ncc:total", "ncc:files", "ncc:depth", "ncc:toc"))} == {
+        "dc:title": ["Guide d'essai & <test>"], "dc:creator": ["Association Test"], "dc:date": ["2024-03-01"],
+        "dc:format": ["Daisy 2.02"], "dc:identifier": ["urn:audioguide:mini"], "dc:language": ["fr"],
+        "dc:publisher": ["Association Test"],
+        "dc:description": ["Un guide minuscule pour vérifier la chaîne complète."], "dc:rights": ["CC BY 4.0"],
+        "dc:source": ["Rédigé pour les tests d'audioguide."], "ncc:charset": ["utf-8"],
+        "ncc:generator": [mini.manifest["generator"]], "ncc:producer": ["Association Test"],
+        "ncc:producedDate": ["2024-03-01"], "ncc:narrator": [f"voix de synthèse ({engine['name']} {engine['voice']})"],
+        "ncc:multimediaType": ["audioFullText"], "ncc:setInfo": ["1 of 1"], "ncc:pageFront": ["0"],
+        "ncc:pageNormal": ["0"], "ncc:pageSpecial": ["0"], "ncc:maxPageNormal": ["0"], "ncc:footnotes": ["0"],
+        "ncc:prodNotes": ["0"], "ncc:sidebars": ["0"]}
+    schemes = {m.get("name"): m.get("scheme") for m in parse(folder / "ncc.html").iterfind(".//h:meta", H)}
+    assert (schemes["dc:date"], schemes["dc:language"], schemes["ncc:totalTime"], schemes["dc:title"]) == \
+        ("yyyy-mm-dd", "ISO 639", "hh:mm:ss", None)
+    same = {"dc:title": ["Guide d'essai & <test>"], "dc:identifier": ["urn:audioguide:mini"],
+            "dc:format": ["Daisy 2.02"], "ncc:generator": [mini.manifest["generator"]]}
+    content = parse(folder / "content.html").getroot()
+    assert metas(content, H) == same and content.findtext("h:head/h:title", namespaces=H) == "Guide d'essai & <test>"
+    assert content.get("lang") == "fr" == content.get("{http://www.w3.org/XML/1998/namespace}lang")
+    assert content.find("h:body/h:h1", H).get("class") == "title"
+    titles = []
+    for smil in sorted(folder.glob("s*.smil")):
+        m = metas(parse(smil).getroot())
+        assert {k: m[k] for k in same} == same, smil.name
+        titles.append(m["title"][0])
+    assert titles == ["Bienvenue", "Qu'est-ce que c'est ?", "Attention"]
+    master = parse(folder / "master.smil").getroot()
+    assert {k: metas(master)[k] for k in same} == same
+    assert [(r.get("src"), r.get("title"), r.get("id")) for r in master.iterfind("body/ref")] == [
+        ("s001.smil", "Bienvenue", "ms001"), ("s002.smil", "Qu'est-ce que c'est ?", "ms002"),
+        ("s003.smil", "Attention", "ms003")]
+    # The build's manifest (read by the kiosk, the feed and the catalogue): where the book starts, how long it
+    # plays (every clip of every SMIL file, the spoken title included).
+    played = sum(float(NPT.match(a.get("clip-end")).group(1)) - float(NPT.match(a.get("clip-begin")).group(1))
+                 for smil in folder.glob("s*.smil") for a in parse(smil).iterfind("body/seq/par/seq/audio"))
+    assert mini.manifest["daisy"]["ncc"] == "daisy/ncc.html"
+    assert mini.manifest["daisy"]["duration"] == pytest.approx(played, abs=0.001)
 
 
 def test_two_builds_give_the_same_bytes(mini, tmp_path):

@@ -5,6 +5,7 @@ cases on the talking-book model use the silence engine.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from book_builds import book_build
 from lxml import etree
 
 from audioguide.build import build
@@ -34,11 +36,19 @@ def epub_of(result) -> Path:
 
 
 @pytest.fixture(scope="module")
+def mini_book(request, tmp_path_factory):
+    """conftest's mini build; under script/mutation, a copy of it whose books the code under test writes."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return request.getfixturevalue("mini_build")
+    return book_build(DATA / "mini", tmp_path_factory.mktemp("mini-book"))
+
+
+@pytest.fixture(scope="module")
 def two_level(tmp_path_factory):
-    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("two-level")))
+    return book_build(DATA / "two-level", tmp_path_factory.mktemp("two-level"))
 
 
-@pytest.fixture(params=["mini_build", "two_level", "esante_build"])
+@pytest.fixture(params=["mini_book", "two_level", "esante_build"])
 def any_build(request):
     return request.getfixturevalue(request.param)
 
@@ -117,9 +127,9 @@ def test_ace_by_daisy_finds_no_violation(any_build, tmp_path):
     assert report["outcome"] == "pass"
 
 
-def test_epubcheck_is_really_checking(mini_build, tmp_path):
+def test_epubcheck_is_really_checking(mini_book, tmp_path):
     """A sentence id dropped from a content document: epubcheck must see the overlay pointing at nothing."""
-    src, bad = epub_of(mini_build), tmp_path / "bad.epub"
+    src, bad = epub_of(mini_book), tmp_path / "bad.epub"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info)
@@ -141,16 +151,16 @@ def speech_bounds(wav: Path) -> tuple[list[float], list[float]]:
 
 
 @pytest.mark.e2e
-def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
+def test_a_sentence_clip_plays_that_sentence(mini_book, tmp_path):
     """The overlay's clip for "Le DMP est un carnet de santé numérique.", cut with ffmpeg from the MP3 inside
     the EPUB (with a quarter second before it): silence, then speech for as long as the sentence's cue, then
     silence to the clip's end (its pause)."""
     sid = "s.dmp.quest-ce-que-cest.1"
-    book = Epub(epub_of(mini_build))
+    book = Epub(epub_of(mini_book))
     doc = book.xml("EPUB/02-dmp.xhtml")
     assert "".join(doc.xpath(f"//*[@id='{sid}']//text()")) == "Le DMP est un carnet de santé numérique."
     [(text, audio, begin, end)] = [p for p in book.overlays()["02-dmp.smil"] if p[0] == f"02-dmp.xhtml#{sid}"]
-    cue = next(c for p in mini_build.manifest["chapters"][1]["pages"] for c in p["cues"]
+    cue = next(c for p in mini_book.manifest["chapters"][1]["pages"] for c in p["cues"]
                if c["written"] == "Le DMP est un carnet de santé numérique.")
     assert begin == cue["start"]  # the clip starts where the speech starts, and runs on through the pause
     mp3 = tmp_path / "dmp.mp3"
@@ -171,18 +181,18 @@ def test_a_sentence_clip_plays_that_sentence(mini_build, tmp_path):
 
 
 @pytest.mark.e2e
-def test_the_end_cue_has_its_own_clip_and_text(mini_build, tmp_path):
+def test_the_end_cue_has_its_own_clip_and_text(mini_book, tmp_path):
     """The falling earcon and "Fin du sujet." are the end cue's clip, with its own text element, as the kiosk
     treats them: the last sentence's clip ends with its speech (one burst of sound, measured with
     silencedetect), so its highlight does not stay on while the earcon and the cue play."""
-    book = Epub(epub_of(mini_build))
+    book = Epub(epub_of(mini_book))
     pars = book.overlays()["02-dmp.smil"]
     (last, _, begin, end), (cue_ref, audio, cue_begin, cue_end) = pars[-2:]
     doc = book.xml("EPUB/02-dmp.xhtml")
     said = lambda ref: "".join(doc.xpath(f"//*[@id='{ref.partition('#')[2]}']//text()"))  # noqa: E731
     assert said(cue_ref).startswith("Fin du sujet.")
     assert said(last) == "Le site de l'Assurance maladie : www.ameli.fr/assure"
-    spoken = [c for c in mini_build.manifest["chapters"][1]["pages"][-1]["cues"] if c["kind"] != "cue"]
+    spoken = [c for c in mini_book.manifest["chapters"][1]["pages"][-1]["cues"] if c["kind"] != "cue"]
     assert end == cue_begin == spoken[-1]["end"]  # the sentence's clip ends where its speech ends
     mp3 = tmp_path / "dmp.mp3"
     mp3.write_bytes(book.zip.read("EPUB/" + audio))
@@ -251,8 +261,8 @@ def test_every_written_sentence_has_its_clip(any_build):
 # --- structure ----------------------------------------------------------------------------------------
 
 @pytest.mark.e2e
-def test_structure_headings_lists_language(mini_build):
-    book = Epub(epub_of(mini_build))
+def test_structure_headings_lists_language(mini_book):
+    book = Epub(epub_of(mini_book))
     doc = book.xml("EPUB/02-dmp.xhtml")
     assert doc.get("lang") == "fr-FR" and doc.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"
     heads = [(h.tag.split("}")[1], "".join(h.itertext())) for h in doc.xpath("//x:h1|//x:h2|//x:h3", namespaces=NS)]
@@ -300,8 +310,8 @@ def test_nav_lists_parts_chapters_and_pages_and_every_link_resolves(esante_build
 
 
 @pytest.mark.e2e
-def test_package_metadata(mini_build):
-    book = Epub(epub_of(mini_build))
+def test_package_metadata(mini_book):
+    book = Epub(epub_of(mini_book))
     assert book.zip.namelist()[0] == "mimetype" and book.zip.infolist()[0].compress_type == zipfile.ZIP_STORED
     assert book.zip.read("mimetype") == b"application/epub+zip"
     assert set(book.meta("schema:accessMode")) >= {"textual", "auditory"}
@@ -315,22 +325,115 @@ def test_package_metadata(mini_build):
     [active] = book.meta("media:active-class")
     assert f".{active} " in book.zip.read("EPUB/style.css").decode() and active == ACTIVE_CLASS
     [cover] = book.opf.xpath("//o:item[@properties='cover-image']", namespaces=NS)
-    assert book.zip.read("EPUB/" + cover.get("href")) == (mini_build.out_dir / "cover.jpg").read_bytes()
-    entry = mini_build.manifest["downloads"]["epub"]
-    path = epub_of(mini_build)
+    assert book.zip.read("EPUB/" + cover.get("href")) == (mini_book.out_dir / "cover.jpg").read_bytes()
+    entry = mini_book.manifest["downloads"]["epub"]
+    path = epub_of(mini_book)
     assert entry["bytes"] == path.stat().st_size and entry["sha256"] == sha256_file(path)
-    on_disk = json.loads((mini_build.out_dir / "manifest.json").read_text("utf-8"))
+    on_disk = json.loads((mini_book.out_dir / "manifest.json").read_text("utf-8"))
     assert on_disk["downloads"]["epub"] == entry
-    journal = (mini_build.out_dir / ".audioguide-files.jsonl").read_text("utf-8")
+    journal = (mini_book.out_dir / ".audioguide-files.jsonl").read_text("utf-8")
     assert '"mini.epub"' in journal  # recorded as this build's file: a later build may replace or remove it
+
+
+@pytest.mark.e2e
+def test_a_reading_system_shows_the_book_s_details(mini_book):
+    """What Thorium or EasyReader list about the book (title, author, publisher, description, rights, narrator,
+    accessibility), its stable identifier, and the package's files in reading order: nav out of the flow."""
+    import uuid
+
+    book = Epub(epub_of(mini_book))
+    opf = book.opf
+    assert (opf.get("version"), opf.get("unique-identifier"), opf.get("{http://www.w3.org/XML/1998/namespace}lang")) \
+        == ("3.0", "uid", "fr-FR")
+    dc = [(e.tag.split("}")[1], e.get("id"), e.text) for e in opf.find("o:metadata", NS) if "purl.org/dc" in e.tag]
+    assert dc == [("identifier", "uid", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'urn:audioguide:mini')}"),
+                  ("title", None, "Guide d'essai & <test>"), ("language", None, "fr-FR"),
+                  ("creator", None, "Association Test"), ("publisher", None, "Association Test"),
+                  ("date", None, "2024-03-01"),
+                  ("description", None, "Un guide minuscule pour vérifier la chaîne complète."),
+                  ("rights", None, "CC BY 4.0")]
+    engine = mini_book.manifest["engine"]
+    assert book.meta("media:narrator") == [f"Synthèse vocale {engine['name']}, voix {engine['voice']}"]
+    assert book.meta("schema:accessMode") == ["textual", "auditory", "visual"]
+    assert book.meta("schema:accessModeSufficient") == ["textual", "textual,auditory"]
+    assert book.meta("schema:accessibilityFeature") == ["synchronizedAudioText", "structuralNavigation",
+                                                        "tableOfContents", "readingOrder", "alternativeText",
+                                                        "displayTransformability"]
+    [summary] = book.meta("schema:accessibilitySummary")
+    assert summary.startswith("Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
+                              f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent")
+    assert summary.endswith("Aucune image ne porte d'information, hormis la couverture, qui reprend le titre.")
+    items = [(i.get("id"), i.get("href"), i.get("media-type"), i.get("properties"), i.get("media-overlay"))
+             for i in opf.find("o:manifest", NS)]
+    assert items == [("nav", "nav.xhtml", "application/xhtml+xml", "nav", None),
+                     ("css", "style.css", "text/css", None, None),
+                     ("cover", "cover.jpg", "image/jpeg", "cover-image", None)] + [
+        x for slug in ("01-introduction", "02-dmp") for x in (
+            (f"x-{slug}", f"{slug}.xhtml", "application/xhtml+xml", None, f"mo-{slug}"),
+            (f"mo-{slug}", f"{slug}.smil", "application/smil+xml", None, None),
+            (f"a-{slug}", f"audio/{slug}.mp3", "audio/mpeg", None, None))]
+    assert [(r.get("idref"), r.get("linear")) for r in opf.find("o:spine", NS)] == [
+        ("x-01-introduction", None), ("x-02-dmp", None), ("nav", "no")]
+    # Every file of the zip is in the package (or is the container), and the other way round.
+    listed = {"EPUB/" + i[1] for i in items}
+    assert set(book.zip.namelist()) == listed | {"mimetype", "META-INF/container.xml", "EPUB/package.opf"}
+    container = etree.fromstring(book.zip.read("META-INF/container.xml"))
+    [root] = container.iter("{urn:oasis:names:tc:opendocument:xmlns:container}rootfile")
+    assert (root.get("full-path"), root.get("media-type")) == ("EPUB/package.opf", "application/oebps-package+xml")
+
+
+@pytest.mark.e2e
+def test_the_table_of_contents_goes_part_topic_page(mini_book):
+    """The nav a reader opens: the introduction, then the part, its topic and the topic's pages, nested; the
+    landmarks lead to it and to the start of the guide."""
+    book = Epub(epub_of(mini_book))
+    nav = book.xml("EPUB/nav.xhtml")
+
+    def tree(ol):
+        return [(li.find("x:a", NS).text, li.find("x:a", NS).get("href"),
+                 tree(li.find("x:ol", NS)) if li.find("x:ol", NS) is not None else [])
+                for li in ol.findall("x:li", NS)]
+
+    [toc] = nav.xpath("//x:nav[@e:type='toc']", namespaces=NS)
+    assert toc.get("id") == "toc" and toc.findtext("x:h1", namespaces=NS) == "Sommaire"
+    assert tree(toc.find("x:ol", NS)) == [
+        ("Introduction", "01-introduction.xhtml#ch.introduction",
+         [("Bienvenue", "01-introduction.xhtml#page.introduction.bienvenue", [])]),
+        ("Partie 1 – Santé", "02-dmp.xhtml#part.sante",
+         [("Le DMP", "02-dmp.xhtml#ch.dmp",
+           [("Qu'est-ce que c'est ?", "02-dmp.xhtml#page.dmp.quest-ce-que-cest", []),
+            ("Attention", "02-dmp.xhtml#page.dmp.attention", [])])])]
+    [marks] = nav.xpath("//x:nav[@e:type='landmarks']", namespaces=NS)
+    assert [(a.get(f"{{{NS['e']}}}type"), a.get("href"), a.text) for a in marks.iter(f"{{{NS['x']}}}a")] == [
+        ("toc", "nav.xhtml#toc", "Sommaire"), ("bodymatter", "01-introduction.xhtml", "Début du guide")]
+    assert nav.findtext("x:head/x:title", namespaces=NS) == "Guide d'essai & <test> — sommaire"
+    assert nav.get("lang") == "fr-FR"
+    intro = book.xml("EPUB/01-introduction.xhtml")
+    assert intro.findtext("x:head/x:title", namespaces=NS) == "Introduction"
+    assert intro.find("x:head/x:link", NS).get("href") == "style.css"
+
+
+@pytest.mark.e2e
+def test_the_zips_store_the_audio_as_is_and_compress_the_text(mini_book):
+    """Both books: the MP3s (and the EPUB's cover) stored as they are, not compressed again; the text deflated
+    (the EPUB's mimetype apart, which must be stored); every entry a plain Unix file, readable by all."""
+    downloads = mini_book.manifest["downloads"]
+    for name in (downloads["epub"]["path"], downloads["daisy"]["path"]):
+        with zipfile.ZipFile(mini_book.out_dir / name) as z:
+            infos = z.infolist()
+        assert infos and all((i.create_system, i.external_attr) == (3, 0o644 << 16) for i in infos), name
+        stored = {i.filename for i in infos if i.compress_type == zipfile.ZIP_STORED}
+        assert stored == {i.filename for i in infos if i.filename.endswith((".mp3", ".jpg")) or
+                          i.filename == "mimetype"}, name
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos if i.filename not in stored), name
 
 
 # --- determinism and rebuilds -------------------------------------------------------------------------
 
 @pytest.mark.e2e
-def test_two_builds_give_the_same_bytes(mini_build, tmp_path):
-    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini_build.settings.cache_dir))
-    assert epub_of(again).read_bytes() == epub_of(mini_build).read_bytes()
+def test_two_builds_give_the_same_bytes(mini_book, tmp_path):
+    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini_book.settings.cache_dir))
+    assert epub_of(again).read_bytes() == epub_of(mini_book).read_bytes()
 
 
 def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guide, tmp_path):
@@ -394,10 +497,66 @@ chapters:
 
 @pytest.fixture(scope="module")
 def blocks_build(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("blocks")
-    (tmp / "g").mkdir()
-    (tmp / "g" / "guide.yaml").write_text(BLOCKS_GUIDE, "utf-8")
-    return build(tmp / "g", settings_for(tmp, engine="silence"))
+    guide = tmp_path_factory.getbasetemp() / "blocks-guide"  # one path: book_build keeps a build per guide path
+    guide.mkdir(exist_ok=True)
+    (guide / "guide.yaml").write_text(BLOCKS_GUIDE, "utf-8")
+    return book_build(guide, tmp_path_factory.mktemp("blocks"), engine="silence")
+
+
+PARTS_GUIDE = """\
+id: deux-parties
+title: Deux parties
+publisher: Test
+date: 2024-05-01
+parts:
+  - id: avant
+    title: Avant
+    chapters:
+      - id: preparer
+        title: Préparer
+        pages:
+          - id: papiers
+            title: Les papiers
+            blocks:
+              - p: Apportez votre carte Vitale.
+  - id: apres
+    title: Après
+    chapters:
+      - id: rentrer
+        title: Rentrer
+        pages:
+          - id: maison
+            title: À la maison
+            blocks:
+              - p: Reposez-vous.
+"""
+
+
+@pytest.fixture(scope="module")
+def parts_build(tmp_path_factory):
+    guide = tmp_path_factory.getbasetemp() / "deux-parties"
+    guide.mkdir(exist_ok=True)
+    (guide / "guide.yaml").write_text(PARTS_GUIDE, "utf-8")
+    return book_build(guide, tmp_path_factory.mktemp("parts"), engine="silence")
+
+
+def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_build):
+    """"Partie 1, Avant." "Sujet 1 : Préparer." "Les papiers": while each is said, a reader highlights the part's,
+    the topic's, then the page's heading; each DAISY entry opens the par that says it."""
+    book = Epub(epub_of(parts_build))
+    for n, (slug, ch) in enumerate((("01-preparer", "preparer"), ("02-rentrer", "rentrer"))):
+        cues = [c for c in parts_build.manifest["chapters"][n]["pages"][0]["cues"] if c["kind"] == "announce"]
+        assert [c["written"].split(",")[0].split(" :")[0] for c in cues] == [f"Partie {n + 1}", "Sujet 1",
+                                                                              cues[2]["written"]]
+        pars = book.overlays()[f"{slug}.smil"][:3]
+        part = ("avant", "apres")[n]
+        assert [p[0] for p in pars] == [f"{slug}.xhtml#part.{part}", f"{slug}.xhtml#ch.{ch}",
+                                        f"{slug}.xhtml#page.{ch}.{('papiers', 'maison')[n]}"]
+        assert [p[2] for p in pars] == [0.0, cues[1]["start"], cues[2]["start"]]
+    ncc = (parts_build.out_dir / "daisy" / "ncc.html").read_text("utf-8")
+    assert re.findall(r'<a href="([^"]+)">', ncc) == [
+        "s001.smil#title-t", "s001.smil#part.avant-t", "s001.smil#ch.preparer-t", "s001.smil#page.preparer.papiers-t",
+        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t"]
 
 
 def test_model_puts_each_sentence_in_its_block(blocks_build):
@@ -445,8 +604,9 @@ def test_a_manifest_from_another_guide_version_is_refused(blocks_build):
     guide = load_guide(blocks_build.guide.path)
     manifest = json.loads(json.dumps(blocks_build.manifest))
     manifest["chapters"][0]["pages"][0]["cues"][-1]["block"] = [9]
-    with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean"):
+    with pytest.raises(PublishError, match="(?s)block \\[9\\].*--clean") as err:
         Book.from_manifest(guide, manifest)
+    assert "Probable cause: the build's cue timings come from another version of the guide" in str(err.value)
     del manifest["chapters"][0]["pages"][1]
     with pytest.raises(PublishError, match="2 pages in the guide but 1") as err:
         Book.from_manifest(guide, manifest)
@@ -471,26 +631,106 @@ def test_a_missing_mp3_is_a_clear_error_and_leaves_no_file(blocks_build, tmp_pat
 
 # --- emphasis ------------------------------------------------------------------------------------------
 
-def test_bold_and_italics_of_the_guide_are_kept_in_both_books(tmp_path):
-    """The sentences come from the written form, which has no markup: what the guide stresses must still be
-    stressed for the reader, inside the sentence the overlay highlights, in a book epubcheck and the DTDs
-    accept."""
-    from test_daisy import dtd_problems
-
-    guide = tmp_path / "mini"
-    shutil.copytree(DATA / "mini", guide)
+@pytest.fixture(scope="module")
+def stressed_build(tmp_path_factory):
+    """The mini guide with a title in quotes, dated 1975, with bold and italics, a paragraph with no word to say
+    and two phone links (the silence engine)."""
+    guide = tmp_path_factory.getbasetemp() / "stressed"
+    if not guide.exists():
+        shutil.copytree(DATA / "mini", guide)
     g = guide / "guide.yaml"
-    g.write_text(g.read_text("utf-8").replace(
+    g.write_text((DATA / "mini" / "guide.yaml").read_text("utf-8").replace(
+        'title: "Guide d\'essai & <test>"', 'title: \'Le guide "essai" & <test>\'').replace(
+        "date: 2024-03-01", "date: 1975-06-15").replace(
         "Le DMP est un carnet de santé numérique.",
-        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__."), "utf-8")
-    result = build(guide, settings_for(tmp_path, engine="silence"))
+        "Le DMP est un carnet de santé **numérique**, à garder *toute la vie*. Il est __gratuit__. "
+        "Le *carnet* est **simple**, vraiment *simple*.").replace(
+        "              - list:\n", '              - p: "* * *"\n              - list:\n', 1).replace(
+        '''label: "Le site de l'Assurance maladie"}\n''', '''label: "Le site de l'Assurance maladie"}
+              - link: {url: "tel:+33123456789", label: "standard au 01 23 45 67 89"}
+              - link: {url: "tel:+33800123456", label: "SAMU"}\n'''), "utf-8")
+    return book_build(guide, tmp_path_factory.mktemp("stressed"), engine="silence")
+
+
+def test_bold_and_italics_of_the_guide_are_kept_in_both_books(stressed_build):
+    """The sentences come from the written form, which has no markup: what the guide stresses must still be
+    stressed for the reader, inside the sentence the overlay highlights."""
+    result = stressed_build
     with zipfile.ZipFile(epub_of(result)) as z:
         epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
     daisy = (result.out_dir / "daisy" / "content.html").read_text("utf-8")
     for doc in (epub, daisy):
-        first, second = re.findall(r'<span id="s\.dmp\.quest-ce-que-cest\.[12]">(.*?)</span>', doc)[:2]
+        first, second, third = re.findall(r'<span id="s\.dmp\.quest-ce-que-cest\.[123]">(.*?)</span>', doc)[:3]
         assert first == ("Le DMP est un carnet de santé <strong>numérique</strong>, "
                          "à garder <em>toute la vie</em>.")
         assert second == "Il est <strong>gratuit</strong>."
-    assert epubcheck(epub_of(result), tmp_path) == []
-    assert dtd_problems(result.out_dir / "daisy") == []
+        # Each stressed word where the guide stresses it: not the same word earlier, nor twice the same one.
+        assert third == "Le <em>carnet</em> est <strong>simple</strong>, vraiment <em>simple</em>."
+
+
+def test_a_title_with_quotes_reads_back_whole_in_both_books(stressed_build):
+    """Le guide "essai" & <test>: in the EPUB's package and the DAISY book's heads (attributes there), as written."""
+    from test_daisy import H, metas, parse
+
+    title = 'Le guide "essai" & <test>'
+    assert Epub(epub_of(stressed_build)).opf.xpath("//dc:title", namespaces=NS)[0].text == title
+    folder = stressed_build.out_dir / "daisy"
+    for name in ("ncc.html", "content.html"):
+        root = parse(folder / name).getroot()
+        assert metas(root, H)["dc:title"] == [title] and root.findtext("h:head/h:title", namespaces=H) == title
+    for name in ("master.smil", "s001.smil"):
+        assert metas(parse(folder / name).getroot())["dc:title"] == [title]
+
+
+def test_a_guide_dated_before_1980_still_gets_its_books(stressed_build):
+    """A ZIP file cannot hold dates before 1980: the files of both books are dated 1980, on the guide's day; the
+    EPUB's package keeps the guide's own date."""
+    for name in (stressed_build.manifest["downloads"][k]["path"] for k in ("epub", "daisy")):
+        with zipfile.ZipFile(stressed_build.out_dir / name) as z:
+            assert {i.date_time for i in z.infolist()} == {(1980, 6, 15, 0, 0, 0)}, name
+    assert Epub(epub_of(stressed_build)).meta("dcterms:modified") == ["1975-06-15T00:00:00Z"]
+
+
+def test_a_paragraph_with_no_word_to_say_is_written_without_a_clip(stressed_build):
+    """"* * *" is not said, but a reader of the book still sees it, in both books, and no overlay plays it."""
+    book = Epub(epub_of(stressed_build))
+    daisy = (stressed_build.out_dir / "daisy" / "content.html").read_text("utf-8")
+    span = '<p><span id="s.dmp.quest-ce-que-cest.4">* * *</span></p>'
+    assert span in book.zip.read("EPUB/02-dmp.xhtml").decode("utf-8") and span in daisy
+    assert "02-dmp.xhtml#s.dmp.quest-ce-que-cest.4" not in {p[0] for p in book.overlays()["02-dmp.smil"]}
+    said = [p[0] for p in book.overlays()["02-dmp.smil"]]
+    page = "02-dmp.xhtml#s.dmp.quest-ce-que-cest."
+    assert said.index(page + "5") == said.index(page + "3") + 1
+
+
+def test_a_phone_number_in_the_books_is_a_link_that_calls_it(stressed_build):
+    """On a phone or a tablet, the number in the text calls it: the number itself when the link's text holds
+    it, else the number written after the text."""
+    with zipfile.ZipFile(epub_of(stressed_build)) as z:
+        epub = z.read("EPUB/02-dmp.xhtml").decode("utf-8")
+    daisy = (stressed_build.out_dir / "daisy" / "content.html").read_text("utf-8")
+    for doc in (epub, daisy):
+        assert ('<p><span id="s.dmp.attention.4">Appeler le standard au <a href="tel:+33123456789">01 23 45 67 89</a>'
+                "</span></p>\n") in doc
+        assert '<p><span id="s.dmp.attention.5">SAMU : <a href="tel:+33800123456">+33800123456</a></span></p>' in doc
+
+
+@pytest.mark.e2e
+def test_the_stressed_books_pass_epubcheck_and_the_dtds(stressed_build, tmp_path):
+    """The markup added for bold and italics, in a book epubcheck and the DAISY DTDs accept."""
+    from test_daisy import dtd_problems
+
+    assert epubcheck(epub_of(stressed_build), tmp_path) == []
+    assert dtd_problems(stressed_build.out_dir / "daisy") == []
+
+
+def test_a_book_that_would_be_broken_xml_is_refused_with_what_to_do():
+    """Should some text ever come out as broken markup, the volunteer reads which file and line, that it is our
+    bug, and that the previous book is kept: not a book that readers refuse to open."""
+    from audioguide.publishers.book import well_formed
+
+    with pytest.raises(PublishError) as err:
+        well_formed({"EPUB/style.css": b"<", "EPUB/02-dmp.xhtml": b'<?xml version="1.0"?>\n<p>a<b>c</p>'}, "EPUB")
+    assert str(err.value).startswith("EPUB: EPUB/02-dmp.xhtml would not be well-formed XML (line 2: ")
+    assert "Probable cause: a bug of ours: some text of the guide was turned into broken markup" in str(err.value)
+    assert str(err.value).endswith("Fix: please report it with the guide; the previous book is kept as it was")
