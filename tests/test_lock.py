@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from audioguide.cli import cli
-from audioguide.exceptions import LockError
+from audioguide.exceptions import LockError, PublishError
 from audioguide.lock import OutputLock
 
 from conftest import DATA, needs_tools
@@ -262,3 +262,27 @@ def test_a_lock_file_that_keeps_being_replaced_is_explained(tmp_path, monkeypatc
             pass
     assert exc.value.message == f"Could not lock {tmp_path}."
     assert exc.value.cause == "the lock file keeps being replaced"
+    assert exc.value.fix == "make sure no other program writes this folder, then build again"
+
+
+def test_the_lock_file_is_readable_by_all_and_executable_by_none(tmp_path):
+    """Another user's build reads who holds the folder; nobody can run the lock file."""
+    old = os.umask(0o022)
+    try:
+        with OutputLock(tmp_path):
+            assert (tmp_path / ".lock").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
+def test_a_lock_file_planted_as_a_link_is_refused_and_its_target_kept(tmp_path):
+    """A link at .lock would have the lock written into the file it points at: refused, with the link named."""
+    target = tmp_path / "bashrc"
+    target.write_bytes(b"export PATH=precious\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".lock").symlink_to(target)
+    with pytest.raises(PublishError) as exc:
+        with OutputLock(tmp_path / "out"):
+            pass
+    assert target.read_bytes() == b"export PATH=precious\n"
+    assert exc.value.message.startswith(f"{tmp_path / 'out' / '.lock'} is a symbolic link (to {target})")
