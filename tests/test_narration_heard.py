@@ -161,6 +161,12 @@ LINKS = [
     (("01 23 45 67 89", "tel:+33123456789"),
      [("Appeler le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf.",
        "Appeler le 01 23 45 67 89", 850, "link", False)]),
+    # A label that says the number and what to do is said as it is, without a second verb.
+    (("Appelez le 3919", "tel:3919"),
+     [("Appelez le trente-neuf dix-neuf.", "Appelez le 3919", 850, "link", False)]),
+    (("Le standard au 01 23 45 67 89", "tel:+33123456789"),
+     [("Le standard au zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf.",
+       "Le standard au 01 23 45 67 89", 850, "link", False)]),
     # An international number is said as it is dialled in France.
     (("Santé Info Droits", "tel:+33153624030"),
      [("Santé Info Droits :", "Santé Info Droits :", 200, "sentence", True),
