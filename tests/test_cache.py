@@ -1,6 +1,7 @@
 """The clip cache keeps only whole clips and trusts a clip only while it is as written: damaged clips are made
 again, and a full or read-only cache disk is explained as such. Real espeak-ng and ffmpeg; audio read back."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -405,6 +406,8 @@ def test_word_times_are_kept_beside_the_clip_and_made_again_with_it(tmp_path):
     assert json.loads(saved.read_text()) == words and counting.calls == 1
     saved.write_text(json.dumps([[0, 9.0]]))
     assert ClipCache(tmp_path / "cache").words(engine, text, key) == [[0, 9.0]]  # read back, not timed
+    saved.write_text(json.dumps([0.5, 9.0]))  # not pairs: timed again
+    assert ClipCache(tmp_path / "cache").words(engine, text, key) == words and counting.calls == 1
     saved.write_text("not json")
     assert ClipCache(tmp_path / "cache").words(engine, text, key) == words and counting.calls == 1
     saved.write_text(json.dumps([[0, 9.0]]))
@@ -460,3 +463,168 @@ def test_long_text_is_cut_for_an_engine_without_an_empty_last_piece():
     pieces = bound_text(text, max_chars=100)
     assert all(pieces) and all(len(p) <= 100 for p in pieces)
     assert " ".join(pieces) == text.strip()
+    # Nothing to say is no call at all: gTTS refuses an empty text, and an empty piece would be an empty clip.
+    assert bound_text(" " * 1200) == []
+
+
+# --- what an engine hears and hands back, through the cache ------------------------------------------------------
+
+class _Hearing:
+    """The silence engine with a small limit on text, keeping what each of its calls was given to say."""
+
+    def __init__(self, max_chars: int = 60):
+        from audioguide.tts.silence import SilenceEngine
+
+        outer = self
+
+        class Engine(SilenceEngine):
+            def synthesize(self, text, wav):
+                outer.heard.append(text)
+                super().synthesize(text, wav)
+
+        Engine.max_chars = max_chars
+        self.heard: list[str] = []
+        self.engine = Engine(BuildSettings(engine="silence", rate=150))
+
+    @staticmethod
+    def frames(text: str) -> int:
+        """The silence engine's length for a text: its words at 150 a minute."""
+        return int(RATE * 60 * max(1, len(text.split())) / 150)
+
+
+def test_a_long_text_is_said_whole_in_pieces_joined_without_a_gap(tmp_path):
+    """Over an engine's limit, the text goes in several calls cut at sentence ends (a sentence exactly as long as
+    the limit stays whole), and the clip is the pieces end to end: no word lost, no silence between them."""
+    hearing, cache = _Hearing(max_chars=60), ClipCache(tmp_path / "cache")
+    first = "Votre dossier médical partagé garde vos comptes rendus, ici."
+    assert len(first) == 60
+    text = f"{first} Il est gratuit, et vous pouvez le fermer. Quand vous voulez, sans frais."
+    clip = cache.make(hearing.engine, text)
+    assert hearing.heard == [first, "Il est gratuit, et vous pouvez le fermer.", "Quand vous voulez, sans frais."]
+    with wave.open(str(clip)) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, RATE)
+        assert w.getnframes() == sum(_Hearing.frames(p) for p in hearing.heard)
+    assert clip_problem(clip) is None  # and no piece left beside it
+    assert sorted(p.name for p in clip.parent.iterdir()) == [f"{clip.stem}.json", clip.name]
+
+
+def test_an_over_long_word_reaches_the_engine_broken_at_its_slashes_and_hyphens(tmp_path):
+    """A web address longer than an engine can spell is said in runs cut after a slash or hyphen, one space between."""
+    hearing, cache = _Hearing(max_chars=1000), ClipCache(tmp_path / "cache")
+    cache.make(hearing.engine, "voir www.exemple.fr/un-chemin-vraiment-tres-long/et-encore")
+    cache.make(hearing.engine, "Code " + "A" * 45)
+    assert hearing.heard == ["voir www.exemple.fr/un-chemin-vraiment-tres- long/et-encore",
+                             "Code " + "A" * 40 + " AAAAA"]
+
+
+def test_an_mp3_from_an_engine_becomes_a_clip_of_the_common_format_with_no_tool_in_its_bytes(tmp_path):
+    """gTTS and some Piper voices hand back other audio: converted to mono 16-bit 22050 Hz, as long as it was, and
+    the same bytes on any machine (no encoder name or date in the clip)."""
+    from audioguide.tts.base import to_wav
+
+    mp3 = tmp_path / "google.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+                    "-ac", "2", "-ar", "24000", "-metadata", "title=Bonjour", str(mp3)], check=True)
+    to_wav(mp3, tmp_path / "a.wav")
+    to_wav(mp3, tmp_path / "b.wav")
+    assert clip_problem(tmp_path / "a.wav") is None
+    with wave.open(str(tmp_path / "a.wav")) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, RATE)
+        assert abs(w.getnframes() / RATE - 1.0) < 0.1
+    data = (tmp_path / "a.wav").read_bytes()
+    assert data == (tmp_path / "b.wav").read_bytes()
+    assert b"Lavf" not in data and b"LIST" not in data and b"Bonjour" not in data
+
+
+@pytest.mark.french
+def test_without_ffmpeg_the_conversion_says_what_to_install(tmp_path, monkeypatch):
+    from audioguide.exceptions import EngineError
+    from audioguide.tts.base import to_wav
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(EngineError) as e:
+        to_wav(tmp_path / "google.mp3", tmp_path / "clip.wav")
+    assert str(e.value).startswith("ffmpeg est introuvable.") and "apt-get install ffmpeg" in str(e.value)
+
+
+@pytest.mark.french
+def test_an_engine_that_cannot_run_is_refused_with_its_cause_and_fix_before_any_work(tmp_path, monkeypatch):
+    """What the volunteer reads when espeak-ng is missing: the engine, why, and how to install it."""
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    res = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--out", str(tmp_path / "out"), "--cache",
+                                   str(tmp_path / "cache")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "Le moteur espeak ne peut pas fonctionner ici." in res.output, res.output
+    assert "Cause probable : espeak-ng n'est pas installé." in res.output
+    assert "apt-get install espeak-ng" in res.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache" / "clips").exists()
+
+
+def test_word_times_span_the_speech_up_to_its_last_sample_at_the_trim_level(tmp_path):
+    """The fallback timing spreads the words over the speech the chapter keeps (audio.py trims below the same
+    level), not over the silence after it: here 1 s at the level, then 1 s of silence."""
+    from audioguide.tts.base import TRIM_THRESHOLD
+    from audioguide.tts.silence import SilenceEngine
+
+    class Quiet(SilenceEngine):
+        def synthesize(self, text, wav):
+            with wave.open(str(wav), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(RATE)
+                level = TRIM_THRESHOLD.to_bytes(2, "little") + (-TRIM_THRESHOLD).to_bytes(2, "little", signed=True)
+                w.writeframes(level * (RATE // 2) + bytes(2 * RATE))
+
+    engine, cache = Quiet(BuildSettings(engine="silence")), ClipCache(tmp_path / "cache")
+    text = "un deux"  # 2 and 4 letters: the second word a third of the way through the speech
+    assert cache.words(engine, text, clip_key(engine, text)) == [[0, 0.0], [3, round(1 / 3, 6)]]
+
+
+def test_a_clip_without_record_is_named_in_the_debug_log(tmp_path, caplog):
+    """`audioguide -vv` says which clip is made again because no record says it was written whole."""
+    import logging
+
+    counting = _Counting()
+    clip = ClipCache(tmp_path / "cache").make(counting.engine, "Bonjour.")
+    clip.with_suffix(".json").unlink()
+    caplog.set_level(logging.DEBUG, logger="audioguide.tts.cache")
+    assert not ClipCache(tmp_path / "cache").has(clip.stem)
+    assert f"Cached clip {clip} has no record: making it again." in caplog.text
+    assert "is damaged" not in caplog.text
+
+
+@pytest.mark.french
+def test_a_cache_disk_filling_up_is_explained_in_french_and_leaves_no_half_clip(tmp_path):
+    """An engine whose tool ignores its own write errors (as espeak-ng's command line did) leaves a cut clip on a
+    full disk, and a word-times record cannot be written there either: both are said as a full cache disk, with
+    nothing half-written left; with room made, the same cache works."""
+    from audioguide.exceptions import PublishError
+
+    class ThroughATool(type(_Hearing(max_chars=1000).engine)):
+        def synthesize(self, text, wav):
+            tone = tmp_path / "tone.wav"
+            super().synthesize(text, tone)
+            subprocess.run(["sh", "-c", 'cat > "$0"', str(wav)], input=tone.read_bytes())  # its status unread
+
+    full = "Impossible d'écrire dans le cache des extraits de voix {} : le disque est plein."
+    with tmpfs(tmp_path / "disk", "512k") as disk:
+        engine, cache = ThroughATool(BuildSettings(engine="silence", rate=150)), ClipCache(disk / "cache")
+        short = cache.make(engine, "Bonjour.")  # 0.4 s: fits
+        filler = disk / "filler"
+        with open(filler, "wb", buffering=0) as fh, contextlib.suppress(OSError):
+            while True:
+                fh.write(bytes(4096))
+        with pytest.raises(PublishError) as e:
+            cache.words(engine, "Bonjour.", short.stem)
+        assert str(e.value).startswith(full.format(disk / "cache")), str(e.value)
+        long_text = "Tapez un pour le dossier médical partagé, deux pour les ordonnances."
+        with pytest.raises(PublishError) as e:
+            cache.make(engine, long_text)
+        assert str(e.value).startswith(full.format(disk / "cache")), str(e.value)
+        assert "les extraits terminés ont été gardés" in str(e.value)
+        left = sorted(p.name for p in (disk / "cache" / "clips").rglob("*") if p.is_file())
+        assert left == sorted([short.name, f"{short.stem}.json"])
+        filler.unlink()
+        again = ClipCache(disk / "cache")
+        assert clip_problem(again.make(engine, long_text)) is None
+        assert [w[0] for w in again.words(engine, "Bonjour.", short.stem)] == [0]
