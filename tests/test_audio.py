@@ -7,7 +7,7 @@ import pytest
 from audioguide.audio import ENCODER_LOSS_DB, encode_mp3, gain_to, loudness_gain, measure_loudness
 from audioguide.config import BuildSettings
 
-from conftest import needs_tools
+from conftest import needs_tools, tmpfs
 
 pytestmark = [needs_tools]
 WINDOW_LU = 0.5  # tight: without the limiter's make-up gain chapters land ~0.7 LU low, inside a ±1 LU window
@@ -317,3 +317,21 @@ def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, m
     assert len(encodes) >= 2
     _, tp = measure_loudness(mp3, true_peak=True)
     assert tp is not None and tp <= s.true_peak_db
+
+
+@pytest.mark.french
+def test_an_mp3_cut_short_by_a_full_disk_is_said_as_such_and_not_kept(tmp_path):
+    """ffmpeg exits 0 when a full disk stops it only at its trailer (here a 10 s chapter, ~80 kB, on 64 kB): the
+    cut MP3 was kept as if whole (`audioguide listen --out`, the DAISY book's title). Now the volunteer reads
+    that the disk is full, and nothing is left there."""
+    from audioguide.exceptions import PublishError
+    from audioguide.files import atomic_path
+
+    wav = tmp_path / "chapitre.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:r=22050:d=10", "-ac", "1", str(wav)],
+                   check=True)
+    with tmpfs(tmp_path / "disk", "64k") as disk:
+        with pytest.raises(PublishError) as e, atomic_path(disk / "page.mp3") as part:
+            encode_mp3(wav, part, BuildSettings(), 0.0)
+        assert str(e.value).startswith(f"Impossible d'écrire {disk} : le disque est plein."), str(e.value)
+        assert list(disk.iterdir()) == []

@@ -165,7 +165,8 @@ def _trim(pcm: bytes, threshold: int = TRIM_THRESHOLD) -> tuple[bytes, int]:
 
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")  # ffmpeg cuts tags mid-character
-    if proc.returncode != 0:
+    # ffmpeg exits 0 when a full disk stops it only at its trailer (a 10 s MP3 on 64 kB left): its file is cut.
+    if proc.returncode != 0 or "No space left on device" in proc.stderr:
         _failed(cmd, proc.stderr, what)
     return proc
 
