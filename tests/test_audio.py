@@ -1,5 +1,6 @@
 """Loudness: what a listener hears is at the target level, measured by ffmpeg's EBU R128 meter on real speech."""
 
+import re
 import subprocess
 
 import pytest
@@ -32,11 +33,15 @@ def speech(tmp_path_factory):
     return wav
 
 
-def test_the_limiters_loss_is_made_up(speech, tmp_path):
+def test_the_limiters_loss_is_made_up(speech, tmp_path, caplog):
     s = BuildSettings()
     raw, _ = measure_loudness(speech)
     plain = gain_to(s.loudness_lufs + ENCODER_LOSS_DB, raw)
+    caplog.set_level("DEBUG", logger="audioguide.audio")
     gain = loudness_gain(speech, s)
+    # What `audioguide -vv build` says of each chapter's levelling.
+    assert re.search(r"speech\.wav: -1\d\.\d LUFS through the limiter at \+\d\.\d\d dB, \+\d\.\d\d dB more "
+                     rf"\(target {s.loudness_lufs + ENCODER_LOSS_DB:.1f}\)\.", caplog.text), caplog.text
     assert gain > plain + 0.3  # more than the plain difference: the limiter took some back
     encode_mp3(speech, tmp_path / "made-up.mp3", s, gain)
     encode_mp3(speech, tmp_path / "plain.mp3", s, plain)
@@ -301,7 +306,7 @@ def test_a_clip_of_another_format_or_unreadable_is_named_with_the_cause(tmp_path
     out.close()
 
 
-def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, monkeypatch):
+def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, monkeypatch, caplog):
     """Without the limiter's headroom LAME's overshoot passes the ceiling: the check on the published MP3 (by
     libmpg123, in this process) must see it, and the chapter is encoded again under the ceiling."""
     import audioguide.audio as audio
@@ -313,10 +318,15 @@ def test_an_mp3_over_the_ceiling_is_caught_and_encoded_again(speech, tmp_path, m
     monkeypatch.setattr(audio, "LIMIT", 0.99)
     s = BuildSettings()
     mp3 = tmp_path / "loud.mp3"
+    caplog.set_level("DEBUG", logger="audioguide.audio")
     encode_mp3(speech, mp3, s, 14.0)
     assert len(encodes) >= 2
-    _, tp = measure_loudness(mp3, true_peak=True)
+    assert "loud.mp3: true peak " in caplog.text and " dB over the ceiling; encoding again" in caplog.text
+    lufs, tp = measure_loudness(mp3, true_peak=True)
     assert tp is not None and tp <= s.true_peak_db
+    # Limited again by the excess and a small margin: the peak lands just under the ceiling (-1.6 dBTP here),
+    # not a dB lower, which would squash the speech more than needed.
+    assert tp >= s.true_peak_db - 0.8 and lufs == pytest.approx(s.loudness_lufs, abs=0.1)
 
 
 @pytest.mark.french
@@ -335,3 +345,34 @@ def test_an_mp3_cut_short_by_a_full_disk_is_said_as_such_and_not_kept(tmp_path):
             encode_mp3(wav, part, BuildSettings(), 0.0)
         assert str(e.value).startswith(f"Impossible d'écrire {disk} : le disque est plein."), str(e.value)
         assert list(disk.iterdir()) == []
+
+
+def test_a_nearly_silent_chapter_is_raised_by_30_db_at_most(tmp_path):
+    """A chapter at -55 LUFS (a recording made far from the microphone) is brought up 30 dB, not to the target:
+    more would bring its background noise up with it."""
+    wav = tmp_path / "faint.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=1000:r=22050:d=5", "-af", "volume=-34dB",
+                    "-ac", "1", str(wav)], check=True)
+    s = BuildSettings()
+    raw, _ = measure_loudness(wav)
+    assert raw == pytest.approx(-55, abs=0.5)
+    gain = loudness_gain(wav, s)
+    assert gain == 30.0
+    encode_mp3(wav, tmp_path / "faint.mp3", s, gain)
+    assert measure_loudness(tmp_path / "faint.mp3")[0] == pytest.approx(raw + 30 - ENCODER_LOSS_DB, abs=0.3)
+
+
+@pytest.mark.french
+def test_without_ffmpeg_the_build_says_it_is_not_installed_and_how_to_install_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    from conftest import DATA
+
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    res = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--out", str(tmp_path / "out"), "--cache",
+                                   str(tmp_path / "cache"), "--engine", "silence"])
+    assert res.exit_code == 4 and "Traceback" not in res.output
+    assert "ffmpeg not found.\nCause probable : ffmpeg is not installed\n" in res.output, res.output
+    assert "apt-get install ffmpeg" in res.output and not (tmp_path / "out").exists()

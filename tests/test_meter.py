@@ -136,5 +136,26 @@ def test_an_mp3_cut_before_its_first_sound_is_an_error_not_a_silent_pass(tmp_pat
     whole = lavfi(tmp_path, "whole.mp3", "anoisesrc=r=44100:a=0.3:d=1", "-c:a", "libmp3lame", "-b:a", "64k")
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[:keep])
-    with pytest.raises(audio.AudioError, match="cut.mp3"):
+    with pytest.raises(audio.AudioError, match="cut.mp3") as e:
         audio.true_peak(cut)
+    assert str(e.value).endswith("\nProbable cause: a broken or empty MP3 file\nFix: build again with --clean")
+
+
+def test_a_48_khz_mp3_is_checked_on_the_samples_ffmpeg_decodes(tmp_path):
+    """A guide built at 48 kHz: libmpg123 decodes it at its own rate, sample for sample as ffmpeg does (not
+    resampled, which would move the peak it reads)."""
+    mp3 = lavfi(tmp_path, "48k.mp3", "anoisesrc=c=pink:r=48000:a=0.3:d=2:s=4", "-c:a", "libmp3lame", "-b:a", "64k")
+    want = ffmpeg_pcm(mp3)
+    got = np.concatenate(list(audio._mp3_pcm(audio._mpg123(), mp3)))
+    assert len(got) == len(want) and np.abs(got - want).max() <= 1e-5
+
+
+def test_a_damaged_mp3_is_checked_without_the_decoders_notes_in_the_volunteers_terminal(tmp_path, capfd):
+    """libmpg123 would print "Note: Illegal Audio-MPEG-Header … Trying to resync…" on the build's terminal."""
+    whole = lavfi(tmp_path, "whole.mp3", "sine=f=440:r=48000:d=1", "-c:a", "libmp3lame", "-b:a", "64k")
+    data = bytearray(whole.read_bytes())
+    data[2000:2600] = bytes((i * 97 + 13) % 256 for i in range(600))
+    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
+    capfd.readouterr()
+    assert audio.true_peak(tmp_path / "damaged.mp3") > -120
+    assert capfd.readouterr().err == ""
