@@ -58,12 +58,24 @@ FADE = "afade=t=in:d=0.05,afade=t=out:st=4.9:d=0.1"
     ("pink.wav", "anoisesrc=c=pink:r=44100:a=0.4:d=6:s=7", ["-af", "lowpass=f=15000"]),
     ("quiet-loud.wav", "sine=f=440:r=8000:d=8", ["-af", "volume='if(lt(t,4),0.01,0.6)':eval=frame"]),  # gated
     ("noise.mp3", "anoisesrc=c=brown:r=44100:a=0.7:d=5:s=3", ["-c:a", "libmp3lame", "-b:a", "64k"]),
+    # -20 then -34 LUFS: the quiet half just under the relative gate (10 LU under the blocks' loudness, -33.0)
+    ("relative-gate.wav", "sine=f=1000:r=22050:d=8", ["-af", "volume='if(lt(t,4),1.13,0.2256)':eval=frame",
+                                                      "-c:a", "pcm_f32le"]),
 ])
 def test_the_meter_reads_generated_signals_as_ffmpeg_does(tmp_path, name, source, args):
     path = lavfi(tmp_path, name, source, *args)
     (lufs, tp), (want_lufs, want_tp) = ours(path), ffmpeg_r128(path)
     assert lufs == pytest.approx(want_lufs, abs=0.1) and tp == pytest.approx(want_tp, abs=0.1), \
         ((lufs, tp), (want_lufs, want_tp))
+
+
+def test_a_faint_stretch_under_the_absolute_gate_is_left_out_as_ffmpeg_leaves_it(tmp_path):
+    """-62 then -70.5 LUFS: the faint half is just under the absolute gate (-70 LUFS). Loudness only: ffmpeg prints
+    a true peak this low to 0.001 of full scale (-60 dB)."""
+    path = lavfi(tmp_path, "absolute-gate.wav", "sine=f=1000:r=22050:d=8",
+                 "-af", "volume='if(lt(t,4),0.00896,0.00336)':eval=frame", "-c:a", "pcm_f32le")
+    want = ffmpeg_r128(path)[0]
+    assert want == pytest.approx(-62.2, abs=0.1) and ours(path)[0] == pytest.approx(want, abs=0.1)
 
 
 @pytest.mark.parametrize("rate", [22050, 16000, 8000])
