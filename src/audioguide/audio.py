@@ -582,7 +582,9 @@ def _mp3_pcm(lib, path: Path):
         done = ctypes.c_size_t()
         ret = lib.mpg123_decode(h, data, len(data), out.ctypes.data, out.nbytes, ctypes.byref(done))
         decoded = 0
-        while True:
+        # Each call decodes a frame or more (24 bytes at least): a decoder that stops making progress ends in the
+        # error below, not in a hang.
+        for _ in range(len(data) // 24 + 64):
             if ret == _MPG123_NEW_FORMAT:
                 hz, channels, encoding = ctypes.c_long(), ctypes.c_int(), ctypes.c_int()
                 lib.mpg123_getformat(h, ctypes.byref(hz), ctypes.byref(channels), ctypes.byref(encoding))
