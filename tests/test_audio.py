@@ -124,6 +124,8 @@ def test_ffmpeg_failing_on_a_broken_file_is_explained(tmp_path):
     assert "\nProbable cause: a broken input file or an ffmpeg build without libmp3lame\n" in text
     with pytest.raises(AudioError, match="^ffmpeg failed while measuring chapitre.wav: "):
         measure_loudness(bad)
+    with pytest.raises(AudioError, match="^ffmpeg failed while measuring the peak of chapitre.wav: "):
+        __import__("audioguide.audio").audio.true_peak(bad)
 
 
 def test_a_folder_ffmpeg_may_not_write_is_named_with_the_fix(tmp_path):

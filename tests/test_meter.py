@@ -188,3 +188,18 @@ def test_checking_many_mp3_peaks_does_not_grow_the_memory(tmp_path):
     for _ in range(300):
         audio.true_peak(mp3)
     assert resident() - before < 5_000_000
+
+
+def test_crests_three_quarters_of_the_way_between_samples_read_at_their_true_height(tmp_path):
+    """A tone of an eighth of the rate whose every crest falls 3/4 of the way from one sample to the next: the
+    samples read 0.17 dB under the crest, the 4x true peak reads the crest itself, as ffmpeg's does."""
+    path = tmp_path / "crests.wav"
+    n = np.arange(22050 * 2)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        fade = np.clip(np.minimum(n, n[-1] - n) / 2205, 0, 1)  # 0.1 s in and out: no overshoot at the ends
+        w.writeframes(np.round(16384 * fade * np.cos(2 * np.pi * (n - 0.75) / 8)).astype("<i2").tobytes())
+    samples = 20 * np.log10(np.cos(2 * np.pi * 0.25 / 8) / 2)
+    lufs, tp = ours(path)
+    assert tp == pytest.approx(20 * np.log10(0.5), abs=0.02) and tp > samples + 0.15
+    assert tp == pytest.approx(ffmpeg_r128(path)[1], abs=0.05)
