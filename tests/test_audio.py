@@ -239,6 +239,44 @@ def test_the_whole_guide_joins_the_chapters_frame_for_frame(two_mp3, tmp_path):
     assert MP3(whole).info.length == pytest.approx(sum(durations), abs=1e-9)
 
 
+def test_chapters_tagged_with_their_cover_join_frame_for_frame(two_mp3, tmp_path):
+    """Published chapters carry an ID3v2 tag with the guide's cover (tens of kB): the whole guide takes their audio
+    frames only, as from untagged ones."""
+    from mutagen.id3 import APIC, ID3, TIT2
+
+    from audioguide.audio import concat_mp3
+
+    parts = []
+    for i, src in enumerate(two_mp3):
+        part = tmp_path / f"tagged{i}.mp3"
+        part.write_bytes(src.read_bytes())
+        tags = ID3()
+        tags.add(TIT2(encoding=3, text=f"Chapitre {i + 1}"))
+        tags.add(APIC(encoding=3, mime="image/png", type=3, desc="", data=bytes(range(256)) * 120))  # 30 kB
+        tags.save(part)
+        parts.append(part)
+    assert parts[0].read_bytes()[:3] == b"ID3" and parts[0].stat().st_size > two_mp3[0].stat().st_size + 30000
+    durations = concat_mp3(parts, tmp_path / "whole.mp3")
+    assert durations == concat_mp3(two_mp3, tmp_path / "plain.mp3")
+    assert (tmp_path / "whole.mp3").read_bytes() == (tmp_path / "plain.mp3").read_bytes()
+
+
+def test_outputs_made_in_the_limiter_pass_get_the_chapter_and_leave_its_loudness_as_measured(speech, tmp_path):
+    """The phone sounds are made in the chapter's limiter pass (one ffmpeg run): each chain gets the chapter's
+    samples, its files are written before `finish` runs, and the loudness read is the same as without them."""
+    from audioguide.audio import Tap, limited_loudness
+
+    finished = []
+    chains = [("aresample=8000", "narrow"), ("volume=-6dB", "quiet")]
+    outputs = ["-map", "[narrow]", str(tmp_path / "narrow.wav"), "-map", "[quiet]", str(tmp_path / "quiet.wav")]
+    tap = Tap(chains, outputs, lambda: finished.append(sorted(p.name for p in tmp_path.iterdir())))
+    assert limited_loudness(speech, 6.0, taps=[tap]) == limited_loudness(speech, 6.0)
+    assert finished == [["narrow.wav", "quiet.wav"]]
+    raw, _ = measure_loudness(speech)
+    assert measure_loudness(tmp_path / "quiet.wav")[0] == pytest.approx(raw - 6, abs=0.1)
+    assert measure_loudness(tmp_path / "narrow.wav")[0] == pytest.approx(raw, abs=1.5)  # speech over 4 kHz gone
+
+
 def test_a_damaged_chapter_mp3_is_named_with_the_byte_and_the_fix(two_mp3, tmp_path):
     from audioguide.audio import concat_mp3
     from audioguide.exceptions import AudioError
