@@ -1,5 +1,6 @@
 """The clip cache keeps only whole clips and trusts a clip only while it is as written: damaged clips are made
-again, and a full or read-only cache disk is explained as such. Real espeak-ng and ffmpeg; audio read back."""
+again, and a full cache disk is explained as such. Real espeak-ng and ffmpeg builds of the mini guide; audio read
+back. The cache on its own, with the silence engine: tests/test_clip_cache.py."""
 
 import hashlib
 import json
@@ -15,7 +16,6 @@ from mutagen.mp3 import MP3
 
 from audioguide.build import build
 from audioguide.cli import cli
-from audioguide.config import BuildSettings
 from audioguide.files import OWNERSHIP_NAME
 from audioguide.tts.base import RATE
 from audioguide.tts.cache import ClipCache, clip_key, clip_problem
@@ -176,7 +176,7 @@ def test_an_untouched_cache_is_not_hashed_again(clean, tmp_path, monkeypatch):
     assert result.synthesized == 0 and hashed == []
 
 
-# --- full and read-only cache disks --------------------------------------------------------------------------
+# --- a full cache disk ----------------------------------------------------------------------------------------
 
 
 
@@ -209,18 +209,6 @@ def test_a_full_cache_disk_is_explained_and_keeps_no_bad_clip(clean, tmp_path, s
         assert every_clip_is_whole(cache) == len(list((ref / "cache" / "clips").rglob("*.wav")))
 
 
-def test_a_read_only_cache_is_named_with_the_fix(tmp_path):
-    with tmpfs(tmp_path / "ro", "1m") as disk:
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        cache = disk / "cache"
-        res = CliRunner().invoke(cli, ["build", str(DATA / "mini"), "--out", str(tmp_path / "o"), "--cache",
-                                       str(cache)])
-        assert res.exit_code == 5, res.output
-        assert f"Cannot write the clip cache {cache}" in res.output and "read-only" in res.output
-        assert "writable cache folder with --cache DIR or AUDIOGUIDE_CACHE=DIR" in res.output
-        assert "--out" not in res.output and "Traceback" not in res.output
-
-
 def test_records_are_written_with_each_clip(clean):
     ref, key = clean
     c = ClipCache(ref / "cache")
@@ -228,235 +216,3 @@ def test_records_are_written_with_each_clip(clean):
     clip = c.path(key)
     assert record == {"sha256": hashlib.sha256(clip.read_bytes()).hexdigest(), "size": clip.stat().st_size,
                       "mtime_ns": clip.stat().st_mtime_ns}
-
-
-def test_workers_asking_for_the_same_clip_at_once_make_it_once(tmp_path):
-    """Phone prompts shared by chapters are asked for by several workers at the same moment."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from audioguide.tts.silence import SilenceEngine
-
-    class Counting(SilenceEngine):
-        calls = 0
-
-        def synthesize(self, text, wav):
-            Counting.calls += 1
-            super().synthesize(text, wav)
-
-    engine, cache = Counting(BuildSettings(engine="silence")), ClipCache(tmp_path / "cache")
-    with ThreadPoolExecutor(8) as pool:
-        paths = set(pool.map(lambda _: cache.make(engine, "Pour revenir au menu, tapez étoile."), range(8)))
-    assert Counting.calls == 1 and len(paths) == 1 and cache.has(clip_key(engine, "Pour revenir au menu, "
-                                                                                   "tapez étoile."))
-
-
-def test_one_fsync_per_clip_and_the_clip_is_the_one_synced(tmp_path, monkeypatch):
-    """The clip's data is made durable before its rename; its record need not be (a lost record only makes the
-    clip again), and a second fsync per clip cost ~4 ms more of the synthesis workers' wall time."""
-    from audioguide.tts.silence import SilenceEngine
-
-    synced = []
-    real = os.fsync
-
-    def fsync(fd):
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    engine, cache = SilenceEngine(BuildSettings(engine="silence")), ClipCache(tmp_path / "cache")
-    path = cache.make(engine, "Bonjour.")
-    assert len(synced) == 1 and synced[0].endswith(".wav") and Path(synced[0]).parent == path.parent
-    assert cache.has(clip_key(engine, "Bonjour.")) and ClipCache(tmp_path / "cache").problem(
-        clip_key(engine, "Bonjour.")) is None
-
-
-# --- the cache on its own, with the silence engine: fast, and what a volunteer sees in the log -------------------
-
-class _Counting:
-    """The silence engine, counting its calls: a clip made again is a call more."""
-
-    def __init__(self, wpm: int = 150):
-        from audioguide.tts.silence import SilenceEngine
-
-        outer = self
-
-        class Engine(SilenceEngine):
-            def synthesize(self, text, wav):
-                outer.calls += 1
-                super().synthesize(text, wav)
-
-        self.calls, self.engine = 0, Engine(BuildSettings(engine="silence", rate=wpm))
-
-
-def _wav(path: Path, frames: int, rate: int = RATE, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\x10\x00" * frames * channels)
-    return path
-
-
-def test_the_problem_of_a_damaged_clip_is_said_in_words(tmp_path):
-    """The warning a volunteer reads names what is wrong with the clip; a whole clip has no problem."""
-    assert clip_problem(_wav(tmp_path / "ok.wav", RATE // 10)) is None
-    assert clip_problem(tmp_path / "none.wav").startswith("unreadable (")
-    (tmp_path / "text.wav").write_bytes(b"hello, not audio")
-    assert clip_problem(tmp_path / "text.wav") == "not a WAV file (16 bytes)"
-    (tmp_path / "riff.wav").write_bytes(b"RIFF\x04\x00\x00\x00WAV")
-    assert clip_problem(tmp_path / "riff.wav") == "not a WAV file (11 bytes)"
-    data = _wav(tmp_path / "cut.wav", 1000).read_bytes()
-    (tmp_path / "cut.wav").write_bytes(data[:-10])
-    assert clip_problem(tmp_path / "cut.wav") == f"cut short or padded: its header gives {len(data)} bytes, " \
-                                                 f"the file has {len(data) - 10}"
-    assert clip_problem(_wav(tmp_path / "8k.wav", 1000, rate=8000)) == \
-        f"not mono 16-bit {RATE} Hz PCM (format (1, 1, 8000, 16))"
-    assert clip_problem(_wav(tmp_path / "st.wav", 1000, channels=2)) == \
-        f"not mono 16-bit {RATE} Hz PCM (format (1, 2, {RATE}, 16))"
-    assert clip_problem(_wav(tmp_path / "blip.wav", 100)) == "almost no audio (100 samples)"
-    # Just enough audio (5 ms) is a clip: espeak-ng's 10 ms of silence for a lone "." is one.
-    assert clip_problem(_wav(tmp_path / "5ms.wav", int(RATE * 0.005) + 1)) is None
-    # A data chunk that says it is longer than the file (the RIFF size patched to match).
-    raw = bytearray(_wav(tmp_path / "long.wav", 1000).read_bytes())
-    raw[40:44] = (4000).to_bytes(4, "little")
-    (tmp_path / "long.wav").write_bytes(bytes(raw))
-    assert clip_problem(tmp_path / "long.wav") == "cut short: its header gives 4000 bytes of audio, the file holds 2000"
-    # A header with no data chunk at all (the RIFF size matches the file).
-    head = b"WAVE" + b"fmt " + (16).to_bytes(4, "little") + bytes(16)
-    (tmp_path / "nodata.wav").write_bytes(b"RIFF" + len(head).to_bytes(4, "little") + head)
-    assert clip_problem(tmp_path / "nodata.wav") == "no audio chunk in its header"
-
-
-def test_a_damaged_clip_is_reported_once_then_made_again_and_reused(tmp_path, caplog):
-    counting, cache = _Counting(), ClipCache(tmp_path / "cache")
-    text = "Tapez un pour le dossier médical."
-    key = clip_key(counting.engine, text)
-    clip = cache.make(counting.engine, text)
-    assert clip == tmp_path / "cache" / "clips" / key[:2] / f"{key}.wav" and counting.calls == 1
-    whole = clip.read_bytes()
-    assert ClipCache(tmp_path / "cache").make(counting.engine, text) == clip and counting.calls == 1  # reused
-    clip.write_bytes(whole[:len(whole) // 2])
-    again = ClipCache(tmp_path / "cache")
-    assert not again.has(key) and not again.has(key)
-    assert caplog.text.count(f"Cached clip {clip} is damaged (cut short or padded") == 1
-    assert again.make(counting.engine, text) == clip and counting.calls == 2 and clip.read_bytes() == whole
-    assert ClipCache(tmp_path / "cache").has(key)
-
-
-def test_an_edited_clip_of_the_same_size_is_made_again(tmp_path, caplog):
-    """Only the record's checksum can tell; a clip touched but unchanged is still trusted."""
-    counting, cache = _Counting(), ClipCache(tmp_path / "cache")
-    clip = cache.make(counting.engine, "Bonjour.")
-    key = clip.stem
-    os.utime(clip, ns=(clip.stat().st_atime_ns, clip.stat().st_mtime_ns + 10**9))
-    assert ClipCache(tmp_path / "cache").has(key)  # touched, same bytes
-    data = bytearray(clip.read_bytes())
-    data[100:110] = bytes(10)
-    clip.write_bytes(bytes(data))
-    assert not ClipCache(tmp_path / "cache").has(key)
-    assert "its content changed since it was written" in caplog.text
-    record = clip.with_suffix(".json")
-    record.write_text(json.dumps({"sha256": "x", "size": 1, "mtime_ns": 0}))
-    assert ClipCache(tmp_path / "cache").problem(key) == f"{clip.stat().st_size} bytes, 1 when it was written"
-    record.write_text("{}")
-    assert ClipCache(tmp_path / "cache").problem(key) == "no record of it being written whole"
-
-
-def test_clean_makes_each_clip_once_more_then_reuses_it(tmp_path):
-    """--clean ignores the clips already there, but a clip it made is used again within the same build."""
-    counting = _Counting()
-    first = ClipCache(tmp_path / "cache")
-    first.make(counting.engine, "Bonjour.")
-    clean = ClipCache(tmp_path / "cache", ignore_existing=True)
-    key = clip_key(counting.engine, "Bonjour.")
-    assert not clean.has(key)
-    clean.make(counting.engine, "Bonjour.")
-    clean.make(counting.engine, "Bonjour.")
-    assert counting.calls == 2 and clean.has(key) and ClipCache(tmp_path / "cache").has(key)
-
-
-def test_a_clip_made_elsewhere_is_kept_whole_or_refused(tmp_path):
-    """A cluster worker's clip: kept as if made here and then reused; a damaged one is refused, nothing kept."""
-    counting = _Counting()
-    made = ClipCache(tmp_path / "a").make(counting.engine, "Bonjour.")
-    key = made.stem
-    cache = ClipCache(tmp_path / "b")
-    kept = cache.put(key, made.read_bytes())
-    assert kept.read_bytes() == made.read_bytes() and ClipCache(tmp_path / "b").has(key)
-    assert ClipCache(tmp_path / "b").make(counting.engine, "Bonjour.") == kept and counting.calls == 1
-    with pytest.raises(Exception) as e:
-        ClipCache(tmp_path / "c").put(key, made.read_bytes()[:40])
-    assert "The remote engine returned a damaged clip (cut short or padded" in str(e.value)
-    assert "rephrase that text" in str(e.value)
-    assert [p for p in (tmp_path / "c").rglob("*") if p.is_file()] == []
-
-
-def test_word_times_are_kept_beside_the_clip_and_made_again_with_it(tmp_path):
-    """Captions inside a clip: timed once, read back on the next build, timed again when the clip is remade."""
-    counting = _Counting(wpm=120)
-    engine, cache = counting.engine, ClipCache(tmp_path / "cache")
-    text = "Un deux trois quatre"
-    key = clip_key(engine, text)
-    words = cache.words(engine, text, key)
-    # 2 s of faint tone spread over 17 letters (2, 4, 5, 6 a word); it passes the trim threshold 6 samples in
-    assert [w[0] for w in words] == [0, 3, 8, 14] and words[0][1] == round(6 / RATE, 6)
-    assert [round(b[1] - a[1], 2) for a, b in zip(words, words[1:])] == [0.24, 0.47, 0.59]
-    saved = cache.path(key).with_name(f"{key}.words.json")
-    assert json.loads(saved.read_text()) == words and counting.calls == 1
-    saved.write_text(json.dumps([[0, 9.0]]))
-    assert ClipCache(tmp_path / "cache").words(engine, text, key) == [[0, 9.0]]  # read back, not timed
-    saved.write_text("not json")
-    assert ClipCache(tmp_path / "cache").words(engine, text, key) == words and counting.calls == 1
-    saved.write_text(json.dumps([[0, 9.0]]))
-    cache.path(key).write_bytes(b"damaged")  # the clip made again (a build makes clips first): its times go with it
-    again = ClipCache(tmp_path / "cache")
-    again.make(engine, text)
-    assert not saved.exists() and again.words(engine, text, key) == words and counting.calls == 2
-
-
-# --- what a volunteer reads when an engine name, option or conversion is wrong -------------------------------
-
-def test_a_mistyped_engine_is_refused_with_the_likely_one_and_the_list():
-    from audioguide.config import BuildSettings
-    from audioguide.exceptions import ConfigError
-    from audioguide.tts import engine_classes, get_engine, settings_problems
-
-    names = ", ".join(engine_classes())
-    with pytest.raises(ConfigError) as e:
-        get_engine("espek", BuildSettings())
-    assert str(e.value).startswith("Unknown engine 'espek'.")
-    assert "did you mean 'espeak'?" in str(e.value) and f"choose one of: {names} (see `audioguide engines`)" \
-        in str(e.value)
-    assert ("--engine espek", "this voice engine does not exist",
-            f"did you mean “espeak”? engines: {names} (see `audioguide engines`)") \
-        in settings_problems(BuildSettings(engine="espek"))
-
-
-def test_a_setting_neither_engine_reads_names_both_engines():
-    from audioguide.tts import option_problems
-
-    problems = option_problems(["piper", "espeak"], {"vitesse": "2"})
-    assert [p[:2] for p in problems] == [("-o vitesse=2", "the engine piper and espeak does not know the setting "
-                                                           "“vitesse”")]
-
-
-def test_a_file_ffmpeg_cannot_convert_is_named_with_ffmpegs_own_words(tmp_path):
-    from audioguide.exceptions import EngineError
-    from audioguide.tts.base import to_wav
-
-    bad = tmp_path / "voix.mp3"
-    bad.write_bytes(b"ceci n'est pas un son" * 50)
-    with pytest.raises(EngineError) as e:
-        to_wav(bad, tmp_path / "voix.wav")
-    text = str(e.value)
-    assert text.startswith("ffmpeg could not convert voix.mp3: ") and len(text) > len("ffmpeg could not convert "
-                                                                                      "voix.mp3: ") + 10, text
-
-
-def test_long_text_is_cut_for_an_engine_without_an_empty_last_piece():
-    from audioguide.tts.base import bound_text
-
-    text = "Première phrase assez longue pour remplir. " * 6
-    pieces = bound_text(text, max_chars=100)
-    assert all(pieces) and all(len(p) <= 100 for p in pieces)
-    assert " ".join(pieces) == text.strip()

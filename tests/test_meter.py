@@ -58,12 +58,24 @@ FADE = "afade=t=in:d=0.05,afade=t=out:st=4.9:d=0.1"
     ("pink.wav", "anoisesrc=c=pink:r=44100:a=0.4:d=6:s=7", ["-af", "lowpass=f=15000"]),
     ("quiet-loud.wav", "sine=f=440:r=8000:d=8", ["-af", "volume='if(lt(t,4),0.01,0.6)':eval=frame"]),  # gated
     ("noise.mp3", "anoisesrc=c=brown:r=44100:a=0.7:d=5:s=3", ["-c:a", "libmp3lame", "-b:a", "64k"]),
+    # -20 then -34 LUFS: the quiet half just under the relative gate (10 LU under the blocks' loudness, -33.0)
+    ("relative-gate.wav", "sine=f=1000:r=22050:d=8", ["-af", "volume='if(lt(t,4),1.13,0.2256)':eval=frame",
+                                                      "-c:a", "pcm_f32le"]),
 ])
 def test_the_meter_reads_generated_signals_as_ffmpeg_does(tmp_path, name, source, args):
     path = lavfi(tmp_path, name, source, *args)
     (lufs, tp), (want_lufs, want_tp) = ours(path), ffmpeg_r128(path)
     assert lufs == pytest.approx(want_lufs, abs=0.1) and tp == pytest.approx(want_tp, abs=0.1), \
         ((lufs, tp), (want_lufs, want_tp))
+
+
+def test_a_faint_stretch_under_the_absolute_gate_is_left_out_as_ffmpeg_leaves_it(tmp_path):
+    """-62 then -70.5 LUFS: the faint half is just under the absolute gate (-70 LUFS). Loudness only: ffmpeg prints
+    a true peak this low to 0.001 of full scale (-60 dB)."""
+    path = lavfi(tmp_path, "absolute-gate.wav", "sine=f=1000:r=22050:d=8",
+                 "-af", "volume='if(lt(t,4),0.00896,0.00336)':eval=frame", "-c:a", "pcm_f32le")
+    want = ffmpeg_r128(path)[0]
+    assert want == pytest.approx(-62.2, abs=0.1) and ours(path)[0] == pytest.approx(want, abs=0.1)
 
 
 @pytest.mark.parametrize("rate", [22050, 16000, 8000])
@@ -136,5 +148,59 @@ def test_an_mp3_cut_before_its_first_sound_is_an_error_not_a_silent_pass(tmp_pat
     whole = lavfi(tmp_path, "whole.mp3", "anoisesrc=r=44100:a=0.3:d=1", "-c:a", "libmp3lame", "-b:a", "64k")
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[:keep])
-    with pytest.raises(audio.AudioError, match="cut.mp3"):
+    with pytest.raises(audio.AudioError, match="cut.mp3") as e:
         audio.true_peak(cut)
+    assert str(e.value) == ("libmpg123 failed while measuring the peak of cut.mp3: no audio\n"
+                            "Probable cause: a broken or empty MP3 file\nFix: build again with --clean")
+
+
+def test_a_48_khz_mp3_is_checked_on_the_samples_ffmpeg_decodes(tmp_path):
+    """A guide built at 48 kHz: libmpg123 decodes it at its own rate, sample for sample as ffmpeg does (not
+    resampled, which would move the peak it reads)."""
+    mp3 = lavfi(tmp_path, "48k.mp3", "anoisesrc=c=pink:r=48000:a=0.3:d=2:s=4", "-c:a", "libmp3lame", "-b:a", "64k")
+    want = ffmpeg_pcm(mp3)
+    got = np.concatenate(list(audio._mp3_pcm(audio._mpg123(), mp3)))
+    assert len(got) == len(want) and np.abs(got - want).max() <= 1e-5
+
+
+def test_a_damaged_mp3_is_checked_without_the_decoders_notes_in_the_volunteers_terminal(tmp_path, capfd):
+    """libmpg123 would print "Note: Illegal Audio-MPEG-Header … Trying to resync…" on the build's terminal."""
+    whole = lavfi(tmp_path, "whole.mp3", "sine=f=440:r=48000:d=1", "-c:a", "libmp3lame", "-b:a", "64k")
+    data = bytearray(whole.read_bytes())
+    data[2000:2600] = bytes((i * 97 + 13) % 256 for i in range(600))
+    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
+    capfd.readouterr()
+    assert audio.true_peak(tmp_path / "damaged.mp3") > -120
+    assert capfd.readouterr().err == ""
+
+
+def test_checking_many_mp3_peaks_does_not_grow_the_memory(tmp_path):
+    """The studio's server and a catalogue build check MP3s for hours in one process: each check frees its
+    libmpg123 decoder (~80 kB each, 8 MB for these 100 checks, if it did not)."""
+    mp3 = lavfi(tmp_path, "short.mp3", "sine=r=22050:d=0.2", "-c:a", "libmp3lame")
+
+    def resident() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * 4096
+
+    for _ in range(20):
+        audio.true_peak(mp3)
+    before = resident()
+    for _ in range(100):
+        audio.true_peak(mp3)
+    assert resident() - before < 3_000_000
+
+
+def test_crests_three_quarters_of_the_way_between_samples_read_at_their_true_height(tmp_path):
+    """A tone of an eighth of the rate whose every crest falls 3/4 of the way from one sample to the next: the
+    samples read 0.17 dB under the crest, the 4x true peak reads the crest itself, as ffmpeg's does."""
+    path = tmp_path / "crests.wav"
+    n = np.arange(22050 * 2)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        fade = np.clip(np.minimum(n, n[-1] - n) / 2205, 0, 1)  # 0.1 s in and out: no overshoot at the ends
+        w.writeframes(np.round(16384 * fade * np.cos(2 * np.pi * (n - 0.75) / 8)).astype("<i2").tobytes())
+    samples = 20 * np.log10(np.cos(2 * np.pi * 0.25 / 8) / 2)
+    lufs, tp = ours(path)
+    assert tp == pytest.approx(20 * np.log10(0.5), abs=0.02) and tp > samples + 0.15
+    assert tp == pytest.approx(ffmpeg_r128(path)[1], abs=0.05)

@@ -165,7 +165,8 @@ def _trim(pcm: bytes, threshold: int = TRIM_THRESHOLD) -> tuple[bytes, int]:
 
 def _run(cmd: list[str], what: str) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")  # ffmpeg cuts tags mid-character
-    if proc.returncode != 0:
+    # ffmpeg exits 0 when a full disk stops it only at its trailer (a 10 s MP3 on 64 kB left): its file is cut.
+    if proc.returncode != 0 or "No space left on device" in proc.stderr:
         _failed(cmd, proc.stderr, what)
     return proc
 
@@ -581,7 +582,9 @@ def _mp3_pcm(lib, path: Path):
         done = ctypes.c_size_t()
         ret = lib.mpg123_decode(h, data, len(data), out.ctypes.data, out.nbytes, ctypes.byref(done))
         decoded = 0
-        while True:
+        # Each call decodes a frame or more (24 bytes at least): a decoder that stops making progress ends in the
+        # error below, not in a hang.
+        for _ in range(len(data) // 24 + 64):
             if ret == _MPG123_NEW_FORMAT:
                 hz, channels, encoding = ctypes.c_long(), ctypes.c_int(), ctypes.c_int()
                 lib.mpg123_getformat(h, ctypes.byref(hz), ctypes.byref(channels), ctypes.byref(encoding))
