@@ -38,7 +38,7 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub après un A.V.C. grave, selon la réf. "
               "du dossier."},
         {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
-        {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
+        {"list": ["Le Wifi de la salle de Paris X Nanterre.", "Une IRM à jeun, un TPE et du coaching."]},  # X: not a sentence end
     ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
         "ZBRQ": "spell", "SAMU": "Samu"},
         more="Le feedback du coaching passe par le TPE, avec un PV signé par France Assos Santé.")
@@ -69,7 +69,7 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "  Wifi  would be said “ouifi” without the allow  introduction/bienvenue",
         "  -> remove “WORD: allow” from the guide's lexicon: audioguide already knows how to say it.",
         "",
-        "Proper names to listen to (1, not counted): France",
+        "Proper names to listen to (2, not counted): France, Nanterre",
         "",
         "Lexicon entries used (9):",
         "  Assos ×2, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
@@ -215,6 +215,24 @@ def test_markup_is_read_the_same_way_for_the_text_the_html_and_a_markdown_guide(
     assert stressed(MARKED) == [("vos droits", "**"), ("en italique", "*"), ("Le 3919", "**")]
     md = [t for t in parser().parse(MARKED) if t.type == "inline"][0]
     assert source(md.children) == MARKED_SOURCE
+
+
+@pytest.mark.parametrize("text,written,html,said", [
+    # An address in angle brackets shows without its scheme, http as https.
+    ("Voir <http://www.ameli.fr>.", "Voir www.ameli.fr.", 'Voir <a href="http://www.ameli.fr">www.ameli.fr</a>.',
+     "Voir ameli point f r."),
+    # A link whose text is its own address, written shorter or in another form, is shown and said once.
+    ("Voir [ameli.fr](https://www.ameli.fr).", "Voir ameli.fr.", 'Voir <a href="https://www.ameli.fr">ameli.fr</a>.',
+     "Voir ameli point f r."),
+    ("Appelez le [01 23 45 67 89](tel:+33123456789).", "Appelez le 01 23 45 67 89.",
+     'Appelez le <a href="tel:+33123456789">01 23 45 67 89</a>.',
+     "Appelez le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf."),
+    # A soft hyphen pasted from a word processor is seen nowhere, not even in the HTML transcript.
+    ("La télé\u00adconsultation à domicile.", "La téléconsultation à domicile.", "La téléconsultation à domicile.",
+     "La téléconsultation à domicile."),
+])
+def test_a_link_or_a_pasted_word_reads_as_a_reader_sees_it(text, written, html, said):
+    assert (written_form(text), to_html(text), normalize(written_form(text))) == (written, html, said)
 
 
 # --- when each caption inside a clip shows -------------------------------------------------------------------
