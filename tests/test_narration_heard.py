@@ -38,7 +38,8 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub après un A.V.C. grave, selon la réf. "
               "du dossier."},
         {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
-        {"list": ["Le Wifi de la salle de Paris X Nanterre.", "Une IRM à jeun, un TPE et du coaching."]},  # X: not a sentence end
+        # "Nanterre" after the numeral "X" is a name to listen to: no capital letter ends a sentence.
+        {"list": ["Le Wifi de la salle de Paris X Nanterre.", "Une IRM à jeun, un TPE et du coaching."]},
     ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
         "ZBRQ": "spell", "SAMU": "Samu"},
         more="Le feedback du coaching passe par le TPE, avec un PV signé par France Assos Santé.")
