@@ -87,6 +87,11 @@ def test_table(src, want):
     ("Le D.M.P. Mon espace santé est là. Ensuite.", ["Le D.M.P. Mon espace santé est là.", "Ensuite."]),
     ("Voir la B.P.C.O. Puis la suite.", ["Voir la B.P.C.O. Puis la suite."]),
     ("Un. Deux ! Trois ? Quatre.", ["Un.", "Deux !", "Trois ?", "Quatre."]),
+    # An initial before a name ends nothing; a letter after a common noun may end the sentence.
+    ("Prenez rendez-vous avec le Dr J. Dupont au cabinet. Venez à jeun.",
+     ["Prenez rendez-vous avec le Dr J. Dupont au cabinet.", "Venez à jeun."]),
+    ("Le docteur J.-P. Martin vous reçoit. Merci.", ["Le docteur J.-P. Martin vous reçoit.", "Merci."]),
+    ("Il manque de vitamine D. Le médecin la prescrit.", ["Il manque de vitamine D.", "Le médecin la prescrit."]),
 ])
 def test_never_split_after_an_acronym(text, want):
     assert split_sentences(text) == want
