@@ -10,6 +10,8 @@ from audioguide.narration import normalize
 from audioguide.narration.lexicon import Voice, lexicon_problems, voice_entries
 from audioguide.narration.written import split_sentences
 
+from conftest import examples
+
 ADDRESSES = [
     ("monespacesante.fr", "mon espace santé point f r"),
     ("Rendez-vous sur www.monespacesante.fr.", "Rendez-vous sur mon espace santé point f r."),
@@ -150,7 +152,7 @@ def test_half_written_phonemes_are_a_guide_error(tmp_path):
     assert "lexicon.Truc" in str(err.value) and "[[…]]" in str(err.value)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.sampled_from(["Truc", "l'Truc", "truc", "mail", "wifi", "DMP", "(", ")", "«", "»", ",", ".", "/",
                                  "x", "2", "€", "l'", "e-mail", "Google", "ameli.fr"]), max_size=20).map(" ".join))
 def test_voice_never_gives_other_engines_brackets(text):
@@ -158,7 +160,7 @@ def test_voice_never_gives_other_engines_brackets(text):
     assert "[[" not in said
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.integers(min_value=0, max_value=10_000), st.sampled_from(["jour", "semaine", "mois", "j", "h", "min"]),
        st.sampled_from(["fois", "€", "mg", "séances", "euros"]))
 def test_slash_between_quantity_and_unit_is_par(n, per, unit):
@@ -166,7 +168,7 @@ def test_slash_between_quantity_and_unit_is_par(n, per, unit):
     assert " par " in out and " ou " not in out and "/" not in out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.integers(min_value=1, max_value=999), st.sampled_from(["fois", "semaines", "doses", "heures", "seule"]))
 def test_numerals_agree_with_feminine_words(n, noun):
     out = normalize(f"{n} {noun}")
@@ -174,7 +176,7 @@ def test_numerals_agree_with_feminine_words(n, noun):
     assert not out.startswith("un ")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(min_value=1, max_value=999), st.integers(min_value=1, max_value=999))
 def test_x_between_numbers_is_fois(a, b):
     out = normalize(f"{a} x {b}")
