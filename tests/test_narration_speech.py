@@ -93,7 +93,10 @@ def test_table(src, want):
     ("Prenez rendez-vous avec le Dr J. Dupont au cabinet. Venez à jeun.",
      ["Prenez rendez-vous avec le Dr J. Dupont au cabinet.", "Venez à jeun."]),
     ("Le docteur J.-P. Martin vous reçoit. Merci.", ["Le docteur J.-P. Martin vous reçoit.", "Merci."]),
-    ("Il manque de vitamine D. Le médecin la prescrit.", ["Il manque de vitamine D.", "Le médecin la prescrit."]),
+    ("Selon le Pr Martin, il manque de vitamine D. Le médecin la prescrit.",
+     ["Selon le Pr Martin, il manque de vitamine D.", "Le médecin la prescrit."]),
+    ("Le centre est au 12 bd J. Jaurès, au rez-de-chaussée. Entrée à gauche.",
+     ["Le centre est au 12 bd J. Jaurès, au rez-de-chaussée.", "Entrée à gauche."]),
 ])
 def test_never_split_after_an_acronym(text, want):
     assert split_sentences(text) == want
