@@ -110,7 +110,15 @@ HAS = [("La liste des actes est fixée par la HAS (Haute Autorité de santé),",
 SAVANTES = [("après avis des sociétés savantes", "après avis des sociétés savantes,")]
 PATIENTS = [("– et des représentants des patients", "et des représentants des patients"),
             ("concernés par ces nouvelles prises en charge.", "concernés par ces nouvelles prises en charge.")]
+# Pasted from a message: the emoji say nothing, so they show in the caption of the words before them, never in
+# a caption of their own that the voice would not say.
+PHONES = " ".join(["📱"] * 24)
+EMOJI = f"Pour prendre rendez-vous avec votre médecin traitant, utilisez l'application de votre choix {PHONES}"
 CLIPS = {
+    (None, EMOJI): [
+        ("sentence", 200, True, [("Pour prendre rendez-vous avec votre médecin traitant,",) * 2]),
+        ("paragraph", 850, False, [(f"utilisez l'application de votre choix {PHONES}",
+                                    "utilisez l'application de votre choix.")])],
     (None, LONG): [
         ("sentence", 200, True, [("Concrètement, votre médecin traitant peut",) * 2,
                                  ("consulter votre dossier médical partagé depuis",) * 2,
