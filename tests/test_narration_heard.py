@@ -244,6 +244,27 @@ def test_a_link_or_a_pasted_word_reads_as_a_reader_sees_it(text, written, html, 
     assert (written_form(text), to_html(text), normalize(written_form(text))) == (written, html, said)
 
 
+def test_an_apostrophe_from_any_keyboard_is_written_and_said_as_one():
+    """The modifier-letter apostrophe (some phones and Mac keyboards) reads as the usual one in the transcript."""
+    assert [written_form(t) for t in ("Venez à lʼhôpital.", "Venez à l’hôpital.")] == ["Venez à l'hôpital."] * 2
+    assert normalize("Venez à lʼhôpital.") == "Venez à l'hôpital."
+
+
+def test_a_markdown_heading_that_is_a_link_is_announced_by_its_words():
+    """A page title is the heading's words, without the address: that is what the announcement says."""
+    from audioguide.guide import parse_guide
+    from audioguide.guide.markdown import parse_markdown
+
+    md = ("---\ntitle: T\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n# Vos droits\n"
+          "## Le site [ameli](https://www.ameli.fr)\n\nVos remboursements en ligne.\n\n"
+          "## [Mon espace santé](https://www.monespacesante.fr)\n\nVotre carnet.\n")
+    guide = parse_guide(parse_markdown(md, "g.md"), "g.md", "g")
+    [page1, page2] = ScriptWriter(guide).chapter(guide.chapters[-1])
+    assert [s.text for s in page1.segments + page2.segments][:5] == [
+        "Sujet un : Vos droits.", "Page un sur deux : le site ameli", "Vos remboursements en ligne.",
+        "Page deux : mon espace santé", "Votre carnet."]
+
+
 # --- when each caption inside a clip shows -------------------------------------------------------------------
 
 @needs_espeak
