@@ -38,7 +38,8 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         {"p": "Activez le streaming et le Bluetooth avec la ZBRQ de Mme Zorglub après un A.V.C. grave, selon la réf. "
               "du dossier."},
         {"p": "Répondez oui/non, installez la version 2.4.1 et appelez France Assos Santé ou le SAMU le week-end."},
-        {"list": ["Le Wifi de la salle.", "Une IRM à jeun, un TPE et du coaching."]},
+        # "Nanterre" after the numeral "X" is a name to listen to: no capital letter ends a sentence.
+        {"list": ["Le Wifi de la salle de Paris X Nanterre.", "Une IRM à jeun, un TPE et du coaching."]},
     ], {"Assos": "allow", "streaming": "allow", "week-end": "allow", "Zorglub": "allow", "Wifi": "allow",
         "ZBRQ": "spell", "SAMU": "Samu"},
         more="Le feedback du coaching passe par le TPE, avec un PV signé par France Assos Santé.")
@@ -69,7 +70,7 @@ def test_speech_report_names_each_finding_where_it_is(tmp_path):
         "  Wifi  would be said “ouifi” without the allow  introduction/bienvenue",
         "  -> remove “WORD: allow” from the guide's lexicon: audioguide already knows how to say it.",
         "",
-        "Proper names to listen to (1, not counted): France",
+        "Proper names to listen to (2, not counted): France, Nanterre",
         "",
         "Lexicon entries used (9):",
         "  Assos ×2, DMP ×3, IRM ×1, SAMU ×1, Wifi ×1, ZBRQ ×1, Zorglub ×1, bluetooth ×1, jeun ×1",
@@ -109,7 +110,15 @@ HAS = [("La liste des actes est fixée par la HAS (Haute Autorité de santé),",
 SAVANTES = [("après avis des sociétés savantes", "après avis des sociétés savantes,")]
 PATIENTS = [("– et des représentants des patients", "et des représentants des patients"),
             ("concernés par ces nouvelles prises en charge.", "concernés par ces nouvelles prises en charge.")]
+# Pasted from a message: the emoji say nothing, so they show in the caption of the words before them, never in
+# a caption of their own that the voice would not say.
+PHONES = " ".join(["📱"] * 24)
+EMOJI = f"Pour prendre rendez-vous avec votre médecin traitant, utilisez l'application de votre choix {PHONES}"
 CLIPS = {
+    (None, EMOJI): [
+        ("sentence", 200, True, [("Pour prendre rendez-vous avec votre médecin traitant,",) * 2]),
+        ("paragraph", 850, False, [(f"utilisez l'application de votre choix {PHONES}",
+                                    "utilisez l'application de votre choix.")])],
     (None, LONG): [
         ("sentence", 200, True, [("Concrètement, votre médecin traitant peut",) * 2,
                                  ("consulter votre dossier médical partagé depuis",) * 2,
@@ -221,6 +230,45 @@ def test_markup_is_read_the_same_way_for_the_text_the_html_and_a_markdown_guide(
     assert stressed(MARKED) == [("vos droits", "**"), ("en italique", "*"), ("Le 3919", "**")]
     md = [t for t in parser().parse(MARKED) if t.type == "inline"][0]
     assert source(md.children) == MARKED_SOURCE
+
+
+@pytest.mark.parametrize("text,written,html,said", [
+    # An address in angle brackets shows without its scheme, http as https.
+    ("Voir <http://www.ameli.fr>.", "Voir www.ameli.fr.", 'Voir <a href="http://www.ameli.fr">www.ameli.fr</a>.',
+     "Voir ameli point f r."),
+    # A link whose text is its own address, written shorter or in another form, is shown and said once.
+    ("Voir [ameli.fr](https://www.ameli.fr).", "Voir ameli.fr.", 'Voir <a href="https://www.ameli.fr">ameli.fr</a>.',
+     "Voir ameli point f r."),
+    ("Appelez le [01 23 45 67 89](tel:+33123456789).", "Appelez le 01 23 45 67 89.",
+     'Appelez le <a href="tel:+33123456789">01 23 45 67 89</a>.',
+     "Appelez le zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf."),
+    # A soft hyphen pasted from a word processor is seen nowhere, not even in the HTML transcript.
+    ("La télé\u00adconsultation à domicile.", "La téléconsultation à domicile.", "La téléconsultation à domicile.",
+     "La téléconsultation à domicile."),
+])
+def test_a_link_or_a_pasted_word_reads_as_a_reader_sees_it(text, written, html, said):
+    assert (written_form(text), to_html(text), normalize(written_form(text))) == (written, html, said)
+
+
+def test_an_apostrophe_from_any_keyboard_is_written_and_said_as_one():
+    """The modifier-letter apostrophe (some phones and Mac keyboards) reads as the usual one in the transcript."""
+    assert [written_form(t) for t in ("Venez à lʼhôpital.", "Venez à l’hôpital.")] == ["Venez à l'hôpital."] * 2
+    assert normalize("Venez à lʼhôpital.") == "Venez à l'hôpital."
+
+
+def test_a_markdown_heading_that_is_a_link_is_announced_by_its_words():
+    """A page title is the heading's words, without the address: that is what the announcement says."""
+    from audioguide.guide import parse_guide
+    from audioguide.guide.markdown import parse_markdown
+
+    md = ("---\ntitle: T\npublisher: P\ndescription: D\ndate: 2024-01-01\n---\n# Vos droits\n"
+          "## Le site [ameli](https://www.ameli.fr)\n\nVos remboursements en ligne.\n\n"
+          "## [Mon espace santé](https://www.monespacesante.fr)\n\nVotre carnet.\n")
+    guide = parse_guide(parse_markdown(md, "g.md"), "g.md", "g")
+    [page1, page2] = ScriptWriter(guide).chapter(guide.chapters[-1])
+    assert [s.text for s in page1.segments + page2.segments][:5] == [
+        "Sujet un : Vos droits.", "Page un sur deux : le site ameli", "Vos remboursements en ligne.",
+        "Page deux : mon espace santé", "Votre carnet."]
 
 
 # --- when each caption inside a clip shows -------------------------------------------------------------------

@@ -10,6 +10,8 @@ from audioguide.narration import normalize
 from audioguide.narration.lexicon import Voice, lexicon_problems, voice_entries
 from audioguide.narration.written import split_sentences
 
+from conftest import examples
+
 ADDRESSES = [
     ("monespacesante.fr", "mon espace santé point f r"),
     ("Rendez-vous sur www.monespacesante.fr.", "Rendez-vous sur mon espace santé point f r."),
@@ -87,6 +89,14 @@ def test_table(src, want):
     ("Le D.M.P. Mon espace santé est là. Ensuite.", ["Le D.M.P. Mon espace santé est là.", "Ensuite."]),
     ("Voir la B.P.C.O. Puis la suite.", ["Voir la B.P.C.O. Puis la suite."]),
     ("Un. Deux ! Trois ? Quatre.", ["Un.", "Deux !", "Trois ?", "Quatre."]),
+    # An initial before a name ends nothing; a letter after a common noun may end the sentence.
+    ("Prenez rendez-vous avec le Dr J. Dupont au cabinet. Venez à jeun.",
+     ["Prenez rendez-vous avec le Dr J. Dupont au cabinet.", "Venez à jeun."]),
+    ("Le docteur J.-P. Martin vous reçoit. Merci.", ["Le docteur J.-P. Martin vous reçoit.", "Merci."]),
+    ("Selon le Pr Martin, il manque de vitamine D. Le médecin la prescrit.",
+     ["Selon le Pr Martin, il manque de vitamine D.", "Le médecin la prescrit."]),
+    ("Le centre est au 12 bd J. Jaurès, au rez-de-chaussée. Entrée à gauche.",
+     ["Le centre est au 12 bd J. Jaurès, au rez-de-chaussée.", "Entrée à gauche."]),
 ])
 def test_never_split_after_an_acronym(text, want):
     assert split_sentences(text) == want
@@ -145,7 +155,7 @@ def test_half_written_phonemes_are_a_guide_error(tmp_path):
     assert "lexicon.Truc" in str(err.value) and "[[…]]" in str(err.value)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.sampled_from(["Truc", "l'Truc", "truc", "mail", "wifi", "DMP", "(", ")", "«", "»", ",", ".", "/",
                                  "x", "2", "€", "l'", "e-mail", "Google", "ameli.fr"]), max_size=20).map(" ".join))
 def test_voice_never_gives_other_engines_brackets(text):
@@ -153,7 +163,7 @@ def test_voice_never_gives_other_engines_brackets(text):
     assert "[[" not in said
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.integers(min_value=0, max_value=10_000), st.sampled_from(["jour", "semaine", "mois", "j", "h", "min"]),
        st.sampled_from(["fois", "€", "mg", "séances", "euros"]))
 def test_slash_between_quantity_and_unit_is_par(n, per, unit):
@@ -161,7 +171,7 @@ def test_slash_between_quantity_and_unit_is_par(n, per, unit):
     assert " par " in out and " ou " not in out and "/" not in out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.integers(min_value=1, max_value=999), st.sampled_from(["fois", "semaines", "doses", "heures", "seule"]))
 def test_numerals_agree_with_feminine_words(n, noun):
     out = normalize(f"{n} {noun}")
@@ -169,7 +179,7 @@ def test_numerals_agree_with_feminine_words(n, noun):
     assert not out.startswith("un ")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.integers(min_value=1, max_value=999), st.integers(min_value=1, max_value=999))
 def test_x_between_numbers_is_fois(a, b):
     out = normalize(f"{a} x {b}")

@@ -69,6 +69,8 @@ def _ends_sentence(before: str, never_last: AbstractSet[str]) -> bool:
         return False
     # An initial before a name ("J. Dupont", "Dr J.-P. Martin"), not a letter ending a sentence ("vitamine D.")
     if re.fullmatch(r"(?:[A-ZÀ-Ý]\.-?)*[A-ZÀ-Ý]", word):
+        if "-" in word:  # "J.-P.": a compound first name's initials, whatever word comes before
+            return False
         prev = re.findall(r"\S+", before[:-1])[-2:-1]
         return bool(prev) and not (prev[0][:1].isupper() or prev[0].rstrip(".").lower() in never_last)
     return True
