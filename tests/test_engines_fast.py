@@ -6,39 +6,41 @@ test_engines.py's and test_timing.py's builds; the clip-level tests of those fil
 """
 
 import json
+import os
 import sys
 import wave
 from pathlib import Path
 
 import pytest
-from test_engines import (  # noqa: F401  (pytest collects the imported tests and fixtures here too)
-    google,
-    joe,
-    piper,
-    test_a_changed_voice_config_changes_the_cache_key,
-    test_chunks_stay_within_the_limit_and_keep_every_word,
-    test_engines_lists_each_with_whether_it_can_run,
-    test_gtts_asks_the_google_domain_chosen_and_says_each_retry,
-    test_gtts_gives_up_with_a_clear_error,
-    test_gtts_offline_says_so_and_falls_back_only_when_asked,
-    test_gtts_refused_connection_is_retried_then_explained,
-    test_gtts_retries_with_backoff_then_succeeds,
-    test_gtts_sends_one_request_per_chunk_and_returns_a_clip,
-    test_piper_clip_depends_only_on_its_text,
-    test_piper_damaged_voice_and_config_are_explained,
-    test_piper_length_scale_slows_it_down_and_changes_the_cache_key,
-    test_piper_long_text_is_spoken_in_bounded_runs,
-    test_piper_missing_config_and_missing_file_are_explained,
-    test_piper_noise_drawn_short_is_drawn_again_with_the_same_result,
-    test_piper_noise_is_still_noise,
-    test_piper_release_frees_memory_and_never_loads,
-    test_piper_speaks_with_a_real_voice,
-    wav_stats,
-)
-from test_timing import test_piper_times_words_from_its_phoneme_durations  # noqa: F401
+from test_engines import google, joe, piper, wav_stats  # noqa: F401  (fixtures and helpers, asked for by name)
 
 from audioguide.exceptions import EngineError
 from audioguide.tts.base import RATE
+
+# Under script/mutation only (mutmut sets MUTANT_UNDER_TEST in all its runs): the clip-level tests of
+# test_engines.py and test_timing.py, collected here as well; elsewhere they run once, in their own files.
+if "MUTANT_UNDER_TEST" in os.environ:
+    from test_engines import (  # noqa: F401
+        test_a_changed_voice_config_changes_the_cache_key,
+        test_chunks_stay_within_the_limit_and_keep_every_word,
+        test_engines_lists_each_with_whether_it_can_run,
+        test_gtts_asks_the_google_domain_chosen_and_says_each_retry,
+        test_gtts_gives_up_with_a_clear_error,
+        test_gtts_offline_says_so_and_falls_back_only_when_asked,
+        test_gtts_refused_connection_is_retried_then_explained,
+        test_gtts_retries_with_backoff_then_succeeds,
+        test_gtts_sends_one_request_per_chunk_and_returns_a_clip,
+        test_piper_clip_depends_only_on_its_text,
+        test_piper_damaged_voice_and_config_are_explained,
+        test_piper_length_scale_slows_it_down_and_changes_the_cache_key,
+        test_piper_long_text_is_spoken_in_bounded_runs,
+        test_piper_missing_config_and_missing_file_are_explained,
+        test_piper_noise_drawn_short_is_drawn_again_with_the_same_result,
+        test_piper_noise_is_still_noise,
+        test_piper_release_frees_memory_and_never_loads,
+        test_piper_speaks_with_a_real_voice,
+    )
+    from test_timing import test_piper_times_words_from_its_phoneme_durations  # noqa: F401
 
 
 def _voice(tmp_path, joe, **config) -> Path:
