@@ -83,16 +83,17 @@ def _parse(path: Path, text: str) -> Any:
 
 def _drop_furniture(root: Any, notes: list[str]) -> None:
     """Remove menus, headers, footers, banners and scripts, saying which in the notes."""
-    dropped, left_out = 0, []
+    dropped, left_out, gone = 0, [], set()
     for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
+        if not isinstance(el.tag, str) or el.getparent() is None or gone and any(a in gone for a in el.iterancestors()):
+            continue  # the root, or inside what was removed already (counted and named with it)
         words = f"{el.get('class', '')} {el.get('id', '')}"
         if el.tag in DROP_TAGS or el.get("role") in DROP_ROLES or el.get("aria-hidden") == "true" \
                 or el.get("hidden") is not None \
                 or (el.tag not in ("main", "article", "body") and _FURNITURE.search(words)):
             left_out += _content(el)
             el.drop_tree()
+            gone.add(el)
             dropped += 1
     if dropped:
         notes.append(_("{n} menu(s), header(s), footer(s), banner(s) and script(s) of the page removed").format(
