@@ -1,0 +1,88 @@
+"""The refusals of `audioguide import` as a volunteer reads them (French, through the CLI): the document's
+name, what is wrong with it, and what to do, for each kind of document the import cannot read."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+from click.testing import CliRunner
+from test_import_hostile import pdf_with_content
+
+from audioguide.cli import cli
+
+
+def refusal(tmp_path, src) -> str:
+    r = CliRunner().invoke(cli, ["import", str(src), "--out", str(tmp_path / "g")])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "g").exists()  # no half-written draft
+    return r.output
+
+
+@pytest.mark.french
+def test_a_damaged_word_file_is_named_with_the_cause_and_the_fix(tmp_path):
+    (tmp_path / "lettre.docx").write_bytes(b"Ceci n'est pas un document Word.")
+    assert refusal(tmp_path, tmp_path / "lettre.docx") == (
+        "Erreur : Impossible de lire lettre.docx comme un document Word (BadZipFile).\n"
+        "Cause probable : le fichier est endommagé, ou c'est un ancien .doc renommé en .docx\n"
+        "Solution : ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx\n")
+
+
+@pytest.mark.french
+def test_a_damaged_pdf_is_named_with_the_cause_and_the_fix(tmp_path):
+    (tmp_path / "brochure.pdf").write_bytes(b"%PDF-1.4\nrien d'autre\n")
+    assert refusal(tmp_path, tmp_path / "brochure.pdf") == (
+        "Erreur : Impossible de lire brochure.pdf comme un PDF (PdfminerException).\n"
+        "Cause probable : le fichier est endommagé, ou protégé par un mot de passe\n"
+        "Solution : ouvrez-le dans un lecteur PDF et imprimez-le à nouveau dans un nouveau PDF\n")
+
+
+@pytest.mark.french
+def test_a_pdf_that_would_fill_the_memory_is_refused_in_words(tmp_path):
+    """The reader's child process caps its own memory: the import says so, with the file's name."""
+    chunk, n = b" " * (1 << 24), 72
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    adler = 1
+    for _ in range(n):
+        adler = zlib.adler32(chunk, adler)
+    stream = b"\x78\xda" + first + block * (n - 1) + c.flush() + adler.to_bytes(4, "big")
+    assert refusal(tmp_path, pdf_with_content(tmp_path / "bombe.pdf", stream)) == (
+        "Erreur : bombe.pdf : la lecture de ce PDF demande plus de 1000 Mo de mémoire, la limite de l'import.\n"
+        "Cause probable : le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)\n"
+        "Solution : imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
+        "s'il est vraiment si lourd, coupez-le en plusieurs PDF\n")
+
+
+@pytest.mark.french
+def test_an_empty_web_page_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "vide.html").write_bytes(b"")
+    assert refusal(tmp_path, tmp_path / "vide.html") == (
+        "Erreur : Impossible de lire vide.html comme une page web (Document is empty).\n"
+        "Solution : enregistrez à nouveau la page depuis le navigateur (Fichier > Enregistrer sous > Page web, "
+        "HTML uniquement)\n")
+
+
+@pytest.mark.french
+def test_a_web_page_too_big_says_its_size(tmp_path):
+    with open(tmp_path / "archive.html", "wb") as f:
+        f.truncate(20_500_010)
+    assert refusal(tmp_path, tmp_path / "archive.html") == (  # 20.500010 MB, said rounded
+        "Erreur : archive.html fait 21 Mo : l'import lit une page web de 20 Mo au plus.\n"
+        "Cause probable : le fichier n'est sans doute pas une page enregistrée seule\n"
+        "Solution : enregistrez la page depuis le navigateur (Fichier > Enregistrer sous > Page web, HTML "
+        "uniquement)\n")
+
+
+@pytest.mark.french
+def test_a_pdf_of_too_many_pages_is_refused_with_its_count(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for _ in range(3001):
+        pdf.add_page()
+    pdf.output(str(tmp_path / "annuaire.pdf"))
+    assert refusal(tmp_path, tmp_path / "annuaire.pdf") == (
+        "Erreur : annuaire.pdf a 3001 pages : l'import lit 3000 pages au plus.\n"
+        "Solution : coupez le document en plusieurs PDF, un par guide\n")
