@@ -220,3 +220,80 @@ def test_an_interactive_pdf_gives_this_draft_and_this_report(tmp_path, bookmarks
     today = re.compile(r"\d{4}-\d{2}-\d{2}")  # fpdf2 dates the file the day it is made
     assert today.sub("DATE", report) == (PDF_BOOKMARKS_REPORT if bookmarks else PDF_SIZES_REPORT)
     assert today.sub("DATE", md) == (PDF_BOOKMARKS_MD if bookmarks else PDF_SIZES_MD)
+
+
+SENTENCE = "Le vaccin est gratuit pour les personnes à risque, sur présentation du bon envoyé par l'Assurance maladie. "
+LONG_TITLE = "Un titre de page web beaucoup trop long " * 6  # 240 characters: a title has 200 at most
+CUT_TITLE = ("Un titre de page web beaucoup trop long Un titre de page web beaucoup trop long Un titre de page web "
+             "beaucoup trop long Un titre de page web beaucoup trop long Un titre de page web beaucoup trop…")
+
+
+@pytest.mark.french
+def test_a_long_web_page_is_cut_and_cleaned_and_each_change_reported(tmp_path):
+    """Text before the first part, a number no voice can read, a list longer than a page, a page heading right
+    under a part, no date: the draft keeps every word in a valid guide, and the report says each change."""
+    first, second = SENTENCE * 35, "Le rappel. " + SENTENCE * 34  # 3,700 characters each
+    page = f"""<html><head><title>{LONG_TITLE}</title></head><body><main>
+<p>Ce guide a été écrit avec les patients.</p>
+<h1>Comprendre</h1><h2>La maladie</h2><h3>Les signes</h3>
+<p>Le numéro de dossier {'1' * 120} ne se lit pas.</p>
+<ul><li>{first}</li><li>{second}</li><li>Un dernier point.</li></ul>
+<h1>Agir</h1><h3>Où aller</h3><p>Chez le pharmacien.</p>
+</main></body></html>"""
+    (tmp_path / "long.html").write_text(page, "utf-8")
+    report, md = _imported(tmp_path / "long.html", tmp_path / "out")
+    assert report == f"""\
+Importé de long.html. Ce qui a été deviné, changé ou laissé de côté :
+- Le titre a été coupé à 200 caractères : « Un titre de page web beaucoup trop long Un titre de page… ».
+- Nombres de plus de 100 chiffres, impossibles à lire à voix haute, remplacés par […] : « Le numéro de dossier \
+11111111111111111111111111111111111111… ». Écrivez en mots ce qu'ils disent.
+- Paragraphes ou listes de plus de 6000 caractères coupés en morceaux : « Le vaccin est gratuit pour les personnes à \
+risque, sur… ».
+- Niveaux : titres de niveau 1 → parties (#), titres de niveau 2 → sujets, titres de niveau 3 → pages (3 niveaux).
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
+- Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la dernière modification du \
+fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.
+- Le texte placé avant la première partie est allé dans une partie nommée « Introduction ».
+- Les longs passages sans titre ont été coupés en pages d'environ 6000 caractères, et les sujets en 255 pages au plus \
+(1 coupure(s), titrées « … (suite N) ») : donnez-leur des titres.
+- Trouvé : 2 partie(s), 3 sujet(s), 4 page(s), 3 paragraphe(s), 2 liste(s), 0 lien(s).
+"""
+    assert md == f"""\
+---
+title: Un titre de page web beaucoup trop long Un titre de page web beaucoup trop long Un titre de page
+  web beaucoup trop long Un titre de page web beaucoup trop long Un titre de page web beaucoup trop…
+depth: 3
+---
+
+# Introduction
+
+## {CUT_TITLE}
+
+### Introduction
+
+Ce guide a été écrit avec les patients.
+
+# Comprendre
+
+## La maladie
+
+### Les signes
+
+Le numéro de dossier \\[…\\] ne se lit pas.
+
+- {first.strip()}
+
+### Les signes (suite 2)
+
+- {second.strip()}
+- Un dernier point.
+
+# Agir
+
+## Suite
+
+### Où aller
+
+Chez le pharmacien.
+"""
