@@ -297,3 +297,99 @@ Le numéro de dossier \\[…\\] ne se lit pas.
 
 Chez le pharmacien.
 """
+
+
+@pytest.mark.french
+def test_a_reviewed_word_file_names_all_it_leaves_out(tmp_path):
+    """Tracked changes, an entity, an image after a list, a link to an ftp address, a table with a table in a
+    cell, two comments, two page headers, a paragraph whose bold is turned off: every word of the text is in the
+    draft, and every thing left out is named once, with its own count."""
+    import docx
+    from test_import import add_hyperlink
+    from test_import_hostile import rewrite_part
+    from test_import_lossless import png
+
+    d = docx.Document()
+    d.core_properties.title = "Le dépliant relu"
+    section = d.sections[0]
+    section.different_first_page_header_footer = True
+    section.header.paragraphs[0].text = "Association Santé Info"
+    section.first_page_header.paragraphs[0].text = "Guide 2024"
+    d.add_heading("Le vaccin", 1)
+    p = d.add_paragraph("Le vaccin est MARQUE.")
+    d.add_comment(p.runs, text="Vérifier le prix", author="Marie")
+    d.add_comment(p.runs, text="Et la date", author="")
+    d.add_paragraph().add_run("Pas un titre")
+    d.add_paragraph("une dose ;", style="List Bullet")
+    d.add_picture(str(png(tmp_path / "flacon.png")))
+    d.inline_shapes[0]._inline.docPr.set("descr", "Un flacon")
+    add_hyperlink(d.add_paragraph(), "ftp://fichiers.exemple.fr/guide.pdf", "le guide à imprimer")
+    table = d.add_table(rows=2, cols=2)
+    for i, row in enumerate([("Âge", "Dose"), ("65 ans", "Une dose")]):
+        for c, text in enumerate(row):
+            table.cell(i, c).text = text
+    table.cell(1, 1).add_table(rows=1, cols=1).cell(0, 0).text = "Rappel"
+    d.add_paragraph("Avant ENTITE après.")
+    d.save(tmp_path / "relu.docx")
+    ins = (b'<w:ins w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:t xml:space="preserve"> gratuit'
+           b'</w:t></w:r></w:ins><w:del w:id="2" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText> payant'
+           b'</w:delText></w:r></w:del>')
+
+    def change(xml: bytes) -> bytes:
+        xml = xml.replace(b"?>", b'?><!DOCTYPE w:document [<!ENTITY x "">]>', 1).replace(b"ENTITE", b"&x;")
+        xml = re.sub(rb"MARQUE\.</w:t></w:r>", b"</w:t></w:r>" + ins + b"<w:r><w:t>.</w:t></w:r>", xml)
+        return xml.replace(b"<w:r><w:t>Pas un titre", b'<w:r><w:rPr><w:b w:val="false"/></w:rPr><w:t>Pas un titre')
+
+    rewrite_part(tmp_path / "relu.docx", "word/document.xml", change)
+    report, md = _imported(tmp_path / "relu.docx", tmp_path / "out")
+    assert report == """\
+Importé de relu.docx. Ce qui a été deviné, changé ou laissé de côté :
+- Le document a 2 modification(s) suivie(s) (révisions) : le brouillon les prend comme acceptées (ajouts gardés, \
+suppressions retirées). Relisez-le à côté du document.
+- Références d'entité laissées de côté (l'import ne les développe jamais, par sécurité) : &x; ; le texte autour est \
+gardé.
+- Image près de « une dose ; » non reprise. Son texte de remplacement peut devenir une phrase du brouillon : \
+« Image : Un flacon. »
+- Tableau « Rappel » : il n'est pas repris comme tableau ; ses 1 ligne(s) sont devenues des paragraphes, cellules \
+séparées par « ; ». Relisez-les à voix haute : si elles se comprennent mal, écrivez-les en phrases.
+- Tableau « Âge ; Dose » : il n'est pas repris comme tableau ; ses 2 ligne(s) sont devenues des paragraphes, cellules \
+séparées par « ; ». Relisez-les à voix haute : si elles se comprennent mal, écrivez-les en phrases.
+- Le document a 2 commentaire(s), qui ne sont pas lus à voix haute : « Vérifier le prix » (Marie), « Et la date ». \
+Si l'un d'eux doit être entendu, écrivez-le dans le texte du brouillon.
+- En-tête des pages non repris : « Association Santé Info », « Guide 2024 ». S'il dit quelque chose d'utile (une \
+adresse, un numéro), écrivez-le dans une page du brouillon.
+- Adresses de lien qui ne sont ni web, ni e-mail, ni téléphone, gardées comme texte : \
+ftp://fichiers.exemple.fr/guide.pdf.
+- Niveaux : titres de niveau 1 → pages (2 niveaux).
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
+- date: 2013-12-23 (celle du document)
+- Trouvé : 0 partie(s), 1 sujet(s), 1 page(s), 7 paragraphe(s), 1 liste(s), 0 lien(s).
+"""
+    assert md == """\
+---
+title: Le dépliant relu
+date: 2013-12-23
+depth: 2
+---
+
+# Le dépliant relu
+
+## Le vaccin
+
+Le vaccin est gratuit.
+
+Pas un titre
+
+- une dose ;
+
+le guide à imprimer
+
+Âge ; Dose
+
+65 ans ; Une dose
+
+Rappel
+
+Avant après.
+"""
