@@ -393,3 +393,93 @@ Rappel
 
 Avant après.
 """
+
+
+def _pdf_lines(path, lines, image=None):
+    """A one-page PDF of LINES (y in mm, text, size in pt, style), as a word processor lays them out."""
+    import datetime as dt
+
+    from fpdf import FPDF
+    from test_import import DEJAVU
+
+    pdf = FPDF()
+    pdf.add_font("dv", "", str(DEJAVU / "DejaVuSans.ttf"))
+    pdf.add_font("dv", "B", str(DEJAVU / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(False)
+    pdf.set_creation_date(dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc))
+    pdf.add_page()
+    for y, text, size, style in lines:
+        pdf.set_font("dv", style, size)
+        pdf.set_xy(15, y)
+        pdf.cell(0, size * 0.45, text)
+    if image:
+        pdf.image(str(image[0]), x=20, y=110, w=30, alt_text=image[1])
+    pdf.output(str(path))
+    return path
+
+
+@pytest.mark.french
+def test_a_pdf_s_lines_are_joined_back_into_headings_words_and_list_items(tmp_path):
+    """A heading on two lines, a word cut by a hyphen at a line's end, a list item on two lines, a bold line that
+    may be a heading, an image whose alt text ends with a full stop; no title in the file's properties."""
+    from test_import_lossless import png
+
+    src = _pdf_lines(tmp_path / "operation.pdf", [
+        (20, "Bien se préparer à", 18, "B"), (28.5, "l'opération", 18, "B"),
+        (45, "La veille, prenez une douche avec un savon antisep-", 11, ""),
+        (50, "tique et retirez vos bijoux.", 11, ""),
+        (60, "• apportez vos ordonnances et votre carte", 11, ""), (65, "Vitale ;", 11, ""),
+        (70, "• prévenez un proche.", 11, ""), (80, "Questions à poser", 11, "B"),
+        (90, "Le chirurgien vous reçoit avant.", 11, "")], image=(png(tmp_path / "flacon.png"), "Un flacon de savon."))
+    report, md = _imported(src, tmp_path / "out")
+    assert report == """\
+Importé de operation.pdf. Ce qui a été deviné, changé ou laissé de côté :
+- Image page 1 non reprise. Son texte de remplacement peut devenir une phrase du brouillon : « Image : Un flacon de \
+savon. »
+- Pas de signets : titres devinés d'après la taille des caractères (18 pt ; texte courant 11 pt).
+- Titres possibles, gardés comme paragraphes (seuls sur leur ligne, en gras ou en plus grand) : « Questions à poser ». \
+Si ce sont des titres, mettez ## (ou ###) devant dans guide.md, ou appliquez-leur un style « Titre » dans Word avant \
+d'importer à nouveau.
+- Niveaux : titres de niveau 1 → pages (2 niveaux).
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
+- date: 2024-03-01 (celle du document)
+- Trouvé : 0 partie(s), 1 sujet(s), 1 page(s), 3 paragraphe(s), 1 liste(s), 0 lien(s).
+"""
+    assert md == """\
+---
+title: Operation
+date: 2024-03-01
+depth: 2
+---
+
+# Operation
+
+## Bien se préparer à l'opération
+
+La veille, prenez une douche avec un savon antiseptique et retirez vos bijoux.
+
+- apportez vos ordonnances et votre carte Vitale ;
+- prévenez un proche.
+
+Questions à poser
+
+Le chirurgien vous reçoit avant.
+"""
+
+
+@pytest.mark.french
+def test_a_pdf_in_one_size_is_one_page_and_the_report_says_why(tmp_path):
+    src = _pdf_lines(tmp_path / "note.pdf", [(20, "Le rendez-vous est à 9 heures.", 11, ""),
+                                             (40, "Venez à jeun.", 11, "")])
+    report, md = _imported(src, tmp_path / "out")
+    assert report == """\
+Importé de note.pdf. Ce qui a été deviné, changé ou laissé de côté :
+- Pas de signets et une seule taille de caractères : aucun titre trouvé.
+- Aucun titre trouvé : tout le document est une seule page ; ajoutez des titres `#` et `##` pour le découper.
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
+- date: 2024-03-01 (celle du document)
+- Trouvé : 0 partie(s), 1 sujet(s), 1 page(s), 2 paragraphe(s), 0 liste(s), 0 lien(s).
+"""
+    assert md.endswith("\n# Note\n\n## Introduction\n\nLe rendez-vous est à 9 heures.\n\nVenez à jeun.\n")
