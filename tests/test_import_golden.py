@@ -15,7 +15,8 @@ from audioguide.importers import import_document
 DOCX_REPORT = """\
 Importé de Vaccination grippe.docx. Ce qui a été deviné, changé ou laissé de côté :
 - Niveaux : titres de niveau 1 → sujets, titres de niveau 2 → pages (2 niveaux).
-- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans les applications de podcast et les étiquettes des MP3.
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
 - date: 2024-09-15 (celle du document)
 - « Attention : appelez le 15 si vous respir… » est devenu un encadré « Attention ».
 - Trouvé : 0 partie(s), 2 sujet(s), 3 page(s), 4 paragraphe(s), 2 liste(s), 2 lien(s).
@@ -58,11 +59,14 @@ Le vaccin est gratuit pour les personnes à risque.
 
 HTML_REPORT = """\
 Importé de grippe.html. Ce qui a été deviné, changé ou laissé de côté :
-- 6 menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés: « Actualités », « Contact », « Lire aussi : nos autres fiches », « Mentions légales - Plan du site ».
-- Gardé le contenu principal de la page, <main> ; laissé de côté autour : « Ce site utilise des cookies. Tout accepter ».
+- 6 menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page retirés: « Actualités », « Contact », « \
+Lire aussi : nos autres fiches », « Mentions légales - Plan du site ».
+- Gardé le contenu principal de la page, <main> ; laissé de côté autour : « Ce site utilise des cookies. Tout \
+accepter ».
 - Le premier titre, « La grippe saisonnière », est pris comme titre du guide.
 - Niveaux : titres de niveau 2 → pages (2 niveaux).
-- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans les applications de podcast et les étiquettes des MP3.
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
 - date: 2024-10-02 (celle du document)
 - Trouvé : 0 partie(s), 1 sujet(s), 3 page(s), 2 paragraphe(s), 1 liste(s), 1 lien(s).
 """
@@ -98,7 +102,8 @@ Importé de esante.pdf. Ce qui a été deviné, changé ou laissé de côté :
 - En-têtes et pieds de page répétés sur les pages, non repris : « Se repérer dans la e-santé ».
 - Les titres viennent des 10 signets du PDF.
 - Niveaux : titres de niveau 1 → parties (#), titres de niveau 2 → sujets, titres de niveau 3 → pages (3 niveaux).
-- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans les applications de podcast et les étiquettes des MP3.
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
 - date: DATE (celle du document)
 - Trouvé : 3 partie(s), 3 sujet(s), 4 page(s), 4 paragraphe(s), 1 liste(s), 0 lien(s).
 """
@@ -116,7 +121,8 @@ depth: 3
 
 ### Qu'est-ce que c'est ?
 
-La téléconsultation permet à un patient de consulter un médecin à distance, par vidéo, depuis son domicile ou une pharmacie équipée d'une cabine.
+La téléconsultation permet à un patient de consulter un médecin à distance, par vidéo, depuis son domicile ou une \
+pharmacie équipée d'une cabine.
 
 - elle évite les déplacements ;
 - elle réduit les délais.
@@ -148,7 +154,8 @@ Importé de esante.pdf. Ce qui a été deviné, changé ou laissé de côté :
 - En-têtes et pieds de page répétés sur les pages, non repris : « Se repérer dans la e-santé ».
 - Pas de signets : titres devinés d'après la taille des caractères (22 pt, 16 pt, 13 pt ; texte courant 11 pt).
 - Niveaux : titres de niveau 1 → parties (#), titres de niveau 2 → sujets, titres de niveau 3 → pages (3 niveaux).
-- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans les applications de podcast et les étiquettes des MP3.
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
 - date: DATE (celle du document)
 - Trouvé : 3 partie(s), 3 sujet(s), 4 page(s), 4 paragraphe(s), 1 liste(s), 0 lien(s).
 """
@@ -166,7 +173,8 @@ depth: 3
 
 ### Qu'est-ce que c'est ?
 
-La téléconsultation permet à un patient de consulter un médecin à distance, par vidéo, depuis son domicile ou une pharmacie équipée d'une cabine.
+La téléconsultation permet à un patient de consulter un médecin à distance, par vidéo, depuis son domicile ou une \
+pharmacie équipée d'une cabine.
 
 - elle évite les déplacements ;
 - elle réduit les délais.
@@ -242,7 +250,7 @@ def test_a_long_web_page_is_cut_and_cleaned_and_each_change_reported(tmp_path):
 </main></body></html>"""
     (tmp_path / "long.html").write_text(page, "utf-8")
     report, md = _imported(tmp_path / "long.html", tmp_path / "out")
-    assert report == f"""\
+    assert report == """\
 Importé de long.html. Ce qui a été deviné, changé ou laissé de côté :
 - Le titre a été coupé à 200 caractères : « Un titre de page web beaucoup trop long Un titre de page… ».
 - Nombres de plus de 100 chiffres, impossibles à lire à voix haute, remplacés par […] : « Le numéro de dossier \
@@ -406,7 +414,7 @@ def _pdf_lines(path, lines, image=None):
     pdf.add_font("dv", "", str(DEJAVU / "DejaVuSans.ttf"))
     pdf.add_font("dv", "B", str(DEJAVU / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(False)
-    pdf.set_creation_date(dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
     pdf.add_page()
     for y, text, size, style in lines:
         pdf.set_font("dv", style, size)
@@ -483,3 +491,53 @@ les applications de podcast et les étiquettes des MP3.
 - Trouvé : 0 partie(s), 1 sujet(s), 1 page(s), 2 paragraphe(s), 0 liste(s), 0 lien(s).
 """
     assert md.endswith("\n# Note\n\n## Introduction\n\nLe rendez-vous est à 9 heures.\n\nVenez à jeun.\n")
+
+
+@pytest.mark.french
+def test_a_web_page_s_line_breaks_part_words_and_its_section_is_the_content(tmp_path):
+    """An XML declaration, a <section> as the main content with text loose in it, a line break inside a heading
+    and inside a paragraph (the words on either side were glued: « maladieest »), a word in italics glued to an
+    apostrophe, and a line of navigation arrows."""
+    (tmp_path / "fiche.html").write_text("""<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html><html lang="fr"><head><title>La fiche</title></head><body>
+<div class="col"><p>Voir aussi nos autres fiches et nos actualités.</p></div>
+<section>Texte libre en tête de section.
+<h2>Les<br>droits</h2>
+<p>Le remboursement par l'<em>Assurance</em> maladie<br>est de 70 %.</p>
+<p>← Précédent | Suivant →</p>
+<h2>Les démarches</h2>
+<p>Écrivez à la caisse avec votre numéro de sécurité sociale et la copie de l'ordonnance du médecin traitant.</p>
+</section></body></html>""", "utf-8")
+    report, md = _imported(tmp_path / "fiche.html", tmp_path / "out")
+    assert report == """\
+Importé de fiche.html. Ce qui a été deviné, changé ou laissé de côté :
+- Gardé le contenu principal de la page, <section> ; laissé de côté autour : « Voir aussi nos autres fiches et nos \
+actualités. ».
+- Liens de navigation retirés (ils mènent à d'autres pages, l'auditeur n'en a que faire) : « ← Précédent | Suivant → ».
+- Niveaux : titres de niveau 2 → pages (2 niveaux).
+- publisher: et description: sont facultatifs : ajoutez-les en haut du brouillon pour nommer votre association dans \
+les applications de podcast et les étiquettes des MP3.
+- Pas de date dans le document : aucune n'a été inventée. Le flux prendra le jour de la dernière modification du \
+fichier du guide ; ajoutez `date: AAAA-MM-JJ` pour la fixer.
+- Trouvé : 0 partie(s), 1 sujet(s), 3 page(s), 3 paragraphe(s), 0 liste(s), 0 lien(s).
+"""
+    assert md == """\
+---
+title: La fiche
+depth: 2
+---
+
+# La fiche
+
+## Introduction
+
+Texte libre en tête de section.
+
+## Les droits
+
+Le remboursement par l'Assurance maladie est de 70 %.
+
+## Les démarches
+
+Écrivez à la caisse avec votre numéro de sécurité sociale et la copie de l'ordonnance du médecin traitant.
+"""
