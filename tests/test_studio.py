@@ -458,3 +458,105 @@ def test_the_pronunciation_page_lists_words_and_keeps_a_fix(studio):
     assert r.status_code == 303 and r.headers["location"] == "/prononciation?garde=ZPQR"
     assert '  ZPQR: "zépé"\n' in (studio.folder / "guide.md").read_text("utf-8")
     assert "« ZPQR » est dans le lexique du guide." in unescape(studio.client.get(r.headers["location"]).text)
+
+
+# --- what a maker sees before a build, and with a YAML guide ------------------------------------------------
+
+
+def test_a_yaml_guide_s_home_lists_its_intro_parts_and_pages_and_a_page_opens_the_whole_file(tmp_path):
+    folder = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", folder)
+    s = Running(folder, tmp_path / "cache")
+    try:
+        home = unescape(s.client.get("/").text)
+        assert "<h1>Votre guide</h1>" in home and "guide.yaml" in home
+        titles = ["Introduction", "Bienvenue", "Santé", "Le DMP", "Qu'est-ce que c'est ?", "Attention"]
+        at = [home.index(t) for t in titles]
+        assert at == sorted(at), at  # in the guide's order: intro, then the part, its chapter and its pages
+        for ref in ("introduction/bienvenue", "dmp/quest-ce-que-cest", "dmp/attention"):
+            assert f'href="/page/{ref}"' in home
+        html = s.client.get("/page/dmp/quest-ce-que-cest").text
+        assert field(html, "line") == "0"  # a YAML guide is edited whole
+        text = unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1))
+        assert text.strip() == (folder / "guide.yaml").read_text("utf-8").strip()
+        assert "<h1>Page « Qu'est-ce que c'est ? »</h1>" in unescape(html)
+    finally:
+        s.close()
+
+
+def test_publishing_and_the_phone_zip_before_any_build_say_to_build_first(studio):
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/publier", data={"csrf": csrf})
+    assert r.status_code == 400
+    assert "Le guide n'est pas encore construit : il n'y a rien à publier." in unescape(r.text)
+    assert "construisez-le d'abord (page « Construire »)" in unescape(r.text)
+    assert not (studio.folder / "publication").exists()
+    r = studio.client.get("/sorties/ligne-telephonique.zip")
+    assert r.status_code == 404 and "Construisez d'abord le guide." in unescape(r.text)
+    r = studio.client.get("/sorties")
+    assert r.status_code == 200 and "Le guide n'est pas encore construit." in unescape(r.text)
+
+
+def test_an_import_without_a_file_and_files_of_the_wrong_kind_are_refused_in_words(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        r = s.client.post("/importer", data={"csrf": csrf})
+        assert r.status_code == 400 and "Aucun fichier reçu." in unescape(r.text)
+        assert "choisissez un fichier Word, PDF ou web" in unescape(r.text)
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("outil.exe", b"MZ\x90\x00")})
+        assert r.status_code == 415
+        assert "<strong>Erreur :</strong> « outil.exe » n'est pas un document que le studio sait importer." \
+            in unescape(r.text)
+        assert "<strong>Que faire :</strong> déposez un fichier Word (.docx), PDF (.pdf) ou une page web (.html)" \
+            in unescape(r.text)
+        for name, body, kind in (("faux.docx", b"%PDF-1.4", "Word"), ("faux.pdf", b"PK\x03\x04", "PDF"),
+                                 ("faux.html", b"PK\x03\x04", "page web"), ("faux.htm", b"%PDF-1.4", "page web")):
+            r = s.client.post("/importer", data={"csrf": csrf}, files={"document": (name, body)})
+            assert r.status_code == 415, name
+            assert f"« {name} » ne contient pas un fichier {kind} : son contenu ne correspond pas à son nom." \
+                in unescape(r.text)
+            assert "ouvrez-le dans son logiciel et enregistrez-le de nouveau au bon format" in unescape(r.text)
+        assert list((tmp_path / "vide").iterdir()) == []
+    finally:
+        s.close()
+
+
+def test_a_saved_web_page_is_taken_whatever_it_starts_with(tmp_path):
+    s = Running(tmp_path / "fiche", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        for head in ("\ufeff \r\n<!DOCTYPE html>", "<!-- enregistré -->", "<meta charset=utf-8>", "<TITLE>x</TITLE>",
+                     "<body>", "<h1>Guide</h1>", "<div>", "<head>", "<html>", "<p>Intro</p>"):
+            body = head + "<h1>La fiche</h1><h2>Vos droits</h2><p>Vous pouvez demander votre dossier.</p>"
+            r = s.client.post("/importer", data={"csrf": csrf},
+                              files={"document": ("Ma fiche.HTM", body.encode("utf-8"))})
+            assert r.status_code == 303, (head, unescape(r.text))
+            guide, report = tmp_path / "fiche" / "guide.md", tmp_path / "fiche" / "import-report.txt"
+            assert "Vous pouvez demander votre dossier." in guide.read_text("utf-8")
+            assert report.read_text("utf-8").startswith("Imported from Ma-fiche.html.")  # a plain name, .html
+            guide.unlink()
+            report.unlink()
+    finally:
+        s.close()
+
+
+def test_the_studio_answers_its_own_names_and_serves_outputs_without_its_frame_rules(studio):
+    port = studio.server.app.state.studio.port
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost"):
+        assert studio.client.get("/", headers={"Host": host}).status_code == 200, host
+    out = studio.folder / "sortie"
+    out.mkdir()
+    (out / "feed.xml").write_text("<rss/>")
+    r = studio.client.get("/sorties/feed.xml")
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+    assert "x-frame-options" not in r.headers and "content-security-policy" not in r.headers
+    page = studio.client.get("/")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["content-security-policy"] == (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; "
+        "base-uri 'none'")
+    # A form posted from a page opened as a file (Origin: null) still needs the token, and passes with it.
+    form = editor(studio)
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": "null"})
+    assert r.status_code == 303
