@@ -1,5 +1,6 @@
 """The studio over real HTTP (uvicorn on a real socket): each safety rule shown refused, and the editing helpers."""
 
+import json
 import os
 import re
 import shutil
@@ -343,7 +344,22 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     # The outputs page serves the new feed, never one a browser kept from the last build.
     r = studio.client.get("/sorties/feed.xml")
     assert r.status_code == 200 and r.text == feed and r.headers["cache-control"] == "no-cache"
-    assert "<h1>Les sorties du guide</h1>" in unescape(studio.client.get("/sorties").text)
+    outputs = unescape(studio.client.get("/sorties").text)
+    assert "<h1>Les sorties du guide</h1>" in outputs
+    manifest = json.loads((studio.folder / "sortie" / "manifest.json").read_text("utf-8"))
+    # Each use named, each of its links served: the feed, both books, the kiosk, the whole MP3, every chapter.
+    for use in ("Podcast", "Livre audio (EPUB, DAISY)", "Ligne téléphonique", "Borne", "Guide entier en MP3"):
+        assert f"<h2>{use}</h2>" in outputs, use
+    wanted = ["/sorties/feed.xml", "/sorties/" + manifest["downloads"]["epub"]["path"],
+              "/sorties/" + manifest["downloads"]["daisy"]["path"], "/sorties/" + manifest["kiosk"],
+              "/sorties/" + manifest["whole"]["mp3"], *("/sorties/" + c["mp3"] for c in manifest["chapters"])]
+    links = re.findall(r'(?:href|src)="(/sorties/[^"]+)"', outputs)
+    assert [w for w in wanted if w not in links] == [] and len(manifest["chapters"]) >= 2
+    for link in set(links) - {"/sorties/ligne-telephonique.zip"}:
+        got = studio.client.get(link)
+        assert got.status_code == 200 and got.content, link
+    at = [outputs.index(f"{c['title']}</h3>") for c in manifest["chapters"]]
+    assert at == sorted(at)
     # The phone line's files in one zip, for the person who runs the telephone server; no hidden build state.
     import io
     import zipfile
@@ -362,6 +378,22 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     links = re.findall(r'href="([^"]+)"', index)
     assert links and all((pub / unescape(h)).is_file() for h in links if "://" not in h), links
     plain = [h for h in links if h.startswith("audio/") and re.fullmatch(r"audio/[\w-]+\.mp3", h)]
+    # The index names the guide and each chapter in order, each with its download under a plain name.
+    text = unescape(index)
+    assert f"<title>{manifest['guide']['title']}</title>" in text and f"<h1>{manifest['guide']['title']}</h1>" in text
+    assert f"<p>{manifest['guide']['description']}</p>" in text
+    assert f"<p>Publié par {manifest['guide']['publisher']}.</p>" in text
+    chapters = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> \(<a href="([^"]+)" download>télécharger</a>\)</li>',
+                          text)
+    assert [(h, t) for h, t, _ in chapters] == [(c["mp3"], c["title"]) for c in manifest["chapters"]]
+    assert all(p == re.sub(r"\.[0-9a-f]{12}\.mp3$", ".mp3", h) and p != h for h, _, p in chapters)
+    for label, key in (("livre EPUB 3", "epub"), ("livre DAISY 2.02 (zip)", "daisy")):
+        assert f'<a href="{manifest["downloads"][key]["path"]}" download>{label}</a>' in text
+    whole = re.sub(r"\.[0-9a-f]{12}\.mp3$", ".mp3", manifest["whole"]["mp3"])
+    assert f'<a href="{whole}" download>un seul fichier MP3</a>' in text and (pub / whole).is_file()
+    assert f'<a href="{manifest["kiosk"]}">la page de la borne</a>' in text
+    assert f'<a href="{manifest["transcript"]["html"]}">le texte lu</a>' in text
+    assert not any(p.name.startswith(".") for p in pub.rglob("*"))  # no build state published
     assert plain and all((pub / h).read_bytes() == next((pub / "audio").glob(h[6:-4] + ".*.mp3")).read_bytes()
                          for h in plain)
 
