@@ -592,3 +592,39 @@ def test_the_studio_answers_its_own_names_and_serves_outputs_without_its_frame_r
     form = editor(studio)
     r = studio.client.post("/enregistrer", data=form, headers={"Origin": "null"})
     assert r.status_code == 303
+
+
+def test_a_fix_kept_again_replaces_the_word_s_line_and_odd_words_are_quoted(studio):
+    csrf = token(studio.client.get("/").text)
+    for word, say in (("ARS", "a.r.s"), ("l’ARS", "la.r.s"), ("ARS", "agence"), ("Dr Ségur", 'le "docteur"')):
+        r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": word, "dire": say})
+        assert r.status_code == 303, unescape(r.text)
+    text = (studio.folder / "guide.md").read_text("utf-8")
+    front = text.split("---\n")[1]
+    assert front.endswith('lexicon:\n  ARS: "agence"\n  "l’ARS": "la.r.s"\n  "Dr Ségur": "le \\"docteur\\""\ndepth: 3\n')
+    # The guide still loads, with the lexicon the maker typed.
+    from audioguide.guide import load_guide
+
+    assert load_guide(studio.folder).lexicon == {"ARS": "agence", "l’ARS": "la.r.s", "Dr Ségur": 'le "docteur"'}
+
+
+def test_a_fix_for_a_guide_without_details_at_the_top_says_what_to_add(studio):
+    guide = studio.folder / "guide.md"
+    text = guide.read_text("utf-8").split("---\n", 2)[2]
+    guide.write_text(text, "utf-8")
+    csrf = token(studio.client.get("/prononciation").text)
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
+    assert r.status_code == 400
+    assert "Le guide n'a pas de détails en tête (entre deux lignes ---)." in unescape(r.text)
+    assert "ajoutez en haut : --- puis title: … puis ---" in unescape(r.text)
+    assert guide.read_text("utf-8") == text
+
+
+def test_a_save_that_points_at_no_heading_is_refused_and_the_file_kept(studio):
+    form = editor(studio)
+    before = (studio.folder / "guide.md").read_text("utf-8")
+    line = int(form["line"]) + 2  # a line of text under the page's heading
+    r = studio.client.post("/enregistrer", data={**form, "line": str(line), "texte": "### Autre\n\nTexte."})
+    assert r.status_code == 409
+    assert f"La ligne {line} n'est pas un titre de page." in unescape(r.text) and "rechargez la page" in r.text
+    assert (studio.folder / "guide.md").read_text("utf-8") == before
