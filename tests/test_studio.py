@@ -601,7 +601,8 @@ def test_a_fix_kept_again_replaces_the_word_s_line_and_odd_words_are_quoted(stud
         assert r.status_code == 303, unescape(r.text)
     text = (studio.folder / "guide.md").read_text("utf-8")
     front = text.split("---\n")[1]
-    assert front.endswith('lexicon:\n  ARS: "agence"\n  "l’ARS": "la.r.s"\n  "Dr Ségur": "le \\"docteur\\""\ndepth: 3\n')
+    assert front.endswith('lexicon:\n  ARS: "agence"\n  "l’ARS": "la.r.s"\n  "Dr Ségur": "le \\"docteur\\""\n'
+                          'depth: 3\n')
     # The guide still loads, with the lexicon the maker typed.
     from audioguide.guide import load_guide
 
