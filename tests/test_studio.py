@@ -629,3 +629,49 @@ def test_a_save_that_points_at_no_heading_is_refused_and_the_file_kept(studio):
     assert r.status_code == 409
     assert f"La ligne {line} n'est pas un titre de page." in unescape(r.text) and "rechargez la page" in r.text
     assert (studio.folder / "guide.md").read_text("utf-8") == before
+
+
+# --- a page's voice, before any take ----------------------------------------------------------------------------
+
+
+def test_a_page_s_voice_before_any_take_and_takes_refused_before_they_are_heard(studio):
+    ref = "la-grippe/les-symptomes"
+    voice = unescape(studio.client.get(f"/voix/page/{ref}").text)
+    assert "elle n'a pas encore d'enregistrement" in voice
+    assert "(au plus 15 min 00 s)" in voice and "20 Mo au plus" in voice
+    r = studio.client.get(f"/voix/fichier/{ref}")
+    assert r.status_code == 404 and "Cette page n'a pas d'enregistrement." in unescape(r.text)
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/voix/supprimer", data={"csrf": csrf, "ref": ref})
+    assert r.status_code == 303 and r.headers["location"] == f"/page/{ref}"  # nothing to remove
+    r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref})
+    assert r.status_code == 400 and "Aucun fichier son reçu." in unescape(r.text)
+    assert "choisissez un fichier son" in unescape(r.text)
+    r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref}, files={"fichier": ("notes.txt", b"x")})
+    assert r.status_code == 415
+    assert "« notes.txt » n'est pas un fichier son que le studio sait lire." in unescape(r.text)
+    assert "déposez un fichier WAV, FLAC, MP3, M4A, OGG ou WebM" in unescape(r.text)
+    for name, head in (("a.wav", b"RIFF\x00\x00\x00\x00AVI "), ("a.flac", b"OggS"), ("a.mp3", b"\xff\x10"),
+                       ("a.m4a", b"\x00\x00\x00\x20moov"), ("a.ogg", b"fLaC"), ("a.webm", b"RIFF")):
+        r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref},
+                               files={"fichier": (name, head + bytes(64))})
+        kind = name.rsplit(".", 1)[1].upper()
+        assert r.status_code == 415, name
+        assert f"« {name} » ne contient pas un son {kind} : son contenu ne correspond pas à son nom." \
+            in unescape(r.text)
+        assert "exportez l'enregistrement de nouveau depuis votre logiciel, en WAV ou en MP3" in unescape(r.text)
+    assert not (studio.folder / "recordings").exists()
+
+
+def test_a_recording_the_guide_names_itself_is_neither_replaced_nor_removed(studio):
+    guide = studio.folder / "guide.md"
+    text = guide.read_text("utf-8").replace("### Les symptômes", '### Les symptômes {recording="lu/symptomes.wav"}')
+    guide.write_text(text, "utf-8")
+    ref = "la-grippe/les-symptomes"
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/voix/supprimer", data={"csrf": csrf, "ref": ref})
+    assert r.status_code == 400, unescape(r.text)
+    assert ("Le guide donne lui-même l'enregistrement de cette page (recording: lu/symptomes.wav) : le studio ne le "
+            "remplace pas et ne le supprime pas.") in unescape(r.text)
+    assert "changez ou retirez la ligne « recording: » de la page dans le guide, puis revenez ici" in unescape(r.text)
+    assert guide.read_text("utf-8") == text
