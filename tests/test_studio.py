@@ -675,3 +675,41 @@ def test_a_recording_the_guide_names_itself_is_neither_replaced_nor_removed(stud
             "remplace pas et ne le supprime pas.") in unescape(r.text)
     assert "changez ou retirez la ligne « recording: » de la page dans le guide, puis revenez ici" in unescape(r.text)
     assert guide.read_text("utf-8") == text
+
+
+def test_pages_that_need_a_guide_or_a_build_send_the_maker_back_or_say_why(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        for path in ("/fichier", "/page/a/b", "/prononciation"):
+            r = s.client.get(path)
+            assert r.status_code == 303 and r.headers["location"] == "/", path
+        r = s.client.get("/construire/progression")
+        assert r.status_code == 404 and "Aucune construction lancée." in unescape(r.text)
+        start = unescape(s.client.get("/").text)
+        assert "20 Mo" in start  # the largest document the start page takes
+    finally:
+        s.close()
+
+
+def test_a_guide_with_errors_opens_whole_and_its_pages_wait(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n", "utf-8")
+    r = studio.client.get("/page/la-grippe/les-symptomes")
+    assert r.status_code == 409
+    assert "Le guide a des erreurs : corrigez-les dans le fichier entier d'abord." in unescape(r.text)
+    whole = unescape(studio.client.get("/fichier").text)
+    assert "<h1>Le fichier guide.md</h1>" in whole and "ftp://exemple.fr/" in whole and "ligne" in whole
+
+
+def test_the_secret_goes_into_a_strict_cookie_and_out_of_the_address(tmp_path):
+    s = Running(tmp_path / "g", tmp_path / "cache", host="127.0.0.1", secret="un-code-assez-long")
+    try:
+        r = s.client.get("/aide/podcast?cle=un-code-assez-long")
+        assert r.status_code == 303 and r.headers["location"] == "/aide/podcast"
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("audioguide_studio=un-code-assez-long;")
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert s.client.get("/aide/podcast").status_code == 200  # the cookie carries it now
+        assert "code secret" in httpx.get(s.server.base + "/aide/podcast").text  # not without it
+    finally:
+        s.close()
