@@ -713,3 +713,49 @@ def test_the_secret_goes_into_a_strict_cookie_and_out_of_the_address(tmp_path):
         assert "code secret" in httpx.get(s.server.base + "/aide/podcast").text  # not without it
     finally:
         s.close()
+
+
+def test_htmx_s_token_header_renamed_pages_and_the_whole_check_of_a_page_that_moved(studio):
+    form = editor(studio)
+    # htmx sends the page's token in a header rather than in the form.
+    r = studio.client.post("/verifier", data={k: v for k, v in form.items() if k != "csrf"},
+                           headers={"X-CSRF-Token": form["csrf"]})
+    assert r.status_code == 200 and "Aucun problème" in r.text
+    # A line that is no longer a page's heading (the file changed): the text is checked as the whole file.
+    r = studio.client.post("/verifier", data={**form, "line": "2", "texte": "# Sans détails\n\n## Page\n\nTexte.\n"})
+    assert r.status_code == 200 and "title" in r.text and "Aucun problème" not in r.text
+    # A page saved under a new title has a new address: back to the guide's home, which lists it.
+    form = editor(studio, "la-grippe/les-symptomes-2")
+    form["texte"] = form["texte"].replace("### Les symptômes", "### Les signes", 1)
+    r = studio.client.post("/enregistrer", data=form)
+    assert r.status_code == 303 and r.headers["location"] == "/?enregistre=1"
+    assert 'href="/page/la-grippe/les-signes"' in studio.client.get("/").text
+
+
+def test_the_pronunciation_page_asked_for_everything_lists_the_words_at_once(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8").rstrip("\n") + "\n\nLe XKQZ vous aide.\n", "utf-8")
+    first = unescape(studio.client.get("/prononciation").text)
+    assert "XKQZ" not in first  # the audit takes seconds: the page asks for it in the background
+    found = unescape(studio.client.get("/prononciation?tout=1").text)
+    assert '">XKQZ</h3>' in found and "sigle absent du lexique" in found
+
+
+def test_a_body_sent_in_chunks_past_the_limit_is_refused(tmp_path):
+    from audioguide.studio import safety
+
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+
+        def chunks():
+            yield (b"--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf.encode() + b"\r\n--x\r\n"
+                   b"Content-Disposition: form-data; name=\"document\"; filename=\"gros.docx\"\r\n\r\nPK\x03\x04")
+            for _ in range(safety.MAX_BODY // 2**20 + 2):
+                yield b"0" * 2**20
+
+        r = s.client.post("/importer", content=chunks(), headers={"content-type": "multipart/form-data; boundary=x"})
+        assert r.status_code == 413 and "trop gros (plus de 20 Mo)" in unescape(r.text)
+        assert list((tmp_path / "vide").iterdir()) == []
+    finally:
+        s.close()
