@@ -759,3 +759,26 @@ def test_a_body_sent_in_chunks_past_the_limit_is_refused(tmp_path):
         assert list((tmp_path / "vide").iterdir()) == []
     finally:
         s.close()
+
+
+def test_unknown_pages_wrong_methods_a_busy_port_and_a_short_secret_are_said_in_french(studio, tmp_path):
+    r = studio.client.get("/nulle-part")
+    assert r.status_code == 404 and "Page introuvable dans le studio." in unescape(r.text)
+    r = studio.client.post("/aide/podcast", data={"csrf": "x"})
+    assert r.status_code == 405 and "Méthode refusée : le studio ne modifie rien autrement que par un formulaire." \
+        in unescape(r.text)
+    icon = studio.client.get("/favicon.ico")
+    assert icon.headers["content-type"] == "image/svg+xml" and b"<svg" in icon.content
+    port = studio.server.port
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path / "autre", port=port)
+    assert err.value.message == f"Le studio ne peut pas écouter sur 127.0.0.1:{port} : Address already in use."
+    assert err.value.fix == "choisissez un autre --port (par exemple --port 8766)"
+    with pytest.raises(AudioguideError, match="Le code secret du studio est trop court."):
+        StudioServer(tmp_path / "autre", port=0, secret="court")
+    s = StudioServer(tmp_path / "autre", port=0, secret="un code assez long")
+    try:
+        assert s.address == f"http://127.0.0.1:{s.port}/?cle=un%20code%20assez%20long"
+    finally:
+        s.sock.close()
+        shutil.rmtree(s.app.state.studio.listen_dir)
