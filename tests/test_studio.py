@@ -206,7 +206,8 @@ def test_a_build_waits_for_the_cli_s_lock(studio):
         assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
         studio.server.app.state.studio.job.thread.join()
     html = studio.client.get("/construire").text
-    assert "Une autre construction écrit déjà" in html
+    assert ("Une autre construction écrit déjà dans le dossier des sorties (lancée depuis un terminal ou un autre "
+            "studio). Attendez qu'elle finisse, puis recommencez.") in unescape(html)
     assert not (studio.folder / "sortie" / "manifest.json").exists()
 
 
@@ -339,6 +340,10 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "https://asso.example/grippe/"})
     assert r.status_code == 303
     studio.server.app.state.studio.job.thread.join()
+    done = unescape(studio.client.get("/construire").text)
+    assert re.search(r'<div id="fin" role="status">Construction terminée\. \d+ chapitres, \d+\.\d min '
+                     r'\(\d+ extraits de voix synthétisés\)\. <a href="/sorties">Voir les sorties</a></div>', done)
+    assert '<progress id="barre" max="100" value="100"' in done and '<div id="echec" role="alert"></div>' in done
     feed = (studio.folder / "sortie" / "feed.xml").read_text()
     assert '<atom:link href="https://asso.example/grippe/feed.xml" rel="self"' in feed
     # The outputs page serves the new feed, never one a browser kept from the last build.
