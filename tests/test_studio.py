@@ -137,10 +137,14 @@ def test_no_path_outside_the_guide_folder_can_be_read(studio, tmp_path):
     (tmp_path / "secret.txt").write_text("secret")
     os.symlink(tmp_path / "secret.txt", out / "lien.txt")
     (out / ".build-state.json").write_text("{}")
+    (out / "sous").mkdir()
+    (out / "sous" / ".cache").write_text("secret")
     assert studio.client.get("/sorties/feed.xml").status_code == 200
     for path in ("/sorties/../guide.md", "/sorties/%2e%2e/guide.md", "/sorties/..%2f..%2fsecret.txt",
                  "/sorties/lien.txt", "/sorties/.build-state.json", "/sorties//etc/passwd",
-                 "/ecoute/..%2f..%2fsecret.txt", "/ecoute/0123456789abcdef.wav", "/page/../../etc/passwd"):
+                 "/ecoute/..%2f..%2fsecret.txt", "/ecoute/0123456789abcdef.wav", "/page/../../etc/passwd",
+                 "/sorties/..%5c..%5csecret.txt", "/sorties/feed.xml%00", "/sorties/sous", "/sorties/sous/.cache",
+                 "/sorties/"):
         r = studio.client.get(path)
         assert r.status_code in (404, 409), path
         assert "secret" != r.text and "<rss" not in r.text.replace("rss+xml", "")
