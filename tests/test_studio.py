@@ -708,6 +708,9 @@ def test_a_guide_with_errors_opens_whole_and_its_pages_wait(studio):
     assert "Le guide a des erreurs : corrigez-les dans le fichier entier d'abord." in unescape(r.text)
     whole = unescape(studio.client.get("/fichier").text)
     assert "<h1>Le fichier guide.md</h1>" in whole and "ftp://exemple.fr/" in whole and "ligne" in whole
+    home = unescape(studio.client.get("/").text)
+    assert "Le guide a des erreurs : le plan s'affichera quand elles seront corrigées." in home
+    assert "guide.md, ligne" in home and 'href="/page/' not in home
 
 
 def test_the_secret_goes_into_a_strict_cookie_and_out_of_the_address(tmp_path):
