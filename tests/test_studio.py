@@ -684,6 +684,13 @@ def test_a_recording_the_guide_names_itself_is_neither_replaced_nor_removed(stud
             "remplace pas et ne le supprime pas.") in unescape(r.text)
     assert "changez ou retirez la ligne « recording: » de la page dans le guide, puis revenez ici" in unescape(r.text)
     assert guide.read_text("utf-8") == text
+    # Its page says whose file it is and that it is missing, with nothing to play or remove.
+    voice = unescape(studio.client.get(f"/voix/page/{ref}").text)
+    assert "Cette page est lue par une voix humaine : <code>lu/symptomes.wav</code>." in voice
+    assert '<div class="erreur" role="alert"><p><strong>Erreur :</strong>' in voice and "lu/symptomes.wav" in voice
+    assert "Le guide donne cet enregistrement (<code>recording:</code>) : pour le changer, modifiez le guide." in voice
+    assert "<audio" not in voice and "supprimer-voix" not in voice
+    assert studio.client.get(f"/voix/fichier/{ref}").status_code == 404
 
 
 def test_pages_that_need_a_guide_or_a_build_send_the_maker_back_or_say_why(tmp_path):
