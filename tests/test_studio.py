@@ -255,6 +255,7 @@ def test_the_build_s_progress_comes_by_server_sent_events(studio):
     events = []
     with studio.client.stream("GET", "/construire/progression") as r:
         assert r.headers["content-type"].startswith("text/event-stream")
+        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
         for line in r.iter_lines():
             if line.startswith("data: "):
                 events.append(json.loads(line[6:]))
@@ -353,6 +354,7 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
     # The outputs page serves the new feed, never one a browser kept from the last build.
     r = studio.client.get("/sorties/feed.xml")
     assert r.status_code == 200 and r.text == feed and r.headers["cache-control"] == "no-cache"
+    assert r.headers["content-type"] == "application/rss+xml; charset=utf-8"
     outputs = unescape(studio.client.get("/sorties").text)
     assert "<h1>Les sorties du guide</h1>" in outputs
     manifest = json.loads((studio.folder / "sortie" / "manifest.json").read_text("utf-8"))
@@ -375,6 +377,7 @@ def test_the_build_takes_the_public_address_for_the_feed(studio):
 
     z = studio.client.get("/sorties/ligne-telephonique.zip")
     assert z.headers["content-disposition"] == 'attachment; filename="ligne-telephonique.zip"'
+    assert z.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
     assert "ligne-telephonique/extensions.conf" in names and "ligne-telephonique/guide.vxml" in names
     assert all(n.startswith("ligne-telephonique/") and "/." not in n for n in names)
@@ -435,6 +438,8 @@ def test_a_fix_in_phonemes_is_heard_as_phonemes(studio):
     assert r.status_code == 200
     said = unescape(re.search(r'data-clip-key="[0-9a-f]+">([^<]*)<', r.text).group(1))
     assert "[[aRs]]" in said  # espeak-ng is given the phonemes themselves
+    assert 'aria-label="Écoute de « ARS » corrigé"' in unescape(r.text)
+    assert "Garder « [[aRs]] » pour « ARS » dans le lexique du guide" in unescape(r.text)
     keep = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "[[aRs]]"})
     assert keep.status_code == 303
     assert 'ARS: "[[aRs]]"' in (studio.folder / "guide.md").read_text()
@@ -468,6 +473,8 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
     r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "lent"})
     assert r.status_code == 200, r.text
     src = re.search(r'src="(/ecoute/[0-9a-f]{16}\.wav)"', r.text).group(1)
+    assert '<p class="ok">Écoute de la page prête.</p>' in unescape(r.text)
+    assert f'<audio controls autoplay src="{src}" aria-label="Écoute de la page">' in unescape(r.text)
     wav = studio.client.get(src)
     assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF" and len(wav.content) > 44100
     r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "vite"})
