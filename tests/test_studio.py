@@ -808,3 +808,17 @@ def test_unknown_pages_wrong_methods_a_busy_port_and_a_short_secret_are_said_in_
     finally:
         s.sock.close()
         shutil.rmtree(s.app.state.studio.listen_dir)
+
+
+def test_a_title_on_two_lines_is_not_written_into_the_new_guide(tmp_path):
+    s = Running(tmp_path / "vide", tmp_path / "cache")
+    try:
+        r = s.client.post("/nouveau", data={"csrf": token(s.client.get("/").text), "titre": "Ligne une\nLigne deux"})
+        assert r.status_code == 303
+        text = (tmp_path / "vide" / "guide.md").read_text("utf-8")
+        assert "Ligne" not in text and text.count("\ntitle: ") == 1
+        from audioguide.guide import load_guide
+
+        assert load_guide(tmp_path / "vide").title  # the starter guide's own title, valid
+    finally:
+        s.close()
