@@ -541,3 +541,25 @@ Le remboursement par l'Assurance maladie est de 70 %.
 
 Écrivez à la caisse avec votre numéro de sécurité sociale et la copie de l'ordonnance du médecin traitant.
 """
+
+
+@pytest.mark.french
+def test_a_web_page_s_box_stays_one_paragraph_and_hidden_text_is_named(tmp_path):
+    """A box of running text with words in bold and italics (one paragraph, not one per word in bold), text
+    hidden from screen readers (left out and named), an <article> whose class says "header" (kept: it is the
+    page's content), and a page whose only furniture is a script (nothing to name)."""
+    (tmp_path / "vaccin.html").write_text("""<html><head><title>Vaccin</title><script>var x = 1;</script></head><body>
+<article class="post-header"><h1>Le vaccin</h1>
+<div class="encadre">Le vaccin est <b>gratuit</b> pour les <em>plus de 65 ans</em>.</div>
+<p aria-hidden="true">Texte caché aux lecteurs d'écran.</p>
+<p>Parlez-en à votre pharmacien.</p></article></body></html>""", "utf-8")
+    report, md = _imported(tmp_path / "vaccin.html", tmp_path / "out")
+    assert report.split("\n")[1] == ("- 2 menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page "
+                                     "retirés: « Texte caché aux lecteurs d'écran. ».")
+    assert md.endswith("\n# Le vaccin\n\n## Le vaccin\n\nLe vaccin est gratuit pour les plus de 65 ans.\n\n"
+                       "Parlez-en à votre pharmacien.\n")
+    (tmp_path / "script.html").write_text("<html><head><script>var x = 1;</script></head><body><h1>Note</h1>"
+                                          "<p>Texte.</p></body></html>", "utf-8")
+    report, _ = _imported(tmp_path / "script.html", tmp_path / "out2")
+    assert report.split("\n")[1] == ("- 1 menu(s), en-tête(s), pied(s) de page, bandeau(x) et script(s) de la page "
+                                     "retirés.")

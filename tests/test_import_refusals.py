@@ -3,6 +3,7 @@ name, what is wrong with it, and what to do, for each kind of document the impor
 
 from __future__ import annotations
 
+import sys
 import zlib
 
 import pytest
@@ -86,3 +87,16 @@ def test_a_pdf_of_too_many_pages_is_refused_with_its_count(tmp_path):
     assert refusal(tmp_path, tmp_path / "annuaire.pdf") == (
         "Erreur : annuaire.pdf a 3001 pages : l'import lit 3000 pages au plus.\n"
         "Solution : coupez le document en plusieurs PDF, un par guide\n")
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("name, module", [("lettre.docx", "docx"), ("brochure.pdf", "pdfplumber")])
+def test_without_the_reader_s_package_the_import_says_how_to_install_it(tmp_path, monkeypatch, name, module):
+    """A setup without the optional readers (pip install audioguide, not audioguide[import])."""
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as it would were it not installed
+    (tmp_path / name).write_bytes(b"PK\x03\x04" if module == "docx" else b"%PDF-1.4\n")
+    kind = "des fichiers Word" if module == "docx" else "des PDF"
+    package = "python-docx" if module == "docx" else "pdfplumber"
+    assert refusal(tmp_path, tmp_path / name) == (
+        f"Erreur : L'import {kind} demande {package}.\n"
+        "Solution : installez-le : pip install 'audioguide[import]'\n")
