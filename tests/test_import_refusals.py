@@ -100,3 +100,39 @@ def test_without_the_reader_s_package_the_import_says_how_to_install_it(tmp_path
     assert refusal(tmp_path, tmp_path / name) == (
         f"Erreur : L'import {kind} demande {package}.\n"
         "Solution : installez-le : pip install 'audioguide[import]'\n")
+
+
+@pytest.mark.french
+def test_convert_says_what_it_wrote_and_why_it_refuses(tmp_path):
+    """`audioguide convert` as the volunteer reads it: the file and its format, or the file, the fault and the fix."""
+    import shutil
+
+    from conftest import DATA
+
+    shutil.copytree(DATA / "md" / "grippe", tmp_path / "g")
+    shutil.copytree(DATA / "mini", tmp_path / "m")
+
+    def convert(src, dst):
+        r = CliRunner().invoke(cli, ["convert", str(src), str(dst)])
+        return r.exit_code, r.output.replace(str(tmp_path), "TMP")
+
+    assert convert(tmp_path / "g" / "guide.md", tmp_path / "g" / "guide.txt") == (2, (
+        "Erreur : Le guide a 1 problème :\n  TMP/g/guide.txt: format de sortie inconnu\n"
+        "    Solution : nommez le fichier de sortie guide.md (Markdown) ou guide.yaml (YAML)\n"))
+    assert convert(tmp_path / "g" / "guide.md", tmp_path / "g" / "guide.yml") == (
+        0, "TMP/g/guide.yml écrit (YAML) ; il se relit comme le même guide.\n")
+    assert convert(tmp_path / "g" / "guide.md", tmp_path / "g" / "guide.yml") == (2, (
+        "Erreur : Le guide a 1 problème :\n  TMP/g/guide.yml: le fichier de sortie existe déjà\n"
+        "    Solution : choisissez un autre nom, ou déplacez d'abord l'ancien fichier\n"))
+    assert convert(tmp_path / "m" / "guide.yaml", tmp_path / "m" / "guide.md") == (
+        0, "TMP/m/guide.md écrit (Markdown) ; il se relit comme le même guide.\n")
+
+
+def test_an_anchor_without_an_address_keeps_its_text(tmp_path):
+    """<a name="haut"> (an old page's anchor, no href) inside the content: its text is read, nothing breaks."""
+    from audioguide.importers import import_document
+
+    (tmp_path / "ancre.html").write_text('<html><body><main><h1>Fiche</h1><a name="haut">Haut de la fiche</a>'
+                                         "<p>Le texte.</p></main></body></html>", "utf-8")
+    target, _ = import_document(tmp_path / "ancre.html", tmp_path / "out")
+    assert target.read_text("utf-8").endswith("\n\nHaut de la fiche\n\nLe texte.\n")
