@@ -161,7 +161,9 @@ def test_a_stale_save_from_a_second_tab_is_refused(studio):
     second["texte"] = second["texte"].replace("courbatures", "douleurs")
     r = studio.client.post("/enregistrer", data=second)
     assert r.status_code == 409 and "modifié ailleurs" in r.text
-    assert "votre texte n'a pas été enregistré, pour ne pas effacer" in unescape(r.text)
+    assert ("<strong>Erreur :</strong> Ce guide a été modifié ailleurs (dans un autre onglet ou un autre programme) "
+            "depuis que vous avez ouvert cette page : votre texte n'a pas été enregistré, pour ne pas effacer "
+            "l'autre modification.</p>") in unescape(r.text)
     assert "douleurs" in r.text  # the refused text is still in the editor, to copy
     text = (studio.folder / "guide.md").read_text()
     assert "soudainement" in text and "courbatures" in text and "douleurs" not in text
@@ -239,8 +241,9 @@ def test_a_word_with_a_space_is_quoted_and_a_long_fix_refused():
 
 
 def test_a_one_line_lexicon_is_not_rewritten():
-    with pytest.raises(AudioguideError, match="une seule ligne"):
+    with pytest.raises(AudioguideError, match="une seule ligne") as err:
         source.add_lexicon("---\nlexicon: {A: b}\n---\n", True, "ZPQR", "z")
+    assert err.value.fix == "écrivez-le une entrée par ligne, puis recommencez"
 
 
 # --- build progress -----------------------------------------------------------------------------------
@@ -468,7 +471,8 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
     for topic, title in (("podcast", "Publier le podcast"), ("telephone", "Ouvrir une ligne téléphonique")):
         r = studio.client.get(f"/aide/{topic}")
         assert r.status_code == 200 and f"<h1>{title}</h1>" in unescape(r.text)
-    assert studio.client.get("/aide/autre").status_code == 404
+    r = studio.client.get("/aide/autre")
+    assert r.status_code == 404 and "<p>Page d'aide introuvable.</p>" in unescape(r.text)
     csrf = token(studio.client.get("/").text)
     r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/les-symptomes", "allure": "lent"})
     assert r.status_code == 200, r.text
@@ -482,7 +486,7 @@ def test_help_pages_and_the_page_heard_in_the_editor(studio):
     r = studio.client.post("/ecouter", data={"csrf": csrf, "ref": "la-grippe/nulle-part"})
     assert "n'a pas de page" in unescape(r.text) and "nulle-part" in unescape(r.text)
     gone = studio.client.get("/ecoute/0123456789abcdef.wav")
-    assert gone.status_code == 404 and "Cette écoute n'existe plus." in unescape(gone.text)
+    assert gone.status_code == 404 and "<p>Cette écoute n'existe plus.</p>" in unescape(gone.text)
     # A forged form (a line that is no number) and a fix that says nothing: refused in words.
     r = studio.client.post("/enregistrer", data={"csrf": csrf, "line": "abc", "texte": "x", "version": "v"})
     assert r.status_code == 400 and "Demande mal formée : rechargez la page." in unescape(r.text)
@@ -536,7 +540,8 @@ def test_publishing_and_the_phone_zip_before_any_build_say_to_build_first(studio
     csrf = token(studio.client.get("/").text)
     r = studio.client.post("/publier", data={"csrf": csrf})
     assert r.status_code == 400
-    assert "Le guide n'est pas encore construit : il n'y a rien à publier." in unescape(r.text)
+    assert "<strong>Erreur :</strong> Le guide n'est pas encore construit : il n'y a rien à publier.</p>" \
+        in unescape(r.text)
     assert "construisez-le d'abord (page « Construire »)" in unescape(r.text)
     assert not (studio.folder / "publication").exists()
     r = studio.client.get("/sorties/ligne-telephonique.zip")
@@ -550,7 +555,7 @@ def test_an_import_without_a_file_and_files_of_the_wrong_kind_are_refused_in_wor
     try:
         csrf = token(s.client.get("/").text)
         r = s.client.post("/importer", data={"csrf": csrf})
-        assert r.status_code == 400 and "Aucun fichier reçu." in unescape(r.text)
+        assert r.status_code == 400 and "<strong>Erreur :</strong> Aucun fichier reçu.</p>" in unescape(r.text)
         assert "choisissez un fichier Word, PDF ou web" in unescape(r.text)
         r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("outil.exe", b"MZ\x90\x00")})
         assert r.status_code == 415
@@ -632,7 +637,8 @@ def test_a_fix_for_a_guide_without_details_at_the_top_says_what_to_add(studio):
     csrf = token(studio.client.get("/prononciation").text)
     r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
     assert r.status_code == 400
-    assert "Le guide n'a pas de détails en tête (entre deux lignes ---)." in unescape(r.text)
+    assert "<strong>Erreur :</strong> Le guide n'a pas de détails en tête (entre deux lignes ---).</p>" \
+        in unescape(r.text)
     assert "ajoutez en haut : --- puis title: … puis ---" in unescape(r.text)
     assert guide.read_text("utf-8") == text
 
@@ -820,5 +826,31 @@ def test_a_title_on_two_lines_is_not_written_into_the_new_guide(tmp_path):
         from audioguide.guide import load_guide
 
         assert load_guide(tmp_path / "vide").title  # the starter guide's own title, valid
+    finally:
+        s.close()
+
+
+@pytest.mark.french
+def test_a_dropped_word_file_becomes_a_draft_and_a_damaged_one_is_refused_in_words(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Vos droits", 1)
+    d.add_paragraph("Vous pouvez demander votre dossier médical.")
+    d.save(tmp_path / "droits.docx")
+    s = Running(tmp_path / "patient", tmp_path / "cache")
+    try:
+        csrf = token(s.client.get("/").text)
+        r = s.client.post("/importer", data={"csrf": csrf}, files={"document": ("abimé.docx", b"PK\x03\x04abime")})
+        assert r.status_code == 400
+        assert "<strong>Erreur :</strong> Impossible de lire abimé.docx comme un document Word (BadZipFile).</p>" \
+            in unescape(r.text)
+        assert "<strong>Que faire :</strong> ouvrez-le dans Word ou LibreOffice et enregistrez-le à nouveau en .docx" \
+            in unescape(r.text)
+        assert list((tmp_path / "patient").iterdir()) == []
+        r = s.client.post("/importer", data={"csrf": csrf},
+                          files={"document": ("droits.docx", (tmp_path / "droits.docx").read_bytes())})
+        assert r.status_code == 303
+        assert "Vous pouvez demander votre dossier médical." in (tmp_path / "patient" / "guide.md").read_text()
     finally:
         s.close()
