@@ -223,7 +223,7 @@ class _Reader:
         """One paragraph per row. Cells are read from the row's own w:tc elements: python-docx's row.cells
         repeats a merged cell once per grid column it spans (100,000,000 times for a hostile w:gridSpan)."""
         self.list_key = None
-        start = len(self.out)
+        rows: list[str] = []  # its own rows, not those of a table nested in a cell (named on their own)
         for tr in tbl.iterchildren(W + "tr"):
             cells, nested = [], []
             for tc in tr.iterchildren(W + "tc"):
@@ -236,9 +236,9 @@ class _Reader:
                 cells.append(clean(" ".join(texts)))
             if any(cells):
                 self.out.append(Element("p", text=" ; ".join(dict.fromkeys(c for c in cells if c))))
+                rows.append(self.out[-1].text)
             for inner in nested:
                 self.table(inner)
-        rows = [e.text for e in self.out[start:]]
         if rows:
             self.left_out.append(_("Table {table}: it is not carried over as a table; its {n} row(s) became "
                                    "paragraphs, cells separated by « ; ». Read them aloud: if they are hard to "

@@ -83,16 +83,17 @@ def _parse(path: Path, text: str) -> Any:
 
 def _drop_furniture(root: Any, notes: list[str]) -> None:
     """Remove menus, headers, footers, banners and scripts, saying which in the notes."""
-    dropped, left_out = 0, []
+    dropped, left_out, gone = 0, [], set()
     for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
+        if not isinstance(el.tag, str) or el.getparent() is None or gone and any(a in gone for a in el.iterancestors()):
+            continue  # the root, or inside what was removed already (counted and named with it)
         words = f"{el.get('class', '')} {el.get('id', '')}"
         if el.tag in DROP_TAGS or el.get("role") in DROP_ROLES or el.get("aria-hidden") == "true" \
                 or el.get("hidden") is not None \
                 or (el.tag not in ("main", "article", "body") and _FURNITURE.search(words)):
             left_out += _content(el)
             el.drop_tree()
+            gone.add(el)
             dropped += 1
     if dropped:
         notes.append(_("{n} menu(s), header(s), footer(s), banner(s) and script(s) of the page removed").format(
@@ -264,7 +265,26 @@ def _outside(root, main) -> list[str]:
 def _inline(el) -> tuple[str, list[Element]]:
     links = [Element("link", text=clean(a.text_content()) or a.get("href"), url=a.get("href"))
              for a in el.iter("a") if (a.get("href") or "").startswith(("http://", "https://", "mailto:", "tel:"))]
-    return clean(el.text_content()), links
+    return clean(_spaced_text(el)), links
+
+
+# Elements that break a line: text_content() glues the words on either side ("maladie<br>est").
+_BREAKS = {"br", "p", "div", "li", "ul", "ol", "dl", "dd", "dt", "table", "tr", "td", "th", "blockquote", "pre",
+           "section", "article", "aside", "figure", "figcaption", "address", *HEADINGS}
+
+
+def _spaced_text(el) -> str:
+    """EL's text as text_content() gives it, with a space where a line break or a block parts two words."""
+    from lxml import etree
+
+    parts = []
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        space = " " if node.tag in _BREAKS else ""
+        if event == "start" and isinstance(node.tag, str):
+            parts.append(space + (node.text or ""))
+        elif event == "end" and node is not el:
+            parts.append(space + (node.tail or ""))
+    return "".join(parts)
 
 
 INLINE = {"span", "strong", "em", "b", "i", "small", "mark", "abbr", "time", "font", "u", "sup", "sub", "br"}
@@ -298,7 +318,7 @@ def _child(child, out: list[Element]) -> bool:
         return True
     tag = child.tag.lower()
     if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-        text = clean(child.text_content())
+        text = clean(_spaced_text(child))
         if text:
             out.append(Element("heading", text=text, level=int(tag[1])))
     elif tag in ("ul", "ol"):
