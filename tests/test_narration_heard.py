@@ -176,6 +176,9 @@ LINKS = [
     (("Le standard au 01 23 45 67 89", "tel:+33123456789"),
      [("Le standard au zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf.",
        "Le standard au 01 23 45 67 89", 850, "link", False)]),
+    (("standard au 01 23 45 67 89", "tel:+33123456789"),
+     [("Appeler le standard au zéro un, vingt-trois, quarante-cinq, soixante-sept, quatre-vingt-neuf.",
+       "Appeler le standard au 01 23 45 67 89", 850, "link", False)]),
     # An international number is said as it is dialled in France.
     (("Santé Info Droits", "tel:+33153624030"),
      [("Santé Info Droits :", "Santé Info Droits :", 200, "sentence", True),

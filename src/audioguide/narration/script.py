@@ -310,7 +310,9 @@ class ScriptWriter:
         written = f"{label} : {display_url(b.url)}"
         if own_address(b.text, b.url):  # « contact@asso.fr », « 01 23 45 67 89 »: said once, saying what to do
             verb = {"mailto": "Écrire à ", "tel": "Appeler le "}.get(b.url.split(":", 1)[0].lower(), "")
-            if verb == "Appeler le " and re.search(r"[^\W\d_]", label):  # « Appelez le 3919 » says it already
+            # « Appelez le 3919 », « Le standard au 01… » are phrases of their own: no « Appeler le Appelez le »;
+            # « standard au 01… » goes on from the verb.
+            if verb == "Appeler le " and re.search(r"[^\W\d_]", label) and not label[:1].islower():
                 verb = ""
             return self._segments(verb + label, "link")
         if fits_caption(written) and len(spoken) <= self.max_spoken:
