@@ -2,27 +2,31 @@
 for script/mutation to run for every recordings/ mutant, where test_recordings.py builds the mini guide to every
 output. Each sentence of a reading is found where the reading says it (ffmpeg's silencedetect on the published
 MP3), its caption pieces inside it, in the manifest and the WebVTT file; a take is trimmed, its hesitation cut to
-MAX_PAUSE_S and kept under full scale; what a volunteer reads when it goes wrong is in French."""
+MAX_PAUSE_S and kept under full scale; what a volunteer reads when it goes wrong (a clipped, noisy, unreadable
+take, `check`'s list) is in French and names the page."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
-from test_recordings import page_of, reading
+from test_recordings import body_texts, page_of, reading
 
 from audioguide.audio import measure_loudness
 from audioguide.build import build
 from audioguide.exceptions import AudioError, ConfigError
 from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter
+from audioguide.recordings.align import speech_edges
 from audioguide.recordings.process import MAX_PAUSE_S, process
 from audioguide.tts.base import RATE
 
-from conftest import needs_tools, settings_for
+from conftest import DATA, needs_tools, settings_for
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 pytest.importorskip("librosa")
@@ -102,22 +106,22 @@ def body(page: dict) -> list[dict]:
 
 def test_each_recorded_sentence_starts_and_ends_where_its_reading_does(tiny):
     """In the published MP3, each sentence of the reading starts within 0.2 s of the end of a silence and ends
-    within 0.3 s of the start of one (its last sound's decay), inside its page; the two short sentences at the first two onsets."""
+    within 0.3 s of the start of one (its last sound's decay), inside its page; the two short sentences at the
+    reading's first two onsets."""
     result, _ = tiny
     c, p = page_of(result, "carnet", "accueil")
     quiet = silences(result.out_dir / c["mp3"])
     said = max(cue["end"] for cue in p["cues"] if cue["kind"] == "announce")  # the page's title, synthetic
     onsets = [e for s, e in quiet if said <= e <= p["end"]]
     offsets = [s for s, e in quiet if said <= s <= p["end"] + 0.1]
-    sentences = [cue for cue in body(p) if not cue["cont"]] + [body(p)[-1]]
-    assert len(body(p)) >= 4
-    for cue in body(p):
-        if cue is body(p)[0] or not body(p)[body(p).index(cue) - 1]["cont"]:  # a sentence's first words
-            assert min(abs(cue["start"] - t) for t in onsets) <= 0.2, (cue, onsets)
-    for cue in sentences:
+    cues = body(p)
+    assert len(cues) >= 4  # two short sentences, and a long one said in clauses
+    for cue in [c for k, c in enumerate(cues) if k == 0 or not cues[k - 1]["cont"]]:  # each sentence's start
+        assert min(abs(cue["start"] - t) for t in onsets) <= 0.2, (cue, onsets)
+    for cue in [c for c in cues if not c["cont"]]:  # and its end
         assert min(abs(cue["end"] - t) for t in offsets) <= 0.3, (cue, offsets)
-    first, second = body(p)[:2]
-    assert abs(first["start"] - onsets[0]) <= 0.2 and abs(second["start"] - onsets[1]) <= 0.2, (body(p), onsets)
+    first, second = cues[:2]
+    assert abs(first["start"] - onsets[0]) <= 0.2 and abs(second["start"] - onsets[1]) <= 0.2, (cues, onsets)
     assert abs(first["end"] - offsets[0]) <= 0.3, (first, offsets)
 
 
@@ -132,9 +136,8 @@ def test_a_one_sentence_reading_is_aligned_and_the_next_page_waits_its_pause(tin
     (cue,) = body(p)
     quiet = silences(result.out_dir / c["mp3"])
     assert min(abs(cue["start"] - e) for _, e in quiet) <= 0.2 and min(abs(cue["end"] - s) for s, _ in quiet) <= 0.3
-    gap = next((s, e) for s, e in quiet if s >= cue["end"] - 0.3)
-    pause = gap[1] - gap[0]
-    assert pause >= 0.9, (cue, quiet)  # the page pause (a sentence's would be ~0.5 s), before "Fin"
+    start, end = next((s, e) for s, e in quiet if s >= cue["end"] - 0.3)
+    assert end - start >= 0.9, (cue, quiet)  # the page's closing pause (a sentence's is shorter), before "Fin"
     assert after["start"] >= cue["end"] + 0.9
 
 
@@ -218,3 +221,115 @@ def test_without_the_voice_extra_the_message_is_french_and_names_the_module(monk
         require()
     assert exc.value.message == ("Le guide a des pages enregistrées (dossier recordings/), mais librosa n'est pas "
                                  "installé.")
+
+
+# --- a take processed, checked and refused (from test_recordings.py, whose builds are slower) ----------------
+
+@pytest.mark.french
+def test_a_clipped_recording_is_warned_about_by_page(tmp_path, mini_guide):
+    texts = body_texts(mini_guide, "dmp", "attention")
+    loud, fine = tmp_path / "loud.wav", tmp_path / "fine.wav"
+    reading(texts, loud, gain=6.0)  # driven far past full scale: the 16-bit file clips
+    reading(texts, fine)
+    warned = process(loud, "dmp/attention", -20.0, tmp_path).warnings
+    assert any("Page dmp/attention" in w and "sature" in w for w in warned), warned
+    assert process(fine, "dmp/attention", -20.0, tmp_path).warnings == []
+
+
+@pytest.mark.french
+def test_a_noisy_recording_is_warned_about_by_page(tmp_path, mini_guide):
+    rec = tmp_path / "noisy.wav"
+    reading(body_texts(mini_guide, "dmp", "attention"), rec)
+    noisy = tmp_path / "noisy2.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(rec), "-filter_complex",
+                    "anoisesrc=a=0.05:c=pink:seed=3:r=44100[n];[0][n]amix=inputs=2:duration=first:normalize=0",
+                    str(noisy)], check=True)
+    warned = process(noisy, "dmp/attention", -20.0, tmp_path).warnings
+    assert any("Page dmp/attention" in w and "bruit" in w for w in warned), warned
+
+
+def test_processing_trims_the_room_and_shortens_the_hesitation(tmp_path, mini_guide):
+    rec = tmp_path / "take.flac"
+    reading(body_texts(mini_guide, "dmp", "quest-ce-que-cest"), rec)
+    y = process(rec, "dmp/quest-ce-que-cest", -20.0, tmp_path).audio
+    on, off = speech_edges(y.astype(np.float32), RATE, min_pause_s=0.3)
+    assert on[0] <= 0.1 and len(y) / RATE - off[-1] <= 0.2  # a second of room each side, trimmed
+    assert max(b - a for a, b in zip(off, on[1:])) <= MAX_PAUSE_S + 0.05  # the 3 s hesitation, shortened
+
+
+@pytest.mark.french
+def test_an_unreadable_recording_stops_the_build_naming_the_page(tmp_path):
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    bad = guide / "recordings" / "dmp" / "attention.wav"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt not really a recording")
+    s = settings_for(tmp_path)
+    with pytest.raises(AudioError) as exc:
+        build(guide / "guide.yaml", s)
+    assert "Page dmp/attention" in exc.value.message and "ne peut pas être lu" in exc.value.message
+    assert exc.value.fix
+    out = Path(s.out_dir)
+    published = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert not [p for p in published if p.suffix in (".mp3", ".json", ".xml", ".html", ".epub", ".zip")], published
+
+
+@pytest.mark.french
+def test_check_lists_recorded_pages_and_warns_of_a_length_far_from_the_text(tmp_path):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    rec = guide / "recordings"
+    reading(body_texts(guide, "introduction", "bienvenue"), rec / "introduction" / "bienvenue.wav")
+    long = body_texts(guide, "dmp", "quest-ce-que-cest") + body_texts(guide, "introduction", "bienvenue")
+    reading(long * 2, rec / "dmp" / "attention.ogg", hesitate_s=0.6)  # the wrong text: far longer than the page's
+    reading(["Bonjour."], rec / "dmp" / "atention.wav")  # a misspelt page id
+    out = CliRunner().invoke(cli, ["check", str(guide / "guide.yaml")])
+    assert out.exit_code == 0, out.output
+    assert "Pages lues par une voix humaine (2) : introduction/bienvenue, dmp/attention." in out.output
+    assert "Pages en voix de synthèse (1) : dmp/quest-ce-que-cest." in out.output
+    warned = [line for line in out.output.splitlines() if line.startswith("Attention")]
+    assert len(warned) == 2, out.output
+    assert "page dmp/attention" in warned[0] and "recordings/dmp/attention.ogg" in warned[0]
+    assert "recordings/dmp/atention.wav ne correspond à aucune page" in warned[1]
+
+
+@pytest.mark.french
+def test_check_names_an_unreadable_recording_as_an_error_and_goes_on(tmp_path):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    bad = guide / "recordings" / "dmp" / "attention.wav"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt not really a recording")
+    out = CliRunner().invoke(cli, ["check", str(guide / "guide.yaml")])
+    assert "Pages lues par une voix humaine (1) : dmp/attention." in out.output
+    errors = [line for line in out.output.splitlines() if line.startswith("Erreur : ")]
+    assert len(errors) == 1 and "Page dmp/attention" in errors[0] and "ne peut pas être lu" in errors[0], out.output
+
+
+def test_check_says_nothing_of_recordings_for_a_guide_without_them(tmp_path):
+    from click.testing import CliRunner
+
+    from audioguide.cli import cli
+
+    out = CliRunner().invoke(cli, ["check", str(DATA / "mini" / "guide.yaml")])
+    assert out.exit_code == 0 and "voix" not in out.output, out.output
+
+
+def test_without_the_voice_extra_a_recorded_guide_says_what_to_install(monkeypatch):
+    import sys
+
+    from audioguide.exceptions import ConfigError
+    from audioguide.recordings import require
+
+    monkeypatch.setitem(sys.modules, "librosa", None)  # as if not installed: importing it raises ImportError
+    with pytest.raises(ConfigError) as exc:
+        require()
+    assert "librosa" in exc.value.message and "audioguide[voice]" in exc.value.fix
