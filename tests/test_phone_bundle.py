@@ -173,8 +173,8 @@ def test_the_manifest_points_at_the_phone_bundle_s_files(first):
 
 
 def test_lost_phone_pages_are_cut_again_from_unchanged_chapters_then_left_alone(copy):
-    """Every page sound gone, the MP3s unchanged: one export per chapter brings them back, and the next build
-    finds everything (prompts too) up to date."""
+    """Every page sound gone, the MP3s unchanged: one export per chapter brings them back; after an edit, the
+    next build finds everything else (the prompts too) up to date."""
     guide, s, out, result = copy
     pages = [f for f in (out / "phone" / "sounds").iterdir() if f.name.startswith(("01-", "02-"))]
     assert {f.name.split("-p")[0] for f in pages} == {"01-introduction", "02-dmp"}
@@ -183,4 +183,6 @@ def test_lost_phone_pages_are_cut_again_from_unchanged_chapters_then_left_alone(
     again = build(guide, s)
     assert again.encoded == 0 and again.phone_encoded == 2
     assert all(f.exists() for f in pages)
-    assert build(guide, s).phone_encoded == 0
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    assert build(guide, s).phone_encoded == 1
