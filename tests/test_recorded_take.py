@@ -55,7 +55,15 @@ chapters:
         title: Fin
         blocks:
           - p: Au revoir.
+  - id: rappel
+    title: Rappel
+    pages:
+      - id: garder
+        title: Le garder
+        blocks:
+          - p: Gardez ce carnet avec vous. Montrez-le à votre médecin traitant.
 """
+OTHER = ["La pharmacie de garde est ouverte le dimanche matin.", "Les enfants sont reçus sans attendre."]
 
 
 def texts(guide, page: str) -> list[str]:
@@ -64,7 +72,7 @@ def texts(guide, page: str) -> list[str]:
     return [s.text for s in ps.segments if s.block is not None]
 
 
-def silences(path, noise: str = "-45dB", d: float = 0.2) -> list[tuple[float, float]]:
+def silences(path, noise: str = "-40dB", d: float = 0.2) -> list[tuple[float, float]]:
     """(start, end) of each silence ffmpeg finds in a sound file; an open one ends at infinity."""
     err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
                           f"silencedetect=noise={noise}:d={d}", "-f", "null", "-"],
@@ -82,6 +90,7 @@ def tiny(tmp_path_factory):
     (guide / "guide.yaml").write_text(GUIDE, "utf-8")
     reading(texts(guide, "accueil"), guide / "recordings" / "carnet" / "accueil.flac")
     reading(texts(guide, "merci"), guide / "recordings" / "carnet" / "merci.wav", hesitate_s=0.6)
+    reading(OTHER, guide / "recordings" / "rappel" / "garder.wav", hesitate_s=0.6)  # the wrong file
     logs = []
     import logging
 
@@ -131,14 +140,28 @@ def test_a_one_sentence_reading_is_aligned_and_the_next_page_waits_its_pause(tin
     result, logs = tiny
     c, p = page_of(result, "carnet", "merci")
     _, after = page_of(result, "carnet", "fin")
-    assert not [m for m in logs if "synchronisation par page" in m], logs
-    assert "2 pages lues par une voix humaine, 1 par la voix de synthèse." in logs, logs
+    assert [m for m in logs if "synchronisation par page" in m and "carnet/merci" in m] == [], logs
+    assert "3 pages lues par une voix humaine, 1 par la voix de synthèse." in logs, logs
     (cue,) = body(p)
     quiet = silences(result.out_dir / c["mp3"])
     assert min(abs(cue["start"] - e) for _, e in quiet) <= 0.2 and min(abs(cue["end"] - s) for s, _ in quiet) <= 0.3
     start, end = next((s, e) for s, e in quiet if s >= cue["end"] - 0.3)
     assert end - start >= 0.9, (cue, quiet)  # the page's closing pause (a sentence's is shorter), before "Fin"
     assert after["start"] >= cue["end"] + 0.9
+
+
+@pytest.mark.french
+def test_a_reading_of_other_words_is_placed_by_page_and_said_so(tiny):
+    """The wrong file on a page: the only page-level sync warning names it (the right readings are aligned),
+    and its sentences are spread over the reading in order, within the page."""
+    result, logs = tiny
+    warned = [m for m in logs if "synchronisation par page" in m]
+    assert len(warned) == 1 and warned[0].startswith("Page rappel/garder : l'enregistrement garder.wav "), logs
+    assert warned[0].endswith("qu'il lit tout le texte."), warned[0]
+    _, p = page_of(result, "rappel", "garder")
+    cues = body(p)
+    assert len(cues) == 2 and p["start"] < cues[0]["start"] < cues[0]["end"] <= cues[1]["start"] < cues[1]["end"]
+    assert cues[-1]["end"] <= p["end"]
 
 
 def test_caption_pieces_of_a_long_recorded_sentence_sit_in_it_and_in_the_webvtt(tiny):
