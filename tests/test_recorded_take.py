@@ -21,6 +21,7 @@ from audioguide.audio import measure_loudness
 from audioguide.build import build
 from audioguide.exceptions import AudioError, ConfigError
 from audioguide.guide import load_guide
+from audioguide.i18n import set_language
 from audioguide.narration.script import ScriptWriter
 from audioguide.recordings.align import speech_edges
 from audioguide.recordings.process import MAX_PAUSE_S, process
@@ -101,9 +102,11 @@ def tiny(tmp_path_factory):
     keep, logger = Keep(logging.INFO), logging.getLogger("audioguide")
     level, logger.level = logger.level, logging.INFO
     logger.addHandler(keep)
+    set_language("fr")  # what a volunteer reads (a module fixture runs before the tests' own language is set)
     try:
         result = build(guide / "guide.yaml", settings_for(root, jobs=1))
     finally:
+        set_language()
         logger.removeHandler(keep)
         logger.level = level
     return result, logs
