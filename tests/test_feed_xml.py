@@ -238,6 +238,7 @@ def test_the_whole_guide_is_a_bonus_after_the_last_chapter():
     assert val(whole, "itunes:episodeType") == "bonus" and whole.find("itunes:episode", NS) is None
     assert val(whole, "description") == "Tout le guide en un seul fichier. Sujets : Introduction ; Le DMP."
     assert val(whole, "guid") == "urn:audioguide:essai"  # a chapter's guid always has a third part
+    assert whole.find("guid").get("isPermaLink") == "false"  # not a web address an app may open
     assert val(whole, "pubDate") == "Fri, 01 Mar 2024 08:03:00 +0000"  # after the last chapter
     enc = whole.find("enclosure")
     assert (enc.get("url"), enc.get("length")) == (BASE + "essai-complet.0123456789ab.mp3", "5000")
@@ -256,6 +257,12 @@ def test_the_whole_guide_is_a_bonus_after_the_last_chapter():
             {"startTime": 12.4, "endTime": 27.7, "title": "Le DMP : Quoi ?"},
             {"startTime": 27.7, "endTime": 42.6, "title": "Le DMP : Qui ?"}]}
     assert BASE + "transcript.html" in val(whole, "content:encoded")
+    books = {**WITH_WHOLE, "downloads": {"epub": {"path": "essai.epub", "bytes": 2_340_000},
+                                          "daisy": {"path": "essai-daisy.zip", "bytes": 9_000_000}}}
+    notes = val(feed(books).findall("channel/item")[2], "content:encoded")
+    assert notes.endswith('<p>Livre audio à télécharger : <a href="https://asso.example/guide/essai.epub">EPUB 3, '
+                          'texte lu en synchronisation (2,3 Mo)</a>, <a href="https://asso.example/guide/'
+                          'essai-daisy.zip">DAISY 2.02, pour lecteur DAISY (9,0 Mo)</a>.</p>'), notes
     p = podcastparser.parse(BASE + "feed.xml", io.BytesIO(build_feed(WITH_WHOLE, BASE)))
     assert [e["title"] for e in p["episodes"]] == ["Introduction", "Le DMP", "Guide test (guide complet)"]
     assert p["episodes"][2]["type"] == "bonus"

@@ -660,3 +660,132 @@ def test_every_submenu_ends_by_saying_how_to_go_back():
     subs = [p.text for pid, p in prompts.items() if pid.startswith("menu-") and not pid.startswith("menu-main")]
     assert len(subs) >= 3 and all(t.endswith("Tapez étoile pour revenir, 0 pour réécouter.") for t in subs)
     assert prompts["menu-main"].text.endswith(". Tapez 0 pour réécouter.")
+
+
+def run_voicexml(doc, keys: list[str]) -> list[tuple[str, str]]:
+    """Interpret the document as a VoiceXML 2.1 platform does, for the elements the publisher writes, with the
+    simulator's model of a caller: one key (or 't') per field's or menu's own prompt, a key interrupting it and
+    going to its grammar, 't' letting it play out to the time-out (noinput); prompts queued by a key's answer
+    (help, a wrong key, the first page) play whole, the welcome excepted (a key during it reaches the main
+    menu). Returns (sound id, time-out that follows it) for each audio heard; the time-out a field does not
+    set is the document's."""
+    v = "{http://www.w3.org/2001/vxml}"
+    by_id = {e.get("id"): e for e in doc if e.get("id")}
+    document_timeout = doc.find(f"{v}property[@name='timeout']").get("value")
+    heard: list[tuple[str, str]] = []
+    keys = iter(keys)
+
+    def play(queued, own, wait: str, interruptible: bool) -> str | None:
+        """The queued prompts then the element's own; the key pressed, or None once all played out."""
+        for p in queued + own:
+            for a in p.iter(f"{v}audio"):
+                heard.append((a.get("src").removeprefix("sounds/").removesuffix(".wav"), wait))
+                if (p in own or interruptible) and p.get("bargein", "true") == "true":
+                    key = next(keys, None)
+                    if key is None:
+                        raise StopIteration
+                    if key != "t":
+                        return key
+        return None
+
+    def goto(el) -> str:
+        target = el.get("next")
+        assert target and target.startswith("#") and target[1:] in by_id, etree.tostring(el)
+        return target[1:]
+
+    queue: list = []
+    current, welcome = "start", True
+    try:
+        for _ in range(10_000):
+            el = by_id[current]
+            block = el.find(f"{v}block")
+            if block is not None:
+                queue += block.findall(f"{v}prompt")
+                if block.find(f"{v}exit") is not None:
+                    play(queue, [], "", False)
+                    return heard
+                current = goto(block.find(f"{v}goto"))
+                continue
+            if el.tag == f"{v}menu":
+                noinputs = 0  # VoiceXML counts a menu's time-outs from the time it is entered
+                while True:
+                    key = play(queue, el.findall(f"{v}prompt"), document_timeout, welcome)
+                    queue, welcome = [], False
+                    if key is None:
+                        noinputs += 1
+                        handler = max((h for h in el.findall(f"{v}noinput") if int(h.get("count", "1")) <= noinputs),
+                                      key=lambda h: int(h.get("count", "1")))
+                        if handler.find(f"{v}goto") is not None:
+                            current = goto(handler.find(f"{v}goto"))
+                            break
+                        assert handler.find(f"{v}reprompt") is not None
+                        continue
+                    choice = next((c for c in el.findall(f"{v}choice") if c.get("dtmf") == key), None)
+                    if choice is not None:
+                        current = goto(choice)
+                        break
+                    nomatch = el.find(f"{v}nomatch")
+                    assert nomatch.find(f"{v}reprompt") is not None
+                    queue += nomatch.findall(f"{v}prompt")
+                continue
+            field = el.find(f"{v}field")
+            prop = field.find(f"{v}property[@name='timeout']")
+            key = play(queue, field.findall(f"{v}prompt"), document_timeout if prop is None else prop.get("value"),
+                       False)
+            queue = []
+            if key is None:
+                current = goto(field.find(f"{v}noinput/{v}goto"))
+                continue
+            if key not in field.xpath("v:grammar/v:rule/v:one-of/v:item/text()", namespaces=VX):
+                nomatch = field.find(f"{v}nomatch")
+                queue += nomatch.findall(f"{v}prompt")
+                current = goto(nomatch.find(f"{v}goto"))
+                continue
+            iff = field.find(f"{v}filled/{v}if")
+            # an <if>'s branches: its own content up to the first <elseif>, then each <elseif>'s following siblings
+            branches, cond, steps = [], iff.get("cond"), []
+            for child in iff:
+                if child.tag == f"{v}elseif":
+                    branches.append((cond, steps))
+                    cond, steps = child.get("cond"), []
+                else:
+                    steps.append(child)
+            branches.append((cond, steps))
+            # the conditions name the field's own variable, or the platform raises error.semantic
+            steps = next(steps for cond, steps in branches if cond == f"{field.get('name')} == '{key}'")
+            queue += [s for s in steps if s.tag == f"{v}prompt"]
+            current = goto(next(s for s in steps if s.tag == f"{v}goto"))
+    except StopIteration:
+        return heard
+    raise AssertionError("the VoiceXML document loops")
+
+@pytest.mark.parametrize("keys", JOURNEYS)
+def test_a_voicexml_platform_plays_the_same_journeys_as_the_simulator(keys):
+    """Walked as a VoiceXML platform walks it, the document plays what the simulator plays for the same keys;
+    between two segments of a page it waits next to nothing, after a page a short pause, in a menu the
+    menu's time-out."""
+    from audioguide.phone.voicexml import PAGE_WAIT, SEGMENT_WAIT
+
+    menu = esante_menu()
+    k = parse_keys(keys)
+    expected = Call(menu, lambda p: None).run(iter(k))
+    heard = run_voicexml(etree.fromstring(voicexml(menu)), k)
+    assert [sid for sid, _ in heard] == expected
+    segment_of = {sid: (page, k == len(p) - 1) for n in menu.nodes.values() for page, p in enumerate(n.pages)
+                  for k, sid in enumerate(p)}
+    for sid, wait in heard:
+        if sid in segment_of:
+            assert wait == (PAGE_WAIT if segment_of[sid][1] else SEGMENT_WAIT), (sid, wait)
+
+
+def test_the_voicexml_file_is_utf8_french_and_only_the_goodbye_plays_whole():
+    """A platform or an administrator opening guide.vxml reads UTF-8 French as written; every prompt can be
+    interrupted by a key except the goodbye, which plays whole before the call ends."""
+    menu = esante_menu()
+    data = voicexml(menu)
+    assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n")
+    assert menu.prompts["welcome"].text.encode("utf-8") in data and "é" in menu.prompts["welcome"].text
+    doc = etree.fromstring(data)
+    assert doc.xpath("//v:form[@id='goodbye']/v:block/v:prompt/@bargein", namespaces=VX) == ["false"]
+    others = doc.xpath("//v:prompt[not(ancestor::v:form[@id='goodbye'])]/@bargein", namespaces=VX)
+    assert others and set(others) == {"true"} and len(others) == len(doc.xpath("//v:prompt", namespaces=VX)) - 1

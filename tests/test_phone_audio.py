@@ -115,3 +115,29 @@ def test_a_chapter_cut_in_its_limiter_pass_has_the_bytes_of_its_own_run(chapter,
     for p in alone.iterdir():
         assert (tapped / p.name).read_bytes() == p.read_bytes(), p.name
     assert not list(wav.parent.glob("*phone*"))  # its raw files gone from the chapter's folder
+
+
+def test_a_span_the_sound_cannot_fill_is_refused_and_nothing_is_published(chapter, tmp_path):
+    """A phone page asked for longer than its chapter's audio: the error names the sound, says how long it came
+    out and how long it should be, with the cause and the fix; none of its files appear."""
+    from audioguide.exceptions import AudioError
+
+    wav, spans = chapter
+    with wave.open(str(wav)) as w:
+        length = w.getnframes() / w.getframerate()
+    with pytest.raises(AudioError) as exc:
+        export(wav, [(tmp_path / "trop-long", length - 1.0, length + 2.0)], -3.0)
+    assert exc.value.message == ("ffmpeg made an incomplete phone sound trop-long (it lasts 1.00 s instead of "
+                                 "3.00 s)."), exc.value.message
+    assert exc.value.cause == "ffmpeg stopped writing without reporting an error" and "build again" in exc.value.fix
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sound_ffmpeg_cannot_read_is_named_in_the_error(tmp_path):
+    from audioguide.exceptions import AudioError
+
+    bad = tmp_path / "chapitre-abime.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt not a sound at all")
+    with pytest.raises(AudioError) as exc:
+        export(bad, [(tmp_path / "p1", None, None)], -3.0)
+    assert exc.value.message.startswith("ffmpeg failed while making phone audio from chapitre-abime.wav: ")

@@ -161,3 +161,28 @@ def test_a_long_page_is_cut_into_segments_that_play_as_the_page(tmp_path):
     # Each segment's text is its sentences, in order, and together they are the page.
     said = [menu.prompts[sid].text for sid in page]
     assert all(t.rstrip().endswith(".") for t in said) and "dite sans se presser" in said[-1]
+
+
+def test_the_manifest_points_at_the_phone_bundle_s_files(first):
+    """manifest.json tells a host where the phone bundle is: every path it gives is there."""
+    _, result = first
+    entry = json.loads((result.out_dir / "manifest.json").read_text("utf-8"))["phone"]
+    assert set(entry) == {"menu", "asterisk", "voicexml", "readme", "sounds"}
+    assert all((result.out_dir / path).exists() for path in entry.values()), entry
+    assert (result.out_dir / entry["sounds"]).is_dir() and (result.out_dir / entry["asterisk"]).suffix == ".conf"
+
+
+def test_lost_phone_pages_are_cut_again_from_unchanged_chapters_then_left_alone(copy):
+    """Every page sound gone, the MP3s unchanged: one export per chapter brings them back; after an edit, the
+    next build finds everything else (the prompts too) up to date."""
+    guide, s, out, result = copy
+    pages = [f for f in (out / "phone" / "sounds").iterdir() if f.name.startswith(("01-", "02-"))]
+    assert {f.name.split("-p")[0] for f in pages} == {"01-introduction", "02-dmp"}
+    for f in pages:
+        f.unlink()
+    again = build(guide, s)
+    assert again.encoded == 0 and again.phone_encoded == 2
+    assert all(f.exists() for f in pages)
+    g = guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("Appelez le 15", "Appelez le 112"), "utf-8")
+    assert build(guide, s).phone_encoded == 1

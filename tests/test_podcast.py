@@ -258,7 +258,8 @@ def test_guids_do_not_depend_on_the_base_url_and_a_feed_guid_wins(tmp_path, mini
     assert "https://asso.example/guides/mini/feed.xml" in (out / "feed.xml").read_text()
     assert _guids(out) == local
     # Published without an e-mail: nothing is invented, the build says what is missing.
-    assert any("no `email:`" in r.getMessage() for r in caplog.records)
+    warned = [r.getMessage() for r in caplog.records if "`email:`" in r.getMessage()]
+    assert len(warned) == 1 and "Association Test" in warned[0], warned  # whose feed it is, by name
     build(_guide_with(mini_guide, "feed_guid: 917393E3-1B1E-5CEF-ACE4-EDAA54E1F810\nemail: contact@asso.example\n"),
           s)
     assert _guids(out) == ("917393e3-1b1e-5cef-ace4-edaa54e1f810", local[1])

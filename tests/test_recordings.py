@@ -20,11 +20,9 @@ from test_epub import epub_of, epubcheck
 
 from audioguide.audio import measure_loudness
 from audioguide.build import build
-from audioguide.exceptions import AudioError
 from audioguide.guide import load_guide
 from audioguide.narration.script import ScriptWriter
-from audioguide.recordings.align import speech_edges
-from audioguide.recordings.process import MAX_PAUSE_S, process
+from audioguide.recordings.process import MAX_PAUSE_S
 from audioguide.tts.base import RATE
 
 from conftest import DATA, needs_tools, settings_for
@@ -193,111 +191,11 @@ def test_one_changed_recording_rebuilds_only_its_chapter(mixed, tmp_path):
     assert new["dmp"] == old["dmp"] and new["introduction"] != old["introduction"]
 
 
-# --- processing and refusal ----------------------------------------------------------------------------------
-
-@pytest.mark.french
-def test_a_clipped_recording_is_warned_about_by_page(tmp_path, mini_guide):
-    texts = body_texts(mini_guide, "dmp", "attention")
-    loud, fine = tmp_path / "loud.wav", tmp_path / "fine.wav"
-    reading(texts, loud, gain=6.0)  # driven far past full scale: the 16-bit file clips
-    reading(texts, fine)
-    warned = process(loud, "dmp/attention", -20.0, tmp_path).warnings
-    assert any("Page dmp/attention" in w and "sature" in w for w in warned), warned
-    assert process(fine, "dmp/attention", -20.0, tmp_path).warnings == []
-
-
-@pytest.mark.french
-def test_a_noisy_recording_is_warned_about_by_page(tmp_path, mini_guide):
-    rec = tmp_path / "noisy.wav"
-    reading(body_texts(mini_guide, "dmp", "attention"), rec)
-    noisy = tmp_path / "noisy2.wav"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(rec), "-filter_complex",
-                    "anoisesrc=a=0.05:c=pink:seed=3:r=44100[n];[0][n]amix=inputs=2:duration=first:normalize=0",
-                    str(noisy)], check=True)
-    warned = process(noisy, "dmp/attention", -20.0, tmp_path).warnings
-    assert any("Page dmp/attention" in w and "bruit" in w for w in warned), warned
-
-
-def test_processing_trims_the_room_and_shortens_the_hesitation(tmp_path, mini_guide):
-    rec = tmp_path / "take.flac"
-    reading(body_texts(mini_guide, "dmp", "quest-ce-que-cest"), rec)
-    y = process(rec, "dmp/quest-ce-que-cest", -20.0, tmp_path).audio
-    on, off = speech_edges(y.astype(np.float32), RATE, min_pause_s=0.3)
-    assert on[0] <= 0.1 and len(y) / RATE - off[-1] <= 0.2  # a second of room each side, trimmed
-    assert max(b - a for a, b in zip(off, on[1:])) <= MAX_PAUSE_S + 0.05  # the 3 s hesitation, shortened
-
-
-@pytest.mark.french
-def test_an_unreadable_recording_stops_the_build_naming_the_page(tmp_path):
-    guide = tmp_path / "mini"
-    shutil.copytree(DATA / "mini", guide)
-    bad = guide / "recordings" / "dmp" / "attention.wav"
-    bad.parent.mkdir(parents=True)
-    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt not really a recording")
-    s = settings_for(tmp_path)
-    with pytest.raises(AudioError) as exc:
-        build(guide / "guide.yaml", s)
-    assert "Page dmp/attention" in exc.value.message and "ne peut pas être lu" in exc.value.message
-    assert exc.value.fix
-    out = Path(s.out_dir)
-    published = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
-    assert not [p for p in published if p.suffix in (".mp3", ".json", ".xml", ".html", ".epub", ".zip")], published
-
-
 def test_the_manifest_still_lists_every_page(mixed):
     _, result = mixed
     ids = [[p["id"] for p in c["pages"]] for c in result.manifest["chapters"]]
     assert ids == [["bienvenue"], ["quest-ce-que-cest", "attention"]]
     json.dumps(result.manifest)
-
-
-@pytest.mark.french
-def test_check_lists_recorded_pages_and_warns_of_a_length_far_from_the_text(tmp_path):
-    from click.testing import CliRunner
-
-    from audioguide.cli import cli
-
-    guide = tmp_path / "mini"
-    shutil.copytree(DATA / "mini", guide)
-    rec = guide / "recordings"
-    reading(body_texts(guide, "introduction", "bienvenue"), rec / "introduction" / "bienvenue.wav")
-    long = body_texts(guide, "dmp", "quest-ce-que-cest") + body_texts(guide, "introduction", "bienvenue")
-    reading(long * 2, rec / "dmp" / "attention.ogg", hesitate_s=0.6)  # the wrong text: far longer than the page's
-    reading(["Bonjour."], rec / "dmp" / "atention.wav")  # a misspelt page id
-    out = CliRunner().invoke(cli, ["check", str(guide / "guide.yaml")])
-    assert out.exit_code == 0, out.output
-    assert "Pages lues par une voix humaine (2) : introduction/bienvenue, dmp/attention." in out.output
-    assert "Pages en voix de synthèse (1) : dmp/quest-ce-que-cest." in out.output
-    warned = [line for line in out.output.splitlines() if line.startswith("Attention")]
-    assert len(warned) == 2, out.output
-    assert "page dmp/attention" in warned[0] and "recordings/dmp/attention.ogg" in warned[0]
-    assert "recordings/dmp/atention.wav ne correspond à aucune page" in warned[1]
-
-
-@pytest.mark.french
-def test_check_names_an_unreadable_recording_as_an_error_and_goes_on(tmp_path):
-    from click.testing import CliRunner
-
-    from audioguide.cli import cli
-
-    guide = tmp_path / "mini"
-    shutil.copytree(DATA / "mini", guide)
-    bad = guide / "recordings" / "dmp" / "attention.wav"
-    bad.parent.mkdir(parents=True)
-    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt not really a recording")
-    out = CliRunner().invoke(cli, ["check", str(guide / "guide.yaml")])
-    assert "Pages lues par une voix humaine (1) : dmp/attention." in out.output
-    errors = [line for line in out.output.splitlines() if line.startswith("Erreur : ")]
-    assert len(errors) == 1 and "Page dmp/attention" in errors[0] and "ne peut pas être lu" in errors[0], out.output
-
-
-def test_check_says_nothing_of_recordings_for_a_guide_without_them(tmp_path):
-    from click.testing import CliRunner
-
-    from audioguide.cli import cli
-
-    out = CliRunner().invoke(cli, ["check", str(DATA / "mini" / "guide.yaml")])
-    assert out.exit_code == 0 and "voix" not in out.output, out.output
 
 
 @pytest.mark.french
@@ -345,18 +243,6 @@ def test_a_recorded_page_is_as_loud_as_the_synthetic_page_beside_it(mixed):
                                 pre=f"atrim={body[0]['start']}:{body[-1]['end']}")[0]
 
     assert abs(lufs(recorded) - lufs(synthetic)) <= 1.5, (lufs(recorded), lufs(synthetic))
-
-
-def test_without_the_voice_extra_a_recorded_guide_says_what_to_install(monkeypatch):
-    import sys
-
-    from audioguide.exceptions import ConfigError
-    from audioguide.recordings import require
-
-    monkeypatch.setitem(sys.modules, "librosa", None)  # as if not installed: importing it raises ImportError
-    with pytest.raises(ConfigError) as exc:
-        require()
-    assert "librosa" in exc.value.message and "audioguide[voice]" in exc.value.fix
 
 
 def test_a_long_recorded_sentence_keeps_its_caption_lines_in_the_reading(tmp_path):

@@ -60,6 +60,8 @@ def test_every_voicexml_document_is_valid_against_the_w3c_schema_and_dtd(source)
     ns = {"v": "http://www.w3.org/2001/vxml"}
     grammars = doc.xpath("//v:grammar", namespaces=ns)
     assert grammars and all(g.get("root") == g.find("v:rule", ns).get("id") for g in grammars)
+    # SRGS 1.0 §4.3: a grammar's version is required (the XSD leaves it optional; platforms refuse it missing)
+    assert {g.get("version") for g in grammars} == {"1.0"}
 
 
 def test_the_built_bundle_voicexml_is_valid(mini_build):
