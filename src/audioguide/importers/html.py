@@ -83,7 +83,7 @@ def _parse(path: Path, text: str) -> Any:
 
 def _drop_furniture(root: Any, notes: list[str]) -> None:
     """Remove menus, headers, footers, banners and scripts, saying which in the notes."""
-    dropped, left_out, gone = 0, [], set()
+    dropped, left_out, gone = 0, [], set[Any]()
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None or gone and any(a in gone for a in el.iterancestors()):
             continue  # the root, or inside what was removed already (counted and named with it)
