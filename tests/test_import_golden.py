@@ -160,45 +160,7 @@ les applications de podcast et les étiquettes des MP3.
 - Trouvé : 3 partie(s), 3 sujet(s), 4 page(s), 4 paragraphe(s), 1 liste(s), 0 lien(s).
 """
 
-PDF_SIZES_MD = """\
----
-title: Se repérer dans la e-santé
-date: DATE
-depth: 3
----
-
-# La télésanté
-
-## La téléconsultation
-
-### Qu'est-ce que c'est ?
-
-La téléconsultation permet à un patient de consulter un médecin à distance, par vidéo, depuis son domicile ou une \
-pharmacie équipée d'une cabine.
-
-- elle évite les déplacements ;
-- elle réduit les délais.
-
-### Pour qui ?
-
-Tout patient, quel que soit son âge.
-
-# Le dossier patient
-
-## Mon espace santé
-
-### Comment ça marche ?
-
-Mon espace santé est un espace numérique personnel et sécurisé.
-
-# Les données de santé
-
-## Les droits
-
-### Vos droits
-
-Vous pouvez demander à voir vos données.
-"""
+PDF_SIZES_MD = PDF_BOOKMARKS_MD  # from the font sizes alone, the same draft as from the bookmarks
 
 def _imported(src, out):
     target, _ = import_document(src, out)
