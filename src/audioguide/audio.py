@@ -705,35 +705,28 @@ def _info_frame(first_header: int, frames: int, audio_bytes: int) -> bytes:
     return body + bytes(length - len(body))
 
 
-def _first_header(parts: list[Path]) -> int:
-    """The header of the first audio frame of any part: an empty first chapter must not give the joined file a
-    44.1 kHz Info frame over 22.05 kHz audio."""
-    for p in parts:
-        data = p.read_bytes()
-        start, end, _, _ = mp3_frames(data, p.name)
-        if end > start:
-            return int.from_bytes(data[start:start + 4], "big")
-    return _DEFAULT_HEADER
-
-
 def concat_mp3(parts: list[Path], out: Path) -> list[float]:
     """Join MP3s of identical format without re-encoding (the whole-guide file): an Info header frame, then
     their audio frames, one after the other. Returns each part's duration in the joined stream (priming and
     padding included, as players of the joined file hear them)."""
     durations = []
     frames_total = audio_bytes = 0
-    header = _first_header(parts) if parts else None
+    header = None
     with open(out, "wb") as fh:
-        if header is not None:
-            fh.write(bytes(len(_info_frame(header, 0, 0))))  # the Info frame's place, filled in below
         for p in parts:
             data = p.read_bytes()
             start, end, frames, rate = mp3_frames(data, p.name)
+            # The Info frame takes the header of the first part with audio (an empty first chapter must not give
+            # 22.05 kHz audio a 44.1 kHz Info frame); parts before it wrote nothing, so its place is still first.
+            if header is None and end > start:
+                header = int.from_bytes(data[start:start + 4], "big")
+                fh.write(bytes(len(_info_frame(header, 0, 0))))  # the Info frame's place, filled in below
             fh.write(data[start:end])
             frames_total += frames
             audio_bytes += end - start
             durations.append(frames * SAMPLES_PER_FRAME / rate if rate else 0.0)
-        if header is not None:
+        if parts:
+            header = _DEFAULT_HEADER if header is None else header  # no audio at all: the Info frame alone
             fh.seek(0)
             fh.write(_info_frame(header, frames_total, audio_bytes))
     return durations
