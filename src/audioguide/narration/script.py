@@ -309,10 +309,11 @@ class ScriptWriter:
         spoken = self.say(f"{label} : {host}")
         written = f"{label} : {display_url(b.url)}"
         if own_address(b.text, b.url):  # « contact@asso.fr », « 01 23 45 67 89 »: said once, saying what to do
-            verb = {"mailto": "Écrire à ", "tel": "Appeler le "}.get(b.url.split(":", 1)[0].lower(), "")
+            scheme = b.url.split(":", 1)[0].lower()
+            verb = {"mailto": "Écrire à ", "tel": "Appeler le "}.get(scheme, "")
             # « Appelez le 3919 », « Le standard au 01… » are phrases of their own: no « Appeler le Appelez le »;
             # « standard au 01… » goes on from the verb.
-            if verb == "Appeler le " and re.search(r"[^\W\d_]", label) and not label[:1].islower():
+            if scheme == "tel" and re.search(r"[^\W\d_]", label) and not label[:1].islower():
                 verb = ""
             return self._segments(verb + label, "link")
         if fits_caption(written) and len(spoken) <= self.max_spoken:
