@@ -237,9 +237,8 @@ def pdf_with_content(path: Path, content_stream: bytes, *fonts: str, resources: 
     return path
 
 
-@pytest.mark.french
-def test_pdf_flate_bomb_is_refused_under_a_memory_cap(tmp_path):
-    """A 1.2 MB PDF whose page inflates to 1.2 GB: the reader's memory cap stops it with a French message."""
+def flate_bomb() -> bytes:
+    """A 1.2 MB zlib stream that inflates to 1.2 GB of spaces (a PDF page's content)."""
     chunk, n = b" " * (1 << 24), 72
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
@@ -248,8 +247,13 @@ def test_pdf_flate_bomb_is_refused_under_a_memory_cap(tmp_path):
     adler = 1
     for _ in range(n):
         adler = zlib.adler32(chunk, adler)
-    stream = b"\x78\xda" + first + block * (n - 1) + c.flush() + adler.to_bytes(4, "big")
-    src = pdf_with_content(tmp_path / "bombe.pdf", stream)
+    return b"\x78\xda" + first + block * (n - 1) + c.flush() + adler.to_bytes(4, "big")
+
+
+@pytest.mark.french
+def test_pdf_flate_bomb_is_refused_under_a_memory_cap(tmp_path):
+    """A 1.2 MB PDF whose page inflates to 1.2 GB: the reader's memory cap stops it with a French message."""
+    src = pdf_with_content(tmp_path / "bombe.pdf", flate_bomb())
     r = run_cli("import", str(src), "--out", str(tmp_path / "g"), memory_mb=1500)
     assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout, r.stderr[-2000:]
     assert "bombe.pdf : la lecture de ce PDF demande plus de 1000 Mo de mémoire, la limite de l'import." \

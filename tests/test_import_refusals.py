@@ -4,11 +4,10 @@ name, what is wrong with it, and what to do, for each kind of document the impor
 from __future__ import annotations
 
 import sys
-import zlib
 
 import pytest
 from click.testing import CliRunner
-from test_import_hostile import pdf_with_content
+from test_import_hostile import flate_bomb, pdf_with_content
 
 from audioguide.cli import cli
 
@@ -41,15 +40,7 @@ def test_a_damaged_pdf_is_named_with_the_cause_and_the_fix(tmp_path):
 @pytest.mark.french
 def test_a_pdf_that_would_fill_the_memory_is_refused_in_words(tmp_path):
     """The reader's child process caps its own memory: the import says so, with the file's name."""
-    chunk, n = b" " * (1 << 24), 72
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    first = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
-    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
-    adler = 1
-    for _ in range(n):
-        adler = zlib.adler32(chunk, adler)
-    stream = b"\x78\xda" + first + block * (n - 1) + c.flush() + adler.to_bytes(4, "big")
-    assert refusal(tmp_path, pdf_with_content(tmp_path / "bombe.pdf", stream)) == (
+    assert refusal(tmp_path, pdf_with_content(tmp_path / "bombe.pdf", flate_bomb())) == (
         "Erreur : bombe.pdf : la lecture de ce PDF demande plus de 1000 Mo de mémoire, la limite de l'import.\n"
         "Cause probable : le PDF est endommagé, ou fait exprès pour saturer la mémoire (une « bombe »)\n"
         "Solution : imprimez-le à nouveau en PDF depuis un lecteur PDF, ou importez le document d'origine (.docx) ; "
