@@ -854,3 +854,112 @@ def test_a_dropped_word_file_becomes_a_draft_and_a_damaged_one_is_refused_in_wor
         assert "Vous pouvez demander votre dossier médical." in (tmp_path / "patient" / "guide.md").read_text()
     finally:
         s.close()
+
+
+# --- what the maker sees of the refusals and pages (each checked by hand against its mutant) -----------------
+
+
+def test_a_form_posted_from_the_studio_s_own_page_passes_and_the_refusals_say_why_in_full(studio):
+    """A browser sends its page's Origin with every form: the studio's own address must pass."""
+    form = editor(studio)
+    form["texte"] = form["texte"].replace("une forte fièvre", "une fièvre élevée")
+    r = studio.client.post("/enregistrer", data={**form, "csrf": ""})
+    assert r.status_code == 403
+    assert ("Demande refusée : elle ne vient pas d'une page du studio (jeton de sécurité absent ou faux). "
+            "Rechargez la page du studio et recommencez.") in unescape(r.text)
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": "http://attaquant.example"})
+    assert r.status_code == 403
+    assert '<p>Demande refusée : elle vient d\'un autre site que le studio.</p>' in unescape(r.text)
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": studio.server.base.rstrip("/")})
+    assert r.status_code == 303, unescape(r.text)
+    assert "une fièvre élevée" in (studio.folder / "guide.md").read_text("utf-8")
+
+
+def test_the_pages_load_htmx_say_errors_under_their_own_title_and_name_no_server(studio):
+    home = studio.client.get("/")
+    assert "server" not in home.headers  # nothing that names the web server's software to a scanner
+    script = re.search(r'<script src="(/static/htmx-[\d.]+\.min\.js)" defer></script>', home.text).group(1)
+    assert studio.client.get(script).status_code == 200
+    r = studio.client.post("/importer", data={"csrf": token(home.text)})
+    assert r.status_code == 400 and "<title>Cela n'a pas marché – Studio audioguide</title>" in unescape(r.text)
+    r = studio.client.get("/aide/inconnue")
+    assert r.status_code == 404 and "<p>Page d'aide introuvable.</p>" in unescape(r.text)
+    r = studio.client.get("/ecoute/0123456789abcdef.wav")
+    assert r.status_code == 404 and "<p>Cette écoute n'existe plus.</p>" in unescape(r.text)
+
+
+def test_a_page_s_editor_names_its_chapter_and_offers_every_pace(studio):
+    from audioguide.config import PACES
+
+    html = unescape(studio.client.get("/page/la-grippe/les-symptomes").text)
+    assert "<p>Chapitre : La grippe, c'est quoi ?. " in html
+    assert re.findall(r'<option value="([^"]+)"', html) == list(PACES)
+
+
+def test_a_refused_save_keeps_the_page_s_title_and_its_listening(studio):
+    form = editor(studio)
+    form["page_title"] = "Les symptômes"  # the editor's hidden field, sent back by the browser
+    other = editor(studio)
+    other["texte"] = other["texte"].replace("une forte fièvre", "une fièvre élevée")
+    assert studio.client.post("/enregistrer", data=other).status_code == 303  # saved meanwhile from another tab
+    r = studio.client.post("/enregistrer", data=form)
+    assert r.status_code == 409
+    assert '<input type="hidden" name="page_title" value="Les symptômes">' in unescape(r.text)
+
+
+def test_a_studio_on_another_loopback_address_answers_there(tmp_path):
+    s = Running(tmp_path / "g", tmp_path / "cache", host="127.0.0.2")
+    try:
+        r = s.client.get("/")
+        assert s.server.base.startswith("http://127.0.0.2:") and r.status_code == 200, unescape(r.text)
+    finally:
+        s.close()
+
+
+def test_an_address_refused_at_start_says_why_and_what_to_do(tmp_path):
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, host="0.0.0.0", port=0)
+    assert err.value.message == ("Le studio refuse d'écouter sur 0.0.0.0 sans code secret : tout le réseau pourrait "
+                                 "modifier le guide et lancer des constructions.")
+    assert err.value.fix == ("donnez un code secret avec --secret CODE (ou la variable AUDIOGUIDE_STUDIO_SECRET), "
+                             "ou gardez l'adresse 127.0.0.1")
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, port=0, secret="court")
+    assert err.value.fix == "choisissez au moins 12 caractères"
+    name = "x" * 64 + ".example"  # a name no resolver takes (a label over 63 characters), asked of no DNS
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, host=name, port=0, secret="un-code-assez-long")
+    assert err.value.message == f"Le studio ne peut pas écouter sur {name!r} : adresse inconnue."
+    assert err.value.fix == "gardez l'adresse 127.0.0.1"
+
+
+def test_a_bad_public_address_is_said_on_the_build_page_itself(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "ftp://asso.example/"})
+    html = unescape(r.text)
+    assert r.status_code == 409 and "<title>Construire le guide – Studio audioguide</title>" in html
+    assert '<form method="post" action="/construire">' in html  # the form to try again, on the same page
+
+
+@needs_tools
+def test_a_build_refused_by_its_folder_says_why_on_the_build_page(studio):
+    out = studio.folder / "sortie"
+    out.mkdir()
+    (out / "notes-perso.txt").write_text("à garder")
+    csrf = token(studio.client.get("/construire").text)
+    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
+    studio.server.app.state.studio.job.thread.join()
+    html = unescape(studio.client.get("/construire").text)
+    failed = re.search(r'<div id="echec" role="alert">(.*?)</div>', html, re.S).group(1)
+    assert "notes-perso.txt" in failed and "--out" in failed, failed
+    assert (out / "notes-perso.txt").read_text() == "à garder" and not (out / "manifest.json").exists()
+
+
+def test_the_time_left_at_the_very_end_is_none_left():
+    import time
+
+    from audioguide.studio.jobs import Progress
+
+    p = Progress(step="publication", done=1, total=1)
+    p.started = time.monotonic() - 100.0
+    assert p.eta() == 0
