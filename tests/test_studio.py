@@ -249,29 +249,6 @@ def test_a_one_line_lexicon_is_not_rewritten():
 # --- build progress -----------------------------------------------------------------------------------
 
 
-@needs_tools
-def test_the_build_s_progress_comes_by_server_sent_events(studio):
-    import json
-
-    csrf = token(studio.client.get("/construire").text)
-    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
-    events = []
-    with studio.client.stream("GET", "/construire/progression") as r:
-        assert r.headers["content-type"].startswith("text/event-stream")
-        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
-        for line in r.iter_lines():
-            if line.startswith("data: "):
-                events.append(json.loads(line[6:]))
-    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
-    assert "chapitres" in events[-1]["summary"]
-    percents = [e["percent"] for e in events]
-    assert percents == sorted(percents)
-    order = ["lecture", "voix", "chapitres", "publication"]
-    steps = [e["step"] for e in events]
-    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
-    assert (studio.folder / "sortie" / "manifest.json").is_file()
-
-
 def test_the_time_left_is_estimated_from_the_time_spent():
     import time
 
@@ -343,10 +320,25 @@ def test_the_studio_s_pages_refuse_to_be_framed_by_another_site(studio):
 
 
 @needs_tools
-def test_the_build_takes_the_public_address_for_the_feed(studio):
+def test_the_build_takes_the_public_address_for_the_feed_and_shows_its_progress(studio):
     csrf = token(studio.client.get("/construire").text)
     r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "https://asso.example/grippe/"})
     assert r.status_code == 303
+    # The build's progress comes by server-sent events, step by step, to its end (one build for both checks).
+    events = []
+    with studio.client.stream("GET", "/construire/progression") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
+    assert "chapitres" in events[-1]["summary"]
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents)
+    order = ["lecture", "voix", "chapitres", "publication"]
+    steps = [e["step"] for e in events]
+    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
     studio.server.app.state.studio.job.thread.join()
     done = unescape(studio.client.get("/construire").text)
     assert re.search(r'<div id="fin" role="status">Construction terminée\. \d+ chapitres, \d+\.\d min '
