@@ -955,3 +955,31 @@ def test_the_time_left_at_the_very_end_is_none_left():
     p = Progress(step="publication", done=1, total=1)
     p.started = time.monotonic() - 100.0
     assert p.eta() == 0
+
+
+def test_outputs_without_an_epub_nor_a_whole_mp3_are_shown_and_published_by_their_names(studio):
+    """A build's manifest as the outputs page and the publish step read it, written by hand (no build): a
+    feed and a transcript under other names than the usual, a DAISY book but no EPUB, no whole-guide MP3."""
+    out = studio.folder / "sortie"
+    (out / "audio").mkdir(parents=True)
+    (out / "audio" / "01-comprendre.0123456789ab.mp3").write_bytes(b"ID3" + bytes(64))
+    (out / "podcast.xml").write_text("<rss/>")
+    (out / "texte.html").write_text("<p>Texte</p>")
+    (out / "manifest.json").write_text(json.dumps({
+        "guide": {"title": "La grippe", "description": "Un guide.", "publisher": "Asso"},
+        "chapters": [{"title": "Comprendre", "mp3": "audio/01-comprendre.0123456789ab.mp3", "duration": 3.0}],
+        "feed": "podcast.xml", "kiosk": "kiosk/index.html", "transcript": {"html": "texte.html"},
+        "downloads": {"daisy": {"path": "livres/guide-daisy.zip"}}}), "utf-8")
+    page = unescape(studio.client.get("/sorties").text)
+    assert '<a href="/sorties/livres/guide-daisy.zip" download>Télécharger le livre DAISY (zip)</a>' in page
+    assert "livre EPUB" not in page and '<a href="/sorties/podcast.xml">' in page
+    r = studio.client.post("/publier", data={"csrf": token(page)})
+    assert r.status_code == 200 and "Dossier prêt à publier" in unescape(r.text)
+    index = unescape((studio.folder / "publication" / "index.html").read_text("utf-8"))
+    assert '<a href="podcast.xml">le flux du podcast</a>' in index
+    assert 'type="application/rss+xml" title="La grippe" href="podcast.xml"' in index
+    assert '<a href="texte.html">le texte lu</a>' in index
+    assert '<a href="livres/guide-daisy.zip" download>livre DAISY 2.02 (zip)</a>' in index
+    assert '<li><a href="audio/01-comprendre.0123456789ab.mp3">Comprendre</a> (<a href="audio/01-comprendre.mp3" ' \
+           'download>télécharger</a>)</li>' in index
+    assert (studio.folder / "publication" / "audio" / "01-comprendre.mp3").read_bytes() == b"ID3" + bytes(64)
