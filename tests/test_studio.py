@@ -660,7 +660,7 @@ def test_a_page_s_voice_before_any_take_and_takes_refused_before_they_are_heard(
     assert r.status_code == 303 and r.headers["location"] == f"/page/{ref}"  # nothing to remove
     r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref})
     assert r.status_code == 400 and "Aucun fichier son reçu." in unescape(r.text)
-    assert "choisissez un fichier son" in unescape(r.text)
+    assert "<p><strong>Que faire :</strong> choisissez un fichier son</p>" in unescape(r.text)
     r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref}, files={"fichier": ("notes.txt", b"x")})
     assert r.status_code == 415
     assert "« notes.txt » n'est pas un fichier son que le studio sait lire." in unescape(r.text)
@@ -983,3 +983,31 @@ def test_outputs_without_an_epub_nor_a_whole_mp3_are_shown_and_published_by_thei
     assert '<li><a href="audio/01-comprendre.0123456789ab.mp3">Comprendre</a> (<a href="audio/01-comprendre.mp3" ' \
            'download>télécharger</a>)</li>' in index
     assert (studio.folder / "publication" / "audio" / "01-comprendre.mp3").read_bytes() == b"ID3" + bytes(64)
+
+
+def test_a_guide_without_details_at_the_top_but_a_rule_further_down_is_not_given_a_lexicon(studio):
+    """A `---` line in the text (a horizontal rule) is no front matter: the fix is refused, the file kept."""
+    guide = studio.folder / "guide.md"
+    text = guide.read_text("utf-8").split("---\n", 2)[2] + "\n---\n\nFin du guide.\n"
+    guide.write_text(text, "utf-8")
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
+    assert r.status_code == 400
+    assert "<strong>Erreur :</strong> Le guide n'a pas de détails en tête (entre deux lignes ---).</p>" \
+        in unescape(r.text)
+    assert guide.read_text("utf-8") == text
+
+
+def test_the_live_check_of_a_page_that_moved_checks_the_text_sent(studio):
+    form = editor(studio)
+    whole = (studio.folder / "guide.md").read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n"
+    r = studio.client.post("/verifier", data={**form, "line": "2", "texte": whole})  # line 2: no heading now
+    assert r.status_code == 200 and "ftp://exemple.fr/" in unescape(r.text), unescape(r.text)
+
+
+def test_the_pronunciation_of_a_guide_with_errors_is_said_in_place(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n", "utf-8")
+    r = studio.client.get("/prononciation/resultats")
+    assert r.status_code == 400 and r.text.startswith('<div class="erreur" role="alert"><p><strong>Erreur :</strong>')
+    assert "<html" not in r.text  # a fragment, swapped into the page that asked for it
