@@ -383,3 +383,13 @@ def test_a_take_keeps_its_short_lead_before_the_first_word_not_a_rustle_of_the_r
     onset = int(np.argmax(np.abs(out) > 0.5 * np.max(np.abs(out)))) / RATE
     assert abs(onset - LEAD_S) <= 0.005, onset
     assert abs(len(out) / RATE - (LEAD_S + 1.0 + 0.15)) <= 0.02, len(out) / RATE  # the voice and its tail
+
+
+def test_a_build_to_another_folder_takes_the_prepared_recordings_from_the_cache_the_same(tiny):
+    result, _ = tiny
+    root = result.out_dir.parent
+    before = {p.name: p.read_bytes() for p in (root / "out" / "audio").glob("*.mp3")}
+    assert before
+    again = build(root / "prise" / "guide.yaml", settings_for(root, jobs=1, out_dir=root / "ailleurs"))
+    assert again.manifest["chapters"] == result.manifest["chapters"]
+    assert {p.name: p.read_bytes() for p in (root / "ailleurs" / "audio").glob("*.mp3")} == before
