@@ -1011,3 +1011,15 @@ def test_the_pronunciation_of_a_guide_with_errors_is_said_in_place(studio):
     r = studio.client.get("/prononciation/resultats")
     assert r.status_code == 400 and r.text.startswith('<div class="erreur" role="alert"><p><strong>Erreur :</strong>')
     assert "<html" not in r.text  # a fragment, swapped into the page that asked for it
+
+
+def test_a_fix_that_would_make_the_guide_loop_is_refused_with_what_to_do(studio):
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ZPQR", "dire": "XKQZ"})
+    assert r.status_code == 303, unescape(r.text)
+    before = (studio.folder / "guide.md").read_text("utf-8")
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "XKQZ", "dire": "ZPQR"})
+    html = unescape(r.text)
+    assert r.status_code == 400 and "Cette correction rendrait le guide invalide : " in html, html
+    assert "<p><strong>Que faire :</strong> écrivez la prononciation autrement</p>" in html
+    assert (studio.folder / "guide.md").read_text("utf-8") == before
