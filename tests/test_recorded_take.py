@@ -361,3 +361,35 @@ def test_without_the_voice_extra_a_recorded_guide_says_what_to_install(monkeypat
     with pytest.raises(ConfigError) as exc:
         require()
     assert "librosa" in exc.value.message and "audioguide[voice]" in exc.value.fix
+
+
+def test_a_take_keeps_its_short_lead_before_the_first_word_not_a_rustle_of_the_room(tmp_path):
+    """A room at -60 dBFS with a rustle 10 dB over it, then the voice (a steady tone at -23 dBFS) from a frame
+    boundary: the processed take starts LEAD_S (50 ms) before the voice, to the 10 ms frame; the rustle, far under
+    the voice, is trimmed with the room."""
+    from audioguide.recordings.process import LEAD_S
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(0, 1e-3, 3 * RATE)
+    y[int(0.4 * RATE):int(0.5 * RATE)] *= 3.2  # the rustle: +10 dB for 100 ms
+    start = 101 * 220  # the voice from the 101st 10 ms frame of 220 samples
+    t = np.arange(RATE) / RATE
+    y[start:start + RATE] += 0.1 * np.sin(2 * np.pi * 1000 * t)
+    rec = tmp_path / "prise.wav"
+    with wave.open(str(rec), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
+        w.writeframes(np.round(y * 32767).astype("<i2").tobytes())
+    out = process(rec, "carnet/accueil", -20.0, tmp_path).audio
+    onset = int(np.argmax(np.abs(out) > 0.5 * np.max(np.abs(out)))) / RATE
+    assert abs(onset - LEAD_S) <= 0.005, onset
+    assert abs(len(out) / RATE - (LEAD_S + 1.0 + 0.15)) <= 0.02, len(out) / RATE  # the voice and its tail
+
+
+def test_a_build_to_another_folder_takes_the_prepared_recordings_from_the_cache_the_same(tiny):
+    result, _ = tiny
+    root = result.out_dir.parent
+    before = {p.name: p.read_bytes() for p in (root / "out" / "audio").glob("*.mp3")}
+    assert before
+    again = build(root / "prise" / "guide.yaml", settings_for(root, jobs=1, out_dir=root / "ailleurs"))
+    assert again.manifest["chapters"] == result.manifest["chapters"]
+    assert {p.name: p.read_bytes() for p in (root / "ailleurs" / "audio").glob("*.mp3")} == before

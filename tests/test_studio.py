@@ -249,29 +249,6 @@ def test_a_one_line_lexicon_is_not_rewritten():
 # --- build progress -----------------------------------------------------------------------------------
 
 
-@needs_tools
-def test_the_build_s_progress_comes_by_server_sent_events(studio):
-    import json
-
-    csrf = token(studio.client.get("/construire").text)
-    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
-    events = []
-    with studio.client.stream("GET", "/construire/progression") as r:
-        assert r.headers["content-type"].startswith("text/event-stream")
-        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
-        for line in r.iter_lines():
-            if line.startswith("data: "):
-                events.append(json.loads(line[6:]))
-    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
-    assert "chapitres" in events[-1]["summary"]
-    percents = [e["percent"] for e in events]
-    assert percents == sorted(percents)
-    order = ["lecture", "voix", "chapitres", "publication"]
-    steps = [e["step"] for e in events]
-    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
-    assert (studio.folder / "sortie" / "manifest.json").is_file()
-
-
 def test_the_time_left_is_estimated_from_the_time_spent():
     import time
 
@@ -343,10 +320,25 @@ def test_the_studio_s_pages_refuse_to_be_framed_by_another_site(studio):
 
 
 @needs_tools
-def test_the_build_takes_the_public_address_for_the_feed(studio):
+def test_the_build_takes_the_public_address_for_the_feed_and_shows_its_progress(studio):
     csrf = token(studio.client.get("/construire").text)
     r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "https://asso.example/grippe/"})
     assert r.status_code == 303
+    # The build's progress comes by server-sent events, step by step, to its end (one build for both checks).
+    events = []
+    with studio.client.stream("GET", "/construire/progression") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert r.headers["cache-control"] == "no-cache" and r.headers["x-accel-buffering"] == "no"
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events[-1]["finished"] and not events[-1]["error"] and events[-1]["percent"] == 100
+    assert "chapitres" in events[-1]["summary"]
+    percents = [e["percent"] for e in events]
+    assert percents == sorted(percents)
+    order = ["lecture", "voix", "chapitres", "publication"]
+    steps = [e["step"] for e in events]
+    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps) and len(set(steps)) >= 2
     studio.server.app.state.studio.job.thread.join()
     done = unescape(studio.client.get("/construire").text)
     assert re.search(r'<div id="fin" role="status">Construction terminée\. \d+ chapitres, \d+\.\d min '
@@ -668,7 +660,7 @@ def test_a_page_s_voice_before_any_take_and_takes_refused_before_they_are_heard(
     assert r.status_code == 303 and r.headers["location"] == f"/page/{ref}"  # nothing to remove
     r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref})
     assert r.status_code == 400 and "Aucun fichier son reçu." in unescape(r.text)
-    assert "choisissez un fichier son" in unescape(r.text)
+    assert "<p><strong>Que faire :</strong> choisissez un fichier son</p>" in unescape(r.text)
     r = studio.client.post("/voix/prise", data={"csrf": csrf, "ref": ref}, files={"fichier": ("notes.txt", b"x")})
     assert r.status_code == 415
     assert "« notes.txt » n'est pas un fichier son que le studio sait lire." in unescape(r.text)
@@ -854,3 +846,180 @@ def test_a_dropped_word_file_becomes_a_draft_and_a_damaged_one_is_refused_in_wor
         assert "Vous pouvez demander votre dossier médical." in (tmp_path / "patient" / "guide.md").read_text()
     finally:
         s.close()
+
+
+# --- what the maker sees of the refusals and pages (each checked by hand against its mutant) -----------------
+
+
+def test_a_form_posted_from_the_studio_s_own_page_passes_and_the_refusals_say_why_in_full(studio):
+    """A browser sends its page's Origin with every form: the studio's own address must pass."""
+    form = editor(studio)
+    form["texte"] = form["texte"].replace("une forte fièvre", "une fièvre élevée")
+    r = studio.client.post("/enregistrer", data={**form, "csrf": ""})
+    assert r.status_code == 403
+    assert ("Demande refusée : elle ne vient pas d'une page du studio (jeton de sécurité absent ou faux). "
+            "Rechargez la page du studio et recommencez.") in unescape(r.text)
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": "http://attaquant.example"})
+    assert r.status_code == 403
+    assert '<p>Demande refusée : elle vient d\'un autre site que le studio.</p>' in unescape(r.text)
+    r = studio.client.post("/enregistrer", data=form, headers={"Origin": studio.server.base.rstrip("/")})
+    assert r.status_code == 303, unescape(r.text)
+    assert "une fièvre élevée" in (studio.folder / "guide.md").read_text("utf-8")
+
+
+def test_the_pages_load_htmx_say_errors_under_their_own_title_and_name_no_server(studio):
+    home = studio.client.get("/")
+    assert "server" not in home.headers  # nothing that names the web server's software to a scanner
+    script = re.search(r'<script src="(/static/htmx-[\d.]+\.min\.js)" defer></script>', home.text).group(1)
+    assert studio.client.get(script).status_code == 200
+    r = studio.client.post("/importer", data={"csrf": token(home.text)})
+    assert r.status_code == 400 and "<title>Cela n'a pas marché – Studio audioguide</title>" in unescape(r.text)
+    r = studio.client.get("/aide/inconnue")
+    assert r.status_code == 404 and "<p>Page d'aide introuvable.</p>" in unescape(r.text)
+    r = studio.client.get("/ecoute/0123456789abcdef.wav")
+    assert r.status_code == 404 and "<p>Cette écoute n'existe plus.</p>" in unescape(r.text)
+
+
+def test_a_page_s_editor_names_its_chapter_and_offers_every_pace(studio):
+    from audioguide.config import PACES
+
+    html = unescape(studio.client.get("/page/la-grippe/les-symptomes").text)
+    assert "<p>Chapitre : La grippe, c'est quoi ?. " in html
+    assert re.findall(r'<option value="([^"]+)"', html) == list(PACES)
+
+
+def test_a_refused_save_keeps_the_page_s_title_and_its_listening(studio):
+    form = editor(studio)
+    form["page_title"] = "Les symptômes"  # the editor's hidden field, sent back by the browser
+    other = editor(studio)
+    other["texte"] = other["texte"].replace("une forte fièvre", "une fièvre élevée")
+    assert studio.client.post("/enregistrer", data=other).status_code == 303  # saved meanwhile from another tab
+    r = studio.client.post("/enregistrer", data=form)
+    assert r.status_code == 409
+    assert '<input type="hidden" name="page_title" value="Les symptômes">' in unescape(r.text)
+
+
+def test_a_studio_on_another_loopback_address_answers_there(tmp_path):
+    s = Running(tmp_path / "g", tmp_path / "cache", host="127.0.0.2")
+    try:
+        r = s.client.get("/")
+        assert s.server.base.startswith("http://127.0.0.2:") and r.status_code == 200, unescape(r.text)
+    finally:
+        s.close()
+
+
+def test_an_address_refused_at_start_says_why_and_what_to_do(tmp_path):
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, host="0.0.0.0", port=0)
+    assert err.value.message == ("Le studio refuse d'écouter sur 0.0.0.0 sans code secret : tout le réseau pourrait "
+                                 "modifier le guide et lancer des constructions.")
+    assert err.value.fix == ("donnez un code secret avec --secret CODE (ou la variable AUDIOGUIDE_STUDIO_SECRET), "
+                             "ou gardez l'adresse 127.0.0.1")
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, port=0, secret="court")
+    assert err.value.fix == "choisissez au moins 12 caractères"
+    name = "x" * 64 + ".example"  # a name no resolver takes (a label over 63 characters), asked of no DNS
+    with pytest.raises(AudioguideError) as err:
+        StudioServer(tmp_path, host=name, port=0, secret="un-code-assez-long")
+    assert err.value.message == f"Le studio ne peut pas écouter sur {name!r} : adresse inconnue."
+    assert err.value.fix == "gardez l'adresse 127.0.0.1"
+
+
+def test_a_bad_public_address_is_said_on_the_build_page_itself(studio):
+    csrf = token(studio.client.get("/construire").text)
+    r = studio.client.post("/construire", data={"csrf": csrf, "adresse": "ftp://asso.example/"})
+    html = unescape(r.text)
+    assert r.status_code == 409 and "<title>Construire le guide – Studio audioguide</title>" in html
+    assert '<form method="post" action="/construire">' in html  # the form to try again, on the same page
+
+
+@needs_tools
+def test_a_build_refused_by_its_folder_says_why_on_the_build_page(studio):
+    out = studio.folder / "sortie"
+    out.mkdir()
+    (out / "notes-perso.txt").write_text("à garder")
+    csrf = token(studio.client.get("/construire").text)
+    assert studio.client.post("/construire", data={"csrf": csrf}).status_code == 303
+    studio.server.app.state.studio.job.thread.join()
+    html = unescape(studio.client.get("/construire").text)
+    failed = re.search(r'<div id="echec" role="alert">(.*?)</div>', html, re.S).group(1)
+    assert "notes-perso.txt" in failed and "--out" in failed, failed
+    assert (out / "notes-perso.txt").read_text() == "à garder" and not (out / "manifest.json").exists()
+
+
+def test_the_time_left_at_the_very_end_is_none_left():
+    import time
+
+    from audioguide.studio.jobs import Progress
+
+    p = Progress(step="publication", done=1, total=1)
+    p.started = time.monotonic() - 100.0
+    assert p.eta() == 0
+
+
+def test_outputs_without_an_epub_nor_a_whole_mp3_are_shown_and_published_by_their_names(studio):
+    """A build's manifest as the outputs page and the publish step read it, written by hand (no build): a
+    feed and a transcript under other names than the usual, a DAISY book but no EPUB, no whole-guide MP3."""
+    out = studio.folder / "sortie"
+    (out / "audio").mkdir(parents=True)
+    (out / "audio" / "01-comprendre.0123456789ab.mp3").write_bytes(b"ID3" + bytes(64))
+    (out / "podcast.xml").write_text("<rss/>")
+    (out / "texte.html").write_text("<p>Texte</p>")
+    (out / "manifest.json").write_text(json.dumps({
+        "guide": {"title": "La grippe", "description": "Un guide.", "publisher": "Asso"},
+        "chapters": [{"title": "Comprendre", "mp3": "audio/01-comprendre.0123456789ab.mp3", "duration": 3.0}],
+        "feed": "podcast.xml", "kiosk": "kiosk/index.html", "transcript": {"html": "texte.html"},
+        "downloads": {"daisy": {"path": "livres/guide-daisy.zip"}}}), "utf-8")
+    page = unescape(studio.client.get("/sorties").text)
+    assert '<a href="/sorties/livres/guide-daisy.zip" download>Télécharger le livre DAISY (zip)</a>' in page
+    assert "livre EPUB" not in page and '<a href="/sorties/podcast.xml">' in page
+    r = studio.client.post("/publier", data={"csrf": token(page)})
+    assert r.status_code == 200 and "Dossier prêt à publier" in unescape(r.text)
+    index = unescape((studio.folder / "publication" / "index.html").read_text("utf-8"))
+    assert '<a href="podcast.xml">le flux du podcast</a>' in index
+    assert 'type="application/rss+xml" title="La grippe" href="podcast.xml"' in index
+    assert '<a href="texte.html">le texte lu</a>' in index
+    assert '<a href="livres/guide-daisy.zip" download>livre DAISY 2.02 (zip)</a>' in index
+    assert '<li><a href="audio/01-comprendre.0123456789ab.mp3">Comprendre</a> (<a href="audio/01-comprendre.mp3" ' \
+           'download>télécharger</a>)</li>' in index
+    assert (studio.folder / "publication" / "audio" / "01-comprendre.mp3").read_bytes() == b"ID3" + bytes(64)
+
+
+def test_a_guide_without_details_at_the_top_but_a_rule_further_down_is_not_given_a_lexicon(studio):
+    """A `---` line in the text (a horizontal rule) is no front matter: the fix is refused, the file kept."""
+    guide = studio.folder / "guide.md"
+    text = guide.read_text("utf-8").split("---\n", 2)[2] + "\n---\n\nFin du guide.\n"
+    guide.write_text(text, "utf-8")
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
+    assert r.status_code == 400
+    assert "<strong>Erreur :</strong> Le guide n'a pas de détails en tête (entre deux lignes ---).</p>" \
+        in unescape(r.text)
+    assert guide.read_text("utf-8") == text
+
+
+def test_the_live_check_of_a_page_that_moved_checks_the_text_sent(studio):
+    form = editor(studio)
+    whole = (studio.folder / "guide.md").read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n"
+    r = studio.client.post("/verifier", data={**form, "line": "2", "texte": whole})  # line 2: no heading now
+    assert r.status_code == 200 and "ftp://exemple.fr/" in unescape(r.text), unescape(r.text)
+
+
+def test_the_pronunciation_of_a_guide_with_errors_is_said_in_place(studio):
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n", "utf-8")
+    r = studio.client.get("/prononciation/resultats")
+    assert r.status_code == 400 and r.text.startswith('<div class="erreur" role="alert"><p><strong>Erreur :</strong>')
+    assert "<html" not in r.text  # a fragment, swapped into the page that asked for it
+
+
+def test_a_fix_that_would_make_the_guide_loop_is_refused_with_what_to_do(studio):
+    csrf = token(studio.client.get("/").text)
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ZPQR", "dire": "XKQZ"})
+    assert r.status_code == 303, unescape(r.text)
+    before = (studio.folder / "guide.md").read_text("utf-8")
+    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "XKQZ", "dire": "ZPQR"})
+    html = unescape(r.text)
+    assert r.status_code == 400 and "Cette correction rendrait le guide invalide : " in html, html
+    assert "<p><strong>Que faire :</strong> écrivez la prononciation autrement</p>" in html
+    assert (studio.folder / "guide.md").read_text("utf-8") == before

@@ -239,3 +239,34 @@ def test_takes_replaced_within_one_second_are_all_set_aside(tmp_path, take_wav, 
     with pytest.raises(AudioguideError) as err:
         store.keep(tmp_path, "ch", "pg", take_wav, ".txt")
     assert "“.txt” is not a recording format" in str(err.value) and "wav, flac, mp3, m4a, ogg or webm" in str(err.value)
+
+
+@pytest.mark.french
+def test_a_kept_recording_that_cannot_be_read_is_said_on_its_page_and_served_as_its_type(studio, take_wav):
+    kept = studio.folder / "recordings" / "la-grippe" / "les-symptomes.wav"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt pas vraiment un son")
+    voice = status(studio)
+    assert "Erreur :</strong> Page la-grippe/les-symptomes : l'enregistrement recordings/la-grippe/" \
+           "les-symptomes.wav" in voice, voice
+    kept.write_bytes(take_wav.read_bytes())
+    r = studio.client.get(f"/voix/fichier/{REF}")
+    assert r.headers["content-type"] == "audio/wav" and r.content == take_wav.read_bytes()
+    # A guide with errors: its pages wait, and the voice panel says so in full.
+    guide = studio.folder / "guide.md"
+    guide.write_text(guide.read_text("utf-8") + "\n[un lien](ftp://exemple.fr/)\n", "utf-8")
+    r = studio.client.get(f"/voix/page/{REF}")
+    assert r.status_code == 409
+    assert "<p>Le guide a des erreurs : corrigez-les d'abord, puis enregistrez la page.</p>" in unescape(r.text)
+
+
+@pytest.mark.french
+def test_a_wav_over_4_gb_style_and_an_mp3_without_tags_are_taken(studio, take_wav):
+    """RF64 (the WAV of long recorders) and an MP3 that starts straight with its first frame (no ID3 tag)."""
+    for name, args in (("long.wav", ["-rf64", "always"]), ("nu.mp3", ["-id3v2_version", "0", "-write_xing", "0"])):
+        out = take_wav.with_name(name)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(take_wav), *args, str(out)], check=True)
+        data = out.read_bytes()
+        assert data[:4] in (b"RF64", b"\xff\xfb", b"\xff\xf3") or data[0] == 0xFF, data[:4]
+        r = send(studio, name, data)
+        assert r.status_code == 200 and "Prise enregistrée" in unescape(r.text), (name, unescape(r.text))
