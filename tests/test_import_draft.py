@@ -48,10 +48,18 @@ def test_a_long_list_is_cut_between_items_and_a_long_paragraph_at_a_word():
     data, _ = draft(Document([Element("list", items=["x" * 3000, "y" * 3000, "z" * 10])]), "g")
     assert [[[len(i) for i in b["list"]] for b in pg["blocks"]] for pg in data["chapters"][0]["pages"]] == \
         [[[3000, 3000]], [[10]]]
-    text = "A" * 1598 + ". " + "mot " * 1700  # one sentence ends early: the cut is at the last word before 6000
+    text = "A" * 1597 + ". " + "mot " * 1700  # one sentence ends early: the cut is at the last word before 6000
     data, _ = draft(Document([p(text)]), "g")
     pieces = [b["p"] for pg in data["chapters"][0]["pages"] for b in pg["blocks"]]
-    assert [len(t) for t in pieces] == [5999, 2399] and pieces[0].endswith(" mot") and " ".join(pieces) == text.strip()
+    assert [len(t) for t in pieces] == [5998, 2399] and pieces[0].endswith(" mot") and " ".join(pieces) == text.strip()
+
+
+def test_a_title_too_long_is_cut_after_its_last_whole_word():
+    """Cut where the 199th character is a space: the word before it stays."""
+    title = "Vaccination " + "a" * 138 + " " + "b" * 47 + " " + "c" * 60
+    data, report = draft(Document([p("Texte.")], title=title), "g")
+    assert data["title"] == "Vaccination " + "a" * 138 + " " + "b" * 47 + "…"
+    assert report[0].startswith("The title was cut to 200 characters: « Vaccination aaa")
 
 
 def test_too_many_topics_are_refused_with_their_level_and_the_fix():
@@ -74,7 +82,7 @@ def test_a_part_of_more_than_255_topics_goes_on_in_a_second_part():
 
 
 def test_siblings_with_one_title_get_numbered_ids():
-    """Run in a child process under a CPU cap (a hundred times what it needs): ids that never become free would
+    """Run in a child process under a CPU cap of 2 s (a hundred times what it needs): ids that never become free would
     loop for ever."""
     els = [heading("Sujet", 1), heading("Page", 2), p("x"), heading("Page", 2), p("y"), heading("Sujet", 1),
            heading("Page", 2), p("z")]
@@ -82,7 +90,7 @@ def test_siblings_with_one_title_get_numbered_ids():
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
         try:
-            resource.setrlimit(resource.RLIMIT_CPU, (5, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+            resource.setrlimit(resource.RLIMIT_CPU, (2, resource.getrlimit(resource.RLIMIT_CPU)[1]))
             data, _ = draft(Document(els), "g")
             os.write(write, repr([(c["id"], [pg["id"] for pg in c["pages"]]) for c in data["chapters"]]).encode())
         finally:
@@ -132,3 +140,29 @@ def test_a_web_page_in_htm_goes_into_a_folder_made_beforehand(tmp_path):
     r = CliRunner().invoke(cli, ["import", str(tmp_path / "page.htm"), "--out", str(tmp_path / "g")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "g" / "guide.md").read_text().endswith("\n## Le vaccin\n\nIl protège.\n")
+
+
+@pytest.mark.french
+def test_a_web_table_cell_keeps_a_word_whose_end_is_in_bold_whole(tmp_path):
+    (tmp_path / "doses.html").write_text("<html><body><main><h1>Les doses</h1><p>Selon l'âge :</p><table><tr>"
+                                         "<td>La vacci<b>nation</b></td><td>Une dose</td></tr></table></main></body>"
+                                         "</html>")
+    r = CliRunner().invoke(cli, ["import", str(tmp_path / "doses.html"), "--out", str(tmp_path / "g")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "g" / "guide.md").read_text().endswith("Selon l'âge :\n\nLa vaccination ; Une dose\n")
+
+
+@pytest.mark.french
+@pytest.mark.parametrize("sentence, paragraphs", [("Une phrase sur la vaccination. ", 220),
+                                                  ("Été, hiver : vérifiez la santé éprouvée. ", 200)])
+def test_a_draft_too_big_for_a_guide_file_is_refused_in_words(tmp_path, monkeypatch, sentence, paragraphs):
+    """A guide file's cap lowered to 1 MB (10 MB in use, test_import_hostile.py): counted in characters before the
+    draft is made, then in bytes (accents take two) once it is written."""
+    from audioguide.guide import yamlsrc
+
+    monkeypatch.setattr(yamlsrc, "MAX_FILE_BYTES", 1_000_000)
+    para = "<p>" + sentence * (5000 // len(sentence)) + "</p>"
+    (tmp_path / "gros.html").write_text("<html><body><main>" + para * paragraphs + "</main></body></html>")
+    assert refusal(tmp_path, tmp_path / "gros.html") == (
+        "Erreur : gros.html ferait un guide de plus de 1 Mo de texte, la taille maximale d'un guide.\n"
+        "Solution : coupez le document en plusieurs, un par guide (le guide e-santé fait 0,07 Mo)\n")
