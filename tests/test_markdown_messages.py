@@ -23,7 +23,7 @@ def said(text: str) -> list[str]:
     return [str(p) for p in exc.value.problems]
 
 
-# The two smallest guides: mutation testing runs the fastest tests first, and these end a reader that would go
+# The three smallest guides: mutation testing runs the fastest tests first, and these end a reader that would go
 # back instead of on (an endless loop elsewhere) with an IndexError.
 def test_a_rule_alone_is_skipped():
     assert parse_markdown("---\n---\n***\n", "g.md") == {"chapters": []}
@@ -34,6 +34,12 @@ def test_a_code_block_alone_is_refused_once():
         parse_markdown("---\n---\n    x\n", "g.md")
     assert [p.message for p in exc.value.problems] == ["missing required field", "a code block in a page",
                                                         "the guide has no chapters"]
+
+
+def test_a_narration_block_alone_is_refused_once():
+    with pytest.raises(GuideError) as exc:
+        parse_markdown("---\n---\n```narration\nx\n```\n", "g.md")
+    assert "hand-written narration outside a page" in [p.message for p in exc.value.problems]
 
 
 @pytest.mark.parametrize("text, want", [
