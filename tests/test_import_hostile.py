@@ -486,6 +486,7 @@ def test_document_too_big_for_a_guide_file_is_refused(tmp_path):
     (tmp_path / "gros.html").write_text("<html><body><main>" + para * 2100 + "</main></body></html>")
     r = CliRunner().invoke(cli, ["import", str(tmp_path / "gros.html"), "--out", str(tmp_path / "g")])
     assert r.exit_code == 1 and "gros.html ferait un guide de plus de 10 Mo de texte" in r.output
+    assert "Solution : coupez le document en plusieurs, un par guide (le guide e-santé fait 0,07 Mo)\n" in r.output
     assert not (tmp_path / "g").exists()
 
 

@@ -241,9 +241,9 @@ def _pdf_date(value):
 def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], dict, int, list[list]]:
     """The lines of each page, the bookmarks, the metadata, the number of unmapped glyphs and the images
     ([page, count, alt texts] for each page that has some), read by
-    `python -m audioguide.importers.pdf` under MEMORY_LIMIT and CPU_SECONDS."""
+    a child Python process (_extract) under MEMORY_LIMIT and CPU_SECONDS."""
     # -P: a folder named audioguide in the current directory must not shadow the package.
-    proc = subprocess.run([sys.executable, "-P", "-m", "audioguide.importers.pdf", str(path)], capture_output=True)
+    proc = subprocess.run([sys.executable, "-P", "-c", _CHILD, str(path)], capture_output=True)
     limit = _memory_limit()
     if proc.returncode == 0:
         result = json.loads(proc.stdout)
@@ -277,6 +277,9 @@ def _run_reader(path: Path) -> tuple[list[list[dict]], list[tuple[str, int]], di
 
 
 _DAMAGED, _TOO_MANY_PAGES, _OUT_OF_MEMORY = 11, 12, 13
+# The child imports this module by its name: `-m` would run a second copy of it as __main__, which mutation
+# testing's stand-ins never reach (tests/test_import_pdf_reader.py).
+_CHILD = "import sys\nfrom audioguide.importers.pdf import _extract\nsys.exit(_extract(sys.argv[1]))"
 
 
 def _memory_limit() -> int:
@@ -367,6 +370,3 @@ def _extract(path: str) -> int:
     except MemoryError:
         return _OUT_OF_MEMORY
 
-
-if __name__ == "__main__":
-    sys.exit(_extract(sys.argv[1]))
