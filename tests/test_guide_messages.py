@@ -88,3 +88,23 @@ def test_a_misnamed_guide_file_is_recognised(tmp_path, name, right):
     assert f"le fichier du guide s'appelle « {name} » : renommez-le « {right} »" in result.output
     (folder / name).rename(folder / right)
     assert run("check", folder).exit_code == 0
+
+
+@pytest.mark.parametrize("after, field, line", [
+    ("    title: Santé\n", "parts[0].menu_label", 22),
+    ("        title: Le DMP\n", "parts[0].chapters[0].menu_label", 25),
+    ("        title: Le DMP\n", "parts[0].chapters[0].description", 25),
+])
+@pytest.mark.french
+def test_a_number_where_a_label_or_description_is_expected_is_refused_at_its_line(tmp_path, after, field, line):
+    """`menu_label: 2024` (YAML reads a number) crashed with a traceback; it is one message, at its line."""
+    text = (DATA / "mini" / "guide.yaml").read_text(encoding="utf-8")
+    key = field.rsplit(".", 1)[1]
+    assert after in text
+    (tmp_path / "guide.yaml").write_text(text.replace(after, f"{after}{after[:-len(after.lstrip())]}{key}: 2024\n", 1),
+                                         encoding="utf-8")
+    result = run("check", tmp_path)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert f"guide.yaml:{line}:" in result.output and f"{field}: mauvais type : attendu du texte, trouvé un nombre" \
+        in result.output, result.output
+    assert "mettez la valeur entre guillemets" in result.output

@@ -99,8 +99,8 @@ def _chapter(ck: Checker, raw: Raw, mark: Mark | None, path: str, chapter_ids: d
                       lambda raw, mark, where: _page(ck, raw, mark, where, page_ids))
     if cid is None or not isinstance(m.get("title"), str):
         return None
-    return Chapter(cid, m["title"].strip(), pages, description=m.get("description") or "",
-                   menu_label=(m.get("menu_label") or "").strip(),
+    return Chapter(cid, m["title"].strip(), pages, description=_text(m, "description"),
+                   menu_label=_text(m, "menu_label").strip(),
                    description_line=(m.value_marks.get("description") or (None,))[0])
 
 
@@ -284,6 +284,13 @@ def _number(guide: Guide) -> Guide:
     return guide
 
 
+def _text(m: YMap, key: str) -> str:
+    """An optional text field, or "" when it is missing or not text (`menu_label: 2024`): ck.mapping has
+    already said so at its line, and the guide is refused with the other problems, not with a traceback."""
+    value = m.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _parts(ck: Checker, top: YMap, chapter_ids: dict[str, str]) -> list[Part]:
     """`parts:` (three levels) or top-level `chapters:` (two levels): exactly one of them."""
     raw_parts = top.get("parts")
@@ -316,7 +323,7 @@ def _parts(ck: Checker, top: YMap, chapter_ids: dict[str, str]) -> list[Part]:
                              (N_("chapters"), N_("split the part")),
                              lambda raw, mark, where: _chapter(ck, raw, mark, where, chapter_ids))
         if pid and isinstance(m.get("title"), str):
-            parts.append(Part(pid, m["title"].strip(), chapters, menu_label=(m.get("menu_label") or "").strip()))
+            parts.append(Part(pid, m["title"].strip(), chapters, menu_label=_text(m, "menu_label").strip()))
     return parts
 
 
