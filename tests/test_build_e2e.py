@@ -3,15 +3,18 @@
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from audioguide.audio import measure_loudness
 from audioguide.build import build
+from audioguide.cli import cli
 from audioguide.files import OWNERSHIP_NAME
 
 from conftest import needs_tools, settings_for
@@ -28,6 +31,7 @@ def ffprobe(path: Path, *args) -> dict:
 def test_outputs_and_manifest(mini_build):
     out, m = mini_build.out_dir, mini_build.manifest
     assert (out / "manifest.json").exists() and (out / "cover.jpg").exists()
+    assert mini_build.encoded == len(m["chapters"]) + 1  # as the build's summary counts them: with the whole guide
     assert [c["id"] for c in m["chapters"]] == ["introduction", "dmp"]
     for c in m["chapters"]:
         mp3 = out / c["mp3"]
@@ -139,6 +143,13 @@ def test_durations_add_up(mini_build):
     m = mini_build.manifest
     whole = float(ffprobe(mini_build.out_dir / m["whole"]["mp3"], "-show_format")["format"]["duration"])
     assert whole == pytest.approx(sum(c["duration"] for c in m["chapters"]), abs=0.3)
+    # Where each chapter is in the one-file guide (the podcast's chapter marks of it): each starts where the
+    # one before ends, and lasts as long as its own MP3.
+    end = 0.0
+    for c, w in zip(m["chapters"], m["whole"]["chapters"], strict=True):
+        assert w["id"] == c["id"] and w["start"] == pytest.approx(end, abs=0.01)
+        assert w["end"] - w["start"] == pytest.approx(c["duration"], abs=0.05)
+        end = w["end"]
 
 
 def test_vtt_follows_narration(mini_build):
@@ -150,6 +161,19 @@ def test_vtt_follows_narration(mini_build):
     # The page title says "attention"; the callout label is not said a second time. Written: digits, addresses.
     assert "Page 2 : attention" in txt and "Attention :" not in txt
     assert "www.ameli.fr/assure" in txt and "point f r" not in txt
+
+
+def test_a_folder_holding_another_guides_build_is_refused_by_that_guides_name(mini_build, mini_guide, tmp_path):
+    """Without --allow-foreign-files, nothing is written and the message says whose build the folder holds."""
+    out = tmp_path / "out"
+    shutil.copytree(mini_build.out_dir, out)
+    g = mini_guide / "guide.yaml"
+    g.write_text(g.read_text("utf-8").replace("id: mini", "id: autre"), "utf-8")
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    res = CliRunner().invoke(cli, ["-q", "build", str(mini_guide), "--out", str(out), "--cache", str(tmp_path / "c"),
+                                   "--engine", "silence"])
+    assert res.exit_code == 2 and "the build of another guide (mini)" in res.output, res.output
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 
 
 def test_rebuild_changes_nothing_and_edit_rebuilds_one_chapter(tmp_path, mini_guide):

@@ -23,8 +23,10 @@ def guide():
     return load_guide(ESANTE)
 
 
-@pytest.fixture(scope="module")
-def narration(guide):
+def _narration(guide) -> str:
+    """The whole guide's transcript, made by each test that reads it rather than by a module fixture:
+    script/mutation runs a mutant's tests fastest first by their own time, fixtures left out, so a fixture's
+    narration of the whole guide (~1 CPU-s) ran first for every ScriptWriter mutant."""
     w = ScriptWriter(guide)
     return "\n".join(s.transcript for c in guide.chapters for s in w.chapter(c))
 
@@ -60,7 +62,8 @@ def test_source_topics_match_source_file(guide):
         assert topic.split(",")[0] in src
 
 
-def test_no_debris_in_narration(narration):
+def test_no_debris_in_narration(guide):
+    narration = _narration(guide)
     assert not DEBRIS.search(narration), DEBRIS.search(narration)
     assert not re.search(r"[0-9€%/@#*•<>≥≤°«»_|]", narration)
     assert "http" not in narration and "www" not in narration
@@ -73,7 +76,8 @@ def test_announcement_says_where_the_listener_is(guide):
     assert first == "Partie deux, Dossier patient. Sujet un : Mon espace santé. Page un sur six : qu'est-ce que c'est ?"
 
 
-def test_every_acronym_of_the_guide_is_in_the_lexicon(guide, narration):
+def test_every_acronym_of_the_guide_is_in_the_lexicon(guide):
+    narration = _narration(guide)
     text = " ".join(b.text + " " + " ".join(b.items) + " " + " ".join(c.text + " ".join(c.items) for c in b.children)
                     for ch in guide.chapters for p in ch.pages for b in p.blocks)
     text += " " + " ".join(ch.title + " " + p.title for ch in guide.chapters for p in ch.pages)

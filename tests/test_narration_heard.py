@@ -2,10 +2,12 @@
 author (every section, where each finding is, the count), the spoken words of whole sentences, and where a
 long sentence is cut into captions."""
 
+import dataclasses
 import shutil
 
 import pytest
 import yaml
+from markdown_it.token import Token
 
 from audioguide.guide import Block, load_guide
 from audioguide.narration import normalize
@@ -227,12 +229,37 @@ MARKED_SOURCE = (
 )
 
 
+def _read_at_most(tokens, times: int):
+    """The tokens, each of which fails the test once `type` was read more than `times` times in all: a
+    paragraph's reading that goes back over its tokens for ever (a Markdown guide's import that never ends)
+    fails at once instead of running until the test's process is stopped."""
+    reads = [0]
+
+    class Counted(Token):
+        __slots__ = ()
+
+        def __getattribute__(self, name):
+            if name == "type":
+                reads[0] += 1
+                if reads[0] > times:
+                    raise AssertionError(f"the paragraph's {len(tokens)} tokens read more than {times} times")
+            return super().__getattribute__(name)
+
+    return [Counted(**{f.name: getattr(t, f.name) for f in dataclasses.fields(Token)}) for t in tokens]
+
+
+def test_a_markdown_paragraph_is_read_back_once_through():
+    """Each token a few times at most, links and code included: the reading goes forward."""
+    md = [t for t in parser().parse("Un **mot**, `du code` et [un lien](https://a.fr).") if t.type == "inline"][0]
+    assert source(_read_at_most(md.children, 20 * len(md.children))) == "Un **mot**, `du code` et [un lien](https://a.fr)."
+
+
 def test_markup_is_read_the_same_way_for_the_text_the_html_and_a_markdown_guide():
     assert written_form(MARKED) == MARKED_WRITTEN
     assert to_html(MARKED) == MARKED_HTML
     assert stressed(MARKED) == [("vos droits", "**"), ("en italique", "*"), ("Le 3919", "**")]
     md = [t for t in parser().parse(MARKED) if t.type == "inline"][0]
-    assert source(md.children) == MARKED_SOURCE
+    assert source(_read_at_most(md.children, 20 * len(md.children))) == MARKED_SOURCE
 
 
 @pytest.mark.parametrize("text,written,html,said", [

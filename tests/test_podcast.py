@@ -33,6 +33,34 @@ pytestmark = [needs_tools]
 BASE = "http://127.0.0.1:{port}/mini/"
 
 
+_KEPT: list[Path] = []  # under script/mutation: the clean run's build of the served guide (out/, cache/)
+
+
+def _served_build(guide: Path, s):
+    """The served build. Under script/mutation, each podcast mutant runs in a process forked from mutmut's,
+    where this fixture would build the guide again (speech, MP3s, every format: ~1.5 CPU-s a mutant). Only
+    podcast.py is mutated for those, so their build starts from a copy of the clean run's: the chapters are
+    up to date and the new address (another port) makes the publishers, the feed's among them, write again
+    with the code under test. Everywhere else (every ordinary run, other groups' mutants) a fresh build."""
+    phase = os.environ.get("MUTANT_UNDER_TEST")
+    if _KEPT and phase and phase.startswith("audioguide.publishers.podcast."):
+        shutil.copytree(_KEPT[0] / "out", s.out_dir, symlinks=True)
+        s.cache_dir = _KEPT[0] / "cache"
+        return build(guide, s)
+    result = build(guide, s)
+    if phase == "" and not _KEPT:  # mutmut's clean run, in the process every mutant's is forked from
+        import atexit
+        import tempfile
+
+        kept = Path(tempfile.mkdtemp(prefix="audioguide-podcast-"))
+        shutil.copytree(s.out_dir, kept / "out", symlinks=True)
+        shutil.copytree(s.cache_dir, kept / "cache", symlinks=True)
+        _KEPT.append(kept)
+        pid = os.getpid()  # the forked mutants leave it to the process that made it
+        atexit.register(lambda: os.getpid() == pid and shutil.rmtree(kept, ignore_errors=True))
+    return result
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Build the fixture guide for a base URL, then serve its parent folder on a free port."""
@@ -44,7 +72,7 @@ def served(tmp_path_factory):
     port = server.server_address[1]
     s = settings_for(tmp, base_url=BASE.format(port=port))
     s.out_dir = tmp / "site" / "mini"
-    result = build(DATA / "mini", s)
+    result = _served_build(DATA / "mini", s)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     yield result, port, tmp
