@@ -44,3 +44,16 @@ def book_build(guide: Path, tmp: Path, **settings):
             (tmp / "out" / name).unlink()
     shutil.rmtree(tmp / "out" / "daisy", ignore_errors=True)
     return build(guide, settings_for(tmp, cache_dir=kept / "cache", **settings))
+
+
+def shared(request, name: str):
+    """request.getfixturevalue(name), for a test parametrized by the build it reads. Under script/mutation's
+    timing run, the test is also credited with the code that made that build (conftest's _CreditSharedFixtures
+    credits only the fixtures a test names), so its checks meet the mutants of that code."""
+    value = request.getfixturevalue(name)
+    plugin = request.config.pluginmanager.get_plugin("credit-shared-fixtures")
+    if plugin is not None:
+        from mutmut.state import state
+
+        state()._stats |= plugin.made_by.get(name, set())
+    return value

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from book_builds import book_build
+from book_builds import book_build, shared
 from lxml import etree
 
 from audioguide.build import build
@@ -50,7 +50,7 @@ def two_level(tmp_path_factory):
 
 @pytest.fixture(params=["mini_book", "two_level", "esante_build"])
 def any_build(request):
-    return request.getfixturevalue(request.param)
+    return shared(request, request.param)
 
 
 class Epub:
