@@ -360,9 +360,12 @@ def test_a_reading_system_shows_the_book_s_details(mini_book):
                                                         "tableOfContents", "readingOrder", "alternativeText",
                                                         "displayTransformability"]
     [summary] = book.meta("schema:accessibilitySummary")
-    assert summary.startswith("Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
-                              f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent")
-    assert summary.endswith("Aucune image ne porte d'information, hormis la couverture, qui reprend le titre.")
+    assert summary == (
+        "Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
+        f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent les parties, les sujets et "
+        "les pages, et le sommaire y mène directement. Le texte peut être agrandi et lu par un lecteur d'écran. Les "
+        "adresses web sont écrites en entier ; la voix n'en dit que le nom du site. Aucune image ne porte "
+        "d'information, hormis la couverture, qui reprend le titre.")
     items = [(i.get("id"), i.get("href"), i.get("media-type"), i.get("properties"), i.get("media-overlay"))
              for i in opf.find("o:manifest", NS)]
     assert items == [("nav", "nav.xhtml", "application/xhtml+xml", "nav", None),
@@ -538,6 +541,26 @@ def parts_build(tmp_path_factory):
     guide.mkdir(exist_ok=True)
     (guide / "guide.yaml").write_text(PARTS_GUIDE, "utf-8")
     return book_build(guide, tmp_path_factory.mktemp("parts"), engine="silence")
+
+
+def test_a_guide_without_description_or_rights_gets_the_default_description_and_no_rights(parts_build):
+    """What a reading system lists about the book: the description the guide gets by default, no blank rights."""
+    metadata = Epub(epub_of(parts_build)).opf.find("o:metadata", NS)
+    assert [(e.tag.split("}")[1], e.text) for e in metadata if "purl.org/dc" in e.tag][3:] == [
+        ("creator", "Test"), ("publisher", "Test"), ("date", "2024-05-01"),
+        ("description", "Deux parties : le guide en version audio.")]
+
+
+def test_a_build_killed_before_its_manifest_is_finished_by_the_next(parts_build, tmp_path):
+    """A first build stopped after writing the EPUB but before manifest.json (the last file written): the next
+    build finds the EPUB without an entry in any manifest, and publishes it with its entry."""
+    shutil.copytree(parts_build.out_dir, tmp_path / "out", symlinks=True)
+    (tmp_path / "out" / "manifest.json").unlink()
+    again = build(parts_build.guide.path, settings_for(tmp_path, cache_dir=parts_build.settings.cache_dir,
+                                                        engine="silence"))
+    assert again.manifest["downloads"]["epub"] == parts_build.manifest["downloads"]["epub"]
+    assert json.loads((again.out_dir / "manifest.json").read_text("utf-8"))["downloads"]["epub"]["path"] == \
+        "deux-parties.epub"
 
 
 def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_build):
