@@ -532,6 +532,16 @@ parts:
             title: À la maison
             blocks:
               - p: Reposez-vous.
+  - id: ensuite
+    title: Ensuite
+    chapters:
+      - id: suivi
+        title: Le suivi
+        pages:
+          - id: suivi
+            title: Le suivi
+            blocks:
+              - p: Revenez dans un mois.
 """
 
 
@@ -565,7 +575,8 @@ def test_a_build_killed_before_its_manifest_is_finished_by_the_next(parts_build,
 
 def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_build):
     """"Partie 1, Avant." "Sujet 1 : Préparer." "Les papiers": while each is said, a reader highlights the part's,
-    the topic's, then the page's heading; each DAISY entry opens the par that says it."""
+    the topic's, then the page's heading; each DAISY entry opens the par that says it. A topic of one page under
+    its own title (« Le suivi »): the page is not named apart, its entry opens the topic's par, not the part's."""
     book = Epub(epub_of(parts_build))
     for n, (slug, ch) in enumerate((("01-preparer", "preparer"), ("02-rentrer", "rentrer"))):
         cues = [c for c in parts_build.manifest["chapters"][n]["pages"][0]["cues"] if c["kind"] == "announce"]
@@ -579,7 +590,8 @@ def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_
     ncc = (parts_build.out_dir / "daisy" / "ncc.html").read_text("utf-8")
     assert re.findall(r'<a href="([^"]+)">', ncc) == [
         "s001.smil#title-t", "s001.smil#part.avant-t", "s001.smil#ch.preparer-t", "s001.smil#page.preparer.papiers-t",
-        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t"]
+        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t",
+        "s003.smil#part.ensuite-t", "s003.smil#ch.suivi-t", "s003.smil#ch.suivi-t"]
 
 
 def test_model_puts_each_sentence_in_its_block(blocks_build):
