@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from book_builds import book_build, shared
+from book_builds import book_build, rebuild, shared
 from lxml import etree
 
 from audioguide.build import build
@@ -596,7 +596,7 @@ def test_a_rebuild_that_changes_nothing_in_the_book_leaves_its_files_and_zip_unt
     book = [*sorted((out / "daisy").iterdir()), out / mini.manifest["downloads"]["daisy"]["path"]]
     before = _stamps(book)
     (out / mini.manifest["downloads"]["epub"]["path"]).unlink()
-    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    again = rebuild(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
     assert (again.out_dir / again.manifest["downloads"]["epub"]["path"]).is_file()
     assert _stamps(book) == before
     assert again.manifest["daisy"] == mini.manifest["daisy"]
@@ -612,7 +612,7 @@ def test_on_a_drive_without_hard_links_the_book_holds_copies_of_the_chapters(min
         raise PermissionError(1, "Operation not permitted", str(dst))
 
     monkeypatch.setattr(os, "link", no_link)
-    again = build(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    again = rebuild(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
     folder = folder_of(again)
     for c, name in zip(again.manifest["chapters"], ("a01.mp3", "a02.mp3")):
         assert (folder / name).read_bytes() == (out / c["mp3"]).read_bytes()

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from book_builds import book_build, shared
+from book_builds import book_build, rebuild, shared
 from lxml import etree
 
 from audioguide.build import build
@@ -454,6 +454,25 @@ def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guid
         again.manifest["downloads"]["epub"]["sha256"]
 
 
+def test_a_rebuild_keeps_the_epub_when_only_the_daisy_zip_is_gone_and_repairs_a_tampered_one(mini_book, tmp_path):
+    """In a copy of a build: the DAISY zip deleted, the next build writes it again and leaves the EPUB untouched
+    (same file, same date); the EPUB then damaged by hand, the next build writes it whole again."""
+    shutil.copytree(mini_book.out_dir, tmp_path / "out", symlinks=True)
+    path = tmp_path / "out" / mini_book.manifest["downloads"]["epub"]["path"]
+    before = (path.stat().st_ino, path.stat().st_mtime_ns)
+    (tmp_path / "out" / mini_book.manifest["downloads"]["daisy"]["path"]).unlink()
+    settings = settings_for(tmp_path, cache_dir=mini_book.settings.cache_dir)
+    again = rebuild(DATA / "mini", settings)
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == before
+    assert again.manifest["downloads"]["epub"] == mini_book.manifest["downloads"]["epub"]
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF  # inside mimetype's neighbour; the zip comment (the key) is untouched
+    path.write_bytes(bytes(data))
+    again = rebuild(DATA / "mini", settings)
+    assert sha256_file(path) == mini_book.manifest["downloads"]["epub"]["sha256"] == \
+        again.manifest["downloads"]["epub"]["sha256"]
+
+
 def test_an_edited_sentence_changes_the_epub(mini_guide, tmp_path):
     first = build(mini_guide, settings_for(tmp_path, engine="silence"))
     old = epub_of(first).read_bytes()
@@ -566,7 +585,7 @@ def test_a_build_killed_before_its_manifest_is_finished_by_the_next(parts_build,
     build finds the EPUB without an entry in any manifest, and publishes it with its entry."""
     shutil.copytree(parts_build.out_dir, tmp_path / "out", symlinks=True)
     (tmp_path / "out" / "manifest.json").unlink()
-    again = build(parts_build.guide.path, settings_for(tmp_path, cache_dir=parts_build.settings.cache_dir,
+    again = rebuild(parts_build.guide.path, settings_for(tmp_path, cache_dir=parts_build.settings.cache_dir,
                                                         engine="silence"))
     assert again.manifest["downloads"]["epub"] == parts_build.manifest["downloads"]["epub"]
     assert json.loads((again.out_dir / "manifest.json").read_text("utf-8"))["downloads"]["epub"]["path"] == \
