@@ -65,7 +65,8 @@ def _contrast(a, b) -> float:
 
 def _rows_with_ink(img, top, bottom, ink) -> list[int]:
     """The rows between top and bottom (inside the frame) where some pixel is of the given ink."""
-    return [y for y in range(top, bottom) if any(ink(img.getpixel((x, y))) for x in range(FRAME + 4, SIZE - FRAME - 4, 2))]
+    xs = range(FRAME + 4, SIZE - FRAME - 4, 2)
+    return [y for y in range(top, bottom) if any(ink(img.getpixel((x, y))) for x in xs)]
 
 
 def _yellow(p) -> bool:
