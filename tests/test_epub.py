@@ -417,6 +417,25 @@ def test_the_table_of_contents_goes_part_topic_page(mini_book):
 
 
 @pytest.mark.e2e
+def test_the_nav_says_only_its_headings_and_links(mini_book):
+    """What a screen reader reads of the nav: its headings and links, no stray text between them; each nav
+    labelled by its heading, the landmarks hidden from the reading flow; the charset declared (epubcheck's
+    checks of the nav, without Java)."""
+    nav = Epub(epub_of(mini_book)).xml("EPUB/nav.xhtml")
+    said = {"title", "h1", "h2", "a"}
+    for el in nav.iter():
+        name = etree.QName(el).localname
+        assert not (el.tail or "").strip(), (name, el.tail)
+        assert name in said or not (el.text or "").strip(), (name, el.text)
+    [meta] = nav.xpath("x:head/x:meta", namespaces=NS)
+    assert dict(meta.attrib) == {"charset": "UTF-8"}
+    navs = nav.xpath("x:body/x:nav", namespaces=NS)
+    assert [(n.get(f"{{{NS['e']}}}type"), n.get("hidden"), nav.xpath(f"//*[@id='{n.get('aria-labelledby')}']/text()"))
+            for n in navs] == [("toc", None, ["Sommaire"]), ("landmarks", "hidden", ["Repères"])]
+    assert navs[0].get("role") == "doc-toc"
+
+
+@pytest.mark.e2e
 def test_the_zips_store_the_audio_as_is_and_compress_the_text(mini_book):
     """Both books: the MP3s (and the EPUB's cover) stored as they are, not compressed again; the text deflated
     (the EPUB's mimetype apart, which must be stored); every entry a plain Unix file, readable by all."""
