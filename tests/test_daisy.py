@@ -602,6 +602,20 @@ def test_a_rebuild_that_changes_nothing_in_the_book_leaves_its_files_and_zip_unt
     assert again.manifest["daisy"] == mini.manifest["daisy"]
 
 
+def test_a_changed_description_reaches_the_zip(mini, tmp_path):
+    """The guide's description edited (not said aloud: no audio changes): the next build writes the book's
+    ncc.html and its zip again, and the zip holds the new text."""
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    yaml = guide / "guide.yaml"
+    yaml.write_text(yaml.read_text("utf-8").replace("Un guide minuscule", "Un tout petit guide"), "utf-8")
+    _copy_of(mini, tmp_path)
+    again = rebuild(guide, settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    with zipfile.ZipFile(again.out_dir / again.manifest["downloads"]["daisy"]["path"]) as zf:
+        assert {n: zf.read(n) for n in zf.namelist()} == files_in(folder_of(again))
+        assert "Un tout petit guide" in zf.read("ncc.html").decode()
+
+
 def test_on_a_drive_without_hard_links_the_book_holds_copies_of_the_chapters(mini, tmp_path, monkeypatch):
     """A FAT-formatted USB stick has no hard links: the DAISY folder's MP3s are then copies, the same bytes."""
     out = _copy_of(mini, tmp_path)
