@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from book_builds import book_build
+from book_builds import book_build, rebuild, shared
 from lxml import etree
 
 from audioguide.build import build
@@ -397,13 +397,13 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("which", ["mini", "two_level", "esante_build"])
 def test_the_book_follows_the_daisy_202_rules(which, request):
-    result = request.getfixturevalue(which)
+    result = shared(request, which)
     assert daisy_problems(folder_of(result)) == []
 
 
 @pytest.mark.parametrize("which", ["mini", "two_level", "esante_build"])
 def test_the_zip_holds_the_same_files_and_the_manifest_lists_them(which, request):
-    result = request.getfixturevalue(which)
+    result = shared(request, which)
     folder, m, z = folder_of(result), result.manifest["daisy"], result.manifest["downloads"]["daisy"]
     zpath = result.out_dir / z["path"]
     with zipfile.ZipFile(zpath) as zf:
@@ -424,7 +424,7 @@ def test_the_zip_holds_the_same_files_and_the_manifest_lists_them(which, request
 def test_each_mp3_is_the_chapters_published_audio_played_whole(which, request):
     """The book's audio is the published MP3s (no second encode), and its clips cover each from 0 to its end
     with no gap or overlap: a player going from par to par also plays the chimes and pauses."""
-    result = request.getfixturevalue(which)
+    result = shared(request, which)
     folder, out = folder_of(result), result.out_dir
     published = {(out / c["mp3"]).read_bytes() for c in result.manifest["chapters"]}
     mp3s = sorted(p for p in folder.glob("*.mp3") if p.name != daisy.TITLE_MP3)
@@ -574,7 +574,91 @@ def test_a_missing_chapter_mp3_is_a_clear_error(mini, tmp_path):
     manifest["chapters"][1]["mp3"] = "audio/02-dmp.000000000000.mp3"
     with pytest.raises(PublishError) as info:
         daisy.daisy_book(dataclasses.replace(mini, manifest=manifest))
-    assert "02-dmp.000000000000.mp3 is missing" in str(info.value) and "Fix:" in str(info.value)
+    assert "02-dmp.000000000000.mp3 is missing" in str(info.value)
+    assert "Fix: build again with --clean" in str(info.value)
+
+
+def _copy_of(result, tmp: Path) -> Path:
+    """A copy of a build's output folder (dates kept), to rebuild in place of the original."""
+    shutil.copytree(result.out_dir, tmp / "out", symlinks=True)
+    return tmp / "out"
+
+
+def _stamps(paths) -> dict:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in paths}
+
+
+def test_a_rebuild_that_changes_nothing_in_the_book_leaves_its_files_and_zip_untouched(mini, tmp_path):
+    """The EPUB deleted by hand: the next build writes it again, and leaves the DAISY book as it was, the spoken
+    title (a00.mp3) and the zip included: not re-encoded, not re-zipped, the same files (a sync to the web
+    server or a USB stick copies nothing again)."""
+    out = _copy_of(mini, tmp_path)
+    book = [*sorted((out / "daisy").iterdir()), out / mini.manifest["downloads"]["daisy"]["path"]]
+    before = _stamps(book)
+    (out / mini.manifest["downloads"]["epub"]["path"]).unlink()
+    again = rebuild(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    assert (again.out_dir / again.manifest["downloads"]["epub"]["path"]).is_file()
+    assert _stamps(book) == before
+    assert again.manifest["daisy"] == mini.manifest["daisy"]
+
+
+def test_a_changed_description_reaches_the_zip(mini, tmp_path):
+    """The guide's description edited (not said aloud: no audio changes): the next build writes the book's
+    ncc.html and its zip again, and the zip holds the new text."""
+    guide = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", guide)
+    yaml = guide / "guide.yaml"
+    yaml.write_text(yaml.read_text("utf-8").replace("Un guide minuscule", "Un tout petit guide"), "utf-8")
+    _copy_of(mini, tmp_path)
+    again = rebuild(guide, settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    with zipfile.ZipFile(again.out_dir / again.manifest["downloads"]["daisy"]["path"]) as zf:
+        assert {n: zf.read(n) for n in zf.namelist()} == files_in(folder_of(again))
+        assert "Un tout petit guide" in zf.read("ncc.html").decode()
+
+
+def test_on_a_drive_without_hard_links_the_book_holds_copies_of_the_chapters(mini, tmp_path, monkeypatch):
+    """A FAT-formatted USB stick has no hard links: the DAISY folder's MP3s are then copies, the same bytes."""
+    out = _copy_of(mini, tmp_path)
+    for p in (out / "daisy").glob("a0[1-9].mp3"):
+        p.unlink()
+
+    def no_link(src, dst):
+        raise PermissionError(1, "Operation not permitted", str(dst))
+
+    monkeypatch.setattr(os, "link", no_link)
+    again = rebuild(DATA / "mini", settings_for(tmp_path, cache_dir=mini.settings.cache_dir))
+    folder = folder_of(again)
+    for c, name in zip(again.manifest["chapters"], ("a01.mp3", "a02.mp3")):
+        assert (folder / name).read_bytes() == (out / c["mp3"]).read_bytes()
+        assert (folder / name).stat().st_nlink == 1
+    assert daisy_problems(folder) == []
+
+
+def test_a_chapter_without_timings_is_a_clear_error(mini):
+    manifest = copy.deepcopy(mini.manifest)
+    for page in manifest["chapters"][1]["pages"]:
+        page["cues"] = []
+    with pytest.raises(PublishError) as info:
+        daisy.daisy_book(dataclasses.replace(mini, manifest=manifest))
+    assert "chapter dmp has no timed sentence" in str(info.value)
+    assert "the build's cue timings are missing" in str(info.value) and "build again with --clean" in str(info.value)
+
+
+def test_the_book_s_language_is_the_guide_s_without_its_region(mini):
+    """dc:language and the documents' lang: « fr » for a guide in fr-BE, as for one in plain « fr »."""
+    for language in ("fr-BE", "fr"):
+        manifest = copy.deepcopy(mini.manifest)
+        manifest["guide"]["language"] = language
+        b = daisy.daisy_book(dataclasses.replace(mini, manifest=manifest), mini.manifest["daisy"]["title"]["ms"])
+        ncc = etree.fromstring(daisy.ncc_html(manifest, b, 9))
+        assert metas(ncc, H)["dc:language"] == ["fr"] and ncc.get("lang") == "fr"
+        assert etree.fromstring(daisy.content_html(manifest, b)).get("lang") == "fr"
+
+
+def test_a_guide_without_a_source_gets_no_empty_source_in_its_book(two_level):
+    ncc = metas(parse(folder_of(two_level) / "ncc.html").getroot(), H)
+    assert "source" not in two_level.manifest["guide"] or not two_level.manifest["guide"]["source"]
+    assert "dc:source" not in ncc and ncc["dc:rights"] == ["CC BY 4.0"]
 
 
 # --- the checker fails on broken books -----------------------------------------------------------------------
@@ -662,5 +746,6 @@ def test_the_checker_counts_stray_files(mini, tmp_path):
 def test_clock_values():
     assert daisy.clock(3_723_045) == "01:02:03.045" and seconds("01:02:03.045") == pytest.approx(3723.045)
     assert daisy.hms(44_499) == "00:00:44" and daisy.hms(44_500) == "00:00:45"
+    assert daisy.hms(3_723_045) == "01:02:03"  # a long book's ncc:totalTime, as a player shows it
     assert daisy.npt(9_754) == "npt=9.754s" and seconds("13.134s") == pytest.approx(13.134)
     assert seconds("300ms") == pytest.approx(0.3) and seconds("02:03") == 123

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from book_builds import book_build
+from book_builds import book_build, rebuild, shared
 from lxml import etree
 
 from audioguide.build import build
@@ -50,7 +50,7 @@ def two_level(tmp_path_factory):
 
 @pytest.fixture(params=["mini_book", "two_level", "esante_build"])
 def any_build(request):
-    return request.getfixturevalue(request.param)
+    return shared(request, request.param)
 
 
 class Epub:
@@ -360,9 +360,12 @@ def test_a_reading_system_shows_the_book_s_details(mini_book):
                                                         "tableOfContents", "readingOrder", "alternativeText",
                                                         "displayTransformability"]
     [summary] = book.meta("schema:accessibilitySummary")
-    assert summary.startswith("Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
-                              f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent")
-    assert summary.endswith("Aucune image ne porte d'information, hormis la couverture, qui reprend le titre.")
+    assert summary == (
+        "Livre audio synchronisé : chaque phrase du texte est lue par une voix de synthèse "
+        f"({engine['name']}) et mise en évidence pendant sa lecture. Des titres marquent les parties, les sujets et "
+        "les pages, et le sommaire y mène directement. Le texte peut être agrandi et lu par un lecteur d'écran. Les "
+        "adresses web sont écrites en entier ; la voix n'en dit que le nom du site. Aucune image ne porte "
+        "d'information, hormis la couverture, qui reprend le titre.")
     items = [(i.get("id"), i.get("href"), i.get("media-type"), i.get("properties"), i.get("media-overlay"))
              for i in opf.find("o:manifest", NS)]
     assert items == [("nav", "nav.xhtml", "application/xhtml+xml", "nav", None),
@@ -414,6 +417,27 @@ def test_the_table_of_contents_goes_part_topic_page(mini_book):
 
 
 @pytest.mark.e2e
+def test_the_nav_says_only_its_headings_and_links(mini_book):
+    """What a screen reader reads of the nav: its headings and links, no stray text between them; each nav
+    labelled by its heading, the landmarks hidden from the reading flow; the charset declared (epubcheck's
+    checks of the nav, without Java)."""
+    nav = Epub(epub_of(mini_book)).xml("EPUB/nav.xhtml")
+    said = {"title", "h1", "h2", "a"}
+    for el in nav.iter():
+        name = etree.QName(el).localname
+        assert not (el.tail or "").strip(), (name, el.tail)
+        assert name in said or not (el.text or "").strip(), (name, el.text)
+    book = Epub(epub_of(mini_book))
+    for name in [n for n in book.zip.namelist() if n.endswith(".xhtml")]:
+        [meta] = book.xml(name).xpath("x:head/x:meta", namespaces=NS)
+        assert dict(meta.attrib) == {"charset": "UTF-8"}, name
+    navs = nav.xpath("x:body/x:nav", namespaces=NS)
+    assert [(n.get(f"{{{NS['e']}}}type"), n.get("hidden"), nav.xpath(f"//*[@id='{n.get('aria-labelledby')}']/text()"))
+            for n in navs] == [("toc", None, ["Sommaire"]), ("landmarks", "hidden", ["Repères"])]
+    assert navs[0].get("role") == "doc-toc"
+
+
+@pytest.mark.e2e
 def test_the_zips_store_the_audio_as_is_and_compress_the_text(mini_book):
     """Both books: the MP3s (and the EPUB's cover) stored as they are, not compressed again; the text deflated
     (the EPUB's mimetype apart, which must be stored); every entry a plain Unix file, readable by all."""
@@ -448,6 +472,25 @@ def test_a_rebuild_keeps_an_unchanged_epub_and_replaces_a_tampered_one(mini_guid
     path.write_bytes(bytes(data))
     again = build(mini_guide, settings_for(tmp_path, engine="silence"))
     assert sha256_file(path) == first.manifest["downloads"]["epub"]["sha256"] == \
+        again.manifest["downloads"]["epub"]["sha256"]
+
+
+def test_a_rebuild_keeps_the_epub_when_only_the_daisy_zip_is_gone_and_repairs_a_tampered_one(mini_book, tmp_path):
+    """In a copy of a build: the DAISY zip deleted, the next build writes it again and leaves the EPUB untouched
+    (same file, same date); the EPUB then damaged by hand, the next build writes it whole again."""
+    shutil.copytree(mini_book.out_dir, tmp_path / "out", symlinks=True)
+    path = tmp_path / "out" / mini_book.manifest["downloads"]["epub"]["path"]
+    before = (path.stat().st_ino, path.stat().st_mtime_ns)
+    (tmp_path / "out" / mini_book.manifest["downloads"]["daisy"]["path"]).unlink()
+    settings = settings_for(tmp_path, cache_dir=mini_book.settings.cache_dir)
+    again = rebuild(DATA / "mini", settings)
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == before
+    assert again.manifest["downloads"]["epub"] == mini_book.manifest["downloads"]["epub"]
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0xFF  # inside mimetype's neighbour; the zip comment (the key) is untouched
+    path.write_bytes(bytes(data))
+    again = rebuild(DATA / "mini", settings)
+    assert sha256_file(path) == mini_book.manifest["downloads"]["epub"]["sha256"] == \
         again.manifest["downloads"]["epub"]["sha256"]
 
 
@@ -529,6 +572,16 @@ parts:
             title: À la maison
             blocks:
               - p: Reposez-vous.
+  - id: ensuite
+    title: Ensuite
+    chapters:
+      - id: suivi
+        title: Le suivi
+        pages:
+          - id: suivi
+            title: Le suivi
+            blocks:
+              - p: Revenez dans un mois.
 """
 
 
@@ -540,9 +593,30 @@ def parts_build(tmp_path_factory):
     return book_build(guide, tmp_path_factory.mktemp("parts"), engine="silence")
 
 
+def test_a_guide_without_description_or_rights_gets_the_default_description_and_no_rights(parts_build):
+    """What a reading system lists about the book: the description the guide gets by default, no blank rights."""
+    metadata = Epub(epub_of(parts_build)).opf.find("o:metadata", NS)
+    assert [(e.tag.split("}")[1], e.text) for e in metadata if "purl.org/dc" in e.tag][3:] == [
+        ("creator", "Test"), ("publisher", "Test"), ("date", "2024-05-01"),
+        ("description", "Deux parties : le guide en version audio.")]
+
+
+def test_a_build_killed_before_its_manifest_is_finished_by_the_next(parts_build, tmp_path):
+    """A first build stopped after writing the EPUB but before manifest.json (the last file written): the next
+    build finds the EPUB without an entry in any manifest, and publishes it with its entry."""
+    shutil.copytree(parts_build.out_dir, tmp_path / "out", symlinks=True)
+    (tmp_path / "out" / "manifest.json").unlink()
+    again = rebuild(parts_build.guide.path, settings_for(tmp_path, cache_dir=parts_build.settings.cache_dir,
+                                                        engine="silence"))
+    assert again.manifest["downloads"]["epub"] == parts_build.manifest["downloads"]["epub"]
+    assert json.loads((again.out_dir / "manifest.json").read_text("utf-8"))["downloads"]["epub"]["path"] == \
+        "deux-parties.epub"
+
+
 def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_build):
     """"Partie 1, Avant." "Sujet 1 : Préparer." "Les papiers": while each is said, a reader highlights the part's,
-    the topic's, then the page's heading; each DAISY entry opens the par that says it."""
+    the topic's, then the page's heading; each DAISY entry opens the par that says it. A topic of one page under
+    its own title (« Le suivi »): the page is not named apart, its entry opens the topic's par, not the part's."""
     book = Epub(epub_of(parts_build))
     for n, (slug, ch) in enumerate((("01-preparer", "preparer"), ("02-rentrer", "rentrer"))):
         cues = [c for c in parts_build.manifest["chapters"][n]["pages"][0]["cues"] if c["kind"] == "announce"]
@@ -556,7 +630,8 @@ def test_with_parts_each_sentence_of_the_frame_highlights_its_own_heading(parts_
     ncc = (parts_build.out_dir / "daisy" / "ncc.html").read_text("utf-8")
     assert re.findall(r'<a href="([^"]+)">', ncc) == [
         "s001.smil#title-t", "s001.smil#part.avant-t", "s001.smil#ch.preparer-t", "s001.smil#page.preparer.papiers-t",
-        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t"]
+        "s002.smil#part.apres-t", "s002.smil#ch.rentrer-t", "s002.smil#page.rentrer.maison-t",
+        "s003.smil#part.ensuite-t", "s003.smil#ch.suivi-t", "s003.smil#ch.suivi-t"]
 
 
 def test_model_puts_each_sentence_in_its_block(blocks_build):
