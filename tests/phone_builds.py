@@ -25,6 +25,7 @@ from audioguide.build import build
 from conftest import DATA, have_tools, settings_for
 
 _MADE: dict[str, Path] = {}  # the guide's files and the settings -> a kept copy of its first build (out/, cache/)
+_MINI: dict[tuple, object] = {}  # (process, mutant) -> its mini_build: one rebuild for the three modules reading it
 
 
 def _key(guide: Path, settings: dict) -> str:
@@ -63,4 +64,10 @@ def mini_build(tmp_path_factory):
     """conftest's mini_build, for the phone test modules under script/mutation (they import it there only)."""
     if not have_tools():
         pytest.skip("needs espeak-ng and ffmpeg")
-    return phone_build(DATA / "mini", tmp_path_factory.mktemp("mini-build"))
+    phase = os.environ.get("MUTANT_UNDER_TEST")
+    if phase == "stats":
+        return phone_build(DATA / "mini", tmp_path_factory.mktemp("mini-build"))
+    made = _MINI.get((os.getpid(), phase))
+    if made is None or not made.out_dir.is_dir():  # read only, as conftest's session-wide one is
+        made = _MINI[os.getpid(), phase] = phone_build(DATA / "mini", tmp_path_factory.mktemp("mini-build"))
+    return made
