@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +22,9 @@ from audioguide.phone.simulator import Call, load_menu, parse_keys
 from audioguide.phone.voicexml import voicexml
 
 from conftest import DATA, ESANTE, needs_tools, settings_for
+
+if "MUTANT_UNDER_TEST" in os.environ:  # script/mutation: only the phone bundle of a kept build is made again
+    from phone_builds import mini_build  # noqa: F401  (a fixture, asked for by name)
 
 
 def journey(source, keys: str) -> list[str]:
@@ -519,7 +523,8 @@ def test_simulator_reads_the_built_bundle(mini_build):
 
 @pytest.mark.french
 def test_keys_typed_live_enter_waits_and_q_hangs_up():
-    res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n\n2\n\nq\n")
+    # Q (Caps Lock on) hangs up too, and the keys typed after it are never played.
+    res = CliRunner().invoke(cli, ["phone", str(ESANTE), "--mute"], input="x\n\n2\n\nQ\n1\n")
     assert res.exit_code == 0, res.output
     heard = re.findall(r"▶ \[([^\]]+)\]", res.output)
     assert heard == ["welcome", "menu-main", "menu-part-telesante", "menu-part-telesante"]
@@ -604,6 +609,32 @@ def test_the_simulator_player_plays_a_prompt_without_printing(tmp_path):
     proc = subprocess.run([*cmd, str(wav)], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "SDL_AUDIODRIVER": "dummy"})
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip()
+
+
+def test_without_ffplay_the_simulator_plays_through_a_quiet_aplay(tmp_path, monkeypatch):
+    """On a system with ALSA's aplay and no ffplay, `audioguide phone` plays each sound with aplay, quiet: its
+    "Playing WAVE…" line must not break into the caller's journey. The stand-in aplay reads its options as aplay
+    does (getopt: an unknown option is an error) and says what it plays unless -q."""
+    from audioguide.phone.simulator import player
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    aplay = bin_dir / "aplay"
+    aplay.write_text(f"""#!{sys.executable}
+import getopt, sys
+try:
+    opts, args = getopt.gnu_getopt(sys.argv[1:], "hqt:c:f:r:d:s:MNF:A:R:T:B:vVIPC:D:lL")
+except getopt.GetoptError as exc:
+    sys.exit(f"aplay: {{exc}}")
+if ("-q", "") not in opts:
+    print(f"Playing WAVE '{{args[0]}}' : Signed 16 bit Little Endian, Rate 8000 Hz, Mono", file=sys.stderr)
+""")
+    aplay.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    cmd = player()
+    assert cmd is not None and cmd[0] == "aplay"
+    proc = subprocess.run([*cmd, str(tmp_path / "prompt.wav")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stderr
 
 
 def test_prompts_agree_with_a_masculine_page_noun(tmp_path):

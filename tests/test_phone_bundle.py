@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 import pytest
+from phone_builds import phone_build
 
 from audioguide.build import build
 from audioguide.phone.audio import FORMATS
@@ -22,7 +23,7 @@ pytestmark = [needs_tools]
 def first(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("phone-bundle")
     shutil.copytree(DATA / "mini", tmp / "mini")
-    return tmp, build(tmp / "mini", settings_for(tmp, engine="silence"))
+    return tmp, phone_build(tmp / "mini", tmp, engine="silence")
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_a_long_page_is_cut_into_segments_that_play_as_the_page(tmp_path):
     with (guide / "guide.yaml").open("a", encoding="utf-8") as f:
         f.write(f"          - id: longue\n            title: Une longue page\n            blocks:\n"
                 f"              - p: {sentences}\n")
-    result = build(guide, settings_for(tmp_path, engine="silence"))
+    result = phone_build(guide, tmp_path, engine="silence")
     phone = result.out_dir / "phone"
     menu = PhoneMenu.from_json((phone / "menu.json").read_text())
     page = menu.nodes["chapter-dmp"].pages[2]

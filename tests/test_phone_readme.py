@@ -3,6 +3,7 @@ measured it, not as a constant written once."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -13,6 +14,9 @@ from audioguide.phone.audio import FORMATS
 from audioguide.phone.menu import PhoneMenu
 
 from conftest import needs_tools
+
+if "MUTANT_UNDER_TEST" in os.environ:  # script/mutation: only the phone bundle of a kept build is made again
+    from phone_builds import mini_build  # noqa: F401  (a fixture, asked for by name)
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 

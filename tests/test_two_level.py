@@ -9,14 +9,14 @@ import re
 import pytest
 from lxml import etree
 from mutagen.id3 import ID3
+from phone_builds import phone_build
 
-from audioguide.build import build
 from audioguide.config import PACES
 from audioguide.narration.written import join_sentences
 from audioguide.phone.menu import page_prompt_id
 from audioguide.phone.simulator import Call, load_menu, parse_keys
 
-from conftest import DATA, needs_tools, settings_for
+from conftest import DATA, needs_tools
 
 pytestmark = [needs_tools, pytest.mark.e2e]
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0"}
@@ -24,7 +24,7 @@ NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    return build(DATA / "two-level", settings_for(tmp_path_factory.mktemp("two-level")))
+    return phone_build(DATA / "two-level", tmp_path_factory.mktemp("two-level"))
 
 
 def cues(manifest: dict, chapter_id: str) -> list[list[str]]:
