@@ -23,6 +23,16 @@ from conftest import settings_for
 _MADE: dict[str, Path] = {}  # "<guide folder name> <settings>" -> a kept copy of its first build (out/ and cache/)
 
 
+
+def keep_build(tmp: Path, prefix: str) -> Path:
+    """A copy of the build in TMP (its out/ and cache/), removed when the process that made it ends."""
+    kept = Path(tempfile.mkdtemp(prefix=prefix))
+    shutil.copytree(tmp / "out", kept / "out", symlinks=True)
+    shutil.copytree(tmp / "cache", kept / "cache", symlinks=True)
+    pid = os.getpid()  # mutmut's forked workers leave it to the process that made it
+    atexit.register(lambda: os.getpid() == pid and shutil.rmtree(kept, ignore_errors=True))
+    return kept
+
 def _uncredit_cover() -> None:
     """While mutmut times the tests: the books' read-back tests are not credited with cover.py, whose drawing
     they cannot see (a cover that fails to draw stops test_cover.py's tests too); its mutants run test_cover.py
@@ -48,12 +58,7 @@ def book_build(guide: Path, tmp: Path, **settings):
         result = build(guide, settings_for(tmp, **settings))
         _uncredit_cover()
         if phase is not None and key not in _MADE:
-            kept = Path(tempfile.mkdtemp(prefix="audioguide-books-"))
-            shutil.copytree(tmp / "out", kept / "out", symlinks=True)
-            shutil.copytree(tmp / "cache", kept / "cache", symlinks=True)
-            _MADE[key] = kept
-            pid = os.getpid()  # mutmut's forked workers leave it to the process that made it
-            atexit.register(lambda: os.getpid() == pid and shutil.rmtree(kept, ignore_errors=True))
+            _MADE[key] = keep_build(tmp, "audioguide-books-")
         return result
     kept = _MADE[key]
     shutil.copytree(kept / "out", tmp / "out", symlinks=True)

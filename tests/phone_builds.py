@@ -11,14 +11,13 @@ VoiceXML, telephony audio), the same bytes as a fresh build. Outside script/muta
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
+from book_builds import keep_build
 
 from audioguide.build import build
 
@@ -45,12 +44,7 @@ def phone_build(guide: Path, tmp: Path, **settings):
         # Stats: mutmut credits each test with the code its fixtures ran, so the whole build runs here.
         result = build(guide, settings_for(tmp, **settings))
         if key not in _MADE:
-            kept = Path(tempfile.mkdtemp(prefix="audioguide-phone-"))
-            shutil.copytree(tmp / "out", kept / "out", symlinks=True)
-            shutil.copytree(tmp / "cache", kept / "cache", symlinks=True)
-            _MADE[key] = kept
-            pid = os.getpid()  # mutmut's forked workers leave it to the process that made it
-            atexit.register(lambda: os.getpid() == pid and shutil.rmtree(kept, ignore_errors=True))
+            _MADE[key] = keep_build(tmp, "audioguide-phone-")
         return result
     kept = _MADE[key]
     shutil.copytree(kept / "out", tmp / "out", symlinks=True)
