@@ -43,16 +43,21 @@ def test_a_table_row_deleted_with_tracked_changes_is_left_out(tmp_path):
     assert "ses 2 ligne(s) sont devenues des paragraphes" in report
 
 
-def test_a_document_declaring_more_than_300_mb_in_all_is_refused_with_its_size(tmp_path):
-    """Eight parts that each declare 40 MB (each under its own limit): the sum is refused, with the figures."""
-    src = tmp_path / "lourd.docx"
+def _word_file_with_parts(src, parts: dict[str, bytes]) -> bytearray:
+    """A one-paragraph Word file at SRC with PARTS added (parts Word never shows); its bytes, to be patched."""
     d = docx.Document()
     d.add_paragraph("Texte.")
     d.save(src)
     with zipfile.ZipFile(src, "a") as z:
-        for n in range(8):
-            z.writestr(f"customXml/lourd{n}.xml", b"<a/>")
-    raw = bytearray(src.read_bytes())
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return bytearray(src.read_bytes())
+
+
+def test_a_document_declaring_more_than_300_mb_in_all_is_refused_with_its_size(tmp_path):
+    """Eight parts that each declare 40 MB (each under its own limit): the sum is refused, with the figures."""
+    src = tmp_path / "lourd.docx"
+    raw = _word_file_with_parts(src, {f"customXml/lourd{n}.xml": b"<a/>" for n in range(8)})
     pos = raw.find(b"PK\x01\x02")
     while pos != -1:  # the central directory's uncompressed sizes, which the import checks first
         n = int.from_bytes(raw[pos + 28:pos + 30], "little")
@@ -70,12 +75,7 @@ def test_a_document_declaring_more_than_300_mb_in_all_is_refused_with_its_size(t
 def test_a_part_that_fails_its_check_is_refused_even_if_word_never_shows_it(tmp_path):
     """Every part is inflated and checked before reading, not only those the import reads: a damaged file is named."""
     src = tmp_path / "abime.docx"
-    d = docx.Document()
-    d.add_paragraph("Texte.")
-    d.save(src)
-    with zipfile.ZipFile(src, "a") as z:
-        z.writestr("customXml/abime.xml", b"<a>" + b"x" * 3000 + b"</a>")
-    raw = bytearray(src.read_bytes())
+    raw = _word_file_with_parts(src, {"customXml/abime.xml": b"<a>" + b"x" * 3000 + b"</a>"})
     pos = raw.find(b"PK\x01\x02")
     while pos != -1:  # the part's CRC in the central directory, which reading checks it against
         n = int.from_bytes(raw[pos + 28:pos + 30], "little")
