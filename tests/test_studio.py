@@ -622,9 +622,11 @@ def test_a_fix_kept_again_replaces_the_word_s_line_and_odd_words_are_quoted(stud
     assert load_guide(studio.folder).lexicon == {"ARS": "agence", "l’ARS": "la.r.s", "Dr Ségur": 'le "docteur"'}
 
 
-def test_a_fix_for_a_guide_without_details_at_the_top_says_what_to_add(studio):
+@pytest.mark.parametrize("rest", ["", "\n---\n\nFin du guide.\n"], ids=["no-rule", "a-rule-further-down"])
+def test_a_fix_for_a_guide_without_details_at_the_top_says_what_to_add(studio, rest):
+    """A `---` line further down (a horizontal rule) is no front matter either: the fix is refused, the file kept."""
     guide = studio.folder / "guide.md"
-    text = guide.read_text("utf-8").split("---\n", 2)[2]
+    text = guide.read_text("utf-8").split("---\n", 2)[2] + rest
     guide.write_text(text, "utf-8")
     csrf = token(studio.client.get("/prononciation").text)
     r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
@@ -983,19 +985,6 @@ def test_outputs_without_an_epub_nor_a_whole_mp3_are_shown_and_published_by_thei
     assert '<li><a href="audio/01-comprendre.0123456789ab.mp3">Comprendre</a> (<a href="audio/01-comprendre.mp3" ' \
            'download>télécharger</a>)</li>' in index
     assert (studio.folder / "publication" / "audio" / "01-comprendre.mp3").read_bytes() == b"ID3" + bytes(64)
-
-
-def test_a_guide_without_details_at_the_top_but_a_rule_further_down_is_not_given_a_lexicon(studio):
-    """A `---` line in the text (a horizontal rule) is no front matter: the fix is refused, the file kept."""
-    guide = studio.folder / "guide.md"
-    text = guide.read_text("utf-8").split("---\n", 2)[2] + "\n---\n\nFin du guide.\n"
-    guide.write_text(text, "utf-8")
-    csrf = token(studio.client.get("/").text)
-    r = studio.client.post("/prononciation/garder", data={"csrf": csrf, "mot": "ARS", "dire": "a.r.s"})
-    assert r.status_code == 400
-    assert "<strong>Erreur :</strong> Le guide n'a pas de détails en tête (entre deux lignes ---).</p>" \
-        in unescape(r.text)
-    assert guide.read_text("utf-8") == text
 
 
 def test_the_live_check_of_a_page_that_moved_checks_the_text_sent(studio):
